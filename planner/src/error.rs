@@ -1,0 +1,231 @@
+//! The planner's error type: one enum, variants by kind, with short constructors.
+//!
+//! Every variant renders as one line that says what went wrong and, where the
+//! input has one, where (line and column in the SQL text).
+
+use std::fmt;
+
+/// A position in SQL text, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Location {
+    /// Line number, starting at 1 (0 when unknown).
+    pub line: u64,
+    /// Column number, starting at 1 (0 when unknown).
+    pub column: u64,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            Ok(())
+        } else {
+            write!(f, " at line {}, column {}", self.line, self.column)
+        }
+    }
+}
+
+impl From<sqlparser::tokenizer::Location> for Location {
+    fn from(l: sqlparser::tokenizer::Location) -> Self {
+        Location {
+            line: l.line,
+            column: l.column,
+        }
+    }
+}
+
+impl From<sqlparser::tokenizer::Span> for Location {
+    fn from(s: sqlparser::tokenizer::Span) -> Self {
+        s.start.into()
+    }
+}
+
+/// Errors raised while parsing, resolving, optimizing or planning a query.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum PlanError {
+    /// The SQL text does not parse.
+    #[error("syntax error{location}: {message}")]
+    Parse {
+        /// What the parser expected and found.
+        message: String,
+        /// Where.
+        location: Location,
+    },
+    /// A table, column, function or view that does not exist.
+    #[error("{kind} '{name}' not found{location}{}", suggestion_text(.suggestion))]
+    NotFound {
+        /// "table", "column", "function", ...
+        kind: &'static str,
+        /// The name as written.
+        name: String,
+        /// The closest existing name, if any is close.
+        suggestion: Option<String>,
+        /// Where the name appears.
+        location: Location,
+    },
+    /// A name that matches more than one column.
+    #[error("column reference '{name}' is ambiguous{location}: it could be {candidates}")]
+    Ambiguous {
+        /// The name as written.
+        name: String,
+        /// The qualified candidates, comma separated.
+        candidates: String,
+        /// Where.
+        location: Location,
+    },
+    /// Operand types that do not fit an operator or function.
+    #[error("type mismatch{location}: {message}")]
+    TypeMismatch {
+        /// What the types were and what was expected.
+        message: String,
+        /// Where.
+        location: Location,
+    },
+    /// A valid SQL feature that Ember does not implement yet.
+    #[error("not supported{location}: {what}")]
+    Unsupported {
+        /// The feature, named as the user wrote it.
+        what: String,
+        /// Where.
+        location: Location,
+    },
+    /// A query that is well formed but meaningless (e.g. a non-grouped column).
+    #[error("planning error{location}: {message}")]
+    Plan {
+        /// What is wrong.
+        message: String,
+        /// Where, when known.
+        location: Location,
+    },
+    /// A broken invariant inside the planner (a bug, not a user error).
+    #[error("internal planner error: {0}")]
+    Internal(String),
+}
+
+fn suggestion_text(s: &Option<String>) -> String {
+    match s {
+        Some(s) => format!(" (did you mean '{s}'?)"),
+        None => String::new(),
+    }
+}
+
+/// Result alias for the planner.
+pub type Result<T, E = PlanError> = std::result::Result<T, E>;
+
+impl PlanError {
+    /// A planning error with no location.
+    pub fn plan(message: impl Into<String>) -> Self {
+        PlanError::Plan {
+            message: message.into(),
+            location: Location::default(),
+        }
+    }
+    /// A planning error at a location.
+    pub fn plan_at(message: impl Into<String>, location: impl Into<Location>) -> Self {
+        PlanError::Plan {
+            message: message.into(),
+            location: location.into(),
+        }
+    }
+    /// An unsupported feature with no location.
+    pub fn unsupported(what: impl Into<String>) -> Self {
+        PlanError::Unsupported {
+            what: what.into(),
+            location: Location::default(),
+        }
+    }
+    /// An unsupported feature at a location.
+    pub fn unsupported_at(what: impl Into<String>, location: impl Into<Location>) -> Self {
+        PlanError::Unsupported {
+            what: what.into(),
+            location: location.into(),
+        }
+    }
+    /// A type mismatch with no location.
+    pub fn type_mismatch(message: impl Into<String>) -> Self {
+        PlanError::TypeMismatch {
+            message: message.into(),
+            location: Location::default(),
+        }
+    }
+    /// An internal error.
+    pub fn internal(message: impl Into<String>) -> Self {
+        PlanError::Internal(message.into())
+    }
+    /// A missing object, with the closest of `candidates` as a suggestion.
+    pub fn not_found<'a>(
+        kind: &'static str,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+        location: Location,
+    ) -> Self {
+        PlanError::NotFound {
+            kind,
+            name: name.to_string(),
+            suggestion: closest_name(name, candidates),
+            location,
+        }
+    }
+    /// Attaches a location to an error that has none.
+    pub fn with_location(mut self, at: Location) -> Self {
+        match &mut self {
+            PlanError::Parse { location, .. }
+            | PlanError::NotFound { location, .. }
+            | PlanError::Ambiguous { location, .. }
+            | PlanError::TypeMismatch { location, .. }
+            | PlanError::Unsupported { location, .. }
+            | PlanError::Plan { location, .. } => {
+                if location.line == 0 {
+                    *location = at;
+                }
+            }
+            PlanError::Internal(_) => {}
+        }
+        self
+    }
+}
+
+/// The candidate nearest to `name` by edit distance, if it is close enough to be a likely typo.
+pub fn closest_name<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let lower = name.to_lowercase();
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(&lower, &c.to_lowercase());
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    let (d, c) = best?;
+    let limit = (name.chars().count() / 3).max(2);
+    (d <= limit).then(|| c.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(
+            closest_name("lineitm", ["lineitem", "orders"]),
+            Some("lineitem".into())
+        );
+        assert_eq!(closest_name("zzz", ["lineitem", "orders"]), None);
+    }
+}

@@ -1,0 +1,934 @@
+//! Logical expressions: what SQL and the DataFrame API say to compute, by column name.
+//!
+//! Types are derived against the input's [`PlanSchema`]; the analyzer inserts the
+//! casts that [`crate::types`] asks for, so later stages see operands of equal type.
+
+use std::fmt;
+
+use arrow::datatypes::DataType;
+
+use crate::error::{PlanError, Result};
+use crate::functions;
+use crate::scalar::ScalarValue;
+use crate::schema::PlanSchema;
+use crate::types;
+
+/// A column reference, optionally qualified by a table name or alias.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Column {
+    /// Table or alias.
+    pub relation: Option<String>,
+    /// Column name.
+    pub name: String,
+}
+
+impl Column {
+    /// An unqualified column.
+    pub fn new(name: impl Into<String>) -> Self {
+        Column {
+            relation: None,
+            name: name.into(),
+        }
+    }
+    /// A qualified column.
+    pub fn qualified(relation: impl Into<String>, name: impl Into<String>) -> Self {
+        Column {
+            relation: Some(relation.into()),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.relation {
+            Some(r) => write!(f, "{r}.{}", self.name),
+            None => write!(f, "{}", self.name),
+        }
+    }
+}
+
+/// Binary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    /// `+`
+    Plus,
+    /// `-`
+    Minus,
+    /// `*`
+    Multiply,
+    /// `/`
+    Divide,
+    /// `%`
+    Modulo,
+    /// `=`
+    Eq,
+    /// `<>`
+    NotEq,
+    /// `<`
+    Lt,
+    /// `<=`
+    LtEq,
+    /// `>`
+    Gt,
+    /// `>=`
+    GtEq,
+    /// `AND`
+    And,
+    /// `OR`
+    Or,
+    /// `||`
+    StringConcat,
+}
+
+impl BinaryOp {
+    /// `=`, `<>`, `<`, `<=`, `>`, `>=`.
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq
+                | BinaryOp::NotEq
+                | BinaryOp::Lt
+                | BinaryOp::LtEq
+                | BinaryOp::Gt
+                | BinaryOp::GtEq
+        )
+    }
+    /// AND, OR.
+    pub fn is_logical(self) -> bool {
+        matches!(self, BinaryOp::And | BinaryOp::Or)
+    }
+    /// The operator with its operands swapped (`a < b` is `b > a`).
+    pub fn swap(self) -> BinaryOp {
+        match self {
+            BinaryOp::Lt => BinaryOp::Gt,
+            BinaryOp::LtEq => BinaryOp::GtEq,
+            BinaryOp::Gt => BinaryOp::Lt,
+            BinaryOp::GtEq => BinaryOp::LtEq,
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for BinaryOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            BinaryOp::Plus => "+",
+            BinaryOp::Minus => "-",
+            BinaryOp::Multiply => "*",
+            BinaryOp::Divide => "/",
+            BinaryOp::Modulo => "%",
+            BinaryOp::Eq => "=",
+            BinaryOp::NotEq => "<>",
+            BinaryOp::Lt => "<",
+            BinaryOp::LtEq => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::GtEq => ">=",
+            BinaryOp::And => "AND",
+            BinaryOp::Or => "OR",
+            BinaryOp::StringConcat => "||",
+        };
+        f.write_str(s)
+    }
+}
+
+/// Aggregate functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AggFunc {
+    /// `count(x)` counts non-NULL values; with no argument it is `count(*)`.
+    Count,
+    /// `sum(x)`
+    Sum,
+    /// `avg(x)`
+    Avg,
+    /// `min(x)`
+    Min,
+    /// `max(x)`
+    Max,
+}
+
+impl AggFunc {
+    /// Looks up an aggregate by SQL name.
+    pub fn from_name(name: &str) -> Option<AggFunc> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "count" => AggFunc::Count,
+            "sum" => AggFunc::Sum,
+            "avg" | "mean" => AggFunc::Avg,
+            "min" => AggFunc::Min,
+            "max" => AggFunc::Max,
+            _ => return None,
+        })
+    }
+
+    /// The SQL name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::Count => "count",
+            AggFunc::Sum => "sum",
+            AggFunc::Avg => "avg",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+        }
+    }
+
+    /// The result type for an argument of type `arg` (`None` for `count(*)`).
+    pub fn return_type(self, arg: Option<&DataType>) -> Result<DataType> {
+        use DataType::*;
+        let need = |what: &str| {
+            PlanError::type_mismatch(format!("{}() needs {what} argument", self.name()))
+        };
+        match self {
+            AggFunc::Count => Ok(Int64),
+            AggFunc::Min | AggFunc::Max => arg.cloned().ok_or_else(|| need("one")),
+            AggFunc::Sum => match arg.ok_or_else(|| need("one"))? {
+                Decimal128(p, s) => Ok(Decimal128((*p + 10).min(types::MAX_DECIMAL_PRECISION), *s)),
+                t if types::is_integer(t) => Ok(Int64),
+                t if types::is_float(t) => Ok(Float64),
+                Null => Ok(Int64),
+                t => Err(PlanError::type_mismatch(format!(
+                    "sum() needs a numeric argument, got {t}"
+                ))),
+            },
+            AggFunc::Avg => match arg.ok_or_else(|| need("one"))? {
+                Decimal128(p, s) => Ok(Decimal128(
+                    (*p + 4).min(types::MAX_DECIMAL_PRECISION),
+                    (*s + 4).min(types::MAX_DECIMAL_PRECISION as i8),
+                )),
+                t if types::is_numeric(t) || *t == Null => Ok(Float64),
+                t => Err(PlanError::type_mismatch(format!(
+                    "avg() needs a numeric argument, got {t}"
+                ))),
+            },
+        }
+    }
+}
+
+/// A sort key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortExpr {
+    /// What to sort by.
+    pub expr: Expr,
+    /// Ascending when true.
+    pub asc: bool,
+    /// NULLs before other values when true.
+    pub nulls_first: bool,
+}
+
+impl SortExpr {
+    /// A sort key; NULLs sort as larger than any value (last ascending, first descending).
+    pub fn new(expr: Expr, asc: bool) -> Self {
+        SortExpr {
+            expr,
+            asc,
+            nulls_first: !asc,
+        }
+    }
+}
+
+impl fmt::Display for SortExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {}",
+            self.expr,
+            if self.asc { "ASC" } else { "DESC" },
+            if self.nulls_first {
+                "NULLS FIRST"
+            } else {
+                "NULLS LAST"
+            }
+        )
+    }
+}
+
+/// A logical expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// A column by name.
+    Column(Column),
+    /// A constant.
+    Literal(ScalarValue),
+    /// `left op right`.
+    Binary {
+        /// Left operand.
+        left: Box<Expr>,
+        /// Operator.
+        op: BinaryOp,
+        /// Right operand.
+        right: Box<Expr>,
+    },
+    /// `NOT expr`.
+    Not(Box<Expr>),
+    /// `-expr`.
+    Negative(Box<Expr>),
+    /// `expr IS NULL`.
+    IsNull(Box<Expr>),
+    /// `expr IS NOT NULL`.
+    IsNotNull(Box<Expr>),
+    /// `CASE [operand] WHEN .. THEN .. [ELSE ..] END`.
+    Case {
+        /// The operand of a simple CASE.
+        operand: Option<Box<Expr>>,
+        /// WHEN/THEN pairs.
+        when_then: Vec<(Expr, Expr)>,
+        /// ELSE branch (NULL when absent).
+        else_expr: Option<Box<Expr>>,
+    },
+    /// `CAST(expr AS type)`.
+    Cast {
+        /// Input.
+        expr: Box<Expr>,
+        /// Target type.
+        data_type: DataType,
+    },
+    /// `expr [NOT] IN (list)`.
+    InList {
+        /// Tested value.
+        expr: Box<Expr>,
+        /// Candidates.
+        list: Vec<Expr>,
+        /// NOT IN when true.
+        negated: bool,
+    },
+    /// `expr [NOT] BETWEEN low AND high`.
+    Between {
+        /// Tested value.
+        expr: Box<Expr>,
+        /// NOT BETWEEN when true.
+        negated: bool,
+        /// Lower bound (inclusive).
+        low: Box<Expr>,
+        /// Upper bound (inclusive).
+        high: Box<Expr>,
+    },
+    /// `expr [NOT] LIKE pattern` (`ILIKE` when case_insensitive).
+    Like {
+        /// Tested string.
+        expr: Box<Expr>,
+        /// Pattern with `%` and `_`.
+        pattern: Box<Expr>,
+        /// NOT LIKE when true.
+        negated: bool,
+        /// ILIKE when true.
+        case_insensitive: bool,
+    },
+    /// A scalar function call, by lower-case name (see [`crate::functions`]).
+    Function {
+        /// Function name.
+        name: String,
+        /// Arguments.
+        args: Vec<Expr>,
+    },
+    /// An aggregate call; only valid in an Aggregate node's aggregate list.
+    Aggregate {
+        /// The function.
+        func: AggFunc,
+        /// Arguments (empty for `count(*)`).
+        args: Vec<Expr>,
+        /// `DISTINCT` inside the call.
+        distinct: bool,
+    },
+    /// `expr AS name`.
+    Alias {
+        /// The expression.
+        expr: Box<Expr>,
+        /// Output name.
+        name: String,
+    },
+}
+
+impl Expr {
+    /// The result type against the input schema.
+    pub fn data_type(&self, schema: &PlanSchema) -> Result<DataType> {
+        Ok(match self {
+            Expr::Column(c) => schema
+                .field(schema.index_of(c.relation.as_deref(), &c.name)?)
+                .data_type
+                .clone(),
+            Expr::Literal(v) => v.data_type(),
+            Expr::Binary { left, op, right } => {
+                let (l, r) = types::coerce_binary_operands(
+                    &left.data_type(schema)?,
+                    *op,
+                    &right.data_type(schema)?,
+                )
+                .map_err(|e| in_expr(e, self))?;
+                types::binary_result_type(&l, *op, &r).map_err(|e| in_expr(e, self))?
+            }
+            Expr::Not(_) | Expr::IsNull(_) | Expr::IsNotNull(_) => DataType::Boolean,
+            Expr::InList { .. } | Expr::Between { .. } | Expr::Like { .. } => DataType::Boolean,
+            Expr::Negative(e) => e.data_type(schema)?,
+            Expr::Case {
+                when_then,
+                else_expr,
+                ..
+            } => {
+                let mut t = DataType::Null;
+                for (_, then) in when_then {
+                    let tt = then.data_type(schema)?;
+                    t = types::common_type(&t, &tt).ok_or_else(|| {
+                        in_expr(
+                            PlanError::type_mismatch(format!(
+                                "CASE branches have types {t} and {tt}"
+                            )),
+                            self,
+                        )
+                    })?;
+                }
+                if let Some(e) = else_expr {
+                    let et = e.data_type(schema)?;
+                    t = types::common_type(&t, &et).ok_or_else(|| {
+                        in_expr(
+                            PlanError::type_mismatch(format!(
+                                "CASE branches have types {t} and {et}"
+                            )),
+                            self,
+                        )
+                    })?;
+                }
+                t
+            }
+            Expr::Cast { data_type, .. } => data_type.clone(),
+            Expr::Function { name, args } => {
+                let arg_types = args
+                    .iter()
+                    .map(|a| a.data_type(schema))
+                    .collect::<Result<Vec<_>>>()?;
+                functions::return_type(name, &arg_types).map_err(|e| in_expr(e, self))?
+            }
+            Expr::Aggregate { func, args, .. } => {
+                let arg = match args.first() {
+                    Some(a) => Some(a.data_type(schema)?),
+                    None => None,
+                };
+                func.return_type(arg.as_ref())?
+            }
+            Expr::Alias { expr, .. } => expr.data_type(schema)?,
+        })
+    }
+
+    /// Whether the result may be NULL.
+    pub fn nullable(&self, schema: &PlanSchema) -> Result<bool> {
+        Ok(match self {
+            Expr::Column(c) => {
+                schema
+                    .field(schema.index_of(c.relation.as_deref(), &c.name)?)
+                    .nullable
+            }
+            Expr::Literal(v) => v.is_null(),
+            Expr::IsNull(_) | Expr::IsNotNull(_) => false,
+            Expr::Aggregate {
+                func: AggFunc::Count,
+                ..
+            } => false,
+            Expr::Aggregate { .. } => true,
+            Expr::Alias { expr, .. }
+            | Expr::Cast { expr, .. }
+            | Expr::Negative(expr)
+            | Expr::Not(expr) => expr.nullable(schema)?,
+            Expr::Binary { left, op, right } => {
+                left.nullable(schema)?
+                    || right.nullable(schema)?
+                    || matches!(op, BinaryOp::Divide | BinaryOp::Modulo)
+            }
+            Expr::Case { .. } | Expr::Function { .. } => true,
+            Expr::InList { expr, list, .. } => {
+                expr.nullable(schema)? || list.iter().any(|e| e.nullable(schema).unwrap_or(true))
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => expr.nullable(schema)? || low.nullable(schema)? || high.nullable(schema)?,
+            Expr::Like { expr, pattern, .. } => {
+                expr.nullable(schema)? || pattern.nullable(schema)?
+            }
+        })
+    }
+
+    /// The column name this expression produces in a projection.
+    pub fn output_name(&self) -> String {
+        match self {
+            Expr::Alias { name, .. } => name.clone(),
+            Expr::Column(c) => c.name.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The expression under any aliases.
+    pub fn unalias(&self) -> &Expr {
+        match self {
+            Expr::Alias { expr, .. } => expr.unalias(),
+            e => e,
+        }
+    }
+
+    /// The direct children.
+    pub fn children(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Column(_) | Expr::Literal(_) => vec![],
+            Expr::Binary { left, right, .. } => vec![left, right],
+            Expr::Not(e) | Expr::Negative(e) | Expr::IsNull(e) | Expr::IsNotNull(e) => vec![e],
+            Expr::Cast { expr, .. } | Expr::Alias { expr, .. } => vec![expr],
+            Expr::Case {
+                operand,
+                when_then,
+                else_expr,
+            } => {
+                let mut v: Vec<&Expr> = operand.iter().map(|b| b.as_ref()).collect();
+                for (w, t) in when_then {
+                    v.push(w);
+                    v.push(t);
+                }
+                v.extend(else_expr.iter().map(|b| b.as_ref()));
+                v
+            }
+            Expr::InList { expr, list, .. } => {
+                std::iter::once(expr.as_ref()).chain(list.iter()).collect()
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => vec![expr, low, high],
+            Expr::Like { expr, pattern, .. } => vec![expr, pattern],
+            Expr::Function { args, .. } | Expr::Aggregate { args, .. } => args.iter().collect(),
+        }
+    }
+
+    /// Rebuilds this node with each child replaced by `f(child)`.
+    pub fn map_children(self, mut f: impl FnMut(Expr) -> Result<Expr>) -> Result<Expr> {
+        let mut b = |e: Box<Expr>| -> Result<Box<Expr>> { Ok(Box::new(f(*e)?)) };
+        Ok(match self {
+            Expr::Column(_) | Expr::Literal(_) => self,
+            Expr::Binary { left, op, right } => Expr::Binary {
+                left: b(left)?,
+                op,
+                right: b(right)?,
+            },
+            Expr::Not(e) => Expr::Not(b(e)?),
+            Expr::Negative(e) => Expr::Negative(b(e)?),
+            Expr::IsNull(e) => Expr::IsNull(b(e)?),
+            Expr::IsNotNull(e) => Expr::IsNotNull(b(e)?),
+            Expr::Cast { expr, data_type } => Expr::Cast {
+                expr: b(expr)?,
+                data_type,
+            },
+            Expr::Alias { expr, name } => Expr::Alias {
+                expr: b(expr)?,
+                name,
+            },
+            Expr::Case {
+                operand,
+                when_then,
+                else_expr,
+            } => Expr::Case {
+                operand: operand.map(&mut b).transpose()?,
+                when_then: when_then
+                    .into_iter()
+                    .map(|(w, t)| Ok((*b(Box::new(w))?, *b(Box::new(t))?)))
+                    .collect::<Result<_>>()?,
+                else_expr: else_expr.map(&mut b).transpose()?,
+            },
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => Expr::InList {
+                expr: b(expr)?,
+                list: list
+                    .into_iter()
+                    .map(|e| b(Box::new(e)).map(|x| *x))
+                    .collect::<Result<_>>()?,
+                negated,
+            },
+            Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => Expr::Between {
+                expr: b(expr)?,
+                negated,
+                low: b(low)?,
+                high: b(high)?,
+            },
+            Expr::Like {
+                expr,
+                pattern,
+                negated,
+                case_insensitive,
+            } => Expr::Like {
+                expr: b(expr)?,
+                pattern: b(pattern)?,
+                negated,
+                case_insensitive,
+            },
+            Expr::Function { name, args } => Expr::Function {
+                name,
+                args: args
+                    .into_iter()
+                    .map(|e| b(Box::new(e)).map(|x| *x))
+                    .collect::<Result<_>>()?,
+            },
+            Expr::Aggregate {
+                func,
+                args,
+                distinct,
+            } => Expr::Aggregate {
+                func,
+                args: args
+                    .into_iter()
+                    .map(|e| b(Box::new(e)).map(|x| *x))
+                    .collect::<Result<_>>()?,
+                distinct,
+            },
+        })
+    }
+
+    /// Rewrites bottom-up: children first, then `f` on the rebuilt node.
+    pub fn transform_up(self, f: &mut impl FnMut(Expr) -> Result<Expr>) -> Result<Expr> {
+        let node = self.map_children(|c| c.transform_up(f))?;
+        f(node)
+    }
+
+    /// Rewrites top-down: `f` on this node, then on the children of its result.
+    /// `f` returns `(expr, recurse)`; with `recurse == false` the children are left alone.
+    pub fn transform_down(self, f: &mut impl FnMut(Expr) -> Result<(Expr, bool)>) -> Result<Expr> {
+        let (node, recurse) = f(self)?;
+        if recurse {
+            node.map_children(|c| c.transform_down(f))
+        } else {
+            Ok(node)
+        }
+    }
+
+    /// Calls `f` on every node, parents before children.
+    pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        for c in self.children() {
+            c.visit(f);
+        }
+    }
+
+    /// Every column this expression reads.
+    pub fn columns(&self) -> Vec<Column> {
+        let mut out = Vec::new();
+        self.visit(&mut |e| {
+            if let Expr::Column(c) = e {
+                if !out.contains(c) {
+                    out.push(c.clone());
+                }
+            }
+        });
+        out
+    }
+
+    /// True when an aggregate call appears anywhere inside.
+    pub fn contains_aggregate(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| found |= matches!(e, Expr::Aggregate { .. }));
+        found
+    }
+
+    /// Splits `a AND b AND c` into `[a, b, c]`.
+    pub fn split_conjunction(self) -> Vec<Expr> {
+        match self {
+            Expr::Binary {
+                left,
+                op: BinaryOp::And,
+                right,
+            } => {
+                let mut v = left.split_conjunction();
+                v.extend(right.split_conjunction());
+                v
+            }
+            Expr::Alias { expr, .. } => expr.split_conjunction(),
+            e => vec![e],
+        }
+    }
+
+    /// Joins predicates with AND; `None` for an empty list.
+    pub fn conjunction(exprs: impl IntoIterator<Item = Expr>) -> Option<Expr> {
+        exprs.into_iter().reduce(|a, b| a.and(b))
+    }
+
+    /// `self AS name`.
+    pub fn alias(self, name: impl Into<String>) -> Expr {
+        Expr::Alias {
+            expr: Box::new(self.unalias().clone()),
+            name: name.into(),
+        }
+    }
+
+    fn binary(self, op: BinaryOp, other: Expr) -> Expr {
+        Expr::Binary {
+            left: Box::new(self),
+            op,
+            right: Box::new(other),
+        }
+    }
+
+    /// `self = other`
+    pub fn eq(self, other: Expr) -> Expr {
+        self.binary(BinaryOp::Eq, other)
+    }
+    /// `self <> other`
+    pub fn not_eq(self, other: Expr) -> Expr {
+        self.binary(BinaryOp::NotEq, other)
+    }
+    /// `self < other`
+    pub fn lt(self, other: Expr) -> Expr {
+        self.binary(BinaryOp::Lt, other)
+    }
+    /// `self <= other`
+    pub fn lt_eq(self, other: Expr) -> Expr {
+        self.binary(BinaryOp::LtEq, other)
+    }
+    /// `self > other`
+    pub fn gt(self, other: Expr) -> Expr {
+        self.binary(BinaryOp::Gt, other)
+    }
+    /// `self >= other`
+    pub fn gt_eq(self, other: Expr) -> Expr {
+        self.binary(BinaryOp::GtEq, other)
+    }
+    /// `self AND other`
+    pub fn and(self, other: Expr) -> Expr {
+        self.binary(BinaryOp::And, other)
+    }
+    /// `self OR other`
+    pub fn or(self, other: Expr) -> Expr {
+        self.binary(BinaryOp::Or, other)
+    }
+    /// `self + other`
+    pub fn add(self, other: Expr) -> Expr {
+        self.binary(BinaryOp::Plus, other)
+    }
+    /// `self - other`
+    pub fn sub(self, other: Expr) -> Expr {
+        self.binary(BinaryOp::Minus, other)
+    }
+    /// `self * other`
+    pub fn mul(self, other: Expr) -> Expr {
+        self.binary(BinaryOp::Multiply, other)
+    }
+    /// `self / other`
+    pub fn div(self, other: Expr) -> Expr {
+        self.binary(BinaryOp::Divide, other)
+    }
+    /// `self BETWEEN low AND high`
+    pub fn between(self, low: Expr, high: Expr) -> Expr {
+        Expr::Between {
+            expr: Box::new(self),
+            negated: false,
+            low: Box::new(low),
+            high: Box::new(high),
+        }
+    }
+    /// `self LIKE pattern`
+    pub fn like(self, pattern: Expr) -> Expr {
+        Expr::Like {
+            expr: Box::new(self),
+            pattern: Box::new(pattern),
+            negated: false,
+            case_insensitive: false,
+        }
+    }
+    /// `self IN (list)`
+    pub fn in_list(self, list: Vec<Expr>) -> Expr {
+        Expr::InList {
+            expr: Box::new(self),
+            list,
+            negated: false,
+        }
+    }
+    /// `self IS NULL`
+    pub fn is_null(self) -> Expr {
+        Expr::IsNull(Box::new(self))
+    }
+    /// `self IS NOT NULL`
+    pub fn is_not_null(self) -> Expr {
+        Expr::IsNotNull(Box::new(self))
+    }
+    /// `CAST(self AS data_type)`
+    pub fn cast(self, data_type: DataType) -> Expr {
+        Expr::Cast {
+            expr: Box::new(self),
+            data_type,
+        }
+    }
+    /// Ascending sort key.
+    pub fn sort_asc(self) -> SortExpr {
+        SortExpr::new(self, true)
+    }
+    /// Descending sort key.
+    pub fn sort_desc(self) -> SortExpr {
+        SortExpr::new(self, false)
+    }
+}
+
+/// Adds the expression's text to a type error so the user sees where it happened.
+fn in_expr(e: PlanError, expr: &Expr) -> PlanError {
+    match e {
+        PlanError::TypeMismatch { message, location } if !message.contains(" in '") => {
+            PlanError::TypeMismatch {
+                message: format!("{message} in '{expr}'"),
+                location,
+            }
+        }
+        e => e,
+    }
+}
+
+/// A column reference: `col("l_orderkey")` or `col("l.l_orderkey")`.
+pub fn col(name: &str) -> Expr {
+    match name.split_once('.') {
+        Some((r, n)) => Expr::Column(Column::qualified(r, n)),
+        None => Expr::Column(Column::new(name)),
+    }
+}
+
+/// A literal.
+pub fn lit(value: impl Into<ScalarValue>) -> Expr {
+    Expr::Literal(value.into())
+}
+
+impl From<i64> for ScalarValue {
+    fn from(v: i64) -> Self {
+        ScalarValue::Int64(Some(v))
+    }
+}
+impl From<i32> for ScalarValue {
+    fn from(v: i32) -> Self {
+        ScalarValue::Int64(Some(v as i64))
+    }
+}
+impl From<f64> for ScalarValue {
+    fn from(v: f64) -> Self {
+        ScalarValue::Float64(Some(v))
+    }
+}
+impl From<bool> for ScalarValue {
+    fn from(v: bool) -> Self {
+        ScalarValue::Boolean(Some(v))
+    }
+}
+impl From<&str> for ScalarValue {
+    fn from(v: &str) -> Self {
+        ScalarValue::Utf8(Some(v.to_string()))
+    }
+}
+impl From<String> for ScalarValue {
+    fn from(v: String) -> Self {
+        ScalarValue::Utf8(Some(v))
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Column(c) => write!(f, "{c}"),
+            Expr::Literal(v) => write!(f, "{v}"),
+            Expr::Binary { left, op, right } => write!(f, "{} {op} {}", Paren(left), Paren(right)),
+            Expr::Not(e) => write!(f, "NOT {}", Paren(e)),
+            Expr::Negative(e) => write!(f, "-{}", Paren(e)),
+            Expr::IsNull(e) => write!(f, "{} IS NULL", Paren(e)),
+            Expr::IsNotNull(e) => write!(f, "{} IS NOT NULL", Paren(e)),
+            Expr::Case {
+                operand,
+                when_then,
+                else_expr,
+            } => {
+                write!(f, "CASE")?;
+                if let Some(o) = operand {
+                    write!(f, " {o}")?;
+                }
+                for (w, t) in when_then {
+                    write!(f, " WHEN {w} THEN {t}")?;
+                }
+                if let Some(e) = else_expr {
+                    write!(f, " ELSE {e}")?;
+                }
+                write!(f, " END")
+            }
+            Expr::Cast { expr, data_type } => write!(f, "CAST({expr} AS {data_type})"),
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => {
+                let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+                write!(
+                    f,
+                    "{} {}IN ({})",
+                    Paren(expr),
+                    if *negated { "NOT " } else { "" },
+                    items.join(", ")
+                )
+            }
+            Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => write!(
+                f,
+                "{} {}BETWEEN {} AND {}",
+                Paren(expr),
+                if *negated { "NOT " } else { "" },
+                Paren(low),
+                Paren(high)
+            ),
+            Expr::Like {
+                expr,
+                pattern,
+                negated,
+                case_insensitive,
+            } => write!(
+                f,
+                "{} {}{} {}",
+                Paren(expr),
+                if *negated { "NOT " } else { "" },
+                if *case_insensitive { "ILIKE" } else { "LIKE" },
+                Paren(pattern)
+            ),
+            Expr::Function { name, args } => {
+                let a: Vec<String> = args.iter().map(|e| e.to_string()).collect();
+                write!(f, "{name}({})", a.join(", "))
+            }
+            Expr::Aggregate {
+                func,
+                args,
+                distinct,
+            } => {
+                let a: Vec<String> = args.iter().map(|e| e.to_string()).collect();
+                let a = if a.is_empty() {
+                    "*".to_string()
+                } else {
+                    a.join(", ")
+                };
+                write!(
+                    f,
+                    "{}({}{a})",
+                    func.name(),
+                    if *distinct { "DISTINCT " } else { "" }
+                )
+            }
+            Expr::Alias { expr, name } => write!(f, "{expr} AS {name}"),
+        }
+    }
+}
+
+/// Displays an operand, in parentheses when it is itself an operator expression.
+struct Paren<'a>(&'a Expr);
+
+impl fmt::Display for Paren<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            e @ (Expr::Binary { .. }
+            | Expr::Between { .. }
+            | Expr::InList { .. }
+            | Expr::Like { .. }) => {
+                write!(f, "({e})")
+            }
+            e => write!(f, "{e}"),
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! [`LogicalPlanBuilder`]: builds logical plans node by node, computing each node's
+//! schema and checking its expressions. SQL and the DataFrame API both use it.
+
+use std::sync::Arc;
+
+use arrow::datatypes::DataType;
+
+use crate::catalog::TableSource;
+use crate::error::{PlanError, Result};
+use crate::expr::{Column, Expr, SortExpr};
+use crate::logical::plan::{JoinKind, LogicalPlan};
+use crate::schema::{PlanField, PlanSchema};
+use crate::types;
+
+/// Builds a [`LogicalPlan`] bottom-up.
+#[derive(Debug, Clone)]
+pub struct LogicalPlanBuilder {
+    plan: Arc<LogicalPlan>,
+}
+
+impl LogicalPlanBuilder {
+    /// Starts from an existing plan.
+    pub fn from(plan: LogicalPlan) -> Self {
+        LogicalPlanBuilder {
+            plan: Arc::new(plan),
+        }
+    }
+
+    /// Starts from a shared plan.
+    pub fn from_arc(plan: Arc<LogicalPlan>) -> Self {
+        LogicalPlanBuilder { plan }
+    }
+
+    /// Scans a table; columns are qualified by `name`.
+    pub fn scan(name: &str, source: Arc<dyn TableSource>) -> Result<Self> {
+        let schema = PlanSchema::from_arrow(Some(name), &source.schema());
+        Ok(Self::from(LogicalPlan::Scan {
+            table: name.to_string(),
+            source,
+            projection: None,
+            filters: vec![],
+            schema: Arc::new(schema),
+        }))
+    }
+
+    /// No columns; one row when `produce_one_row` (for `SELECT` without `FROM`).
+    pub fn empty(produce_one_row: bool) -> Self {
+        Self::from(LogicalPlan::Empty {
+            produce_one_row,
+            schema: Arc::new(PlanSchema::default()),
+        })
+    }
+
+    /// Literal rows; columns are named `column1`, `column2`, ...
+    pub fn values(rows: Vec<Vec<Expr>>) -> Result<Self> {
+        let width = rows.first().map(|r| r.len()).unwrap_or(0);
+        if rows.iter().any(|r| r.len() != width) {
+            return Err(PlanError::plan(
+                "VALUES rows must all have the same number of columns",
+            ));
+        }
+        let empty = PlanSchema::default();
+        let mut fields = Vec::with_capacity(width);
+        for c in 0..width {
+            let mut t = DataType::Null;
+            let mut nullable = false;
+            for row in &rows {
+                let rt = row[c].data_type(&empty)?;
+                t = types::common_type(&t, &rt).ok_or_else(|| {
+                    PlanError::type_mismatch(format!("VALUES column {} mixes {t} and {rt}", c + 1))
+                })?;
+                nullable |= row[c].nullable(&empty)?;
+            }
+            fields.push(PlanField::new(
+                None,
+                &format!("column{}", c + 1),
+                t,
+                nullable,
+            ));
+        }
+        Ok(Self::from(LogicalPlan::Values {
+            rows,
+            schema: Arc::new(PlanSchema::new(fields)),
+        }))
+    }
+
+    /// Keeps rows where `predicate` is true.
+    pub fn filter(self, predicate: Expr) -> Result<Self> {
+        let schema = self.plan.schema();
+        let t = predicate.data_type(&schema)?;
+        if !matches!(t, DataType::Boolean | DataType::Null) {
+            return Err(PlanError::type_mismatch(format!(
+                "filter predicate '{predicate}' must be BOOLEAN, got {t}"
+            )));
+        }
+        Ok(Self::from(LogicalPlan::Filter {
+            input: self.plan,
+            predicate,
+        }))
+    }
+
+    /// One output column per expression.
+    pub fn project(self, exprs: Vec<Expr>) -> Result<Self> {
+        let input_schema = self.plan.schema();
+        let fields = exprs
+            .iter()
+            .map(|e| expr_field(e, &input_schema))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self::from(LogicalPlan::Projection {
+            input: self.plan,
+            exprs,
+            schema: Arc::new(PlanSchema::new(fields)),
+        }))
+    }
+
+    /// Groups by `group_by` and computes `aggregates` (each an aggregate call, possibly aliased).
+    pub fn aggregate(self, group_by: Vec<Expr>, aggregates: Vec<Expr>) -> Result<Self> {
+        let input_schema = self.plan.schema();
+        let mut fields = Vec::new();
+        for e in &group_by {
+            fields.push(expr_field(e, &input_schema)?);
+        }
+        for e in &aggregates {
+            if !matches!(e.unalias(), Expr::Aggregate { .. }) {
+                return Err(PlanError::plan(format!("'{e}' is not an aggregate call")));
+            }
+            let mut f = expr_field(e, &input_schema)?;
+            f.qualifier = None;
+            fields.push(f);
+        }
+        Ok(Self::from(LogicalPlan::Aggregate {
+            input: self.plan,
+            group_by,
+            aggregates,
+            schema: Arc::new(PlanSchema::new(fields)),
+        }))
+    }
+
+    /// Joins with `right` on equal key pairs plus an optional extra condition.
+    pub fn join_on(
+        self,
+        right: Arc<LogicalPlan>,
+        kind: JoinKind,
+        on: Vec<(Expr, Expr)>,
+        filter: Option<Expr>,
+    ) -> Result<Self> {
+        let ls = self.plan.schema();
+        let rs = right.schema();
+        let mut on_checked = Vec::with_capacity(on.len());
+        for (l, r) in on {
+            let lt = l.data_type(&ls)?;
+            let rt = r.data_type(&rs)?;
+            types::common_type(&lt, &rt).ok_or_else(|| {
+                PlanError::type_mismatch(format!("cannot join {l} ({lt}) with {r} ({rt})"))
+            })?;
+            on_checked.push((l, r));
+        }
+        let schema = join_schema(&ls, &rs, kind);
+        if let Some(f) = &filter {
+            let all = ls.join(&rs);
+            let t = f.data_type(&all)?;
+            if !matches!(t, DataType::Boolean | DataType::Null) {
+                return Err(PlanError::type_mismatch(format!(
+                    "join condition '{f}' must be BOOLEAN, got {t}"
+                )));
+            }
+        }
+        let kind = if kind == JoinKind::Cross && (!on_checked.is_empty() || filter.is_some()) {
+            JoinKind::Inner
+        } else {
+            kind
+        };
+        Ok(Self::from(LogicalPlan::Join {
+            left: self.plan,
+            right,
+            kind,
+            on: on_checked,
+            filter,
+            schema: Arc::new(schema),
+        }))
+    }
+
+    /// Joins on columns with the same names on both sides (`USING (a, b)`).
+    pub fn join_using(
+        self,
+        right: Arc<LogicalPlan>,
+        kind: JoinKind,
+        columns: &[String],
+    ) -> Result<Self> {
+        let ls = self.plan.schema();
+        let rs = right.schema();
+        let mut on = Vec::new();
+        for c in columns {
+            let li = ls.index_of(None, c)?;
+            let ri = rs.index_of(None, c)?;
+            on.push((field_column(ls.field(li)), field_column(rs.field(ri))));
+        }
+        self.join_on(right, kind, on, None)
+    }
+
+    /// Every pair of rows.
+    pub fn cross_join(self, right: Arc<LogicalPlan>) -> Result<Self> {
+        self.join_on(right, JoinKind::Cross, vec![], None)
+    }
+
+    /// Orders rows.
+    pub fn sort(self, keys: Vec<SortExpr>) -> Result<Self> {
+        let schema = self.plan.schema();
+        for k in &keys {
+            k.expr.data_type(&schema)?;
+        }
+        Ok(Self::from(LogicalPlan::Sort {
+            input: self.plan,
+            keys,
+        }))
+    }
+
+    /// Skips `skip` rows, then returns at most `fetch`.
+    pub fn limit(self, skip: usize, fetch: Option<usize>) -> Result<Self> {
+        Ok(Self::from(LogicalPlan::Limit {
+            input: self.plan,
+            skip,
+            fetch,
+        }))
+    }
+
+    /// Removes duplicate rows.
+    pub fn distinct(self) -> Result<Self> {
+        Ok(Self::from(LogicalPlan::Distinct { input: self.plan }))
+    }
+
+    /// UNION ALL with `other`; column types are unified, casting where needed.
+    pub fn union(self, other: Arc<LogicalPlan>) -> Result<Self> {
+        let ls = self.plan.schema();
+        let rs = other.schema();
+        if ls.len() != rs.len() {
+            return Err(PlanError::plan(format!(
+                "UNION inputs have {} and {} columns",
+                ls.len(),
+                rs.len()
+            )));
+        }
+        let mut fields = Vec::new();
+        let mut types_out = Vec::new();
+        for (l, r) in ls.fields.iter().zip(&rs.fields) {
+            let t = types::common_type(&l.data_type, &r.data_type).ok_or_else(|| {
+                PlanError::type_mismatch(format!(
+                    "UNION column '{}' has types {} and {}",
+                    l.name, l.data_type, r.data_type
+                ))
+            })?;
+            fields.push(PlanField::new(
+                None,
+                &l.name,
+                t.clone(),
+                l.nullable || r.nullable,
+            ));
+            types_out.push(t);
+        }
+        let mut inputs = match self.plan.as_ref() {
+            LogicalPlan::Union { inputs, .. } => inputs.clone(),
+            _ => vec![self.plan.clone()],
+        };
+        inputs.push(other);
+        let inputs = inputs
+            .into_iter()
+            .map(|p| cast_to_types(p, &types_out))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self::from(LogicalPlan::Union {
+            inputs,
+            schema: Arc::new(PlanSchema::new(fields)),
+        }))
+    }
+
+    /// Renames the relation: every column gets qualifier `alias`.
+    pub fn alias(self, alias: &str) -> Result<Self> {
+        let schema = self.plan.schema().with_qualifier(alias);
+        Ok(Self::from(LogicalPlan::SubqueryAlias {
+            input: self.plan,
+            alias: alias.to_string(),
+            schema: Arc::new(schema),
+        }))
+    }
+
+    /// The plan built so far.
+    pub fn build(self) -> LogicalPlan {
+        Arc::unwrap_or_clone(self.plan)
+    }
+
+    /// The plan built so far, shared.
+    pub fn build_arc(self) -> Arc<LogicalPlan> {
+        self.plan
+    }
+
+    /// The current output schema.
+    pub fn schema(&self) -> Arc<PlanSchema> {
+        self.plan.schema()
+    }
+}
+
+/// A column expression that refers to `field` exactly.
+pub fn field_column(field: &PlanField) -> Expr {
+    Expr::Column(Column {
+        relation: field.qualifier.clone(),
+        name: field.name.clone(),
+    })
+}
+
+/// The output field of a projected expression: a bare column keeps its qualifier.
+pub fn expr_field(e: &Expr, input: &PlanSchema) -> Result<PlanField> {
+    let data_type = e.data_type(input)?;
+    let nullable = e.nullable(input)?;
+    Ok(match e {
+        Expr::Column(c) => {
+            let f = input.field(input.index_of(c.relation.as_deref(), &c.name)?);
+            PlanField {
+                qualifier: f.qualifier.clone(),
+                name: f.name.clone(),
+                data_type,
+                nullable,
+            }
+        }
+        _ => PlanField::new(None, &e.output_name(), data_type, nullable),
+    })
+}
+
+/// The output schema of a join.
+pub fn join_schema(left: &PlanSchema, right: &PlanSchema, kind: JoinKind) -> PlanSchema {
+    let nullable = |s: &PlanSchema, yes: bool| PlanSchema {
+        fields: s
+            .fields
+            .iter()
+            .map(|f| PlanField {
+                nullable: f.nullable || yes,
+                ..f.clone()
+            })
+            .collect(),
+    };
+    match kind {
+        JoinKind::LeftSemi | JoinKind::LeftAnti => left.clone(),
+        JoinKind::Left => left.join(&nullable(right, true)),
+        JoinKind::Right => nullable(left, true).join(right),
+        JoinKind::Full => nullable(left, true).join(&nullable(right, true)),
+        JoinKind::Inner | JoinKind::Cross => left.join(right),
+    }
+}
+
+/// Projects `plan` so its columns have `types`, casting where they differ.
+fn cast_to_types(plan: Arc<LogicalPlan>, types_out: &[DataType]) -> Result<Arc<LogicalPlan>> {
+    let schema = plan.schema();
+    if schema
+        .fields
+        .iter()
+        .zip(types_out)
+        .all(|(f, t)| &f.data_type == t)
+    {
+        return Ok(plan);
+    }
+    let exprs = schema
+        .fields
+        .iter()
+        .zip(types_out)
+        .map(|(f, t)| {
+            let c = field_column(f);
+            if &f.data_type == t {
+                c
+            } else {
+                c.cast(t.clone()).alias(&f.name)
+            }
+        })
+        .collect();
+    Ok(LogicalPlanBuilder::from_arc(plan)
+        .project(exprs)?
+        .build_arc())
+}

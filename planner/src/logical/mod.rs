@@ -1,0 +1,13 @@
+//! Logical plans: what to compute, as a tree of relational operators over named columns.
+//!
+//! - [`plan`]: the [`LogicalPlan`] enum, its schemas and its EXPLAIN text.
+//! - [`builder`]: [`LogicalPlanBuilder`], shared by SQL and the DataFrame API.
+//! - [`tree`]: the generic rewrite helpers the optimizer rules use.
+
+pub mod builder;
+pub mod plan;
+pub mod tree;
+
+pub use builder::LogicalPlanBuilder;
+pub use plan::{JoinKind, LogicalPlan};
+pub use tree::Transformed;

@@ -1,0 +1,371 @@
+//! The logical plan enum. Each variant documents its shape in one line.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::catalog::TableSource;
+use crate::error::Result;
+use crate::expr::{Expr, SortExpr};
+use crate::schema::{PlanSchema, PlanSchemaRef};
+
+/// Join kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JoinKind {
+    /// Matching pairs.
+    Inner,
+    /// Every left row, with NULLs where nothing matches.
+    Left,
+    /// Every right row, with NULLs where nothing matches.
+    Right,
+    /// Every row of both sides.
+    Full,
+    /// Left rows that have a match (left columns only).
+    LeftSemi,
+    /// Left rows that have no match (left columns only).
+    LeftAnti,
+    /// Every pair (no condition).
+    Cross,
+}
+
+impl JoinKind {
+    /// True when only the left side's columns come out.
+    pub fn left_only(self) -> bool {
+        matches!(self, JoinKind::LeftSemi | JoinKind::LeftAnti)
+    }
+}
+
+impl fmt::Display for JoinKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            JoinKind::Inner => "Inner",
+            JoinKind::Left => "Left",
+            JoinKind::Right => "Right",
+            JoinKind::Full => "Full",
+            JoinKind::LeftSemi => "LeftSemi",
+            JoinKind::LeftAnti => "LeftAnti",
+            JoinKind::Cross => "Cross",
+        };
+        f.write_str(s)
+    }
+}
+
+/// A relational operator tree.
+#[derive(Debug, Clone)]
+pub enum LogicalPlan {
+    /// Scan(table) → the table's columns (`projection` picks and orders them; `filters`
+    /// are predicates the source may use to skip data — they are still applied above).
+    Scan {
+        /// The name the table was registered under (also the columns' qualifier).
+        table: String,
+        /// The table.
+        source: Arc<dyn TableSource>,
+        /// Column indices of the source schema to read; `None` for all.
+        projection: Option<Vec<usize>>,
+        /// Pushed-down predicates over the scan's output columns.
+        filters: Vec<Expr>,
+        /// Output schema (after projection), qualified by `table`.
+        schema: PlanSchemaRef,
+    },
+    /// Filter(input, predicate) → input's rows where predicate is true.
+    Filter {
+        /// Input.
+        input: Arc<LogicalPlan>,
+        /// Boolean predicate.
+        predicate: Expr,
+    },
+    /// Projection(input, exprs) → one column per expression.
+    Projection {
+        /// Input.
+        input: Arc<LogicalPlan>,
+        /// Output expressions (aliased where named).
+        exprs: Vec<Expr>,
+        /// Output schema.
+        schema: PlanSchemaRef,
+    },
+    /// Aggregate(input, group_by, aggregates) → group columns then aggregate columns.
+    Aggregate {
+        /// Input.
+        input: Arc<LogicalPlan>,
+        /// Grouping expressions.
+        group_by: Vec<Expr>,
+        /// Aggregate calls, possibly aliased.
+        aggregates: Vec<Expr>,
+        /// Output schema.
+        schema: PlanSchemaRef,
+    },
+    /// Join(left, right, on, filter) → left columns then right columns (left only for semi/anti).
+    Join {
+        /// Left input.
+        left: Arc<LogicalPlan>,
+        /// Right input.
+        right: Arc<LogicalPlan>,
+        /// Kind.
+        kind: JoinKind,
+        /// Equi-join keys: (left expr, right expr).
+        on: Vec<(Expr, Expr)>,
+        /// Any further join condition over both sides' columns.
+        filter: Option<Expr>,
+        /// Output schema.
+        schema: PlanSchemaRef,
+    },
+    /// Sort(input, keys) → input's rows ordered by keys.
+    Sort {
+        /// Input.
+        input: Arc<LogicalPlan>,
+        /// Keys, most significant first.
+        keys: Vec<SortExpr>,
+    },
+    /// Limit(input, skip, fetch) → rows skip..skip+fetch of input.
+    Limit {
+        /// Input.
+        input: Arc<LogicalPlan>,
+        /// Rows to skip (OFFSET).
+        skip: usize,
+        /// Rows to return after skipping (LIMIT); `None` for all.
+        fetch: Option<usize>,
+    },
+    /// Union(inputs) → every row of every input (UNION ALL), with the first input's names.
+    Union {
+        /// Inputs, all of the same column count and types.
+        inputs: Vec<Arc<LogicalPlan>>,
+        /// Output schema.
+        schema: PlanSchemaRef,
+    },
+    /// Distinct(input) → input's rows without duplicates.
+    Distinct {
+        /// Input.
+        input: Arc<LogicalPlan>,
+    },
+    /// Values(rows) → the literal rows.
+    Values {
+        /// Rows of constant expressions.
+        rows: Vec<Vec<Expr>>,
+        /// Output schema.
+        schema: PlanSchemaRef,
+    },
+    /// SubqueryAlias(input, alias) → input's columns, requalified as `alias`.
+    SubqueryAlias {
+        /// Input.
+        input: Arc<LogicalPlan>,
+        /// The alias.
+        alias: String,
+        /// Output schema.
+        schema: PlanSchemaRef,
+    },
+    /// Empty(produce_one_row) → no columns, and one row or none (`SELECT 1` has one).
+    Empty {
+        /// One row when true.
+        produce_one_row: bool,
+        /// Output schema (no columns).
+        schema: PlanSchemaRef,
+    },
+}
+
+impl LogicalPlan {
+    /// The output columns.
+    pub fn schema(&self) -> PlanSchemaRef {
+        match self {
+            LogicalPlan::Scan { schema, .. }
+            | LogicalPlan::Projection { schema, .. }
+            | LogicalPlan::Aggregate { schema, .. }
+            | LogicalPlan::Join { schema, .. }
+            | LogicalPlan::Union { schema, .. }
+            | LogicalPlan::Values { schema, .. }
+            | LogicalPlan::SubqueryAlias { schema, .. }
+            | LogicalPlan::Empty { schema, .. } => schema.clone(),
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::Distinct { input } => input.schema(),
+        }
+    }
+
+    /// The direct inputs.
+    pub fn inputs(&self) -> Vec<&Arc<LogicalPlan>> {
+        match self {
+            LogicalPlan::Scan { .. } | LogicalPlan::Values { .. } | LogicalPlan::Empty { .. } => {
+                vec![]
+            }
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Projection { input, .. }
+            | LogicalPlan::Aggregate { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::Distinct { input }
+            | LogicalPlan::SubqueryAlias { input, .. } => vec![input],
+            LogicalPlan::Join { left, right, .. } => vec![left, right],
+            LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
+        }
+    }
+
+    /// The node's own expressions (not its inputs').
+    pub fn expressions(&self) -> Vec<Expr> {
+        match self {
+            LogicalPlan::Scan { filters, .. } => filters.clone(),
+            LogicalPlan::Filter { predicate, .. } => vec![predicate.clone()],
+            LogicalPlan::Projection { exprs, .. } => exprs.clone(),
+            LogicalPlan::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => group_by.iter().chain(aggregates.iter()).cloned().collect(),
+            LogicalPlan::Join { on, filter, .. } => on
+                .iter()
+                .flat_map(|(l, r)| [l.clone(), r.clone()])
+                .chain(filter.iter().cloned())
+                .collect(),
+            LogicalPlan::Sort { keys, .. } => keys.iter().map(|k| k.expr.clone()).collect(),
+            LogicalPlan::Values { rows, .. } => rows.iter().flatten().cloned().collect(),
+            _ => vec![],
+        }
+    }
+
+    /// The one-line description of this node for EXPLAIN.
+    pub fn describe(&self) -> String {
+        let list = |v: &[Expr]| {
+            v.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            LogicalPlan::Scan {
+                table,
+                projection,
+                filters,
+                schema,
+                ..
+            } => {
+                let mut s = format!("Scan: {table}");
+                if projection.is_some() {
+                    let cols: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+                    s += &format!(" projection=[{}]", cols.join(", "));
+                }
+                if !filters.is_empty() {
+                    s += &format!(" filters=[{}]", list(filters));
+                }
+                s
+            }
+            LogicalPlan::Filter { predicate, .. } => format!("Filter: {predicate}"),
+            LogicalPlan::Projection { exprs, .. } => format!("Projection: {}", list(exprs)),
+            LogicalPlan::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => {
+                format!(
+                    "Aggregate: groupBy=[{}], aggr=[{}]",
+                    list(group_by),
+                    list(aggregates)
+                )
+            }
+            LogicalPlan::Join {
+                kind, on, filter, ..
+            } => {
+                let keys: Vec<String> = on.iter().map(|(l, r)| format!("{l} = {r}")).collect();
+                let mut s = format!("{kind} Join: on=[{}]", keys.join(", "));
+                if let Some(f) = filter {
+                    s += &format!(" filter={f}");
+                }
+                s
+            }
+            LogicalPlan::Sort { keys, .. } => {
+                format!(
+                    "Sort: {}",
+                    keys.iter()
+                        .map(|k| k.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+            LogicalPlan::Limit { skip, fetch, .. } => match fetch {
+                Some(n) => format!("Limit: skip={skip}, fetch={n}"),
+                None => format!("Limit: skip={skip}, fetch=all"),
+            },
+            LogicalPlan::Union { inputs, .. } => format!("Union: {} inputs", inputs.len()),
+            LogicalPlan::Distinct { .. } => "Distinct".to_string(),
+            LogicalPlan::Values { rows, .. } => format!("Values: {} rows", rows.len()),
+            LogicalPlan::SubqueryAlias { alias, .. } => format!("SubqueryAlias: {alias}"),
+            LogicalPlan::Empty {
+                produce_one_row, ..
+            } => format!("Empty: one_row={produce_one_row}"),
+        }
+    }
+
+    /// Rebuilds this node over new inputs (same count and order as [`LogicalPlan::inputs`]),
+    /// recomputing the schema where it depends on the inputs.
+    pub fn with_new_inputs(&self, mut inputs: Vec<Arc<LogicalPlan>>) -> Result<LogicalPlan> {
+        use crate::logical::builder::LogicalPlanBuilder as B;
+        let mut next = || inputs.remove(0);
+        Ok(match self {
+            LogicalPlan::Scan { .. } | LogicalPlan::Values { .. } | LogicalPlan::Empty { .. } => {
+                self.clone()
+            }
+            LogicalPlan::Filter { predicate, .. } => LogicalPlan::Filter {
+                input: next(),
+                predicate: predicate.clone(),
+            },
+            LogicalPlan::Projection { exprs, .. } => {
+                B::from_arc(next()).project(exprs.clone())?.build()
+            }
+            LogicalPlan::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => B::from_arc(next())
+                .aggregate(group_by.clone(), aggregates.clone())?
+                .build(),
+            LogicalPlan::Join {
+                kind, on, filter, ..
+            } => {
+                let l = next();
+                let r = next();
+                B::from_arc(l)
+                    .join_on(r, *kind, on.clone(), filter.clone())?
+                    .build()
+            }
+            LogicalPlan::Sort { keys, .. } => LogicalPlan::Sort {
+                input: next(),
+                keys: keys.clone(),
+            },
+            LogicalPlan::Limit { skip, fetch, .. } => LogicalPlan::Limit {
+                input: next(),
+                skip: *skip,
+                fetch: *fetch,
+            },
+            LogicalPlan::Union { schema, .. } => LogicalPlan::Union {
+                inputs: std::mem::take(&mut inputs),
+                schema: schema.clone(),
+            },
+            LogicalPlan::Distinct { .. } => LogicalPlan::Distinct { input: next() },
+            LogicalPlan::SubqueryAlias { alias, .. } => B::from_arc(next()).alias(alias)?.build(),
+        })
+    }
+
+    /// Indented EXPLAIN text of the whole tree.
+    pub fn display_indent(&self) -> String {
+        let mut out = String::new();
+        self.write_indent(&mut out, 0);
+        out
+    }
+
+    fn write_indent(&self, out: &mut String, depth: usize) {
+        out.push_str(&"  ".repeat(depth));
+        out.push_str(&self.describe());
+        out.push('\n');
+        for i in self.inputs() {
+            i.write_indent(out, depth + 1);
+        }
+    }
+}
+
+impl fmt::Display for LogicalPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display_indent())
+    }
+}
+
+/// Qualifies a plan schema for `SubqueryAlias`.
+pub fn alias_schema(input: &PlanSchema, alias: &str) -> PlanSchema {
+    input.with_qualifier(alias)
+}

@@ -1,0 +1,1 @@
+//! The optimizer: rule batches run to a fixed point, then the cost-based steps.

@@ -1,0 +1,257 @@
+//! Physical expressions: columns by index, every node's result type known, operands
+//! already coerced (a `Binary` node's children have the types its operator needs).
+
+use std::fmt;
+
+use arrow::datatypes::DataType;
+
+use crate::expr::{AggFunc, BinaryOp};
+use crate::scalar::ScalarValue;
+
+/// An expression evaluated over a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PhysExpr {
+    /// Column `index` of the input batch.
+    Column {
+        /// Position in the input.
+        index: usize,
+        /// Name, for display.
+        name: String,
+    },
+    /// A constant.
+    Literal(ScalarValue),
+    /// `left op right`, producing `data_type`.
+    Binary {
+        /// Left operand.
+        left: Box<PhysExpr>,
+        /// Operator.
+        op: BinaryOp,
+        /// Right operand.
+        right: Box<PhysExpr>,
+        /// Result type (decimal precision and scale included).
+        data_type: DataType,
+    },
+    /// Boolean NOT.
+    Not(Box<PhysExpr>),
+    /// Arithmetic negation.
+    Negative(Box<PhysExpr>),
+    /// IS NULL.
+    IsNull(Box<PhysExpr>),
+    /// IS NOT NULL.
+    IsNotNull(Box<PhysExpr>),
+    /// Searched CASE (a simple CASE is rewritten into equalities first).
+    Case {
+        /// WHEN/THEN pairs.
+        when_then: Vec<(PhysExpr, PhysExpr)>,
+        /// ELSE (NULL when absent).
+        else_expr: Option<Box<PhysExpr>>,
+        /// Result type.
+        data_type: DataType,
+    },
+    /// CAST; a value that cannot be cast is an error naming it.
+    Cast {
+        /// Input.
+        expr: Box<PhysExpr>,
+        /// Target.
+        data_type: DataType,
+    },
+    /// `expr [NOT] IN (constants...)`, with SQL's NULL semantics.
+    InList {
+        /// Tested value.
+        expr: Box<PhysExpr>,
+        /// Candidates (same type as expr).
+        list: Vec<PhysExpr>,
+        /// NOT IN.
+        negated: bool,
+    },
+    /// `expr [NOT] LIKE pattern`.
+    Like {
+        /// String.
+        expr: Box<PhysExpr>,
+        /// Pattern.
+        pattern: Box<PhysExpr>,
+        /// NOT LIKE.
+        negated: bool,
+        /// ILIKE.
+        case_insensitive: bool,
+    },
+    /// A registered scalar function.
+    Function {
+        /// Lower-case name from [`crate::functions::FUNCTIONS`].
+        name: String,
+        /// Arguments.
+        args: Vec<PhysExpr>,
+        /// Result type.
+        data_type: DataType,
+    },
+}
+
+impl PhysExpr {
+    /// A column reference.
+    pub fn column(index: usize, name: impl Into<String>) -> Self {
+        PhysExpr::Column {
+            index,
+            name: name.into(),
+        }
+    }
+
+    /// Calls `f` on every node, parents first.
+    pub fn visit(&self, f: &mut impl FnMut(&PhysExpr)) {
+        f(self);
+        match self {
+            PhysExpr::Column { .. } | PhysExpr::Literal(_) => {}
+            PhysExpr::Binary { left, right, .. } => {
+                left.visit(f);
+                right.visit(f);
+            }
+            PhysExpr::Not(e)
+            | PhysExpr::Negative(e)
+            | PhysExpr::IsNull(e)
+            | PhysExpr::IsNotNull(e) => e.visit(f),
+            PhysExpr::Cast { expr, .. } => expr.visit(f),
+            PhysExpr::Case {
+                when_then,
+                else_expr,
+                ..
+            } => {
+                for (w, t) in when_then {
+                    w.visit(f);
+                    t.visit(f);
+                }
+                if let Some(e) = else_expr {
+                    e.visit(f);
+                }
+            }
+            PhysExpr::InList { expr, list, .. } => {
+                expr.visit(f);
+                list.iter().for_each(|e| e.visit(f));
+            }
+            PhysExpr::Like { expr, pattern, .. } => {
+                expr.visit(f);
+                pattern.visit(f);
+            }
+            PhysExpr::Function { args, .. } => args.iter().for_each(|e| e.visit(f)),
+        }
+    }
+}
+
+impl fmt::Display for PhysExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PhysExpr::Column { index, name } => write!(f, "{name}@{index}"),
+            PhysExpr::Literal(v) => write!(f, "{v}"),
+            PhysExpr::Binary {
+                left, op, right, ..
+            } => write!(f, "({left} {op} {right})"),
+            PhysExpr::Not(e) => write!(f, "NOT {e}"),
+            PhysExpr::Negative(e) => write!(f, "-{e}"),
+            PhysExpr::IsNull(e) => write!(f, "{e} IS NULL"),
+            PhysExpr::IsNotNull(e) => write!(f, "{e} IS NOT NULL"),
+            PhysExpr::Case {
+                when_then,
+                else_expr,
+                ..
+            } => {
+                write!(f, "CASE")?;
+                for (w, t) in when_then {
+                    write!(f, " WHEN {w} THEN {t}")?;
+                }
+                if let Some(e) = else_expr {
+                    write!(f, " ELSE {e}")?;
+                }
+                write!(f, " END")
+            }
+            PhysExpr::Cast { expr, data_type } => write!(f, "CAST({expr} AS {data_type})"),
+            PhysExpr::InList {
+                expr,
+                list,
+                negated,
+            } => {
+                let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+                write!(
+                    f,
+                    "{expr} {}IN ({})",
+                    if *negated { "NOT " } else { "" },
+                    items.join(", ")
+                )
+            }
+            PhysExpr::Like {
+                expr,
+                pattern,
+                negated,
+                case_insensitive,
+            } => write!(
+                f,
+                "{expr} {}{} {pattern}",
+                if *negated { "NOT " } else { "" },
+                if *case_insensitive { "ILIKE" } else { "LIKE" }
+            ),
+            PhysExpr::Function { name, args, .. } => {
+                let a: Vec<String> = args.iter().map(|e| e.to_string()).collect();
+                write!(f, "{name}({})", a.join(", "))
+            }
+        }
+    }
+}
+
+/// An aggregate call in a physical aggregate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateExpr {
+    /// The function.
+    pub func: AggFunc,
+    /// Argument (`None` for `count(*)`), over the aggregate's input.
+    pub arg: Option<PhysExpr>,
+    /// DISTINCT inside the call.
+    pub distinct: bool,
+    /// Type of the argument (`None` for `count(*)`).
+    pub input_type: Option<DataType>,
+    /// Type of the final result.
+    pub return_type: DataType,
+    /// Output column name.
+    pub name: String,
+}
+
+impl fmt::Display for AggregateExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let arg = self
+            .arg
+            .as_ref()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "*".into());
+        write!(
+            f,
+            "{}({}{arg})",
+            self.func.name(),
+            if self.distinct { "DISTINCT " } else { "" }
+        )
+    }
+}
+
+/// A sort key over column positions/expressions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhysSortKey {
+    /// What to sort by.
+    pub expr: PhysExpr,
+    /// Ascending.
+    pub asc: bool,
+    /// NULLs first.
+    pub nulls_first: bool,
+}
+
+impl fmt::Display for PhysSortKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.expr, if self.asc { "ASC" } else { "DESC" })?;
+        if self.nulls_first != !self.asc {
+            write!(
+                f,
+                " {}",
+                if self.nulls_first {
+                    "NULLS FIRST"
+                } else {
+                    "NULLS LAST"
+                }
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,13 @@
+//! Physical plans: how to compute, as data only — operators, partitioning and
+//! exchanges, with every column resolved to an index. The runtime lowers them.
+//!
+//! - [`expr`]: [`PhysExpr`], expressions over column indices with their types.
+//! - [`plan`]: the [`PhysicalPlan`] enum and its EXPLAIN text.
+//! - [`planner`]: logical plan to physical plan.
+
+pub mod expr;
+pub mod plan;
+pub mod planner;
+
+pub use expr::{AggregateExpr, PhysExpr, PhysSortKey};
+pub use plan::{AggregateMode, JoinDistribution, Partitioning, PhysicalPlan};

@@ -1,0 +1,1 @@
+//! Logical plan to physical plan.

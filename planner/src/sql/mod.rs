@@ -1,0 +1,1 @@
+//! SQL text to logical plans and statements.

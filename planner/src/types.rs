@@ -1,0 +1,221 @@
+//! Type rules: what an operator returns for given operand types, and which common
+//! type two operands are coerced to before an operator runs.
+//!
+//! Integers widen to Int64, integers meet decimals as DECIMAL(19,0) / DECIMAL(10,0),
+//! anything meeting a float becomes Float64, and a string literal meeting a date
+//! becomes a date (the analyzer folds the cast). Decimal results follow the usual SQL
+//! rules: `+`/`-` keep the larger scale, `*` adds scales, `/` widens the scale to at
+//! least 6; precision is capped at 38.
+
+use arrow::datatypes::DataType;
+
+use crate::error::{PlanError, Result};
+use crate::expr::BinaryOp;
+
+/// Largest decimal precision.
+pub const MAX_DECIMAL_PRECISION: u8 = 38;
+
+/// True for the integer types.
+pub fn is_integer(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
+    )
+}
+
+/// True for integers, decimals and floats.
+pub fn is_numeric(t: &DataType) -> bool {
+    is_integer(t) || is_float(t) || matches!(t, DataType::Decimal128(_, _))
+}
+
+/// True for floating point types.
+pub fn is_float(t: &DataType) -> bool {
+    matches!(t, DataType::Float16 | DataType::Float32 | DataType::Float64)
+}
+
+/// True for the string types.
+pub fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
+}
+
+/// The decimal type that holds every value of an integer type exactly.
+pub fn integer_as_decimal(t: &DataType) -> Option<(u8, i8)> {
+    Some(match t {
+        DataType::Int8 | DataType::UInt8 => (3, 0),
+        DataType::Int16 | DataType::UInt16 => (5, 0),
+        DataType::Int32 | DataType::UInt32 => (10, 0),
+        DataType::Int64 => (19, 0),
+        DataType::UInt64 => (20, 0),
+        DataType::Decimal128(p, s) => (*p, *s),
+        _ => return None,
+    })
+}
+
+/// The type both sides of a comparison, IN list, CASE branch or UNION column are cast to.
+pub fn common_type(l: &DataType, r: &DataType) -> Option<DataType> {
+    use DataType::*;
+    if l == r {
+        return Some(l.clone());
+    }
+    Some(match (l, r) {
+        (Null, t) | (t, Null) => t.clone(),
+        (a, b) if is_string(a) && is_string(b) => Utf8,
+        (a, b) if is_float(a) || is_float(b) => {
+            if is_numeric(a) && is_numeric(b) {
+                Float64
+            } else {
+                return None;
+            }
+        }
+        (a, b) if is_integer(a) && is_integer(b) => Int64,
+        (Decimal128(_, _), _) | (_, Decimal128(_, _)) => {
+            let (p1, s1) = integer_as_decimal(l)?;
+            let (p2, s2) = integer_as_decimal(r)?;
+            let scale = s1.max(s2);
+            let int_digits = (p1 as i16 - s1 as i16).max(p2 as i16 - s2 as i16);
+            let precision = (int_digits + scale as i16).min(MAX_DECIMAL_PRECISION as i16) as u8;
+            Decimal128(precision, scale)
+        }
+        (Date32, s) | (s, Date32) if is_string(s) => Date32,
+        (Timestamp(u, tz), Date32) | (Date32, Timestamp(u, tz)) => Timestamp(*u, tz.clone()),
+        _ => return None,
+    })
+}
+
+/// The result type of `l op r`, after both operands were coerced by
+/// [`coerce_binary_operands`].
+pub fn binary_result_type(l: &DataType, op: BinaryOp, r: &DataType) -> Result<DataType> {
+    use DataType::*;
+    if op.is_comparison() || op.is_logical() {
+        return Ok(Boolean);
+    }
+    if op == BinaryOp::StringConcat {
+        return Ok(Utf8);
+    }
+    match (l, r) {
+        (Date32, Interval(_)) if matches!(op, BinaryOp::Plus | BinaryOp::Minus) => Ok(Date32),
+        (Interval(_), Date32) if op == BinaryOp::Plus => Ok(Date32),
+        (Date32, Date32) if op == BinaryOp::Minus => Ok(Int64),
+        (Date32, a) | (a, Date32)
+            if is_integer(a) && matches!(op, BinaryOp::Plus | BinaryOp::Minus) =>
+        {
+            Ok(Date32)
+        }
+        (Decimal128(p1, s1), Decimal128(p2, s2)) => Ok(decimal_result(*p1, *s1, op, *p2, *s2)),
+        (Null, t) | (t, Null) if is_numeric(t) || *t == Null => {
+            Ok(if *t == Null { Int64 } else { t.clone() })
+        }
+        (a, b) if is_numeric(a) && is_numeric(b) => {
+            common_type(a, b).ok_or_else(|| mismatch(l, op, r))
+        }
+        _ => Err(mismatch(l, op, r)),
+    }
+}
+
+fn mismatch(l: &DataType, op: BinaryOp, r: &DataType) -> PlanError {
+    PlanError::type_mismatch(format!("cannot apply '{op}' to {l} and {r}"))
+}
+
+/// The decimal type of `DECIMAL(p1,s1) op DECIMAL(p2,s2)`.
+pub fn decimal_result(p1: u8, s1: i8, op: BinaryOp, p2: u8, s2: i8) -> DataType {
+    let (p1, s1, p2, s2) = (p1 as i32, s1 as i32, p2 as i32, s2 as i32);
+    let (p, s) = match op {
+        BinaryOp::Plus | BinaryOp::Minus => {
+            let s = s1.max(s2);
+            ((p1 - s1).max(p2 - s2) + s + 1, s)
+        }
+        BinaryOp::Multiply => (p1 + p2 + 1, s1 + s2),
+        BinaryOp::Divide => {
+            let s = 6.max(s1 + p2 + 1);
+            (p1 - s1 + s2 + s, s)
+        }
+        BinaryOp::Modulo => {
+            let s = s1.max(s2);
+            ((p1 - s1).min(p2 - s2) + s, s)
+        }
+        _ => (p1.max(p2), s1.max(s2)),
+    };
+    let cap = MAX_DECIMAL_PRECISION as i32;
+    if p > cap {
+        // Keep the integer digits, give up fraction digits (never below 6).
+        let s = (s - (p - cap)).max(s.min(6));
+        DataType::Decimal128(cap as u8, s as i8)
+    } else {
+        DataType::Decimal128(p as u8, s as i8)
+    }
+}
+
+/// The types the operands of `l op r` are cast to before evaluation.
+pub fn coerce_binary_operands(
+    l: &DataType,
+    op: BinaryOp,
+    r: &DataType,
+) -> Result<(DataType, DataType)> {
+    use DataType::*;
+    if op.is_logical() {
+        for t in [l, r] {
+            if !matches!(t, Boolean | Null) {
+                return Err(PlanError::type_mismatch(format!(
+                    "'{op}' needs BOOLEAN operands, got {l} and {r}"
+                )));
+            }
+        }
+        return Ok((Boolean, Boolean));
+    }
+    if op == BinaryOp::StringConcat {
+        return Ok((Utf8, Utf8));
+    }
+    if op.is_comparison() {
+        let t = common_type(l, r).ok_or_else(|| {
+            PlanError::type_mismatch(format!("cannot compare {l} with {r} using '{op}'"))
+        })?;
+        return Ok((t.clone(), t));
+    }
+    match (l, r) {
+        (Date32, Interval(_)) | (Interval(_), Date32) => Ok((l.clone(), r.clone())),
+        (Date32, Date32) => Ok((Date32, Date32)),
+        (Date32, a) if is_integer(a) => Ok((Date32, Int64)),
+        (a, Date32) if is_integer(a) => Ok((Int64, Date32)),
+        (Decimal128(_, _), b) | (b, Decimal128(_, _))
+            if is_integer(b) || matches!(b, Decimal128(_, _)) =>
+        {
+            let (p1, s1) = integer_as_decimal(l).ok_or_else(|| mismatch(l, op, r))?;
+            let (p2, s2) = integer_as_decimal(r).ok_or_else(|| mismatch(l, op, r))?;
+            Ok((Decimal128(p1, s1), Decimal128(p2, s2)))
+        }
+        (Null, t) | (t, Null) if is_numeric(t) => Ok((t.clone(), t.clone())),
+        (a, b) if is_numeric(a) && is_numeric(b) => {
+            let t = common_type(a, b).ok_or_else(|| mismatch(l, op, r))?;
+            Ok((t.clone(), t))
+        }
+        _ => Err(mismatch(l, op, r)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_rules() {
+        assert_eq!(
+            decimal_result(15, 2, BinaryOp::Multiply, 15, 2),
+            DataType::Decimal128(31, 4)
+        );
+        assert_eq!(
+            decimal_result(15, 2, BinaryOp::Minus, 15, 2),
+            DataType::Decimal128(16, 2)
+        );
+        assert_eq!(
+            common_type(&DataType::Int64, &DataType::Decimal128(15, 2)),
+            Some(DataType::Decimal128(21, 2))
+        );
+    }
+}

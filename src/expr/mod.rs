@@ -1,0 +1,1 @@
+//! expr (under construction)

@@ -1,0 +1,31 @@
+//! Ember: a SQL-first DataFrame query engine on Apache Arrow, with a Spark-like
+//! execution layer of resilient distributed datasets on one machine.
+//!
+//! The data path, module by module:
+//! - [`session`] and [`dataframe`]: the entry points — SQL text or DataFrame calls
+//!   become a logical plan (crate `ember_planner`), which is optimized and turned
+//!   into a physical plan.
+//! - [`exec`]: lowers a physical plan into RDDs of Arrow record batches.
+//! - [`rdd`]: lineage, the DAG scheduler (stages cut at shuffles, one task per
+//!   partition on a thread pool), shuffles and the block manager. Knows no SQL.
+//! - [`ops`]: columnar operators, batches in and batches out. Knows no RDDs.
+//! - [`expr`]: evaluation of physical expressions with Arrow kernels.
+//! - [`sources`]: Parquet, CSV, in-memory tables and the built-in TPC-H generator.
+//! - [`format`]: rendering results as tables, CSV or JSON.
+//! - [`shell`]: the `ember` command-line shell.
+#![warn(missing_docs)]
+
+pub mod dataframe;
+pub mod error;
+pub mod exec;
+pub mod expr;
+pub mod format;
+pub mod ops;
+pub mod rdd;
+pub mod session;
+pub mod shell;
+pub mod sources;
+
+pub use dataframe::DataFrame;
+pub use error::{EmberError, Result};
+pub use session::SessionContext;

@@ -1,0 +1,1 @@
+//! rdd (under construction)
