@@ -1,1 +1,151 @@
-//! The optimizer: rule batches run to a fixed point, then the cost-based steps.
+//! The optimizer: named batches of rewrite rules run to a fixed point, in one
+//! ordered list, checking after each rule that the plan's output schema is unchanged.
+//!
+//! - [`rule`]: the [`OptimizerRule`] trait.
+//! - [`rules`]: one rewrite per file.
+//! - [`cost`]: statistics and cardinality estimates the cost-based rules use.
+
+pub mod cost;
+pub mod rule;
+pub mod rules;
+
+use std::sync::Arc;
+
+use crate::error::{PlanError, Result};
+use crate::logical::LogicalPlan;
+
+pub use rule::OptimizerRule;
+
+/// A named group of rules run together until none changes the plan.
+pub struct RuleBatch {
+    /// Name shown by EXPLAIN VERBOSE and used by config switches.
+    pub name: &'static str,
+    /// The rules, in order.
+    pub rules: Vec<Box<dyn OptimizerRule>>,
+    /// Passes over the batch before giving up on a fixed point.
+    pub max_passes: usize,
+}
+
+/// One step of optimization, for EXPLAIN VERBOSE.
+#[derive(Debug, Clone)]
+pub struct OptimizerStep {
+    /// Batch name.
+    pub batch: &'static str,
+    /// Rule name.
+    pub rule: String,
+    /// The plan after the rule.
+    pub plan: Arc<LogicalPlan>,
+}
+
+/// Runs rule batches over a logical plan.
+pub struct Optimizer {
+    batches: Vec<RuleBatch>,
+}
+
+impl Default for Optimizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Optimizer {
+    /// The standard rule list. Order matters:
+    /// 1. `factor_or_conjuncts` first, so the join predicates hidden in an OR of ANDs
+    ///    (TPC-H Q19) become plain conjuncts that push-down can turn into join keys;
+    /// 2. `push_down_filter` turns WHERE equalities over cross joins into join keys
+    ///    and moves single-table predicates to the scans, which `reorder_joins` needs
+    ///    to see the join graph and the filtered sizes;
+    /// 3. `reorder_joins` then picks the join order; a second push-down pass moves
+    ///    predicates that reordering left above the joins;
+    /// 4. `prune_projections` runs last, once every column reference is final.
+    pub fn new() -> Self {
+        use rules::*;
+        Optimizer {
+            batches: vec![
+                RuleBatch {
+                    name: "simplify",
+                    rules: vec![Box::new(FactorOrConjuncts)],
+                    max_passes: 3,
+                },
+                RuleBatch {
+                    name: "push_down",
+                    rules: vec![Box::new(PushDownFilter)],
+                    max_passes: 5,
+                },
+                RuleBatch {
+                    name: "join_order",
+                    rules: vec![Box::new(ReorderJoins), Box::new(PushDownFilter)],
+                    max_passes: 1,
+                },
+                RuleBatch {
+                    name: "prune",
+                    rules: vec![Box::new(PruneProjections)],
+                    max_passes: 1,
+                },
+            ],
+        }
+    }
+
+    /// Removes the batch called `name` (for comparison and bisecting).
+    pub fn without_batch(mut self, name: &str) -> Self {
+        self.batches.retain(|b| b.name != name);
+        self
+    }
+
+    /// The batch names, in order.
+    pub fn batch_names(&self) -> Vec<&'static str> {
+        self.batches.iter().map(|b| b.name).collect()
+    }
+
+    /// Optimizes `plan`; `observer` sees the plan after every rule that changed it.
+    pub fn optimize_with(
+        &self,
+        plan: Arc<LogicalPlan>,
+        observer: &mut dyn FnMut(OptimizerStep),
+    ) -> Result<Arc<LogicalPlan>> {
+        let mut plan = plan;
+        for batch in &self.batches {
+            for _ in 0..batch.max_passes.max(1) {
+                let mut changed = false;
+                for rule in &batch.rules {
+                    let before = plan.schema();
+                    let t = rule.rewrite(plan.clone())?;
+                    if t.transformed {
+                        let after = t.data.schema();
+                        if !same_output(&before, &after) {
+                            return Err(PlanError::internal(format!(
+                                "rule {} changed the output schema from {before} to {after}",
+                                rule.name()
+                            )));
+                        }
+                        changed = true;
+                        plan = t.data;
+                        observer(OptimizerStep {
+                            batch: batch.name,
+                            rule: rule.name().to_string(),
+                            plan: plan.clone(),
+                        });
+                    }
+                }
+                if !changed {
+                    break;
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Optimizes `plan`.
+    pub fn optimize(&self, plan: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
+        self.optimize_with(plan, &mut |_| {})
+    }
+}
+
+/// Same column names and types (qualifiers and nullability may change).
+fn same_output(a: &crate::schema::PlanSchema, b: &crate::schema::PlanSchema) -> bool {
+    a.len() == b.len()
+        && a.fields
+            .iter()
+            .zip(&b.fields)
+            .all(|(x, y)| x.name == y.name && x.data_type == y.data_type)
+}

@@ -1,1 +1,669 @@
-//! Logical plan to physical plan.
+//! The physical planner: turns an optimized logical plan into a physical plan —
+//! two-step aggregation around a hash exchange, hash joins (broadcast when the build
+//! side is small, else partitioned on the keys) with the smaller input as the build
+//! side, top-k for ORDER BY ... LIMIT, and exchanges wherever rows must meet.
+//!
+//! Logical expressions become [`PhysExpr`]s with columns resolved to indices and
+//! casts made explicit where operand types differ.
+
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use crate::error::{PlanError, Result};
+use crate::expr::Expr;
+use crate::functions;
+use crate::logical::builder::field_column;
+use crate::logical::{JoinKind, LogicalPlan};
+use crate::optimizer::cost::estimate_rows;
+use crate::physical::expr::{AggregateExpr, PhysExpr, PhysSortKey};
+use crate::physical::plan::{
+    AggregateMode, JoinDistribution, Partitioning, PhysicalPlan, state_fields,
+};
+use crate::scalar::ScalarValue;
+use crate::schema::PlanSchema;
+use crate::types;
+
+/// Settings the physical planner needs.
+#[derive(Debug, Clone)]
+pub struct PhysicalPlannerConfig {
+    /// Partitions after a hash exchange.
+    pub target_partitions: usize,
+    /// A join whose build side is estimated at or below this many rows is broadcast.
+    pub broadcast_threshold_rows: usize,
+    /// Choose the smaller input as the build side from estimates.
+    pub cost_based: bool,
+}
+
+impl Default for PhysicalPlannerConfig {
+    fn default() -> Self {
+        PhysicalPlannerConfig {
+            target_partitions: 4,
+            broadcast_threshold_rows: 1_000_000,
+            cost_based: true,
+        }
+    }
+}
+
+/// Logical to physical.
+pub struct PhysicalPlanner {
+    config: PhysicalPlannerConfig,
+}
+
+impl PhysicalPlanner {
+    /// A planner with the given settings.
+    pub fn new(config: PhysicalPlannerConfig) -> Self {
+        PhysicalPlanner { config }
+    }
+
+    /// Plans `plan`.
+    pub fn plan(&self, plan: &LogicalPlan) -> Result<Arc<PhysicalPlan>> {
+        let out = match plan {
+            LogicalPlan::Scan {
+                table,
+                source,
+                projection,
+                filters,
+                schema,
+            } => {
+                let projection = projection
+                    .clone()
+                    .unwrap_or_else(|| (0..source.schema().fields().len()).collect());
+                let filters = filters
+                    .iter()
+                    .filter_map(|f| create_physical_expr(f, schema).ok())
+                    .collect();
+                PhysicalPlan::Scan {
+                    table: table.clone(),
+                    source: source.clone(),
+                    projection,
+                    filters,
+                    schema: arrow_schema(schema),
+                }
+            }
+            LogicalPlan::Filter { input, predicate } => PhysicalPlan::Filter {
+                predicate: create_physical_expr(predicate, &input.schema())?,
+                input: self.plan(input)?,
+            },
+            LogicalPlan::Projection {
+                input,
+                exprs,
+                schema,
+            } => {
+                let in_schema = input.schema();
+                PhysicalPlan::Projection {
+                    exprs: exprs
+                        .iter()
+                        .map(|e| create_physical_expr(e, &in_schema))
+                        .collect::<Result<_>>()?,
+                    input: self.plan(input)?,
+                    schema: arrow_schema(schema),
+                }
+            }
+            LogicalPlan::SubqueryAlias { input, .. } => return self.plan(input),
+            LogicalPlan::Aggregate {
+                input,
+                group_by,
+                aggregates,
+                schema,
+            } => {
+                return self.plan_aggregate(input, group_by, aggregates, schema);
+            }
+            LogicalPlan::Distinct { input } => {
+                let s = input.schema();
+                let group_by: Vec<Expr> = s.fields.iter().map(field_column).collect();
+                return self.plan_aggregate(input, &group_by, &[], &s);
+            }
+            LogicalPlan::Join {
+                left,
+                right,
+                kind,
+                on,
+                filter,
+                schema,
+            } => {
+                return self.plan_join(left, right, *kind, on, filter.as_ref(), schema);
+            }
+            LogicalPlan::Sort { input, keys } => {
+                return self.plan_sort(input, keys, None);
+            }
+            LogicalPlan::Limit { input, skip, fetch } => {
+                if let (
+                    LogicalPlan::Sort {
+                        input: sort_input,
+                        keys,
+                    },
+                    Some(f),
+                ) = (input.as_ref(), fetch)
+                {
+                    let sorted = self.plan_sort(sort_input, keys, Some(skip + f))?;
+                    return Ok(Arc::new(PhysicalPlan::Limit {
+                        input: sorted,
+                        skip: *skip,
+                        fetch: *fetch,
+                    }));
+                }
+                let child = self.plan(input)?;
+                let local = match fetch {
+                    Some(f) => Arc::new(PhysicalPlan::Limit {
+                        input: child,
+                        skip: 0,
+                        fetch: Some(skip + f),
+                    }),
+                    None => child,
+                };
+                let single = Arc::new(PhysicalPlan::Exchange {
+                    input: local,
+                    partitioning: Partitioning::Single,
+                });
+                PhysicalPlan::Limit {
+                    input: single,
+                    skip: *skip,
+                    fetch: *fetch,
+                }
+            }
+            LogicalPlan::Union { inputs, .. } => PhysicalPlan::Union {
+                inputs: inputs.iter().map(|i| self.plan(i)).collect::<Result<_>>()?,
+            },
+            LogicalPlan::Values { rows, schema } => {
+                let empty = PlanSchema::default();
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let mut vals = Vec::with_capacity(row.len());
+                    for (i, e) in row.iter().enumerate() {
+                        let v =
+                            constant_value(&create_physical_expr(e, &empty)?).ok_or_else(|| {
+                                PlanError::unsupported(format!(
+                                    "non-constant expression in VALUES: {e}"
+                                ))
+                            })?;
+                        vals.push(cast_scalar(v, &schema.field(i).data_type));
+                    }
+                    out.push(vals);
+                }
+                PhysicalPlan::Values {
+                    rows: out,
+                    schema: arrow_schema(schema),
+                }
+            }
+            LogicalPlan::Empty {
+                produce_one_row,
+                schema,
+            } => PhysicalPlan::Values {
+                rows: if *produce_one_row {
+                    vec![vec![]]
+                } else {
+                    vec![]
+                },
+                schema: arrow_schema(schema),
+            },
+        };
+        Ok(Arc::new(out))
+    }
+
+    fn plan_sort(
+        &self,
+        input: &LogicalPlan,
+        keys: &[crate::expr::SortExpr],
+        fetch: Option<usize>,
+    ) -> Result<Arc<PhysicalPlan>> {
+        let s = input.schema();
+        let keys: Vec<PhysSortKey> = keys
+            .iter()
+            .map(|k| {
+                Ok(PhysSortKey {
+                    expr: create_physical_expr(&k.expr, &s)?,
+                    asc: k.asc,
+                    nulls_first: k.nulls_first,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let child = self.plan(input)?;
+        let local = Arc::new(PhysicalPlan::Sort {
+            input: child,
+            keys: keys.clone(),
+            fetch,
+        });
+        let single = Arc::new(PhysicalPlan::Exchange {
+            input: local,
+            partitioning: Partitioning::Single,
+        });
+        Ok(Arc::new(PhysicalPlan::Sort {
+            input: single,
+            keys,
+            fetch,
+        }))
+    }
+
+    fn plan_aggregate(
+        &self,
+        input: &LogicalPlan,
+        group_by: &[Expr],
+        aggregates: &[Expr],
+        schema: &PlanSchema,
+    ) -> Result<Arc<PhysicalPlan>> {
+        let in_schema = input.schema();
+        let child = self.plan(input)?;
+        let groups: Vec<PhysExpr> = group_by
+            .iter()
+            .map(|g| create_physical_expr(g, &in_schema))
+            .collect::<Result<_>>()?;
+        let aggs: Vec<AggregateExpr> = aggregates
+            .iter()
+            .zip(schema.fields.iter().skip(group_by.len()))
+            .map(|(a, f)| create_aggregate_expr(a, &in_schema, &f.name))
+            .collect::<Result<_>>()?;
+        let out_schema = arrow_schema(schema);
+        let n = self.config.target_partitions.max(1);
+        if aggs.iter().any(|a| a.distinct) {
+            // Every row of a group must meet in one task.
+            let partitioning = if groups.is_empty() {
+                Partitioning::Single
+            } else {
+                Partitioning::Hash(groups.clone(), n)
+            };
+            let exchanged = Arc::new(PhysicalPlan::Exchange {
+                input: child,
+                partitioning,
+            });
+            return Ok(Arc::new(PhysicalPlan::HashAggregate {
+                input: exchanged,
+                mode: AggregateMode::Single,
+                group_by: groups,
+                aggregates: aggs,
+                schema: out_schema,
+            }));
+        }
+        let mut partial_fields: Vec<Field> = out_schema.fields()[..groups.len()]
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        for a in &aggs {
+            partial_fields.extend(state_fields(a));
+        }
+        let partial = Arc::new(PhysicalPlan::HashAggregate {
+            input: child,
+            mode: AggregateMode::Partial,
+            group_by: groups.clone(),
+            aggregates: aggs.clone(),
+            schema: Arc::new(Schema::new(partial_fields)),
+        });
+        let final_groups: Vec<PhysExpr> = out_schema.fields()[..groups.len()]
+            .iter()
+            .enumerate()
+            .map(|(i, f)| PhysExpr::column(i, f.name().clone()))
+            .collect();
+        let partitioning = if groups.is_empty() {
+            Partitioning::Single
+        } else {
+            Partitioning::Hash(final_groups.clone(), n)
+        };
+        let exchanged = Arc::new(PhysicalPlan::Exchange {
+            input: partial,
+            partitioning,
+        });
+        Ok(Arc::new(PhysicalPlan::HashAggregate {
+            input: exchanged,
+            mode: AggregateMode::Final,
+            group_by: final_groups,
+            aggregates: aggs,
+            schema: out_schema,
+        }))
+    }
+
+    fn plan_join(
+        &self,
+        left: &Arc<LogicalPlan>,
+        right: &Arc<LogicalPlan>,
+        kind: JoinKind,
+        on: &[(Expr, Expr)],
+        filter: Option<&Expr>,
+        schema: &PlanSchema,
+    ) -> Result<Arc<PhysicalPlan>> {
+        let ls = left.schema();
+        let rs = right.schema();
+        // The build side is the right input; for inner joins put the smaller one there.
+        let swap = self.config.cost_based
+            && kind == JoinKind::Inner
+            && !on.is_empty()
+            && estimate_rows(left) < estimate_rows(right);
+        if swap {
+            let swapped_on: Vec<(Expr, Expr)> =
+                on.iter().map(|(l, r)| (r.clone(), l.clone())).collect();
+            let swapped_schema = rs.join(&ls);
+            let joined = self.plan_join(right, left, kind, &swapped_on, filter, &swapped_schema)?;
+            // Put the columns back in left-then-right order.
+            let nr = rs.len();
+            let nl = ls.len();
+            let exprs: Vec<PhysExpr> = (0..nl)
+                .map(|i| PhysExpr::column(nr + i, ls.field(i).name.clone()))
+                .chain((0..nr).map(|i| PhysExpr::column(i, rs.field(i).name.clone())))
+                .collect();
+            return Ok(Arc::new(PhysicalPlan::Projection {
+                input: joined,
+                exprs,
+                schema: arrow_schema(schema),
+            }));
+        }
+        let both = ls.join(&rs);
+        let phys_filter = filter.map(|f| create_physical_expr(f, &both)).transpose()?;
+        let l_plan = self.plan(left)?;
+        let r_plan = self.plan(right)?;
+        let out_schema = arrow_schema(schema);
+        if on.is_empty() {
+            if matches!(kind, JoinKind::Right | JoinKind::Full) {
+                return Err(PlanError::unsupported(format!(
+                    "{kind} join without an equality condition"
+                )));
+            }
+            return Ok(Arc::new(PhysicalPlan::NestedLoopJoin {
+                left: l_plan,
+                right: r_plan,
+                kind,
+                filter: phys_filter,
+                schema: out_schema,
+            }));
+        }
+        let mut keys = Vec::with_capacity(on.len());
+        for (l, r) in on {
+            let lt = l.data_type(&ls)?;
+            let rt = r.data_type(&rs)?;
+            let t = types::common_type(&lt, &rt).ok_or_else(|| {
+                PlanError::type_mismatch(format!("cannot join {l} ({lt}) with {r} ({rt})"))
+            })?;
+            keys.push((
+                cast_to(create_physical_expr(l, &ls)?, &lt, &t),
+                cast_to(create_physical_expr(r, &rs)?, &rt, &t),
+            ));
+        }
+        let small = estimate_rows(right) <= self.config.broadcast_threshold_rows as f64;
+        let broadcastable = matches!(
+            kind,
+            JoinKind::Inner | JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti
+        );
+        let (l_plan, r_plan, distribution) = if small && broadcastable {
+            (l_plan, r_plan, JoinDistribution::Broadcast)
+        } else {
+            let n = self.config.target_partitions.max(1);
+            let lk = keys.iter().map(|(l, _)| l.clone()).collect();
+            let rk = keys.iter().map(|(_, r)| r.clone()).collect();
+            (
+                Arc::new(PhysicalPlan::Exchange {
+                    input: l_plan,
+                    partitioning: Partitioning::Hash(lk, n),
+                }),
+                Arc::new(PhysicalPlan::Exchange {
+                    input: r_plan,
+                    partitioning: Partitioning::Hash(rk, n),
+                }),
+                JoinDistribution::Partitioned,
+            )
+        };
+        Ok(Arc::new(PhysicalPlan::HashJoin {
+            left: l_plan,
+            right: r_plan,
+            kind,
+            on: keys,
+            filter: phys_filter,
+            distribution,
+            schema: out_schema,
+        }))
+    }
+}
+
+/// The Arrow schema of a plan schema.
+pub fn arrow_schema(schema: &PlanSchema) -> SchemaRef {
+    Arc::new(schema.to_arrow())
+}
+
+fn cast_to(e: PhysExpr, from: &DataType, to: &DataType) -> PhysExpr {
+    if from == to {
+        return e;
+    }
+    if let PhysExpr::Literal(v) = &e {
+        let c = cast_scalar(v.clone(), to);
+        if &c.data_type() == to {
+            return PhysExpr::Literal(c);
+        }
+    }
+    PhysExpr::Cast {
+        expr: Box::new(e),
+        data_type: to.clone(),
+    }
+}
+
+/// Casts a literal at plan time where the conversion is exact and simple; otherwise
+/// returns it unchanged (the runtime cast then applies).
+pub fn cast_scalar(v: ScalarValue, to: &DataType) -> ScalarValue {
+    use ScalarValue as S;
+    if &v.data_type() == to {
+        return v;
+    }
+    if v.is_null() {
+        return S::null_of(to);
+    }
+    match (&v, to) {
+        (S::Int64(Some(x)), DataType::Int32) if i32::try_from(*x).is_ok() => {
+            S::Int32(Some(*x as i32))
+        }
+        (S::Int32(Some(x)), DataType::Int64) => S::Int64(Some(*x as i64)),
+        (S::Int64(Some(x)), DataType::Float64) => S::Float64(Some(*x as f64)),
+        (S::Int32(Some(x)), DataType::Float64) => S::Float64(Some(*x as f64)),
+        (S::Int64(Some(x)), DataType::Decimal128(p, s)) if *s >= 0 => {
+            match (*x as i128).checked_mul(10i128.pow(*s as u32)) {
+                Some(u) => S::Decimal128(Some(u), *p, *s),
+                None => v,
+            }
+        }
+        (S::Int32(Some(x)), DataType::Decimal128(p, s)) if *s >= 0 => {
+            S::Decimal128(Some(*x as i128 * 10i128.pow(*s as u32)), *p, *s)
+        }
+        (S::Decimal128(Some(x), _, s1), DataType::Decimal128(p, s2)) if *s2 >= *s1 => {
+            match x.checked_mul(10i128.pow((*s2 - *s1) as u32)) {
+                Some(u) => S::Decimal128(Some(u), *p, *s2),
+                None => v,
+            }
+        }
+        (S::Decimal128(Some(x), _, s), DataType::Float64) => {
+            S::Float64(Some(*x as f64 / 10f64.powi(*s as i32)))
+        }
+        (S::Utf8(Some(t)), DataType::Date32) => match crate::scalar::parse_date32(t) {
+            Some(d) => S::Date32(Some(d)),
+            None => v,
+        },
+        _ => v,
+    }
+}
+
+/// The value of a constant expression, if it is one.
+fn constant_value(e: &PhysExpr) -> Option<ScalarValue> {
+    match e {
+        PhysExpr::Literal(v) => Some(v.clone()),
+        PhysExpr::Cast { expr, data_type } => {
+            let v = cast_scalar(constant_value(expr)?, data_type);
+            (&v.data_type() == data_type).then_some(v)
+        }
+        PhysExpr::Negative(inner) => match constant_value(inner)? {
+            ScalarValue::Int64(Some(x)) => Some(ScalarValue::Int64(Some(x.checked_neg()?))),
+            ScalarValue::Int32(Some(x)) => Some(ScalarValue::Int32(Some(x.checked_neg()?))),
+            ScalarValue::Float64(Some(x)) => Some(ScalarValue::Float64(Some(-x))),
+            ScalarValue::Decimal128(Some(x), p, s) => Some(ScalarValue::Decimal128(Some(-x), p, s)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn create_aggregate_expr(e: &Expr, schema: &PlanSchema, name: &str) -> Result<AggregateExpr> {
+    let Expr::Aggregate {
+        func,
+        args,
+        distinct,
+    } = e.unalias()
+    else {
+        return Err(PlanError::internal(format!("'{e}' is not an aggregate")));
+    };
+    let (arg, input_type) = match args.as_slice() {
+        [] => (None, None),
+        [a] => (
+            Some(create_physical_expr(a, schema)?),
+            Some(a.data_type(schema)?),
+        ),
+        _ => {
+            return Err(PlanError::unsupported(format!(
+                "{}() with {} arguments",
+                func.name(),
+                args.len()
+            )));
+        }
+    };
+    let return_type = func.return_type(input_type.as_ref())?;
+    Ok(AggregateExpr {
+        func: *func,
+        arg,
+        distinct: *distinct,
+        input_type,
+        return_type,
+        name: name.to_string(),
+    })
+}
+
+/// Converts a logical expression over `schema` into a physical one.
+pub fn create_physical_expr(e: &Expr, schema: &PlanSchema) -> Result<PhysExpr> {
+    let p = |x: &Expr| create_physical_expr(x, schema);
+    let ty = |x: &Expr| x.data_type(schema);
+    Ok(match e {
+        Expr::Column(c) => {
+            let i = schema.index_of(c.relation.as_deref(), &c.name)?;
+            PhysExpr::column(i, schema.field(i).name.clone())
+        }
+        Expr::Literal(v) => PhysExpr::Literal(v.clone()),
+        Expr::Alias { expr, .. } => p(expr)?,
+        Expr::Binary { left, op, right } => {
+            let (lt, rt) = (ty(left)?, ty(right)?);
+            let (cl, cr) = types::coerce_binary_operands(&lt, *op, &rt)?;
+            let data_type = types::binary_result_type(&cl, *op, &cr)?;
+            PhysExpr::Binary {
+                left: Box::new(cast_to(p(left)?, &lt, &cl)),
+                op: *op,
+                right: Box::new(cast_to(p(right)?, &rt, &cr)),
+                data_type,
+            }
+        }
+        Expr::Not(x) => PhysExpr::Not(Box::new(p(x)?)),
+        Expr::Negative(x) => PhysExpr::Negative(Box::new(p(x)?)),
+        Expr::IsNull(x) => PhysExpr::IsNull(Box::new(p(x)?)),
+        Expr::IsNotNull(x) => PhysExpr::IsNotNull(Box::new(p(x)?)),
+        Expr::Cast { expr, data_type } => {
+            let from = ty(expr)?;
+            cast_to(p(expr)?, &from, data_type)
+        }
+        Expr::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } => {
+            let inner = expr
+                .as_ref()
+                .clone()
+                .gt_eq(low.as_ref().clone())
+                .and(expr.as_ref().clone().lt_eq(high.as_ref().clone()));
+            let b = p(&inner)?;
+            if *negated {
+                PhysExpr::Not(Box::new(b))
+            } else {
+                b
+            }
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
+            let mut t = ty(expr)?;
+            for item in list {
+                let it = ty(item)?;
+                t = types::common_type(&t, &it).ok_or_else(|| {
+                    PlanError::type_mismatch(format!("IN list mixes {t} and {it} in '{e}'"))
+                })?;
+            }
+            let et = ty(expr)?;
+            PhysExpr::InList {
+                expr: Box::new(cast_to(p(expr)?, &et, &t)),
+                list: list
+                    .iter()
+                    .map(|i| Ok(cast_to(p(i)?, &ty(i)?, &t)))
+                    .collect::<Result<_>>()?,
+                negated: *negated,
+            }
+        }
+        Expr::Like {
+            expr,
+            pattern,
+            negated,
+            case_insensitive,
+        } => {
+            for (x, what) in [(expr, "LIKE operand"), (pattern, "LIKE pattern")] {
+                let t = ty(x)?;
+                if !types::is_string(&t) && t != DataType::Null {
+                    return Err(PlanError::type_mismatch(format!(
+                        "{what} must be a string, got {t} in '{e}'"
+                    )));
+                }
+            }
+            PhysExpr::Like {
+                expr: Box::new(p(expr)?),
+                pattern: Box::new(p(pattern)?),
+                negated: *negated,
+                case_insensitive: *case_insensitive,
+            }
+        }
+        Expr::Case {
+            operand,
+            when_then,
+            else_expr,
+        } => {
+            let data_type = e.data_type(schema)?;
+            let mut pairs = Vec::with_capacity(when_then.len());
+            for (w, t) in when_then {
+                let cond = match operand {
+                    Some(o) => o.as_ref().clone().eq(w.clone()),
+                    None => w.clone(),
+                };
+                pairs.push((p(&cond)?, cast_to(p(t)?, &ty(t)?, &data_type)));
+            }
+            let else_expr = match else_expr {
+                Some(x) => Some(Box::new(cast_to(p(x)?, &ty(x)?, &data_type))),
+                None => None,
+            };
+            PhysExpr::Case {
+                when_then: pairs,
+                else_expr,
+                data_type,
+            }
+        }
+        Expr::Function { name, args } => {
+            let arg_types = args.iter().map(ty).collect::<Result<Vec<_>>>()?;
+            let data_type = functions::return_type(name, &arg_types)?;
+            let mut pargs: Vec<PhysExpr> = args.iter().map(p).collect::<Result<_>>()?;
+            if name == "coalesce" {
+                pargs = pargs
+                    .into_iter()
+                    .zip(&arg_types)
+                    .map(|(a, t)| cast_to(a, t, &data_type))
+                    .collect();
+            }
+            PhysExpr::Function {
+                name: name.clone(),
+                args: pargs,
+                data_type,
+            }
+        }
+        Expr::Aggregate { .. } => {
+            return Err(PlanError::plan(format!(
+                "aggregate '{e}' is not allowed here"
+            )));
+        }
+    })
+}

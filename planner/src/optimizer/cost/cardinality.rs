@@ -1,0 +1,204 @@
+//! Cardinality estimation: how many rows a plan produces, from table row counts and
+//! per-column statistics, with textbook selectivities where statistics are silent.
+
+use crate::expr::{BinaryOp, Expr};
+use crate::logical::{JoinKind, LogicalPlan};
+use crate::scalar::ScalarValue;
+
+/// Rows assumed for a table without statistics.
+const UNKNOWN_ROWS: f64 = 1000.0;
+/// Selectivity of `col = constant` without a distinct count.
+const EQ_SELECTIVITY: f64 = 0.1;
+/// Selectivity of a range predicate without min/max.
+const RANGE_SELECTIVITY: f64 = 0.33;
+
+/// Estimated output rows of `plan`.
+pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
+    match plan {
+        LogicalPlan::Scan {
+            source, filters, ..
+        } => {
+            let stats = source.statistics();
+            let rows = stats.row_count.map(|r| r as f64).unwrap_or(UNKNOWN_ROWS);
+            let sel: f64 = filters.iter().map(|f| selectivity(f, plan)).product();
+            (rows * sel).max(1.0)
+        }
+        LogicalPlan::Filter { input, predicate } => {
+            let sel: f64 = predicate
+                .clone()
+                .split_conjunction()
+                .iter()
+                .map(|p| selectivity(p, input))
+                .product();
+            (estimate_rows(input) * sel).max(1.0)
+        }
+        LogicalPlan::Projection { input, .. }
+        | LogicalPlan::Sort { input, .. }
+        | LogicalPlan::SubqueryAlias { input, .. } => estimate_rows(input),
+        LogicalPlan::Aggregate {
+            input, group_by, ..
+        } => {
+            if group_by.is_empty() {
+                1.0
+            } else {
+                (estimate_rows(input) * 0.1).max(1.0)
+            }
+        }
+        LogicalPlan::Distinct { input } => (estimate_rows(input) * 0.5).max(1.0),
+        LogicalPlan::Join {
+            left,
+            right,
+            kind,
+            on,
+            ..
+        } => {
+            let l = estimate_rows(left);
+            let r = estimate_rows(right);
+            match kind {
+                JoinKind::Cross => l * r,
+                JoinKind::LeftSemi | JoinKind::LeftAnti => l * 0.5,
+                JoinKind::Left => l.max(if on.is_empty() { l * r } else { l.max(r) }),
+                _ if on.is_empty() => l * r * RANGE_SELECTIVITY,
+                // Key/foreign-key joins: each row of the larger side finds about one partner.
+                _ => l.max(r),
+            }
+        }
+        LogicalPlan::Limit { input, fetch, .. } => {
+            let rows = estimate_rows(input);
+            fetch.map(|f| rows.min(f as f64)).unwrap_or(rows)
+        }
+        LogicalPlan::Union { inputs, .. } => inputs.iter().map(|i| estimate_rows(i)).sum(),
+        LogicalPlan::Values { rows, .. } => rows.len() as f64,
+        LogicalPlan::Empty {
+            produce_one_row, ..
+        } => f64::from(u8::from(*produce_one_row)),
+    }
+}
+
+/// Estimated fraction of `input`'s rows for which `pred` is true.
+pub fn selectivity(pred: &Expr, input: &LogicalPlan) -> f64 {
+    match pred {
+        Expr::Binary {
+            op: BinaryOp::And,
+            left,
+            right,
+        } => selectivity(left, input) * selectivity(right, input),
+        Expr::Binary {
+            op: BinaryOp::Or,
+            left,
+            right,
+        } => {
+            let (a, b) = (selectivity(left, input), selectivity(right, input));
+            (a + b - a * b).min(1.0)
+        }
+        Expr::Binary {
+            op: BinaryOp::Eq,
+            left,
+            right,
+        } => match (left.as_ref(), right.as_ref()) {
+            (Expr::Column(_), Expr::Column(_)) => EQ_SELECTIVITY,
+            (Expr::Column(c), _) | (_, Expr::Column(c)) => match column_ndv(input, &c.name) {
+                Some(n) if n > 0 => 1.0 / n as f64,
+                _ => EQ_SELECTIVITY,
+            },
+            _ => EQ_SELECTIVITY,
+        },
+        Expr::Binary {
+            op: BinaryOp::NotEq,
+            ..
+        } => 1.0 - EQ_SELECTIVITY,
+        Expr::Binary { op, left, right } if op.is_comparison() => {
+            range_selectivity(left, *op, right, input).unwrap_or(RANGE_SELECTIVITY)
+        }
+        Expr::Between {
+            negated: false,
+            expr,
+            low,
+            high,
+        } => {
+            let lo = range_selectivity(expr, BinaryOp::GtEq, low, input).unwrap_or(0.5);
+            let hi = range_selectivity(expr, BinaryOp::LtEq, high, input).unwrap_or(0.5);
+            (lo + hi - 1.0).clamp(0.01, 1.0)
+        }
+        Expr::InList {
+            list,
+            negated: false,
+            expr,
+        } => {
+            let each = match expr.as_ref() {
+                Expr::Column(c) => column_ndv(input, &c.name)
+                    .map(|n| 1.0 / n.max(1) as f64)
+                    .unwrap_or(EQ_SELECTIVITY),
+                _ => EQ_SELECTIVITY,
+            };
+            (each * list.len() as f64).min(1.0)
+        }
+        Expr::Like { negated: false, .. } => 0.1,
+        Expr::Not(e) => 1.0 - selectivity(e, input),
+        Expr::IsNull(_) => 0.05,
+        Expr::IsNotNull(_) => 0.95,
+        Expr::Literal(ScalarValue::Boolean(Some(true))) => 1.0,
+        Expr::Literal(_) => 0.0,
+        _ => 0.5,
+    }
+}
+
+/// For `col op constant` with known min/max, the fraction of the range that qualifies.
+fn range_selectivity(left: &Expr, op: BinaryOp, right: &Expr, input: &LogicalPlan) -> Option<f64> {
+    let (c, v, op) = match (left.unalias(), right.unalias()) {
+        (Expr::Column(c), Expr::Literal(v)) => (c, v, op),
+        (Expr::Literal(v), Expr::Column(c)) => (c, v, op.swap()),
+        _ => return None,
+    };
+    let (min, max) = column_min_max(input, &c.name)?;
+    let (min, max, v) = (as_f64(&min)?, as_f64(&max)?, as_f64(v)?);
+    if max <= min {
+        return None;
+    }
+    let below = ((v - min) / (max - min)).clamp(0.0, 1.0);
+    Some(
+        match op {
+            BinaryOp::Lt | BinaryOp::LtEq => below,
+            _ => 1.0 - below,
+        }
+        .max(0.005),
+    )
+}
+
+fn as_f64(v: &ScalarValue) -> Option<f64> {
+    match v {
+        ScalarValue::Int32(Some(x)) => Some(*x as f64),
+        ScalarValue::Int64(Some(x)) => Some(*x as f64),
+        ScalarValue::Float64(Some(x)) => Some(*x),
+        ScalarValue::Decimal128(Some(x), _, s) => Some(*x as f64 / 10f64.powi(*s as i32)),
+        ScalarValue::Date32(Some(x)) => Some(*x as f64),
+        _ => None,
+    }
+}
+
+/// Finds the statistics of a column by walking down to the scan that produces it.
+fn column_stats(plan: &LogicalPlan, name: &str) -> Option<crate::catalog::ColumnStatistics> {
+    match plan {
+        LogicalPlan::Scan { source, .. } => {
+            let schema = source.schema();
+            let idx = schema
+                .fields()
+                .iter()
+                .position(|f| f.name().eq_ignore_ascii_case(name))?;
+            source.statistics().columns.get(idx).cloned()
+        }
+        other => other
+            .inputs()
+            .into_iter()
+            .find_map(|i| column_stats(i, name)),
+    }
+}
+
+fn column_ndv(plan: &LogicalPlan, name: &str) -> Option<usize> {
+    column_stats(plan, name)?.distinct_count
+}
+
+fn column_min_max(plan: &LogicalPlan, name: &str) -> Option<(ScalarValue, ScalarValue)> {
+    let s = column_stats(plan, name)?;
+    Some((s.min?, s.max?))
+}

@@ -1,0 +1,5 @@
+//! The cost model, apart from the rules: cardinality estimates from table statistics.
+
+pub mod cardinality;
+
+pub use cardinality::{estimate_rows, selectivity};

@@ -1,0 +1,215 @@
+//! prune_projections: reads only the columns a query uses, and drops projected
+//! columns nobody reads.
+//!
+//! ```text
+//! Projection: a                 Projection: a
+//!   Filter: b > 1          ⇒      Filter: b > 1
+//!     Scan: t                       Scan: t projection=[a, b]
+//! ```
+//! Walks top-down with the set of output columns each node's parent needs; the
+//! root keeps its whole output.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::expr::Expr;
+use crate::logical::builder::LogicalPlanBuilder;
+use crate::logical::{LogicalPlan, Transformed};
+use crate::optimizer::rule::OptimizerRule;
+use crate::schema::{PlanSchema, PlanSchemaRef};
+
+/// See the module documentation.
+pub struct PruneProjections;
+
+impl OptimizerRule for PruneProjections {
+    fn name(&self) -> &'static str {
+        "prune_projections"
+    }
+
+    fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
+        let before = plan.display_indent();
+        let all: BTreeSet<usize> = (0..plan.schema().len()).collect();
+        let new = prune(plan, &all, true)?;
+        if new.display_indent() == before {
+            Ok(Transformed::no(new))
+        } else {
+            Ok(Transformed::yes(new))
+        }
+    }
+}
+
+/// Indices into `schema` of the columns `exprs` read.
+fn used_columns<'a>(
+    exprs: impl IntoIterator<Item = &'a Expr>,
+    schema: &PlanSchema,
+    out: &mut BTreeSet<usize>,
+) {
+    for e in exprs {
+        for c in e.columns() {
+            if let Ok(i) = schema.index_of(c.relation.as_deref(), &c.name) {
+                out.insert(i);
+            }
+        }
+    }
+}
+
+/// Returns a plan whose output includes (by name) at least the `required` columns of
+/// `plan`'s output.
+fn prune(
+    plan: Arc<LogicalPlan>,
+    required: &BTreeSet<usize>,
+    is_root: bool,
+) -> Result<Arc<LogicalPlan>> {
+    match plan.as_ref() {
+        LogicalPlan::Scan {
+            table,
+            source,
+            projection,
+            filters,
+            schema,
+        } => {
+            let mut need = required.clone();
+            used_columns(filters, schema, &mut need);
+            if need.is_empty() {
+                need.insert(0);
+            }
+            if need.len() == schema.len() {
+                return Ok(plan);
+            }
+            let base: Vec<usize> = projection
+                .clone()
+                .unwrap_or_else(|| (0..schema.len()).collect());
+            let new_proj: Vec<usize> = need.iter().filter_map(|&i| base.get(i).copied()).collect();
+            let new_schema: PlanSchemaRef = Arc::new(PlanSchema::new(
+                need.iter().map(|&i| schema.field(i).clone()).collect(),
+            ));
+            Ok(Arc::new(LogicalPlan::Scan {
+                table: table.clone(),
+                source: source.clone(),
+                projection: Some(new_proj),
+                filters: filters.clone(),
+                schema: new_schema,
+            }))
+        }
+        LogicalPlan::Projection { input, exprs, .. } => {
+            let kept: Vec<Expr> = if is_root {
+                exprs.clone()
+            } else {
+                let mut k: Vec<Expr> = exprs
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| required.contains(i))
+                    .map(|(_, e)| e.clone())
+                    .collect();
+                if k.is_empty() {
+                    k.push(exprs[0].clone());
+                }
+                k
+            };
+            let mut need = BTreeSet::new();
+            used_columns(&kept, &input.schema(), &mut need);
+            let new_input = prune(input.clone(), &need, false)?;
+            Ok(LogicalPlanBuilder::from_arc(new_input)
+                .project(kept)?
+                .build_arc())
+        }
+        LogicalPlan::Filter { input, predicate } => {
+            let mut need = required.clone();
+            used_columns([predicate], &input.schema(), &mut need);
+            let new_input = prune(input.clone(), &need, false)?;
+            Ok(Arc::new(LogicalPlan::Filter {
+                input: new_input,
+                predicate: predicate.clone(),
+            }))
+        }
+        LogicalPlan::Sort { input, keys } => {
+            let mut need = required.clone();
+            used_columns(keys.iter().map(|k| &k.expr), &input.schema(), &mut need);
+            let new_input = prune(input.clone(), &need, false)?;
+            Ok(Arc::new(LogicalPlan::Sort {
+                input: new_input,
+                keys: keys.clone(),
+            }))
+        }
+        LogicalPlan::Limit { input, skip, fetch } => {
+            let new_input = prune(input.clone(), required, false)?;
+            Ok(Arc::new(LogicalPlan::Limit {
+                input: new_input,
+                skip: *skip,
+                fetch: *fetch,
+            }))
+        }
+        LogicalPlan::SubqueryAlias { input, .. } => {
+            let new_input = prune(input.clone(), required, false)?;
+            Ok(Arc::new(plan.with_new_inputs(vec![new_input])?))
+        }
+        LogicalPlan::Aggregate {
+            input,
+            group_by,
+            aggregates,
+            ..
+        } => {
+            let mut need = BTreeSet::new();
+            used_columns(
+                group_by.iter().chain(aggregates),
+                &input.schema(),
+                &mut need,
+            );
+            let new_input = prune(input.clone(), &need, false)?;
+            Ok(Arc::new(plan.with_new_inputs(vec![new_input])?))
+        }
+        LogicalPlan::Join {
+            left,
+            right,
+            kind,
+            on,
+            filter,
+            ..
+        } => {
+            let ls = left.schema();
+            let rs = right.schema();
+            let n = ls.len();
+            let mut need_l: BTreeSet<usize> = required.iter().copied().filter(|&i| i < n).collect();
+            let mut need_r: BTreeSet<usize> = if kind.left_only() {
+                BTreeSet::new()
+            } else {
+                required
+                    .iter()
+                    .filter(|&&i| i >= n)
+                    .map(|&i| i - n)
+                    .collect()
+            };
+            used_columns(on.iter().map(|(l, _)| l), &ls, &mut need_l);
+            used_columns(on.iter().map(|(_, r)| r), &rs, &mut need_r);
+            if let Some(f) = filter {
+                for c in f.columns() {
+                    if let Ok(i) = ls.index_of(c.relation.as_deref(), &c.name) {
+                        need_l.insert(i);
+                    } else if let Ok(i) = rs.index_of(c.relation.as_deref(), &c.name) {
+                        need_r.insert(i);
+                    }
+                }
+            }
+            let new_l = prune(left.clone(), &need_l, false)?;
+            let new_r = prune(right.clone(), &need_r, false)?;
+            Ok(Arc::new(plan.with_new_inputs(vec![new_l, new_r])?))
+        }
+        _ => {
+            // Distinct, Union, Values, Empty: every input column matters.
+            let inputs = plan
+                .inputs()
+                .into_iter()
+                .map(|i| {
+                    let all: BTreeSet<usize> = (0..i.schema().len()).collect();
+                    prune(i.clone(), &all, false)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if inputs.is_empty() {
+                Ok(plan)
+            } else {
+                Ok(Arc::new(plan.with_new_inputs(inputs)?))
+            }
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! push_down_filter: moves predicates as close to the data as they can go, and turns
+//! equalities between the two sides of a join into join keys.
+//!
+//! ```text
+//! Filter: a.x = b.y AND a.z > 5          Inner Join: on=[a.x = b.y]
+//!   Cross Join                      ⇒      Filter: a.z > 5
+//!     Scan: a                                Scan: a filters=[a.z > 5]
+//!     Scan: b                              Scan: b
+//! ```
+//! Predicates pass through projections (with the projected expressions inlined),
+//! aliases, sorts and DISTINCT, through aggregates when they read only grouping
+//! columns, into both sides of inner joins, into the preserved side of outer joins,
+//! and into scans (as `filters` hints; the Filter above the scan stays).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::expr::{BinaryOp, Expr};
+use crate::logical::builder::{LogicalPlanBuilder, field_column};
+use crate::logical::{JoinKind, LogicalPlan, Transformed};
+use crate::optimizer::rule::OptimizerRule;
+use crate::optimizer::rules::util::{replace_columns, resolves_in};
+
+/// See the module documentation.
+pub struct PushDownFilter;
+
+impl OptimizerRule for PushDownFilter {
+    fn name(&self) -> &'static str {
+        "push_down_filter"
+    }
+
+    fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
+        let before = plan.display_indent();
+        let new = push(plan, vec![])?;
+        if new.display_indent() == before {
+            Ok(Transformed::no(new))
+        } else {
+            Ok(Transformed::yes(new))
+        }
+    }
+}
+
+/// Pushes `preds` (over `plan`'s output) into `plan`, and optimizes below it.
+fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>> {
+    dedupe(&mut preds);
+    match plan.as_ref() {
+        LogicalPlan::Filter { input, predicate } => {
+            preds.extend(predicate.clone().split_conjunction());
+            push(input.clone(), preds)
+        }
+        LogicalPlan::Join {
+            left,
+            right,
+            kind,
+            on,
+            filter,
+            ..
+        } => push_join(left, right, *kind, on, filter, preds),
+        LogicalPlan::Projection { input, exprs, .. } => {
+            let schema = plan.schema();
+            let (movable, stay): (Vec<Expr>, Vec<Expr>) = preds.into_iter().partition(|p| {
+                p.columns().iter().all(|c| {
+                    schema
+                        .index_of(c.relation.as_deref(), &c.name)
+                        .is_ok_and(|i| !exprs[i].unalias().contains_aggregate())
+                })
+            });
+            let inlined = movable
+                .into_iter()
+                .map(|p| {
+                    replace_columns(p, &|c| {
+                        schema
+                            .index_of(c.relation.as_deref(), &c.name)
+                            .ok()
+                            .map(|i| exprs[i].unalias().clone())
+                    })
+                })
+                .collect();
+            let new_input = push(input.clone(), inlined)?;
+            let node = LogicalPlanBuilder::from_arc(new_input)
+                .project(exprs.clone())?
+                .build_arc();
+            wrap(node, stay)
+        }
+        LogicalPlan::SubqueryAlias { input, alias, .. } => {
+            let schema = plan.schema();
+            let in_schema = input.schema();
+            let mapped = preds
+                .into_iter()
+                .map(|p| {
+                    replace_columns(p, &|c| {
+                        schema
+                            .index_of(c.relation.as_deref(), &c.name)
+                            .ok()
+                            .map(|i| field_column(in_schema.field(i)))
+                    })
+                })
+                .collect();
+            let new_input = push(input.clone(), mapped)?;
+            Ok(LogicalPlanBuilder::from_arc(new_input)
+                .alias(alias)?
+                .build_arc())
+        }
+        LogicalPlan::Aggregate {
+            input,
+            group_by,
+            aggregates,
+            ..
+        } => {
+            let schema = plan.schema();
+            let n = group_by.len();
+            let (movable, stay): (Vec<Expr>, Vec<Expr>) = preds.into_iter().partition(|p| {
+                p.columns().iter().all(|c| {
+                    schema
+                        .index_of(c.relation.as_deref(), &c.name)
+                        .is_ok_and(|i| i < n)
+                })
+            });
+            let inlined = movable
+                .into_iter()
+                .map(|p| {
+                    replace_columns(p, &|c| {
+                        schema
+                            .index_of(c.relation.as_deref(), &c.name)
+                            .ok()
+                            .map(|i| group_by[i].unalias().clone())
+                    })
+                })
+                .collect();
+            let new_input = push(input.clone(), inlined)?;
+            let node = LogicalPlanBuilder::from_arc(new_input)
+                .aggregate(group_by.clone(), aggregates.clone())?
+                .build_arc();
+            wrap(node, stay)
+        }
+        LogicalPlan::Sort { input, keys } => {
+            let new_input = push(input.clone(), preds)?;
+            Ok(Arc::new(LogicalPlan::Sort {
+                input: new_input,
+                keys: keys.clone(),
+            }))
+        }
+        LogicalPlan::Distinct { input } => {
+            let new_input = push(input.clone(), preds)?;
+            Ok(Arc::new(LogicalPlan::Distinct { input: new_input }))
+        }
+        LogicalPlan::Scan {
+            table,
+            source,
+            projection,
+            filters,
+            schema,
+        } => {
+            let mut all = filters.clone();
+            for p in &preds {
+                if !all.contains(p) && !p.columns().is_empty() {
+                    all.push(p.clone());
+                }
+            }
+            let scan = Arc::new(LogicalPlan::Scan {
+                table: table.clone(),
+                source: source.clone(),
+                projection: projection.clone(),
+                filters: all,
+                schema: schema.clone(),
+            });
+            wrap(scan, preds)
+        }
+        _ => {
+            // Limit, Union, Values, Empty: predicates stay above; optimize below.
+            let inputs = plan
+                .inputs()
+                .into_iter()
+                .map(|i| push(i.clone(), vec![]))
+                .collect::<Result<Vec<_>>>()?;
+            let node = if inputs.is_empty() {
+                plan.clone()
+            } else {
+                Arc::new(plan.with_new_inputs(inputs)?)
+            };
+            wrap(node, preds)
+        }
+    }
+}
+
+fn push_join(
+    left: &Arc<LogicalPlan>,
+    right: &Arc<LogicalPlan>,
+    kind: JoinKind,
+    on: &[(Expr, Expr)],
+    filter: &Option<Expr>,
+    preds: Vec<Expr>,
+) -> Result<Arc<LogicalPlan>> {
+    let ls = left.schema();
+    let rs = right.schema();
+    let mut to_left = Vec::new();
+    let mut to_right = Vec::new();
+    let mut keys: Vec<(Expr, Expr)> = on.to_vec();
+    let mut join_filter = Vec::new();
+    let mut above = Vec::new();
+    let on_conjuncts: Vec<Expr> = filter
+        .clone()
+        .map(|f| f.split_conjunction())
+        .unwrap_or_default();
+
+    match kind {
+        JoinKind::Inner | JoinKind::Cross => {
+            for p in preds.into_iter().chain(on_conjuncts) {
+                classify_inner(
+                    p,
+                    &ls,
+                    &rs,
+                    &mut to_left,
+                    &mut to_right,
+                    &mut keys,
+                    &mut join_filter,
+                );
+            }
+        }
+        JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti => {
+            for p in preds {
+                if resolves_in(&p, &ls) {
+                    to_left.push(p)
+                } else {
+                    above.push(p)
+                }
+            }
+            for p in on_conjuncts {
+                if !p.columns().is_empty() && resolves_in(&p, &rs) && !resolves_in(&p, &ls) {
+                    to_right.push(p);
+                } else if let Some(k) = as_key(&p, &ls, &rs) {
+                    keys.push(k);
+                } else {
+                    join_filter.push(p);
+                }
+            }
+        }
+        JoinKind::Right => {
+            for p in preds {
+                if resolves_in(&p, &rs) && !resolves_in(&p, &ls) {
+                    to_right.push(p)
+                } else {
+                    above.push(p)
+                }
+            }
+            for p in on_conjuncts {
+                if !p.columns().is_empty() && resolves_in(&p, &ls) && !resolves_in(&p, &rs) {
+                    to_left.push(p);
+                } else if let Some(k) = as_key(&p, &ls, &rs) {
+                    keys.push(k);
+                } else {
+                    join_filter.push(p);
+                }
+            }
+        }
+        JoinKind::Full => {
+            above = preds;
+            for p in on_conjuncts {
+                match as_key(&p, &ls, &rs) {
+                    Some(k) => keys.push(k),
+                    None => join_filter.push(p),
+                }
+            }
+        }
+    }
+    let new_left = push(left.clone(), to_left)?;
+    let new_right = push(right.clone(), to_right)?;
+    dedupe(&mut join_filter);
+    let kind = if kind == JoinKind::Cross && (!keys.is_empty() || !join_filter.is_empty()) {
+        JoinKind::Inner
+    } else {
+        kind
+    };
+    let node = LogicalPlanBuilder::from_arc(new_left)
+        .join_on(new_right, kind, keys, Expr::conjunction(join_filter))?
+        .build_arc();
+    wrap(node, above)
+}
+
+/// Sorts one conjunct of an inner join: to a side, into the keys, or into the join filter.
+fn classify_inner(
+    p: Expr,
+    ls: &crate::schema::PlanSchema,
+    rs: &crate::schema::PlanSchema,
+    to_left: &mut Vec<Expr>,
+    to_right: &mut Vec<Expr>,
+    keys: &mut Vec<(Expr, Expr)>,
+    join_filter: &mut Vec<Expr>,
+) {
+    if p.columns().is_empty() {
+        to_left.push(p);
+    } else if resolves_in(&p, ls) {
+        to_left.push(p);
+    } else if resolves_in(&p, rs) {
+        to_right.push(p);
+    } else if let Some(k) = as_key(&p, ls, rs) {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    } else {
+        join_filter.push(p);
+    }
+}
+
+/// `l = r` with one side over each input, as a key pair (left expr, right expr).
+fn as_key(
+    p: &Expr,
+    ls: &crate::schema::PlanSchema,
+    rs: &crate::schema::PlanSchema,
+) -> Option<(Expr, Expr)> {
+    let Expr::Binary {
+        left,
+        op: BinaryOp::Eq,
+        right,
+    } = p
+    else {
+        return None;
+    };
+    let l_cols = !left.columns().is_empty();
+    let r_cols = !right.columns().is_empty();
+    if !l_cols || !r_cols {
+        return None;
+    }
+    if resolves_in(left, ls) && resolves_in(right, rs) {
+        Some((*left.clone(), *right.clone()))
+    } else if resolves_in(left, rs) && resolves_in(right, ls) {
+        Some((*right.clone(), *left.clone()))
+    } else {
+        None
+    }
+}
+
+fn wrap(node: Arc<LogicalPlan>, preds: Vec<Expr>) -> Result<Arc<LogicalPlan>> {
+    match Expr::conjunction(preds) {
+        Some(p) => Ok(Arc::new(LogicalPlan::Filter {
+            input: node,
+            predicate: p,
+        })),
+        None => Ok(node),
+    }
+}
+
+fn dedupe(preds: &mut Vec<Expr>) {
+    let mut seen = HashSet::new();
+    preds.retain(|p| seen.insert(p.to_string()));
+}

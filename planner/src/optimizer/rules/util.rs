@@ -1,0 +1,25 @@
+//! Small helpers shared by the rules: which side of a join an expression reads,
+//! and rewriting column references.
+
+use crate::expr::{Column, Expr};
+use crate::schema::PlanSchema;
+
+/// True when every column `expr` reads resolves in `schema`.
+pub fn resolves_in(expr: &Expr, schema: &PlanSchema) -> bool {
+    expr.columns()
+        .iter()
+        .all(|c| schema.index_of(c.relation.as_deref(), &c.name).is_ok())
+}
+
+/// Replaces each column reference `f` maps to `Some(new)`.
+pub fn replace_columns(expr: Expr, f: &impl Fn(&Column) -> Option<Expr>) -> Expr {
+    // The closure never fails, so neither does the walk.
+    expr.clone()
+        .transform_up(&mut |e| {
+            Ok(match &e {
+                Expr::Column(c) => f(c).unwrap_or(e),
+                _ => e,
+            })
+        })
+        .unwrap_or(expr)
+}
