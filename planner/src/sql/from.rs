@@ -69,10 +69,9 @@ impl SqlPlanner<'_> {
                 JoinOperator::Right(c) | JoinOperator::RightOuter(c) => (JoinKind::Right, c),
                 JoinOperator::FullOuter(c) => (JoinKind::Full, c),
                 JoinOperator::CrossJoin(c) => (JoinKind::Cross, c),
-                other => {
+                _ => {
                     let text = join.to_string();
                     let words: Vec<&str> = text.split_whitespace().take(3).collect();
-                    let _ = other;
                     return Err(unsupported(
                         format!("join '{}'", words.join(" ")),
                         &join.relation,

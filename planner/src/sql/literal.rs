@@ -95,7 +95,7 @@ pub(crate) fn interval(i: &ast::Interval, at: Location) -> Result<ScalarValue> {
         }
         None => {
             let words: Vec<&str> = text.split_whitespace().collect();
-            if words.is_empty() || words.len() % 2 != 0 {
+            if words.is_empty() || !words.len().is_multiple_of(2) {
                 return Err(invalid_interval(&text, at));
             }
             for pair in words.chunks(2) {

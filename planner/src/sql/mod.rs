@@ -26,7 +26,7 @@ pub mod statement;
 mod types;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use split::{SqlStatementText, split_statements};
 pub use statement::{FileFormat, SqlPlanner, Statement};
