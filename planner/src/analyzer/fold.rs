@@ -46,6 +46,24 @@ fn decimal(v: i128, from: i8, p: u8, s: i8) -> Option<ScalarValue> {
     (scaled.abs() < limit).then_some(ScalarValue::Decimal128(Some(scaled), p, s))
 }
 
+/// `a op b` of two BIGINT literals for `+`, `-`, `*`, when it does not overflow.
+pub(crate) fn integer_arithmetic(
+    a: &ScalarValue,
+    op: BinaryOp,
+    b: &ScalarValue,
+) -> Option<ScalarValue> {
+    let (ScalarValue::Int64(Some(a)), ScalarValue::Int64(Some(b))) = (a, b) else {
+        return None;
+    };
+    let v = match op {
+        BinaryOp::Plus => a.checked_add(*b)?,
+        BinaryOp::Minus => a.checked_sub(*b)?,
+        BinaryOp::Multiply => a.checked_mul(*b)?,
+        _ => return None,
+    };
+    Some(ScalarValue::Int64(Some(v)))
+}
+
 /// `date op interval` (or `interval + date`) of two literals, as a date literal.
 pub(crate) fn date_interval(l: &ScalarValue, op: BinaryOp, r: &ScalarValue) -> Option<ScalarValue> {
     let (days, iv, sign) = match (l, op, r) {

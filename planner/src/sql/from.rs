@@ -259,9 +259,7 @@ impl SqlPlanner<'_> {
             [ast::ObjectNamePart::Identifier(id)] => id,
             _ => return Err(unsupported(format!("qualified table name '{name}'"), name)),
         };
-        if ident.quote_style == Some('\'')
-            || looks_like_path(&ident.value) && ident.quote_style.is_some()
-        {
+        if ident.quote_style == Some('\'') {
             return self.plan_file(&ident.value, None, at);
         }
         let key = ident.value.to_ascii_lowercase();
@@ -271,6 +269,9 @@ impl SqlPlanner<'_> {
         match self.catalog.table(&ident.value) {
             Some(CatalogEntry::Table(source)) => LogicalPlanBuilder::scan(&ident.value, source),
             Some(CatalogEntry::View(plan)) => LogicalPlanBuilder::from(*plan).alias(&ident.value),
+            None if ident.quote_style.is_some() && looks_like_path(&ident.value) => {
+                self.plan_file(&ident.value, None, at)
+            }
             None => {
                 let mut names = self.catalog.table_names();
                 names.extend(ctes.keys().cloned());

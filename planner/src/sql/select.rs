@@ -341,6 +341,10 @@ fn finish(
     let mut exprs: Vec<Expr> = items
         .into_iter()
         .map(|i| match i.name {
+            // An aggregate's output column already carries the name.
+            Some(n) if matches!(&i.expr, Expr::Column(c) if c.relation.is_none() && c.name == n) => {
+                i.expr
+            }
             Some(n) => i.expr.alias(n),
             None => i.expr,
         })

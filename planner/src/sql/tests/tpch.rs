@@ -48,8 +48,23 @@ fn queries_without_subqueries_plan_and_others_are_unsupported() {
                 }
                 other => panic!("{name}: expected an unsupported subquery, got {other:?}"),
             }
-        } else if let Err(e) = result {
-            panic!("{name} failed to plan: {e}");
+        } else {
+            let plan = result.unwrap_or_else(|e| panic!("{name} failed to plan: {e}"));
+            let names: Vec<String> = plan
+                .schema()
+                .fields
+                .iter()
+                .map(|f| f.name.clone())
+                .collect();
+            let coerced = crate::analyzer::coerce_plan(std::sync::Arc::new(plan))
+                .unwrap_or_else(|e| panic!("{name} failed to coerce: {e}"));
+            let after: Vec<String> = coerced
+                .schema()
+                .fields
+                .iter()
+                .map(|f| f.name.clone())
+                .collect();
+            assert_eq!(names, after, "{name}: coercion renamed columns");
         }
     }
 }
