@@ -46,9 +46,9 @@ impl SqlPlanner<'_> {
         let sub = |x: &ast::Expr| self.sql_to_expr(x, scope);
         let boxed = |x: &ast::Expr| sub(x).map(Box::new);
         Ok(match e {
-            A::Identifier(id) => self.resolve_column(None, id, scope)?,
+            A::Identifier(id) => self.resolve_column(None, id, scope, at)?,
             A::CompoundIdentifier(ids) => match ids.as_slice() {
-                [q, name] => self.resolve_column(Some(&q.value), name, scope)?,
+                [q, name] => self.resolve_column(Some(&q.value), name, scope, at)?,
                 _ => return Err(unsupported(format!("column reference '{e}'"), e)),
             },
             A::Value(v) => Expr::Literal(literal::value_to_scalar(&v.value, at)?),
@@ -206,8 +206,8 @@ impl SqlPlanner<'_> {
         qualifier: Option<&str>,
         id: &ast::Ident,
         scope: &ExprScope,
+        at: Location,
     ) -> Result<Expr> {
-        let at: Location = id.span.into();
         let schema = scope.schema;
         let index = match schema.index_of_at(qualifier, &id.value, at) {
             Ok(i) => i,

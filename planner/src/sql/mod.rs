@@ -7,6 +7,7 @@
 //! - [`split`]: a script cut into statements at `;`.
 //! - [`statement`]: [`Statement`], [`SqlPlanner`], and the statements Ember parses itself
 //!   (`CREATE EXTERNAL TABLE`, `CACHE TABLE`).
+//! - `own_statement`: the token-level parser for the statements sqlparser lacks.
 //! - `query`: WITH, set operations, ORDER BY, LIMIT.
 //! - `select`: one SELECT block: projection, aggregation, HAVING, DISTINCT.
 //! - `from`: FROM items and joins, names resolved through the catalog.
@@ -19,6 +20,7 @@ mod errors;
 mod expr;
 mod from;
 mod literal;
+mod own_statement;
 mod query;
 mod select;
 pub mod split;

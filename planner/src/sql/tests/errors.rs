@@ -20,6 +20,15 @@ fn unknown_column_suggests_and_locates() {
 }
 
 #[test]
+fn unknown_qualified_column_points_at_the_qualifier() {
+    let e = error("select n.n_nam from nation n");
+    assert_eq!(
+        e.to_string(),
+        "column 'n.n_nam' not found at line 1, column 8 (did you mean 'n.n_name'?)"
+    );
+}
+
+#[test]
 fn unknown_table_suggests() {
     let e = error("select * from lineitm");
     assert_eq!(
