@@ -229,7 +229,13 @@ impl<'a> SqlPlanner<'a> {
                     .as_ref()
                     .and_then(|s| s.parent_name.as_ref());
                 match table {
-                    Some(t) if !*extended && !*full && show_options.filter_position.is_none() => {
+                    Some(t)
+                        if !*extended
+                            && !*full
+                            && show_options.filter_position.is_none()
+                            && show_options.starts_with.is_none()
+                            && show_options.limit.is_none() =>
+                    {
                         Ok(Statement::ShowColumns {
                             table: object_name(t)?,
                         })
