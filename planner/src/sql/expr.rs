@@ -21,11 +21,14 @@ use crate::sql::statement::SqlPlanner;
 use crate::sql::types::sql_to_arrow_type;
 
 /// What names in an expression can refer to.
+#[derive(Clone, Copy)]
 pub(crate) struct ExprScope<'s> {
     /// The input's columns.
     pub schema: &'s PlanSchema,
     /// Columns joined with USING: an unqualified reference picks the left one.
     pub using: &'s [String],
+    /// Select-list aliases usable where no input column has the name (HAVING, ORDER BY).
+    pub aliases: &'s [(String, Expr)],
 }
 
 impl SqlPlanner<'_> {
@@ -223,6 +226,16 @@ impl SqlPlanner<'_> {
                     .iter()
                     .position(|f| f.name.eq_ignore_ascii_case(&id.value))
                     .ok_or_else(|| PlanError::internal("USING column vanished"))?
+            }
+            Err(e @ PlanError::NotFound { .. }) => {
+                let alias = scope
+                    .aliases
+                    .iter()
+                    .find(|(a, _)| qualifier.is_none() && a.eq_ignore_ascii_case(&id.value));
+                return match alias {
+                    Some((_, expr)) => Ok(expr.clone()),
+                    None => Err(e),
+                };
             }
             Err(e) => return Err(e),
         };

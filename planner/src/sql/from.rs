@@ -136,6 +136,7 @@ impl SqlPlanner<'_> {
             &ExprScope {
                 schema: &all,
                 using,
+                aliases: &[],
             },
         )?;
         if cond.contains_aggregate() {

@@ -143,6 +143,7 @@ impl SqlPlanner<'_> {
                 let scope = ExprScope {
                     schema: &empty,
                     using: &[],
+                    aliases: &[],
                 };
                 let rows = v
                     .rows
@@ -176,6 +177,7 @@ impl SqlPlanner<'_> {
         let scope = ExprScope {
             schema: &schema,
             using: &[],
+            aliases: &[],
         };
         let mut keys = Vec::new();
         for o in order_by {

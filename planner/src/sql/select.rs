@@ -60,6 +60,7 @@ impl SqlPlanner<'_> {
                 &ExprScope {
                     schema: &schema,
                     using: &using,
+                    aliases: &[],
                 },
             )?;
             no_aggregates(&pred, "WHERE", loc(w))?;
@@ -69,16 +70,26 @@ impl SqlPlanner<'_> {
         let scope = ExprScope {
             schema: &input,
             using: &using,
+            aliases: &[],
         };
         let items = self.select_items(&select.projection, &scope)?;
         let group_by = self.group_by(&select.group_by, &items, &scope)?;
+        // HAVING and ORDER BY may also name select aliases (input columns win).
+        let aliases: Vec<(String, Expr)> = items
+            .iter()
+            .filter_map(|i| Some((i.alias.clone()?, i.expr.clone())))
+            .collect();
+        let alias_scope = ExprScope {
+            aliases: &aliases,
+            ..scope
+        };
         let having = match &select.having {
-            Some(h) => Some((self.sql_to_expr(h, &scope)?, loc(h))),
+            Some(h) => Some((self.sql_to_expr(h, &alias_scope)?, loc(h))),
             None => None,
         };
         let sorts = order_by
             .iter()
-            .map(|o| self.sort_item(o, &items, &scope))
+            .map(|o| self.sort_item(o, &items, &alias_scope))
             .collect::<Result<Vec<_>>>()?;
 
         let sort_inputs = sorts.iter().filter_map(|s| match &s.target {

@@ -212,3 +212,18 @@ fn statements() {
         }
     ));
 }
+
+#[test]
+fn having_and_order_by_may_use_select_aliases() {
+    assert_eq!(
+        explain(
+            "select n_regionkey as r, count(*) as cnt from nation group by r having cnt > 1 order by cnt * 2"
+        ),
+        "Projection: r, cnt\n\
+         \x20 Sort: __sort_0 ASC NULLS LAST\n\
+         \x20   Projection: nation.n_regionkey AS r, count(*) AS cnt, count(*) * 2 AS __sort_0\n\
+         \x20     Filter: count(*) > 1\n\
+         \x20       Aggregate: groupBy=[nation.n_regionkey], aggr=[count(*) AS count(*)]\n\
+         \x20         Scan: nation\n"
+    );
+}
