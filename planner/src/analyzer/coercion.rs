@@ -125,6 +125,26 @@ fn coerce_node(node: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> 
                 schema: schema.clone(),
             })));
         }
+        LogicalPlan::Values { rows, schema } => {
+            let empty = PlanSchema::default();
+            let mut new_rows = Vec::with_capacity(rows.len());
+            for row in rows {
+                let mut new_row = Vec::with_capacity(row.len());
+                for (cell, field) in row.iter().zip(&schema.fields) {
+                    let cell = coerce_expr(cell.clone(), &empty)?;
+                    let t = cell.data_type(&empty)?;
+                    new_row.push(cast_to(cell, &t, &field.data_type));
+                }
+                new_rows.push(new_row);
+            }
+            if new_rows == *rows {
+                return Ok(Transformed::no(node));
+            }
+            return Ok(Transformed::yes(Arc::new(LogicalPlan::Values {
+                rows: new_rows,
+                schema: schema.clone(),
+            })));
+        }
         _ => return Ok(Transformed::no(node)),
     };
     Ok(Transformed::yes(rebuilt.build_arc()))
@@ -417,6 +437,22 @@ mod tests {
             *right,
             Expr::Literal(crate::ScalarValue::Decimal128(Some(150), 15, 2))
         );
+    }
+
+    #[test]
+    fn values_cells_take_the_column_type() {
+        let plan = TestCatalog::new()
+            .plan("values (1, 'a'), (2.5, null)")
+            .unwrap();
+        let plan = coerce_plan(Arc::new(plan)).unwrap();
+        let LogicalPlan::Values { rows, .. } = plan.as_ref() else {
+            panic!("{plan}")
+        };
+        assert_eq!(
+            rows[0][0],
+            Expr::Literal(crate::ScalarValue::Decimal128(Some(10), 20, 1))
+        );
+        assert_eq!(rows[1][1], Expr::Literal(crate::ScalarValue::Utf8(None)));
     }
 
     #[test]

@@ -99,8 +99,11 @@ pub(crate) fn interval(i: &ast::Interval, at: Location) -> Result<ScalarValue> {
                 return Err(invalid_interval(&text, at));
             }
             for pair in words.chunks(2) {
-                let n = parse_count(pair[0], at)?;
-                add_unit(&mut total, n, &pair[1].to_ascii_lowercase(), at)?;
+                let [n, unit] = pair else {
+                    return Err(invalid_interval(&text, at));
+                };
+                let n = parse_count(n, at)?;
+                add_unit(&mut total, n, &unit.to_ascii_lowercase(), at)?;
             }
         }
     }

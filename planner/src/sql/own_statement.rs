@@ -29,12 +29,10 @@ pub(crate) fn own_statement(words: &[TokenWithSpan]) -> Result<Option<Statement>
     if !r.keyword(Keyword::CREATE) {
         return Ok(None);
     }
-    let or_replace = if r.keyword(Keyword::OR) {
-        r.expect(Keyword::REPLACE)?;
-        true
-    } else {
-        false
-    };
+    let or_replace = r.keyword(Keyword::OR);
+    if or_replace && !r.keyword(Keyword::REPLACE) {
+        return Ok(None);
+    }
     if !r.keyword(Keyword::EXTERNAL) {
         return Ok(None);
     }
