@@ -130,3 +130,23 @@ fn type_mismatch_has_location() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn own_statements_report_syntax_errors_with_location() {
+    let e = error("create external table t\nstored as csv locaton '/x'");
+    assert_eq!(
+        e.to_string(),
+        "syntax error at line 2, column 15: Expected: LOCATION, found: locaton"
+    );
+    let e = error("create external table t stored as orc location '/x'");
+    assert!(e.to_string().contains("file format 'orc'"), "{e}");
+}
+
+#[test]
+fn unterminated_string_in_a_script() {
+    let e = crate::sql::split_statements("select 1;\nselect 'abc").unwrap_err();
+    match e {
+        PlanError::Parse { location, .. } => assert_eq!(location.line, 2),
+        other => panic!("{other:?}"),
+    }
+}
