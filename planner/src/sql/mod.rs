@@ -1,1 +1,34 @@
 //! SQL text to logical plans and statements.
+//!
+//! In: SQL text and a [`crate::Catalog`]. Out: a [`Statement`] whose queries are
+//! [`crate::LogicalPlan`]s (not yet coerced: run [`crate::analyzer::coerce_plan`]).
+//! Uses `sqlparser` for the AST; knows nothing of execution.
+//!
+//! - [`split`]: a script cut into statements at `;`.
+//! - [`statement`]: [`Statement`], [`SqlPlanner`], and the statements Ember parses itself
+//!   (`CREATE EXTERNAL TABLE`, `CACHE TABLE`).
+//! - `own_statement`: the token-level parser for the statements sqlparser lacks.
+//! - `query`: WITH, set operations, ORDER BY, LIMIT.
+//! - `select`: one SELECT block: projection, aggregation, HAVING, DISTINCT.
+//! - `from`: FROM items and joins, names resolved through the catalog.
+//! - `expr`: SQL expressions to [`crate::Expr`].
+//! - `literal`: numbers, dates and intervals.
+//! - `types`: SQL type names to Arrow types.
+//! - `errors`: sqlparser's errors and the unsupported-feature helper.
+
+mod errors;
+mod expr;
+mod from;
+mod literal;
+mod own_statement;
+mod query;
+mod select;
+pub mod split;
+pub mod statement;
+mod types;
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use split::{SqlStatementText, split_statements};
+pub use statement::{FileFormat, SqlPlanner, Statement};

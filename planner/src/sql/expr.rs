@@ -1,0 +1,443 @@
+//! SQL expressions to logical [`Expr`]s, columns resolved against an input schema.
+//!
+//! In: a sqlparser `Expr` and an [`ExprScope`]. Out: an [`Expr`] whose columns are fully
+//! qualified, type-checked node by node so errors carry the line and column.
+//! Subqueries are rejected here (not yet supported).
+
+use sqlparser::ast::{
+    self, BinaryOperator, CastKind, DuplicateTreatment, FunctionArg, FunctionArgExpr,
+    FunctionArguments, UnaryOperator,
+};
+
+use crate::error::{Location, PlanError, Result};
+use crate::expr::{AggFunc, BinaryOp, Expr};
+use crate::functions;
+use crate::logical::builder::field_column;
+use crate::scalar::ScalarValue;
+use crate::schema::PlanSchema;
+use crate::sql::errors::{loc, unsupported};
+use crate::sql::literal;
+use crate::sql::statement::SqlPlanner;
+use crate::sql::types::sql_to_arrow_type;
+
+/// What names in an expression can refer to.
+#[derive(Clone, Copy)]
+pub(crate) struct ExprScope<'s> {
+    /// The input's columns.
+    pub schema: &'s PlanSchema,
+    /// Columns joined with USING: an unqualified reference picks the left one.
+    pub using: &'s [String],
+    /// Select-list aliases usable where no input column has the name (HAVING, ORDER BY).
+    pub aliases: &'s [(String, Expr)],
+}
+
+impl SqlPlanner<'_> {
+    /// Plans `e` against `scope`.
+    pub(crate) fn sql_to_expr(&self, e: &ast::Expr, scope: &ExprScope) -> Result<Expr> {
+        let at = loc(e);
+        let built = self.build_expr(e, scope, at)?;
+        if needs_check(&built) {
+            built
+                .data_type(scope.schema)
+                .map_err(|err| err.with_location(at))?;
+        }
+        Ok(built)
+    }
+
+    fn build_expr(&self, e: &ast::Expr, scope: &ExprScope, at: Location) -> Result<Expr> {
+        use ast::Expr as A;
+        let sub = |x: &ast::Expr| self.sql_to_expr(x, scope);
+        let boxed = |x: &ast::Expr| sub(x).map(Box::new);
+        Ok(match e {
+            A::Identifier(id) => self.resolve_column(None, id, scope, at)?,
+            A::CompoundIdentifier(ids) => match ids.as_slice() {
+                [q, name] => self.resolve_column(Some(&q.value), name, scope, at)?,
+                _ => return Err(unsupported(format!("column reference '{e}'"), e)),
+            },
+            A::Value(v) => Expr::Literal(literal::value_to_scalar(&v.value, at)?),
+            A::TypedString(ts) => {
+                let Some(text) = ts.value.clone().into_string() else {
+                    return Err(unsupported(format!("literal {e}"), e));
+                };
+                match &ts.data_type {
+                    ast::DataType::Date => Expr::Literal(literal::date(&text, at)?),
+                    t => {
+                        Expr::Literal(ScalarValue::Utf8(Some(text))).cast(sql_to_arrow_type(t, at)?)
+                    }
+                }
+            }
+            A::Interval(i) => Expr::Literal(literal::interval(i, at)?),
+            A::Nested(inner) => sub(inner)?,
+            A::BinaryOp { left, op, right } => Expr::Binary {
+                left: boxed(left)?,
+                op: binary_op(op).ok_or_else(|| unsupported(format!("operator {op}"), e))?,
+                right: boxed(right)?,
+            },
+            A::UnaryOp { op, expr } => match op {
+                UnaryOperator::Not => Expr::Not(boxed(expr)?),
+                UnaryOperator::Plus => sub(expr)?,
+                UnaryOperator::Minus => negate(sub(expr)?),
+                other => return Err(unsupported(format!("operator {other}"), e)),
+            },
+            A::IsNull(x) => Expr::IsNull(boxed(x)?),
+            A::IsNotNull(x) => Expr::IsNotNull(boxed(x)?),
+            A::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => Expr::Between {
+                expr: boxed(expr)?,
+                negated: *negated,
+                low: boxed(low)?,
+                high: boxed(high)?,
+            },
+            A::In {
+                expr,
+                target,
+                negated,
+                global: false,
+            } => match target {
+                ast::InTarget::List(list) => Expr::InList {
+                    expr: boxed(expr)?,
+                    list: list.iter().map(sub).collect::<Result<_>>()?,
+                    negated: *negated,
+                },
+                ast::InTarget::Subquery(_) => {
+                    return Err(PlanError::unsupported_at("IN (subquery)", at));
+                }
+                _ => return Err(unsupported(format!("IN target in '{e}'"), e)),
+            },
+            A::Like {
+                negated,
+                any: false,
+                expr,
+                pattern,
+                escape_char: None,
+            } => like(boxed(expr)?, boxed(pattern)?, *negated, false),
+            A::ILike {
+                negated,
+                any: false,
+                expr,
+                pattern,
+                escape_char: None,
+            } => like(boxed(expr)?, boxed(pattern)?, *negated, true),
+            A::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => Expr::Case {
+                operand: operand.as_deref().map(boxed).transpose()?,
+                when_then: conditions
+                    .iter()
+                    .map(|w| Ok((sub(&w.condition)?, sub(&w.result)?)))
+                    .collect::<Result<_>>()?,
+                else_expr: else_result.as_deref().map(boxed).transpose()?,
+            },
+            A::Cast {
+                kind: CastKind::Cast | CastKind::DoubleColon,
+                expr,
+                data_type,
+                format: None,
+            } => Expr::Cast {
+                expr: boxed(expr)?,
+                data_type: sql_to_arrow_type(data_type, at)?,
+            },
+            A::Extract {
+                field,
+                syntax: _,
+                expr,
+            } => Expr::Function {
+                name: "date_part".into(),
+                args: vec![
+                    Expr::Literal(ScalarValue::Utf8(Some(
+                        literal::extract_part(field, at)?.to_string(),
+                    ))),
+                    sub(expr)?,
+                ],
+            },
+            A::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
+                let mut args = vec![sub(expr)?];
+                args.push(match substring_from {
+                    Some(f) => sub(f)?,
+                    None => Expr::Literal(ScalarValue::Int64(Some(1))),
+                });
+                if let Some(f) = substring_for {
+                    args.push(sub(f)?);
+                }
+                Expr::Function {
+                    name: "substring".into(),
+                    args,
+                }
+            }
+            A::Trim {
+                trim_where: None,
+                trim_what: None,
+                expr,
+                trim_characters: None,
+            } => Expr::Function {
+                name: "trim".into(),
+                args: vec![sub(expr)?],
+            },
+            A::Function(f) => self.function(f, scope, at)?,
+            A::Exists { .. } => return Err(PlanError::unsupported_at("EXISTS (subquery)", at)),
+            A::Subquery(_) => return Err(PlanError::unsupported_at("scalar subquery", at)),
+            A::GroupingSets(_) => return Err(PlanError::unsupported_at("GROUPING SETS", at)),
+            A::Cube(_) => return Err(PlanError::unsupported_at("CUBE", at)),
+            A::Rollup(_) => return Err(PlanError::unsupported_at("ROLLUP", at)),
+            A::Wildcard(_) | A::QualifiedWildcard(..) => {
+                return Err(PlanError::unsupported_at(format!("'{e}' here"), at));
+            }
+            other => {
+                return Err(PlanError::unsupported_at(
+                    format!("expression '{other}'"),
+                    at,
+                ));
+            }
+        })
+    }
+
+    /// `name` (qualified by `qualifier`) as a fully qualified column of the scope.
+    fn resolve_column(
+        &self,
+        qualifier: Option<&str>,
+        id: &ast::Ident,
+        scope: &ExprScope,
+        at: Location,
+    ) -> Result<Expr> {
+        let schema = scope.schema;
+        let index = match schema.index_of_at(qualifier, &id.value, at) {
+            Ok(i) => i,
+            Err(PlanError::Ambiguous { .. })
+                if qualifier.is_none()
+                    && scope
+                        .using
+                        .iter()
+                        .any(|u| u.eq_ignore_ascii_case(&id.value)) =>
+            {
+                schema
+                    .fields
+                    .iter()
+                    .position(|f| f.name.eq_ignore_ascii_case(&id.value))
+                    .ok_or_else(|| PlanError::internal("USING column vanished"))?
+            }
+            Err(e @ PlanError::NotFound { .. }) => {
+                let alias = scope
+                    .aliases
+                    .iter()
+                    .find(|(a, _)| qualifier.is_none() && a.eq_ignore_ascii_case(&id.value));
+                return match alias {
+                    Some((_, expr)) => Ok(expr.clone()),
+                    None => Err(e),
+                };
+            }
+            Err(e) => return Err(e),
+        };
+        let column = field_column(schema.field(index));
+        if let Expr::Column(c) = &column {
+            let mut locations = self.column_locations.borrow_mut();
+            if !locations.iter().any(|(k, _)| k == c) {
+                locations.push((c.clone(), at));
+            }
+        }
+        Ok(column)
+    }
+
+    /// Where a resolved column was first written, if known.
+    pub(crate) fn column_location(&self, c: &crate::expr::Column) -> Location {
+        self.column_locations
+            .borrow()
+            .iter()
+            .find(|(k, _)| k == c)
+            .map(|(_, l)| *l)
+            .unwrap_or_default()
+    }
+
+    fn function(&self, f: &ast::Function, scope: &ExprScope, at: Location) -> Result<Expr> {
+        let name = match f.name.0.as_slice() {
+            [ast::ObjectNamePart::Identifier(id)] => id.value.to_ascii_lowercase(),
+            _ => {
+                return Err(PlanError::unsupported_at(
+                    format!("function {}", f.name),
+                    at,
+                ));
+            }
+        };
+        if f.over.is_some() {
+            return Err(PlanError::unsupported_at(
+                format!("window function {name}(...) OVER"),
+                at,
+            ));
+        }
+        if f.filter.is_some() {
+            return Err(PlanError::unsupported_at(format!("FILTER on {name}()"), at));
+        }
+        if !f.within_group.is_empty() {
+            return Err(PlanError::unsupported_at(
+                format!("WITHIN GROUP on {name}()"),
+                at,
+            ));
+        }
+        if f.null_treatment.is_some() {
+            return Err(PlanError::unsupported_at(
+                format!("IGNORE/RESPECT NULLS on {name}()"),
+                at,
+            ));
+        }
+        if f.uses_odbc_syntax || !matches!(f.parameters, FunctionArguments::None) {
+            return Err(PlanError::unsupported_at(
+                format!("function syntax {f}"),
+                at,
+            ));
+        }
+        let (args, distinct) = match &f.args {
+            FunctionArguments::None => (vec![], false),
+            FunctionArguments::Subquery(_) => {
+                return Err(PlanError::unsupported_at(
+                    "subquery as function argument",
+                    at,
+                ));
+            }
+            FunctionArguments::List(list) => {
+                if let Some(c) = list.clauses.first() {
+                    return Err(PlanError::unsupported_at(format!("'{c}' in {name}()"), at));
+                }
+                let distinct =
+                    matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
+                (list.args.iter().collect::<Vec<_>>(), distinct)
+            }
+        };
+        if let Some(func) = AggFunc::from_name(&name) {
+            let mut exprs = Vec::new();
+            for a in &args {
+                match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Wildcard)
+                        if func == AggFunc::Count && args.len() == 1 && !distinct => {}
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => {
+                        let e = self.sql_to_expr(x, scope)?;
+                        if e.contains_aggregate() {
+                            return Err(PlanError::plan_at(
+                                format!("aggregate calls cannot be nested in {name}()"),
+                                loc(x),
+                            ));
+                        }
+                        exprs.push(e);
+                    }
+                    other => {
+                        return Err(PlanError::unsupported_at(
+                            format!("argument '{other}' of {name}()"),
+                            at,
+                        ));
+                    }
+                }
+            }
+            if exprs.len() > 1 || (exprs.is_empty() && func != AggFunc::Count) {
+                return Err(PlanError::TypeMismatch {
+                    message: format!("{name}() takes one argument, got {}", exprs.len()),
+                    location: at,
+                });
+            }
+            return Ok(Expr::Aggregate {
+                func,
+                args: exprs,
+                distinct,
+            });
+        }
+        if distinct {
+            return Err(PlanError::unsupported_at(
+                format!("DISTINCT in {name}()"),
+                at,
+            ));
+        }
+        if !functions::is_scalar_function(&name) {
+            let suggestion = crate::error::closest_name(
+                &name,
+                functions::FUNCTIONS
+                    .iter()
+                    .map(|s| s.name)
+                    .chain(["count", "sum", "avg", "min", "max"]),
+            );
+            let hint = suggestion
+                .map(|s| format!(" (did you mean '{s}'?)"))
+                .unwrap_or_default();
+            return Err(PlanError::unsupported_at(
+                format!("function '{name}'{hint}"),
+                at,
+            ));
+        }
+        let args = args
+            .iter()
+            .map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => self.sql_to_expr(x, scope),
+                other => Err(PlanError::unsupported_at(
+                    format!("argument '{other}' of {name}()"),
+                    at,
+                )),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Expr::Function { name, args })
+    }
+}
+
+/// True for nodes whose type rules can fail (checked as they are built).
+fn needs_check(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Binary { .. }
+            | Expr::Function { .. }
+            | Expr::Aggregate { .. }
+            | Expr::Case { .. }
+            | Expr::Negative(_)
+    )
+}
+
+fn like(expr: Box<Expr>, pattern: Box<Expr>, negated: bool, case_insensitive: bool) -> Expr {
+    Expr::Like {
+        expr,
+        pattern,
+        negated,
+        case_insensitive,
+    }
+}
+
+/// `-e`, folded into numeric literals.
+fn negate(e: Expr) -> Expr {
+    match e {
+        Expr::Literal(ScalarValue::Int64(Some(v))) if v != i64::MIN => {
+            Expr::Literal(ScalarValue::Int64(Some(-v)))
+        }
+        Expr::Literal(ScalarValue::Float64(Some(v))) => {
+            Expr::Literal(ScalarValue::Float64(Some(-v)))
+        }
+        Expr::Literal(ScalarValue::Decimal128(Some(v), p, s)) => {
+            Expr::Literal(ScalarValue::Decimal128(Some(-v), p, s))
+        }
+        other => Expr::Negative(Box::new(other)),
+    }
+}
+
+fn binary_op(op: &BinaryOperator) -> Option<BinaryOp> {
+    Some(match op {
+        BinaryOperator::Plus => BinaryOp::Plus,
+        BinaryOperator::Minus => BinaryOp::Minus,
+        BinaryOperator::Multiply => BinaryOp::Multiply,
+        BinaryOperator::Divide => BinaryOp::Divide,
+        BinaryOperator::Modulo => BinaryOp::Modulo,
+        BinaryOperator::StringConcat => BinaryOp::StringConcat,
+        BinaryOperator::Gt => BinaryOp::Gt,
+        BinaryOperator::Lt => BinaryOp::Lt,
+        BinaryOperator::GtEq => BinaryOp::GtEq,
+        BinaryOperator::LtEq => BinaryOp::LtEq,
+        BinaryOperator::Eq => BinaryOp::Eq,
+        BinaryOperator::NotEq => BinaryOp::NotEq,
+        BinaryOperator::And => BinaryOp::And,
+        BinaryOperator::Or => BinaryOp::Or,
+        _ => return None,
+    })
+}

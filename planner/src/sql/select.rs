@@ -1,0 +1,505 @@
+//! One SELECT block: FROM, WHERE, GROUP BY and aggregates, HAVING, the select list,
+//! DISTINCT and the query's ORDER BY (which may use input columns and aggregates).
+//!
+//! In: a sqlparser `Select`, its query's ORDER BY items and the CTEs in scope.
+//! Out: a plan builder whose output columns are named as the user wrote them.
+
+use sqlparser::ast::{self, GroupByExpr, OrderByExpr, SelectItem};
+
+use crate::error::{Location, PlanError, Result};
+use crate::expr::{Column, Expr, SortExpr};
+use crate::logical::LogicalPlanBuilder;
+use crate::logical::builder::field_column;
+use crate::schema::PlanSchema;
+use crate::sql::errors::{loc, unsupported};
+use crate::sql::expr::ExprScope;
+use crate::sql::from::Ctes;
+use crate::sql::statement::SqlPlanner;
+
+/// One planned select-list column.
+struct Item {
+    /// The expression over the FROM/WHERE output.
+    expr: Expr,
+    /// The output name when it is not the column's own: the alias, else the text.
+    name: Option<String>,
+    /// The alias, when one was written.
+    alias: Option<String>,
+}
+
+/// What an ORDER BY item sorts by.
+enum SortTarget {
+    /// Output column `i` (an ordinal or an alias).
+    Output(usize),
+    /// An expression over the input (may contain aggregates).
+    Input(Expr),
+}
+
+/// One ORDER BY item, planned.
+pub(crate) struct SortItem {
+    target: SortTarget,
+    asc: bool,
+    nulls_first: bool,
+}
+
+impl SqlPlanner<'_> {
+    /// Plans `select` followed by `order_by` (the enclosing query's ORDER BY).
+    pub(crate) fn plan_select(
+        &self,
+        select: &ast::Select,
+        order_by: &[OrderByExpr],
+        ctes: &Ctes,
+    ) -> Result<LogicalPlanBuilder> {
+        check_clauses(select)?;
+        let rel = self.plan_from(&select.from, ctes)?;
+        let using = rel.using;
+        let mut plan = rel.plan;
+        if let Some(w) = &select.selection {
+            let schema = plan.schema();
+            let pred = self.sql_to_expr(
+                w,
+                &ExprScope {
+                    schema: &schema,
+                    using: &using,
+                    aliases: &[],
+                },
+            )?;
+            no_aggregates(&pred, "WHERE", loc(w))?;
+            plan = plan.filter(pred).map_err(|e| e.with_location(loc(w)))?;
+        }
+        let input = plan.schema();
+        let scope = ExprScope {
+            schema: &input,
+            using: &using,
+            aliases: &[],
+        };
+        let items = self.select_items(&select.projection, &scope)?;
+        let group_by = self.group_by(&select.group_by, &items, &scope)?;
+        // HAVING and ORDER BY may also name select aliases (input columns win).
+        let aliases: Vec<(String, Expr)> = items
+            .iter()
+            .filter_map(|i| Some((i.alias.clone()?, i.expr.clone())))
+            .collect();
+        let alias_scope = ExprScope {
+            aliases: &aliases,
+            ..scope
+        };
+        let having = match &select.having {
+            Some(h) => Some((self.sql_to_expr(h, &alias_scope)?, loc(h))),
+            None => None,
+        };
+        let sorts = order_by
+            .iter()
+            .map(|o| self.sort_item(o, &items, &alias_scope))
+            .collect::<Result<Vec<_>>>()?;
+
+        let sort_inputs = sorts.iter().filter_map(|s| match &s.target {
+            SortTarget::Input(e) => Some(e),
+            SortTarget::Output(_) => None,
+        });
+        let is_aggregate = !group_by.is_empty()
+            || having.is_some()
+            || items.iter().any(|i| i.expr.contains_aggregate())
+            || sort_inputs.clone().any(|e| e.contains_aggregate());
+
+        let (base, items, sorts) = if is_aggregate {
+            let mut calls: Vec<Expr> = Vec::new();
+            let all = items
+                .iter()
+                .map(|i| &i.expr)
+                .chain(having.iter().map(|(h, _)| h))
+                .chain(sort_inputs);
+            for e in all {
+                e.visit(&mut |x| {
+                    if matches!(x, Expr::Aggregate { .. }) && !calls.contains(x) {
+                        calls.push(x.clone());
+                    }
+                });
+            }
+            let aggregates = calls
+                .iter()
+                .map(|c| c.clone().alias(c.to_string()))
+                .collect();
+            let at: Location = select.select_token.0.span.start.into();
+            let mut agg = plan
+                .aggregate(group_by.clone(), aggregates)
+                .map_err(|e| e.with_location(at))?;
+            let agg_schema = agg.schema();
+            let rewrite = |e: Expr| self.rewrite_for_aggregate(e, &group_by, &agg_schema);
+            if let Some((h, at)) = having {
+                let h = rewrite(h)?;
+                agg = agg.filter(h).map_err(|e| e.with_location(at))?;
+            }
+            let items = items
+                .into_iter()
+                .map(|i| {
+                    Ok(Item {
+                        expr: rewrite(i.expr)?,
+                        ..i
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let sorts = sorts
+                .into_iter()
+                .map(|s| {
+                    Ok(SortItem {
+                        target: match s.target {
+                            SortTarget::Input(e) => SortTarget::Input(rewrite(e)?),
+                            t => t,
+                        },
+                        ..s
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            (agg, items, sorts)
+        } else {
+            (plan, items, sorts)
+        };
+
+        let distinct = matches!(select.distinct, Some(ast::Distinct::Distinct));
+        finish(base, items, sorts, distinct, loc(&select.select_token.0))
+    }
+
+    /// The select list, wildcards expanded.
+    fn select_items(&self, projection: &[SelectItem], scope: &ExprScope) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        for p in projection {
+            match p {
+                SelectItem::UnnamedExpr(e) => {
+                    let expr = self.sql_to_expr(e, scope)?;
+                    let name = match &expr {
+                        Expr::Column(_) => None,
+                        _ => Some(e.to_string()),
+                    };
+                    items.push(Item {
+                        expr,
+                        name,
+                        alias: None,
+                    });
+                }
+                SelectItem::ExprWithAlias { expr, alias } => items.push(Item {
+                    expr: self.sql_to_expr(expr, scope)?,
+                    name: Some(alias.value.clone()),
+                    alias: Some(alias.value.clone()),
+                }),
+                SelectItem::Wildcard(opts) => {
+                    check_wildcard(opts, p)?;
+                    items.extend(scope.schema.fields.iter().map(|f| Item {
+                        expr: field_column(f),
+                        name: None,
+                        alias: None,
+                    }));
+                }
+                SelectItem::QualifiedWildcard(kind, opts) => {
+                    check_wildcard(opts, p)?;
+                    let ast::SelectItemQualifiedWildcardKind::ObjectName(name) = kind else {
+                        return Err(unsupported(format!("'{p}'"), p));
+                    };
+                    let q = crate::sql::statement::object_name(name)?;
+                    let before = items.len();
+                    items.extend(
+                        scope
+                            .schema
+                            .fields
+                            .iter()
+                            .filter(|f| {
+                                f.qualifier
+                                    .as_deref()
+                                    .is_some_and(|fq| fq.eq_ignore_ascii_case(&q))
+                            })
+                            .map(|f| Item {
+                                expr: field_column(f),
+                                name: None,
+                                alias: None,
+                            }),
+                    );
+                    if items.len() == before {
+                        let quals: Vec<String> = scope
+                            .schema
+                            .fields
+                            .iter()
+                            .filter_map(|f| f.qualifier.clone())
+                            .collect();
+                        return Err(PlanError::not_found(
+                            "table",
+                            &q,
+                            quals.iter().map(String::as_str),
+                            loc(name),
+                        ));
+                    }
+                }
+                SelectItem::ExprWithAliases { .. } => {
+                    return Err(unsupported(format!("multiple aliases in '{p}'"), p));
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    /// GROUP BY expressions over the input; `GROUP BY 2` is the second select item.
+    fn group_by(&self, g: &GroupByExpr, items: &[Item], scope: &ExprScope) -> Result<Vec<Expr>> {
+        let exprs = match g {
+            GroupByExpr::All(_) => return Err(unsupported("GROUP BY ALL", g)),
+            GroupByExpr::Expressions(exprs, modifiers) => {
+                if let Some(m) = modifiers.first() {
+                    return Err(unsupported(format!("GROUP BY ... {m}"), g));
+                }
+                exprs
+            }
+        };
+        let mut out = Vec::new();
+        for e in exprs {
+            let at = loc(e);
+            let expr = if let Some(i) = ordinal(e, items.len(), "GROUP BY")? {
+                items[i].expr.clone()
+            } else if let Some(i) = self.alias_only(e, items, scope) {
+                items[i].expr.clone()
+            } else {
+                self.sql_to_expr(e, scope)?
+            };
+            no_aggregates(&expr, "GROUP BY", at)?;
+            if !out.contains(&expr) {
+                out.push(expr);
+            }
+        }
+        Ok(out)
+    }
+
+    /// An identifier that is not an input column but is a select alias.
+    fn alias_only(&self, e: &ast::Expr, items: &[Item], scope: &ExprScope) -> Option<usize> {
+        let ast::Expr::Identifier(id) = e else {
+            return None;
+        };
+        if scope.schema.index_of(None, &id.value).is_ok() {
+            return None;
+        }
+        items.iter().position(|i| {
+            i.alias
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(&id.value))
+        })
+    }
+
+    fn sort_item(&self, o: &OrderByExpr, items: &[Item], scope: &ExprScope) -> Result<SortItem> {
+        if o.with_fill.is_some() {
+            return Err(unsupported("ORDER BY ... WITH FILL", &o.expr));
+        }
+        let asc = match &o.options.sort {
+            None | Some(ast::OrderBySort::Asc) => true,
+            Some(ast::OrderBySort::Desc) => false,
+            Some(ast::OrderBySort::Using(op)) => {
+                return Err(unsupported(format!("ORDER BY ... USING {op}"), &o.expr));
+            }
+        };
+        let target = if let Some(i) = ordinal(&o.expr, items.len(), "ORDER BY")? {
+            SortTarget::Output(i)
+        } else if let ast::Expr::Identifier(id) = &o.expr
+            && let Some(i) = items.iter().position(|i| {
+                i.alias
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(&id.value))
+            })
+        {
+            SortTarget::Output(i)
+        } else {
+            SortTarget::Input(self.sql_to_expr(&o.expr, scope)?)
+        };
+        Ok(SortItem {
+            target,
+            asc,
+            nulls_first: o.options.nulls_first.unwrap_or(!asc),
+        })
+    }
+
+    /// `e` over the Aggregate's output: group expressions and aggregate calls become
+    /// its columns; any other input column is an error.
+    fn rewrite_for_aggregate(
+        &self,
+        e: Expr,
+        group_by: &[Expr],
+        agg_schema: &PlanSchema,
+    ) -> Result<Expr> {
+        let out = e.transform_down(&mut |x| {
+            if let Some(i) = group_by.iter().position(|g| *g == x) {
+                return Ok((field_column(agg_schema.field(i)), false));
+            }
+            if matches!(x, Expr::Aggregate { .. }) {
+                return Ok((Expr::Column(Column::new(x.to_string())), false));
+            }
+            Ok((x, true))
+        })?;
+        for c in out.columns() {
+            if agg_schema.index_of(c.relation.as_deref(), &c.name).is_err() {
+                return Err(PlanError::plan_at(
+                    format!(
+                        "column '{c}' must appear in the GROUP BY clause or be used in an aggregate function"
+                    ),
+                    self.column_location(&c),
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Projection, DISTINCT, Sort, and a last projection dropping sort-only columns.
+fn finish(
+    base: LogicalPlanBuilder,
+    items: Vec<Item>,
+    sorts: Vec<SortItem>,
+    distinct: bool,
+    at: Location,
+) -> Result<LogicalPlanBuilder> {
+    let mut exprs: Vec<Expr> = items
+        .into_iter()
+        .map(|i| match i.name {
+            // An aggregate's output column already carries the name.
+            Some(n) if matches!(&i.expr, Expr::Column(c) if c.relation.is_none() && c.name == n) => {
+                i.expr
+            }
+            Some(n) => i.expr.alias(n),
+            None => i.expr,
+        })
+        .collect();
+    let visible = exprs.len();
+    let mut keys = Vec::new();
+    for s in sorts {
+        let index = match s.target {
+            SortTarget::Output(i) => i,
+            SortTarget::Input(e) => match exprs[..visible].iter().position(|p| *p.unalias() == e) {
+                Some(i) => i,
+                None => {
+                    if distinct {
+                        return Err(PlanError::plan_at(
+                            format!(
+                                "for SELECT DISTINCT, ORDER BY expression '{e}' must appear in the select list"
+                            ),
+                            at,
+                        ));
+                    }
+                    let name = format!("__sort_{}", exprs.len() - visible);
+                    exprs.push(e.alias(name));
+                    exprs.len() - 1
+                }
+            },
+        };
+        keys.push((index, s.asc, s.nulls_first));
+    }
+    let hidden = exprs.len() > visible;
+    let mut plan = base.project(exprs).map_err(|e| e.with_location(at))?;
+    if distinct {
+        plan = plan.distinct()?;
+    }
+    if !keys.is_empty() {
+        let schema = plan.schema();
+        let keys = keys
+            .into_iter()
+            .map(|(i, asc, nulls_first)| SortExpr {
+                expr: field_column(schema.field(i)),
+                asc,
+                nulls_first,
+            })
+            .collect();
+        plan = plan.sort(keys)?;
+    }
+    if hidden {
+        let schema = plan.schema();
+        let exprs = schema.fields[..visible].iter().map(field_column).collect();
+        plan = plan.project(exprs)?;
+    }
+    Ok(plan)
+}
+
+/// `n` for an integer literal `n` in 1..=count (0-based), an error out of range.
+pub(crate) fn ordinal(e: &ast::Expr, count: usize, clause: &str) -> Result<Option<usize>> {
+    let ast::Expr::Value(v) = e else {
+        return Ok(None);
+    };
+    let ast::Value::Number(text, _) = &v.value else {
+        return Ok(None);
+    };
+    match text.parse::<usize>() {
+        Ok(n) if (1..=count).contains(&n) => Ok(Some(n - 1)),
+        _ => Err(PlanError::plan_at(
+            format!("{clause} position {text} is not in the select list (1 to {count})"),
+            loc(e),
+        )),
+    }
+}
+
+fn no_aggregates(e: &Expr, clause: &str, at: Location) -> Result<()> {
+    if e.contains_aggregate() {
+        return Err(PlanError::plan_at(
+            format!("aggregate calls are not allowed in {clause}"),
+            at,
+        ));
+    }
+    Ok(())
+}
+
+fn check_wildcard(o: &ast::WildcardAdditionalOptions, item: &SelectItem) -> Result<()> {
+    if o.opt_ilike.is_some()
+        || o.opt_exclude.is_some()
+        || o.opt_except.is_some()
+        || o.opt_replace.is_some()
+        || o.opt_rename.is_some()
+        || o.opt_alias.is_some()
+    {
+        return Err(unsupported(format!("wildcard options in '{item}'"), item));
+    }
+    Ok(())
+}
+
+/// Rejects every SELECT clause Ember does not implement, naming it.
+fn check_clauses(s: &ast::Select) -> Result<()> {
+    let at = || -> Location { s.select_token.0.span.start.into() };
+    let reject = |what: &str| Err(PlanError::unsupported_at(what.to_string(), at()));
+    if !s.optimizer_hints.is_empty() {
+        return reject("optimizer hints");
+    }
+    if s.select_modifiers.is_some() {
+        return reject("SELECT modifiers");
+    }
+    if s.top.is_some() {
+        return reject("TOP");
+    }
+    if let Some(ast::Distinct::On(_)) = &s.distinct {
+        return reject("DISTINCT ON");
+    }
+    if s.exclude.is_some() {
+        return reject("EXCLUDE");
+    }
+    if s.into.is_some() {
+        return reject("SELECT INTO");
+    }
+    if !s.lateral_views.is_empty() {
+        return reject("LATERAL VIEW");
+    }
+    if let Some(p) = &s.prewhere {
+        return Err(unsupported("PREWHERE", p));
+    }
+    if !s.connect_by.is_empty() {
+        return reject("CONNECT BY");
+    }
+    if let Some(e) = s.cluster_by.first() {
+        return Err(unsupported("CLUSTER BY", e));
+    }
+    if let Some(e) = s.distribute_by.first() {
+        return Err(unsupported("DISTRIBUTE BY", e));
+    }
+    if let Some(e) = s.sort_by.first() {
+        return Err(unsupported("SORT BY", &e.expr));
+    }
+    if !s.named_window.is_empty() {
+        return reject("WINDOW clause");
+    }
+    if let Some(q) = &s.qualify {
+        return Err(unsupported("QUALIFY", q));
+    }
+    if s.value_table_mode.is_some() {
+        return reject("SELECT AS VALUE/STRUCT");
+    }
+    if s.flavor != ast::SelectFlavor::Standard {
+        return reject("FROM-first SELECT");
+    }
+    Ok(())
+}

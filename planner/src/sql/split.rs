@@ -1,0 +1,122 @@
+//! Splits a SQL script into statements at `;` outside strings and comments.
+//!
+//! In: script text. Out: each statement's text (sliced from the script, so quoting and
+//! spacing stay as written) and the line it starts on. Uses sqlparser's tokenizer only.
+
+use sqlparser::dialect::GenericDialect;
+use sqlparser::tokenizer::{Location as TokenLocation, Token, Tokenizer};
+
+use crate::error::{PlanError, Result};
+
+/// One statement of a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlStatementText {
+    /// The statement's text, without the closing `;`.
+    pub text: String,
+    /// The 1-based line its first token is on.
+    pub line: u64,
+}
+
+/// Cuts `text` at every `;` outside strings and comments; empty statements are dropped.
+pub fn split_statements(text: &str) -> Result<Vec<SqlStatementText>> {
+    let tokens = Tokenizer::new(&GenericDialect {}, text)
+        .tokenize_with_location()
+        .map_err(|e| PlanError::Parse {
+            message: e.message.clone(),
+            location: e.location.into(),
+        })?;
+    let offsets = Offsets::new(text);
+    let mut out = Vec::new();
+    // (line, byte offset) of the current statement's first token, and the end of its last.
+    let mut start: Option<(u64, usize)> = None;
+    let mut end = 0;
+    for t in &tokens {
+        match &t.token {
+            Token::SemiColon => {
+                if let Some((line, from)) = start.take() {
+                    push(&mut out, text, line, from, end);
+                }
+            }
+            Token::Whitespace(_) | Token::EOF => {}
+            _ => {
+                let from = offsets.byte(t.span.start);
+                if start.is_none() {
+                    start = Some((t.span.start.line, from));
+                }
+                end = offsets.byte(t.span.end).max(from);
+            }
+        }
+    }
+    if let Some((line, from)) = start {
+        push(&mut out, text, line, from, end);
+    }
+    Ok(out)
+}
+
+fn push(out: &mut Vec<SqlStatementText>, text: &str, line: u64, from: usize, to: usize) {
+    if let Some(s) = text.get(from..to) {
+        let s = s.trim();
+        if !s.is_empty() {
+            out.push(SqlStatementText {
+                text: s.to_string(),
+                line,
+            });
+        }
+    }
+}
+
+/// Turns tokenizer locations (1-based line and character column) into byte offsets.
+struct Offsets<'t> {
+    text: &'t str,
+    line_starts: Vec<usize>,
+}
+
+impl<'t> Offsets<'t> {
+    fn new(text: &'t str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Offsets { text, line_starts }
+    }
+
+    fn byte(&self, at: TokenLocation) -> usize {
+        let Some(&line_start) = self.line_starts.get((at.line as usize).saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let column = (at.column as usize).saturating_sub(1);
+        let rest = self.text.get(line_start..).unwrap_or("");
+        line_start
+            + rest
+                .char_indices()
+                .nth(column)
+                .map(|(i, _)| i)
+                .unwrap_or(rest.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_outside_strings_and_comments() {
+        let script =
+            "select 1;\n-- a; comment\nselect 'a;b''c', \"é\"\n  from t;\n\n;  /* x; */ select 2";
+        let parts = split_statements(script).unwrap();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[0].text, "select 1");
+        assert_eq!(parts[0].line, 1);
+        assert_eq!(parts[1].text, "select 'a;b''c', \"é\"\n  from t");
+        assert_eq!(parts[1].line, 3);
+        assert_eq!(parts[2].text, "select 2");
+        assert_eq!(parts[2].line, 6);
+    }
+
+    #[test]
+    fn comments_alone_are_no_statement() {
+        assert!(
+            split_statements("-- nothing\n; /* x */")
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -1,0 +1,374 @@
+//! Statements: what one piece of SQL asks for, with its queries planned.
+//!
+//! In: one statement's text and a [`Catalog`]. Out: a [`Statement`]. Statements sqlparser
+//! does not know (`CREATE EXTERNAL TABLE`, `CACHE TABLE`, `UNCACHE TABLE`) are read from
+//! the token stream by `own_statement`; everything else goes through sqlparser's
+//! generic dialect.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use sqlparser::ast::{self, ObjectType};
+use sqlparser::dialect::GenericDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+
+use crate::sql::own_statement::own_statement;
+
+use crate::catalog::Catalog;
+use crate::error::{Location, PlanError, Result};
+use crate::expr::Column;
+use crate::logical::LogicalPlan;
+use crate::sql::errors::{loc, parse_error, unsupported};
+
+/// File formats for external tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// Apache Parquet.
+    Parquet,
+    /// Comma (or otherwise) separated values.
+    Csv,
+}
+
+/// One planned SQL statement.
+#[derive(Debug, Clone)]
+pub enum Statement {
+    /// A query.
+    Query(LogicalPlan),
+    /// `CREATE [OR REPLACE] EXTERNAL TABLE [IF NOT EXISTS] name STORED AS fmt LOCATION 'path' [OPTIONS (...)]`.
+    CreateExternalTable {
+        /// Table name.
+        name: String,
+        /// File or directory path.
+        location: String,
+        /// File format.
+        format: FileFormat,
+        /// `OPTIONS ('key' 'value', ...)`, keys lower-cased.
+        options: Vec<(String, String)>,
+        /// `IF NOT EXISTS`.
+        if_not_exists: bool,
+        /// `OR REPLACE`.
+        or_replace: bool,
+    },
+    /// `CREATE [OR REPLACE] VIEW name AS query`.
+    CreateView {
+        /// View name.
+        name: String,
+        /// The view's plan.
+        plan: LogicalPlan,
+        /// `OR REPLACE`.
+        or_replace: bool,
+    },
+    /// `DROP VIEW [IF EXISTS] name`.
+    DropView {
+        /// View name.
+        name: String,
+        /// `IF EXISTS`.
+        if_exists: bool,
+    },
+    /// `DROP TABLE [IF EXISTS] name`.
+    DropTable {
+        /// Table name.
+        name: String,
+        /// `IF EXISTS`.
+        if_exists: bool,
+    },
+    /// `SET key = value`.
+    Set {
+        /// The setting's name as written (dotted names kept).
+        key: String,
+        /// The value as text (string literals unquoted).
+        value: String,
+    },
+    /// `SHOW TABLES`.
+    ShowTables,
+    /// `SHOW COLUMNS FROM table` (also `DESCRIBE table`).
+    ShowColumns {
+        /// Table name.
+        table: String,
+    },
+    /// `EXPLAIN [ANALYZE] [VERBOSE] query`.
+    Explain {
+        /// The query's plan.
+        plan: LogicalPlan,
+        /// `ANALYZE`: run it and report.
+        analyze: bool,
+        /// `VERBOSE`.
+        verbose: bool,
+    },
+    /// `CACHE TABLE name`.
+    CacheTable {
+        /// Table name.
+        name: String,
+    },
+    /// `UNCACHE TABLE name`.
+    UncacheTable {
+        /// Table name.
+        name: String,
+    },
+}
+
+/// Plans SQL statements against a catalog.
+pub struct SqlPlanner<'a> {
+    pub(crate) catalog: &'a dyn Catalog,
+    /// Where each resolved column was written, for errors raised after resolution.
+    pub(crate) column_locations: RefCell<Vec<(Column, Location)>>,
+}
+
+impl<'a> SqlPlanner<'a> {
+    /// A planner resolving names through `catalog`.
+    pub fn new(catalog: &'a dyn Catalog) -> Self {
+        SqlPlanner {
+            catalog,
+            column_locations: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Plans one statement (a trailing `;` is allowed).
+    pub fn plan_statement(&self, sql: &str) -> Result<Statement> {
+        let tokens = Tokenizer::new(&GenericDialect {}, sql)
+            .tokenize_with_location()
+            .map_err(|e| PlanError::Parse {
+                message: e.message.clone(),
+                location: e.location.into(),
+            })?;
+        let words: Vec<TokenWithSpan> = tokens
+            .into_iter()
+            .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+            .collect();
+        if let Some(s) = own_statement(&words)? {
+            return Ok(s);
+        }
+        let statements = Parser::parse_sql(&GenericDialect {}, sql)
+            .map_err(|e| parse_error(e).with_location(end_of(sql)))?;
+        match statements.as_slice() {
+            [one] => self.plan_parsed(one),
+            [] => Err(PlanError::Parse {
+                message: "empty statement".into(),
+                location: Location::default(),
+            }),
+            [_, second, ..] => Err(PlanError::Parse {
+                message: "expected one statement, found several".into(),
+                location: loc(second),
+            }),
+        }
+    }
+
+    /// Plans a query's text to a logical plan.
+    pub fn plan_query_text(&self, sql: &str) -> Result<LogicalPlan> {
+        match self.plan_statement(sql)? {
+            Statement::Query(plan) => Ok(plan),
+            _ => Err(PlanError::plan("expected a query")),
+        }
+    }
+
+    fn plan_parsed(&self, statement: &ast::Statement) -> Result<Statement> {
+        use ast::Statement as S;
+        match statement {
+            S::Query(q) => Ok(Statement::Query(self.plan_top_query(q)?)),
+            S::CreateView(v) => self.plan_create_view(v),
+            S::Drop {
+                object_type,
+                if_exists,
+                names,
+                cascade,
+                restrict,
+                purge,
+                temporary,
+                table,
+            } => {
+                let [name] = names.as_slice() else {
+                    return Err(unsupported("DROP of several objects", statement));
+                };
+                if *cascade || *restrict || *purge || *temporary || table.is_some() {
+                    return Err(unsupported(format!("{statement}"), statement));
+                }
+                let name = object_name(name)?;
+                match object_type {
+                    ObjectType::Table => Ok(Statement::DropTable {
+                        name,
+                        if_exists: *if_exists,
+                    }),
+                    ObjectType::View => Ok(Statement::DropView {
+                        name,
+                        if_exists: *if_exists,
+                    }),
+                    other => Err(unsupported(format!("DROP {other}"), statement)),
+                }
+            }
+            S::Set(set) => plan_set(set, statement),
+            S::ShowTables {
+                terse,
+                history,
+                extended,
+                full,
+                external,
+                show_options,
+            } => {
+                if *terse
+                    || *history
+                    || *extended
+                    || *full
+                    || *external
+                    || show_options.show_in.is_some()
+                    || show_options.starts_with.is_some()
+                    || show_options.limit.is_some()
+                    || show_options.filter_position.is_some()
+                {
+                    return Err(unsupported(format!("{statement}"), statement));
+                }
+                Ok(Statement::ShowTables)
+            }
+            S::ShowColumns {
+                extended,
+                full,
+                show_options,
+            } => {
+                let table = show_options
+                    .show_in
+                    .as_ref()
+                    .and_then(|s| s.parent_name.as_ref());
+                match table {
+                    Some(t)
+                        if !*extended
+                            && !*full
+                            && show_options.filter_position.is_none()
+                            && show_options.starts_with.is_none()
+                            && show_options.limit.is_none() =>
+                    {
+                        Ok(Statement::ShowColumns {
+                            table: object_name(t)?,
+                        })
+                    }
+                    _ => Err(unsupported(format!("{statement}"), statement)),
+                }
+            }
+            S::ExplainTable {
+                table_name,
+                has_table_keyword: _,
+                describe_alias: _,
+                hive_format,
+            } if hive_format.is_none() => Ok(Statement::ShowColumns {
+                table: object_name(table_name)?,
+            }),
+            S::Explain {
+                analyze,
+                verbose,
+                query_plan,
+                estimate,
+                statement: inner,
+                format,
+                options,
+                describe_alias: _,
+            } => {
+                if *query_plan || *estimate || format.is_some() || options.is_some() {
+                    return Err(unsupported(format!("{statement}"), statement));
+                }
+                let ast::Statement::Query(q) = inner.as_ref() else {
+                    return Err(unsupported(
+                        "EXPLAIN of a statement other than a query",
+                        statement,
+                    ));
+                };
+                Ok(Statement::Explain {
+                    plan: self.plan_top_query(q)?,
+                    analyze: *analyze,
+                    verbose: *verbose,
+                })
+            }
+            other => Err(unsupported(statement_kind(other), other)),
+        }
+    }
+
+    fn plan_top_query(&self, q: &ast::Query) -> Result<LogicalPlan> {
+        let plan = self.plan_query(q, &Default::default())?;
+        Ok(Arc::unwrap_or_clone(plan))
+    }
+
+    fn plan_create_view(&self, v: &ast::CreateView) -> Result<Statement> {
+        if v.or_alter
+            || v.materialized
+            || v.secure
+            || !v.columns.is_empty()
+            || !matches!(v.options, ast::CreateTableOptions::None)
+            || !v.cluster_by.is_empty()
+            || v.comment.is_some()
+            || v.with_no_schema_binding
+            || v.if_not_exists
+            || v.temporary
+            || v.copy_grants
+            || v.to.is_some()
+            || v.params.is_some()
+        {
+            return Err(unsupported(
+                "CREATE VIEW options (only CREATE [OR REPLACE] VIEW name AS query)",
+                &v.name,
+            ));
+        }
+        Ok(Statement::CreateView {
+            name: object_name(&v.name)?,
+            plan: self.plan_top_query(&v.query)?,
+            or_replace: v.or_replace,
+        })
+    }
+}
+
+/// Where the text ends (for errors that sqlparser reports at end of input).
+fn end_of(sql: &str) -> Location {
+    let text = sql.trim_end();
+    let line = text.lines().count().max(1) as u64;
+    let column = text.lines().last().map(|l| l.chars().count()).unwrap_or(0) as u64 + 1;
+    Location { line, column }
+}
+
+/// The first words of a statement kind, for "not supported" messages.
+fn statement_kind(s: &ast::Statement) -> String {
+    let text = s.to_string();
+    let words: Vec<&str> = text.split_whitespace().take(2).collect();
+    format!("statement {}", words.join(" "))
+}
+
+/// A one-part name as a string.
+pub(crate) fn object_name(name: &ast::ObjectName) -> Result<String> {
+    match name.0.as_slice() {
+        [ast::ObjectNamePart::Identifier(id)] => Ok(id.value.clone()),
+        _ => Err(unsupported(format!("qualified name '{name}'"), name)),
+    }
+}
+
+fn plan_set(set: &ast::Set, statement: &ast::Statement) -> Result<Statement> {
+    let ast::Set::SingleAssignment {
+        scope: None,
+        hivevar: false,
+        variable,
+        values,
+    } = set
+    else {
+        return Err(unsupported(format!("{statement}"), statement));
+    };
+    let [value] = values.as_slice() else {
+        return Err(unsupported("SET with several values", statement));
+    };
+    let value = match value {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+            other => other.to_string(),
+        },
+        ast::Expr::Identifier(id) => id.value.clone(),
+        ast::Expr::UnaryOp {
+            op: ast::UnaryOperator::Minus,
+            expr,
+        } => format!("-{expr}"),
+        other => other.to_string(),
+    };
+    let key = variable
+        .0
+        .iter()
+        .map(|p| match p {
+            ast::ObjectNamePart::Identifier(id) => Ok(id.value.clone()),
+            other => Err(unsupported(format!("SET name {other}"), statement)),
+        })
+        .collect::<Result<Vec<_>>>()?
+        .join(".");
+    Ok(Statement::Set { key, value })
+}
