@@ -1,23 +1,296 @@
-//! A lazy DataFrame: a logical plan plus the session that runs it.
+//! A lazy DataFrame in Spark's vocabulary: transformations build a logical plan;
+//! actions (`collect`, `count`, `show`) optimize it, plan it physically and run it
+//! as RDD jobs.
+//!
+//! ```
+//! use ember::SessionContext;
+//! use ember::dataframe::functions::{col, lit, sum};
+//!
+//! let ctx = SessionContext::new();
+//! ctx.register_tpch(0.001).unwrap();
+//! let df = ctx
+//!     .table("nation").unwrap()
+//!     .filter(col("n_regionkey").eq(lit(1))).unwrap()
+//!     .aggregate(vec![], vec![sum(col("n_nationkey")).alias("total")]).unwrap();
+//! assert_eq!(df.count().unwrap(), 1);
+//! ```
+
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use ember_planner::analyzer::coerce_plan;
+use ember_planner::expr::{Expr, SortExpr};
+use ember_planner::logical::JoinKind;
+use ember_planner::logical::builder::field_column;
+use ember_planner::optimizer::Optimizer;
+use ember_planner::physical::PhysicalPlan;
+use ember_planner::physical::planner::{PhysicalPlanner, PhysicalPlannerConfig};
+use ember_planner::{LogicalPlan, LogicalPlanBuilder};
 
-use crate::error::{EmberError, Result};
+use crate::error::Result;
+use crate::exec::{self, ExecContext};
+use crate::format::{OutputFormat, write_batches};
+use crate::rdd::Rdd;
+use crate::session::SessionContext;
+
+/// Builders for expressions: columns, literals and aggregate calls.
+pub mod functions {
+    pub use ember_planner::expr::{col, lit};
+    use ember_planner::expr::{AggFunc, Expr};
+
+    fn agg(func: AggFunc, arg: Expr, distinct: bool) -> Expr {
+        Expr::Aggregate { func, args: vec![arg], distinct }
+    }
+    /// `sum(e)`
+    pub fn sum(e: Expr) -> Expr {
+        agg(AggFunc::Sum, e, false)
+    }
+    /// `avg(e)`
+    pub fn avg(e: Expr) -> Expr {
+        agg(AggFunc::Avg, e, false)
+    }
+    /// `min(e)`
+    pub fn min(e: Expr) -> Expr {
+        agg(AggFunc::Min, e, false)
+    }
+    /// `max(e)`
+    pub fn max(e: Expr) -> Expr {
+        agg(AggFunc::Max, e, false)
+    }
+    /// `count(e)`
+    pub fn count(e: Expr) -> Expr {
+        agg(AggFunc::Count, e, false)
+    }
+    /// `count(DISTINCT e)`
+    pub fn count_distinct(e: Expr) -> Expr {
+        agg(AggFunc::Count, e, true)
+    }
+    /// `count(*)`
+    pub fn count_star() -> Expr {
+        Expr::Aggregate { func: AggFunc::Count, args: vec![], distinct: false }
+    }
+    /// A scalar function call by name, e.g. `call("substring", vec![col("s"), lit(1), lit(2)])`.
+    pub fn call(name: &str, args: Vec<Expr>) -> Expr {
+        Expr::Function { name: name.to_lowercase(), args }
+    }
+}
 
 /// A lazily evaluated relation.
 #[derive(Clone)]
 pub struct DataFrame {
-    schema: SchemaRef,
+    session: SessionContext,
+    plan: Arc<LogicalPlan>,
+}
+
+/// A DataFrame grouped by some expressions, waiting for its aggregates.
+pub struct GroupedData {
+    df: DataFrame,
+    group_by: Vec<Expr>,
+}
+
+impl GroupedData {
+    /// Computes `aggregates` per group.
+    pub fn agg(self, aggregates: Vec<Expr>) -> Result<DataFrame> {
+        self.df.aggregate(self.group_by, aggregates)
+    }
 }
 
 impl DataFrame {
+    /// A DataFrame over a logical plan.
+    pub fn new(session: SessionContext, plan: LogicalPlan) -> Self {
+        DataFrame { session, plan: Arc::new(plan) }
+    }
+
+    fn with(&self, b: LogicalPlanBuilder) -> DataFrame {
+        DataFrame { session: self.session.clone(), plan: b.build_arc() }
+    }
+
+    fn builder(&self) -> LogicalPlanBuilder {
+        LogicalPlanBuilder::from_arc(self.plan.clone())
+    }
+
+    /// The logical plan as built.
+    pub fn logical_plan(&self) -> &LogicalPlan {
+        &self.plan
+    }
+
     /// The output columns.
     pub fn schema(&self) -> SchemaRef {
-        self.schema.clone()
+        Arc::new(self.plan.schema().to_arrow())
     }
+
+    /// Rows where `predicate` is true.
+    pub fn filter(&self, predicate: Expr) -> Result<DataFrame> {
+        Ok(self.with(self.builder().filter(predicate)?))
+    }
+
+    /// One column per expression.
+    pub fn select(&self, exprs: Vec<Expr>) -> Result<DataFrame> {
+        Ok(self.with(self.builder().project(exprs)?))
+    }
+
+    /// The named columns.
+    pub fn select_columns(&self, names: &[&str]) -> Result<DataFrame> {
+        self.select(names.iter().map(|n| functions::col(n)).collect())
+    }
+
+    /// Every column, plus `expr` as `name` (replacing a column of that name).
+    pub fn with_column(&self, name: &str, expr: Expr) -> Result<DataFrame> {
+        let schema = self.plan.schema();
+        let mut exprs: Vec<Expr> = Vec::new();
+        let mut replaced = false;
+        for f in &schema.fields {
+            if f.name.eq_ignore_ascii_case(name) {
+                exprs.push(expr.clone().alias(name));
+                replaced = true;
+            } else {
+                exprs.push(field_column(f));
+            }
+        }
+        if !replaced {
+            exprs.push(expr.alias(name));
+        }
+        self.select(exprs)
+    }
+
+    /// Groups by `group_by`; finish with [`GroupedData::agg`].
+    pub fn group_by(&self, group_by: Vec<Expr>) -> GroupedData {
+        GroupedData { df: self.clone(), group_by }
+    }
+
+    /// Groups by `group_by` and computes `aggregates`.
+    pub fn aggregate(&self, group_by: Vec<Expr>, aggregates: Vec<Expr>) -> Result<DataFrame> {
+        Ok(self.with(self.builder().aggregate(group_by, aggregates)?))
+    }
+
+    /// Joins on equal columns: `left_cols[i] = right_cols[i]`.
+    pub fn join(&self, right: &DataFrame, kind: JoinKind, left_cols: &[&str], right_cols: &[&str]) -> Result<DataFrame> {
+        let on = left_cols.iter().zip(right_cols).map(|(l, r)| (functions::col(l), functions::col(r))).collect();
+        Ok(self.with(self.builder().join_on(right.plan.clone(), kind, on, None)?))
+    }
+
+    /// Joins on an arbitrary condition (equalities in it become hash-join keys).
+    pub fn join_on(&self, right: &DataFrame, kind: JoinKind, condition: Expr) -> Result<DataFrame> {
+        Ok(self.with(self.builder().join_on(right.plan.clone(), kind, vec![], Some(condition))?))
+    }
+
+    /// Orders rows.
+    pub fn order_by(&self, keys: Vec<SortExpr>) -> Result<DataFrame> {
+        Ok(self.with(self.builder().sort(keys)?))
+    }
+
+    /// Skips `skip` rows, then keeps at most `fetch`.
+    pub fn limit(&self, skip: usize, fetch: Option<usize>) -> Result<DataFrame> {
+        Ok(self.with(self.builder().limit(skip, fetch)?))
+    }
+
+    /// Removes duplicate rows.
+    pub fn distinct(&self) -> Result<DataFrame> {
+        Ok(self.with(self.builder().distinct()?))
+    }
+
+    /// Every row of both (UNION ALL).
+    pub fn union(&self, other: &DataFrame) -> Result<DataFrame> {
+        Ok(self.with(self.builder().union(other.plan.clone())?))
+    }
+
+    /// Requalifies every column as `alias.column` (for self-joins).
+    pub fn alias(&self, alias: &str) -> Result<DataFrame> {
+        Ok(self.with(self.builder().alias(alias)?))
+    }
+
+    /// The plan after type coercion and optimization.
+    pub fn optimized_plan(&self) -> Result<Arc<LogicalPlan>> {
+        let config = self.session.config();
+        let analyzed = coerce_plan(self.plan.clone())?;
+        if !config.optimizer_enabled {
+            return Ok(analyzed);
+        }
+        let mut optimizer = Optimizer::new();
+        if !config.cost_based {
+            optimizer = optimizer.without_batch("join_order");
+        }
+        Ok(optimizer.optimize(analyzed)?)
+    }
+
+    /// The physical plan that would run.
+    pub fn physical_plan(&self) -> Result<Arc<PhysicalPlan>> {
+        let config = self.session.config();
+        let planner = PhysicalPlanner::new(PhysicalPlannerConfig {
+            target_partitions: config.target_partitions,
+            broadcast_threshold_rows: config.broadcast_threshold_rows,
+            cost_based: config.cost_based,
+        });
+        Ok(planner.plan(&self.optimized_plan()?)?)
+    }
+
+    fn exec_context(&self) -> ExecContext {
+        ExecContext { rdd: self.session.rdd_context().clone(), batch_size: self.session.config().batch_size }
+    }
+
+    /// The query as an RDD of Arrow batches (nothing runs until an action).
+    pub fn rdd(&self) -> Result<Rdd<RecordBatch>> {
+        exec::lower(&self.physical_plan()?, &self.exec_context())
+    }
+
     /// Runs the query and returns every batch.
     pub fn collect(&self) -> Result<Vec<RecordBatch>> {
-        Err(EmberError::Unsupported("collect".into()))
+        exec::execute(&self.physical_plan()?, &self.exec_context())
+    }
+
+    /// Runs the query and counts its rows.
+    pub fn count(&self) -> Result<usize> {
+        Ok(self.collect()?.iter().map(|b| b.num_rows()).sum())
+    }
+
+    /// Runs the query and renders it as a text table.
+    pub fn to_table_string(&self) -> Result<String> {
+        let batches = self.collect()?;
+        let mut out = Vec::new();
+        write_batches(&mut out, &self.schema(), &batches, OutputFormat::Table)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Runs the query and prints it as a table on stdout.
+    pub fn show(&self) -> Result<()> {
+        print!("{}", self.to_table_string()?);
+        Ok(())
+    }
+
+    /// EXPLAIN text: the logical, optimized and physical plans.
+    pub fn explain(&self, verbose: bool) -> Result<String> {
+        self.explain_text(verbose, false)
+    }
+
+    pub(crate) fn explain_text(&self, verbose: bool, analyze: bool) -> Result<String> {
+        let mut out = String::new();
+        out.push_str("== Logical Plan ==\n");
+        out.push_str(&self.plan.display_indent());
+        if verbose {
+            let analyzed = coerce_plan(self.plan.clone())?;
+            let mut steps = Vec::new();
+            Optimizer::new().optimize_with(analyzed, &mut |s| steps.push(s))?;
+            for s in steps {
+                out.push_str(&format!("== After {} ({}) ==\n", s.rule, s.batch));
+                out.push_str(&s.plan.display_indent());
+            }
+        }
+        out.push_str("== Optimized Logical Plan ==\n");
+        out.push_str(&self.optimized_plan()?.display_indent());
+        out.push_str("== Physical Plan ==\n");
+        let physical = self.physical_plan()?;
+        out.push_str(&physical.display_indent());
+        if analyze {
+            let rdd = exec::lower(&physical, &self.exec_context())?;
+            let start = std::time::Instant::now();
+            let rows: usize = rdd.collect()?.iter().map(|b| b.num_rows()).sum();
+            out.push_str("== Execution ==\n");
+            out.push_str(&format!("rows: {rows}\nelapsed: {:.3}s\n", start.elapsed().as_secs_f64()));
+            out.push_str("== Lineage ==\n");
+            out.push_str(&rdd.to_debug_string());
+            out.push('\n');
+        }
+        Ok(out)
     }
 }

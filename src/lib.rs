@@ -15,6 +15,7 @@
 //! - [`shell`]: the `ember` command-line shell.
 #![warn(missing_docs)]
 
+pub mod config;
 pub mod dataframe;
 pub mod error;
 pub mod exec;
@@ -26,6 +27,9 @@ pub mod session;
 pub mod shell;
 pub mod sources;
 
+pub use config::SessionConfig;
+pub use ember_planner as planner;
+pub use ember_planner::logical::JoinKind;
 pub use dataframe::DataFrame;
 pub use error::{EmberError, Result};
 pub use session::SessionContext;

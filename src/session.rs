@@ -1,65 +1,306 @@
-//! The session: catalog, configuration, and SQL in, DataFrames out.
+//! The session: a catalog of tables and views, the configuration, and the RDD
+//! context whose scheduler runs every query. SQL text goes in; DataFrames come out.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 
-use arrow::datatypes::SchemaRef;
+use arrow::array::{RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use ember_planner::catalog::{Catalog, CatalogEntry, TableSource};
+use ember_planner::sql::{FileFormat, SqlPlanner, Statement};
+use ember_planner::{LogicalPlan, LogicalPlanBuilder, PlanError};
 
+use crate::config::SessionConfig;
 use crate::dataframe::DataFrame;
 use crate::error::{EmberError, Result};
+use crate::rdd::{RddConfig, RddContext};
+use crate::sources::{self, CsvOptions, CsvTable, MemTable, ParquetTable, Table};
 
-/// Session settings.
+/// A table or view in the catalog.
 #[derive(Debug, Clone)]
-pub struct SessionConfig {
-    /// Worker threads for tasks.
-    pub threads: usize,
+enum Entry {
+    Table(Arc<dyn TableSource>),
+    View(LogicalPlan),
 }
 
-impl Default for SessionConfig {
-    fn default() -> Self {
-        SessionConfig {
-            threads: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
-        }
-    }
+struct SessionState {
+    config: RwLock<SessionConfig>,
+    tables: RwLock<BTreeMap<String, Entry>>,
+    rdd: Arc<RddContext>,
 }
 
-/// Entry point: registers tables and runs SQL.
-#[derive(Clone, Default)]
+/// Entry point: registers tables and runs SQL. Cheap to clone; clones share state.
+#[derive(Clone)]
 pub struct SessionContext {
-    config: Arc<SessionConfig>,
+    state: Arc<SessionState>,
+}
+
+impl Default for SessionContext {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl SessionContext {
     /// A session with default settings.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_config(SessionConfig::default())
     }
+
     /// A session with the given settings.
     pub fn with_config(config: SessionConfig) -> Self {
+        let rdd = RddContext::new(RddConfig { threads: config.threads.max(1), ..RddConfig::default() });
         SessionContext {
-            config: Arc::new(config),
+            state: Arc::new(SessionState {
+                config: RwLock::new(config),
+                tables: RwLock::new(BTreeMap::new()),
+                rdd,
+            }),
         }
     }
-    /// The settings.
-    pub fn config(&self) -> &SessionConfig {
-        &self.config
+
+    /// A copy of the current settings.
+    pub fn config(&self) -> SessionConfig {
+        self.state.config.read().map(|c| c.clone()).unwrap_or_default()
     }
+
+    /// Changes one setting, as `SET key = value` does.
+    pub fn set(&self, key: &str, value: &str) -> Result<()> {
+        let mut c = self.state.config.write().map_err(|_| EmberError::internal("config lock poisoned"))?;
+        c.set(key, value)
+    }
+
+    /// The RDD context that runs this session's jobs.
+    pub fn rdd_context(&self) -> &Arc<RddContext> {
+        &self.state.rdd
+    }
+
     /// Plans one SQL statement. Statements with effects (CREATE, SET, ...) run now and
     /// return an empty DataFrame; queries run when the DataFrame is collected.
     pub fn sql(&self, sql: &str) -> Result<DataFrame> {
-        Err(EmberError::Unsupported(format!("sql: {sql}")))
+        let stmt = {
+            let catalog = SessionCatalog { session: self };
+            SqlPlanner::new(&catalog).plan_statement(sql)?
+        };
+        self.execute_statement(stmt)
     }
-    /// Registers the eight TPC-H tables, generated in memory at scale factor `sf`.
-    pub fn register_tpch(&self, sf: f64) -> Result<()> {
-        Err(EmberError::Unsupported(format!("tpch {sf}")))
+
+    fn execute_statement(&self, stmt: Statement) -> Result<DataFrame> {
+        match stmt {
+            Statement::Query(plan) => Ok(DataFrame::new(self.clone(), plan)),
+            Statement::CreateExternalTable { name, location, format, options, if_not_exists, or_replace } => {
+                if self.has_table(&name) && !or_replace {
+                    if if_not_exists {
+                        return Ok(self.empty());
+                    }
+                    return Err(PlanError::plan(format!("table '{name}' already exists")).into());
+                }
+                let table: Table = match format {
+                    FileFormat::Parquet => Table(Arc::new(ParquetTable::try_new(&location)?)),
+                    FileFormat::Csv => Table(Arc::new(CsvTable::try_new(&location, csv_options(&options)?)?)),
+                };
+                self.register_table(&name, Arc::new(table))?;
+                Ok(self.empty())
+            }
+            Statement::CreateView { name, plan, or_replace } => {
+                if self.has_table(&name) && !or_replace {
+                    return Err(PlanError::plan(format!("'{name}' already exists")).into());
+                }
+                self.write_tables()?.insert(name.to_lowercase(), Entry::View(plan));
+                Ok(self.empty())
+            }
+            Statement::DropView { name, if_exists } | Statement::DropTable { name, if_exists } => {
+                let removed = self.write_tables()?.remove(&name.to_lowercase());
+                if removed.is_none() && !if_exists {
+                    let names = self.table_names();
+                    return Err(PlanError::not_found("table", &name, names.iter().map(String::as_str), Default::default())
+                        .into());
+                }
+                Ok(self.empty())
+            }
+            Statement::Set { key, value } => {
+                self.set(&key, &value)?;
+                Ok(self.empty())
+            }
+            Statement::ShowTables => {
+                let names = self.table_names();
+                self.text_frame(&["table_name"], names.into_iter().map(|n| vec![n]).collect())
+            }
+            Statement::ShowColumns { table } => {
+                let schema = self.table_schema(&table)?;
+                let rows = schema
+                    .fields()
+                    .iter()
+                    .map(|f| vec![f.name().clone(), f.data_type().to_string(), f.is_nullable().to_string()])
+                    .collect();
+                self.text_frame(&["column_name", "data_type", "nullable"], rows)
+            }
+            Statement::Explain { plan, analyze, verbose } => {
+                let df = DataFrame::new(self.clone(), plan);
+                let text = df.explain_text(verbose, analyze)?;
+                self.text_frame(&["plan"], text.lines().map(|l| vec![l.to_string()]).collect())
+            }
+            Statement::CacheTable { name } | Statement::UncacheTable { name } => {
+                Err(EmberError::Unsupported(format!("CACHE TABLE / UNCACHE TABLE ({name})")))
+            }
+        }
     }
+
+    /// Registers any table source under `name` (replacing an existing one).
+    pub fn register_table(&self, name: &str, table: Arc<dyn TableSource>) -> Result<()> {
+        self.write_tables()?.insert(name.to_lowercase(), Entry::Table(table));
+        Ok(())
+    }
+
     /// Registers a Parquet file or directory as table `name`.
     pub fn register_parquet(&self, name: &str, path: &str) -> Result<()> {
-        Err(EmberError::Unsupported(format!("{name} {path}")))
+        self.register_table(name, Arc::new(Table(Arc::new(ParquetTable::try_new(path)?))))
     }
-    /// The schema of a registered table.
+
+    /// Registers a CSV file or directory as table `name`.
+    pub fn register_csv(&self, name: &str, path: &str, options: CsvOptions) -> Result<()> {
+        self.register_table(name, Arc::new(Table(Arc::new(CsvTable::try_new(path, options)?))))
+    }
+
+    /// Registers record batches as an in-memory table with one partition per inner vector.
+    pub fn register_batches(&self, name: &str, schema: SchemaRef, partitions: Vec<Vec<RecordBatch>>) -> Result<()> {
+        self.register_table(name, Arc::new(Table(Arc::new(MemTable::try_new(schema, partitions)?))))
+    }
+
+    /// Registers the eight TPC-H tables, generated in memory at scale factor `sf`.
+    pub fn register_tpch(&self, sf: f64) -> Result<()> {
+        let parts = self.config().target_partitions.max(1);
+        for (name, table) in sources::tpch::tpch_tables(sf, parts)? {
+            self.register_table(&name, Arc::new(Table(Arc::new(table))))?;
+        }
+        Ok(())
+    }
+
+    /// A DataFrame reading a Parquet file or directory.
+    pub fn read_parquet(&self, path: &str) -> Result<DataFrame> {
+        let source: Arc<dyn TableSource> = Arc::new(Table(Arc::new(ParquetTable::try_new(path)?)));
+        self.scan_frame(&file_stem(path), source)
+    }
+
+    /// A DataFrame reading a CSV file or directory.
+    pub fn read_csv(&self, path: &str, options: CsvOptions) -> Result<DataFrame> {
+        let source: Arc<dyn TableSource> = Arc::new(Table(Arc::new(CsvTable::try_new(path, options)?)));
+        self.scan_frame(&file_stem(path), source)
+    }
+
+    /// A DataFrame over a registered table or view.
+    pub fn table(&self, name: &str) -> Result<DataFrame> {
+        let catalog = SessionCatalog { session: self };
+        match catalog.table(name) {
+            Some(CatalogEntry::Table(t)) => self.scan_frame(&name.to_lowercase(), t),
+            Some(CatalogEntry::View(plan)) => Ok(DataFrame::new(
+                self.clone(),
+                LogicalPlanBuilder::from(*plan).alias(&name.to_lowercase())?.build(),
+            )),
+            None => {
+                let names = self.table_names();
+                Err(PlanError::not_found("table", name, names.iter().map(String::as_str), Default::default()).into())
+            }
+        }
+    }
+
+    /// The schema of a registered table or view.
     pub fn table_schema(&self, name: &str) -> Result<SchemaRef> {
-        Err(EmberError::Unsupported(name.to_string()))
+        Ok(self.table(name)?.schema())
+    }
+
+    /// Names of every table and view.
+    pub fn table_names(&self) -> Vec<String> {
+        self.state.tables.read().map(|t| t.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    fn has_table(&self, name: &str) -> bool {
+        self.state.tables.read().is_ok_and(|t| t.contains_key(&name.to_lowercase()))
+    }
+
+    fn write_tables(&self) -> Result<std::sync::RwLockWriteGuard<'_, BTreeMap<String, Entry>>> {
+        self.state.tables.write().map_err(|_| EmberError::internal("catalog lock poisoned"))
+    }
+
+    fn scan_frame(&self, name: &str, source: Arc<dyn TableSource>) -> Result<DataFrame> {
+        Ok(DataFrame::new(self.clone(), LogicalPlanBuilder::scan(name, source)?.build()))
+    }
+
+    fn empty(&self) -> DataFrame {
+        DataFrame::new(self.clone(), LogicalPlanBuilder::empty(false).build())
+    }
+
+    /// A small result of text columns (SHOW, EXPLAIN).
+    fn text_frame(&self, columns: &[&str], rows: Vec<Vec<String>>) -> Result<DataFrame> {
+        let schema = Arc::new(Schema::new(
+            columns.iter().map(|c| Field::new(*c, DataType::Utf8, false)).collect::<Vec<_>>(),
+        ));
+        let arrays = (0..columns.len())
+            .map(|i| Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r[i].as_str()))) as _)
+            .collect();
+        let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+        let source: Arc<dyn TableSource> = Arc::new(Table(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?)));
+        self.scan_frame("result", source)
+    }
+}
+
+fn file_stem(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_else(|| "file".to_string())
+}
+
+fn csv_options(options: &[(String, String)]) -> Result<CsvOptions> {
+    let mut o = CsvOptions::default();
+    for (k, v) in options {
+        match k.to_ascii_lowercase().as_str() {
+            "header" | "has_header" => {
+                o.has_header = match v.to_ascii_lowercase().as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(PlanError::plan(format!("CSV option 'header' must be 'true' or 'false', got '{v}'")).into()),
+                }
+            }
+            "delimiter" => {
+                let bytes = v.as_bytes();
+                if bytes.len() != 1 {
+                    return Err(PlanError::plan(format!("CSV option 'delimiter' must be one character, got '{v}'")).into());
+                }
+                o.delimiter = bytes[0];
+            }
+            other => {
+                return Err(PlanError::plan(format!(
+                    "unknown CSV option '{other}' (expected 'header' or 'delimiter')"
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(o)
+}
+
+/// The planner's view of the session catalog.
+struct SessionCatalog<'a> {
+    session: &'a SessionContext,
+}
+
+impl Catalog for SessionCatalog<'_> {
+    fn table(&self, name: &str) -> Option<CatalogEntry> {
+        let tables = self.session.state.tables.read().ok()?;
+        match tables.get(&name.to_lowercase())? {
+            Entry::Table(t) => Some(CatalogEntry::Table(t.clone())),
+            Entry::View(p) => Some(CatalogEntry::View(Box::new(p.clone()))),
+        }
+    }
+
+    fn table_names(&self) -> Vec<String> {
+        self.session.table_names()
+    }
+
+    fn file_table(&self, path: &str, format: Option<&str>) -> ember_planner::Result<Arc<dyn TableSource>> {
+        sources::open_file_table(path, format)
+            .map(|t| Arc::new(t) as Arc<dyn TableSource>)
+            .map_err(|e| PlanError::plan(e.to_string()))
     }
 }

@@ -1,0 +1,220 @@
+//! TPC-H benchmark: times every query over Parquet files and writes
+//! `engine,query,median_s,min_s,max_s,ok,error` rows.
+//!
+//! ```text
+//! cargo bench --bench tpch -- --data DIR --queries DIR --threads N --iterations K \
+//!     --output OUT.csv [--verify ANSWERS_DIR] [--generate SF]
+//! ```
+//! DIR holds `<table>.parquet` for the eight tables; `--generate SF` writes them first.
+//! Each query runs once to warm up, then K times. `--verify` compares each result with
+//! `ANSWERS_DIR/qNN.csv` (numbers within 1e-6 relative).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ember::format::{OutputFormat, write_batches};
+use ember::{SessionConfig, SessionContext};
+
+const TABLES: &[&str] = &["customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier"];
+
+struct Args {
+    data: PathBuf,
+    queries: PathBuf,
+    threads: usize,
+    iterations: usize,
+    output: PathBuf,
+    verify: Option<PathBuf>,
+    generate: Option<f64>,
+    only: Option<Vec<String>>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut it = std::env::args().skip(1);
+    let mut a = Args {
+        data: PathBuf::new(),
+        queries: PathBuf::new(),
+        threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        iterations: 3,
+        output: PathBuf::from("tpch.csv"),
+        verify: None,
+        generate: None,
+        only: None,
+    };
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--bench" => {}
+            "--data" => a.data = PathBuf::from(value()?),
+            "--queries" => a.queries = PathBuf::from(value()?),
+            "--threads" => a.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?,
+            "--iterations" => a.iterations = value()?.parse().map_err(|e| format!("--iterations: {e}"))?,
+            "--output" => a.output = PathBuf::from(value()?),
+            "--verify" => a.verify = Some(PathBuf::from(value()?)),
+            "--generate" => a.generate = Some(value()?.parse().map_err(|e| format!("--generate: {e}"))?),
+            "--query" => a.only = Some(value()?.split(',').map(|s| s.trim().to_string()).collect()),
+            other => return Err(format!("unknown argument '{other}'")),
+        }
+    }
+    if a.data.as_os_str().is_empty() || a.queries.as_os_str().is_empty() {
+        return Err("usage: --data DIR --queries DIR [--threads N] [--iterations K] [--output OUT.csv] \
+                    [--verify ANSWERS_DIR] [--generate SF] [--query q01,q02]"
+            .into());
+    }
+    Ok(a)
+}
+
+fn generate(dir: &Path, sf: f64) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (name, table) in ember::sources::tpch::tpch_tables(sf, 8).map_err(|e| e.to_string())? {
+        let path = dir.join(format!("{name}.parquet"));
+        eprintln!("writing {}", path.display());
+        ember::sources::write_parquet(&path, &table).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn csv_of(ctx: &SessionContext, sql: &str) -> Result<String, String> {
+    let df = ctx.sql(sql).map_err(|e| e.to_string())?;
+    let batches = df.collect().map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    write_batches(&mut out, &df.schema(), &batches, OutputFormat::Csv).map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn cells_match(e: &str, a: &str) -> bool {
+    let (e, a) = (e.trim(), a.trim());
+    if e == a {
+        return true;
+    }
+    match (e.parse::<f64>(), a.parse::<f64>()) {
+        (Ok(x), Ok(y)) => {
+            let decimals = a.split_once('.').map(|(_, f)| f.len()).unwrap_or(0);
+            (x - y).abs() <= 1e-9_f64.max(1e-6 * x.abs().max(y.abs()))
+                || (decimals >= 2 && (x - y).abs() <= 10f64.powi(-(decimals as i32)))
+        }
+        _ => false,
+    }
+}
+
+fn verify(expected: &str, actual: &str) -> Result<(), String> {
+    let split = |t: &str| -> Vec<Vec<String>> {
+        let mut r = csv_reader(t);
+        r.retain(|row| !row.is_empty());
+        r
+    };
+    let (e, a) = (split(expected), split(actual));
+    if e.len() != a.len() {
+        return Err(format!("{} rows, expected {}", a.len().saturating_sub(1), e.len().saturating_sub(1)));
+    }
+    for (i, (er, ar)) in e.iter().zip(&a).enumerate().skip(1) {
+        if er.len() != ar.len() || !er.iter().zip(ar).all(|(x, y)| cells_match(x, y)) {
+            return Err(format!("row {i} differs: got {ar:?}, expected {er:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn csv_reader(text: &str) -> Vec<Vec<String>> {
+    let mut rows = vec![];
+    let mut row = vec![];
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if cell.is_empty() => quoted = true,
+            (',', false) => row.push(std::mem::take(&mut cell)),
+            ('\n', false) => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (c, _) => cell.push(c),
+        }
+    }
+    rows
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    if let Some(sf) = args.generate {
+        if let Err(e) = generate(&args.data, sf) {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    }
+    let ctx = SessionContext::with_config(SessionConfig { threads: args.threads, ..SessionConfig::default() });
+    for t in TABLES {
+        let path = args.data.join(format!("{t}.parquet"));
+        if let Err(e) = ctx.register_parquet(t, &path.to_string_lossy()) {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    }
+    let mut queries: Vec<PathBuf> = match std::fs::read_dir(&args.queries) {
+        Ok(d) => d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "sql")).collect(),
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.queries.display());
+            std::process::exit(1);
+        }
+    };
+    queries.sort();
+    let mut out = String::from("engine,query,median_s,min_s,max_s,ok,error\n");
+    let mut failures = 0;
+    for path in queries {
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        if args.only.as_ref().is_some_and(|o| !o.contains(&name)) {
+            continue;
+        }
+        let sql = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut times = Vec::new();
+        let mut error = String::new();
+        match csv_of(&ctx, &sql) {
+            Err(e) => error = e,
+            Ok(result) => {
+                if let Some(dir) = &args.verify {
+                    let expected = std::fs::read_to_string(dir.join(format!("{name}.csv"))).unwrap_or_default();
+                    if let Err(e) = verify(&expected, &result) {
+                        error = format!("wrong result: {e}");
+                    }
+                }
+                for _ in 0..args.iterations.max(1) {
+                    let start = Instant::now();
+                    if let Err(e) = csv_of(&ctx, &sql) {
+                        error = e;
+                        break;
+                    }
+                    times.push(start.elapsed().as_secs_f64());
+                }
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let ok = error.is_empty() && !times.is_empty();
+        failures += usize::from(!ok);
+        let (median, min, max) = if times.is_empty() {
+            (f64::NAN, f64::NAN, f64::NAN)
+        } else {
+            (times[times.len() / 2], times[0], times[times.len() - 1])
+        };
+        eprintln!("{name}: {median:.3}s {}", if ok { "ok".to_string() } else { error.clone() });
+        out.push_str(&format!(
+            "ember,{name},{median:.4},{min:.4},{max:.4},{ok},\"{}\"\n",
+            error.replace('"', "'").replace('\n', " ")
+        ));
+    }
+    if let Err(e) = std::fs::write(&args.output, out) {
+        eprintln!("error: {}: {e}", args.output.display());
+        std::process::exit(1);
+    }
+    std::process::exit(i32::from(failures > 0));
+}

@@ -1,0 +1,119 @@
+//! Session configuration: every key documented, settable with `SET key = value` and
+//! listed by `SHOW ALL`.
+
+use crate::error::{EmberError, Result};
+
+/// Session settings.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Worker threads for tasks (`ember.execution.threads`; fixed when the session starts).
+    pub threads: usize,
+    /// Partitions after a hash exchange (`ember.execution.target_partitions`).
+    pub target_partitions: usize,
+    /// Rows per batch read from sources (`ember.execution.batch_size`).
+    pub batch_size: usize,
+    /// Run the rule-based optimizer (`ember.optimizer.enabled`).
+    pub optimizer_enabled: bool,
+    /// Use estimates to order joins and pick build sides (`ember.optimizer.cost_based`).
+    pub cost_based: bool,
+    /// Broadcast a join's build side up to this many estimated rows
+    /// (`ember.optimizer.broadcast_threshold_rows`).
+    pub broadcast_threshold_rows: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        SessionConfig {
+            threads,
+            target_partitions: (threads * 2).max(2),
+            batch_size: 8192,
+            optimizer_enabled: true,
+            cost_based: true,
+            broadcast_threshold_rows: 1_000_000,
+        }
+    }
+}
+
+/// One documented key.
+struct Key {
+    name: &'static str,
+    doc: &'static str,
+}
+
+const KEYS: &[Key] = &[
+    Key { name: "ember.execution.threads", doc: "worker threads for tasks (read-only after start)" },
+    Key { name: "ember.execution.target_partitions", doc: "partitions after a hash exchange" },
+    Key { name: "ember.execution.batch_size", doc: "rows per batch read from sources" },
+    Key { name: "ember.optimizer.enabled", doc: "run the rule-based optimizer" },
+    Key { name: "ember.optimizer.cost_based", doc: "order joins and pick build sides from estimates" },
+    Key { name: "ember.optimizer.broadcast_threshold_rows", doc: "largest estimated build side that is broadcast" },
+];
+
+impl SessionConfig {
+    /// Sets `key` from its text form.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let key_l = key.to_ascii_lowercase();
+        let v = value.trim().trim_matches('\'');
+        let bad = |what: &str| EmberError::Execution(format!("invalid value '{v}' for {key}: expected {what}"));
+        let uint = || v.parse::<usize>().map_err(|_| bad("a non-negative integer"));
+        let boolean = || match v.to_ascii_lowercase().as_str() {
+            "true" | "on" | "1" => Ok(true),
+            "false" | "off" | "0" => Ok(false),
+            _ => Err(bad("true or false")),
+        };
+        match key_l.as_str() {
+            "ember.execution.threads" => {
+                return Err(EmberError::Execution(format!(
+                    "{key} is fixed when the session starts (use --threads)"
+                )));
+            }
+            "ember.execution.target_partitions" => self.target_partitions = uint()?.max(1),
+            "ember.execution.batch_size" => self.batch_size = uint()?.max(1),
+            "ember.optimizer.enabled" => self.optimizer_enabled = boolean()?,
+            "ember.optimizer.cost_based" => self.cost_based = boolean()?,
+            "ember.optimizer.broadcast_threshold_rows" => self.broadcast_threshold_rows = uint()?,
+            _ => {
+                let suggestion = ember_planner::error::closest_name(&key_l, KEYS.iter().map(|k| k.name));
+                return Err(EmberError::Execution(match suggestion {
+                    Some(s) => format!("unknown setting '{key}' (did you mean '{s}'?)"),
+                    None => format!("unknown setting '{key}'"),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every key with its current value and description.
+    pub fn entries(&self) -> Vec<(String, String, String)> {
+        KEYS.iter()
+            .map(|k| {
+                let value = match k.name {
+                    "ember.execution.threads" => self.threads.to_string(),
+                    "ember.execution.target_partitions" => self.target_partitions.to_string(),
+                    "ember.execution.batch_size" => self.batch_size.to_string(),
+                    "ember.optimizer.enabled" => self.optimizer_enabled.to_string(),
+                    "ember.optimizer.cost_based" => self.cost_based.to_string(),
+                    _ => self.broadcast_threshold_rows.to_string(),
+                };
+                (k.name.to_string(), value, k.doc.to_string())
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_and_list() {
+        let mut c = SessionConfig::default();
+        c.set("ember.execution.target_partitions", "7").unwrap();
+        assert_eq!(c.target_partitions, 7);
+        assert!(c.entries().iter().any(|(k, v, _)| k == "ember.execution.target_partitions" && v == "7"));
+        let e = c.set("ember.execution.target_partition", "3").unwrap_err().to_string();
+        assert!(e.contains("did you mean 'ember.execution.target_partitions'"), "{e}");
+        assert!(c.set("ember.optimizer.enabled", "maybe").is_err());
+    }
+}

@@ -1,0 +1,72 @@
+//! Bad input gets a one-line error naming the problem and where it is — never a panic.
+
+use ember::SessionContext;
+
+fn error_of(ctx: &SessionContext, sql: &str) -> String {
+    let result = ctx.sql(sql).and_then(|df| df.collect());
+    match result {
+        Ok(_) => panic!("expected an error for: {sql}"),
+        Err(e) => {
+            let text = e.to_string();
+            assert!(!text.contains('\n'), "error is not one line: {text}");
+            text
+        }
+    }
+}
+
+fn session() -> SessionContext {
+    let ctx = SessionContext::new();
+    ctx.register_tpch(0.001).unwrap();
+    ctx
+}
+
+#[test]
+fn malformed_sql_names_line_and_column() {
+    let e = error_of(&session(), "SELECT n_name\nFROM nation\nWHERE n_name = = 'x'");
+    assert!(e.contains("syntax error"), "{e}");
+    assert!(e.contains("line 3"), "{e}");
+}
+
+#[test]
+fn unknown_table_suggests_the_nearest_name() {
+    let e = error_of(&session(), "SELECT * FROM natoin");
+    assert!(e.contains("table 'natoin' not found"), "{e}");
+    assert!(e.contains("did you mean 'nation'"), "{e}");
+    assert!(e.contains("line 1, column 15"), "{e}");
+}
+
+#[test]
+fn unknown_column_suggests_the_nearest_name() {
+    let e = error_of(&session(), "SELECT n_nmae FROM nation");
+    assert!(e.contains("column 'n_nmae' not found"), "{e}");
+    assert!(e.contains("did you mean 'n_name'"), "{e}");
+    assert!(e.contains("line 1, column 8"), "{e}");
+}
+
+#[test]
+fn missing_file_names_the_path() {
+    let e = error_of(&session(), "CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION '/no/such/file.parquet'");
+    assert!(e.contains("/no/such/file.parquet"), "{e}");
+    let e = error_of(&session(), "SELECT * FROM '/no/such/data.csv'");
+    assert!(e.contains("/no/such/data.csv"), "{e}");
+}
+
+#[test]
+fn type_mismatch_names_the_types_and_place() {
+    let e = error_of(&session(), "SELECT n_name FROM nation WHERE n_name > 5");
+    assert!(e.contains("type mismatch"), "{e}");
+    assert!(e.contains("Utf8") && e.contains("Int64"), "{e}");
+    assert!(e.contains("line 1"), "{e}");
+}
+
+#[test]
+fn unsupported_clauses_are_rejected_not_ignored() {
+    let e = error_of(&session(), "SELECT n_name, row_number() OVER (ORDER BY n_name) FROM nation");
+    assert!(e.contains("not supported"), "{e}");
+}
+
+#[test]
+fn failing_cast_names_the_value() {
+    let e = error_of(&session(), "SELECT CAST(n_name AS INTEGER) FROM nation");
+    assert!(e.contains("ALGERIA") || e.contains("cast"), "{e}");
+}
