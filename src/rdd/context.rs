@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::Result;
-use crate::rdd::block_manager::BlockManager;
+use crate::rdd::block_manager::{BlockId, BlockManager};
 use crate::rdd::metrics::MetricsSnapshot;
 use crate::rdd::parallel_collection::ParallelCollectionRdd;
 use crate::rdd::rdd::{Data, PartitionIter, Rdd};
@@ -78,6 +78,17 @@ impl RddContext {
     /// The block manager (shuffle blocks and cached partitions).
     pub fn block_manager(&self) -> &Arc<BlockManager> {
         &self.block_manager
+    }
+
+    /// Drops one shuffle block, as if it were lost (for recovery tests);
+    /// true if it was present. The next job needing it recomputes its map
+    /// partition from lineage.
+    pub fn lose_shuffle_block(&self, shuffle: usize, map: usize, reduce: usize) -> bool {
+        self.block_manager.remove_block(BlockId::Shuffle {
+            shuffle,
+            map,
+            reduce,
+        })
     }
 
     /// A fresh RDD id.

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use crate::error::{EmberError, Result};
 use crate::rdd::context::RddContext;
 use crate::rdd::debug_string::debug_string;
-use crate::rdd::dependency::Dependency;
+use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
 use crate::rdd::map_partitions::MapPartitionsRdd;
+use crate::rdd::scheduler::shuffle_dependencies;
 use crate::rdd::shuffled::{ShuffleDependency, ShuffledRdd};
 use crate::rdd::task::TaskContext;
 use crate::rdd::union::UnionRdd;
@@ -191,6 +192,12 @@ impl<T: Data> Rdd<T> {
             Arc::clone(self.ctx.block_manager()),
         );
         Rdd::from_node(Arc::clone(&self.ctx), Arc::new(node))
+    }
+
+    /// The shuffles this RDD's stage reads (reachable through narrow
+    /// dependencies only), e.g. to find the ids of its shuffle blocks.
+    pub fn shuffle_dependencies(&self) -> Vec<Arc<dyn ShuffleDependencyBase>> {
+        shuffle_dependencies(&self.base())
     }
 
     /// The lineage, one line per RDD, with `+-` where a shuffle cuts a stage.

@@ -82,9 +82,7 @@ impl DagScheduler {
         }
         let base = Arc::clone(rdd) as Arc<dyn RddBase>;
         let parents = shuffle_dependencies(&base);
-        for dep in &parents {
-            self.ensure_shuffle(dep)?;
-        }
+        self.ensure_shuffles(&parents)?;
         let stage_id = self.new_stage();
         self.run_stage(stage_id, partitions, &parents, &|task| {
             let errors = Arc::new(OnceLock::new());
@@ -101,6 +99,19 @@ impl DagScheduler {
         })
     }
 
+    /// Makes sure every shuffle in `deps` has its map output. Independent
+    /// parent stages run concurrently, sharing the pool.
+    fn ensure_shuffles(&self, deps: &[Arc<dyn ShuffleDependencyBase>]) -> Result<()> {
+        match (deps, &self.pool) {
+            ([], _) => Ok(()),
+            ([dep], _) => self.ensure_shuffle(dep),
+            (_, Some(pool)) => {
+                pool.install(|| deps.par_iter().try_for_each(|dep| self.ensure_shuffle(dep)))
+            }
+            (_, None) => deps.iter().try_for_each(|dep| self.ensure_shuffle(dep)),
+        }
+    }
+
     /// Makes sure every map output of `dep` is in the block manager, running
     /// (or re-running, for lost blocks) exactly the missing map partitions,
     /// after the shuffles they depend on.
@@ -115,9 +126,7 @@ impl DagScheduler {
             return Ok(());
         }
         let parents = shuffle_dependencies(&dep.parent());
-        for parent in &parents {
-            self.ensure_shuffle(parent)?;
-        }
+        self.ensure_shuffles(&parents)?;
         if self.computed_shuffles().contains(&shuffle) {
             self.metrics.recomputed(missing.len());
         }
@@ -178,9 +187,7 @@ impl DagScheduler {
         let mut cause = String::new();
         for attempt in 0..self.max_task_attempts {
             if attempt > 0 {
-                for dep in parents {
-                    self.ensure_shuffle(dep)?;
-                }
+                self.ensure_shuffles(parents)?;
             }
             self.metrics.attempt();
             let context = TaskContext {
@@ -310,6 +317,31 @@ mod tests {
         assert_eq!(result.count().ok(), Some(5));
         let used = ctx.metrics().since(&before);
         assert_eq!((used.stages, used.tasks), (1, 3));
+    }
+
+    #[test]
+    fn independent_parent_stages_both_run_before_the_zip() {
+        let ctx = ctx(4);
+        let partitioner = |x: u64, n: usize| Ok(vec![((x % n as u64) as usize, x)]);
+        let left = ctx
+            .parallelize((0..500u64).collect(), 5)
+            .shuffle("left", 3, partitioner);
+        let right = ctx
+            .parallelize((0..500u64).map(|x| x * 10).collect(), 2)
+            .shuffle("right", 3, partitioner);
+        let zipped = left
+            .zip_partitions(&right, "sum sides", |_, l, r| {
+                let total = l.chain(r).try_fold(0u64, |acc, x| x.map(|x| acc + x))?;
+                Ok(Box::new(std::iter::once(Ok(total))) as PartitionIter<u64>)
+            })
+            .and_then(|rdd| rdd.collect())
+            .unwrap_or_default();
+        let expected: Vec<u64> = (0..3u64)
+            .map(|p| (0..500u64).filter(|x| x % 3 == p).map(|x| x * 11).sum())
+            .collect();
+        assert_eq!(zipped, expected);
+        let m = ctx.metrics();
+        assert_eq!((m.stages, m.tasks), (3, 5 + 2 + 3));
     }
 
     #[test]
@@ -448,12 +480,15 @@ mod tests {
         let blocks = ctx.block_manager().len();
         assert_eq!(blocks, 4 * 3);
 
-        // Lose one block of map partition 1 (the only shuffle, id 0).
-        assert!(ctx.block_manager().remove_block(BlockId::Shuffle {
-            shuffle: 0,
-            map: 1,
-            reduce: 2,
-        }));
+        // Lose one block of map partition 1.
+        let shuffles = counts.shuffle_dependencies();
+        let shuffle = shuffles
+            .first()
+            .map(|s| s.shuffle_id())
+            .unwrap_or(usize::MAX);
+        assert_eq!(shuffles.len(), 1);
+        assert!(ctx.lose_shuffle_block(shuffle, 1, 2));
+        assert!(!ctx.lose_shuffle_block(shuffle, 1, 2));
         let before = ctx.metrics();
         assert_eq!(sums(counts.collect().unwrap_or_default()), expected);
         let used = ctx.metrics().since(&before);
