@@ -46,6 +46,8 @@ impl DagScheduler {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .thread_name(|i| format!("ember-rdd-{i}"))
+            // Deep lineages compute recursively, and tasks may run nested jobs.
+            .stack_size(16 << 20)
             .build()
             .ok();
         DagScheduler {
