@@ -1,0 +1,214 @@
+//! The block manager: shuffle blocks and cached partitions, held in memory.
+//!
+//! In: whole blocks (`Vec<T>`), written once per map task or cached partition.
+//! Out: shared `Arc<Vec<T>>` blocks for readers. A block is stored type-erased
+//! and read back with its item type; one lock guards the map, taken once per
+//! block batch, never per item.
+
+use std::any::Any;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use hashbrown::HashMap;
+
+use crate::rdd::rdd::Data;
+
+/// The name of a stored block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlockId {
+    /// The items map task `map` of shuffle `shuffle` sent to reduce partition `reduce`.
+    Shuffle {
+        /// Shuffle id.
+        shuffle: usize,
+        /// Map partition.
+        map: usize,
+        /// Reduce partition.
+        reduce: usize,
+    },
+    /// A cached partition of an RDD.
+    Rdd {
+        /// RDD id.
+        rdd: usize,
+        /// Partition.
+        partition: usize,
+    },
+}
+
+type Block = Arc<dyn Any + Send + Sync>;
+
+/// In-memory store of blocks, shared by all jobs of a context.
+#[derive(Default)]
+pub struct BlockManager {
+    blocks: RwLock<HashMap<BlockId, Block>>,
+}
+
+impl std::fmt::Debug for BlockManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BlockManager({} blocks)", self.len())
+    }
+}
+
+impl BlockManager {
+    /// An empty block manager.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    // A panic while holding the lock cannot leave the map half-updated (each
+    // update is one insert or remove), so a poisoned lock is still usable.
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<BlockId, Block>> {
+        self.blocks.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<BlockId, Block>> {
+        self.blocks.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stores a map task's output: `buckets[r]` becomes block (shuffle, map, r).
+    pub fn put_shuffle_output<T: Data>(&self, shuffle: usize, map: usize, buckets: Vec<Vec<T>>) {
+        let blocks: Vec<(BlockId, Block)> = buckets
+            .into_iter()
+            .enumerate()
+            .map(|(reduce, items)| {
+                let id = BlockId::Shuffle {
+                    shuffle,
+                    map,
+                    reduce,
+                };
+                (id, Arc::new(items) as Block)
+            })
+            .collect();
+        self.write().extend(blocks);
+    }
+
+    /// Block (shuffle, map, reduce), if present and holding items of type `T`.
+    pub fn get_shuffle_block<T: Data>(
+        &self,
+        shuffle: usize,
+        map: usize,
+        reduce: usize,
+    ) -> Option<Arc<Vec<T>>> {
+        self.get(BlockId::Shuffle {
+            shuffle,
+            map,
+            reduce,
+        })
+    }
+
+    /// The map partitions of a shuffle with at least one reduce block missing.
+    pub fn missing_map_outputs(
+        &self,
+        shuffle: usize,
+        num_maps: usize,
+        num_reduces: usize,
+    ) -> Vec<usize> {
+        let blocks = self.read();
+        (0..num_maps)
+            .filter(|&map| {
+                (0..num_reduces).any(|reduce| {
+                    !blocks.contains_key(&BlockId::Shuffle {
+                        shuffle,
+                        map,
+                        reduce,
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// Drops every block of a shuffle.
+    pub fn remove_shuffle(&self, shuffle: usize) {
+        self.write()
+            .retain(|id, _| !matches!(id, BlockId::Shuffle { shuffle: s, .. } if *s == shuffle));
+    }
+
+    /// Stores a cached partition.
+    pub fn put_rdd_block<T: Data>(&self, rdd: usize, partition: usize, items: Arc<Vec<T>>) {
+        self.write()
+            .insert(BlockId::Rdd { rdd, partition }, items as Block);
+    }
+
+    /// A cached partition, if present.
+    pub fn get_rdd_block<T: Data>(&self, rdd: usize, partition: usize) -> Option<Arc<Vec<T>>> {
+        self.get(BlockId::Rdd { rdd, partition })
+    }
+
+    /// Drops every cached partition of an RDD.
+    pub fn remove_rdd(&self, rdd: usize) {
+        self.write()
+            .retain(|id, _| !matches!(id, BlockId::Rdd { rdd: r, .. } if *r == rdd));
+    }
+
+    /// Drops one block (as if it were lost); true if it was present.
+    pub fn remove_block(&self, id: BlockId) -> bool {
+        self.write().remove(&id).is_some()
+    }
+
+    /// Whether a block is present.
+    pub fn contains(&self, id: BlockId) -> bool {
+        self.read().contains_key(&id)
+    }
+
+    /// Number of blocks held.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether no block is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn get<T: Data>(&self, id: BlockId) -> Option<Arc<Vec<T>>> {
+        let block = Arc::clone(self.read().get(&id)?);
+        block.downcast::<Vec<T>>().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shuffle_blocks_round_trip_and_go_missing() {
+        let bm = BlockManager::new();
+        bm.put_shuffle_output(7, 0, vec![vec![1, 2], vec![], vec![3]]);
+        bm.put_shuffle_output(7, 1, vec![vec![4], vec![5], vec![6]]);
+        assert_eq!(bm.len(), 6);
+        assert_eq!(
+            bm.get_shuffle_block::<i32>(7, 0, 0).as_deref(),
+            Some(&vec![1, 2])
+        );
+        assert_eq!(
+            bm.get_shuffle_block::<i32>(7, 0, 1).as_deref(),
+            Some(&vec![])
+        );
+        // Wrong item type reads as absent rather than panicking.
+        assert!(bm.get_shuffle_block::<String>(7, 0, 0).is_none());
+        assert!(bm.missing_map_outputs(7, 2, 3).is_empty());
+        assert_eq!(bm.missing_map_outputs(7, 3, 3), vec![2]);
+        let lost = BlockId::Shuffle {
+            shuffle: 7,
+            map: 1,
+            reduce: 2,
+        };
+        assert!(bm.remove_block(lost));
+        assert!(!bm.contains(lost));
+        assert_eq!(bm.missing_map_outputs(7, 2, 3), vec![1]);
+        bm.remove_shuffle(7);
+        assert!(bm.is_empty());
+    }
+
+    #[test]
+    fn rdd_blocks_are_kept_apart_from_shuffle_blocks() {
+        let bm = BlockManager::new();
+        bm.put_rdd_block(3, 0, Arc::new(vec!["a".to_string()]));
+        bm.put_shuffle_output(3, 0, vec![vec![1u8]]);
+        bm.remove_shuffle(3);
+        assert_eq!(
+            bm.get_rdd_block::<String>(3, 0).as_deref(),
+            Some(&vec!["a".to_string()])
+        );
+        bm.remove_rdd(3);
+        assert!(bm.is_empty());
+    }
+}

@@ -1,0 +1,580 @@
+//! The DAG scheduler: cuts a job's lineage into stages at shuffle
+//! dependencies, runs each stage as one task per partition on the thread pool,
+//! retries failed tasks and recomputes lost shuffle output from lineage.
+//!
+//! In: the final RDD of a job, the partitions wanted and a function over each
+//! partition's items. Out: one result per partition, in the order asked.
+//!
+//! A shuffle map stage runs only for the map partitions whose blocks are
+//! missing, so a shuffle computed by an earlier job is reused while its blocks
+//! exist, and a lost block costs exactly its map partition. No lock is held
+//! while tasks run: jobs from several threads share the pool freely (two jobs
+//! racing to compute the same shuffle may both compute it; the blocks agree).
+
+use std::collections::HashSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rayon::prelude::*;
+
+use crate::error::{EmberError, Result};
+use crate::rdd::block_manager::BlockManager;
+use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
+use crate::rdd::metrics::Metrics;
+use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
+use crate::rdd::task::TaskContext;
+
+/// A function run once per partition of a job's final RDD.
+pub type JobFn<'a, T, U> = dyn Fn(&TaskContext, PartitionIter<T>) -> Result<U> + Send + Sync + 'a;
+
+/// Turns jobs into stages and stages into tasks.
+pub struct DagScheduler {
+    /// `None` if the pool could not be built: tasks then run on the caller.
+    pool: Option<rayon::ThreadPool>,
+    max_task_attempts: usize,
+    block_manager: Arc<BlockManager>,
+    metrics: Metrics,
+    next_stage_id: AtomicUsize,
+    /// Shuffles whose map stage completed once (so missing blocks are losses).
+    computed_shuffles: Mutex<HashSet<usize>>,
+}
+
+impl DagScheduler {
+    /// A scheduler with its own pool of `threads` threads (at least 1).
+    pub fn new(threads: usize, max_task_attempts: usize, block_manager: Arc<BlockManager>) -> Self {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .thread_name(|i| format!("ember-rdd-{i}"))
+            // Deep lineages compute recursively, and tasks may run nested jobs.
+            .stack_size(16 << 20)
+            .build()
+            .ok();
+        DagScheduler {
+            pool,
+            max_task_attempts: max_task_attempts.max(1),
+            block_manager,
+            metrics: Metrics::default(),
+            next_stage_id: AtomicUsize::new(0),
+            computed_shuffles: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Runs `func` over the given partitions of `rdd`, after every shuffle it
+    /// depends on has its map output; results come back in `partitions` order.
+    pub fn run_job<T: Data, U: Send>(
+        &self,
+        rdd: &Arc<dyn RddNode<T>>,
+        partitions: &[usize],
+        func: &JobFn<'_, T, U>,
+    ) -> Result<Vec<U>> {
+        self.metrics.job();
+        let n = rdd.num_partitions();
+        if let Some(bad) = partitions.iter().find(|&&p| p >= n) {
+            return Err(EmberError::execution(format!(
+                "job asks for partition {bad} of {} [{}], which has {n}",
+                rdd.name(),
+                rdd.id()
+            )));
+        }
+        let base = Arc::clone(rdd) as Arc<dyn RddBase>;
+        let parents = shuffle_dependencies(&base);
+        self.ensure_shuffles(&parents)?;
+        let stage_id = self.new_stage();
+        self.run_stage(stage_id, partitions, &parents, &|task| {
+            let errors = Arc::new(OnceLock::new());
+            let items = Box::new(ErrorTrap {
+                inner: rdd.compute(task.partition, task)?,
+                first_error: Arc::clone(&errors),
+            });
+            let out = func(task, items)?;
+            // The function may have dropped an Err item instead of returning it.
+            match errors.get() {
+                Some(message) => Err(EmberError::execution(message.clone())),
+                None => Ok(out),
+            }
+        })
+    }
+
+    /// Makes sure every shuffle in `deps` has its map output. Independent
+    /// parent stages run concurrently, sharing the pool.
+    fn ensure_shuffles(&self, deps: &[Arc<dyn ShuffleDependencyBase>]) -> Result<()> {
+        match (deps, &self.pool) {
+            ([], _) => Ok(()),
+            ([dep], _) => self.ensure_shuffle(dep),
+            (_, Some(pool)) => {
+                pool.install(|| deps.par_iter().try_for_each(|dep| self.ensure_shuffle(dep)))
+            }
+            (_, None) => deps.iter().try_for_each(|dep| self.ensure_shuffle(dep)),
+        }
+    }
+
+    /// Makes sure every map output of `dep` is in the block manager, running
+    /// (or re-running, for lost blocks) exactly the missing map partitions,
+    /// after the shuffles they depend on.
+    fn ensure_shuffle(&self, dep: &Arc<dyn ShuffleDependencyBase>) -> Result<()> {
+        let shuffle = dep.shuffle_id();
+        let missing = self.block_manager.missing_map_outputs(
+            shuffle,
+            dep.num_map_partitions(),
+            dep.num_reduce_partitions(),
+        );
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let parents = shuffle_dependencies(&dep.parent());
+        self.ensure_shuffles(&parents)?;
+        if self.computed_shuffles().contains(&shuffle) {
+            self.metrics.recomputed(missing.len());
+        }
+        let stage_id = self.new_stage();
+        self.run_stage(stage_id, &missing, &parents, &|task| {
+            dep.run_map_task(task.partition, task)
+        })?;
+        self.computed_shuffles().insert(shuffle);
+        Ok(())
+    }
+
+    fn computed_shuffles(&self) -> std::sync::MutexGuard<'_, HashSet<usize>> {
+        // Only inserts happen under this lock, so a poisoned set is still valid.
+        self.computed_shuffles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn new_stage(&self) -> usize {
+        self.metrics.stage();
+        self.next_stage_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Runs one task per partition on the pool.
+    fn run_stage<R: Send>(
+        &self,
+        stage_id: usize,
+        partitions: &[usize],
+        parents: &[Arc<dyn ShuffleDependencyBase>],
+        task: &(dyn Fn(&TaskContext) -> Result<R> + Sync),
+    ) -> Result<Vec<R>> {
+        let run_all = || {
+            partitions
+                .par_iter()
+                .map(|&p| self.run_task(stage_id, p, parents, task))
+                .collect::<Result<Vec<R>>>()
+        };
+        match &self.pool {
+            Some(pool) => pool.install(run_all),
+            None => partitions
+                .iter()
+                .map(|&p| self.run_task(stage_id, p, parents, task))
+                .collect(),
+        }
+    }
+
+    /// Runs one task, retrying up to the attempt limit. Before each retry the
+    /// stage's shuffle inputs are checked, so a task that failed on a lost
+    /// block finds it recomputed.
+    fn run_task<R>(
+        &self,
+        stage_id: usize,
+        partition: usize,
+        parents: &[Arc<dyn ShuffleDependencyBase>],
+        task: &(dyn Fn(&TaskContext) -> Result<R> + Sync),
+    ) -> Result<R> {
+        self.metrics.task();
+        let mut cause = String::new();
+        for attempt in 0..self.max_task_attempts {
+            if attempt > 0 {
+                self.ensure_shuffles(parents)?;
+            }
+            self.metrics.attempt();
+            let context = TaskContext {
+                stage_id,
+                partition,
+                attempt,
+            };
+            match catch_unwind(AssertUnwindSafe(|| task(&context))) {
+                Ok(Ok(out)) => return Ok(out),
+                Ok(Err(error)) => cause = error.to_string(),
+                Err(panic) => cause = format!("task panicked: {}", panic_message(&*panic)),
+            }
+            self.metrics.failed_attempt();
+        }
+        Err(EmberError::TaskFailed {
+            stage: stage_id,
+            task: partition,
+            attempts: self.max_task_attempts,
+            cause,
+        })
+    }
+}
+
+/// The shuffle dependencies reachable from `rdd` through narrow dependencies
+/// only: the parent stages of the stage `rdd` ends. Each shuffle appears once.
+pub fn shuffle_dependencies(rdd: &Arc<dyn RddBase>) -> Vec<Arc<dyn ShuffleDependencyBase>> {
+    let mut visited = HashSet::new();
+    let mut seen_shuffles = HashSet::new();
+    let mut found = Vec::new();
+    let mut stack = vec![Arc::clone(rdd)];
+    while let Some(node) = stack.pop() {
+        if !visited.insert(node.id()) {
+            continue;
+        }
+        for dep in node.dependencies() {
+            match dep {
+                Dependency::Narrow(narrow) => stack.push(Arc::clone(narrow.rdd())),
+                Dependency::Shuffle(shuffle) => {
+                    if seen_shuffles.insert(shuffle.shuffle_id()) {
+                        found.push(shuffle);
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_string()
+    }
+}
+
+/// Passes items through, remembering the first error's text so the task
+/// fails even if the job function skipped over it.
+struct ErrorTrap<T> {
+    inner: PartitionIter<T>,
+    first_error: Arc<OnceLock<String>>,
+}
+
+impl<T> Iterator for ErrorTrap<T> {
+    type Item = Result<T>;
+    fn next(&mut self) -> Option<Result<T>> {
+        let item = self.inner.next()?;
+        if let Err(error) = &item {
+            let _ = self.first_error.set(error.to_string());
+        }
+        Some(item)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crate::error::{EmberError, Result};
+    use crate::rdd::{BlockId, PartitionIter, RddConfig, RddContext, TaskContext};
+
+    fn ctx(threads: usize) -> Arc<RddContext> {
+        RddContext::new(RddConfig {
+            threads,
+            max_task_attempts: 4,
+        })
+    }
+
+    fn sums(pairs: Vec<(u32, i64)>) -> BTreeMap<u32, i64> {
+        let mut out = BTreeMap::new();
+        for (k, v) in pairs {
+            *out.entry(k).or_insert(0) += v;
+        }
+        out
+    }
+
+    #[test]
+    fn two_shuffles_make_three_stages_and_map_outputs_are_reused() {
+        let ctx = ctx(4);
+        let data: Vec<(u32, i64)> = (0..1000).map(|i| (i % 13, i as i64)).collect();
+        let expected = sums(data.iter().map(|(k, v)| (k % 5, *v)).collect());
+        let result = ctx
+            .parallelize(data, 6)
+            .reduce_by_key(|a, b| a + b, 4) // shuffle 1
+            .map(|(k, v)| (k % 5, v))
+            .reduce_by_key(|a, b| a + b, 3); // shuffle 2
+        let before = ctx.metrics();
+        let got = sums(result.collect().unwrap_or_default());
+        assert_eq!(got, expected);
+        let used = ctx.metrics().since(&before);
+        assert_eq!(used.jobs, 1);
+        assert_eq!(used.stages, 3);
+        assert_eq!(used.tasks, 6 + 4 + 3);
+        assert_eq!(used.task_attempts, used.tasks);
+        assert_eq!(used.failed_attempts, 0);
+
+        // A second job over the same lineage reuses both shuffles' blocks.
+        let before = ctx.metrics();
+        assert_eq!(result.count().ok(), Some(5));
+        let used = ctx.metrics().since(&before);
+        assert_eq!((used.stages, used.tasks), (1, 3));
+    }
+
+    #[test]
+    fn independent_parent_stages_both_run_before_the_zip() {
+        let ctx = ctx(4);
+        let partitioner = |x: u64, n: usize| Ok(vec![((x % n as u64) as usize, x)]);
+        let left = ctx
+            .parallelize((0..500u64).collect(), 5)
+            .shuffle("left", 3, partitioner);
+        let right = ctx
+            .parallelize((0..500u64).map(|x| x * 10).collect(), 2)
+            .shuffle("right", 3, partitioner);
+        let zipped = left
+            .zip_partitions(&right, "sum sides", |_, l, r| {
+                let total = l.chain(r).try_fold(0u64, |acc, x| x.map(|x| acc + x))?;
+                Ok(Box::new(std::iter::once(Ok(total))) as PartitionIter<u64>)
+            })
+            .and_then(|rdd| rdd.collect())
+            .unwrap_or_default();
+        let expected: Vec<u64> = (0..3u64)
+            .map(|p| (0..500u64).filter(|x| x % 3 == p).map(|x| x * 11).sum())
+            .collect();
+        assert_eq!(zipped, expected);
+        let m = ctx.metrics();
+        assert_eq!((m.stages, m.tasks), (3, 5 + 2 + 3));
+    }
+
+    #[test]
+    fn failed_attempt_is_retried() {
+        let ctx = ctx(2);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&calls);
+        let rdd = ctx.source("flaky", 3, move |p, task| {
+            if p == 1 && seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                assert_eq!(task.attempt, 0);
+                return Err(EmberError::execution("transient read error"));
+            }
+            Ok(Box::new((0..3).map(move |i| Ok(p * 10 + i))) as PartitionIter<usize>)
+        });
+        assert_eq!(
+            rdd.collect().unwrap_or_default(),
+            vec![0, 1, 2, 10, 11, 12, 20, 21, 22]
+        );
+        let m = ctx.metrics();
+        assert_eq!((m.tasks, m.task_attempts, m.failed_attempts), (3, 4, 1));
+    }
+
+    #[test]
+    fn job_fails_after_max_attempts_naming_the_cause() {
+        let ctx = ctx(2);
+        let rdd = ctx
+            .parallelize(vec![1, 2, 3, 4], 2)
+            .map_partitions("broken", |task, items| {
+                if task.partition == 1 {
+                    return Err(EmberError::execution("disk on fire"));
+                }
+                Ok(items)
+            });
+        match rdd.collect() {
+            Err(EmberError::TaskFailed {
+                task,
+                attempts,
+                cause,
+                ..
+            }) => {
+                assert_eq!(task, 1);
+                assert_eq!(attempts, 4);
+                assert!(cause.contains("disk on fire"), "{cause}");
+            }
+            other => panic!("expected TaskFailed, got {other:?}"),
+        }
+        assert_eq!(ctx.metrics().failed_attempts, 4);
+    }
+
+    #[test]
+    fn panic_in_task_is_caught_and_retried() {
+        let ctx = ctx(2);
+        let rdd = ctx
+            .parallelize((0..8).collect::<Vec<i32>>(), 4)
+            .map_partitions("panics once", |task, items| {
+                if task.partition == 2 && task.attempt == 0 {
+                    panic!("boom in partition 2");
+                }
+                Ok(items)
+            });
+        assert_eq!(
+            rdd.collect().unwrap_or_default(),
+            (0..8).collect::<Vec<_>>()
+        );
+        assert_eq!(ctx.metrics().failed_attempts, 1);
+
+        let always = ctx
+            .parallelize(vec![1], 1)
+            .map(|_: i32| -> i32 { panic!("always boom") });
+        let error = always
+            .count()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("always boom"), "{error}");
+    }
+
+    #[test]
+    fn error_items_fail_the_task_even_if_skipped() {
+        let ctx = ctx(2);
+        let rdd = ctx.source("bad rows", 2, |p, _| {
+            let items: Vec<Result<i32>> = if p == 1 {
+                vec![
+                    Ok(1),
+                    Err(EmberError::execution("row 2 is malformed")),
+                    Ok(3),
+                ]
+            } else {
+                vec![Ok(0)]
+            };
+            Ok(Box::new(items.into_iter()) as PartitionIter<i32>)
+        });
+        // This job function ignores errors; the scheduler must not.
+        let out = ctx.run_job(&rdd, |_, items| Ok(items.filter_map(|r| r.ok()).count()));
+        match out {
+            Err(EmberError::TaskFailed { task, cause, .. }) => {
+                assert_eq!(task, 1);
+                assert!(cause.contains("row 2 is malformed"), "{cause}");
+            }
+            other => panic!("expected TaskFailed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_shuffle_block_fails_the_read() {
+        let ctx = ctx(1);
+        let shuffled = ctx
+            .parallelize(vec![1, 2, 3], 2)
+            .shuffle("s", 2, |x, n| Ok(vec![(x % n, x)]));
+        let task = TaskContext {
+            stage_id: 0,
+            partition: 0,
+            attempt: 0,
+        };
+        let error = shuffled
+            .node()
+            .compute(0, &task)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("shuffle block missing"),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn lost_shuffle_block_is_recomputed_from_lineage() {
+        let ctx = ctx(3);
+        let data: Vec<(u32, i64)> = (0..300).map(|i| (i % 7, 1)).collect();
+        let expected = sums(data.clone());
+        let counts = ctx.parallelize(data, 4).reduce_by_key(|a, b| a + b, 3);
+        assert_eq!(sums(counts.collect().unwrap_or_default()), expected);
+        let blocks = ctx.block_manager().len();
+        assert_eq!(blocks, 4 * 3);
+
+        // Lose one block of map partition 1.
+        let shuffles = counts.shuffle_dependencies();
+        let shuffle = shuffles
+            .first()
+            .map(|s| s.shuffle_id())
+            .unwrap_or(usize::MAX);
+        assert_eq!(shuffles.len(), 1);
+        assert!(ctx.lose_shuffle_block(shuffle, 1, 2));
+        assert!(!ctx.lose_shuffle_block(shuffle, 1, 2));
+        let before = ctx.metrics();
+        assert_eq!(sums(counts.collect().unwrap_or_default()), expected);
+        let used = ctx.metrics().since(&before);
+        assert_eq!(used.recomputed_partitions, 1);
+        assert_eq!(used.stages, 2);
+        assert_eq!(used.tasks, 1 + 3);
+        assert_eq!(ctx.block_manager().len(), blocks);
+    }
+
+    #[test]
+    fn block_lost_during_a_job_is_recomputed_before_the_retry() {
+        let ctx = ctx(2);
+        let bm = Arc::clone(ctx.block_manager());
+        let data: Vec<(u32, i64)> = (0..100).map(|i| (i % 5, i as i64)).collect();
+        let expected = sums(data.clone());
+        let sums_rdd = ctx
+            .parallelize(data, 3)
+            .reduce_by_key(|a, b| a + b, 2)
+            .map_partitions("loses a block", move |task, items| {
+                if task.partition == 0 && task.attempt == 0 {
+                    bm.remove_block(BlockId::Shuffle {
+                        shuffle: 0,
+                        map: 2,
+                        reduce: 0,
+                    });
+                    return Err(EmberError::execution("fetch failed"));
+                }
+                Ok(items)
+            });
+        assert_eq!(sums(sums_rdd.collect().unwrap_or_default()), expected);
+        let m = ctx.metrics();
+        assert_eq!(m.recomputed_partitions, 1);
+        assert_eq!(m.failed_attempts, 1);
+    }
+
+    #[test]
+    fn jobs_from_two_threads_share_one_context() {
+        let ctx = ctx(3);
+        let shared = ctx
+            .parallelize((0..2000u32).map(|i| (i % 11, 1i64)).collect(), 5)
+            .reduce_by_key(|a, b| a + b, 4);
+        let expected_shared = sums((0..2000u32).map(|i| (i % 11, 1i64)).collect());
+        let handles: Vec<_> = (0..2u32)
+            .map(|t| {
+                let ctx = Arc::clone(&ctx);
+                let shared = shared.clone();
+                let expected_shared = expected_shared.clone();
+                std::thread::spawn(move || {
+                    let data: Vec<(u32, i64)> = (0..3000)
+                        .map(|i| ((i + t) % 17, (i * (t + 1)) as i64))
+                        .collect();
+                    let expected = sums(data.clone());
+                    let own = ctx.parallelize(data, 6).reduce_by_key(|a, b| a + b, 3);
+                    let mut ok = true;
+                    for _ in 0..5 {
+                        ok &= sums(own.collect().unwrap_or_default()) == expected;
+                        ok &= sums(shared.collect().unwrap_or_default()) == expected_shared;
+                    }
+                    ok
+                })
+            })
+            .collect();
+        for handle in handles {
+            assert_eq!(handle.join().ok(), Some(true));
+        }
+        assert_eq!(ctx.metrics().jobs, 20);
+    }
+
+    #[test]
+    fn a_task_may_run_a_nested_job() {
+        let ctx = ctx(2);
+        let inner_ctx = Arc::clone(&ctx);
+        let rdd = ctx.parallelize(vec![1usize, 2, 3], 3).map(move |x| {
+            let inner = inner_ctx.parallelize((0..x).collect::<Vec<_>>(), 2);
+            inner.count().unwrap_or(usize::MAX)
+        });
+        assert_eq!(rdd.collect().unwrap_or_default(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn out_of_range_partition_is_an_error() {
+        let ctx = ctx(1);
+        let rdd = ctx.parallelize(vec![1], 2);
+        let out = ctx.run_job_on_partitions(&rdd, &[1, 2], |_, items| Ok(items.count()));
+        assert!(matches!(out, Err(EmberError::Execution(_))));
+    }
+}

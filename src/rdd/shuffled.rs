@@ -1,0 +1,188 @@
+//! A shuffle: the [`ShuffleDependency`] (map side) and the [`ShuffledRdd`]
+//! (reduce side) that reads it.
+//!
+//! In: a parent RDD and a partitioner splitting each item into pieces tagged
+//! with a reduce partition. Map task m computes parent partition m and stores
+//! one block (shuffle, m, r) per reduce partition r. Out: reduce partition r
+//! reads block (shuffle, m, r) of every map task, in map order. A missing block
+//! fails the reading task; the scheduler then recomputes the lost map output.
+
+use std::sync::Arc;
+
+use crate::error::{EmberError, Result};
+use crate::rdd::block_manager::BlockManager;
+use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
+use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
+use crate::rdd::task::TaskContext;
+
+/// Splits an item into (reduce partition, piece) pairs, given the reduce
+/// partition count.
+pub type Partitioner<T> = Arc<dyn Fn(T, usize) -> Result<Vec<(usize, T)>> + Send + Sync>;
+
+/// The map side of a shuffle. Its blocks are dropped with it, that is when no
+/// RDD in any lineage refers to the shuffle any more.
+pub struct ShuffleDependency<T: Data> {
+    shuffle_id: usize,
+    parent: Arc<dyn RddNode<T>>,
+    num_reduces: usize,
+    partitioner: Partitioner<T>,
+    block_manager: Arc<BlockManager>,
+}
+
+impl<T: Data> ShuffleDependency<T> {
+    /// A shuffle of `parent` into `num_reduces` partitions.
+    pub fn new(
+        shuffle_id: usize,
+        parent: Arc<dyn RddNode<T>>,
+        num_reduces: usize,
+        partitioner: Partitioner<T>,
+        block_manager: Arc<BlockManager>,
+    ) -> Self {
+        ShuffleDependency {
+            shuffle_id,
+            parent,
+            num_reduces,
+            partitioner,
+            block_manager,
+        }
+    }
+}
+
+impl<T: Data> Drop for ShuffleDependency<T> {
+    fn drop(&mut self) {
+        self.block_manager.remove_shuffle(self.shuffle_id);
+    }
+}
+
+impl<T: Data> ShuffleDependencyBase for ShuffleDependency<T> {
+    fn shuffle_id(&self) -> usize {
+        self.shuffle_id
+    }
+    fn parent(&self) -> Arc<dyn RddBase> {
+        Arc::clone(&self.parent) as Arc<dyn RddBase>
+    }
+    fn num_map_partitions(&self) -> usize {
+        self.parent.num_partitions()
+    }
+    fn num_reduce_partitions(&self) -> usize {
+        self.num_reduces
+    }
+    fn run_map_task(&self, map: usize, task: &TaskContext) -> Result<()> {
+        let n = self.num_reduces;
+        let mut buckets: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
+        for item in self.parent.compute(map, task)? {
+            for (reduce, piece) in (self.partitioner)(item?, n)? {
+                let bucket = buckets.get_mut(reduce).ok_or_else(|| {
+                    EmberError::internal(format!(
+                        "shuffle {}: partitioner sent a piece to partition {reduce} of {n}",
+                        self.shuffle_id
+                    ))
+                })?;
+                bucket.push(piece);
+            }
+        }
+        self.block_manager
+            .put_shuffle_output(self.shuffle_id, map, buckets);
+        Ok(())
+    }
+}
+
+/// The reduce side of a shuffle.
+pub struct ShuffledRdd<T: Data> {
+    id: usize,
+    name: String,
+    dep: Arc<ShuffleDependency<T>>,
+    block_manager: Arc<BlockManager>,
+}
+
+impl<T: Data> ShuffledRdd<T> {
+    /// Reads the blocks of `dep`.
+    pub fn new(
+        id: usize,
+        name: &str,
+        dep: Arc<ShuffleDependency<T>>,
+        block_manager: Arc<BlockManager>,
+    ) -> Self {
+        ShuffledRdd {
+            id,
+            name: name.to_string(),
+            dep,
+            block_manager,
+        }
+    }
+
+    /// The shuffle this RDD reads.
+    pub fn shuffle_id(&self) -> usize {
+        self.dep.shuffle_id
+    }
+}
+
+impl<T: Data> RddBase for ShuffledRdd<T> {
+    fn id(&self) -> usize {
+        self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn num_partitions(&self) -> usize {
+        self.dep.num_reduces
+    }
+    fn dependencies(&self) -> Vec<Dependency> {
+        vec![Dependency::Shuffle(
+            Arc::clone(&self.dep) as Arc<dyn ShuffleDependencyBase>
+        )]
+    }
+}
+
+impl<T: Data> RddNode<T> for ShuffledRdd<T> {
+    fn compute(&self, partition: usize, _task: &TaskContext) -> Result<PartitionIter<T>> {
+        if partition >= self.dep.num_reduces {
+            return Err(EmberError::internal(format!(
+                "{} [{}] has no partition {partition}",
+                self.name, self.id
+            )));
+        }
+        let shuffle = self.dep.shuffle_id;
+        // Fetch every block up front so a lost one fails the task before any
+        // item is produced.
+        let blocks = (0..self.dep.num_map_partitions())
+            .map(|map| {
+                self.block_manager
+                    .get_shuffle_block::<T>(shuffle, map, partition)
+                    .ok_or_else(|| {
+                        EmberError::execution(format!(
+                            "shuffle block missing: shuffle {shuffle}, map {map}, reduce {partition}"
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Box::new(BlocksIter {
+            blocks: blocks.into_iter(),
+            current: None,
+            pos: 0,
+        }))
+    }
+}
+
+/// Clones the items of several shared blocks, block after block.
+struct BlocksIter<T> {
+    blocks: std::vec::IntoIter<Arc<Vec<T>>>,
+    current: Option<Arc<Vec<T>>>,
+    pos: usize,
+}
+
+impl<T: Data> Iterator for BlocksIter<T> {
+    type Item = Result<T>;
+    fn next(&mut self) -> Option<Result<T>> {
+        loop {
+            if let Some(block) = &self.current
+                && let Some(item) = block.get(self.pos)
+            {
+                self.pos += 1;
+                return Some(Ok(item.clone()));
+            }
+            self.current = Some(self.blocks.next()?);
+            self.pos = 0;
+        }
+    }
+}
