@@ -208,13 +208,9 @@ impl Accumulator {
                         }
                     }
                     t => {
-                        let t = if ember_planner::types::is_integer(&t) && t != DataType::Int32 {
-                            DataType::Int64
-                        } else if t == DataType::Null {
-                            DataType::Int64
-                        } else {
-                            t
-                        };
+                        let widen = (ember_planner::types::is_integer(&t) && t != DataType::Int32)
+                            || t == DataType::Null;
+                        let t = if widen { DataType::Int64 } else { t };
                         State::MinMax {
                             slots: AnySlots::new(&t).ok_or_else(unsupported)?,
                             max,
@@ -410,5 +406,64 @@ fn average(sum: &AnySlots, counts: &[i64], return_type: &DataType) -> Result<Arr
         _ => Err(EmberError::internal(format!(
             "avg() with result type {return_type}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Date32Array, Decimal128Array};
+
+    use super::*;
+
+    fn agg(func: AggFunc, input: DataType) -> AggregateExpr {
+        AggregateExpr {
+            func,
+            arg: None,
+            distinct: false,
+            return_type: func.return_type(Some(&input)).unwrap(),
+            input_type: Some(input),
+            name: "a".into(),
+        }
+    }
+
+    #[test]
+    fn decimal_sum_overflow_is_an_error() {
+        let t = DataType::Decimal128(38, 0);
+        let mut acc = Accumulator::new(&agg(AggFunc::Sum, t.clone())).unwrap();
+        acc.resize(1);
+        let big = i128::MAX / 2 + 1;
+        let values: ArrayRef = Arc::new(Decimal128Array::from(vec![big, big]).with_data_type(t));
+        let err = acc.update(&[0, 0], Some(&values)).unwrap_err();
+        assert!(err.to_string().contains("overflow in sum()"), "{err}");
+    }
+
+    #[test]
+    fn date_min_max_by_group() {
+        let mut min = Accumulator::new(&agg(AggFunc::Min, DataType::Date32)).unwrap();
+        let mut max = Accumulator::new(&agg(AggFunc::Max, DataType::Date32)).unwrap();
+        let values: ArrayRef = Arc::new(Date32Array::from(vec![Some(10), None, Some(3), Some(7)]));
+        for acc in [&mut min, &mut max] {
+            acc.resize(3);
+            acc.update(&[0, 1, 0, 0], Some(&values)).unwrap();
+        }
+        let lo = min.evaluate().unwrap();
+        let hi = max.evaluate().unwrap();
+        let lo = lo.as_primitive::<Date32Type>();
+        let hi = hi.as_primitive::<Date32Type>();
+        assert_eq!((lo.value(0), hi.value(0)), (3, 10));
+        assert!(lo.is_null(1) && hi.is_null(2));
+    }
+
+    #[test]
+    fn decimal_avg_rounds_half_up_at_result_scale() {
+        let t = DataType::Decimal128(15, 2);
+        let mut acc = Accumulator::new(&agg(AggFunc::Avg, t.clone())).unwrap();
+        acc.resize(1);
+        // (0.01 + 0.02 + 0.02) / 3 = 0.016666.. -> 0.016667 at scale 6
+        let values: ArrayRef = Arc::new(Decimal128Array::from(vec![1, 2, 2]).with_data_type(t));
+        acc.update(&[0, 0, 0], Some(&values)).unwrap();
+        let out = acc.evaluate().unwrap();
+        assert_eq!(out.data_type(), &DataType::Decimal128(19, 6));
+        assert_eq!(out.as_primitive::<Decimal128Type>().value(0), 16667);
     }
 }
