@@ -208,9 +208,16 @@ impl Accumulator {
                         }
                     }
                     t => {
-                        let widen = (ember_planner::types::is_integer(&t) && t != DataType::Int32)
-                            || t == DataType::Null;
-                        let t = if widen { DataType::Int64 } else { t };
+                        // Narrow or unsigned integers compare as BIGINT, booleans as
+                        // INT (false < true), other floats as DOUBLE; the output is
+                        // cast back to the argument's type.
+                        let t = match t {
+                            DataType::Int32 | DataType::Boolean => DataType::Int32,
+                            DataType::Null => DataType::Int64,
+                            t if ember_planner::types::is_integer(&t) => DataType::Int64,
+                            t if ember_planner::types::is_float(&t) => DataType::Float64,
+                            t => t,
+                        };
                         State::MinMax {
                             slots: AnySlots::new(&t).ok_or_else(unsupported)?,
                             max,
@@ -452,6 +459,25 @@ mod tests {
         let hi = hi.as_primitive::<Date32Type>();
         assert_eq!((lo.value(0), hi.value(0)), (3, 10));
         assert!(lo.is_null(1) && hi.is_null(2));
+    }
+
+    #[test]
+    fn boolean_min_max() {
+        let mut min = Accumulator::new(&agg(AggFunc::Min, DataType::Boolean)).unwrap();
+        let mut max = Accumulator::new(&agg(AggFunc::Max, DataType::Boolean)).unwrap();
+        let values: ArrayRef = Arc::new(arrow::array::BooleanArray::from(vec![
+            Some(true),
+            None,
+            Some(false),
+        ]));
+        for acc in [&mut min, &mut max] {
+            acc.resize(1);
+            acc.update(&[0, 0, 0], Some(&values)).unwrap();
+        }
+        let lo = cast_array(&min.evaluate().unwrap(), &DataType::Boolean).unwrap();
+        let hi = cast_array(&max.evaluate().unwrap(), &DataType::Boolean).unwrap();
+        assert!(!lo.as_boolean().value(0));
+        assert!(hi.as_boolean().value(0));
     }
 
     #[test]
