@@ -278,3 +278,14 @@ fn empty_build_side() {
         vec!["1|x|NULL|NULL", "2|y|NULL|NULL", "NULL|z|NULL|NULL"]
     );
 }
+
+#[test]
+fn operators_can_cross_threads() {
+    fn shared<T: Send + Sync>() {}
+    fn sent<T: Send>() {}
+    shared::<JoinHashTable>();
+    sent::<HashJoinProbe>();
+    shared::<NestedLoopJoin>();
+    sent::<crate::ops::aggregate::HashAggregator>();
+    sent::<crate::ops::topk::TopK>();
+}
