@@ -1,0 +1,242 @@
+//! The expression dispatcher: one arm per [`PhysExpr`] node, each delegating to the
+//! file that implements it.
+//!
+//! In: a `PhysExpr` and a batch. Out: an [`Operand`] (a column, or one constant that
+//! kernels broadcast), an `ArrayRef` from [`evaluate`], or a filter mask from
+//! [`evaluate_predicate`] where NULL counts as false.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, RecordBatchOptions, Scalar, UInt32Array,
+};
+use arrow::compute::kernels::boolean::{and_kleene, not, or_kleene};
+use arrow::compute::{is_not_null, is_null, prep_null_mask_filter, take};
+use arrow::datatypes::{DataType, Schema};
+use ember_planner::expr::BinaryOp;
+use ember_planner::physical::PhysExpr;
+
+use crate::error::{EmberError, Result};
+use crate::expr::{arithmetic, case, cast, compare, functions, in_list, like};
+
+/// The value of an expression over a batch: a whole column, or one constant held as
+/// a one-row array that kernels broadcast without copying.
+#[derive(Debug, Clone)]
+pub enum Operand {
+    /// One value per row.
+    Array(ArrayRef),
+    /// The same value for every row (a one-row array).
+    Scalar(ArrayRef),
+}
+
+impl Operand {
+    /// The data type.
+    pub fn data_type(&self) -> &DataType {
+        match self {
+            Operand::Array(a) | Operand::Scalar(a) => a.data_type(),
+        }
+    }
+
+    /// The underlying array (one row for a scalar).
+    pub fn array(&self) -> &ArrayRef {
+        match self {
+            Operand::Array(a) | Operand::Scalar(a) => a,
+        }
+    }
+
+    /// True for a constant.
+    pub fn is_scalar(&self) -> bool {
+        matches!(self, Operand::Scalar(_))
+    }
+
+    /// A column of `len` rows (a scalar is repeated).
+    pub fn into_array(self, len: usize) -> Result<ArrayRef> {
+        match self {
+            Operand::Array(a) => Ok(a),
+            Operand::Scalar(a) => broadcast(&a, len),
+        }
+    }
+
+    /// Applies `f` to the underlying array, keeping the scalar/array shape.
+    pub fn map(self, f: impl FnOnce(&ArrayRef) -> Result<ArrayRef>) -> Result<Operand> {
+        Ok(match self {
+            Operand::Array(a) => Operand::Array(f(&a)?),
+            Operand::Scalar(a) => Operand::Scalar(f(&a)?),
+        })
+    }
+}
+
+/// Repeats row 0 of `array` `len` times.
+pub(crate) fn broadcast(array: &ArrayRef, len: usize) -> Result<ArrayRef> {
+    if array.len() == len {
+        return Ok(array.clone());
+    }
+    if array.is_empty() {
+        return Err(EmberError::internal("cannot broadcast an empty constant"));
+    }
+    let indices = UInt32Array::from(vec![0u32; len]);
+    Ok(take(array.as_ref(), &indices, None)?)
+}
+
+/// Calls an Arrow kernel taking two datums, passing scalars as [`Scalar`]s; the result
+/// is a scalar when both inputs are.
+pub(crate) fn datum_kernel<F>(l: &Operand, r: &Operand, f: F) -> Result<Operand>
+where
+    F: FnOnce(&dyn arrow::array::Datum, &dyn arrow::array::Datum) -> Result<ArrayRef>,
+{
+    let out = match (l, r) {
+        (Operand::Array(a), Operand::Array(b)) => Operand::Array(f(a, b)?),
+        (Operand::Array(a), Operand::Scalar(b)) => Operand::Array(f(a, &Scalar::new(b.clone()))?),
+        (Operand::Scalar(a), Operand::Array(b)) => Operand::Array(f(&Scalar::new(a.clone()), b)?),
+        (Operand::Scalar(a), Operand::Scalar(b)) => Operand::Scalar(f(a, b)?),
+    };
+    Ok(out)
+}
+
+/// Evaluates `expr` over `batch` into one value per row.
+pub fn evaluate(expr: &PhysExpr, batch: &RecordBatch) -> Result<ArrayRef> {
+    evaluate_operand(expr, batch)?.into_array(batch.num_rows())
+}
+
+/// Evaluates a boolean `expr` into a filter mask: NULL counts as false.
+pub fn evaluate_predicate(expr: &PhysExpr, batch: &RecordBatch) -> Result<BooleanArray> {
+    let array = evaluate(expr, batch)?;
+    let mask = match array.data_type() {
+        DataType::Boolean => array.as_boolean().clone(),
+        DataType::Null => BooleanArray::from(vec![false; array.len()]),
+        t => {
+            return Err(EmberError::internal(format!(
+                "predicate {expr} has type {t}, not BOOLEAN"
+            )));
+        }
+    };
+    Ok(if mask.null_count() > 0 {
+        prep_null_mask_filter(&mask)
+    } else {
+        mask
+    })
+}
+
+/// True when `expr` reads no column, so it has one value for every row.
+fn is_constant(expr: &PhysExpr) -> bool {
+    let mut constant = true;
+    expr.visit(&mut |e| {
+        if matches!(e, PhysExpr::Column { .. }) {
+            constant = false;
+        }
+    });
+    constant
+}
+
+/// Evaluates `expr` over `batch`, keeping constants as scalars.
+pub fn evaluate_operand(expr: &PhysExpr, batch: &RecordBatch) -> Result<Operand> {
+    let len = batch.num_rows();
+    match expr {
+        PhysExpr::Column { index, name } => {
+            let column = batch.columns().get(*index).ok_or_else(|| {
+                EmberError::internal(format!(
+                    "column {name}@{index} is out of range for a batch of {} columns",
+                    batch.num_columns()
+                ))
+            })?;
+            let column = match column.data_type() {
+                DataType::Utf8View | DataType::LargeUtf8 => {
+                    arrow::compute::cast(column, &DataType::Utf8)?
+                }
+                _ => column.clone(),
+            };
+            return Ok(Operand::Array(column));
+        }
+        PhysExpr::Literal(v) => return Ok(Operand::Scalar(v.to_array(1))),
+        _ => {}
+    }
+    if len != 1 && is_constant(expr) {
+        let one = RecordBatch::try_new_with_options(
+            Arc::new(Schema::empty()),
+            vec![],
+            &RecordBatchOptions::new().with_row_count(Some(1)),
+        )?;
+        let value = evaluate_operand(expr, &one)?;
+        return Ok(Operand::Scalar(value.array().clone()));
+    }
+    evaluate_node(expr, batch, len)
+}
+
+fn evaluate_node(expr: &PhysExpr, batch: &RecordBatch, len: usize) -> Result<Operand> {
+    Ok(match expr {
+        PhysExpr::Column { .. } | PhysExpr::Literal(_) => evaluate_operand(expr, batch)?,
+        PhysExpr::Binary {
+            left,
+            op,
+            right,
+            data_type,
+        } => {
+            let l = evaluate_operand(left, batch)?;
+            let r = evaluate_operand(right, batch)?;
+            match op {
+                BinaryOp::And | BinaryOp::Or => {
+                    let la = compare::to_boolean(l.into_array(len)?)?;
+                    let ra = compare::to_boolean(r.into_array(len)?)?;
+                    let out = if *op == BinaryOp::And {
+                        and_kleene(&la, &ra)?
+                    } else {
+                        or_kleene(&la, &ra)?
+                    };
+                    Operand::Array(Arc::new(out))
+                }
+                op if op.is_comparison() => compare::compare(*op, &l, &r)?,
+                BinaryOp::StringConcat => compare::concat_strings(&l, &r, len)?,
+                _ => arithmetic::binary(*op, &l, &r, data_type)?,
+            }
+        }
+        PhysExpr::Not(e) => evaluate_operand(e, batch)?.map(|a| {
+            let b = compare::to_boolean(a.clone())?;
+            Ok(Arc::new(not(&b)?) as ArrayRef)
+        })?,
+        PhysExpr::Negative(e) => evaluate_operand(e, batch)?.map(arithmetic::negate)?,
+        PhysExpr::IsNull(e) => {
+            evaluate_operand(e, batch)?.map(|a| Ok(Arc::new(is_null(a.as_ref())?) as ArrayRef))?
+        }
+        PhysExpr::IsNotNull(e) => evaluate_operand(e, batch)?
+            .map(|a| Ok(Arc::new(is_not_null(a.as_ref())?) as ArrayRef))?,
+        PhysExpr::Case {
+            when_then,
+            else_expr,
+            data_type,
+        } => Operand::Array(case::evaluate_case(
+            when_then,
+            else_expr.as_deref(),
+            data_type,
+            batch,
+        )?),
+        PhysExpr::Cast { expr, data_type } => {
+            evaluate_operand(expr, batch)?.map(|a| cast::cast_array(a, data_type))?
+        }
+        PhysExpr::InList {
+            expr,
+            list,
+            negated,
+        } => in_list::evaluate_in_list(expr, list, *negated, batch)?,
+        PhysExpr::Like {
+            expr,
+            pattern,
+            negated,
+            case_insensitive,
+        } => {
+            let value = evaluate_operand(expr, batch)?;
+            let pattern = evaluate_operand(pattern, batch)?;
+            like::evaluate_like(&value, &pattern, *negated, *case_insensitive)?
+        }
+        PhysExpr::Function {
+            name,
+            args,
+            data_type,
+        } => {
+            let args = args
+                .iter()
+                .map(|a| evaluate_operand(a, batch))
+                .collect::<Result<Vec<_>>>()?;
+            functions::evaluate_function(name, &args, data_type, len)?
+        }
+    })
+}

@@ -1,0 +1,14 @@
+//! Hash aggregation: group rows by key columns and fold aggregate functions per group.
+//!
+//! - [`hash_aggregate`]: [`HashAggregator`], the operator (Partial, Final, Single).
+//! - [`group_keys`]: key columns to dense group ids (one-integer fast path, arrow-row
+//!   for anything else).
+//! - [`accumulators`]: column-wise per-group states of count, sum, avg, min, max.
+//! - [`distinct`]: per-group sets of seen values for `agg(DISTINCT x)`.
+
+pub mod accumulators;
+pub mod distinct;
+pub mod group_keys;
+pub mod hash_aggregate;
+
+pub use hash_aggregate::HashAggregator;

@@ -1,0 +1,86 @@
+//! Nested loop join: every left row against every row of the materialized right
+//! side, for joins without equality keys (Inner, Cross, Left, LeftSemi, LeftAnti).
+//!
+//! In: the right batches once, then left batches. Out: joined batches, assembled by
+//! [`crate::ops::join::join_output`]. Pairs are formed in chunks of left rows so a
+//! chunk holds about 64K pairs.
+
+use arrow::array::RecordBatch;
+use arrow::compute::concat_batches;
+use arrow::datatypes::SchemaRef;
+use ember_planner::logical::JoinKind;
+use ember_planner::physical::PhysExpr;
+
+use crate::error::{EmberError, Result};
+use crate::ops::join::join_output::{JoinSides, assemble};
+
+const PAIRS_PER_CHUNK: usize = 65_536;
+
+/// A nested loop join with its right side in memory.
+pub struct NestedLoopJoin {
+    right: RecordBatch,
+    kind: JoinKind,
+    filter: Option<PhysExpr>,
+    output_schema: SchemaRef,
+}
+
+impl NestedLoopJoin {
+    /// Materializes the right side (batches of `right_schema`).
+    pub fn new(
+        right_batches: Vec<RecordBatch>,
+        right_schema: SchemaRef,
+        kind: JoinKind,
+        filter: Option<PhysExpr>,
+        output_schema: SchemaRef,
+    ) -> Result<Self> {
+        if matches!(kind, JoinKind::Right | JoinKind::Full) {
+            return Err(EmberError::Unsupported(format!(
+                "{kind:?} nested loop join"
+            )));
+        }
+        let right = concat_batches(&right_schema, &right_batches)?;
+        Ok(NestedLoopJoin {
+            right,
+            kind,
+            filter,
+            output_schema,
+        })
+    }
+
+    /// Joins one left batch against the whole right side.
+    pub fn probe(&self, left: &RecordBatch) -> Result<Vec<RecordBatch>> {
+        let right_rows = self.right.num_rows();
+        let left_rows = left.num_rows();
+        let chunk = (PAIRS_PER_CHUNK / right_rows.max(1)).max(1);
+        let sides = JoinSides {
+            kind: self.kind,
+            build: &self.right,
+            filter: self.filter.as_ref(),
+            schema: &self.output_schema,
+        };
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < left_rows {
+            let end = (start + chunk).min(left_rows);
+            let pairs = (end - start) * right_rows;
+            let mut probe_idx = Vec::with_capacity(pairs);
+            let mut build_idx = Vec::with_capacity(pairs);
+            for l in start..end {
+                for r in 0..right_rows {
+                    probe_idx.push(l as u32);
+                    build_idx.push(r as u32);
+                }
+            }
+            out.extend(assemble(
+                &sides,
+                left,
+                start as u32..end as u32,
+                probe_idx,
+                build_idx,
+                None,
+            )?);
+            start = end;
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,291 @@
+//! Join tests: every kind, with and without the extra filter, single and
+//! multi-column keys, NULL keys, and the nested loop join.
+
+use std::sync::Arc;
+
+use arrow::array::{Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use ember_planner::ScalarValue;
+use ember_planner::expr::BinaryOp;
+use ember_planner::logical::JoinKind;
+use ember_planner::physical::PhysExpr;
+
+use super::*;
+use crate::ops::sorted_rows;
+
+fn left_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("lk", DataType::Int64, true),
+        Field::new("ls", DataType::Utf8, true),
+    ]))
+}
+
+fn right_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("rk", DataType::Int64, true),
+        Field::new("rs", DataType::Utf8, true),
+    ]))
+}
+
+fn output_schema(kind: JoinKind) -> SchemaRef {
+    let mut fields: Vec<Field> = left_schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    if !kind.left_only() {
+        fields.extend(
+            right_schema()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true)),
+        );
+    }
+    Arc::new(Schema::new(fields))
+}
+
+fn left() -> Vec<RecordBatch> {
+    let b = |k: Vec<Option<i64>>, s: Vec<Option<&str>>| {
+        RecordBatch::try_new(
+            left_schema(),
+            vec![
+                Arc::new(Int64Array::from(k)),
+                Arc::new(StringArray::from(s)),
+            ],
+        )
+        .unwrap()
+    };
+    vec![
+        b(
+            vec![Some(1), Some(2), None],
+            vec![Some("x"), Some("y"), Some("z")],
+        ),
+        b(vec![Some(3), Some(1)], vec![Some("w"), Some("v")]),
+    ]
+}
+
+fn right() -> Vec<RecordBatch> {
+    let b = |k: Vec<Option<i64>>, s: Vec<Option<&str>>| {
+        RecordBatch::try_new(
+            right_schema(),
+            vec![
+                Arc::new(Int64Array::from(k)),
+                Arc::new(StringArray::from(s)),
+            ],
+        )
+        .unwrap()
+    };
+    vec![
+        b(
+            vec![Some(1), Some(1), None],
+            vec![Some("a"), Some("x"), Some("n")],
+        ),
+        b(vec![Some(4), Some(2)], vec![Some("d"), Some("b")]),
+    ]
+}
+
+fn hash_join(kind: JoinKind, keys: usize, filter: Option<PhysExpr>) -> Vec<String> {
+    let build_keys: Vec<PhysExpr> = (0..keys).map(|i| PhysExpr::column(i, "r")).collect();
+    let probe_keys: Vec<PhysExpr> = (0..keys).map(|i| PhysExpr::column(i, "l")).collect();
+    let table = Arc::new(JoinHashTable::build(right(), &build_keys, right_schema()).unwrap());
+    let mut probe = HashJoinProbe::new(table, kind, probe_keys, filter, output_schema(kind));
+    let mut out = Vec::new();
+    for b in left() {
+        out.extend(probe.probe(&b).unwrap());
+    }
+    out.extend(probe.finish().unwrap());
+    sorted_rows(&out)
+}
+
+/// `ls <> rs`: over left columns then right columns.
+fn strings_differ() -> PhysExpr {
+    PhysExpr::Binary {
+        left: Box::new(PhysExpr::column(1, "ls")),
+        op: BinaryOp::NotEq,
+        right: Box::new(PhysExpr::column(3, "rs")),
+        data_type: DataType::Boolean,
+    }
+}
+
+#[test]
+fn inner() {
+    assert_eq!(
+        hash_join(JoinKind::Inner, 1, None),
+        vec!["1|v|1|a", "1|v|1|x", "1|x|1|a", "1|x|1|x", "2|y|2|b"]
+    );
+    assert_eq!(
+        hash_join(JoinKind::Inner, 1, Some(strings_differ())),
+        vec!["1|v|1|a", "1|v|1|x", "1|x|1|a", "2|y|2|b"]
+    );
+}
+
+#[test]
+fn left_outer() {
+    assert_eq!(
+        hash_join(JoinKind::Left, 1, None),
+        vec![
+            "1|v|1|a",
+            "1|v|1|x",
+            "1|x|1|a",
+            "1|x|1|x",
+            "2|y|2|b",
+            "3|w|NULL|NULL",
+            "NULL|z|NULL|NULL"
+        ]
+    );
+    // A filter that rejects every candidate of a row gives that row NULLs.
+    let only_a = PhysExpr::Binary {
+        left: Box::new(PhysExpr::column(3, "rs")),
+        op: BinaryOp::Eq,
+        right: Box::new(PhysExpr::Literal(ScalarValue::Utf8(Some("a".into())))),
+        data_type: DataType::Boolean,
+    };
+    assert_eq!(
+        hash_join(JoinKind::Left, 1, Some(only_a)),
+        vec![
+            "1|v|1|a",
+            "1|x|1|a",
+            "2|y|NULL|NULL",
+            "3|w|NULL|NULL",
+            "NULL|z|NULL|NULL"
+        ]
+    );
+}
+
+#[test]
+fn right_and_full_outer() {
+    assert_eq!(
+        hash_join(JoinKind::Right, 1, None),
+        vec![
+            "1|v|1|a",
+            "1|v|1|x",
+            "1|x|1|a",
+            "1|x|1|x",
+            "2|y|2|b",
+            "NULL|NULL|4|d",
+            "NULL|NULL|NULL|n"
+        ]
+    );
+    assert_eq!(
+        hash_join(JoinKind::Full, 1, Some(strings_differ())),
+        vec![
+            "1|v|1|a",
+            "1|v|1|x",
+            "1|x|1|a",
+            "2|y|2|b",
+            "3|w|NULL|NULL",
+            "NULL|NULL|4|d",
+            "NULL|NULL|NULL|n",
+            "NULL|z|NULL|NULL"
+        ]
+    );
+}
+
+#[test]
+fn semi_and_anti() {
+    assert_eq!(
+        hash_join(JoinKind::LeftSemi, 1, None),
+        vec!["1|v", "1|x", "2|y"]
+    );
+    assert_eq!(
+        hash_join(JoinKind::LeftAnti, 1, None),
+        vec!["3|w", "NULL|z"]
+    );
+    let never = PhysExpr::Literal(ScalarValue::Boolean(Some(false)));
+    assert!(hash_join(JoinKind::LeftSemi, 1, Some(never.clone())).is_empty());
+    assert_eq!(hash_join(JoinKind::LeftAnti, 1, Some(never)).len(), 5);
+}
+
+#[test]
+fn multi_column_keys() {
+    assert_eq!(hash_join(JoinKind::Inner, 2, None), vec!["1|x|1|x"]);
+    assert_eq!(
+        hash_join(JoinKind::LeftAnti, 2, None),
+        vec!["1|v", "2|y", "3|w", "NULL|z"]
+    );
+}
+
+#[test]
+fn nested_loop_kinds() {
+    let run = |kind: JoinKind, filter: Option<PhysExpr>| -> Vec<String> {
+        let join = NestedLoopJoin::new(right(), right_schema(), kind, filter, output_schema(kind))
+            .unwrap();
+        let mut out = Vec::new();
+        for b in left() {
+            out.extend(join.probe(&b).unwrap());
+        }
+        sorted_rows(&out)
+    };
+    assert_eq!(run(JoinKind::Cross, None).len(), 25);
+    let greater = PhysExpr::Binary {
+        left: Box::new(PhysExpr::column(0, "lk")),
+        op: BinaryOp::Gt,
+        right: Box::new(PhysExpr::column(2, "rk")),
+        data_type: DataType::Boolean,
+    };
+    assert_eq!(
+        run(JoinKind::Inner, Some(greater.clone())),
+        vec!["2|y|1|a", "2|y|1|x", "3|w|1|a", "3|w|1|x", "3|w|2|b"]
+    );
+    assert_eq!(
+        run(JoinKind::Left, Some(greater.clone())),
+        vec![
+            "1|v|NULL|NULL",
+            "1|x|NULL|NULL",
+            "2|y|1|a",
+            "2|y|1|x",
+            "3|w|1|a",
+            "3|w|1|x",
+            "3|w|2|b",
+            "NULL|z|NULL|NULL"
+        ]
+    );
+    assert_eq!(
+        run(JoinKind::LeftSemi, Some(greater.clone())),
+        vec!["2|y", "3|w"]
+    );
+    assert_eq!(
+        run(JoinKind::LeftAnti, Some(greater)),
+        vec!["1|v", "1|x", "NULL|z"]
+    );
+    assert!(
+        NestedLoopJoin::new(
+            vec![],
+            right_schema(),
+            JoinKind::Full,
+            None,
+            output_schema(JoinKind::Full)
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn empty_build_side() {
+    let table = Arc::new(
+        JoinHashTable::build(vec![], &[PhysExpr::column(0, "rk")], right_schema()).unwrap(),
+    );
+    let mut probe = HashJoinProbe::new(
+        table,
+        JoinKind::Left,
+        vec![PhysExpr::column(0, "lk")],
+        None,
+        output_schema(JoinKind::Left),
+    );
+    let out = probe.probe(&left()[0]).unwrap();
+    assert_eq!(
+        sorted_rows(&out),
+        vec!["1|x|NULL|NULL", "2|y|NULL|NULL", "NULL|z|NULL|NULL"]
+    );
+}
+
+#[test]
+fn operators_can_cross_threads() {
+    fn shared<T: Send + Sync>() {}
+    fn sent<T: Send>() {}
+    shared::<JoinHashTable>();
+    sent::<HashJoinProbe>();
+    shared::<NestedLoopJoin>();
+    sent::<crate::ops::aggregate::HashAggregator>();
+    sent::<crate::ops::topk::TopK>();
+}
