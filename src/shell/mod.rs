@@ -1,5 +1,272 @@
-//! shell (under construction)
-/// Runs the shell; returns the process exit status.
+//! The `ember` command-line shell.
+//!
+//! In: the command line, stdin, and SQL scripts. Out: results on stdout in the chosen
+//! format; errors (`error: ...`) on stderr, and nothing but results on stdout.
+//!
+//! - `args`: clap options; `-c SQL` and `-f FILE` run in command-line order.
+//! - `split`: scripts to statements with their start lines.
+//! - `repl`: the interactive loop (rustyline), used when stdin is a terminal and there
+//!   is neither `-c` nor `-f`.
+//!
+//! Without `-c`/`-f` and with stdin not a terminal, all of stdin is run as a script. A
+//! failing statement stops a script run with exit status 1; the REPL reports it and
+//! goes on.
+
+mod args;
+mod repl;
+mod split;
+
+use std::io::{IsTerminal, Read, Write};
+
+pub use args::{Action, ShellOptions};
+pub use split::{StatementText, ends_statement, split_statements};
+
+use crate::error::{EmberError, Result};
+use crate::format::{OutputFormat, write_batches};
+use crate::session::{SessionConfig, SessionContext};
+
+/// Runs the shell on the process's arguments and standard streams; returns the exit
+/// status.
 pub fn main() -> i32 {
-    0
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    let options = match ShellOptions::parse(args) {
+        Ok(o) => o,
+        Err(e) => return usage_error(e, &mut stdout, &mut stderr),
+    };
+    let stdin = std::io::stdin();
+    if options.actions.is_empty() && stdin.is_terminal() {
+        let shell = match Shell::new(&options) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = writeln!(stderr, "error: {e}");
+                return 1;
+            }
+        };
+        let status = repl::run_repl(&shell, &mut stdout, &mut stderr);
+        shell.print_metrics(&mut stderr);
+        return status;
+    }
+    execute(&options, &mut stdin.lock(), &mut stdout, &mut stderr)
+}
+
+/// Runs the shell without a terminal: `args` (the first is the program name) are
+/// parsed, `-c`/`-f` actions run in order, or else `stdin` is read as one script.
+/// Returns the exit status: 0, 1 after a failed statement, 2 for a usage error.
+pub fn run(
+    args: Vec<String>,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    match ShellOptions::parse(args) {
+        Ok(options) => execute(&options, stdin, stdout, stderr),
+        Err(e) => usage_error(e, stdout, stderr),
+    }
+}
+
+/// Prints clap's message (help and version on stdout, errors on stderr).
+fn usage_error(e: clap::Error, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    let text = e.render().to_string();
+    let _ = if e.use_stderr() {
+        write!(stderr, "{text}")
+    } else {
+        write!(stdout, "{text}")
+    };
+    e.exit_code()
+}
+
+fn execute(
+    options: &ShellOptions,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    let shell = match Shell::new(options) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(stderr, "error: {e}");
+            return 1;
+        }
+    };
+    let ok = if options.actions.is_empty() {
+        let mut text = String::new();
+        match stdin.read_to_string(&mut text) {
+            Ok(_) => shell.run_script(&text, &Origin::Stdin, stdout, stderr),
+            Err(e) => {
+                let _ = writeln!(stderr, "error: cannot read standard input: {e}");
+                false
+            }
+        }
+    } else {
+        options.actions.iter().all(|action| match action {
+            Action::Sql(sql) => shell.run_script(sql, &Origin::Command, stdout, stderr),
+            Action::File(path) => match std::fs::read_to_string(path) {
+                Ok(text) => shell.run_script(&text, &Origin::File(path.clone()), stdout, stderr),
+                Err(e) => {
+                    let _ = writeln!(stderr, "error: {}", EmberError::io(path, e));
+                    false
+                }
+            },
+        })
+    };
+    shell.print_metrics(stderr);
+    if ok { 0 } else { 1 }
+}
+
+/// Where a script came from, for error messages.
+#[derive(Debug, Clone)]
+pub(crate) enum Origin {
+    /// `-c`.
+    Command,
+    /// `-f FILE`.
+    File(String),
+    /// Standard input.
+    Stdin,
+    /// A REPL entry.
+    Repl,
+}
+
+impl Origin {
+    fn error_prefix(&self, line: u64) -> String {
+        match self {
+            Origin::File(path) => format!("error in {path} (statement at line {line})"),
+            Origin::Stdin => format!("error (statement at line {line})"),
+            Origin::Command | Origin::Repl => "error".to_string(),
+        }
+    }
+}
+
+/// A session plus how to print its results.
+pub(crate) struct Shell {
+    ctx: SessionContext,
+    format: OutputFormat,
+    metrics: bool,
+}
+
+impl Shell {
+    /// A session with the options' threads and, with `--tpch`, the TPC-H tables.
+    pub(crate) fn new(options: &ShellOptions) -> Result<Shell> {
+        // The update syntax keeps working as SessionConfig grows more keys.
+        #[allow(clippy::needless_update)]
+        let config = match options.threads {
+            Some(threads) => SessionConfig {
+                threads,
+                ..SessionConfig::default()
+            },
+            None => SessionConfig::default(),
+        };
+        let ctx = SessionContext::with_config(config);
+        if let Some(sf) = options.tpch {
+            ctx.register_tpch(sf)?;
+        }
+        Ok(Shell {
+            ctx,
+            format: options.format,
+            metrics: options.metrics,
+        })
+    }
+
+    /// Runs every statement of `text`, printing results; stops at the first error,
+    /// which goes to `stderr`. Returns whether all statements succeeded.
+    pub(crate) fn run_script(
+        &self,
+        text: &str,
+        origin: &Origin,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> bool {
+        let statements = match split(text) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = writeln!(stderr, "{}: {e}", origin.error_prefix(1));
+                return false;
+            }
+        };
+        for statement in statements {
+            if let Err(e) = self.run_statement(&statement.text, stdout) {
+                let _ = writeln!(stderr, "{}: {e}", origin.error_prefix(statement.line));
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Plans, runs and prints one statement.
+    fn run_statement(&self, sql: &str, stdout: &mut dyn Write) -> Result<()> {
+        let df = self.ctx.sql(sql)?;
+        let batches = df.collect()?;
+        write_batches(stdout, &df.schema(), &batches, self.format)
+    }
+
+    /// With `--metrics`, prints the session's job metrics (not defined yet: prints
+    /// nothing).
+    pub(crate) fn print_metrics(&self, _out: &mut dyn Write) {
+        if self.metrics {
+            print_metrics(&self.ctx);
+        }
+    }
+}
+
+/// The hook for `--metrics`; another change defines what it prints.
+fn print_metrics(_ctx: &SessionContext) {}
+
+/// Splits a script into statements.
+// TODO: use ember_planner::sql::split_statements once it lands.
+fn split(text: &str) -> Result<Vec<StatementText>> {
+    Ok(split_statements(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_with(args: &[&str], stdin: &str) -> (i32, String, String) {
+        let args = std::iter::once("ember")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect();
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let code = run(args, &mut stdin.as_bytes(), &mut out, &mut err);
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    #[test]
+    fn usage_errors_and_help() {
+        let (code, out, err) = run_with(&["--bogus"], "");
+        assert_eq!(code, 2);
+        assert!(out.is_empty());
+        assert!(err.contains("--bogus"), "{err}");
+        let (code, out, _) = run_with(&["--help"], "");
+        assert_eq!(code, 0);
+        assert!(out.contains("--tpch"), "{out}");
+    }
+
+    #[test]
+    fn missing_script_file_is_an_error() {
+        let (code, out, err) = run_with(&["-f", "/no/such/q.sql"], "");
+        assert_eq!(code, 1);
+        assert!(out.is_empty());
+        assert!(
+            err.starts_with("error: ") && err.contains("/no/such/q.sql"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn error_prefixes_name_file_and_line() {
+        assert_eq!(
+            Origin::File("q01.sql".into()).error_prefix(3),
+            "error in q01.sql (statement at line 3)"
+        );
+        assert_eq!(Origin::Command.error_prefix(3), "error");
+    }
 }

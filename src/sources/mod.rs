@@ -1,1 +1,242 @@
-//! sources (under construction)
+//! Data sources: tables the planner can plan over and the runtime can scan.
+//!
+//! In: a file path (Parquet or CSV), batches already in memory, or a TPC-H scale factor.
+//! Out: a [`DataSource`] that reports its schema and cheap statistics and scans one
+//! partition at a time into Arrow record batches, wrapped in a [`Table`] that the
+//! planner sees as an [`ember_planner::TableSource`].
+//!
+//! - [`parquet`]: Parquet files, one partition per row group, statistics from the footer.
+//! - [`csv`]: CSV files with schema inference, one partition per file.
+//! - [`memory`]: record batches held in memory, with exact statistics.
+//! - [`tpch`]: the eight TPC-H tables generated in memory.
+//! - `stats`: min/max/null counts of arrays, shared by the sources.
+//!
+//! Strings are always `Utf8` inside Ember: sources report `Utf8View` and `LargeUtf8`
+//! columns as `Utf8` and convert them as they read.
+//!
+//! May import: `arrow`, `parquet`, `tpchgen*`, `ember_planner::{catalog, scalar}` and
+//! `crate::error`. Knows nothing of plans, RDDs or operators.
+
+pub mod csv;
+pub mod memory;
+pub mod parquet;
+mod stats;
+pub mod tpch;
+
+use std::any::Any;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use ember_planner::catalog::{Statistics, TableSource};
+
+use crate::error::{EmberError, Result};
+
+pub use self::csv::{CsvOptions, CsvTable};
+pub use self::memory::MemTable;
+pub use self::parquet::ParquetTable;
+pub use self::tpch::tpch_tables;
+
+/// A stream of record batches from one partition of a source.
+pub type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch>> + Send>;
+
+/// A table the runtime can scan, one partition at a time.
+pub trait DataSource: Send + Sync + std::fmt::Debug {
+    /// The table's columns; strings are reported as `Utf8`.
+    fn schema(&self) -> SchemaRef;
+    /// Statistics, as far as they are cheap to know.
+    fn statistics(&self) -> Statistics {
+        Statistics::default()
+    }
+    /// A short description for EXPLAIN (`parquet: path`, `memory`, ...).
+    fn describe(&self) -> String;
+    /// How many partitions [`DataSource::scan`] accepts.
+    fn num_partitions(&self) -> usize;
+    /// Reads one partition. The batches hold exactly the columns `projection` (indices into
+    /// [`DataSource::schema`]) in that order, with at most about `batch_size` rows each.
+    fn scan(&self, partition: usize, projection: &[usize], batch_size: usize) -> Result<BatchIter>;
+}
+
+/// A data source as the planner and the runtime share it. The planner sees a
+/// [`TableSource`]; the runtime downcasts it back (`as_any`) to reach the source.
+#[derive(Debug, Clone)]
+pub struct Table(pub Arc<dyn DataSource>);
+
+impl Table {
+    /// Wraps a source.
+    pub fn new(source: impl DataSource + 'static) -> Self {
+        Table(Arc::new(source))
+    }
+    /// The source.
+    pub fn source(&self) -> &Arc<dyn DataSource> {
+        &self.0
+    }
+}
+
+impl TableSource for Table {
+    fn schema(&self) -> SchemaRef {
+        self.0.schema()
+    }
+    fn statistics(&self) -> Statistics {
+        self.0.statistics()
+    }
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Opens a Parquet or CSV file (or a directory of them) as a table. `format` is
+/// `"parquet"` or `"csv"` (any case); `None` picks by the extension of `path`, or of the
+/// files inside a directory.
+pub fn open_file_table(path: &str, format: Option<&str>) -> Result<Table> {
+    let format = match format {
+        Some(f) => f.to_ascii_lowercase(),
+        None => infer_format(path)?,
+    };
+    match format.as_str() {
+        "parquet" => Ok(Table::new(ParquetTable::try_new(path)?)),
+        "csv" => Ok(Table::new(CsvTable::try_new(path, CsvOptions::default())?)),
+        other => Err(EmberError::Unsupported(format!(
+            "file format '{other}' (expected parquet or csv)"
+        ))),
+    }
+}
+
+fn infer_format(path: &str) -> Result<String> {
+    let p = Path::new(path);
+    let meta = std::fs::metadata(p).map_err(|e| EmberError::io(p, e))?;
+    if meta.is_dir() {
+        for ext in ["parquet", "csv"] {
+            if !list_files(path, ext)?.is_empty() {
+                return Ok(ext.to_string());
+            }
+        }
+        return Err(EmberError::data(
+            path,
+            "directory holds no .parquet or .csv files",
+        ));
+    }
+    match extension(p).as_deref() {
+        Some("parquet") | Some("parq") | Some("pq") => Ok("parquet".into()),
+        Some("csv") | Some("tsv") => Ok("csv".into()),
+        _ => Err(EmberError::data(
+            path,
+            "cannot tell the file format from the extension; use .parquet or .csv",
+        )),
+    }
+}
+
+fn extension(p: &Path) -> Option<String> {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+}
+
+/// The files a path names: the path itself if it is a file, else the files directly in
+/// the directory whose extension is `ext`, sorted by name. A missing path is an I/O error.
+pub(crate) fn list_files(path: &str, ext: &str) -> Result<Vec<PathBuf>> {
+    let p = Path::new(path);
+    let meta = std::fs::metadata(p).map_err(|e| EmberError::io(p, e))?;
+    if !meta.is_dir() {
+        return Ok(vec![p.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(p).map_err(|e| EmberError::io(p, e))? {
+        let entry = entry.map_err(|e| EmberError::io(p, e))?;
+        let file = entry.path();
+        if file.is_file() && extension(&file).as_deref() == Some(ext) {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The engine's string type for a field: `Utf8View` and `LargeUtf8` become `Utf8`.
+pub(crate) fn normalize_schema(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8View | DataType::LargeUtf8 => {
+                f.as_ref().clone().with_data_type(DataType::Utf8)
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// Casts a batch's columns to the types of `schema` (same column count) where they differ.
+pub(crate) fn conform_batch(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    if batch.schema().fields() == schema.fields() {
+        return Ok(batch);
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                cast(c, f.data_type()).map_err(EmberError::from)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    Ok(RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &options,
+    )?)
+}
+
+/// Checks that every index of a projection names a column of `schema`.
+pub(crate) fn check_projection(schema: &Schema, projection: &[usize]) -> Result<()> {
+    let n = schema.fields().len();
+    match projection.iter().find(|&&i| i >= n) {
+        Some(i) => Err(EmberError::internal(format!(
+            "projection index {i} out of range for a table of {n} columns"
+        ))),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_normalize_to_utf8() {
+        let s = Schema::new(vec![
+            Field::new("a", DataType::Utf8View, true),
+            Field::new("b", DataType::LargeUtf8, false),
+            Field::new("c", DataType::Int64, false),
+        ]);
+        let n = normalize_schema(&s);
+        let types: Vec<_> = n.fields().iter().map(|f| f.data_type().clone()).collect();
+        assert_eq!(types, vec![DataType::Utf8, DataType::Utf8, DataType::Int64]);
+        assert!(!n.field(1).is_nullable());
+    }
+
+    #[test]
+    fn unknown_extension_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("ember-src-ext-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("data.txt");
+        std::fs::write(&f, "a\n1\n").unwrap();
+        let err = open_file_table(f.to_str().unwrap(), None).unwrap_err();
+        assert!(err.to_string().contains("extension"), "{err}");
+        let t = open_file_table(f.to_str().unwrap(), Some("CSV")).unwrap();
+        assert_eq!(t.0.schema().field(0).name(), "a");
+        let missing = open_file_table("/no/such/file.parquet", None).unwrap_err();
+        assert!(matches!(missing, EmberError::Io { .. }), "{missing}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,1 +1,0 @@
-//! format (under construction)

@@ -1,0 +1,152 @@
+//! The command line: options parsed with clap, and the `-c` / `-f` actions in the order
+//! they were given.
+
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+
+use crate::format::OutputFormat;
+
+/// `ember`: run SQL on TPC-H data, Parquet and CSV files.
+#[derive(Debug, Parser)]
+#[command(name = "ember", version, about)]
+struct Cli {
+    /// Register the eight TPC-H tables, generated in memory at scale factor SF.
+    #[arg(long, value_name = "SF")]
+    tpch: Option<f64>,
+    /// How results are printed.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    format: FormatArg,
+    /// Worker threads (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Run SQL (one or more statements); may be repeated.
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "SQL",
+        allow_hyphen_values = true
+    )]
+    command: Vec<String>,
+    /// Run the SQL script FILE; may be repeated.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Vec<String>,
+    /// Print job metrics after running.
+    #[arg(long)]
+    metrics: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Table,
+    Csv,
+    Json,
+}
+
+/// One thing to run, from `-c` or `-f`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// SQL text given with `-c`.
+    Sql(String),
+    /// A script file given with `-f`.
+    File(String),
+}
+
+/// The parsed command line.
+#[derive(Debug, Clone)]
+pub struct ShellOptions {
+    /// `--tpch SF`.
+    pub tpch: Option<f64>,
+    /// `--format`.
+    pub format: OutputFormat,
+    /// `--threads N`.
+    pub threads: Option<usize>,
+    /// `-c` and `-f`, in command-line order.
+    pub actions: Vec<Action>,
+    /// `--metrics`.
+    pub metrics: bool,
+}
+
+impl ShellOptions {
+    /// Parses the arguments (the first is the program name). On `--help`, `--version`
+    /// or a usage error returns clap's error, which knows its text and exit code.
+    pub fn parse(args: Vec<String>) -> Result<ShellOptions, clap::Error> {
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let cli = Cli::from_arg_matches(&matches)?;
+        if cli.threads == Some(0) {
+            return Err(Cli::command().error(
+                clap::error::ErrorKind::ValueValidation,
+                "--threads must be at least 1",
+            ));
+        }
+        let mut actions: Vec<(usize, Action)> = Vec::new();
+        if let Some(indices) = matches.indices_of("command") {
+            actions.extend(indices.zip(cli.command).map(|(i, s)| (i, Action::Sql(s))));
+        }
+        if let Some(indices) = matches.indices_of("file") {
+            actions.extend(indices.zip(cli.file).map(|(i, f)| (i, Action::File(f))));
+        }
+        actions.sort_by_key(|(i, _)| *i);
+        Ok(ShellOptions {
+            tpch: cli.tpch,
+            format: match cli.format {
+                FormatArg::Table => OutputFormat::Table,
+                FormatArg::Csv => OutputFormat::Csv,
+                FormatArg::Json => OutputFormat::Json,
+            },
+            threads: cli.threads,
+            actions: actions.into_iter().map(|(_, a)| a).collect(),
+            metrics: cli.metrics,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        std::iter::once("ember")
+            .chain(a.iter().copied())
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn actions_keep_command_line_order() {
+        let o = ShellOptions::parse(args(&[
+            "-f",
+            "a.sql",
+            "-c",
+            "SELECT 1",
+            "--tpch",
+            "0.01",
+            "-f",
+            "b.sql",
+            "-c",
+            "-- note\nSELECT 2",
+            "--format",
+            "csv",
+        ]))
+        .unwrap();
+        assert_eq!(
+            o.actions,
+            vec![
+                Action::File("a.sql".into()),
+                Action::Sql("SELECT 1".into()),
+                Action::File("b.sql".into()),
+                Action::Sql("-- note\nSELECT 2".into()),
+            ]
+        );
+        assert_eq!(o.tpch, Some(0.01));
+        assert_eq!(o.format, OutputFormat::Csv);
+        assert!(!o.metrics);
+    }
+
+    #[test]
+    fn bad_options_are_usage_errors() {
+        let e = ShellOptions::parse(args(&["--format", "xml"])).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(ShellOptions::parse(args(&["--threads", "0"])).is_err());
+        let help = ShellOptions::parse(args(&["--help"])).unwrap_err();
+        assert_eq!(help.exit_code(), 0);
+    }
+}

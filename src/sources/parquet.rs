@@ -1,0 +1,386 @@
+//! Parquet files: one partition per row group, projection pushdown, statistics from the
+//! footers.
+//!
+//! In: a path to a `.parquet` file or a directory of them (all with the same columns).
+//! Out: a [`DataSource`]. Opening reads only the footers; statistics come from them,
+//! and a scan decodes only the projected columns of one row group. String columns are
+//! read as `Utf8` by handing the reader a schema hint (the reader casts any column the
+//! hint cannot cover after reading).
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::array::Array;
+use arrow::datatypes::SchemaRef;
+use ember_planner::catalog::Statistics;
+use ember_planner::scalar::ScalarValue;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+
+use super::stats::ColumnStatsBuilder;
+use super::{BatchIter, DataSource, check_projection, conform_batch, list_files, normalize_schema};
+use crate::error::{EmberError, Result};
+
+/// One Parquet file with its decoded footer.
+#[derive(Debug, Clone)]
+struct ParquetFile {
+    path: PathBuf,
+    metadata: ArrowReaderMetadata,
+}
+
+/// A Parquet file or a directory of Parquet files.
+#[derive(Debug, Clone)]
+pub struct ParquetTable {
+    path: String,
+    schema: SchemaRef,
+    files: Arc<Vec<ParquetFile>>,
+    /// Partition `i` is row group `.1` of file `.0`.
+    partitions: Vec<(usize, usize)>,
+    statistics: Statistics,
+}
+
+impl ParquetTable {
+    /// Opens a `.parquet` file, or every `*.parquet` file directly in a directory (sorted
+    /// by name). Reads the footers only.
+    pub fn try_new(path: &str) -> Result<ParquetTable> {
+        let paths = list_files(path, "parquet")?;
+        if paths.is_empty() {
+            return Err(EmberError::data(path, "directory holds no .parquet files"));
+        }
+        let mut files = Vec::with_capacity(paths.len());
+        for p in paths {
+            files.push(open_file(p)?);
+        }
+        let schema = files[0].metadata.schema().clone();
+        for f in &files[1..] {
+            let other = f.metadata.schema();
+            let same = other.fields().len() == schema.fields().len()
+                && other
+                    .fields()
+                    .iter()
+                    .zip(schema.fields())
+                    .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
+            if !same {
+                return Err(EmberError::data(
+                    f.path.display().to_string(),
+                    format!(
+                        "its columns differ from those of '{}'",
+                        files[0].path.display()
+                    ),
+                ));
+            }
+        }
+        let partitions = files
+            .iter()
+            .enumerate()
+            .flat_map(|(i, f)| (0..f.metadata.metadata().num_row_groups()).map(move |rg| (i, rg)))
+            .collect();
+        let statistics = footer_statistics(&schema, &files);
+        Ok(ParquetTable {
+            path: path.to_string(),
+            schema,
+            files: Arc::new(files),
+            partitions,
+            statistics,
+        })
+    }
+}
+
+/// Reads a file's footer, with a schema hint that turns its strings into `Utf8`.
+fn open_file(path: PathBuf) -> Result<ParquetFile> {
+    let file = File::open(&path).map_err(|e| EmberError::io(&path, e))?;
+    let name = path.display().to_string();
+    let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| EmberError::data(&name, format!("not a readable Parquet file: {e}")))?;
+    let wanted = normalize_schema(metadata.schema());
+    let metadata = if wanted.fields() == metadata.schema().fields() {
+        metadata
+    } else {
+        // If the hint is refused, keep the file's own types: scans cast after reading.
+        ArrowReaderMetadata::try_new(
+            metadata.metadata().clone(),
+            ArrowReaderOptions::new().with_schema(wanted),
+        )
+        .unwrap_or(metadata)
+    };
+    Ok(ParquetFile { path, metadata })
+}
+
+/// Row count, size and per-column bounds and null counts from the footers.
+fn footer_statistics(schema: &SchemaRef, files: &[ParquetFile]) -> Statistics {
+    let mut rows = 0usize;
+    let mut bytes = 0usize;
+    let mut builders: Vec<ColumnStatsBuilder> = schema
+        .fields()
+        .iter()
+        .map(|_| ColumnStatsBuilder::new())
+        .collect();
+    for file in files {
+        let md = file.metadata.metadata();
+        let row_groups = md.row_groups();
+        for rg in row_groups {
+            rows += usize::try_from(rg.num_rows()).unwrap_or(0);
+            bytes += usize::try_from(rg.total_byte_size()).unwrap_or(0);
+        }
+        let file_schema = file.metadata.schema();
+        for (field, builder) in schema.fields().iter().zip(builders.iter_mut()) {
+            add_column_statistics(builder, field.name(), file_schema, file, row_groups);
+        }
+    }
+    let columns = builders.into_iter().map(|b| b.finish()).collect();
+    Statistics {
+        row_count: Some(rows),
+        total_bytes: Some(bytes),
+        columns,
+    }
+}
+
+fn add_column_statistics(
+    builder: &mut ColumnStatsBuilder,
+    column: &str,
+    file_schema: &SchemaRef,
+    file: &ParquetFile,
+    row_groups: &[parquet::file::metadata::RowGroupMetaData],
+) {
+    let unknown = |b: &mut ColumnStatsBuilder| {
+        b.add_nulls(None);
+        b.add_bounds(None, None, false);
+    };
+    let Ok(converter) =
+        StatisticsConverter::try_new(column, file_schema, file.metadata.parquet_schema())
+    else {
+        return unknown(builder);
+    };
+    let (Ok(mins), Ok(maxes), Ok(nulls)) = (
+        converter.row_group_mins(row_groups.iter()),
+        converter.row_group_maxes(row_groups.iter()),
+        converter.row_group_null_counts(row_groups.iter()),
+    ) else {
+        return unknown(builder);
+    };
+    for (i, rg) in row_groups.iter().enumerate() {
+        let null_count = nulls
+            .is_valid(i)
+            .then(|| usize::try_from(nulls.value(i)).unwrap_or(usize::MAX));
+        builder.add_nulls(null_count);
+        let all_null = null_count.is_some_and(|n| n as i64 == rg.num_rows());
+        let bound = |a: &dyn Array| {
+            (i < a.len())
+                .then(|| ScalarValue::try_from_array(a, i))
+                .flatten()
+        };
+        let (lo, hi) = (bound(mins.as_ref()), bound(maxes.as_ref()));
+        let lo = lo.filter(|v| !v.is_null());
+        let hi = hi.filter(|v| !v.is_null());
+        builder.add_bounds(lo, hi, all_null);
+    }
+}
+
+impl DataSource for ParquetTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn statistics(&self) -> Statistics {
+        self.statistics.clone()
+    }
+
+    fn describe(&self) -> String {
+        format!("parquet: {}", self.path)
+    }
+
+    fn num_partitions(&self) -> usize {
+        self.partitions.len()
+    }
+
+    fn scan(&self, partition: usize, projection: &[usize], batch_size: usize) -> Result<BatchIter> {
+        check_projection(&self.schema, projection)?;
+        let Some(&(file_index, row_group)) = self.partitions.get(partition) else {
+            return Err(EmberError::internal(format!(
+                "partition {partition} out of range for a table of {} partitions",
+                self.partitions.len()
+            )));
+        };
+        let file = &self.files[file_index];
+        let name = file.path.display().to_string();
+        let handle = File::open(&file.path).map_err(|e| EmberError::io(&file.path, e))?;
+
+        // The reader yields the projected columns in file order; remember where each
+        // requested column lands so the output follows `projection`.
+        let mut roots = projection.to_vec();
+        roots.sort_unstable();
+        roots.dedup();
+        let positions: Vec<usize> = projection
+            .iter()
+            .map(|i| roots.binary_search(i).unwrap_or(0))
+            .collect();
+        let mask = ProjectionMask::roots(file.metadata.parquet_schema(), roots.iter().copied());
+        let reader =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(handle, file.metadata.clone())
+                .with_row_groups(vec![row_group])
+                .with_projection(mask)
+                .with_batch_size(batch_size.max(1))
+                .build()
+                .map_err(|e| EmberError::data(&name, e.to_string()))?;
+        let out_schema = Arc::new(self.schema.project(projection)?);
+        let iter = reader.map(move |batch| {
+            let batch = batch.map_err(|e| EmberError::data(&name, e.to_string()))?;
+            let batch = batch.project(&positions)?;
+            conform_batch(batch, &out_schema)
+        });
+        Ok(Box::new(iter))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{
+        AsArray, Date32Array, Decimal128Array, Int32Array, RecordBatch, StringViewArray,
+    };
+    use arrow::datatypes::{DataType, Field, Schema};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ember-pq-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Writes 10 rows per call in row groups of 4 rows: ids `start..start+10`.
+    fn write_file(path: &std::path::Path, start: i32) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int32, false),
+            Field::new("name", DataType::Utf8View, true),
+            Field::new("price", DataType::Decimal128(12, 2), true),
+            Field::new("day", DataType::Date32, true),
+        ]));
+        let ids: Vec<i32> = (start..start + 10).collect();
+        let names: Vec<Option<String>> = ids
+            .iter()
+            .map(|i| (i % 3 != 0).then(|| format!("n{i:02}")))
+            .collect();
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int32Array::from(ids.clone())),
+                Arc::new(StringViewArray::from(names)),
+                Arc::new(
+                    Decimal128Array::from(ids.iter().map(|i| *i as i128 * 150).collect::<Vec<_>>())
+                        .with_precision_and_scale(12, 2)
+                        .unwrap(),
+                ),
+                Arc::new(Date32Array::from(
+                    ids.iter().map(|i| 10_000 + i).collect::<Vec<_>>(),
+                )),
+            ],
+        )
+        .unwrap();
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(4))
+            .build();
+        let mut w = ArrowWriter::try_new(File::create(path).unwrap(), schema, Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+
+    #[test]
+    fn reads_row_groups_with_projection_in_requested_order() {
+        let dir = temp_dir("scan");
+        let f = dir.join("a.parquet");
+        write_file(&f, 0);
+        let t = ParquetTable::try_new(f.to_str().unwrap()).unwrap();
+        assert_eq!(t.num_partitions(), 3);
+        assert_eq!(t.schema().field(1).data_type(), &DataType::Utf8);
+        let batches: Vec<RecordBatch> = t
+            .scan(1, &[3, 1, 0], 100)
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(batches.len(), 1);
+        let b = &batches[0];
+        assert_eq!(b.num_rows(), 4);
+        assert_eq!(b.schema().field(0).name(), "day");
+        assert_eq!(b.column(1).data_type(), &DataType::Utf8);
+        let ids = b.column(2).as_primitive::<arrow::datatypes::Int32Type>();
+        assert_eq!(ids.values().to_vec(), vec![4, 5, 6, 7]);
+        assert_eq!(b.column(1).as_string::<i32>().value(0), "n04");
+        assert!(b.column(1).is_null(2));
+
+        let counts: Vec<usize> = (0..3)
+            .map(|p| {
+                t.scan(p, &[], 2)
+                    .unwrap()
+                    .map(|b| b.unwrap().num_rows())
+                    .sum::<usize>()
+            })
+            .collect();
+        assert_eq!(counts, vec![4, 4, 2]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn statistics_come_from_the_footer() {
+        let dir = temp_dir("stats");
+        write_file(&dir.join("a.parquet"), 0);
+        write_file(&dir.join("b.parquet"), 100);
+        std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
+        let t = ParquetTable::try_new(dir.to_str().unwrap()).unwrap();
+        assert_eq!(t.num_partitions(), 6);
+        let s = t.statistics();
+        assert_eq!(s.row_count, Some(20));
+        assert!(s.total_bytes.unwrap() > 0);
+        assert_eq!(s.columns[0].min, Some(ScalarValue::Int32(Some(0))));
+        assert_eq!(s.columns[0].max, Some(ScalarValue::Int32(Some(109))));
+        assert_eq!(s.columns[0].null_count, Some(0));
+        // ids divisible by 3 have no name: 0,3,6,9 and 102,105,108.
+        assert_eq!(s.columns[1].null_count, Some(7));
+        assert_eq!(
+            s.columns[1].min,
+            Some(ScalarValue::Utf8(Some("n01".into())))
+        );
+        assert_eq!(
+            s.columns[1].max,
+            Some(ScalarValue::Utf8(Some("n109".into())))
+        );
+        assert_eq!(
+            s.columns[2].max,
+            Some(ScalarValue::Decimal128(Some(109 * 150), 12, 2))
+        );
+        assert_eq!(s.columns[3].min, Some(ScalarValue::Date32(Some(10_000))));
+        let rows: usize = (0..6)
+            .map(|p| {
+                t.scan(p, &[0], 3)
+                    .unwrap()
+                    .map(|b| b.unwrap().num_rows())
+                    .sum::<usize>()
+            })
+            .sum();
+        assert_eq!(rows, 20);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn missing_and_non_parquet_files_are_clear_errors() {
+        let err = ParquetTable::try_new("/no/such/dir/x.parquet").unwrap_err();
+        assert!(matches!(err, EmberError::Io { .. }));
+        assert!(err.to_string().contains("/no/such/dir/x.parquet"), "{err}");
+
+        let dir = temp_dir("bad");
+        let f = dir.join("fake.parquet");
+        std::fs::write(&f, "id,name\n1,a\n").unwrap();
+        let err = ParquetTable::try_new(f.to_str().unwrap()).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("fake.parquet") && msg.contains("not a readable Parquet file"),
+            "{msg}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,155 @@
+//! The eight TPC-H tables, generated in memory with `tpchgen-arrow`.
+//!
+//! In: a scale factor and a partition count. Out: one [`MemTable`] per table, one
+//! partition per generator part, with the column names and types of the Parquet files
+//! `tpchgen-cli` writes (strings as `Utf8`). Parts are generated in parallel on rayon's
+//! pool. `nation` and `region` are fixed tables and always have one partition.
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow::error::ArrowError;
+use rayon::prelude::*;
+use tpchgen::generators::{
+    CustomerGenerator, LineItemGenerator, NationGenerator, OrderGenerator, PartGenerator,
+    PartSuppGenerator, RegionGenerator, SupplierGenerator,
+};
+use tpchgen_arrow::{
+    CustomerArrow, LineItemArrow, NationArrow, OrderArrow, PartArrow, PartSuppArrow, RegionArrow,
+    SupplierArrow,
+};
+
+use super::memory::MemTable;
+use crate::error::{EmberError, Result};
+
+/// The TPC-H table names, in the order [`tpch_tables`] returns them.
+pub const TPCH_TABLE_NAMES: [&str; 8] = [
+    "nation", "region", "part", "supplier", "partsupp", "customer", "orders", "lineitem",
+];
+
+/// Generates the eight TPC-H tables at scale factor `sf`, each split into `partitions`
+/// parts (at least one), and returns them by name.
+pub fn tpch_tables(sf: f64, partitions: usize) -> Result<Vec<(String, MemTable)>> {
+    if !(sf.is_finite() && sf > 0.0) {
+        return Err(EmberError::execution(format!(
+            "TPC-H scale factor must be a positive number, got {sf}"
+        )));
+    }
+    let parts = partitions.clamp(1, i32::MAX as usize);
+    let tasks: Vec<(usize, usize)> = TPCH_TABLE_NAMES
+        .iter()
+        .enumerate()
+        .flat_map(|(t, name)| {
+            let n = if is_fixed(name) { 1 } else { parts };
+            (1..=n).map(move |p| (t, p))
+        })
+        .collect();
+    let generated: Vec<Result<Vec<RecordBatch>>> = tasks
+        .par_iter()
+        .map(|&(t, p)| {
+            let n = if is_fixed(TPCH_TABLE_NAMES[t]) {
+                1
+            } else {
+                parts
+            };
+            generate(TPCH_TABLE_NAMES[t], sf, p as i32, n as i32)
+        })
+        .collect();
+
+    let mut per_table: Vec<Vec<Vec<RecordBatch>>> = vec![Vec::new(); TPCH_TABLE_NAMES.len()];
+    for (&(t, _), batches) in tasks.iter().zip(generated) {
+        per_table[t].push(batches?);
+    }
+    TPCH_TABLE_NAMES
+        .iter()
+        .zip(per_table)
+        .map(|(name, partitions)| {
+            let table = MemTable::try_new(schema_of(name), partitions)?;
+            Ok((name.to_string(), table))
+        })
+        .collect()
+}
+
+fn is_fixed(name: &str) -> bool {
+    matches!(name, "nation" | "region")
+}
+
+/// The schema `tpchgen-arrow` gives a table.
+fn schema_of(name: &str) -> SchemaRef {
+    match name {
+        "nation" => NationArrow::schema_ref(),
+        "region" => RegionArrow::schema_ref(),
+        "part" => PartArrow::schema_ref(),
+        "supplier" => SupplierArrow::schema_ref(),
+        "partsupp" => PartSuppArrow::schema_ref(),
+        "customer" => CustomerArrow::schema_ref(),
+        "orders" => OrderArrow::schema_ref(),
+        _ => LineItemArrow::schema_ref(),
+    }
+}
+
+/// Generates part `part` (1-based) of `parts` of one table.
+fn generate(name: &str, sf: f64, part: i32, parts: i32) -> Result<Vec<RecordBatch>> {
+    let batches: std::result::Result<Vec<RecordBatch>, ArrowError> = match name {
+        "nation" => NationArrow::new(NationGenerator::new(sf, part, parts)).collect(),
+        "region" => RegionArrow::new(RegionGenerator::new(sf, part, parts)).collect(),
+        "part" => PartArrow::new(PartGenerator::new(sf, part, parts)).collect(),
+        "supplier" => SupplierArrow::new(SupplierGenerator::new(sf, part, parts)).collect(),
+        "partsupp" => PartSuppArrow::new(PartSuppGenerator::new(sf, part, parts)).collect(),
+        "customer" => CustomerArrow::new(CustomerGenerator::new(sf, part, parts)).collect(),
+        "orders" => OrderArrow::new(OrderGenerator::new(sf, part, parts)).collect(),
+        _ => LineItemArrow::new(LineItemGenerator::new(sf, part, parts)).collect(),
+    };
+    Ok(batches?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::DataSource;
+    use arrow::datatypes::DataType;
+
+    #[test]
+    fn row_counts_at_sf_001() {
+        let tables = tpch_tables(0.01, 3).unwrap();
+        let counts: Vec<(String, Option<usize>, usize)> = tables
+            .iter()
+            .map(|(n, t)| (n.clone(), t.statistics().row_count, t.num_partitions()))
+            .collect();
+        let expect = [
+            ("nation", 25, 1),
+            ("region", 5, 1),
+            ("part", 2000, 3),
+            ("supplier", 100, 3),
+            ("partsupp", 8000, 3),
+            ("customer", 1500, 3),
+            ("orders", 15000, 3),
+            ("lineitem", 60175, 3),
+        ];
+        for ((name, rows, parts), (en, er, ep)) in counts.iter().zip(expect) {
+            assert_eq!((name.as_str(), *rows, *parts), (en, Some(er), ep));
+        }
+        let (_, lineitem) = &tables[7];
+        let s = lineitem.schema();
+        assert_eq!(s.field(0).name(), "l_orderkey");
+        assert_eq!(s.field(0).data_type(), &DataType::Int64);
+        assert_eq!(s.field(5).data_type(), &DataType::Decimal128(15, 2));
+        assert_eq!(s.field(10).data_type(), &DataType::Date32);
+        assert_eq!(s.field(15).data_type(), &DataType::Utf8);
+        // Each part holds a share of the rows, and the scan returns Utf8 strings.
+        let rows: usize = lineitem.partitions()[1].iter().map(|b| b.num_rows()).sum();
+        assert!(rows > 15000 && rows < 25000, "{rows}");
+        let batch = lineitem
+            .scan(0, &[15], 1000)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(batch.column(0).data_type(), &DataType::Utf8);
+    }
+
+    #[test]
+    fn rejects_bad_scale_factors() {
+        assert!(tpch_tables(0.0, 1).is_err());
+        assert!(tpch_tables(f64::NAN, 1).is_err());
+    }
+}
