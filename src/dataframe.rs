@@ -222,7 +222,8 @@ impl DataFrame {
             broadcast_threshold_rows: config.broadcast_threshold_rows,
             cost_based: config.cost_based,
         });
-        Ok(planner.plan(&self.optimized_plan()?)?)
+        let optimized = self.optimized_plan()?;
+        Ok(planner.plan(optimized.as_ref())?)
     }
 
     fn exec_context(&self) -> ExecContext {

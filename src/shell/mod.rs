@@ -23,7 +23,8 @@ pub use split::{StatementText, ends_statement, split_statements};
 
 use crate::error::{EmberError, Result};
 use crate::format::{OutputFormat, write_batches};
-use crate::session::{SessionConfig, SessionContext};
+use crate::config::SessionConfig;
+use crate::session::SessionContext;
 
 /// Runs the shell on the process's arguments and standard streams; returns the exit
 /// status.
