@@ -15,7 +15,9 @@ use std::time::Instant;
 use ember::format::{OutputFormat, write_batches};
 use ember::{SessionConfig, SessionContext};
 
-const TABLES: &[&str] = &["customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier"];
+const TABLES: &[&str] = &[
+    "customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier",
+];
 
 struct Args {
     data: PathBuf,
@@ -33,7 +35,9 @@ fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         data: PathBuf::new(),
         queries: PathBuf::new(),
-        threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        threads: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
         iterations: 3,
         output: PathBuf::from("tpch.csv"),
         verify: None,
@@ -47,18 +51,24 @@ fn parse_args() -> Result<Args, String> {
             "--data" => a.data = PathBuf::from(value()?),
             "--queries" => a.queries = PathBuf::from(value()?),
             "--threads" => a.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?,
-            "--iterations" => a.iterations = value()?.parse().map_err(|e| format!("--iterations: {e}"))?,
+            "--iterations" => {
+                a.iterations = value()?.parse().map_err(|e| format!("--iterations: {e}"))?
+            }
             "--output" => a.output = PathBuf::from(value()?),
             "--verify" => a.verify = Some(PathBuf::from(value()?)),
-            "--generate" => a.generate = Some(value()?.parse().map_err(|e| format!("--generate: {e}"))?),
+            "--generate" => {
+                a.generate = Some(value()?.parse().map_err(|e| format!("--generate: {e}"))?)
+            }
             "--query" => a.only = Some(value()?.split(',').map(|s| s.trim().to_string()).collect()),
             other => return Err(format!("unknown argument '{other}'")),
         }
     }
     if a.data.as_os_str().is_empty() || a.queries.as_os_str().is_empty() {
-        return Err("usage: --data DIR --queries DIR [--threads N] [--iterations K] [--output OUT.csv] \
+        return Err(
+            "usage: --data DIR --queries DIR [--threads N] [--iterations K] [--output OUT.csv] \
                     [--verify ANSWERS_DIR] [--generate SF] [--query q01,q02]"
-            .into());
+                .into(),
+        );
     }
     Ok(a)
 }
@@ -77,7 +87,8 @@ fn csv_of(ctx: &SessionContext, sql: &str) -> Result<String, String> {
     let df = ctx.sql(sql).map_err(|e| e.to_string())?;
     let batches = df.collect().map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    write_batches(&mut out, &df.schema(), &batches, OutputFormat::Csv).map_err(|e| e.to_string())?;
+    write_batches(&mut out, &df.schema(), &batches, OutputFormat::Csv)
+        .map_err(|e| e.to_string())?;
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
@@ -104,7 +115,11 @@ fn verify(expected: &str, actual: &str) -> Result<(), String> {
     };
     let (e, a) = (split(expected), split(actual));
     if e.len() != a.len() {
-        return Err(format!("{} rows, expected {}", a.len().saturating_sub(1), e.len().saturating_sub(1)));
+        return Err(format!(
+            "{} rows, expected {}",
+            a.len().saturating_sub(1),
+            e.len().saturating_sub(1)
+        ));
     }
     for (i, (er, ar)) in e.iter().zip(&a).enumerate().skip(1) {
         if er.len() != ar.len() || !er.iter().zip(ar).all(|(x, y)| cells_match(x, y)) {
@@ -153,7 +168,10 @@ fn main() {
             std::process::exit(1);
         }
     }
-    let ctx = SessionContext::with_config(SessionConfig { threads: args.threads, ..SessionConfig::default() });
+    let ctx = SessionContext::with_config(SessionConfig {
+        threads: args.threads,
+        ..SessionConfig::default()
+    });
     for t in TABLES {
         let path = args.data.join(format!("{t}.parquet"));
         if let Err(e) = ctx.register_parquet(t, &path.to_string_lossy()) {
@@ -162,7 +180,10 @@ fn main() {
         }
     }
     let mut queries: Vec<PathBuf> = match std::fs::read_dir(&args.queries) {
-        Ok(d) => d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "sql")).collect(),
+        Ok(d) => d
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect(),
         Err(e) => {
             eprintln!("error: {}: {e}", args.queries.display());
             std::process::exit(1);
@@ -172,7 +193,10 @@ fn main() {
     let mut out = String::from("engine,query,median_s,min_s,max_s,ok,error\n");
     let mut failures = 0;
     for path in queries {
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if args.only.as_ref().is_some_and(|o| !o.contains(&name)) {
             continue;
         }
@@ -183,7 +207,8 @@ fn main() {
             Err(e) => error = e,
             Ok(result) => {
                 if let Some(dir) = &args.verify {
-                    let expected = std::fs::read_to_string(dir.join(format!("{name}.csv"))).unwrap_or_default();
+                    let expected = std::fs::read_to_string(dir.join(format!("{name}.csv")))
+                        .unwrap_or_default();
                     if let Err(e) = verify(&expected, &result) {
                         error = format!("wrong result: {e}");
                     }
@@ -206,7 +231,10 @@ fn main() {
         } else {
             (times[times.len() / 2], times[0], times[times.len() - 1])
         };
-        eprintln!("{name}: {median:.3}s {}", if ok { "ok".to_string() } else { error.clone() });
+        eprintln!(
+            "{name}: {median:.3}s {}",
+            if ok { "ok".to_string() } else { error.clone() }
+        );
         out.push_str(&format!(
             "ember,{name},{median:.4},{min:.4},{max:.4},{ok},\"{}\"\n",
             error.replace('"', "'").replace('\n', " ")

@@ -7,7 +7,9 @@ use ember::dataframe::functions::{col, lit, sum};
 fn main() -> ember::Result<()> {
     let ctx = SessionContext::new();
     ctx.register_tpch(0.01)?;
-    let orders = ctx.table("orders")?.filter(col("o_orderstatus").eq(lit("F")))?;
+    let orders = ctx
+        .table("orders")?
+        .filter(col("o_orderstatus").eq(lit("F")))?;
     let revenue = ctx
         .table("customer")?
         .join(&orders, JoinKind::Inner, &["c_custkey"], &["o_custkey"])?

@@ -23,7 +23,9 @@ pub struct SessionConfig {
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         SessionConfig {
             threads,
             target_partitions: (threads * 2).max(2),
@@ -42,12 +44,30 @@ struct Key {
 }
 
 const KEYS: &[Key] = &[
-    Key { name: "ember.execution.threads", doc: "worker threads for tasks (read-only after start)" },
-    Key { name: "ember.execution.target_partitions", doc: "partitions after a hash exchange" },
-    Key { name: "ember.execution.batch_size", doc: "rows per batch read from sources" },
-    Key { name: "ember.optimizer.enabled", doc: "run the rule-based optimizer" },
-    Key { name: "ember.optimizer.cost_based", doc: "order joins and pick build sides from estimates" },
-    Key { name: "ember.optimizer.broadcast_threshold_rows", doc: "largest estimated build side that is broadcast" },
+    Key {
+        name: "ember.execution.threads",
+        doc: "worker threads for tasks (read-only after start)",
+    },
+    Key {
+        name: "ember.execution.target_partitions",
+        doc: "partitions after a hash exchange",
+    },
+    Key {
+        name: "ember.execution.batch_size",
+        doc: "rows per batch read from sources",
+    },
+    Key {
+        name: "ember.optimizer.enabled",
+        doc: "run the rule-based optimizer",
+    },
+    Key {
+        name: "ember.optimizer.cost_based",
+        doc: "order joins and pick build sides from estimates",
+    },
+    Key {
+        name: "ember.optimizer.broadcast_threshold_rows",
+        doc: "largest estimated build side that is broadcast",
+    },
 ];
 
 impl SessionConfig {
@@ -55,8 +75,13 @@ impl SessionConfig {
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         let key_l = key.to_ascii_lowercase();
         let v = value.trim().trim_matches('\'');
-        let bad = |what: &str| EmberError::Execution(format!("invalid value '{v}' for {key}: expected {what}"));
-        let uint = || v.parse::<usize>().map_err(|_| bad("a non-negative integer"));
+        let bad = |what: &str| {
+            EmberError::Execution(format!("invalid value '{v}' for {key}: expected {what}"))
+        };
+        let uint = || {
+            v.parse::<usize>()
+                .map_err(|_| bad("a non-negative integer"))
+        };
         let boolean = || match v.to_ascii_lowercase().as_str() {
             "true" | "on" | "1" => Ok(true),
             "false" | "off" | "0" => Ok(false),
@@ -74,7 +99,8 @@ impl SessionConfig {
             "ember.optimizer.cost_based" => self.cost_based = boolean()?,
             "ember.optimizer.broadcast_threshold_rows" => self.broadcast_threshold_rows = uint()?,
             _ => {
-                let suggestion = ember_planner::error::closest_name(&key_l, KEYS.iter().map(|k| k.name));
+                let suggestion =
+                    ember_planner::error::closest_name(&key_l, KEYS.iter().map(|k| k.name));
                 return Err(EmberError::Execution(match suggestion {
                     Some(s) => format!("unknown setting '{key}' (did you mean '{s}'?)"),
                     None => format!("unknown setting '{key}'"),
@@ -111,9 +137,19 @@ mod tests {
         let mut c = SessionConfig::default();
         c.set("ember.execution.target_partitions", "7").unwrap();
         assert_eq!(c.target_partitions, 7);
-        assert!(c.entries().iter().any(|(k, v, _)| k == "ember.execution.target_partitions" && v == "7"));
-        let e = c.set("ember.execution.target_partition", "3").unwrap_err().to_string();
-        assert!(e.contains("did you mean 'ember.execution.target_partitions'"), "{e}");
+        assert!(
+            c.entries()
+                .iter()
+                .any(|(k, v, _)| k == "ember.execution.target_partitions" && v == "7")
+        );
+        let e = c
+            .set("ember.execution.target_partition", "3")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("did you mean 'ember.execution.target_partitions'"),
+            "{e}"
+        );
         assert!(c.set("ember.optimizer.enabled", "maybe").is_err());
     }
 }

@@ -36,11 +36,15 @@ use crate::session::SessionContext;
 
 /// Builders for expressions: columns, literals and aggregate calls.
 pub mod functions {
-    pub use ember_planner::expr::{col, lit};
     use ember_planner::expr::{AggFunc, Expr};
+    pub use ember_planner::expr::{col, lit};
 
     fn agg(func: AggFunc, arg: Expr, distinct: bool) -> Expr {
-        Expr::Aggregate { func, args: vec![arg], distinct }
+        Expr::Aggregate {
+            func,
+            args: vec![arg],
+            distinct,
+        }
     }
     /// `sum(e)`
     pub fn sum(e: Expr) -> Expr {
@@ -68,11 +72,18 @@ pub mod functions {
     }
     /// `count(*)`
     pub fn count_star() -> Expr {
-        Expr::Aggregate { func: AggFunc::Count, args: vec![], distinct: false }
+        Expr::Aggregate {
+            func: AggFunc::Count,
+            args: vec![],
+            distinct: false,
+        }
     }
     /// A scalar function call by name, e.g. `call("substring", vec![col("s"), lit(1), lit(2)])`.
     pub fn call(name: &str, args: Vec<Expr>) -> Expr {
-        Expr::Function { name: name.to_lowercase(), args }
+        Expr::Function {
+            name: name.to_lowercase(),
+            args,
+        }
     }
 }
 
@@ -99,11 +110,17 @@ impl GroupedData {
 impl DataFrame {
     /// A DataFrame over a logical plan.
     pub fn new(session: SessionContext, plan: LogicalPlan) -> Self {
-        DataFrame { session, plan: Arc::new(plan) }
+        DataFrame {
+            session,
+            plan: Arc::new(plan),
+        }
     }
 
     fn with(&self, b: LogicalPlanBuilder) -> DataFrame {
-        DataFrame { session: self.session.clone(), plan: b.build_arc() }
+        DataFrame {
+            session: self.session.clone(),
+            plan: b.build_arc(),
+        }
     }
 
     fn builder(&self) -> LogicalPlanBuilder {
@@ -156,7 +173,10 @@ impl DataFrame {
 
     /// Groups by `group_by`; finish with [`GroupedData::agg`].
     pub fn group_by(&self, group_by: Vec<Expr>) -> GroupedData {
-        GroupedData { df: self.clone(), group_by }
+        GroupedData {
+            df: self.clone(),
+            group_by,
+        }
     }
 
     /// Groups by `group_by` and computes `aggregates`.
@@ -165,14 +185,27 @@ impl DataFrame {
     }
 
     /// Joins on equal columns: `left_cols[i] = right_cols[i]`.
-    pub fn join(&self, right: &DataFrame, kind: JoinKind, left_cols: &[&str], right_cols: &[&str]) -> Result<DataFrame> {
-        let on = left_cols.iter().zip(right_cols).map(|(l, r)| (functions::col(l), functions::col(r))).collect();
+    pub fn join(
+        &self,
+        right: &DataFrame,
+        kind: JoinKind,
+        left_cols: &[&str],
+        right_cols: &[&str],
+    ) -> Result<DataFrame> {
+        let on = left_cols
+            .iter()
+            .zip(right_cols)
+            .map(|(l, r)| (functions::col(l), functions::col(r)))
+            .collect();
         Ok(self.with(self.builder().join_on(right.plan.clone(), kind, on, None)?))
     }
 
     /// Joins on an arbitrary condition (equalities in it become hash-join keys).
     pub fn join_on(&self, right: &DataFrame, kind: JoinKind, condition: Expr) -> Result<DataFrame> {
-        Ok(self.with(self.builder().join_on(right.plan.clone(), kind, vec![], Some(condition))?))
+        Ok(self.with(
+            self.builder()
+                .join_on(right.plan.clone(), kind, vec![], Some(condition))?,
+        ))
     }
 
     /// Orders rows.
@@ -227,7 +260,10 @@ impl DataFrame {
     }
 
     fn exec_context(&self) -> ExecContext {
-        ExecContext { rdd: self.session.rdd_context().clone(), batch_size: self.session.config().batch_size }
+        ExecContext {
+            rdd: self.session.rdd_context().clone(),
+            batch_size: self.session.config().batch_size,
+        }
     }
 
     /// The query as an RDD of Arrow batches (nothing runs until an action).
@@ -287,7 +323,10 @@ impl DataFrame {
             let start = std::time::Instant::now();
             let rows: usize = rdd.collect()?.iter().map(|b| b.num_rows()).sum();
             out.push_str("== Execution ==\n");
-            out.push_str(&format!("rows: {rows}\nelapsed: {:.3}s\n", start.elapsed().as_secs_f64()));
+            out.push_str(&format!(
+                "rows: {rows}\nelapsed: {:.3}s\n",
+                start.elapsed().as_secs_f64()
+            ));
             out.push_str("== Lineage ==\n");
             out.push_str(&rdd.to_debug_string());
             out.push('\n');

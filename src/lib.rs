@@ -28,8 +28,8 @@ pub mod shell;
 pub mod sources;
 
 pub use config::SessionConfig;
+pub use dataframe::DataFrame;
 pub use ember_planner as planner;
 pub use ember_planner::logical::JoinKind;
-pub use dataframe::DataFrame;
 pub use error::{EmberError, Result};
 pub use session::SessionContext;

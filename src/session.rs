@@ -49,7 +49,10 @@ impl SessionContext {
 
     /// A session with the given settings.
     pub fn with_config(config: SessionConfig) -> Self {
-        let rdd = RddContext::new(RddConfig { threads: config.threads.max(1), ..RddConfig::default() });
+        let rdd = RddContext::new(RddConfig {
+            threads: config.threads.max(1),
+            ..RddConfig::default()
+        });
         SessionContext {
             state: Arc::new(SessionState {
                 config: RwLock::new(config),
@@ -61,12 +64,20 @@ impl SessionContext {
 
     /// A copy of the current settings.
     pub fn config(&self) -> SessionConfig {
-        self.state.config.read().map(|c| c.clone()).unwrap_or_default()
+        self.state
+            .config
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_default()
     }
 
     /// Changes one setting, as `SET key = value` does.
     pub fn set(&self, key: &str, value: &str) -> Result<()> {
-        let mut c = self.state.config.write().map_err(|_| EmberError::internal("config lock poisoned"))?;
+        let mut c = self
+            .state
+            .config
+            .write()
+            .map_err(|_| EmberError::internal("config lock poisoned"))?;
         c.set(key, value)
     }
 
@@ -88,7 +99,14 @@ impl SessionContext {
     fn execute_statement(&self, stmt: Statement) -> Result<DataFrame> {
         match stmt {
             Statement::Query(plan) => Ok(DataFrame::new(self.clone(), plan)),
-            Statement::CreateExternalTable { name, location, format, options, if_not_exists, or_replace } => {
+            Statement::CreateExternalTable {
+                name,
+                location,
+                format,
+                options,
+                if_not_exists,
+                or_replace,
+            } => {
                 if self.has_table(&name) && !or_replace {
                     if if_not_exists {
                         return Ok(self.empty());
@@ -97,24 +115,37 @@ impl SessionContext {
                 }
                 let table: Table = match format {
                     FileFormat::Parquet => Table(Arc::new(ParquetTable::try_new(&location)?)),
-                    FileFormat::Csv => Table(Arc::new(CsvTable::try_new(&location, csv_options(&options)?)?)),
+                    FileFormat::Csv => Table(Arc::new(CsvTable::try_new(
+                        &location,
+                        csv_options(&options)?,
+                    )?)),
                 };
                 self.register_table(&name, Arc::new(table))?;
                 Ok(self.empty())
             }
-            Statement::CreateView { name, plan, or_replace } => {
+            Statement::CreateView {
+                name,
+                plan,
+                or_replace,
+            } => {
                 if self.has_table(&name) && !or_replace {
                     return Err(PlanError::plan(format!("'{name}' already exists")).into());
                 }
-                self.write_tables()?.insert(name.to_lowercase(), Entry::View(plan));
+                self.write_tables()?
+                    .insert(name.to_lowercase(), Entry::View(plan));
                 Ok(self.empty())
             }
             Statement::DropView { name, if_exists } | Statement::DropTable { name, if_exists } => {
                 let removed = self.write_tables()?.remove(&name.to_lowercase());
                 if removed.is_none() && !if_exists {
                     let names = self.table_names();
-                    return Err(PlanError::not_found("table", &name, names.iter().map(String::as_str), Default::default())
-                        .into());
+                    return Err(PlanError::not_found(
+                        "table",
+                        &name,
+                        names.iter().map(String::as_str),
+                        Default::default(),
+                    )
+                    .into());
                 }
                 Ok(self.empty())
             }
@@ -124,47 +155,78 @@ impl SessionContext {
             }
             Statement::ShowTables => {
                 let names = self.table_names();
-                self.text_frame(&["table_name"], names.into_iter().map(|n| vec![n]).collect())
+                self.text_frame(
+                    &["table_name"],
+                    names.into_iter().map(|n| vec![n]).collect(),
+                )
             }
             Statement::ShowColumns { table } => {
                 let schema = self.table_schema(&table)?;
                 let rows = schema
                     .fields()
                     .iter()
-                    .map(|f| vec![f.name().clone(), f.data_type().to_string(), f.is_nullable().to_string()])
+                    .map(|f| {
+                        vec![
+                            f.name().clone(),
+                            f.data_type().to_string(),
+                            f.is_nullable().to_string(),
+                        ]
+                    })
                     .collect();
                 self.text_frame(&["column_name", "data_type", "nullable"], rows)
             }
-            Statement::Explain { plan, analyze, verbose } => {
+            Statement::Explain {
+                plan,
+                analyze,
+                verbose,
+            } => {
                 let df = DataFrame::new(self.clone(), plan);
                 let text = df.explain_text(verbose, analyze)?;
-                self.text_frame(&["plan"], text.lines().map(|l| vec![l.to_string()]).collect())
+                self.text_frame(
+                    &["plan"],
+                    text.lines().map(|l| vec![l.to_string()]).collect(),
+                )
             }
-            Statement::CacheTable { name } | Statement::UncacheTable { name } => {
-                Err(EmberError::Unsupported(format!("CACHE TABLE / UNCACHE TABLE ({name})")))
-            }
+            Statement::CacheTable { name } | Statement::UncacheTable { name } => Err(
+                EmberError::Unsupported(format!("CACHE TABLE / UNCACHE TABLE ({name})")),
+            ),
         }
     }
 
     /// Registers any table source under `name` (replacing an existing one).
     pub fn register_table(&self, name: &str, table: Arc<dyn TableSource>) -> Result<()> {
-        self.write_tables()?.insert(name.to_lowercase(), Entry::Table(table));
+        self.write_tables()?
+            .insert(name.to_lowercase(), Entry::Table(table));
         Ok(())
     }
 
     /// Registers a Parquet file or directory as table `name`.
     pub fn register_parquet(&self, name: &str, path: &str) -> Result<()> {
-        self.register_table(name, Arc::new(Table(Arc::new(ParquetTable::try_new(path)?))))
+        self.register_table(
+            name,
+            Arc::new(Table(Arc::new(ParquetTable::try_new(path)?))),
+        )
     }
 
     /// Registers a CSV file or directory as table `name`.
     pub fn register_csv(&self, name: &str, path: &str, options: CsvOptions) -> Result<()> {
-        self.register_table(name, Arc::new(Table(Arc::new(CsvTable::try_new(path, options)?))))
+        self.register_table(
+            name,
+            Arc::new(Table(Arc::new(CsvTable::try_new(path, options)?))),
+        )
     }
 
     /// Registers record batches as an in-memory table with one partition per inner vector.
-    pub fn register_batches(&self, name: &str, schema: SchemaRef, partitions: Vec<Vec<RecordBatch>>) -> Result<()> {
-        self.register_table(name, Arc::new(Table(Arc::new(MemTable::try_new(schema, partitions)?))))
+    pub fn register_batches(
+        &self,
+        name: &str,
+        schema: SchemaRef,
+        partitions: Vec<Vec<RecordBatch>>,
+    ) -> Result<()> {
+        self.register_table(
+            name,
+            Arc::new(Table(Arc::new(MemTable::try_new(schema, partitions)?))),
+        )
     }
 
     /// Registers the eight TPC-H tables, generated in memory at scale factor `sf`.
@@ -184,7 +246,8 @@ impl SessionContext {
 
     /// A DataFrame reading a CSV file or directory.
     pub fn read_csv(&self, path: &str, options: CsvOptions) -> Result<DataFrame> {
-        let source: Arc<dyn TableSource> = Arc::new(Table(Arc::new(CsvTable::try_new(path, options)?)));
+        let source: Arc<dyn TableSource> =
+            Arc::new(Table(Arc::new(CsvTable::try_new(path, options)?)));
         self.scan_frame(&file_stem(path), source)
     }
 
@@ -195,11 +258,19 @@ impl SessionContext {
             Some(CatalogEntry::Table(t)) => self.scan_frame(&name.to_lowercase(), t),
             Some(CatalogEntry::View(plan)) => Ok(DataFrame::new(
                 self.clone(),
-                LogicalPlanBuilder::from(*plan).alias(&name.to_lowercase())?.build(),
+                LogicalPlanBuilder::from(*plan)
+                    .alias(&name.to_lowercase())?
+                    .build(),
             )),
             None => {
                 let names = self.table_names();
-                Err(PlanError::not_found("table", name, names.iter().map(String::as_str), Default::default()).into())
+                Err(PlanError::not_found(
+                    "table",
+                    name,
+                    names.iter().map(String::as_str),
+                    Default::default(),
+                )
+                .into())
             }
         }
     }
@@ -211,19 +282,32 @@ impl SessionContext {
 
     /// Names of every table and view.
     pub fn table_names(&self) -> Vec<String> {
-        self.state.tables.read().map(|t| t.keys().cloned().collect()).unwrap_or_default()
+        self.state
+            .tables
+            .read()
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     fn has_table(&self, name: &str) -> bool {
-        self.state.tables.read().is_ok_and(|t| t.contains_key(&name.to_lowercase()))
+        self.state
+            .tables
+            .read()
+            .is_ok_and(|t| t.contains_key(&name.to_lowercase()))
     }
 
     fn write_tables(&self) -> Result<std::sync::RwLockWriteGuard<'_, BTreeMap<String, Entry>>> {
-        self.state.tables.write().map_err(|_| EmberError::internal("catalog lock poisoned"))
+        self.state
+            .tables
+            .write()
+            .map_err(|_| EmberError::internal("catalog lock poisoned"))
     }
 
     fn scan_frame(&self, name: &str, source: Arc<dyn TableSource>) -> Result<DataFrame> {
-        Ok(DataFrame::new(self.clone(), LogicalPlanBuilder::scan(name, source)?.build()))
+        Ok(DataFrame::new(
+            self.clone(),
+            LogicalPlanBuilder::scan(name, source)?.build(),
+        ))
     }
 
     fn empty(&self) -> DataFrame {
@@ -233,13 +317,23 @@ impl SessionContext {
     /// A small result of text columns (SHOW, EXPLAIN).
     fn text_frame(&self, columns: &[&str], rows: Vec<Vec<String>>) -> Result<DataFrame> {
         let schema = Arc::new(Schema::new(
-            columns.iter().map(|c| Field::new(*c, DataType::Utf8, false)).collect::<Vec<_>>(),
+            columns
+                .iter()
+                .map(|c| Field::new(*c, DataType::Utf8, false))
+                .collect::<Vec<_>>(),
         ));
         let arrays = (0..columns.len())
-            .map(|i| Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r[i].as_str()))) as _)
+            .map(|i| {
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r[i].as_str()),
+                )) as _
+            })
             .collect();
         let batch = RecordBatch::try_new(schema.clone(), arrays)?;
-        let source: Arc<dyn TableSource> = Arc::new(Table(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?)));
+        let source: Arc<dyn TableSource> = Arc::new(Table(Arc::new(MemTable::try_new(
+            schema,
+            vec![vec![batch]],
+        )?)));
         self.scan_frame("result", source)
     }
 }
@@ -259,13 +353,21 @@ fn csv_options(options: &[(String, String)]) -> Result<CsvOptions> {
                 o.has_header = match v.to_ascii_lowercase().as_str() {
                     "true" => true,
                     "false" => false,
-                    _ => return Err(PlanError::plan(format!("CSV option 'header' must be 'true' or 'false', got '{v}'")).into()),
+                    _ => {
+                        return Err(PlanError::plan(format!(
+                            "CSV option 'header' must be 'true' or 'false', got '{v}'"
+                        ))
+                        .into());
+                    }
                 }
             }
             "delimiter" => {
                 let bytes = v.as_bytes();
                 if bytes.len() != 1 {
-                    return Err(PlanError::plan(format!("CSV option 'delimiter' must be one character, got '{v}'")).into());
+                    return Err(PlanError::plan(format!(
+                        "CSV option 'delimiter' must be one character, got '{v}'"
+                    ))
+                    .into());
                 }
                 o.delimiter = bytes[0];
             }
@@ -298,7 +400,11 @@ impl Catalog for SessionCatalog<'_> {
         self.session.table_names()
     }
 
-    fn file_table(&self, path: &str, format: Option<&str>) -> ember_planner::Result<Arc<dyn TableSource>> {
+    fn file_table(
+        &self,
+        path: &str,
+        format: Option<&str>,
+    ) -> ember_planner::Result<Arc<dyn TableSource>> {
         sources::open_file_table(path, format)
             .map(|t| Arc::new(t) as Arc<dyn TableSource>)
             .map_err(|e| PlanError::plan(e.to_string()))

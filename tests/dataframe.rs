@@ -2,9 +2,9 @@
 
 mod common;
 
+use ember::JoinKind;
 use ember::SessionContext;
 use ember::dataframe::functions::{avg, col, count_star, lit, sum};
-use ember::JoinKind;
 use ember_planner::ScalarValue;
 
 fn session() -> SessionContext {
@@ -16,14 +16,30 @@ fn session() -> SessionContext {
 #[test]
 fn tpch_q3_through_dataframe_equals_sql() {
     let ctx = session();
-    let sql = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tpch/queries/q03.sql")).unwrap();
+    let sql = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/tpch/queries/q03.sql"
+    ))
+    .unwrap();
     let sql_df = ctx.sql(&sql).unwrap();
     let sql_csv = common::to_csv(&sql_df.schema(), &sql_df.collect().unwrap());
 
     let date = ScalarValue::Date32(ember_planner::scalar::parse_date32("1995-03-15"));
-    let customer = ctx.table("customer").unwrap().filter(col("c_mktsegment").eq(lit("BUILDING"))).unwrap();
-    let orders = ctx.table("orders").unwrap().filter(col("o_orderdate").lt(lit(date.clone()))).unwrap();
-    let lineitem = ctx.table("lineitem").unwrap().filter(col("l_shipdate").gt(lit(date))).unwrap();
+    let customer = ctx
+        .table("customer")
+        .unwrap()
+        .filter(col("c_mktsegment").eq(lit("BUILDING")))
+        .unwrap();
+    let orders = ctx
+        .table("orders")
+        .unwrap()
+        .filter(col("o_orderdate").lt(lit(date.clone())))
+        .unwrap();
+    let lineitem = ctx
+        .table("lineitem")
+        .unwrap()
+        .filter(col("l_shipdate").gt(lit(date)))
+        .unwrap();
     let df = customer
         .join(&orders, JoinKind::Inner, &["c_custkey"], &["o_custkey"])
         .unwrap()
@@ -34,9 +50,17 @@ fn tpch_q3_through_dataframe_equals_sql() {
             vec![sum(col("l_extendedprice").mul(lit(1).sub(col("l_discount")))).alias("revenue")],
         )
         .unwrap()
-        .select(vec![col("l_orderkey"), col("revenue"), col("o_orderdate"), col("o_shippriority")])
+        .select(vec![
+            col("l_orderkey"),
+            col("revenue"),
+            col("o_orderdate"),
+            col("o_shippriority"),
+        ])
         .unwrap()
-        .order_by(vec![col("revenue").sort_desc(), col("o_orderdate").sort_asc()])
+        .order_by(vec![
+            col("revenue").sort_desc(),
+            col("o_orderdate").sort_asc(),
+        ])
         .unwrap()
         .limit(0, Some(10))
         .unwrap();
@@ -52,7 +76,10 @@ fn grouped_aggregate_through_dataframe_equals_sql() {
         .table("lineitem")
         .unwrap()
         .group_by(vec![col("l_returnflag")])
-        .agg(vec![count_star().alias("n"), avg(col("l_quantity")).alias("q")])
+        .agg(vec![
+            count_star().alias("n"),
+            avg(col("l_quantity")).alias("q"),
+        ])
         .unwrap()
         .order_by(vec![col("l_returnflag").sort_asc()])
         .unwrap();

@@ -22,7 +22,10 @@ fn session() -> SessionContext {
 
 #[test]
 fn malformed_sql_names_line_and_column() {
-    let e = error_of(&session(), "SELECT n_name\nFROM nation\nWHERE n_name = = 'x'");
+    let e = error_of(
+        &session(),
+        "SELECT n_name\nFROM nation\nWHERE n_name = = 'x'",
+    );
     assert!(e.contains("syntax error"), "{e}");
     assert!(e.contains("line 3"), "{e}");
 }
@@ -45,7 +48,10 @@ fn unknown_column_suggests_the_nearest_name() {
 
 #[test]
 fn missing_file_names_the_path() {
-    let e = error_of(&session(), "CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION '/no/such/file.parquet'");
+    let e = error_of(
+        &session(),
+        "CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION '/no/such/file.parquet'",
+    );
     assert!(e.contains("/no/such/file.parquet"), "{e}");
     let e = error_of(&session(), "SELECT * FROM '/no/such/data.csv'");
     assert!(e.contains("/no/such/data.csv"), "{e}");
@@ -61,7 +67,10 @@ fn type_mismatch_names_the_types_and_place() {
 
 #[test]
 fn unsupported_clauses_are_rejected_not_ignored() {
-    let e = error_of(&session(), "SELECT n_name, row_number() OVER (ORDER BY n_name) FROM nation");
+    let e = error_of(
+        &session(),
+        "SELECT n_name, row_number() OVER (ORDER BY n_name) FROM nation",
+    );
     assert!(e.contains("not supported"), "{e}");
 }
 

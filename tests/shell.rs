@@ -31,7 +31,15 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn dash_c_with_csv_output() {
-    let o = ember(&["--format", "csv", "-c", "SELECT 1 AS a, 'x,y' AS b, NULL AS c"], None);
+    let o = ember(
+        &[
+            "--format",
+            "csv",
+            "-c",
+            "SELECT 1 AS a, 'x,y' AS b, NULL AS c",
+        ],
+        None,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "a,b,c\n1,\"x,y\",\n");
 }
@@ -43,7 +51,16 @@ fn dash_c_and_dash_f_run_in_order_in_one_session() {
     let script = dir.join("q.sql");
     std::fs::write(&script, "SELECT r_name FROM region WHERE r_regionkey < 2 ORDER BY r_name;\nSELECT count(*) AS n FROM nation;\n").unwrap();
     let o = ember(
-        &["--tpch", "0.001", "--format", "csv", "-c", "SELECT 'first' AS step", "-f", script.to_str().unwrap()],
+        &[
+            "--tpch",
+            "0.001",
+            "--format",
+            "csv",
+            "-c",
+            "SELECT 'first' AS step",
+            "-f",
+            script.to_str().unwrap(),
+        ],
         None,
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -52,30 +69,65 @@ fn dash_c_and_dash_f_run_in_order_in_one_session() {
 
 #[test]
 fn statements_from_stdin() {
-    let o = ember(&["--format", "csv"], Some("SELECT 2 AS two;\nSELECT 'multi\nline' AS s;\n"));
+    let o = ember(
+        &["--format", "csv"],
+        Some("SELECT 2 AS two;\nSELECT 'multi\nline' AS s;\n"),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "two\n2\ns\n\"multi\nline\"\n");
 }
 
 #[test]
 fn json_output() {
-    let o = ember(&["--format", "json", "-c", "SELECT 1 AS a, 'b' AS s, CAST(NULL AS INT) AS n"], None);
+    let o = ember(
+        &[
+            "--format",
+            "json",
+            "-c",
+            "SELECT 1 AS a, 'b' AS s, CAST(NULL AS INT) AS n",
+        ],
+        None,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o).trim(), r#"{"a":1,"s":"b","n":null}"#);
 }
 
 #[test]
 fn failing_statement_exits_nonzero_with_error_on_stderr_only() {
-    let o = ember(&["--format", "csv", "-c", "SELECT 1 AS ok", "-c", "SELECT * FROM nowhere", "-c", "SELECT 3"], None);
+    let o = ember(
+        &[
+            "--format",
+            "csv",
+            "-c",
+            "SELECT 1 AS ok",
+            "-c",
+            "SELECT * FROM nowhere",
+            "-c",
+            "SELECT 3",
+        ],
+        None,
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(stdout(&o), "ok\n1\n", "results before the failure print; nothing after");
+    assert_eq!(
+        stdout(&o),
+        "ok\n1\n",
+        "results before the failure print; nothing after"
+    );
     let err = stderr(&o);
     assert!(err.contains("table 'nowhere' not found"), "{err}");
 }
 
 #[test]
 fn table_output_is_the_default() {
-    let o = ember(&["--tpch", "0.001", "-c", "SELECT r_name FROM region ORDER BY r_regionkey LIMIT 1"], None);
+    let o = ember(
+        &[
+            "--tpch",
+            "0.001",
+            "-c",
+            "SELECT r_name FROM region ORDER BY r_regionkey LIMIT 1",
+        ],
+        None,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("r_name") && out.contains("AFRICA"), "{out}");

@@ -18,8 +18,12 @@ struct EmberDb {
 
 fn column_type(t: &DataType) -> DefaultColumnType {
     match t {
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => DefaultColumnType::Integer,
-        DataType::Float32 | DataType::Float64 | DataType::Decimal128(_, _) => DefaultColumnType::FloatingPoint,
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
+            DefaultColumnType::Integer
+        }
+        DataType::Float32 | DataType::Float64 | DataType::Decimal128(_, _) => {
+            DefaultColumnType::FloatingPoint
+        }
         DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => DefaultColumnType::Text,
         _ => DefaultColumnType::Any,
     }
@@ -41,7 +45,11 @@ fn rows_of(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>, EmberError> {
                     .zip(batch.columns())
                     .map(|(f, c)| {
                         let s = f.value(r).to_string();
-                        if s.is_empty() && !c.is_null(r) { "(empty)".to_string() } else { s }
+                        if s.is_empty() && !c.is_null(r) {
+                            "(empty)".to_string()
+                        } else {
+                            s
+                        }
                     })
                     .collect(),
             );
@@ -62,7 +70,11 @@ impl sqllogictest::DB for EmberDb {
             return Ok(DBOutput::StatementComplete(0));
         }
         Ok(DBOutput::Rows {
-            types: schema.fields().iter().map(|f| column_type(f.data_type())).collect(),
+            types: schema
+                .fields()
+                .iter()
+                .map(|f| column_type(f.data_type()))
+                .collect(),
             rows: rows_of(&batches)?,
         })
     }
@@ -93,5 +105,11 @@ fn sqllogictest_files() {
             failures.push(format!("{}: {e}", file.display()));
         }
     }
-    assert!(failures.is_empty(), "{} of {} files failed:\n{}", failures.len(), files.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} files failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
 }

@@ -15,7 +15,8 @@ fn data_dir() -> PathBuf {
 }
 
 fn run_query(ctx: &SessionContext, name: &str) -> Result<String, String> {
-    let sql = std::fs::read_to_string(data_dir().join(format!("queries/{name}.sql"))).map_err(|e| e.to_string())?;
+    let sql = std::fs::read_to_string(data_dir().join(format!("queries/{name}.sql")))
+        .map_err(|e| e.to_string())?;
     let df = ctx.sql(&sql).map_err(|e| format!("{name}: {e}"))?;
     let batches = df.collect().map_err(|e| format!("{name}: {e}"))?;
     Ok(common::to_csv(&df.schema(), &batches))
@@ -27,7 +28,8 @@ fn tpch_sf001_matches_reference_answers() {
     ctx.register_tpch(0.01).expect("generate TPC-H SF 0.01");
     let mut failures = Vec::new();
     for q in QUERIES {
-        let expected = std::fs::read_to_string(data_dir().join(format!("answers/sf0.01/{q}.csv"))).expect("answer");
+        let expected = std::fs::read_to_string(data_dir().join(format!("answers/sf0.01/{q}.csv")))
+            .expect("answer");
         match run_query(&ctx, q) {
             Ok(actual) => {
                 if let Err(e) = common::compare_csv(&expected, &actual) {
@@ -37,7 +39,11 @@ fn tpch_sf001_matches_reference_answers() {
             Err(e) => failures.push(e),
         }
     }
-    assert!(failures.is_empty(), "TPC-H mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "TPC-H mismatches:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -46,9 +52,11 @@ fn tpch_answers_hold_with_one_partition_and_without_cost_based_planning() {
     ctx.register_tpch(0.01).expect("generate TPC-H SF 0.01");
     ctx.set("ember.execution.target_partitions", "1").unwrap();
     ctx.set("ember.optimizer.cost_based", "false").unwrap();
-    ctx.set("ember.optimizer.broadcast_threshold_rows", "0").unwrap();
+    ctx.set("ember.optimizer.broadcast_threshold_rows", "0")
+        .unwrap();
     for q in ["q03", "q10", "q12"] {
-        let expected = std::fs::read_to_string(data_dir().join(format!("answers/sf0.01/{q}.csv"))).unwrap();
+        let expected =
+            std::fs::read_to_string(data_dir().join(format!("answers/sf0.01/{q}.csv"))).unwrap();
         let actual = run_query(&ctx, q).unwrap();
         common::compare_csv(&expected, &actual).unwrap_or_else(|e| panic!("{q}: {e}"));
     }

@@ -20,11 +20,14 @@ pub fn lower_aggregate(
     let group_by = group_by.to_vec();
     let aggregates = aggregates.to_vec();
     let schema = schema.clone();
-    Ok(input.map_partitions(&format!("HashAggregate({mode:?})"), move |_, iter| {
-        let mut agg = HashAggregator::new(mode, group_by.clone(), aggregates.clone(), schema.clone())?;
-        for batch in iter {
-            agg.update(&batch?)?;
-        }
-        Ok(into_iter(agg.finish()?))
-    }))
+    Ok(
+        input.map_partitions(&format!("HashAggregate({mode:?})"), move |_, iter| {
+            let mut agg =
+                HashAggregator::new(mode, group_by.clone(), aggregates.clone(), schema.clone())?;
+            for batch in iter {
+                agg.update(&batch?)?;
+            }
+            Ok(into_iter(agg.finish()?))
+        }),
+    )
 }

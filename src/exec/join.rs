@@ -14,7 +14,10 @@ use crate::exec::{ExecContext, drain, into_iter, lower};
 use crate::ops::join::{HashJoinProbe, JoinHashTable, NestedLoopJoin};
 use crate::rdd::{PartitionIter, Rdd};
 
-fn probe_all(mut probe: HashJoinProbe, iter: PartitionIter<RecordBatch>) -> Result<PartitionIter<RecordBatch>> {
+fn probe_all(
+    mut probe: HashJoinProbe,
+    iter: PartitionIter<RecordBatch>,
+) -> Result<PartitionIter<RecordBatch>> {
     let mut out = Vec::new();
     for batch in iter {
         out.extend(probe.probe(&batch?)?);
@@ -46,19 +49,39 @@ pub fn lower_hash_join(
         JoinDistribution::Broadcast => {
             let build = right_rdd.collect()?;
             let table = Arc::new(JoinHashTable::build(build, &right_keys, right_schema)?);
-            Ok(left_rdd.map_partitions(&format!("HashJoin({kind}, broadcast)"), move |_, iter| {
-                let probe = HashJoinProbe::new(table.clone(), kind, left_keys.clone(), filter.clone(), schema.clone());
-                probe_all(probe, iter)
-            }))
+            Ok(
+                left_rdd.map_partitions(&format!("HashJoin({kind}, broadcast)"), move |_, iter| {
+                    let probe = HashJoinProbe::new(
+                        table.clone(),
+                        kind,
+                        left_keys.clone(),
+                        filter.clone(),
+                        schema.clone(),
+                    );
+                    probe_all(probe, iter)
+                }),
+            )
         }
-        JoinDistribution::Partitioned => {
-            left_rdd.zip_partitions(&right_rdd, &format!("HashJoin({kind}, partitioned)"), move |_, l, r| {
+        JoinDistribution::Partitioned => left_rdd.zip_partitions(
+            &right_rdd,
+            &format!("HashJoin({kind}, partitioned)"),
+            move |_, l, r| {
                 let build = drain(r)?;
-                let table = Arc::new(JoinHashTable::build(build, &right_keys, right_schema.clone())?);
-                let probe = HashJoinProbe::new(table, kind, left_keys.clone(), filter.clone(), schema.clone());
+                let table = Arc::new(JoinHashTable::build(
+                    build,
+                    &right_keys,
+                    right_schema.clone(),
+                )?);
+                let probe = HashJoinProbe::new(
+                    table,
+                    kind,
+                    left_keys.clone(),
+                    filter.clone(),
+                    schema.clone(),
+                );
                 probe_all(probe, l)
-            })
-        }
+            },
+        ),
     }
 }
 
@@ -75,12 +98,20 @@ pub fn lower_nested_loop_join(
     let right_schema = right.schema();
     let filter = filter.clone();
     let schema = schema.clone();
-    Ok(lower(left, cx)?.map_partitions(&format!("NestedLoopJoin({kind})"), move |_, iter| {
-        let join = NestedLoopJoin::new(build.as_ref().clone(), right_schema.clone(), kind, filter.clone(), schema.clone())?;
-        let mut out = Vec::new();
-        for batch in iter {
-            out.extend(join.probe(&batch?)?);
-        }
-        Ok(into_iter(out))
-    }))
+    Ok(
+        lower(left, cx)?.map_partitions(&format!("NestedLoopJoin({kind})"), move |_, iter| {
+            let join = NestedLoopJoin::new(
+                build.as_ref().clone(),
+                right_schema.clone(),
+                kind,
+                filter.clone(),
+                schema.clone(),
+            )?;
+            let mut out = Vec::new();
+            for batch in iter {
+                out.extend(join.probe(&batch?)?);
+            }
+            Ok(into_iter(out))
+        }),
+    )
 }

@@ -8,7 +8,11 @@ use crate::ops::limit::LimitState;
 use crate::rdd::Rdd;
 
 /// Keeps rows `skip..skip+fetch` of each partition, reading no further than needed.
-pub fn lower_limit(input: Rdd<RecordBatch>, skip: usize, fetch: Option<usize>) -> Result<Rdd<RecordBatch>> {
+pub fn lower_limit(
+    input: Rdd<RecordBatch>,
+    skip: usize,
+    fetch: Option<usize>,
+) -> Result<Rdd<RecordBatch>> {
     Ok(input.map_partitions("Limit", move |_, iter| {
         let mut state = LimitState::new(skip, fetch);
         let mut out = Vec::new();

@@ -30,36 +30,75 @@ pub struct ExecContext {
 /// Lowers `plan` into an RDD whose partitions hold its output.
 pub fn lower(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBatch>> {
     match plan.as_ref() {
-        PhysicalPlan::Scan { table, source, projection, .. } => scan::lower_scan(table, source, projection, cx),
+        PhysicalPlan::Scan {
+            table,
+            source,
+            projection,
+            ..
+        } => scan::lower_scan(table, source, projection, cx),
         PhysicalPlan::Values { rows, schema } => scan::lower_values(rows, schema, cx),
-        PhysicalPlan::Filter { input, predicate } => unary::lower_filter(lower(input, cx)?, predicate),
-        PhysicalPlan::Projection { input, exprs, schema } => unary::lower_projection(lower(input, cx)?, exprs, schema),
-        PhysicalPlan::HashAggregate { input, mode, group_by, aggregates, schema } => {
-            aggregate::lower_aggregate(lower(input, cx)?, *mode, group_by, aggregates, schema)
+        PhysicalPlan::Filter { input, predicate } => {
+            unary::lower_filter(lower(input, cx)?, predicate)
         }
-        PhysicalPlan::HashJoin { left, right, kind, on, filter, distribution, schema } => {
-            join::lower_hash_join(left, right, *kind, on, filter, *distribution, schema, cx)
+        PhysicalPlan::Projection {
+            input,
+            exprs,
+            schema,
+        } => unary::lower_projection(lower(input, cx)?, exprs, schema),
+        PhysicalPlan::HashAggregate {
+            input,
+            mode,
+            group_by,
+            aggregates,
+            schema,
+        } => aggregate::lower_aggregate(lower(input, cx)?, *mode, group_by, aggregates, schema),
+        PhysicalPlan::HashJoin {
+            left,
+            right,
+            kind,
+            on,
+            filter,
+            distribution,
+            schema,
+        } => join::lower_hash_join(left, right, *kind, on, filter, *distribution, schema, cx),
+        PhysicalPlan::NestedLoopJoin {
+            left,
+            right,
+            kind,
+            filter,
+            schema,
+        } => join::lower_nested_loop_join(left, right, *kind, filter, schema, cx),
+        PhysicalPlan::Sort { input, keys, fetch } => {
+            sort::lower_sort(lower(input, cx)?, keys, *fetch, plan.schema())
         }
-        PhysicalPlan::NestedLoopJoin { left, right, kind, filter, schema } => {
-            join::lower_nested_loop_join(left, right, *kind, filter, schema, cx)
+        PhysicalPlan::Limit { input, skip, fetch } => {
+            limit::lower_limit(lower(input, cx)?, *skip, *fetch)
         }
-        PhysicalPlan::Sort { input, keys, fetch } => sort::lower_sort(lower(input, cx)?, keys, *fetch, plan.schema()),
-        PhysicalPlan::Limit { input, skip, fetch } => limit::lower_limit(lower(input, cx)?, *skip, *fetch),
         PhysicalPlan::Union { inputs } => {
-            let rdds = inputs.iter().map(|i| lower(i, cx)).collect::<Result<Vec<_>>>()?;
+            let rdds = inputs
+                .iter()
+                .map(|i| lower(i, cx))
+                .collect::<Result<Vec<_>>>()?;
             match rdds.split_first() {
                 Some((first, rest)) => Ok(first.union(rest)),
                 None => scan::lower_values(&[], &plan.schema(), cx),
             }
         }
-        PhysicalPlan::Exchange { input, partitioning } => exchange::lower_exchange(lower(input, cx)?, partitioning),
+        PhysicalPlan::Exchange {
+            input,
+            partitioning,
+        } => exchange::lower_exchange(lower(input, cx)?, partitioning),
     }
 }
 
 /// Runs `plan` and returns its output batches in partition order.
 pub fn execute(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Vec<RecordBatch>> {
     let rdd = lower(plan, cx)?;
-    Ok(rdd.collect()?.into_iter().filter(|b| b.num_rows() > 0).collect())
+    Ok(rdd
+        .collect()?
+        .into_iter()
+        .filter(|b| b.num_rows() > 0)
+        .collect())
 }
 
 /// Drains a partition into a vector, stopping at the first error.

@@ -29,11 +29,19 @@ pub fn lower_scan(
     let projection = projection.to_vec();
     let batch_size = cx.batch_size;
     let n = data.num_partitions();
-    Ok(cx.rdd.source(&format!("Scan {table}"), n, move |partition, _| data.scan(partition, &projection, batch_size)))
+    Ok(cx
+        .rdd
+        .source(&format!("Scan {table}"), n, move |partition, _| {
+            data.scan(partition, &projection, batch_size)
+        }))
 }
 
 /// Literal rows as a one-partition RDD.
-pub fn lower_values(rows: &[Vec<ScalarValue>], schema: &SchemaRef, cx: &ExecContext) -> Result<Rdd<RecordBatch>> {
+pub fn lower_values(
+    rows: &[Vec<ScalarValue>],
+    schema: &SchemaRef,
+    cx: &ExecContext,
+) -> Result<Rdd<RecordBatch>> {
     let batch = values_batch(rows, schema)?;
     Ok(cx.rdd.parallelize(vec![batch], 1))
 }

@@ -25,7 +25,11 @@ pub fn lower_filter(input: Rdd<RecordBatch>, predicate: &PhysExpr) -> Result<Rdd
 }
 
 /// Computes the projected columns.
-pub fn lower_projection(input: Rdd<RecordBatch>, exprs: &[PhysExpr], schema: &SchemaRef) -> Result<Rdd<RecordBatch>> {
+pub fn lower_projection(
+    input: Rdd<RecordBatch>,
+    exprs: &[PhysExpr],
+    schema: &SchemaRef,
+) -> Result<Rdd<RecordBatch>> {
     let exprs = Arc::new(exprs.to_vec());
     let schema = schema.clone();
     Ok(input.map_partitions("Projection", move |_, iter| {

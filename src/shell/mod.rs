@@ -21,9 +21,9 @@ use std::io::{IsTerminal, Read, Write};
 pub use args::{Action, ShellOptions};
 pub use split::{StatementText, ends_statement, split_statements};
 
+use crate::config::SessionConfig;
 use crate::error::{EmberError, Result};
 use crate::format::{OutputFormat, write_batches};
-use crate::config::SessionConfig;
 use crate::session::SessionContext;
 
 /// Runs the shell on the process's arguments and standard streams; returns the exit

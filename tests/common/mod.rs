@@ -52,7 +52,9 @@ pub fn cells_match(expected: &str, actual: &str) -> bool {
     if e == a {
         return true;
     }
-    let (Ok(x), Ok(y)) = (e.parse::<f64>(), a.parse::<f64>()) else { return false };
+    let (Ok(x), Ok(y)) = (e.parse::<f64>(), a.parse::<f64>()) else {
+        return false;
+    };
     if (x - y).abs() <= 1e-9_f64.max(1e-6 * x.abs().max(y.abs())) {
         return true;
     }
@@ -65,18 +67,30 @@ pub fn compare_csv(expected: &str, actual: &str) -> Result<(), String> {
     let e = parse_csv(expected);
     let a = parse_csv(actual);
     if e.len() != a.len() {
-        return Err(format!("{} rows, expected {}", a.len().saturating_sub(1), e.len().saturating_sub(1)));
+        return Err(format!(
+            "{} rows, expected {}",
+            a.len().saturating_sub(1),
+            e.len().saturating_sub(1)
+        ));
     }
     for (i, (er, ar)) in e.iter().zip(&a).enumerate() {
         if er.len() != ar.len() {
-            return Err(format!("row {i}: {} columns, expected {}", ar.len(), er.len()));
+            return Err(format!(
+                "row {i}: {} columns, expected {}",
+                ar.len(),
+                er.len()
+            ));
         }
         if i == 0 {
             continue;
         }
         for (j, (x, y)) in er.iter().zip(ar).enumerate() {
             if !cells_match(x, y) {
-                return Err(format!("row {i} column {} ({}): got {y:?}, expected {x:?}", j + 1, e[0][j]));
+                return Err(format!(
+                    "row {i} column {} ({}): got {y:?}, expected {x:?}",
+                    j + 1,
+                    e[0][j]
+                ));
             }
         }
     }

@@ -57,10 +57,9 @@ pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
             match kind {
                 JoinKind::Cross => l * r,
                 JoinKind::LeftSemi | JoinKind::LeftAnti => l * 0.5,
-                JoinKind::Left => l.max(if on.is_empty() { l * r } else { l.max(r) }),
                 _ if on.is_empty() => l * r * RANGE_SELECTIVITY,
-                // Key/foreign-key joins: each row of the larger side finds about one partner.
-                _ => l.max(r),
+                JoinKind::Left => l.max(join_rows(left, right, on)),
+                _ => join_rows(left, right, on),
             }
         }
         LogicalPlan::Limit { input, fetch, .. } => {
@@ -194,8 +193,73 @@ fn column_stats(plan: &LogicalPlan, name: &str) -> Option<crate::catalog::Column
     }
 }
 
+/// Estimated distinct values of a column: the statistics' count, else for integer and
+/// date columns the width of the min..max range, capped by the table's rows.
 fn column_ndv(plan: &LogicalPlan, name: &str) -> Option<usize> {
-    column_stats(plan, name)?.distinct_count
+    let (stats, rows) = column_stats_and_rows(plan, name)?;
+    if let Some(d) = stats.distinct_count {
+        return Some(d);
+    }
+    let (min, max) = (stats.min?, stats.max?);
+    let width = match (&min, &max) {
+        (ScalarValue::Int32(Some(a)), ScalarValue::Int32(Some(b))) => (*b as f64 - *a as f64) + 1.0,
+        (ScalarValue::Int64(Some(a)), ScalarValue::Int64(Some(b))) => (*b as f64 - *a as f64) + 1.0,
+        (ScalarValue::Date32(Some(a)), ScalarValue::Date32(Some(b))) => {
+            (*b as f64 - *a as f64) + 1.0
+        }
+        _ => return None,
+    };
+    let width = width.max(1.0);
+    Some(match rows {
+        Some(r) => width.min(r as f64) as usize,
+        None => width as usize,
+    })
+}
+
+fn column_stats_and_rows(
+    plan: &LogicalPlan,
+    name: &str,
+) -> Option<(crate::catalog::ColumnStatistics, Option<usize>)> {
+    match plan {
+        LogicalPlan::Scan { source, .. } => {
+            let schema = source.schema();
+            let idx = schema
+                .fields()
+                .iter()
+                .position(|f| f.name().eq_ignore_ascii_case(name))?;
+            let stats = source.statistics();
+            Some((stats.columns.get(idx).cloned()?, stats.row_count))
+        }
+        other => other
+            .inputs()
+            .into_iter()
+            .find_map(|i| column_stats_and_rows(i, name)),
+    }
+}
+
+/// Estimated distinct values of a key expression in `plan`'s output (bare columns
+/// only), never more than the rows `plan` produces.
+fn key_ndv(plan: &LogicalPlan, key: &Expr) -> f64 {
+    let rows = estimate_rows(plan);
+    match key.unalias() {
+        Expr::Column(c) => column_ndv(plan, &c.name)
+            .map(|n| (n as f64).min(rows))
+            .unwrap_or(rows),
+        Expr::Cast { expr, .. } => key_ndv(plan, expr),
+        _ => rows,
+    }
+}
+
+/// Rows of an equi-join: |L| × |R| / max(ndv(left key), ndv(right key)), for the most
+/// selective key.
+pub fn join_rows(left: &LogicalPlan, right: &LogicalPlan, on: &[(Expr, Expr)]) -> f64 {
+    let l = estimate_rows(left);
+    let r = estimate_rows(right);
+    let divisor = on
+        .iter()
+        .map(|(lk, rk)| key_ndv(left, lk).max(key_ndv(right, rk)))
+        .fold(1.0_f64, f64::max);
+    (l * r / divisor).max(1.0)
 }
 
 fn column_min_max(plan: &LogicalPlan, name: &str) -> Option<(ScalarValue, ScalarValue)> {

@@ -2,4 +2,4 @@
 
 pub mod cardinality;
 
-pub use cardinality::{estimate_rows, selectivity};
+pub use cardinality::{estimate_rows, join_rows, selectivity};

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::expr::{BinaryOp, Expr};
 use crate::logical::builder::{LogicalPlanBuilder, field_column};
 use crate::logical::{JoinKind, LogicalPlan, Transformed};
-use crate::optimizer::cost::estimate_rows;
+use crate::optimizer::cost::{estimate_rows, join_rows};
 use crate::optimizer::rule::OptimizerRule;
 use crate::optimizer::rules::util::resolves_in;
 use crate::schema::PlanSchema;
@@ -147,11 +147,25 @@ fn greedy_order(leaves: Vec<Arc<LogicalPlan>>, mut preds: Vec<Expr>) -> Result<A
                     && !resolves_in(p, &leaves[i].schema())
             })
         };
+        // The connected leaf whose join with what is joined so far is estimated
+        // smallest; a cross join only when nothing connects.
+        let join_estimate = |i: usize| {
+            let keys = connecting_keys(&preds, &cur_schema, &leaves[i].schema());
+            if keys.is_empty() {
+                f64::INFINITY
+            } else {
+                join_rows(&current, &leaves[i], &keys)
+            }
+        };
         let pick = remaining
             .iter()
             .copied()
             .filter(|&i| connected(i))
-            .min_by(|&a, &b| sizes[a].total_cmp(&sizes[b]))
+            .min_by(|&a, &b| {
+                join_estimate(a)
+                    .total_cmp(&join_estimate(b))
+                    .then(sizes[a].total_cmp(&sizes[b]))
+            })
             .or_else(|| {
                 remaining
                     .iter()
@@ -210,4 +224,28 @@ fn greedy_order(leaves: Vec<Arc<LogicalPlan>>, mut preds: Vec<Expr>) -> Result<A
         });
     }
     Ok(current)
+}
+
+/// The equalities in `preds` with one side over `left` and the other over `right`, as
+/// (left expr, right expr) pairs.
+fn connecting_keys(preds: &[Expr], left: &PlanSchema, right: &PlanSchema) -> Vec<(Expr, Expr)> {
+    preds
+        .iter()
+        .filter_map(|p| match p {
+            Expr::Binary {
+                left: a,
+                op: BinaryOp::Eq,
+                right: b,
+            } if !a.columns().is_empty() && !b.columns().is_empty() => {
+                if resolves_in(a, left) && resolves_in(b, right) {
+                    Some((a.as_ref().clone(), b.as_ref().clone()))
+                } else if resolves_in(b, left) && resolves_in(a, right) {
+                    Some((b.as_ref().clone(), a.as_ref().clone()))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        })
+        .collect()
 }
