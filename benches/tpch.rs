@@ -162,11 +162,11 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if let Some(sf) = args.generate {
-        if let Err(e) = generate(&args.data, sf) {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
+    if let Some(sf) = args.generate
+        && let Err(e) = generate(&args.data, sf)
+    {
+        eprintln!("error: {e}");
+        std::process::exit(1);
     }
     let ctx = SessionContext::with_config(SessionConfig {
         threads: args.threads,

@@ -98,7 +98,7 @@ fn sqllogictest_files() {
     for file in &files {
         let mut runner = sqllogictest::Runner::new(|| async {
             let ctx = SessionContext::new();
-            ctx.register_tpch(0.001).map_err(|e| e)?;
+            ctx.register_tpch(0.001)?;
             Ok::<_, EmberError>(EmberDb { ctx })
         });
         if let Err(e) = runner.run_file(file) {

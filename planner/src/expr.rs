@@ -611,10 +611,10 @@ impl Expr {
     pub fn columns(&self) -> Vec<Column> {
         let mut out = Vec::new();
         self.visit(&mut |e| {
-            if let Expr::Column(c) = e {
-                if !out.contains(c) {
-                    out.push(c.clone());
-                }
+            if let Expr::Column(c) = e
+                && !out.contains(c)
+            {
+                out.push(c.clone());
             }
         });
         out
@@ -698,18 +698,22 @@ impl Expr {
         self.binary(BinaryOp::Or, other)
     }
     /// `self + other`
+    #[allow(clippy::should_implement_trait)] // builder style, as in `col("a").add(lit(1))`
     pub fn add(self, other: Expr) -> Expr {
         self.binary(BinaryOp::Plus, other)
     }
     /// `self - other`
+    #[allow(clippy::should_implement_trait)] // builder style, as in `col("a").sub(lit(1))`
     pub fn sub(self, other: Expr) -> Expr {
         self.binary(BinaryOp::Minus, other)
     }
     /// `self * other`
+    #[allow(clippy::should_implement_trait)] // builder style, as in `col("a").mul(lit(1))`
     pub fn mul(self, other: Expr) -> Expr {
         self.binary(BinaryOp::Multiply, other)
     }
     /// `self / other`
+    #[allow(clippy::should_implement_trait)] // builder style, as in `col("a").div(lit(1))`
     pub fn div(self, other: Expr) -> Expr {
         self.binary(BinaryOp::Divide, other)
     }

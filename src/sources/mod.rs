@@ -208,6 +208,29 @@ pub(crate) fn check_projection(schema: &Schema, projection: &[usize]) -> Result<
     }
 }
 
+/// Writes every row of `source` to a Parquet file at `path` (snappy-compressed, row
+/// groups of about a million rows), e.g. to turn generated TPC-H tables into files.
+pub fn write_parquet(path: &std::path::Path, source: &dyn DataSource) -> Result<()> {
+    use ::parquet::arrow::ArrowWriter;
+    use ::parquet::basic::Compression;
+    use ::parquet::file::properties::WriterProperties;
+
+    let file = std::fs::File::create(path).map_err(|e| EmberError::io(path, e))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(1 << 20))
+        .build();
+    let mut writer = ArrowWriter::try_new(file, source.schema(), Some(props))?;
+    let all: Vec<usize> = (0..source.schema().fields().len()).collect();
+    for partition in 0..source.num_partitions() {
+        for batch in source.scan(partition, &all, 8192)? {
+            writer.write(&batch?)?;
+        }
+    }
+    writer.close()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -288,9 +288,8 @@ fn classify_inner(
     keys: &mut Vec<(Expr, Expr)>,
     join_filter: &mut Vec<Expr>,
 ) {
-    if p.columns().is_empty() {
-        to_left.push(p);
-    } else if resolves_in(&p, ls) {
+    // A constant predicate resolves everywhere; it goes left like any left-only one.
+    if resolves_in(&p, ls) {
         to_left.push(p);
     } else if resolves_in(&p, rs) {
         to_right.push(p);
