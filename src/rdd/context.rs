@@ -1,28 +1,43 @@
 //! [`RddContext`]: the shared entry point of the RDD layer — thread pool and
-//! scheduler, block manager, id counters and configuration.
+//! scheduler, block manager, fault injection, metrics, id counters and
+//! configuration.
 //!
-//! In: an [`RddConfig`]. Out: leaf RDDs (`parallelize`, `source`), jobs
-//! (`run_job`) and metrics. Shared as `Arc<RddContext>` by every RDD handle.
+//! In: an [`RddConfig`]. Out: leaf RDDs (`parallelize`, `source`,
+//! `text_file`), jobs (`run_job`), metrics and logs. Shared as
+//! `Arc<RddContext>` by every RDD handle.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::Result;
 use crate::rdd::block_manager::{BlockId, BlockManager};
-use crate::rdd::metrics::MetricsSnapshot;
+use crate::rdd::faults::{FaultConfig, FaultInjector};
+use crate::rdd::metrics::{JobRecord, Metrics, MetricsSnapshot, StageRecord, TaskRecord};
 use crate::rdd::parallel_collection::ParallelCollectionRdd;
 use crate::rdd::rdd::{Data, PartitionIter, Rdd};
 use crate::rdd::scheduler::DagScheduler;
 use crate::rdd::source::SourceRdd;
 use crate::rdd::task::TaskContext;
 
+/// Default memory budget for cached blocks: 4 GiB.
+pub const DEFAULT_CACHE_BUDGET_BYTES: usize = 4 << 30;
+
 /// Settings of an [`RddContext`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RddConfig {
     /// Threads in the task pool (at least 1 is used).
     pub threads: usize,
     /// Attempts per task before its job fails (default 4; at least 1 is used).
     pub max_task_attempts: usize,
+    /// Bytes of cached blocks kept in memory (default 4 GiB); beyond it the
+    /// least-recently-used blocks are evicted.
+    pub cache_budget_bytes: usize,
+    /// Where `MemoryAndDisk` blocks go when evicted (default
+    /// `<temp dir>/ember-<pid>`; created when first needed).
+    pub spill_dir: PathBuf,
+    /// Faults to inject (default none); see also [`RddContext::set_faults`].
+    pub faults: FaultConfig,
 }
 
 impl Default for RddConfig {
@@ -30,6 +45,9 @@ impl Default for RddConfig {
         RddConfig {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             max_task_attempts: 4,
+            cache_budget_bytes: DEFAULT_CACHE_BUDGET_BYTES,
+            spill_dir: std::env::temp_dir().join(format!("ember-{}", std::process::id())),
+            faults: FaultConfig::default(),
         }
     }
 }
@@ -39,6 +57,8 @@ pub struct RddContext {
     config: RddConfig,
     block_manager: Arc<BlockManager>,
     scheduler: DagScheduler,
+    metrics: Arc<Metrics>,
+    faults: Arc<FaultInjector>,
     next_rdd_id: AtomicUsize,
     next_shuffle_id: AtomicUsize,
 }
@@ -55,24 +75,45 @@ impl std::fmt::Debug for RddContext {
 impl RddContext {
     /// A context with its own thread pool of `config.threads` threads.
     pub fn new(config: RddConfig) -> Arc<Self> {
-        let block_manager = Arc::new(BlockManager::new());
+        let metrics = Arc::new(Metrics::default());
+        let faults = Arc::new(FaultInjector::new(config.faults));
+        let block_manager = Arc::new(BlockManager::with_parts(
+            config.cache_budget_bytes,
+            config.spill_dir.clone(),
+            Arc::clone(&metrics),
+            Arc::clone(&faults),
+        ));
         let scheduler = DagScheduler::new(
             config.threads,
             config.max_task_attempts,
             Arc::clone(&block_manager),
+            Arc::clone(&metrics),
+            Arc::clone(&faults),
         );
         Arc::new(RddContext {
             config,
             block_manager,
             scheduler,
+            metrics,
+            faults,
             next_rdd_id: AtomicUsize::new(0),
             next_shuffle_id: AtomicUsize::new(0),
         })
     }
 
-    /// The configuration.
+    /// The configuration it was created with (faults: see [`RddContext::faults`]).
     pub fn config(&self) -> &RddConfig {
         &self.config
+    }
+
+    /// Changes the faults injected from now on (running jobs included).
+    pub fn set_faults(&self, faults: FaultConfig) {
+        self.faults.set(faults);
+    }
+
+    /// The faults currently injected.
+    pub fn faults(&self) -> FaultConfig {
+        self.faults.config()
     }
 
     /// The block manager (shuffle blocks and cached partitions).
@@ -142,6 +183,29 @@ impl RddContext {
 
     /// Totals since the context was created.
     pub fn metrics(&self) -> MetricsSnapshot {
-        self.scheduler.metrics().snapshot()
+        self.metrics.snapshot()
+    }
+
+    /// The totals as one JSON object: `{"jobs":..,"stages":..,"tasks":..,
+    /// "task_attempts":..,"failed_attempts":..,"recomputed_partitions":..,`
+    /// then the other counters of [`MetricsSnapshot`] in declaration order.
+    pub fn metrics_json(&self) -> String {
+        self.metrics.snapshot().to_json()
+    }
+
+    /// The latest task attempts (at most [`crate::rdd::metrics::TASK_LOG_CAPACITY`]),
+    /// in the order they ended.
+    pub fn task_log(&self) -> Vec<TaskRecord> {
+        self.metrics.task_log()
+    }
+
+    /// The latest stages, in the order they ended.
+    pub fn stage_log(&self) -> Vec<StageRecord> {
+        self.metrics.stage_log()
+    }
+
+    /// The latest jobs, in the order they ended.
+    pub fn job_log(&self) -> Vec<JobRecord> {
+        self.metrics.job_log()
     }
 }

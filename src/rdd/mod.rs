@@ -25,19 +25,23 @@
 
 pub mod actions;
 pub mod block_manager;
+pub mod cache_store;
 pub mod cached;
 pub mod context;
 pub mod debug_string;
 pub mod dependency;
+pub mod faults;
 pub mod map_partitions;
 pub mod metrics;
 pub mod pair;
 pub mod parallel_collection;
+pub mod persist;
 #[allow(clippy::module_inception)]
 pub mod rdd;
 pub mod scheduler;
 pub mod shuffled;
 pub mod source;
+pub mod storage;
 pub mod task;
 pub mod transformations;
 pub mod union;
@@ -46,9 +50,11 @@ pub mod zip_partitions;
 pub use block_manager::{BlockId, BlockManager};
 pub use context::{RddConfig, RddContext};
 pub use dependency::{Dependency, NarrowDependency, ShuffleDependencyBase};
-pub use metrics::MetricsSnapshot;
+pub use faults::FaultConfig;
+pub use metrics::{JobRecord, MetricsSnapshot, StageKind, StageRecord, TaskRecord, WorkTotals};
 pub use rdd::{Data, PartitionIter, Rdd, RddBase, RddNode};
 pub use shuffled::{ShuffleDependency, ShuffledRdd};
+pub use storage::{BlockCodec, InlineSizeCodec, StorageLevel};
 pub use task::TaskContext;
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
 use crate::rdd::map_partitions::MapPartitionsRdd;
 use crate::rdd::scheduler::shuffle_dependencies;
 use crate::rdd::shuffled::{ShuffleDependency, ShuffledRdd};
+use crate::rdd::storage::StorageLevel;
 use crate::rdd::task::TaskContext;
 use crate::rdd::union::UnionRdd;
 use crate::rdd::zip_partitions::ZipPartitionsRdd;
@@ -37,6 +38,12 @@ pub trait RddBase: Send + Sync {
     fn num_partitions(&self) -> usize;
     /// The RDDs this one is computed from.
     fn dependencies(&self) -> Vec<Dependency>;
+    /// Where its partitions are persisted, if they are.
+    fn storage_level(&self) -> Option<StorageLevel> {
+        None
+    }
+    /// Stops persisting its partitions and drops those stored (no-op unless persisted).
+    fn unpersist(&self) {}
 }
 
 /// An RDD kind that can compute its partitions as items of type `T`.
