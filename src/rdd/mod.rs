@@ -45,6 +45,7 @@ pub mod sort;
 pub mod source;
 pub mod storage;
 pub mod task;
+pub mod text_file;
 pub mod transformations;
 pub mod union;
 pub mod zip_partitions;
