@@ -84,6 +84,37 @@ impl<T> BlockCodec<T> for InlineSizeCodec<T> {
     }
 }
 
+/// A codec for `u64` items (8 bytes each, little-endian), for tests.
+#[cfg(test)]
+pub(crate) struct U64Codec;
+
+#[cfg(test)]
+impl BlockCodec<u64> for U64Codec {
+    fn size_of(&self, items: &[u64]) -> usize {
+        items.len() * 8
+    }
+    fn encode(&self, items: &[u64], w: &mut dyn Write) -> Result<()> {
+        for x in items {
+            w.write_all(&x.to_le_bytes())
+                .map_err(|e| EmberError::execution(e.to_string()))?;
+        }
+        Ok(())
+    }
+    fn decode(&self, r: &mut dyn Read) -> Result<Vec<u64>> {
+        let mut bytes = Vec::new();
+        r.read_to_end(&mut bytes)
+            .map_err(|e| EmberError::execution(e.to_string()))?;
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|c| {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(c);
+                u64::from_le_bytes(b)
+            })
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +128,12 @@ mod tests {
         assert!(codec.encode(&[1], &mut out).is_err());
         assert!(codec.decode(&mut &out[..]).is_err());
         assert_eq!(StorageLevel::MemoryAndDisk.to_string(), "MEMORY_AND_DISK");
+        let mut bytes = Vec::new();
+        assert!(U64Codec.encode(&[1, u64::MAX], &mut bytes).is_ok());
+        assert_eq!(bytes.len(), U64Codec.size_of(&[1, 2]));
+        assert_eq!(
+            U64Codec.decode(&mut &bytes[..]).ok(),
+            Some(vec![1, u64::MAX])
+        );
     }
 }
