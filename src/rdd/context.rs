@@ -209,3 +209,100 @@ impl RddContext {
         self.metrics.job_log()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A job of `tasks` tasks, each sleeping `ms` milliseconds.
+    fn slow_job(ctx: &Arc<RddContext>, tasks: usize, ms: u64) -> Result<Vec<usize>> {
+        ctx.parallelize((0..tasks).collect::<Vec<usize>>(), tasks)
+            .map(move |x| {
+                std::thread::sleep(Duration::from_millis(ms));
+                x
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tasks_of_two_concurrent_jobs_interleave() {
+        let ctx = RddContext::new(RddConfig {
+            threads: 2,
+            ..RddConfig::default()
+        });
+        let a_ctx = Arc::clone(&ctx);
+        let a = std::thread::spawn(move || slow_job(&a_ctx, 5, 80));
+        std::thread::sleep(Duration::from_millis(30));
+        let b_ctx = Arc::clone(&ctx);
+        let b = std::thread::spawn(move || slow_job(&b_ctx, 5, 80));
+        let a = a.join().ok().and_then(|r| r.ok());
+        let b = b.join().ok().and_then(|r| r.ok());
+        assert_eq!(a, Some((0..5).collect()));
+        assert_eq!(b, Some((0..5).collect()));
+
+        let log = ctx.task_log();
+        assert_eq!(log.len(), 10);
+        let jobs = ctx.job_log();
+        assert_eq!(jobs.len(), 2);
+        let first = jobs
+            .iter()
+            .min_by_key(|j| j.start)
+            .map_or(usize::MAX, |j| j.job_id);
+        let (job_a, job_b): (Vec<_>, Vec<_>) = log.iter().partition(|t| t.job_id == first);
+        assert_eq!((job_a.len(), job_b.len()), (5, 5));
+        let a_first_start = job_a.iter().map(|t| t.start).min();
+        let a_last_end = job_a.iter().map(|t| t.end).max();
+        let b_first_start = job_b.iter().map(|t| t.start).min();
+        let b_last_end = job_b.iter().map(|t| t.end).max();
+        // A task of job B started before the last task of job A ended, and
+        // the other way round: the jobs shared the pool.
+        assert!(b_first_start < a_last_end, "{log:#?}");
+        assert!(a_first_start < b_last_end, "{log:#?}");
+        for t in &log {
+            assert!(t.succeeded && t.end >= t.start + Duration::from_millis(80));
+            assert_eq!(t.rows, 1);
+        }
+        for job in &jobs {
+            assert!(job.succeeded);
+            assert_eq!(
+                (job.totals.stages, job.totals.tasks, job.totals.rows),
+                (1, 5, 5)
+            );
+        }
+        let stages = ctx.stage_log();
+        assert_eq!(stages.len(), 2);
+        assert!(
+            stages
+                .iter()
+                .all(|s| s.kind == crate::rdd::StageKind::Result)
+        );
+    }
+
+    #[test]
+    fn metrics_json_starts_with_the_core_counters() {
+        let ctx = RddContext::new(RddConfig::default());
+        let pairs = ctx.parallelize(vec![(1, 2), (1, 3), (2, 4)], 2);
+        assert_eq!(pairs.reduce_by_key(|a, b| a + b, 2).count().ok(), Some(2));
+        let json = ctx.metrics_json();
+        assert!(
+            json.starts_with(
+                "{\"jobs\":1,\"stages\":2,\"tasks\":4,\"task_attempts\":4,\"failed_attempts\":0,\"recomputed_partitions\":0,\"evicted_blocks\":0,\"cached_blocks_read\":0,\"shuffle_blocks_written\":4,"
+            ),
+            "{json}"
+        );
+        let stages = ctx.stage_log();
+        assert_eq!(
+            stages.first().map(|s| s.kind),
+            Some(crate::rdd::StageKind::ShuffleMap { shuffle: 0 })
+        );
+        assert_eq!(stages.first().map(|s| s.totals.rows), Some(3));
+        let job = ctx.job_log();
+        assert_eq!(
+            job.first().map(|j| (j.totals.stages, j.totals.tasks)),
+            Some((2, 4))
+        );
+    }
+}

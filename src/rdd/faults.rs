@@ -178,4 +178,99 @@ mod tests {
         assert!(!injector.should_lose_block(other, &task(0, 0, 3)));
         assert!(!FaultConfig::default().is_active());
     }
+
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use crate::rdd::{RddConfig, RddContext};
+
+    /// Word count, cached, then sorted by count: three shuffles and a cache.
+    fn word_count_sorted(ctx: &Arc<RddContext>) -> Vec<(String, usize)> {
+        let lines: Vec<String> = (0..400)
+            .map(|i| format!("w{} w{} w{} common", i % 13, i % 29, (i * 7) % 41))
+            .collect();
+        let counts = ctx
+            .parallelize(lines, 6)
+            .flat_map(|l| l.split(' ').map(str::to_string).collect::<Vec<_>>())
+            .map(|w| (w, 1usize))
+            .reduce_by_key(|a, b| a + b, 5)
+            .cache();
+        let sorted = counts
+            .sort_by(|(w, n)| (usize::MAX - n, w.clone()), true, 4)
+            .and_then(|r| r.collect());
+        let total = counts.map(|(_, n)| n).fold(0, |a, b| a + b);
+        assert_eq!(total.ok(), Some(1600));
+        sorted.unwrap_or_default()
+    }
+
+    #[test]
+    fn jobs_survive_injected_task_failures_and_block_losses() {
+        let clean = RddContext::new(RddConfig::default());
+        let expected = word_count_sorted(&clean);
+        assert_eq!(
+            expected.first().map(|(w, n)| (w.as_str(), *n)),
+            Some(("common", 400))
+        );
+        let mut check: BTreeMap<String, usize> = BTreeMap::new();
+        for (w, n) in &expected {
+            *check.entry(w.clone()).or_insert(0) += n;
+        }
+        assert_eq!(check.len(), expected.len());
+
+        for seed in 0..4 {
+            let ctx = RddContext::new(RddConfig {
+                threads: 3,
+                faults: FaultConfig {
+                    task_failure_rate: 0.3,
+                    block_loss_rate: 0.2,
+                    seed,
+                },
+                ..RddConfig::default()
+            });
+            assert_eq!(word_count_sorted(&ctx), expected, "seed {seed}");
+            let m = ctx.metrics();
+            assert!(m.failed_attempts > 0, "seed {seed}: {m:?}");
+            assert!(m.injected_task_failures > 0, "seed {seed}: {m:?}");
+            assert!(m.injected_block_losses > 0, "seed {seed}: {m:?}");
+            assert!(m.recomputed_partitions > 0, "seed {seed}: {m:?}");
+            assert!(m.task_attempts > m.tasks, "seed {seed}: {m:?}");
+        }
+    }
+
+    #[test]
+    fn faults_set_at_run_time_never_fail_the_last_attempt() {
+        let ctx = RddContext::new(RddConfig {
+            threads: 2,
+            ..RddConfig::default()
+        });
+        let rdd = ctx
+            .parallelize((0..100u32).collect(), 5)
+            .map(|x| (x % 3, x));
+        let sums = rdd.reduce_by_key(|a, b| a + b, 2);
+        ctx.set_faults(FaultConfig {
+            task_failure_rate: 1.0,
+            block_loss_rate: 0.0,
+            seed: 1,
+        });
+        assert_eq!(ctx.faults().task_failure_rate, 1.0);
+        let mut got = sums.collect().unwrap_or_default();
+        got.sort_unstable();
+        let expected: Vec<(u32, u32)> = (0..3)
+            .map(|k| (k, (0..100).filter(|x| x % 3 == k).sum()))
+            .collect();
+        assert_eq!(got, expected);
+        let m = ctx.metrics();
+        // Every task failed all but its last (fourth) attempt.
+        assert_eq!(m.tasks, 5 + 2);
+        assert_eq!(m.failed_attempts, 3 * 7);
+        assert_eq!(m.injected_task_failures, 3 * 7);
+        let log = ctx.task_log();
+        assert_eq!(log.len(), 4 * 7);
+        assert!(log.iter().all(|t| t.succeeded == (t.attempt == 3)));
+
+        ctx.set_faults(FaultConfig::default());
+        let before = ctx.metrics();
+        assert_eq!(sums.count().ok(), Some(3));
+        assert_eq!(ctx.metrics().since(&before).failed_attempts, 0);
+    }
 }
