@@ -54,6 +54,28 @@ pub trait RddNode<T: Data>: RddBase {
 }
 
 /// A resilient dataset of `T`: a handle on a lineage node and its context.
+///
+/// Transformations (`map`, `flat_map`, `reduce_by_key`, `sort_by`, ...) build
+/// lineage; actions (`collect`, `count`, `fold`, ...) run jobs. A word count:
+///
+/// ```
+/// use ember::rdd::{RddConfig, RddContext};
+///
+/// let ctx = RddContext::new(RddConfig::default());
+/// let lines = vec!["to be or not to be", "to see or not to see"];
+/// let counts = ctx
+///     .parallelize(lines, 2)
+///     .flat_map(|line| line.split(' ').map(str::to_string).collect::<Vec<_>>())
+///     .map(|word| (word, 1))
+///     .reduce_by_key(|a, b| a + b, 3)
+///     .cache();
+/// // Most frequent first, ties by word: a total order across partitions.
+/// let top = counts.sort_by(|(w, n)| (-n, w.clone()), true, 2)?.take(3)?;
+/// assert_eq!(top, vec![("to".to_string(), 4), ("be".to_string(), 2), ("not".to_string(), 2)]);
+/// assert_eq!(counts.count()?, 5);
+/// println!("{}", ctx.metrics_json());
+/// # Ok::<(), ember::EmberError>(())
+/// ```
 pub struct Rdd<T: Data> {
     node: Arc<dyn RddNode<T>>,
     ctx: Arc<RddContext>,
