@@ -70,7 +70,7 @@ impl<T: Data> Rdd<T> {
             let mut count = 0usize;
             for item in items {
                 let item = item?;
-                if count % stride == 0 {
+                if count.is_multiple_of(stride) {
                     sample.push(key_fn(&item));
                     if sample.len() >= 2 * cap {
                         // Keep every other key: evenly spaced at twice the stride.
