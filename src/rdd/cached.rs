@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use hashbrown::HashSet;
 
 use crate::error::Result;
-use crate::rdd::block_manager::BlockManager;
+use crate::rdd::block_manager::{BlockId, BlockManager};
 use crate::rdd::dependency::{Dependency, NarrowDependency};
 use crate::rdd::parallel_collection::SliceIter;
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
@@ -82,6 +82,15 @@ impl<T: Data> RddBase for CachedRdd<T> {
     }
     fn storage_level(&self) -> Option<StorageLevel> {
         self.active.load(Ordering::Acquire).then_some(self.level)
+    }
+    fn is_fully_cached(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+            && (0..self.num_partitions()).all(|p| {
+                self.block_manager.contains(BlockId::Rdd {
+                    rdd: self.id,
+                    partition: p,
+                })
+            })
     }
     fn unpersist(&self) {
         self.active.store(false, Ordering::Release);

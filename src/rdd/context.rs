@@ -132,6 +132,13 @@ impl RddContext {
         })
     }
 
+    /// Drops one cached partition, as if it were lost (for recovery tests);
+    /// true if it was present. The next task needing it recomputes it.
+    pub fn lose_cached_block(&self, rdd: usize, partition: usize) -> bool {
+        self.block_manager
+            .remove_block(BlockId::Rdd { rdd, partition })
+    }
+
     /// A fresh RDD id.
     pub fn new_rdd_id(&self) -> usize {
         self.next_rdd_id.fetch_add(1, Ordering::Relaxed)

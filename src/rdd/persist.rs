@@ -223,4 +223,62 @@ mod tests {
         assert_eq!(computed.load(Ordering::SeqCst), 1250);
         assert!(ctx.block_manager().contains(lost));
     }
+
+    #[test]
+    fn a_fully_cached_rdd_hides_the_stages_behind_it() {
+        let ctx = context(usize::MAX, spill_dir("skip"));
+        let sums = ctx
+            .parallelize((0..100u32).map(|i| (i % 4, 1u32)).collect(), 3)
+            .reduce_by_key(|a, b| a + b, 2)
+            .cache();
+        assert_eq!(sums.count().ok(), Some(4));
+        let shuffle = sums.shuffle_dependencies().first().map(|d| d.shuffle_id());
+        assert_eq!(shuffle, Some(0));
+        // Even with a shuffle block gone, a job over the cached RDD runs one stage.
+        assert!(ctx.lose_shuffle_block(0, 1, 1));
+        let before = ctx.metrics();
+        assert_eq!(sums.map(|(_, n)| n).fold(0, |a, b| a + b).ok(), Some(100));
+        let used = ctx.metrics().since(&before);
+        assert_eq!(
+            (used.stages, used.tasks, used.cached_blocks_read),
+            (1, 2, 2)
+        );
+        // A lost cached partition needs the shuffle again: the job sees it
+        // is missing and recomputes the lost map output first.
+        assert!(ctx.lose_cached_block(sums.id(), 1));
+        let before = ctx.metrics();
+        assert_eq!(sums.map(|(_, n)| n).fold(0, |a, b| a + b).ok(), Some(100));
+        let used = ctx.metrics().since(&before);
+        assert_eq!(
+            (used.stages, used.recomputed_partitions),
+            (2, 2),
+            "{used:?}"
+        );
+        assert_eq!(used.failed_attempts, 0, "{used:?}");
+
+        // Lost while the job runs (after its stages were planned): the retry
+        // walks the lineage again and recomputes the shuffle output it needs.
+        let bm = Arc::clone(ctx.block_manager());
+        let id = sums.id();
+        let flaky = sums.map_partitions("loses its input", move |task, items| {
+            if task.partition == 1 && task.attempt == 0 {
+                bm.remove_block(BlockId::Rdd {
+                    rdd: id,
+                    partition: 1,
+                });
+                bm.remove_block(BlockId::Shuffle {
+                    shuffle: 0,
+                    map: 2,
+                    reduce: 1,
+                });
+                return Err(crate::error::EmberError::execution("lost my input"));
+            }
+            Ok(items)
+        });
+        let before = ctx.metrics();
+        assert_eq!(flaky.map(|(_, n)| n).fold(0, |a, b| a + b).ok(), Some(100));
+        let used = ctx.metrics().since(&before);
+        assert_eq!(used.failed_attempts, 1, "{used:?}");
+        assert_eq!(used.recomputed_partitions, 2, "{used:?}");
+    }
 }

@@ -44,6 +44,11 @@ pub trait RddBase: Send + Sync {
     }
     /// Stops persisting its partitions and drops those stored (no-op unless persisted).
     fn unpersist(&self) {}
+    /// Whether it is persisted with every partition stored right now (the
+    /// scheduler then need not run the stages behind it).
+    fn is_fully_cached(&self) -> bool {
+        false
+    }
 }
 
 /// An RDD kind that can compute its partitions as items of type `T`.

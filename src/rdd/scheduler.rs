@@ -128,7 +128,7 @@ impl DagScheduler {
             )));
         }
         let base = Arc::clone(rdd) as Arc<dyn RddBase>;
-        let parents = shuffle_dependencies(&base);
+        let parents = stage_parents(&base);
         self.ensure_shuffles(job, &parents)?;
         let stage_id = self.new_stage();
         self.run_stage(
@@ -136,7 +136,7 @@ impl DagScheduler {
             stage_id,
             StageKind::Result,
             partitions,
-            &parents,
+            &base,
             &|task| {
                 let trap = Arc::new(Trap::default());
                 let items = Box::new(ErrorTrap {
@@ -182,7 +182,8 @@ impl DagScheduler {
         if missing.is_empty() {
             return Ok(());
         }
-        let parents = shuffle_dependencies(&dep.parent());
+        let parent = dep.parent();
+        let parents = stage_parents(&parent);
         self.ensure_shuffles(job, &parents)?;
         if self.computed_shuffles().contains(&shuffle) {
             self.metrics.recomputed(missing.len());
@@ -193,7 +194,7 @@ impl DagScheduler {
             stage_id,
             StageKind::ShuffleMap { shuffle },
             &missing,
-            &parents,
+            &parent,
             &|task| Ok(((), dep.run_map_task(task.partition, task)?)),
         )?;
         self.computed_shuffles().insert(shuffle);
@@ -219,7 +220,7 @@ impl DagScheduler {
         stage_id: usize,
         kind: StageKind,
         partitions: &[usize],
-        parents: &[Arc<dyn ShuffleDependencyBase>],
+        root: &Arc<dyn RddBase>,
         task: &TaskBody<'_, R>,
     ) -> Result<Vec<R>> {
         let start = self.metrics.elapsed();
@@ -227,7 +228,7 @@ impl DagScheduler {
             stages: 1,
             ..WorkTotals::default()
         });
-        let run = |p: usize| self.run_task(job, stage_id, p, parents, task, &totals);
+        let run = |p: usize| self.run_task(job, stage_id, p, root, task, &totals);
         let result: Result<Vec<R>> = match &self.pool {
             Some(pool) => pool.install(|| partitions.par_iter().map(|&p| run(p)).collect()),
             None => partitions.iter().map(|&p| run(p)).collect(),
@@ -246,15 +247,15 @@ impl DagScheduler {
         result
     }
 
-    /// Runs one task, retrying up to the attempt limit. Before each retry the
-    /// stage's shuffle inputs are checked, so a task that failed on a lost
-    /// block finds it recomputed.
+    /// Runs one task of the stage ending in `root`, retrying up to the attempt
+    /// limit. Before each retry the stage's shuffle inputs are checked, so a
+    /// task that failed on a lost block finds it recomputed.
     fn run_task<R>(
         &self,
         job: &JobRun,
         stage_id: usize,
         partition: usize,
-        parents: &[Arc<dyn ShuffleDependencyBase>],
+        root: &Arc<dyn RddBase>,
         task: &TaskBody<'_, R>,
         stage_totals: &Mutex<WorkTotals>,
     ) -> Result<R> {
@@ -269,7 +270,9 @@ impl DagScheduler {
         let mut cause = String::new();
         for attempt in 0..self.max_task_attempts {
             if attempt > 0 {
-                self.ensure_shuffles(job, parents)?;
+                // Walk the lineage again: a cached partition may be gone, so
+                // shuffles it hid may now be needed.
+                self.ensure_shuffles(job, &stage_parents(root))?;
             }
             self.metrics.attempts(1);
             let context = TaskContext::new(
@@ -335,12 +338,27 @@ impl DagScheduler {
 /// The shuffle dependencies reachable from `rdd` through narrow dependencies
 /// only: the parent stages of the stage `rdd` ends. Each shuffle appears once.
 pub fn shuffle_dependencies(rdd: &Arc<dyn RddBase>) -> Vec<Arc<dyn ShuffleDependencyBase>> {
+    walk_shuffles(rdd, false)
+}
+
+/// The shuffles a stage ending in `rdd` must have before its tasks run: as
+/// [`shuffle_dependencies`], but the walk stops at a persisted RDD whose
+/// partitions are all stored, since tasks read those instead of computing
+/// the lineage behind them.
+fn stage_parents(rdd: &Arc<dyn RddBase>) -> Vec<Arc<dyn ShuffleDependencyBase>> {
+    walk_shuffles(rdd, true)
+}
+
+fn walk_shuffles(
+    rdd: &Arc<dyn RddBase>,
+    stop_at_cached: bool,
+) -> Vec<Arc<dyn ShuffleDependencyBase>> {
     let mut visited = HashSet::new();
     let mut seen_shuffles = HashSet::new();
     let mut found = Vec::new();
     let mut stack = vec![Arc::clone(rdd)];
     while let Some(node) = stack.pop() {
-        if !visited.insert(node.id()) {
+        if !visited.insert(node.id()) || (stop_at_cached && node.is_fully_cached()) {
             continue;
         }
         for dep in node.dependencies() {
