@@ -333,3 +333,76 @@ impl Drop for CacheStore {
 fn remove_file(path: &Path) {
     let _ = std::fs::remove_file(path);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rdd::storage::U64Codec;
+
+    fn store(budget: usize, test: &str) -> CacheStore {
+        let dir = std::env::temp_dir().join(format!("ember-store-{}-{test}", std::process::id()));
+        CacheStore::new(budget, dir, Arc::new(Metrics::default()))
+    }
+
+    fn put(store: &CacheStore, partition: usize, level: StorageLevel) -> bool {
+        let codec: Arc<dyn BlockCodec<u64>> = Arc::new(U64Codec);
+        store.put(
+            7,
+            partition,
+            Arc::new(vec![partition as u64]),
+            &codec,
+            level,
+        )
+    }
+
+    #[test]
+    fn a_read_makes_a_block_recently_used() {
+        let store = store(24, "lru");
+        for p in 0..3 {
+            assert!(put(&store, p, StorageLevel::MemoryOnly));
+        }
+        assert_eq!(store.memory_used(), 24);
+        assert_eq!(store.get::<u64>(7, 0, &U64Codec).as_deref(), Some(&vec![0]));
+        assert!(put(&store, 3, StorageLevel::MemoryOnly));
+        // Block 1 was the least recently used, not block 0.
+        assert!(store.contains(7, 0) && !store.contains(7, 1));
+        assert!(store.contains(7, 2) && store.contains(7, 3));
+        assert_eq!(store.memory_used(), 24);
+        // Storing a block again replaces it without charging twice.
+        assert!(put(&store, 3, StorageLevel::MemoryOnly));
+        assert_eq!((store.len(), store.memory_used()), (3, 24));
+        assert!(store.remove(7, 3));
+        assert_eq!(store.memory_used(), 16);
+        // The wrong item type reads as absent.
+        assert!(
+            store
+                .get::<u32>(7, 0, &crate::rdd::InlineSizeCodec::new())
+                .is_none()
+        );
+        store.remove_rdd(7);
+        assert!(store.is_empty());
+        assert_eq!(store.memory_used(), 0);
+    }
+
+    #[test]
+    fn spilled_blocks_live_on_disk_until_removed() {
+        let store = store(8, "spill");
+        assert!(put(&store, 0, StorageLevel::MemoryAndDisk));
+        assert!(put(&store, 1, StorageLevel::MemoryAndDisk));
+        assert!(store.is_on_disk(7, 0) && !store.is_on_disk(7, 1));
+        assert_eq!(store.get::<u64>(7, 0, &U64Codec).as_deref(), Some(&vec![0]));
+        assert_eq!(store.memory_used(), 8);
+        let files = || {
+            std::fs::read_dir(&store.spill_dir)
+                .map(|d| d.count())
+                .unwrap_or(0)
+        };
+        assert_eq!(files(), 1);
+        // A corrupt spill file reads as absent, and its block is dropped.
+        let codec_fails = crate::rdd::InlineSizeCodec::<u64>::new();
+        assert!(store.get::<u64>(7, 0, &codec_fails).is_none());
+        assert!(!store.contains(7, 0));
+        assert_eq!(files(), 0);
+        let _ = std::fs::remove_dir(&store.spill_dir);
+    }
+}
