@@ -110,7 +110,11 @@ impl BlockManager {
 
     /// Whether fault injection removes block `id` now, before `task` reads it.
     fn injected_loss(&self, id: BlockId, task: &TaskContext) -> bool {
-        if !self.faults.should_lose_block(id, task) {
+        // Only a block that exists can be lost (and count toward the cap).
+        if self.faults.config().block_loss_rate <= 0.0
+            || !self.contains(id)
+            || !self.faults.should_lose_block(id, task)
+        {
             return false;
         }
         let removed = match id {
@@ -208,6 +212,7 @@ impl BlockManager {
 
     /// Drops every block of a shuffle.
     pub fn remove_shuffle(&self, shuffle: usize) {
+        self.faults.forget_shuffle(shuffle);
         self.write()
             .retain(|id, _| !matches!(id, BlockId::Shuffle { shuffle: s, .. } if *s == shuffle));
     }
@@ -255,6 +260,7 @@ impl BlockManager {
 
     /// Drops every cached partition of an RDD.
     pub fn remove_rdd(&self, rdd: usize) {
+        self.faults.forget_rdd(rdd);
         self.cache.remove_rdd(rdd);
     }
 

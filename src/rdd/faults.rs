@@ -109,6 +109,25 @@ impl FaultInjector {
     }
 }
 
+impl FaultInjector {
+    /// Forgets the read counts of a shuffle's blocks (the shuffle is gone).
+    pub fn forget_shuffle(&self, shuffle: usize) {
+        self.forget(|id| matches!(id, BlockId::Shuffle { shuffle: s, .. } if *s == shuffle));
+    }
+
+    /// Forgets the read counts of an RDD's cached blocks (it is unpersisted).
+    pub fn forget_rdd(&self, rdd: usize) {
+        self.forget(|id| matches!(id, BlockId::Rdd { rdd: r, .. } if *r == rdd));
+    }
+
+    fn forget(&self, matches: impl Fn(&BlockId) -> bool) {
+        let mut reads = self.block_reads.lock().unwrap_or_else(|e| e.into_inner());
+        if !reads.is_empty() {
+            reads.retain(|id, _| !matches(id));
+        }
+    }
+}
+
 /// SplitMix64's finalizer: a well-mixed 64-bit hash of `x`.
 fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -272,5 +291,38 @@ mod tests {
         let before = ctx.metrics();
         assert_eq!(sums.count().ok(), Some(3));
         assert_eq!(ctx.metrics().since(&before).failed_attempts, 0);
+    }
+
+    #[test]
+    fn lost_cached_blocks_are_recomputed_until_the_loss_cap() {
+        let ctx = RddContext::new(RddConfig {
+            threads: 2,
+            faults: FaultConfig {
+                task_failure_rate: 0.0,
+                block_loss_rate: 1.0,
+                seed: 3,
+            },
+            ..RddConfig::default()
+        });
+        let cached = ctx
+            .parallelize((0..400u64).collect(), 4)
+            .map(|x| x + 1)
+            .cache();
+        let sum = || cached.fold(0, |a, b| a + b).ok();
+        assert_eq!(sum(), Some(80_200));
+        assert_eq!(ctx.metrics().recomputed_partitions, 0);
+        // Every read loses its block (twice per block at most): recomputed.
+        assert_eq!(sum(), Some(80_200));
+        assert_eq!(sum(), Some(80_200));
+        let m = ctx.metrics();
+        assert_eq!((m.injected_block_losses, m.recomputed_partitions), (8, 8));
+        assert_eq!(m.failed_attempts, 0);
+        // Past the cap, the cache is read again.
+        assert_eq!(sum(), Some(80_200));
+        let used = ctx.metrics().since(&m);
+        assert_eq!(
+            (used.cached_blocks_read, used.recomputed_partitions),
+            (4, 0)
+        );
     }
 }
