@@ -28,6 +28,10 @@ use crate::rdd::storage::{BlockCodec, StorageLevel};
 
 type Block = Arc<dyn Any + Send + Sync>;
 
+/// Numbers the stores of this process, so stores sharing a spill directory
+/// (several contexts, the default directory) never share a file name.
+static NEXT_STORE: AtomicUsize = AtomicUsize::new(0);
+
 /// Writes a type-erased block with the codec it was stored with.
 type SpillFn = Arc<dyn Fn(&Block, &mut dyn Write) -> Result<()> + Send + Sync>;
 
@@ -52,6 +56,7 @@ struct State {
 
 /// Cached partitions of all persisted RDDs of a context, keyed by (rdd, partition).
 pub struct CacheStore {
+    store_id: usize,
     budget: usize,
     spill_dir: PathBuf,
     state: RwLock<State>,
@@ -78,6 +83,7 @@ impl CacheStore {
     /// A store keeping at most `budget` bytes in memory and spilling to `spill_dir`.
     pub fn new(budget: usize, spill_dir: PathBuf, metrics: Arc<Metrics>) -> Self {
         CacheStore {
+            store_id: NEXT_STORE.fetch_add(1, Ordering::Relaxed),
             budget,
             spill_dir,
             state: RwLock::new(State::default()),
@@ -190,9 +196,10 @@ impl CacheStore {
     ) -> Result<PathBuf> {
         std::fs::create_dir_all(&self.spill_dir).map_err(|e| EmberError::io(&self.spill_dir, e))?;
         let n = self.next_file.fetch_add(1, Ordering::Relaxed);
-        let path = self
-            .spill_dir
-            .join(format!("rdd-{rdd}-{partition}-{n}.block"));
+        let path = self.spill_dir.join(format!(
+            "store{}-rdd{rdd}-part{partition}-{n}.block",
+            self.store_id
+        ));
         let written = std::fs::File::create(&path)
             .map_err(|e| EmberError::io(&path, e))
             .and_then(|file| {
@@ -326,6 +333,8 @@ impl Drop for CacheStore {
                 remove_file(path);
             }
         }
+        // Removes the directory only if no other store still uses it.
+        let _ = std::fs::remove_dir(&self.spill_dir);
     }
 }
 
