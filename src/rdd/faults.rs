@@ -2,9 +2,11 @@
 //!
 //! In: a [`FaultConfig`] (rates and a seed), settable while jobs run.
 //! Out: decisions "fail this task attempt" and "lose this block now", drawn
-//! from a small deterministic PRNG keyed by the seed and the attempt or block,
-//! so a run with the same seed (and the same job order) makes the same
-//! decisions. Two guards keep injected faults from failing a job for good:
+//! from a small deterministic PRNG keyed by the seed and the attempt (stage,
+//! partition, attempt number) or the block (id, how often it was read), so a
+//! run with the same seed makes the same decisions as long as stage ids are
+//! handed out in the same order (one job at a time; concurrent jobs, and
+//! independent parent stages that run side by side, may swap stage ids). Two guards keep injected faults from failing a job for good:
 //! the last attempt of a task is never failed or robbed of a block, and a
 //! block is lost by injection at most [`MAX_INJECTED_LOSSES_PER_BLOCK`] times.
 
@@ -286,6 +288,11 @@ mod tests {
         let log = ctx.task_log();
         assert_eq!(log.len(), 4 * 7);
         assert!(log.iter().all(|t| t.succeeded == (t.attempt == 3)));
+        assert!(log.iter().filter(|t| !t.succeeded).all(|t| {
+            t.error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("injected task failure"))
+        }));
 
         ctx.set_faults(FaultConfig::default());
         let before = ctx.metrics();

@@ -106,6 +106,8 @@ pub struct TaskRecord {
     pub rows: usize,
     /// Whether it succeeded.
     pub succeeded: bool,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
 }
 
 /// What a stage computed.
@@ -345,6 +347,7 @@ mod tests {
                 end: Duration::ZERO,
                 rows: 0,
                 succeeded: true,
+                error: None,
             });
         }
         let log = metrics.task_log();

@@ -305,6 +305,7 @@ impl DagScheduler {
                 end: self.metrics.elapsed(),
                 rows,
                 succeeded: outcome.is_ok(),
+                error: outcome.as_ref().err().cloned(),
             });
             match outcome {
                 Ok((out, rows)) => {
