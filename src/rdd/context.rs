@@ -241,10 +241,10 @@ mod tests {
             ..RddConfig::default()
         });
         let a_ctx = Arc::clone(&ctx);
-        let a = std::thread::spawn(move || slow_job(&a_ctx, 5, 80));
-        std::thread::sleep(Duration::from_millis(30));
+        let a = std::thread::spawn(move || slow_job(&a_ctx, 5, 100));
+        std::thread::sleep(Duration::from_millis(20));
         let b_ctx = Arc::clone(&ctx);
-        let b = std::thread::spawn(move || slow_job(&b_ctx, 5, 80));
+        let b = std::thread::spawn(move || slow_job(&b_ctx, 5, 100));
         let a = a.join().ok().and_then(|r| r.ok());
         let b = b.join().ok().and_then(|r| r.ok());
         assert_eq!(a, Some((0..5).collect()));
@@ -269,7 +269,7 @@ mod tests {
         assert!(b_first_start < a_last_end, "{log:#?}");
         assert!(a_first_start < b_last_end, "{log:#?}");
         for t in &log {
-            assert!(t.succeeded && t.end >= t.start + Duration::from_millis(80));
+            assert!(t.succeeded && t.end >= t.start + Duration::from_millis(100));
             assert_eq!(t.rows, 1);
         }
         for job in &jobs {
