@@ -113,9 +113,7 @@ mod tests {
     use crate::rdd::{RddConfig, RddContext};
 
     fn temp_file(name: &str, text: &[u8]) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("ember-text-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
-        let path = dir.join(name);
+        let path = std::env::temp_dir().join(format!("ember-text-{}-{name}", std::process::id()));
         let written = std::fs::write(&path, text);
         assert!(written.is_ok(), "{written:?}");
         path
