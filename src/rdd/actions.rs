@@ -1,5 +1,5 @@
 //! Actions: the methods of [`Rdd<T>`] that run a job and bring results back to
-//! the caller — `collect`, `count`, `reduce`, `take`, `first`.
+//! the caller — `collect`, `count`, `reduce`, `fold`, `foreach`, `take`, `first`.
 //!
 //! In: an RDD. Out: plain values; a failed job returns its error.
 
@@ -35,6 +35,24 @@ impl<T: Data> Rdd<T> {
             items.try_fold(None, |acc, item| item.map(|x| fold(acc, x)))
         })?;
         Ok(parts.into_iter().flatten().fold(None, fold))
+    }
+
+    /// Folds each partition's items into a copy of `zero` with `f`, then folds
+    /// the partition results into `zero` in partition order (Spark's `fold`:
+    /// `zero` must be neutral for `f`, e.g. 0 for `+`).
+    pub fn fold(&self, zero: T, f: impl Fn(T, T) -> T + Send + Sync) -> Result<T> {
+        let parts = self.context().run_job(self, |_, mut items| {
+            items.try_fold(zero.clone(), |acc, item| item.map(|x| f(acc, x)))
+        })?;
+        Ok(parts.into_iter().fold(zero, &f))
+    }
+
+    /// Calls `f` on every item, inside the tasks (so on the pool's threads,
+    /// in no particular order across partitions).
+    pub fn foreach(&self, f: impl Fn(T) + Send + Sync) -> Result<()> {
+        self.context()
+            .run_job(self, |_, mut items| items.try_for_each(|item| item.map(&f)))?;
+        Ok(())
     }
 
     /// The first `n` items in partition order. Scans one partition, then ever
@@ -93,5 +111,27 @@ mod tests {
         let used = ctx.metrics().since(&before);
         assert_eq!(used.jobs, 1);
         assert_eq!(used.tasks, 1);
+    }
+
+    #[test]
+    fn fold_and_foreach_see_every_item() {
+        let ctx = RddContext::new(RddConfig::default());
+        let rdd = ctx.parallelize((1..=100).collect::<Vec<u64>>(), 7);
+        assert_eq!(rdd.fold(0, |a, b| a + b).ok(), Some(5050));
+        assert_eq!(rdd.filter(|_| false).fold(1, |a, b| a * b).ok(), Some(1));
+        let max = rdd.map(|x| (x * 37) % 101).fold(0, u64::max);
+        assert_eq!(max.ok(), Some(100));
+
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = std::sync::Arc::clone(&seen);
+        let done = rdd.foreach(move |x| {
+            if let Ok(mut v) = sink.lock() {
+                v.push(x);
+            }
+        });
+        assert!(done.is_ok());
+        let mut got = seen.lock().map(|v| v.clone()).unwrap_or_default();
+        got.sort_unstable();
+        assert_eq!(got, (1..=100).collect::<Vec<u64>>());
     }
 }

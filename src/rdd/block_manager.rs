@@ -1,16 +1,25 @@
-//! The block manager: shuffle blocks and cached partitions, held in memory.
+//! The block manager: shuffle blocks (in memory) and cached partitions (in
+//! the [`CacheStore`], under a memory budget, spilling to disk if allowed).
 //!
 //! In: whole blocks (`Vec<T>`), written once per map task or cached partition.
-//! Out: shared `Arc<Vec<T>>` blocks for readers. A block is stored type-erased
-//! and read back with its item type; one lock guards the map, taken once per
-//! block batch, never per item.
+//! Out: shared `Arc<Vec<T>>` blocks for readers. A shuffle block is stored
+//! type-erased and read back with its item type; one lock guards the map,
+//! taken once per block batch, never per item. Reads made by a task go
+//! through fault injection first, which may remove the block just before it
+//! is read.
 
 use std::any::Any;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::HashMap;
 
+use crate::rdd::cache_store::CacheStore;
+use crate::rdd::faults::FaultInjector;
+use crate::rdd::metrics::Metrics;
 use crate::rdd::rdd::Data;
+use crate::rdd::storage::{BlockCodec, InlineSizeCodec, StorageLevel};
+use crate::rdd::task::TaskContext;
 
 /// The name of a stored block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,22 +44,87 @@ pub enum BlockId {
 
 type Block = Arc<dyn Any + Send + Sync>;
 
-/// In-memory store of blocks, shared by all jobs of a context.
-#[derive(Default)]
+/// Store of blocks, shared by all jobs of a context.
 pub struct BlockManager {
     blocks: RwLock<HashMap<BlockId, Block>>,
+    cache: CacheStore,
+    metrics: Arc<Metrics>,
+    faults: Arc<FaultInjector>,
 }
 
 impl std::fmt::Debug for BlockManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "BlockManager({} blocks)", self.len())
+        write!(
+            f,
+            "BlockManager({} shuffle blocks, {:?})",
+            self.read().len(),
+            self.cache
+        )
+    }
+}
+
+impl Default for BlockManager {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl BlockManager {
-    /// An empty block manager.
+    /// An empty block manager with an unbounded cache, no fault injection and
+    /// counters of its own.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_parts(
+            usize::MAX,
+            std::env::temp_dir().join(format!("ember-{}", std::process::id())),
+            Arc::new(Metrics::default()),
+            Arc::new(FaultInjector::default()),
+        )
+    }
+
+    /// A block manager keeping at most `cache_budget` bytes of cached blocks
+    /// in memory and spilling to `spill_dir`, counting into `metrics` and
+    /// losing blocks as `faults` says.
+    pub fn with_parts(
+        cache_budget: usize,
+        spill_dir: PathBuf,
+        metrics: Arc<Metrics>,
+        faults: Arc<FaultInjector>,
+    ) -> Self {
+        BlockManager {
+            blocks: RwLock::new(HashMap::new()),
+            cache: CacheStore::new(cache_budget, spill_dir, Arc::clone(&metrics)),
+            metrics,
+            faults,
+        }
+    }
+
+    /// The counters this block manager updates.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The cached partitions.
+    pub fn cache(&self) -> &CacheStore {
+        &self.cache
+    }
+
+    /// Whether fault injection removes block `id` now, before `task` reads it.
+    fn injected_loss(&self, id: BlockId, task: &TaskContext) -> bool {
+        // Only a block that exists can be lost (and count toward the cap).
+        if self.faults.config().block_loss_rate <= 0.0
+            || !self.contains(id)
+            || !self.faults.should_lose_block(id, task)
+        {
+            return false;
+        }
+        let removed = match id {
+            BlockId::Shuffle { .. } => self.write().remove(&id).is_some(),
+            BlockId::Rdd { rdd, partition } => self.cache.remove(rdd, partition),
+        };
+        if removed {
+            self.metrics.injected_losses(1);
+        }
+        removed
     }
 
     // A panic while holding the lock cannot leave the map half-updated (each
@@ -77,7 +151,28 @@ impl BlockManager {
                 (id, Arc::new(items) as Block)
             })
             .collect();
+        self.metrics.shuffle_written(blocks.len());
         self.write().extend(blocks);
+    }
+
+    /// Block (shuffle, map, reduce) as read by `task`: fault injection may
+    /// remove it just before, so it reads as missing.
+    pub fn read_shuffle_block<T: Data>(
+        &self,
+        shuffle: usize,
+        map: usize,
+        reduce: usize,
+        task: &TaskContext,
+    ) -> Option<Arc<Vec<T>>> {
+        let id = BlockId::Shuffle {
+            shuffle,
+            map,
+            reduce,
+        };
+        if self.injected_loss(id, task) {
+            return None;
+        }
+        self.get(id)
     }
 
     /// Block (shuffle, map, reduce), if present and holding items of type `T`.
@@ -117,40 +212,77 @@ impl BlockManager {
 
     /// Drops every block of a shuffle.
     pub fn remove_shuffle(&self, shuffle: usize) {
+        self.faults.forget_shuffle(shuffle);
         self.write()
             .retain(|id, _| !matches!(id, BlockId::Shuffle { shuffle: s, .. } if *s == shuffle));
     }
 
-    /// Stores a cached partition.
-    pub fn put_rdd_block<T: Data>(&self, rdd: usize, partition: usize, items: Arc<Vec<T>>) {
-        self.write()
-            .insert(BlockId::Rdd { rdd, partition }, items as Block);
+    /// Stores a cached partition in memory, sized by [`InlineSizeCodec`];
+    /// returns whether it was kept.
+    pub fn put_rdd_block<T: Data>(&self, rdd: usize, partition: usize, items: Arc<Vec<T>>) -> bool {
+        let codec: Arc<dyn BlockCodec<T>> = Arc::new(InlineSizeCodec::new());
+        self.cache
+            .put(rdd, partition, items, &codec, StorageLevel::MemoryOnly)
     }
 
-    /// A cached partition, if present.
+    /// Stores a cached partition at `level`, sized (and spilled) by `codec`;
+    /// returns whether it was kept.
+    pub fn put_cached<T: Data>(
+        &self,
+        rdd: usize,
+        partition: usize,
+        items: Arc<Vec<T>>,
+        codec: &Arc<dyn BlockCodec<T>>,
+        level: StorageLevel,
+    ) -> bool {
+        self.cache.put(rdd, partition, items, codec, level)
+    }
+
+    /// A cached partition, if present in memory.
     pub fn get_rdd_block<T: Data>(&self, rdd: usize, partition: usize) -> Option<Arc<Vec<T>>> {
-        self.get(BlockId::Rdd { rdd, partition })
+        self.cache.get(rdd, partition, &InlineSizeCodec::new())
+    }
+
+    /// A cached partition as read by `task`, from memory or decoded from disk
+    /// with `codec`; fault injection may remove it just before.
+    pub fn read_cached<T: Data>(
+        &self,
+        rdd: usize,
+        partition: usize,
+        codec: &dyn BlockCodec<T>,
+        task: &TaskContext,
+    ) -> Option<Arc<Vec<T>>> {
+        if self.injected_loss(BlockId::Rdd { rdd, partition }, task) {
+            return None;
+        }
+        self.cache.get(rdd, partition, codec)
     }
 
     /// Drops every cached partition of an RDD.
     pub fn remove_rdd(&self, rdd: usize) {
-        self.write()
-            .retain(|id, _| !matches!(id, BlockId::Rdd { rdd: r, .. } if *r == rdd));
+        self.faults.forget_rdd(rdd);
+        self.cache.remove_rdd(rdd);
     }
 
     /// Drops one block (as if it were lost); true if it was present.
     pub fn remove_block(&self, id: BlockId) -> bool {
-        self.write().remove(&id).is_some()
+        match id {
+            BlockId::Shuffle { .. } => self.write().remove(&id).is_some(),
+            BlockId::Rdd { rdd, partition } => self.cache.remove(rdd, partition),
+        }
     }
 
     /// Whether a block is present.
     pub fn contains(&self, id: BlockId) -> bool {
-        self.read().contains_key(&id)
+        match id {
+            BlockId::Shuffle { .. } => self.read().contains_key(&id),
+            BlockId::Rdd { rdd, partition } => self.cache.contains(rdd, partition),
+        }
     }
 
-    /// Number of blocks held.
+    /// Number of blocks held (shuffle and cached).
     pub fn len(&self) -> usize {
-        self.read().len()
+        self.read().len() + self.cache.len()
     }
 
     /// Whether no block is held.

@@ -1,36 +1,62 @@
-//! A narrow RDD that keeps each partition in the block manager once computed.
+//! A narrow RDD that keeps each partition in the block manager once computed
+//! (Spark's `persist`).
 //!
-//! In: a parent RDD. Out: the parent's partitions, computed at most once while
-//! their blocks exist (a lost block is simply recomputed from lineage).
+//! In: a parent RDD, a [`StorageLevel`] and a [`BlockCodec`]. Out: the
+//! parent's partitions, read from the cache while their blocks exist. A block
+//! that was evicted or lost is recomputed from lineage inside the task that
+//! needs it (counted in `recomputed_partitions`) and stored again.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use hashbrown::HashSet;
 
 use crate::error::Result;
-use crate::rdd::block_manager::BlockManager;
+use crate::rdd::block_manager::{BlockId, BlockManager};
 use crate::rdd::dependency::{Dependency, NarrowDependency};
 use crate::rdd::parallel_collection::SliceIter;
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
+use crate::rdd::storage::{BlockCodec, StorageLevel};
 use crate::rdd::task::TaskContext;
 
-/// The parent's partitions, cached. Its blocks are dropped with it.
+/// The parent's partitions, persisted. Its blocks are dropped with it.
 pub struct CachedRdd<T: Data> {
     id: usize,
+    name: String,
     parent: Arc<dyn RddNode<T>>,
+    level: StorageLevel,
+    codec: Arc<dyn BlockCodec<T>>,
     block_manager: Arc<BlockManager>,
+    /// False after `unpersist`: partitions are then computed straight through.
+    active: AtomicBool,
+    /// Partitions stored at least once, to tell a recomputation from a first computation.
+    stored: Mutex<HashSet<usize>>,
 }
 
 impl<T: Data> CachedRdd<T> {
-    /// Caches `parent`'s partitions.
+    /// Persists `parent`'s partitions at `level`, sized and spilled by `codec`.
     pub(crate) fn new(
         id: usize,
         parent: Arc<dyn RddNode<T>>,
+        level: StorageLevel,
+        codec: Arc<dyn BlockCodec<T>>,
         block_manager: Arc<BlockManager>,
     ) -> Self {
         CachedRdd {
             id,
+            name: format!("persist {level}"),
             parent,
+            level,
+            codec,
             block_manager,
+            active: AtomicBool::new(true),
+            stored: Mutex::new(HashSet::new()),
         }
+    }
+
+    fn stored(&self) -> std::sync::MutexGuard<'_, HashSet<usize>> {
+        // Only inserts and clears happen under this lock; a poisoned set is valid.
+        self.stored.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -45,7 +71,7 @@ impl<T: Data> RddBase for CachedRdd<T> {
         self.id
     }
     fn name(&self) -> &str {
-        "cache"
+        &self.name
     }
     fn num_partitions(&self) -> usize {
         self.parent.num_partitions()
@@ -54,11 +80,34 @@ impl<T: Data> RddBase for CachedRdd<T> {
         let parent = Arc::clone(&self.parent) as Arc<dyn RddBase>;
         vec![Dependency::Narrow(NarrowDependency::OneToOne(parent))]
     }
+    fn storage_level(&self) -> Option<StorageLevel> {
+        self.active.load(Ordering::Acquire).then_some(self.level)
+    }
+    fn is_fully_cached(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+            && (0..self.num_partitions()).all(|p| {
+                self.block_manager.contains(BlockId::Rdd {
+                    rdd: self.id,
+                    partition: p,
+                })
+            })
+    }
+    fn unpersist(&self) {
+        self.active.store(false, Ordering::Release);
+        self.block_manager.remove_rdd(self.id);
+        self.stored().clear();
+    }
 }
 
 impl<T: Data> RddNode<T> for CachedRdd<T> {
     fn compute(&self, partition: usize, task: &TaskContext) -> Result<PartitionIter<T>> {
-        let slice = match self.block_manager.get_rdd_block::<T>(self.id, partition) {
+        if !self.active.load(Ordering::Acquire) {
+            return self.parent.compute(partition, task);
+        }
+        let cached =
+            self.block_manager
+                .read_cached::<T>(self.id, partition, self.codec.as_ref(), task);
+        let slice = match cached {
             Some(block) => block,
             None => {
                 let items = self
@@ -66,8 +115,22 @@ impl<T: Data> RddNode<T> for CachedRdd<T> {
                     .compute(partition, task)?
                     .collect::<Result<Vec<T>>>()?;
                 let block = Arc::new(items);
-                self.block_manager
-                    .put_rdd_block(self.id, partition, Arc::clone(&block));
+                if self.stored().contains(&partition) {
+                    self.block_manager.metrics().recomputed(1);
+                }
+                let kept = self.block_manager.put_cached(
+                    self.id,
+                    partition,
+                    Arc::clone(&block),
+                    &self.codec,
+                    self.level,
+                );
+                // An unpersist racing with this task must not leave a block behind.
+                if !self.active.load(Ordering::Acquire) {
+                    self.block_manager.remove_rdd(self.id);
+                } else if kept {
+                    self.stored().insert(partition);
+                }
                 block
             }
         };

@@ -1,28 +1,43 @@
 //! [`RddContext`]: the shared entry point of the RDD layer — thread pool and
-//! scheduler, block manager, id counters and configuration.
+//! scheduler, block manager, fault injection, metrics, id counters and
+//! configuration.
 //!
-//! In: an [`RddConfig`]. Out: leaf RDDs (`parallelize`, `source`), jobs
-//! (`run_job`) and metrics. Shared as `Arc<RddContext>` by every RDD handle.
+//! In: an [`RddConfig`]. Out: leaf RDDs (`parallelize`, `source`,
+//! `text_file`), jobs (`run_job`), metrics and logs. Shared as
+//! `Arc<RddContext>` by every RDD handle.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::Result;
 use crate::rdd::block_manager::{BlockId, BlockManager};
-use crate::rdd::metrics::MetricsSnapshot;
+use crate::rdd::faults::{FaultConfig, FaultInjector};
+use crate::rdd::metrics::{JobRecord, Metrics, MetricsSnapshot, StageRecord, TaskRecord};
 use crate::rdd::parallel_collection::ParallelCollectionRdd;
 use crate::rdd::rdd::{Data, PartitionIter, Rdd};
 use crate::rdd::scheduler::DagScheduler;
 use crate::rdd::source::SourceRdd;
 use crate::rdd::task::TaskContext;
 
+/// Default memory budget for cached blocks: 4 GiB.
+pub const DEFAULT_CACHE_BUDGET_BYTES: usize = 4 << 30;
+
 /// Settings of an [`RddContext`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RddConfig {
     /// Threads in the task pool (at least 1 is used).
     pub threads: usize,
     /// Attempts per task before its job fails (default 4; at least 1 is used).
     pub max_task_attempts: usize,
+    /// Bytes of cached blocks kept in memory (default 4 GiB); beyond it the
+    /// least-recently-used blocks are evicted.
+    pub cache_budget_bytes: usize,
+    /// Where `MemoryAndDisk` blocks go when evicted (default
+    /// `<temp dir>/ember-<pid>`; created when first needed).
+    pub spill_dir: PathBuf,
+    /// Faults to inject (default none); see also [`RddContext::set_faults`].
+    pub faults: FaultConfig,
 }
 
 impl Default for RddConfig {
@@ -30,6 +45,9 @@ impl Default for RddConfig {
         RddConfig {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             max_task_attempts: 4,
+            cache_budget_bytes: DEFAULT_CACHE_BUDGET_BYTES,
+            spill_dir: std::env::temp_dir().join(format!("ember-{}", std::process::id())),
+            faults: FaultConfig::default(),
         }
     }
 }
@@ -39,6 +57,8 @@ pub struct RddContext {
     config: RddConfig,
     block_manager: Arc<BlockManager>,
     scheduler: DagScheduler,
+    metrics: Arc<Metrics>,
+    faults: Arc<FaultInjector>,
     next_rdd_id: AtomicUsize,
     next_shuffle_id: AtomicUsize,
 }
@@ -55,24 +75,45 @@ impl std::fmt::Debug for RddContext {
 impl RddContext {
     /// A context with its own thread pool of `config.threads` threads.
     pub fn new(config: RddConfig) -> Arc<Self> {
-        let block_manager = Arc::new(BlockManager::new());
+        let metrics = Arc::new(Metrics::default());
+        let faults = Arc::new(FaultInjector::new(config.faults));
+        let block_manager = Arc::new(BlockManager::with_parts(
+            config.cache_budget_bytes,
+            config.spill_dir.clone(),
+            Arc::clone(&metrics),
+            Arc::clone(&faults),
+        ));
         let scheduler = DagScheduler::new(
             config.threads,
             config.max_task_attempts,
             Arc::clone(&block_manager),
+            Arc::clone(&metrics),
+            Arc::clone(&faults),
         );
         Arc::new(RddContext {
             config,
             block_manager,
             scheduler,
+            metrics,
+            faults,
             next_rdd_id: AtomicUsize::new(0),
             next_shuffle_id: AtomicUsize::new(0),
         })
     }
 
-    /// The configuration.
+    /// The configuration it was created with (faults: see [`RddContext::faults`]).
     pub fn config(&self) -> &RddConfig {
         &self.config
+    }
+
+    /// Changes the faults injected from now on (running jobs included).
+    pub fn set_faults(&self, faults: FaultConfig) {
+        self.faults.set(faults);
+    }
+
+    /// The faults currently injected.
+    pub fn faults(&self) -> FaultConfig {
+        self.faults.config()
     }
 
     /// The block manager (shuffle blocks and cached partitions).
@@ -89,6 +130,13 @@ impl RddContext {
             map,
             reduce,
         })
+    }
+
+    /// Drops one cached partition, as if it were lost (for recovery tests);
+    /// true if it was present. The next task needing it recomputes it.
+    pub fn lose_cached_block(&self, rdd: usize, partition: usize) -> bool {
+        self.block_manager
+            .remove_block(BlockId::Rdd { rdd, partition })
     }
 
     /// A fresh RDD id.
@@ -142,6 +190,126 @@ impl RddContext {
 
     /// Totals since the context was created.
     pub fn metrics(&self) -> MetricsSnapshot {
-        self.scheduler.metrics().snapshot()
+        self.metrics.snapshot()
+    }
+
+    /// The totals as one JSON object: `{"jobs":..,"stages":..,"tasks":..,
+    /// "task_attempts":..,"failed_attempts":..,"recomputed_partitions":..,`
+    /// then the other counters of [`MetricsSnapshot`] in declaration order.
+    pub fn metrics_json(&self) -> String {
+        self.metrics.snapshot().to_json()
+    }
+
+    /// The latest task attempts (at most [`crate::rdd::metrics::TASK_LOG_CAPACITY`]),
+    /// in the order they ended.
+    pub fn task_log(&self) -> Vec<TaskRecord> {
+        self.metrics.task_log()
+    }
+
+    /// The latest stages, in the order they ended.
+    pub fn stage_log(&self) -> Vec<StageRecord> {
+        self.metrics.stage_log()
+    }
+
+    /// The latest jobs, in the order they ended.
+    pub fn job_log(&self) -> Vec<JobRecord> {
+        self.metrics.job_log()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A job of `tasks` tasks, each sleeping `ms` milliseconds.
+    fn slow_job(ctx: &Arc<RddContext>, tasks: usize, ms: u64) -> Result<Vec<usize>> {
+        ctx.parallelize((0..tasks).collect::<Vec<usize>>(), tasks)
+            .map(move |x| {
+                std::thread::sleep(Duration::from_millis(ms));
+                x
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tasks_of_two_concurrent_jobs_interleave() {
+        let ctx = RddContext::new(RddConfig {
+            threads: 2,
+            ..RddConfig::default()
+        });
+        let a_ctx = Arc::clone(&ctx);
+        let a = std::thread::spawn(move || slow_job(&a_ctx, 5, 100));
+        std::thread::sleep(Duration::from_millis(20));
+        let b_ctx = Arc::clone(&ctx);
+        let b = std::thread::spawn(move || slow_job(&b_ctx, 5, 100));
+        let a = a.join().ok().and_then(|r| r.ok());
+        let b = b.join().ok().and_then(|r| r.ok());
+        assert_eq!(a, Some((0..5).collect()));
+        assert_eq!(b, Some((0..5).collect()));
+
+        let log = ctx.task_log();
+        assert_eq!(log.len(), 10);
+        let jobs = ctx.job_log();
+        assert_eq!(jobs.len(), 2);
+        let first = jobs
+            .iter()
+            .min_by_key(|j| j.start)
+            .map_or(usize::MAX, |j| j.job_id);
+        let (job_a, job_b): (Vec<_>, Vec<_>) = log.iter().partition(|t| t.job_id == first);
+        assert_eq!((job_a.len(), job_b.len()), (5, 5));
+        let a_first_start = job_a.iter().map(|t| t.start).min();
+        let a_last_end = job_a.iter().map(|t| t.end).max();
+        let b_first_start = job_b.iter().map(|t| t.start).min();
+        let b_last_end = job_b.iter().map(|t| t.end).max();
+        // A task of job B started before the last task of job A ended, and
+        // the other way round: the jobs shared the pool.
+        assert!(b_first_start < a_last_end, "{log:#?}");
+        assert!(a_first_start < b_last_end, "{log:#?}");
+        for t in &log {
+            assert!(t.succeeded && t.end >= t.start + Duration::from_millis(100));
+            assert_eq!(t.rows, 1);
+        }
+        for job in &jobs {
+            assert!(job.succeeded);
+            assert_eq!(
+                (job.totals.stages, job.totals.tasks, job.totals.rows),
+                (1, 5, 5)
+            );
+        }
+        let stages = ctx.stage_log();
+        assert_eq!(stages.len(), 2);
+        assert!(
+            stages
+                .iter()
+                .all(|s| s.kind == crate::rdd::StageKind::Result)
+        );
+    }
+
+    #[test]
+    fn metrics_json_starts_with_the_core_counters() {
+        let ctx = RddContext::new(RddConfig::default());
+        let pairs = ctx.parallelize(vec![(1, 2), (1, 3), (2, 4)], 2);
+        assert_eq!(pairs.reduce_by_key(|a, b| a + b, 2).count().ok(), Some(2));
+        let json = ctx.metrics_json();
+        assert!(
+            json.starts_with(
+                "{\"jobs\":1,\"stages\":2,\"tasks\":4,\"task_attempts\":4,\"failed_attempts\":0,\"recomputed_partitions\":0,\"evicted_blocks\":0,\"cached_blocks_read\":0,\"shuffle_blocks_written\":4,"
+            ),
+            "{json}"
+        );
+        let stages = ctx.stage_log();
+        assert_eq!(
+            stages.first().map(|s| s.kind),
+            Some(crate::rdd::StageKind::ShuffleMap { shuffle: 0 })
+        );
+        assert_eq!(stages.first().map(|s| s.totals.rows), Some(3));
+        let job = ctx.job_log();
+        assert_eq!(
+            job.first().map(|j| (j.totals.stages, j.totals.tasks)),
+            Some((2, 4))
+        );
     }
 }

@@ -70,7 +70,8 @@ pub trait ShuffleDependencyBase: Send + Sync {
     fn num_reduce_partitions(&self) -> usize;
     /// Runs map task `map`: computes that parent partition, splits its items
     /// by reduce partition and stores one block per reduce partition.
-    fn run_map_task(&self, map: usize, task: &TaskContext) -> Result<()>;
+    /// Returns the number of items written.
+    fn run_map_task(&self, map: usize, task: &TaskContext) -> Result<usize>;
 }
 
 /// An edge of the lineage graph.

@@ -8,37 +8,51 @@
 //!
 //! A tour, in the order data flows:
 //! - [`context`]: [`RddContext`], the shared entry point (thread pool, scheduler,
-//!   block manager, ids) that creates leaf RDDs and runs jobs.
+//!   block manager, fault injection, metrics, ids) that creates leaf RDDs and
+//!   runs jobs; [`RddConfig`] holds the pool size, attempts, cache budget,
+//!   spill directory and faults.
 //! - [`rdd`]: the typed handle [`Rdd<T>`] and the object-safe lineage traits
 //!   [`RddBase`] (what the scheduler sees) and [`RddNode<T>`] (what computes).
 //! - [`dependency`]: narrow and shuffle dependencies between RDDs.
-//! - RDD kinds, one per file: [`parallel_collection`], [`source`],
+//! - RDD kinds, one per file: [`parallel_collection`], [`source`], [`text_file`],
 //!   [`map_partitions`], [`union`], [`zip_partitions`], [`shuffled`], [`cached`].
 //! - [`scheduler`]: the DAG scheduler — stages, tasks, retries, recompute of lost
 //!   shuffle output from lineage. [`task`] holds the [`TaskContext`] a task sees.
-//! - [`block_manager`]: shuffle blocks and cached partitions.
-//! - [`metrics`]: job, stage and task counters.
+//! - [`block_manager`]: shuffle blocks, and cached partitions in the
+//!   [`cache_store`] (memory budget, LRU eviction, spill to disk).
+//! - [`storage`]: [`StorageLevel`] and the [`BlockCodec`] that sizes and
+//!   serializes cached blocks; [`persist`]: `persist`, `cache`, `unpersist`.
+//! - [`faults`]: injected task failures and block losses ([`FaultConfig`]).
+//! - [`metrics`]: job, stage and task counters and logs, and their JSON.
 //! - [`debug_string`]: lineage rendered like Spark's `toDebugString`.
-//! - [`transformations`], [`pair`], [`actions`]: a small typed layer in Spark's
-//!   vocabulary (`map`, `filter`, `flat_map`, `reduce_by_key`, `group_by_key`,
-//!   `collect`, `count`, `reduce`, `take`, `first`).
+//! - [`transformations`], [`pair`], [`join`], [`sort`], [`actions`]: a typed
+//!   layer in Spark's vocabulary (`map`, `filter`, `flat_map`, `distinct`,
+//!   `union`, `reduce_by_key`, `group_by_key`, `join`, `sort_by`, `collect`,
+//!   `count`, `reduce`, `fold`, `foreach`, `take`, `first`).
 
 pub mod actions;
 pub mod block_manager;
+pub mod cache_store;
 pub mod cached;
 pub mod context;
 pub mod debug_string;
 pub mod dependency;
+pub mod faults;
+pub mod join;
 pub mod map_partitions;
 pub mod metrics;
 pub mod pair;
 pub mod parallel_collection;
+pub mod persist;
 #[allow(clippy::module_inception)]
 pub mod rdd;
 pub mod scheduler;
 pub mod shuffled;
+pub mod sort;
 pub mod source;
+pub mod storage;
 pub mod task;
+pub mod text_file;
 pub mod transformations;
 pub mod union;
 pub mod zip_partitions;
@@ -46,9 +60,11 @@ pub mod zip_partitions;
 pub use block_manager::{BlockId, BlockManager};
 pub use context::{RddConfig, RddContext};
 pub use dependency::{Dependency, NarrowDependency, ShuffleDependencyBase};
-pub use metrics::MetricsSnapshot;
+pub use faults::FaultConfig;
+pub use metrics::{JobRecord, MetricsSnapshot, StageKind, StageRecord, TaskRecord, WorkTotals};
 pub use rdd::{Data, PartitionIter, Rdd, RddBase, RddNode};
 pub use shuffled::{ShuffleDependency, ShuffledRdd};
+pub use storage::{BlockCodec, InlineSizeCodec, StorageLevel};
 pub use task::TaskContext;
 
 #[cfg(test)]

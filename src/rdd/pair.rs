@@ -108,6 +108,7 @@ mod tests {
         let ctx = RddContext::new(RddConfig {
             threads: 4,
             max_task_attempts: 4,
+            ..RddConfig::default()
         });
         let lines = vec![
             "the quick brown fox",

@@ -85,11 +85,7 @@ mod tests {
     use super::*;
 
     fn partition(rdd: &ParallelCollectionRdd<i32>, p: usize) -> Vec<i32> {
-        let task = TaskContext {
-            stage_id: 0,
-            partition: p,
-            attempt: 0,
-        };
+        let task = TaskContext::new(0, 0, p, 0, 1);
         rdd.compute(p, &task)
             .and_then(|it| it.collect::<Result<Vec<_>>>())
             .unwrap_or_default()
@@ -102,11 +98,7 @@ mod tests {
         assert_eq!(partition(&rdd, 0), vec![0, 1, 2]);
         assert_eq!(partition(&rdd, 1), vec![3, 4, 5]);
         assert_eq!(partition(&rdd, 2), vec![6, 7, 8, 9]);
-        let task = TaskContext {
-            stage_id: 0,
-            partition: 3,
-            attempt: 0,
-        };
+        let task = TaskContext::new(0, 0, 3, 0, 1);
         assert!(rdd.compute(3, &task).is_err());
     }
 

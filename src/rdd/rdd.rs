@@ -15,6 +15,7 @@ use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
 use crate::rdd::map_partitions::MapPartitionsRdd;
 use crate::rdd::scheduler::shuffle_dependencies;
 use crate::rdd::shuffled::{ShuffleDependency, ShuffledRdd};
+use crate::rdd::storage::StorageLevel;
 use crate::rdd::task::TaskContext;
 use crate::rdd::union::UnionRdd;
 use crate::rdd::zip_partitions::ZipPartitionsRdd;
@@ -37,6 +38,17 @@ pub trait RddBase: Send + Sync {
     fn num_partitions(&self) -> usize;
     /// The RDDs this one is computed from.
     fn dependencies(&self) -> Vec<Dependency>;
+    /// Where its partitions are persisted, if they are.
+    fn storage_level(&self) -> Option<StorageLevel> {
+        None
+    }
+    /// Stops persisting its partitions and drops those stored (no-op unless persisted).
+    fn unpersist(&self) {}
+    /// Whether it is persisted with every partition stored right now (the
+    /// scheduler then need not run the stages behind it).
+    fn is_fully_cached(&self) -> bool {
+        false
+    }
 }
 
 /// An RDD kind that can compute its partitions as items of type `T`.
@@ -47,6 +59,28 @@ pub trait RddNode<T: Data>: RddBase {
 }
 
 /// A resilient dataset of `T`: a handle on a lineage node and its context.
+///
+/// Transformations (`map`, `flat_map`, `reduce_by_key`, `sort_by`, ...) build
+/// lineage; actions (`collect`, `count`, `fold`, ...) run jobs. A word count:
+///
+/// ```
+/// use ember::rdd::{RddConfig, RddContext};
+///
+/// let ctx = RddContext::new(RddConfig::default());
+/// let lines = vec!["to be or not to be", "to see or not to see"];
+/// let counts = ctx
+///     .parallelize(lines, 2)
+///     .flat_map(|line| line.split(' ').map(str::to_string).collect::<Vec<_>>())
+///     .map(|word| (word, 1))
+///     .reduce_by_key(|a, b| a + b, 3)
+///     .cache();
+/// // Most frequent first, ties by word: a total order across partitions.
+/// let top = counts.sort_by(|(w, n)| (-n, w.clone()), true, 2)?.take(3)?;
+/// assert_eq!(top, vec![("to".to_string(), 4), ("be".to_string(), 2), ("not".to_string(), 2)]);
+/// assert_eq!(counts.count()?, 5);
+/// println!("{}", ctx.metrics_json());
+/// # Ok::<(), ember::EmberError>(())
+/// ```
 pub struct Rdd<T: Data> {
     node: Arc<dyn RddNode<T>>,
     ctx: Arc<RddContext>,

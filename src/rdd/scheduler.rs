@@ -3,13 +3,15 @@
 //! retries failed tasks and recomputes lost shuffle output from lineage.
 //!
 //! In: the final RDD of a job, the partitions wanted and a function over each
-//! partition's items. Out: one result per partition, in the order asked.
+//! partition's items. Out: one result per partition, in the order asked, and
+//! a record of every job, stage and task attempt in the metrics.
 //!
 //! A shuffle map stage runs only for the map partitions whose blocks are
 //! missing, so a shuffle computed by an earlier job is reused while its blocks
 //! exist, and a lost block costs exactly its map partition. No lock is held
 //! while tasks run: jobs from several threads share the pool freely (two jobs
 //! racing to compute the same shuffle may both compute it; the blocks agree).
+//! Fault injection may fail an attempt before it runs (never the last one).
 
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -21,12 +23,24 @@ use rayon::prelude::*;
 use crate::error::{EmberError, Result};
 use crate::rdd::block_manager::BlockManager;
 use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
-use crate::rdd::metrics::Metrics;
+use crate::rdd::faults::FaultInjector;
+use crate::rdd::metrics::{
+    JobRecord, Metrics, StageKind, StageRecord, TaskRecord, WorkTotals, add_totals,
+};
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
 use crate::rdd::task::TaskContext;
 
 /// A function run once per partition of a job's final RDD.
 pub type JobFn<'a, T, U> = dyn Fn(&TaskContext, PartitionIter<T>) -> Result<U> + Send + Sync + 'a;
+
+/// A task body: its output and the number of items it produced.
+type TaskBody<'a, R> = dyn Fn(&TaskContext) -> Result<(R, usize)> + Sync + 'a;
+
+/// The job a stage runs for, and its running totals.
+struct JobRun {
+    job_id: usize,
+    totals: Mutex<WorkTotals>,
+}
 
 /// Turns jobs into stages and stages into tasks.
 pub struct DagScheduler {
@@ -34,15 +48,23 @@ pub struct DagScheduler {
     pool: Option<rayon::ThreadPool>,
     max_task_attempts: usize,
     block_manager: Arc<BlockManager>,
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
+    faults: Arc<FaultInjector>,
     next_stage_id: AtomicUsize,
     /// Shuffles whose map stage completed once (so missing blocks are losses).
     computed_shuffles: Mutex<HashSet<usize>>,
 }
 
 impl DagScheduler {
-    /// A scheduler with its own pool of `threads` threads (at least 1).
-    pub fn new(threads: usize, max_task_attempts: usize, block_manager: Arc<BlockManager>) -> Self {
+    /// A scheduler with its own pool of `threads` threads (at least 1),
+    /// counting into `metrics` and failing attempts as `faults` says.
+    pub fn new(
+        threads: usize,
+        max_task_attempts: usize,
+        block_manager: Arc<BlockManager>,
+        metrics: Arc<Metrics>,
+        faults: Arc<FaultInjector>,
+    ) -> Self {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .thread_name(|i| format!("ember-rdd-{i}"))
@@ -54,14 +76,15 @@ impl DagScheduler {
             pool,
             max_task_attempts: max_task_attempts.max(1),
             block_manager,
-            metrics: Metrics::default(),
+            metrics,
+            faults,
             next_stage_id: AtomicUsize::new(0),
             computed_shuffles: Mutex::new(HashSet::new()),
         }
     }
 
-    /// The counters.
-    pub fn metrics(&self) -> &Metrics {
+    /// The counters and logs.
+    pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
     }
 
@@ -73,7 +96,29 @@ impl DagScheduler {
         partitions: &[usize],
         func: &JobFn<'_, T, U>,
     ) -> Result<Vec<U>> {
-        self.metrics.job();
+        let job = JobRun {
+            job_id: self.metrics.new_job(),
+            totals: Mutex::new(WorkTotals::default()),
+        };
+        let start = self.metrics.elapsed();
+        let result = self.run_job_stages(&job, rdd, partitions, func);
+        self.metrics.log_job(JobRecord {
+            job_id: job.job_id,
+            totals: *job.totals.lock().unwrap_or_else(|e| e.into_inner()),
+            start,
+            end: self.metrics.elapsed(),
+            succeeded: result.is_ok(),
+        });
+        result
+    }
+
+    fn run_job_stages<T: Data, U: Send>(
+        &self,
+        job: &JobRun,
+        rdd: &Arc<dyn RddNode<T>>,
+        partitions: &[usize],
+        func: &JobFn<'_, T, U>,
+    ) -> Result<Vec<U>> {
         let n = rdd.num_partitions();
         if let Some(bad) = partitions.iter().find(|&&p| p >= n) {
             return Err(EmberError::execution(format!(
@@ -83,41 +128,51 @@ impl DagScheduler {
             )));
         }
         let base = Arc::clone(rdd) as Arc<dyn RddBase>;
-        let parents = shuffle_dependencies(&base);
-        self.ensure_shuffles(&parents)?;
+        let parents = stage_parents(&base);
+        self.ensure_shuffles(job, &parents)?;
         let stage_id = self.new_stage();
-        self.run_stage(stage_id, partitions, &parents, &|task| {
-            let errors = Arc::new(OnceLock::new());
-            let items = Box::new(ErrorTrap {
-                inner: rdd.compute(task.partition, task)?,
-                first_error: Arc::clone(&errors),
-            });
-            let out = func(task, items)?;
-            // The function may have dropped an Err item instead of returning it.
-            match errors.get() {
-                Some(message) => Err(EmberError::execution(message.clone())),
-                None => Ok(out),
-            }
-        })
+        self.run_stage(
+            job,
+            stage_id,
+            StageKind::Result,
+            partitions,
+            &base,
+            &|task| {
+                let trap = Arc::new(Trap::default());
+                let items = Box::new(ErrorTrap {
+                    inner: rdd.compute(task.partition, task)?,
+                    trap: Arc::clone(&trap),
+                });
+                let out = func(task, items)?;
+                // The function may have dropped an Err item instead of returning it.
+                match trap.first_error.get() {
+                    Some(message) => Err(EmberError::execution(message.clone())),
+                    None => Ok((out, trap.rows.load(Ordering::Relaxed))),
+                }
+            },
+        )
     }
 
     /// Makes sure every shuffle in `deps` has its map output. Independent
     /// parent stages run concurrently, sharing the pool.
-    fn ensure_shuffles(&self, deps: &[Arc<dyn ShuffleDependencyBase>]) -> Result<()> {
+    fn ensure_shuffles(&self, job: &JobRun, deps: &[Arc<dyn ShuffleDependencyBase>]) -> Result<()> {
         match (deps, &self.pool) {
             ([], _) => Ok(()),
-            ([dep], _) => self.ensure_shuffle(dep),
-            (_, Some(pool)) => {
-                pool.install(|| deps.par_iter().try_for_each(|dep| self.ensure_shuffle(dep)))
-            }
-            (_, None) => deps.iter().try_for_each(|dep| self.ensure_shuffle(dep)),
+            ([dep], _) => self.ensure_shuffle(job, dep),
+            (_, Some(pool)) => pool.install(|| {
+                deps.par_iter()
+                    .try_for_each(|dep| self.ensure_shuffle(job, dep))
+            }),
+            (_, None) => deps
+                .iter()
+                .try_for_each(|dep| self.ensure_shuffle(job, dep)),
         }
     }
 
     /// Makes sure every map output of `dep` is in the block manager, running
     /// (or re-running, for lost blocks) exactly the missing map partitions,
     /// after the shuffles they depend on.
-    fn ensure_shuffle(&self, dep: &Arc<dyn ShuffleDependencyBase>) -> Result<()> {
+    fn ensure_shuffle(&self, job: &JobRun, dep: &Arc<dyn ShuffleDependencyBase>) -> Result<()> {
         let shuffle = dep.shuffle_id();
         let missing = self.block_manager.missing_map_outputs(
             shuffle,
@@ -127,15 +182,21 @@ impl DagScheduler {
         if missing.is_empty() {
             return Ok(());
         }
-        let parents = shuffle_dependencies(&dep.parent());
-        self.ensure_shuffles(&parents)?;
+        let parent = dep.parent();
+        let parents = stage_parents(&parent);
+        self.ensure_shuffles(job, &parents)?;
         if self.computed_shuffles().contains(&shuffle) {
             self.metrics.recomputed(missing.len());
         }
         let stage_id = self.new_stage();
-        self.run_stage(stage_id, &missing, &parents, &|task| {
-            dep.run_map_task(task.partition, task)
-        })?;
+        self.run_stage(
+            job,
+            stage_id,
+            StageKind::ShuffleMap { shuffle },
+            &missing,
+            &parent,
+            &|task| Ok(((), dep.run_map_task(task.partition, task)?)),
+        )?;
         self.computed_shuffles().insert(shuffle);
         Ok(())
     }
@@ -148,61 +209,123 @@ impl DagScheduler {
     }
 
     fn new_stage(&self) -> usize {
-        self.metrics.stage();
+        self.metrics.stages(1);
         self.next_stage_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Runs one task per partition on the pool.
+    /// Runs one task per partition on the pool, and logs the stage.
     fn run_stage<R: Send>(
         &self,
+        job: &JobRun,
         stage_id: usize,
+        kind: StageKind,
         partitions: &[usize],
-        parents: &[Arc<dyn ShuffleDependencyBase>],
-        task: &(dyn Fn(&TaskContext) -> Result<R> + Sync),
+        root: &Arc<dyn RddBase>,
+        task: &TaskBody<'_, R>,
     ) -> Result<Vec<R>> {
-        let run_all = || {
-            partitions
-                .par_iter()
-                .map(|&p| self.run_task(stage_id, p, parents, task))
-                .collect::<Result<Vec<R>>>()
+        let start = self.metrics.elapsed();
+        let totals = Mutex::new(WorkTotals {
+            stages: 1,
+            ..WorkTotals::default()
+        });
+        let run = |p: usize| self.run_task(job, stage_id, p, root, task, &totals);
+        let result: Result<Vec<R>> = match &self.pool {
+            Some(pool) => pool.install(|| partitions.par_iter().map(|&p| run(p)).collect()),
+            None => partitions.iter().map(|&p| run(p)).collect(),
         };
-        match &self.pool {
-            Some(pool) => pool.install(run_all),
-            None => partitions
-                .iter()
-                .map(|&p| self.run_task(stage_id, p, parents, task))
-                .collect(),
-        }
+        let totals = *totals.lock().unwrap_or_else(|e| e.into_inner());
+        add_totals(&job.totals, &totals);
+        self.metrics.log_stage(StageRecord {
+            job_id: job.job_id,
+            stage_id,
+            kind,
+            totals,
+            start,
+            end: self.metrics.elapsed(),
+            succeeded: result.is_ok(),
+        });
+        result
     }
 
-    /// Runs one task, retrying up to the attempt limit. Before each retry the
-    /// stage's shuffle inputs are checked, so a task that failed on a lost
-    /// block finds it recomputed.
+    /// Runs one task of the stage ending in `root`, retrying up to the attempt
+    /// limit. Before each retry the stage's shuffle inputs are checked, so a
+    /// task that failed on a lost block finds it recomputed.
     fn run_task<R>(
         &self,
+        job: &JobRun,
         stage_id: usize,
         partition: usize,
-        parents: &[Arc<dyn ShuffleDependencyBase>],
-        task: &(dyn Fn(&TaskContext) -> Result<R> + Sync),
+        root: &Arc<dyn RddBase>,
+        task: &TaskBody<'_, R>,
+        stage_totals: &Mutex<WorkTotals>,
     ) -> Result<R> {
-        self.metrics.task();
+        self.metrics.tasks(1);
+        add_totals(
+            stage_totals,
+            &WorkTotals {
+                tasks: 1,
+                ..WorkTotals::default()
+            },
+        );
         let mut cause = String::new();
         for attempt in 0..self.max_task_attempts {
             if attempt > 0 {
-                self.ensure_shuffles(parents)?;
+                // Walk the lineage again: a cached partition may be gone, so
+                // shuffles it hid may now be needed.
+                self.ensure_shuffles(job, &stage_parents(root))?;
             }
-            self.metrics.attempt();
-            let context = TaskContext {
+            self.metrics.attempts(1);
+            let context = TaskContext::new(
+                job.job_id,
                 stage_id,
                 partition,
                 attempt,
+                self.max_task_attempts,
+            );
+            let start = self.metrics.elapsed();
+            let outcome = if self.faults.should_fail_task(&context) {
+                self.metrics.injected_failures(1);
+                Err(format!(
+                    "injected task failure (stage {stage_id}, partition {partition}, attempt {attempt})"
+                ))
+            } else {
+                match catch_unwind(AssertUnwindSafe(|| task(&context))) {
+                    Ok(Ok(out)) => Ok(out),
+                    Ok(Err(error)) => Err(error.to_string()),
+                    Err(panic) => Err(format!("task panicked: {}", panic_message(&*panic))),
+                }
             };
-            match catch_unwind(AssertUnwindSafe(|| task(&context))) {
-                Ok(Ok(out)) => return Ok(out),
-                Ok(Err(error)) => cause = error.to_string(),
-                Err(panic) => cause = format!("task panicked: {}", panic_message(&*panic)),
+            let rows = outcome.as_ref().map_or(0, |(_, rows)| *rows);
+            self.metrics.log_task(TaskRecord {
+                job_id: job.job_id,
+                stage_id,
+                partition,
+                attempt,
+                start,
+                end: self.metrics.elapsed(),
+                rows,
+                succeeded: outcome.is_ok(),
+                error: outcome.as_ref().err().cloned(),
+            });
+            match outcome {
+                Ok((out, rows)) => {
+                    let work = WorkTotals {
+                        attempts: 1,
+                        rows,
+                        ..WorkTotals::default()
+                    };
+                    add_totals(stage_totals, &work);
+                    return Ok(out);
+                }
+                Err(message) => cause = message,
             }
-            self.metrics.failed_attempt();
+            let work = WorkTotals {
+                attempts: 1,
+                failed_attempts: 1,
+                ..WorkTotals::default()
+            };
+            add_totals(stage_totals, &work);
+            self.metrics.failed_attempts(1);
         }
         Err(EmberError::TaskFailed {
             stage: stage_id,
@@ -216,12 +339,27 @@ impl DagScheduler {
 /// The shuffle dependencies reachable from `rdd` through narrow dependencies
 /// only: the parent stages of the stage `rdd` ends. Each shuffle appears once.
 pub fn shuffle_dependencies(rdd: &Arc<dyn RddBase>) -> Vec<Arc<dyn ShuffleDependencyBase>> {
+    walk_shuffles(rdd, false)
+}
+
+/// The shuffles a stage ending in `rdd` must have before its tasks run: as
+/// [`shuffle_dependencies`], but the walk stops at a persisted RDD whose
+/// partitions are all stored, since tasks read those instead of computing
+/// the lineage behind them.
+fn stage_parents(rdd: &Arc<dyn RddBase>) -> Vec<Arc<dyn ShuffleDependencyBase>> {
+    walk_shuffles(rdd, true)
+}
+
+fn walk_shuffles(
+    rdd: &Arc<dyn RddBase>,
+    stop_at_cached: bool,
+) -> Vec<Arc<dyn ShuffleDependencyBase>> {
     let mut visited = HashSet::new();
     let mut seen_shuffles = HashSet::new();
     let mut found = Vec::new();
     let mut stack = vec![Arc::clone(rdd)];
     while let Some(node) = stack.pop() {
-        if !visited.insert(node.id()) {
+        if !visited.insert(node.id()) || (stop_at_cached && node.is_fully_cached()) {
             continue;
         }
         for dep in node.dependencies() {
@@ -249,19 +387,31 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Passes items through, remembering the first error's text so the task
-/// fails even if the job function skipped over it.
+/// What an [`ErrorTrap`] saw: the first error's text and the items passed.
+#[derive(Default)]
+struct Trap {
+    first_error: OnceLock<String>,
+    rows: AtomicUsize,
+}
+
+/// Passes items through, counting them and remembering the first error's
+/// text so the task fails even if the job function skipped over it.
 struct ErrorTrap<T> {
     inner: PartitionIter<T>,
-    first_error: Arc<OnceLock<String>>,
+    trap: Arc<Trap>,
 }
 
 impl<T> Iterator for ErrorTrap<T> {
     type Item = Result<T>;
     fn next(&mut self) -> Option<Result<T>> {
         let item = self.inner.next()?;
-        if let Err(error) = &item {
-            let _ = self.first_error.set(error.to_string());
+        match &item {
+            Ok(_) => {
+                self.trap.rows.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(error) => {
+                let _ = self.trap.first_error.set(error.to_string());
+            }
         }
         Some(item)
     }
@@ -283,6 +433,7 @@ mod tests {
         RddContext::new(RddConfig {
             threads,
             max_task_attempts: 4,
+            ..RddConfig::default()
         })
     }
 
@@ -453,11 +604,7 @@ mod tests {
         let shuffled = ctx
             .parallelize(vec![1, 2, 3], 2)
             .shuffle("s", 2, |x, n| Ok(vec![(x % n, x)]));
-        let task = TaskContext {
-            stage_id: 0,
-            partition: 0,
-            attempt: 0,
-        };
+        let task = TaskContext::new(0, 0, 0, 0, 1);
         let error = shuffled
             .node()
             .compute(0, &task)

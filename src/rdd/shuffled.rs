@@ -6,6 +6,7 @@
 //! one block (shuffle, m, r) per reduce partition r. Out: reduce partition r
 //! reads block (shuffle, m, r) of every map task, in map order. A missing block
 //! fails the reading task; the scheduler then recomputes the lost map output.
+//! (Fault injection may remove a block just before it is read, to the same effect.)
 
 use std::sync::Arc;
 
@@ -67,9 +68,10 @@ impl<T: Data> ShuffleDependencyBase for ShuffleDependency<T> {
     fn num_reduce_partitions(&self) -> usize {
         self.num_reduces
     }
-    fn run_map_task(&self, map: usize, task: &TaskContext) -> Result<()> {
+    fn run_map_task(&self, map: usize, task: &TaskContext) -> Result<usize> {
         let n = self.num_reduces;
         let mut buckets: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
+        let mut rows = 0;
         for item in self.parent.compute(map, task)? {
             for (reduce, piece) in (self.partitioner)(item?, n)? {
                 let bucket = buckets.get_mut(reduce).ok_or_else(|| {
@@ -79,11 +81,12 @@ impl<T: Data> ShuffleDependencyBase for ShuffleDependency<T> {
                     ))
                 })?;
                 bucket.push(piece);
+                rows += 1;
             }
         }
         self.block_manager
             .put_shuffle_output(self.shuffle_id, map, buckets);
-        Ok(())
+        Ok(rows)
     }
 }
 
@@ -135,7 +138,7 @@ impl<T: Data> RddBase for ShuffledRdd<T> {
 }
 
 impl<T: Data> RddNode<T> for ShuffledRdd<T> {
-    fn compute(&self, partition: usize, _task: &TaskContext) -> Result<PartitionIter<T>> {
+    fn compute(&self, partition: usize, task: &TaskContext) -> Result<PartitionIter<T>> {
         if partition >= self.dep.num_reduces {
             return Err(EmberError::internal(format!(
                 "{} [{}] has no partition {partition}",
@@ -148,7 +151,7 @@ impl<T: Data> RddNode<T> for ShuffledRdd<T> {
         let blocks = (0..self.dep.num_map_partitions())
             .map(|map| {
                 self.block_manager
-                    .get_shuffle_block::<T>(shuffle, map, partition)
+                    .read_shuffle_block::<T>(shuffle, map, partition, task)
                     .ok_or_else(|| {
                         EmberError::execution(format!(
                             "shuffle block missing: shuffle {shuffle}, map {map}, reduce {partition}"

@@ -1,13 +1,16 @@
 //! Item-wise narrow transformations in Spark's vocabulary: `map`, `filter`,
-//! `flat_map`, and `cache`.
+//! `flat_map`, and `distinct` (one shuffle).
 //!
 //! In: an [`Rdd<T>`] and a plain closure over items. Out: a new RDD built with
 //! `map_partitions` (or a cached view); errors of parent items pass through.
 
+use std::hash::Hash;
 use std::sync::Arc;
 
+use hashbrown::HashSet;
+
 use crate::error::Result;
-use crate::rdd::cached::CachedRdd;
+use crate::rdd::pair::hash_partition;
 use crate::rdd::rdd::{Data, PartitionIter, Rdd};
 
 impl<T: Data> Rdd<T> {
@@ -46,19 +49,31 @@ impl<T: Data> Rdd<T> {
             }) as PartitionIter<U>)
         })
     }
+}
 
-    /// The same items, with each partition kept in the block manager after it
-    /// is first computed, so later jobs reuse it. The blocks are dropped with
-    /// the last handle on the returned RDD.
-    pub fn cache(&self) -> Rdd<T> {
-        let ctx = Arc::clone(self.context());
-        let node = CachedRdd::new(
-            ctx.new_rdd_id(),
-            Arc::clone(self.node()),
-            Arc::clone(ctx.block_manager()),
-        );
-        Rdd::from_node(ctx, Arc::new(node))
+impl<T: Data + Hash + Eq> Rdd<T> {
+    /// Each distinct item once, in the partition `hash(item) % partitions`:
+    /// duplicates are dropped within each map partition, then after the shuffle.
+    pub fn distinct(&self, partitions: usize) -> Rdd<T> {
+        self.map_partitions("distinct (map side)", |_, items| dedupe(items))
+            .shuffle("shuffle", partitions.max(1), |x, n| {
+                Ok(vec![(hash_partition(&x, n), x)])
+            })
+            .map_partitions("distinct", |_, items| dedupe(items))
     }
+}
+
+/// The first occurrence of each item, in order.
+fn dedupe<T: Data + Hash + Eq>(items: PartitionIter<T>) -> Result<PartitionIter<T>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for item in items {
+        let item = item?;
+        if seen.insert(item.clone()) {
+            out.push(item);
+        }
+    }
+    Ok(Box::new(out.into_iter().map(Ok)))
 }
 
 struct FlatMapIter<T, F, J> {
@@ -90,8 +105,6 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
     use crate::error::EmberError;
     use crate::rdd::{RddConfig, RddContext};
 
@@ -100,6 +113,7 @@ mod tests {
         let ctx = RddContext::new(RddConfig {
             threads: 3,
             max_task_attempts: 4,
+            ..RddConfig::default()
         });
         let rdd = ctx.parallelize((1..=100).collect::<Vec<i64>>(), 7);
         let out = rdd
@@ -138,23 +152,22 @@ mod tests {
     }
 
     #[test]
-    fn cache_computes_each_partition_once() {
+    fn distinct_keeps_each_item_once_across_partitions() {
         let ctx = RddContext::new(RddConfig::default());
-        let computed = std::sync::Arc::new(AtomicUsize::new(0));
-        let seen = std::sync::Arc::clone(&computed);
-        let cached = ctx
-            .parallelize((0..10).collect::<Vec<i32>>(), 4)
-            .map(move |x| {
-                seen.fetch_add(1, Ordering::SeqCst);
-                x * 2
+        let data: Vec<u32> = (0..1000).map(|i| i * 7 % 37).collect();
+        let unique = ctx.parallelize(data, 6).distinct(4);
+        assert_eq!(unique.num_partitions(), 4);
+        let mut got = unique.collect().unwrap_or_default();
+        got.sort_unstable();
+        assert_eq!(got, (0..37).collect::<Vec<u32>>());
+        // Each item lands in the partition its hash names.
+        let per_partition = ctx
+            .run_job(&unique, |task, mut items| {
+                items.try_fold(true, |ok, x| {
+                    x.map(|x| ok && crate::rdd::pair::hash_partition(&x, 4) == task.partition)
+                })
             })
-            .cache();
-        assert_eq!(cached.count().ok(), Some(10));
-        assert_eq!(cached.collect().unwrap_or_default().iter().sum::<i32>(), 90);
-        assert_eq!(computed.load(Ordering::SeqCst), 10);
-        let blocks = ctx.block_manager().len();
-        assert_eq!(blocks, 4);
-        drop(cached);
-        assert!(ctx.block_manager().is_empty());
+            .unwrap_or_default();
+        assert_eq!(per_partition, vec![true; 4]);
     }
 }
