@@ -4,11 +4,13 @@
 //! casts that [`crate::types`] asks for, so later stages see operands of equal type.
 
 use std::fmt;
+use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 
 use crate::error::{PlanError, Result};
 use crate::functions;
+use crate::logical::LogicalPlan;
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
 use crate::types;
@@ -145,6 +147,10 @@ pub enum AggFunc {
     Min,
     /// `max(x)`
     Max,
+    /// The only value of its input; more than one row is an error 'scalar subquery
+    /// returned more than one row', and no rows give NULL. Made by decorrelation for a
+    /// scalar subquery not known to return one row; not callable from SQL.
+    SingleValue,
 }
 
 impl AggFunc {
@@ -168,6 +174,7 @@ impl AggFunc {
             AggFunc::Avg => "avg",
             AggFunc::Min => "min",
             AggFunc::Max => "max",
+            AggFunc::SingleValue => "single_value",
         }
     }
 
@@ -179,7 +186,9 @@ impl AggFunc {
         };
         match self {
             AggFunc::Count => Ok(Int64),
-            AggFunc::Min | AggFunc::Max => arg.cloned().ok_or_else(|| need("one")),
+            AggFunc::Min | AggFunc::Max | AggFunc::SingleValue => {
+                arg.cloned().ok_or_else(|| need("one"))
+            }
             AggFunc::Sum => match arg.ok_or_else(|| need("one"))? {
                 Decimal128(p, s) => Ok(Decimal128((*p + 10).min(types::MAX_DECIMAL_PRECISION), *s)),
                 t if types::is_integer(t) => Ok(Int64),
@@ -335,6 +344,32 @@ pub enum Expr {
         /// Output name.
         name: String,
     },
+    /// `(SELECT ...)` used as a value: the subquery's one column of its one row (NULL
+    /// when it has no rows). Decorrelation turns it into a join before execution.
+    ScalarSubquery(Arc<LogicalPlan>),
+    /// `expr [NOT] IN (SELECT ...)` over the subquery's one column.
+    InSubquery {
+        /// Tested value.
+        expr: Box<Expr>,
+        /// The subquery (one column).
+        subquery: Arc<LogicalPlan>,
+        /// NOT IN when true.
+        negated: bool,
+    },
+    /// `[NOT] EXISTS (SELECT ...)`.
+    Exists {
+        /// The subquery.
+        subquery: Arc<LogicalPlan>,
+        /// NOT EXISTS when true.
+        negated: bool,
+    },
+    /// A column of an enclosing query, referenced from inside a subquery (correlation).
+    OuterColumn {
+        /// The enclosing query's column, fully qualified.
+        column: Column,
+        /// Its type.
+        data_type: DataType,
+    },
 }
 
 impl Expr {
@@ -404,6 +439,16 @@ impl Expr {
                 func.return_type(arg.as_ref())?
             }
             Expr::Alias { expr, .. } => expr.data_type(schema)?,
+            Expr::ScalarSubquery(plan) => match plan.schema().fields.first() {
+                Some(f) => f.data_type.clone(),
+                None => {
+                    return Err(PlanError::plan(
+                        "scalar subquery must return one column, it returns none",
+                    ));
+                }
+            },
+            Expr::InSubquery { .. } | Expr::Exists { .. } => DataType::Boolean,
+            Expr::OuterColumn { data_type, .. } => data_type.clone(),
         })
     }
 
@@ -441,6 +486,8 @@ impl Expr {
             Expr::Like { expr, pattern, .. } => {
                 expr.nullable(schema)? || pattern.nullable(schema)?
             }
+            Expr::ScalarSubquery(_) | Expr::InSubquery { .. } | Expr::OuterColumn { .. } => true,
+            Expr::Exists { .. } => false,
         })
     }
 
@@ -464,7 +511,12 @@ impl Expr {
     /// The direct children.
     pub fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Column(_) | Expr::Literal(_) => vec![],
+            Expr::Column(_)
+            | Expr::Literal(_)
+            | Expr::ScalarSubquery(_)
+            | Expr::Exists { .. }
+            | Expr::OuterColumn { .. } => vec![],
+            Expr::InSubquery { expr, .. } => vec![expr],
             Expr::Binary { left, right, .. } => vec![left, right],
             Expr::Not(e) | Expr::Negative(e) | Expr::IsNull(e) | Expr::IsNotNull(e) => vec![e],
             Expr::Cast { expr, .. } | Expr::Alias { expr, .. } => vec![expr],
@@ -496,7 +548,20 @@ impl Expr {
     pub fn map_children(self, mut f: impl FnMut(Expr) -> Result<Expr>) -> Result<Expr> {
         let mut b = |e: Box<Expr>| -> Result<Box<Expr>> { Ok(Box::new(f(*e)?)) };
         Ok(match self {
-            Expr::Column(_) | Expr::Literal(_) => self,
+            Expr::Column(_)
+            | Expr::Literal(_)
+            | Expr::ScalarSubquery(_)
+            | Expr::Exists { .. }
+            | Expr::OuterColumn { .. } => self,
+            Expr::InSubquery {
+                expr,
+                subquery,
+                negated,
+            } => Expr::InSubquery {
+                expr: b(expr)?,
+                subquery,
+                negated,
+            },
             Expr::Binary { left, op, right } => Expr::Binary {
                 left: b(left)?,
                 op,
@@ -616,6 +681,39 @@ impl Expr {
                     out.push(c.clone());
                 }
             }
+        });
+        out
+    }
+
+    /// True when a subquery expression appears anywhere inside (not looking into the
+    /// subqueries' own plans).
+    pub fn contains_subquery(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| {
+            found |= matches!(
+                e,
+                Expr::ScalarSubquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. }
+            )
+        });
+        found
+    }
+
+    /// True when an outer column reference appears anywhere inside (not looking into
+    /// subqueries' plans).
+    pub fn contains_outer_column(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| found |= matches!(e, Expr::OuterColumn { .. }));
+        found
+    }
+
+    /// The plans of the subquery expressions inside, outermost first.
+    pub fn subqueries(&self) -> Vec<Arc<LogicalPlan>> {
+        let mut out = Vec::new();
+        self.visit(&mut |e| match e {
+            Expr::ScalarSubquery(p)
+            | Expr::InSubquery { subquery: p, .. }
+            | Expr::Exists { subquery: p, .. } => out.push(p.clone()),
+            _ => {}
         });
         out
     }
@@ -912,7 +1010,38 @@ impl fmt::Display for Expr {
                 )
             }
             Expr::Alias { expr, name } => write!(f, "{expr} AS {name}"),
+            Expr::ScalarSubquery(plan) => write!(f, "({})", SubqueryText(plan)),
+            Expr::InSubquery {
+                expr,
+                subquery,
+                negated,
+            } => write!(
+                f,
+                "{} {}IN ({})",
+                Paren(expr),
+                if *negated { "NOT " } else { "" },
+                SubqueryText(subquery)
+            ),
+            Expr::Exists { subquery, negated } => write!(
+                f,
+                "{}EXISTS ({})",
+                if *negated { "NOT " } else { "" },
+                SubqueryText(subquery)
+            ),
+            Expr::OuterColumn { column, .. } => write!(f, "outer({column})"),
         }
+    }
+}
+
+/// A short description of a subquery: `<subquery: columns>` (the plan itself is shown by
+/// [`LogicalPlan::display_indent`] under the node holding it).
+struct SubqueryText<'a>(&'a LogicalPlan);
+
+impl fmt::Display for SubqueryText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let schema = self.0.schema();
+        let cols: Vec<&str> = schema.fields.iter().map(|c| c.name.as_str()).collect();
+        write!(f, "<subquery: {}>", cols.join(", "))
     }
 }
 
@@ -925,6 +1054,7 @@ impl fmt::Display for Paren<'_> {
             e @ (Expr::Binary { .. }
             | Expr::Between { .. }
             | Expr::InList { .. }
+            | Expr::InSubquery { .. }
             | Expr::Like { .. }) => {
                 write!(f, "({e})")
             }

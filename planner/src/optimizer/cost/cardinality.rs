@@ -56,7 +56,7 @@ pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
             let r = estimate_rows(right);
             match kind {
                 JoinKind::Cross => l * r,
-                JoinKind::LeftSemi | JoinKind::LeftAnti => l * 0.5,
+                JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => l * 0.5,
                 JoinKind::Left => l.max(if on.is_empty() { l * r } else { l.max(r) }),
                 _ if on.is_empty() => l * r * RANGE_SELECTIVITY,
                 // Key/foreign-key joins: each row of the larger side finds about one partner.

@@ -218,7 +218,7 @@ fn push_join(
                 );
             }
         }
-        JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti => {
+        JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => {
             for p in preds {
                 if resolves_in(&p, &ls) {
                     to_left.push(p)
