@@ -1,0 +1,276 @@
+//! decorrelate_scalar_subquery: a scalar subquery in a Filter (WHERE, HAVING) or a
+//! Projection (the select list) becomes a join, and the expression a column of it.
+//!
+//! Uncorrelated: a cross join with the subquery made to yield exactly one row (an
+//! aggregate without GROUP BY already does; anything else is wrapped in
+//! `single_value(...)`, which gives NULL for no rows and fails for more than one):
+//! ```text
+//! Filter: t.a > (<subquery>)                 Projection: t.a, ...
+//!   Subquery:                           ⇒      Filter: t.a > __sq_1.m
+//!     Projection: max(u.b) AS m                  Cross Join: on=[]
+//!       Aggregate: groupBy=[], aggr=[max(u.b)]     Scan: t
+//!         Scan: u                                  SubqueryAlias: __sq_1 ...
+//!   Scan: t
+//! ```
+//! Correlated through equalities `inner = outer` (and only those): the subquery's
+//! aggregate is grouped by the inner sides and LEFT joined on the outer sides; the
+//! expression over the aggregate is evaluated above the join, with `count` results
+//! wrapped in `coalesce(.., 0)` so outer rows without a group see 0, not NULL:
+//! ```text
+//! Filter: l.q < (<subquery>)                 Projection: l.q, ...
+//!   Subquery:                           ⇒      Filter: l.q < 0.2 * __sq_1.avg(l2.q)
+//!     Projection: 0.2 * avg(l2.q)                Left Join: on=[l.k = __sq_1.k]
+//!       Aggregate: groupBy=[], aggr=[avg(l2.q)]    Scan: l
+//!         Filter: l2.k = outer(l.k)                SubqueryAlias: __sq_1
+//!           Scan: l2                                 Aggregate: groupBy=[l2.k], aggr=[avg(l2.q)]
+//!   Scan: l                                            Scan: l2
+//! ```
+//! A Filter's extra columns are projected away again, so every node keeps its output.
+//! Correlation through anything but equalities, or a correlated subquery that is not
+//! one aggregate without GROUP BY, is Unsupported, as are scalar subqueries in other
+//! nodes (join conditions, ORDER BY keys, aggregate arguments).
+
+use std::sync::Arc;
+
+use crate::error::{PlanError, Result};
+use crate::expr::{AggFunc, Expr};
+use crate::logical::builder::field_column;
+use crate::logical::{JoinKind, LogicalPlan, LogicalPlanBuilder, Transformed};
+use crate::optimizer::rule::OptimizerRule;
+use crate::optimizer::rules::subquery_util::{
+    AliasGen, alias_apart, check_outer_resolves, correlation_key, decorrelate_tree,
+    outer_to_column, plan_has_outer, pull_up_correlation,
+};
+use crate::scalar::ScalarValue;
+
+/// See the module documentation.
+pub struct DecorrelateScalarSubquery;
+
+impl OptimizerRule for DecorrelateScalarSubquery {
+    fn name(&self) -> &'static str {
+        "decorrelate_scalar_subquery"
+    }
+
+    fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
+        let mut aliases = AliasGen::for_plan(&plan);
+        plan.transform_up(&mut |node| rewrite_node(node, &mut aliases))
+    }
+}
+
+fn contains_scalar_subquery(e: &Expr) -> bool {
+    let mut found = false;
+    e.visit(&mut |x| found |= matches!(x, Expr::ScalarSubquery(_)));
+    found
+}
+
+/// Rewrites one node (its subqueries' plans are decorrelated first).
+pub(crate) fn rewrite_node(
+    node: Arc<LogicalPlan>,
+    aliases: &mut AliasGen,
+) -> Result<Transformed<Arc<LogicalPlan>>> {
+    match node.as_ref() {
+        LogicalPlan::Filter { input, predicate } if contains_scalar_subquery(predicate) => {
+            let (joined, predicate) =
+                replace_subqueries(input.clone(), predicate.clone(), aliases)?;
+            let filtered = LogicalPlanBuilder::from_arc(joined).filter(predicate)?;
+            let keep = input.schema().fields.iter().map(field_column).collect();
+            Ok(Transformed::yes(filtered.project(keep)?.build_arc()))
+        }
+        LogicalPlan::Projection { input, exprs, .. }
+            if exprs.iter().any(contains_scalar_subquery) =>
+        {
+            let mut joined = input.clone();
+            let mut new_exprs = Vec::with_capacity(exprs.len());
+            for e in exprs {
+                if !contains_scalar_subquery(e) {
+                    new_exprs.push(e.clone());
+                    continue;
+                }
+                let (j, new) = replace_subqueries(joined, e.clone(), aliases)?;
+                joined = j;
+                let name = e.output_name();
+                new_exprs.push(if new.output_name() == name {
+                    new
+                } else {
+                    new.alias(name)
+                });
+            }
+            Ok(Transformed::yes(
+                LogicalPlanBuilder::from_arc(joined)
+                    .project(new_exprs)?
+                    .build_arc(),
+            ))
+        }
+        other => {
+            if let Some(e) = other
+                .expressions()
+                .into_iter()
+                .find(contains_scalar_subquery)
+            {
+                return Err(PlanError::unsupported(format!(
+                    "scalar subquery in '{e}' of {}: only WHERE, HAVING and the select list \
+                     may hold scalar subqueries",
+                    other.describe()
+                )));
+            }
+            Ok(Transformed::no(node))
+        }
+    }
+}
+
+/// Joins each scalar subquery of `e` to `input` and replaces it by the joined value.
+fn replace_subqueries(
+    input: Arc<LogicalPlan>,
+    e: Expr,
+    aliases: &mut AliasGen,
+) -> Result<(Arc<LogicalPlan>, Expr)> {
+    let mut joined = input;
+    let new = e.transform_down(&mut |x| match x {
+        Expr::ScalarSubquery(plan) => {
+            let (j, value) = join_scalar(joined.clone(), plan, aliases)?;
+            joined = j;
+            Ok((value, false))
+        }
+        other => Ok((other, true)),
+    })?;
+    Ok((joined, new))
+}
+
+/// True when `plan` always yields exactly one row.
+fn one_row(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Projection { input, .. } | LogicalPlan::SubqueryAlias { input, .. } => {
+            one_row(input)
+        }
+        LogicalPlan::Aggregate { group_by, .. } => group_by.is_empty(),
+        _ => false,
+    }
+}
+
+/// `left` joined with `subquery`, and the expression for its value over the join.
+fn join_scalar(
+    left: Arc<LogicalPlan>,
+    subquery: Arc<LogicalPlan>,
+    aliases: &mut AliasGen,
+) -> Result<(Arc<LogicalPlan>, Expr)> {
+    let sub = decorrelate_tree(subquery, aliases)?.data;
+    let ls = left.schema();
+    if !plan_has_outer(&sub) {
+        let sub = if one_row(&sub) {
+            sub
+        } else {
+            let schema = sub.schema();
+            let Some(f) = schema.fields.first() else {
+                return Err(PlanError::plan("scalar subquery returns no columns"));
+            };
+            let call = Expr::Aggregate {
+                func: AggFunc::SingleValue,
+                args: vec![field_column(f)],
+                distinct: false,
+            };
+            LogicalPlanBuilder::from_arc(sub.clone())
+                .aggregate(vec![], vec![call.alias(&f.name)])?
+                .build_arc()
+        };
+        let (right, cols) = alias_apart(&ls, sub, aliases)?;
+        let value = cols
+            .first()
+            .cloned()
+            .ok_or_else(|| PlanError::plan("scalar subquery returns no columns"))?;
+        let joined = LogicalPlanBuilder::from_arc(left)
+            .join_on(right, JoinKind::Cross, vec![], None)?
+            .build_arc();
+        return Ok((joined, value));
+    }
+    correlated(left, sub, aliases)
+}
+
+/// The correlated case: `[Projection] → Aggregate (no GROUP BY) → input with the
+/// correlated equalities in its Filters`.
+fn correlated(
+    left: Arc<LogicalPlan>,
+    sub: Arc<LogicalPlan>,
+    aliases: &mut AliasGen,
+) -> Result<(Arc<LogicalPlan>, Expr)> {
+    let shape_error = || {
+        PlanError::unsupported(format!(
+            "correlated scalar subquery that is not one aggregate without GROUP BY (top: {})",
+            sub.describe()
+        ))
+    };
+    let (value, agg) = match sub.as_ref() {
+        LogicalPlan::Projection { input, exprs, .. } => {
+            let [e] = exprs.as_slice() else {
+                return Err(shape_error());
+            };
+            (Some(e.unalias().clone()), input.clone())
+        }
+        _ => (None, sub.clone()),
+    };
+    let LogicalPlan::Aggregate {
+        input,
+        group_by,
+        aggregates,
+        schema: agg_schema,
+    } = agg.as_ref()
+    else {
+        return Err(shape_error());
+    };
+    if !group_by.is_empty() || aggregates.iter().any(|a| a.contains_outer_column()) {
+        return Err(shape_error());
+    }
+    let (inner_input, preds) = pull_up_correlation(input)?;
+    if plan_has_outer(&inner_input) {
+        return Err(shape_error());
+    }
+    let ls = left.schema();
+    check_outer_resolves(&preds, &ls)?;
+    let mut outer_keys = Vec::with_capacity(preds.len());
+    let mut inner_keys = Vec::with_capacity(preds.len());
+    for p in &preds {
+        let Some((outer, inner)) = correlation_key(p) else {
+            return Err(PlanError::unsupported(format!(
+                "correlated scalar subquery with a correlation that is not an equality: '{p}'"
+            )));
+        };
+        outer_keys.push(outer_to_column(outer));
+        inner_keys.push(inner);
+    }
+    let n = inner_keys.len();
+    let grouped = LogicalPlanBuilder::from_arc(inner_input)
+        .aggregate(inner_keys, aggregates.clone())?
+        .build_arc();
+    let (right, cols) = alias_apart(&ls, grouped, aliases)?;
+    let on = outer_keys.into_iter().zip(cols.iter().cloned()).collect();
+    let joined = LogicalPlanBuilder::from_arc(left)
+        .join_on(right, JoinKind::Left, on, None)?
+        .build_arc();
+    // The aggregate's j-th result over the join; counts of no rows are 0.
+    let result = |j: usize| -> Expr {
+        let c = cols[n + j].clone();
+        match aggregates.get(j).map(Expr::unalias) {
+            Some(Expr::Aggregate {
+                func: AggFunc::Count,
+                ..
+            }) => Expr::Function {
+                name: "coalesce".into(),
+                args: vec![c, Expr::Literal(ScalarValue::Int64(Some(0)))],
+            },
+            _ => c,
+        }
+    };
+    let value = match value {
+        None => result(0),
+        Some(e) => e.transform_up(&mut |x| {
+            Ok(match x {
+                Expr::Column(c) => match agg_schema.index_of(c.relation.as_deref(), &c.name) {
+                    Ok(j) => result(j),
+                    Err(_) => Expr::Column(c),
+                },
+                Expr::OuterColumn { column, .. } => Expr::Column(column),
+                other => other,
+            })
+        })?,
+    };
+    Ok((joined, value))
+}
