@@ -676,10 +676,10 @@ impl Expr {
     pub fn columns(&self) -> Vec<Column> {
         let mut out = Vec::new();
         self.visit(&mut |e| {
-            if let Expr::Column(c) = e {
-                if !out.contains(c) {
-                    out.push(c.clone());
-                }
+            if let Expr::Column(c) = e
+                && !out.contains(c)
+            {
+                out.push(c.clone());
             }
         });
         out
@@ -796,18 +796,22 @@ impl Expr {
         self.binary(BinaryOp::Or, other)
     }
     /// `self + other`
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, other: Expr) -> Expr {
         self.binary(BinaryOp::Plus, other)
     }
     /// `self - other`
+    #[allow(clippy::should_implement_trait)]
     pub fn sub(self, other: Expr) -> Expr {
         self.binary(BinaryOp::Minus, other)
     }
     /// `self * other`
+    #[allow(clippy::should_implement_trait)]
     pub fn mul(self, other: Expr) -> Expr {
         self.binary(BinaryOp::Multiply, other)
     }
     /// `self / other`
+    #[allow(clippy::should_implement_trait)]
     pub fn div(self, other: Expr) -> Expr {
         self.binary(BinaryOp::Divide, other)
     }

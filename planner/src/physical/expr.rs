@@ -241,7 +241,7 @@ pub struct PhysSortKey {
 impl fmt::Display for PhysSortKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.expr, if self.asc { "ASC" } else { "DESC" })?;
-        if self.nulls_first != !self.asc {
+        if self.nulls_first == self.asc {
             write!(
                 f,
                 " {}",

@@ -200,3 +200,138 @@ fn semi_or_anti_join(
         .join_on(right, kind, keys, Expr::conjunction(filters))?
         .build_arc())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::tests::TestCatalog;
+
+    /// The plan of `sql` after coercion and this rule alone.
+    fn rewritten(sql: &str) -> Result<String> {
+        let plan = TestCatalog::new().plan(sql)?;
+        let plan = crate::analyzer::coerce_plan(Arc::new(plan))?;
+        let t = DecorrelatePredicateSubquery.rewrite(plan)?;
+        assert!(t.transformed);
+        Ok(t.data.display_indent())
+    }
+
+    #[test]
+    fn exists_with_equality_and_inequality_correlation() {
+        let text = rewritten(
+            "select c_name from customer where c_acctbal > 0 and exists \
+             (select o_orderkey from orders where o_custkey = c_custkey \
+              and o_totalprice > c_acctbal and o_orderstatus = 'F')",
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            "Projection: customer.c_name\n\
+             \x20 Filter: customer.c_acctbal > 0.00\n\
+             \x20   LeftSemi Join: on=[customer.c_custkey = orders.o_custkey] filter=orders.o_totalprice > customer.c_acctbal\n\
+             \x20     Scan: customer\n\
+             \x20     Filter: orders.o_orderstatus = 'F'\n\
+             \x20       Scan: orders\n"
+        );
+    }
+
+    #[test]
+    fn not_in_uncorrelated_keeps_the_subquery_projection() {
+        let text = rewritten(
+            "select c_name from customer where c_nationkey not in \
+             (select n_nationkey from nation where n_name = 'X')",
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            "Projection: customer.c_name\n\
+             \x20 LeftAnti Join: on=[customer.c_nationkey = nation.n_nationkey]\n\
+             \x20   Scan: customer\n\
+             \x20   Projection: nation.n_nationkey\n\
+             \x20     Filter: nation.n_name = 'X'\n\
+             \x20       Scan: nation\n"
+        );
+    }
+
+    #[test]
+    fn not_in_with_a_nullable_side_is_null_aware() {
+        let text = rewritten(
+            "select c_name from customer where \
+             (case when c_acctbal > 0 then c_nationkey end) not in (select n_nationkey from nation)",
+        )
+        .unwrap();
+        assert!(
+            text.contains("LeftAntiNullAware Join: on=[CASE WHEN"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn not_exists_written_as_not_of_exists() {
+        let text = rewritten(
+            "select c_name from customer where not (exists \
+             (select * from orders where o_custkey = c_custkey))",
+        )
+        .unwrap();
+        assert!(
+            text.contains("LeftAnti Join: on=[customer.c_custkey = orders.o_custkey]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn same_table_inside_is_aliased_apart() {
+        let text = rewritten(
+            "select o_orderkey from orders where o_custkey in \
+             (select o_custkey from orders where o_orderstatus = 'F')",
+        )
+        .unwrap();
+        assert!(
+            text.contains("LeftSemi Join: on=[orders.o_custkey = __sq_1.o_custkey_2]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Projection: orders.o_custkey AS o_custkey_2"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn correlation_inside_a_derived_table_is_pulled_up() {
+        let text = rewritten(
+            "select c_name from customer where exists \
+             (select * from (select o_orderkey from orders where o_custkey = c_custkey) o)",
+        )
+        .unwrap();
+        assert!(
+            text.contains("LeftSemi Join: on=[customer.c_custkey = o.o_custkey]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn in_under_or_is_unsupported() {
+        let err = rewritten(
+            "select c_name from customer where c_acctbal > 0 or \
+             c_custkey in (select o_custkey from orders)",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, PlanError::Unsupported { what, .. }
+                if what.contains("customer.c_custkey IN (<subquery: o_custkey>)")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn correlation_under_an_aggregate_is_unsupported() {
+        let err = rewritten(
+            "select c_name from customer where c_custkey in \
+             (select max(o_custkey) from orders where o_totalprice > c_acctbal)",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, PlanError::Unsupported { what, .. } if what.contains("Aggregate")),
+            "{err:?}"
+        );
+    }
+}

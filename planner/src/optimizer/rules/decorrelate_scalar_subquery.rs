@@ -274,3 +274,131 @@ fn correlated(
     };
     Ok((joined, value))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::tests::TestCatalog;
+
+    /// The plan of `sql` after coercion and this rule alone.
+    fn rewritten(sql: &str) -> Result<String> {
+        let plan = TestCatalog::new().plan(sql)?;
+        let plan = crate::analyzer::coerce_plan(Arc::new(plan))?;
+        let t = DecorrelateScalarSubquery.rewrite(plan)?;
+        assert!(t.transformed);
+        Ok(t.data.display_indent())
+    }
+
+    #[test]
+    fn uncorrelated_aggregate_in_where_is_a_cross_join() {
+        let text = rewritten(
+            "select o_orderkey from orders where o_totalprice > \
+             (select avg(o_totalprice) from orders)",
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            "Projection: orders.o_orderkey\n\
+             \x20 Projection: orders.o_orderkey, orders.o_custkey, orders.o_orderstatus, orders.o_totalprice, orders.o_orderdate, orders.o_orderpriority, orders.o_clerk, orders.o_shippriority, orders.o_comment\n\
+             \x20   Filter: CAST(orders.o_totalprice AS Decimal128(19, 6)) > __sq_1.avg(o_totalprice)\n\
+             \x20     Cross Join: on=[]\n\
+             \x20       Scan: orders\n\
+             \x20       SubqueryAlias: __sq_1\n\
+             \x20         Projection: avg(orders.o_totalprice) AS avg(o_totalprice)\n\
+             \x20           Aggregate: groupBy=[], aggr=[avg(orders.o_totalprice) AS avg(orders.o_totalprice)]\n\
+             \x20             Scan: orders\n"
+        );
+    }
+
+    #[test]
+    fn correlated_aggregate_is_grouped_and_left_joined() {
+        let text = rewritten(
+            "select c_name from customer where c_acctbal < \
+             (select 2 * max(o_totalprice) from orders where o_custkey = c_custkey and o_orderstatus = 'F')",
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            "Projection: customer.c_name\n\
+             \x20 Projection: customer.c_custkey, customer.c_name, customer.c_address, customer.c_nationkey, customer.c_phone, customer.c_acctbal, customer.c_mktsegment, customer.c_comment\n\
+             \x20   Filter: CAST(customer.c_acctbal AS Decimal128(35, 2)) < (2 * __sq_1.max(orders.o_totalprice))\n\
+             \x20     Left Join: on=[customer.c_custkey = __sq_1.o_custkey]\n\
+             \x20       Scan: customer\n\
+             \x20       SubqueryAlias: __sq_1\n\
+             \x20         Aggregate: groupBy=[orders.o_custkey], aggr=[max(orders.o_totalprice) AS max(orders.o_totalprice)]\n\
+             \x20           Filter: orders.o_orderstatus = 'F'\n\
+             \x20             Scan: orders\n"
+        );
+    }
+
+    #[test]
+    fn in_the_select_list_the_projection_keeps_its_names() {
+        let text = rewritten(
+            "select c_name, (select count(*) from orders where o_custkey = c_custkey) + 1 from customer",
+        )
+        .unwrap();
+        let first = text.lines().next().unwrap_or_default();
+        assert_eq!(
+            first,
+            "Projection: customer.c_name, coalesce(__sq_1.count(*), 0) + 1 AS (SELECT count(*) FROM orders WHERE o_custkey = c_custkey) + 1"
+        );
+    }
+
+    #[test]
+    fn nested_scalar_subqueries_decorrelate_inside_out() {
+        let text = rewritten(
+            "select c_name from customer where c_acctbal > \
+             (select avg(o_totalprice) from orders where o_custkey = c_custkey and o_totalprice > \
+               (select min(l_extendedprice) from lineitem where l_orderkey = o_orderkey))",
+        )
+        .unwrap();
+        assert!(
+            text.contains("Left Join: on=[customer.c_custkey = __sq_2.o_custkey]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Left Join: on=[orders.o_orderkey = __sq_1.l_orderkey]"),
+            "{text}"
+        );
+        assert!(!text.contains("outer("), "{text}");
+    }
+
+    #[test]
+    fn correlation_two_levels_out_is_unsupported() {
+        let err = rewritten(
+            "select c_name from customer where c_acctbal > \
+             (select avg(o_totalprice) from orders where o_custkey = c_custkey and o_totalprice > \
+               (select min(l_extendedprice) from lineitem where l_suppkey = c_nationkey))",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, PlanError::Unsupported { what, .. } if what.contains("more than one level out")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn scalar_subquery_in_order_by_goes_through_the_projection() {
+        let text = rewritten(
+            "select c_name from customer order by (select max(o_totalprice) from orders)",
+        )
+        .unwrap();
+        assert!(
+            text.contains("Projection: customer.c_name, __sq_1.max(o_totalprice) AS __sort_0"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn scalar_subquery_in_a_join_condition_is_unsupported() {
+        let err = rewritten(
+            "select c_name from customer join orders on o_custkey = c_custkey \
+             and o_totalprice > (select avg(o_totalprice) from orders)",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, PlanError::Unsupported { what, .. } if what.contains("Join")),
+            "{err:?}"
+        );
+    }
+}
