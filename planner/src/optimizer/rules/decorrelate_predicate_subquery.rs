@@ -167,7 +167,12 @@ fn semi_or_anti_join(
     for p in preds {
         let p = map_right_columns(p, &before, &right_cols);
         match correlation_key(&p) {
-            Some((outer, inner)) => keys.push((outer_to_column(outer), inner)),
+            Some((outer, inner)) => {
+                let key = (outer_to_column(outer), inner);
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
             None => filters.push(outer_to_column(p)),
         }
     }
@@ -194,7 +199,10 @@ fn semi_or_anti_join(
             }
             kind = JoinKind::LeftAntiNullAware;
         }
-        keys.push((x, column));
+        let key = (x, column);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
     }
     Ok(LogicalPlanBuilder::from_arc(left)
         .join_on(right, kind, keys, Expr::conjunction(filters))?
