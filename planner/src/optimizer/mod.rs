@@ -3,6 +3,7 @@
 //!
 //! - [`rule`]: the [`OptimizerRule`] trait.
 //! - [`rules`]: one rewrite per file.
+//! - [`decorrelate`]: subqueries to joins, for callers running without the rule batches.
 //! - [`cost`]: statistics and cardinality estimates the cost-based rules use.
 
 pub mod cost;

@@ -246,9 +246,12 @@ fn correlated(
         .join_on(right, JoinKind::Left, on, None)?
         .build_arc();
     // The aggregate's j-th result over the join; counts of no rows are 0.
-    let result = |j: usize| -> Expr {
-        let c = cols[n + j].clone();
-        match aggregates.get(j).map(Expr::unalias) {
+    let result = |j: usize| -> Result<Expr> {
+        let c = cols
+            .get(n + j)
+            .cloned()
+            .ok_or_else(|| PlanError::internal("decorrelated aggregate lost a column"))?;
+        Ok(match aggregates.get(j).map(Expr::unalias) {
             Some(Expr::Aggregate {
                 func: AggFunc::Count,
                 ..
@@ -257,14 +260,14 @@ fn correlated(
                 args: vec![c, Expr::Literal(ScalarValue::Int64(Some(0)))],
             },
             _ => c,
-        }
+        })
     };
     let value = match value {
-        None => result(0),
+        None => result(0)?,
         Some(e) => e.transform_up(&mut |x| {
             Ok(match x {
                 Expr::Column(c) => match agg_schema.index_of(c.relation.as_deref(), &c.name) {
-                    Ok(j) => result(j),
+                    Ok(j) => result(j)?,
                     Err(_) => Expr::Column(c),
                 },
                 Expr::OuterColumn { column, .. } => Expr::Column(column),
