@@ -26,9 +26,10 @@
 //!   Scan: l                                            Scan: l2
 //! ```
 //! A Filter's extra columns are projected away again, so every node keeps its output.
-//! Correlation through anything but equalities, or a correlated subquery that is not
-//! one aggregate without GROUP BY, is Unsupported, as are scalar subqueries in other
-//! nodes (join conditions, ORDER BY keys, aggregate arguments).
+//! A correlated subquery that is not such an aggregate is grouped the same way with
+//! `single_value` of its column. Correlation through anything but equalities, or under
+//! an aggregate, limit or similar, is Unsupported, as are scalar subqueries in other nodes
+//! (join conditions, GROUP BY, aggregate arguments).
 
 use std::sync::Arc;
 
@@ -42,6 +43,7 @@ use crate::optimizer::rules::subquery_util::{
     outer_to_column, plan_has_outer, pull_up_correlation,
 };
 use crate::scalar::ScalarValue;
+use crate::schema::PlanSchemaRef;
 
 /// See the module documentation.
 pub struct DecorrelateScalarSubquery;
@@ -147,6 +149,32 @@ fn one_row(plan: &LogicalPlan) -> bool {
     }
 }
 
+/// `[Projection: e] → Aggregate (no GROUP BY, no outer references in its calls)` as
+/// (e, the aggregate's input, its calls, its schema).
+#[allow(clippy::type_complexity)]
+fn aggregate_shape(
+    sub: &Arc<LogicalPlan>,
+) -> Option<(Option<Expr>, Arc<LogicalPlan>, Vec<Expr>, PlanSchemaRef)> {
+    let (value, agg) = match sub.as_ref() {
+        LogicalPlan::Projection { input, exprs, .. } => match exprs.as_slice() {
+            [e] => (Some(e.unalias().clone()), input),
+            _ => return None,
+        },
+        _ => (None, sub),
+    };
+    match agg.as_ref() {
+        LogicalPlan::Aggregate {
+            input,
+            group_by,
+            aggregates,
+            schema,
+        } if group_by.is_empty() && !aggregates.iter().any(Expr::contains_outer_column) => {
+            Some((value, input.clone(), aggregates.clone(), schema.clone()))
+        }
+        _ => None,
+    }
+}
+
 /// `left` joined with `subquery`, and the expression for its value over the join.
 fn join_scalar(
     left: Arc<LogicalPlan>,
@@ -185,43 +213,40 @@ fn join_scalar(
     correlated(left, sub, aliases)
 }
 
-/// The correlated case: `[Projection] → Aggregate (no GROUP BY) → input with the
-/// correlated equalities in its Filters`.
+/// The correlated case. `[Projection] → Aggregate (no GROUP BY) → input` keeps its
+/// aggregates, grouped by the correlation's inner sides; any other subquery is taken as
+/// rows and grouped the same way with `single_value` of its column (NULL for no row, an
+/// error for two).
 fn correlated(
     left: Arc<LogicalPlan>,
     sub: Arc<LogicalPlan>,
     aliases: &mut AliasGen,
 ) -> Result<(Arc<LogicalPlan>, Expr)> {
-    let shape_error = || {
-        PlanError::unsupported(format!(
-            "correlated scalar subquery that is not one aggregate without GROUP BY (top: {})",
-            sub.describe()
-        ))
-    };
-    let (value, agg) = match sub.as_ref() {
-        LogicalPlan::Projection { input, exprs, .. } => {
-            let [e] = exprs.as_slice() else {
-                return Err(shape_error());
+    let (value, input, aggregates, agg_schema) = match aggregate_shape(&sub) {
+        Some(shape) => shape,
+        None => {
+            let schema = sub.schema();
+            let Some(f) = schema.fields.first() else {
+                return Err(PlanError::plan("scalar subquery returns no columns"));
             };
-            (Some(e.unalias().clone()), input.clone())
+            let call = Expr::Aggregate {
+                func: AggFunc::SingleValue,
+                args: vec![field_column(f)],
+                distinct: false,
+            }
+            .alias(&f.name);
+            let agg_schema = LogicalPlanBuilder::from_arc(sub.clone())
+                .aggregate(vec![], vec![call.clone()])?
+                .schema();
+            (None, sub.clone(), vec![call], agg_schema)
         }
-        _ => (None, sub.clone()),
     };
-    let LogicalPlan::Aggregate {
-        input,
-        group_by,
-        aggregates,
-        schema: agg_schema,
-    } = agg.as_ref()
-    else {
-        return Err(shape_error());
-    };
-    if !group_by.is_empty() || aggregates.iter().any(|a| a.contains_outer_column()) {
-        return Err(shape_error());
-    }
-    let (inner_input, preds) = pull_up_correlation(input)?;
+    let (inner_input, preds) = pull_up_correlation(&input)?;
     if plan_has_outer(&inner_input) {
-        return Err(shape_error());
+        return Err(PlanError::unsupported(format!(
+            "correlated scalar subquery with outer references outside its WHERE: {}",
+            sub.describe()
+        )));
     }
     let ls = left.schema();
     check_outer_resolves(&preds, &ls)?;

@@ -364,12 +364,32 @@ fn correlated_scalar_with_inequality_is_unsupported() {
 }
 
 #[test]
-fn correlated_scalar_without_aggregate_is_unsupported() {
+fn correlated_scalar_without_aggregate_takes_single_value_per_key() {
+    let sql = "select c_name from customer where c_acctbal = \
+               (select o_totalprice from orders where o_custkey = c_custkey)";
+    let plan = decorrelated(sql).unwrap();
+    let text = plan.display_indent();
+    assert!(
+        text.contains(
+            "Aggregate: groupBy=[orders.o_custkey], aggr=[single_value(orders.o_totalprice) AS o_totalprice]"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Left Join: on=[customer.c_custkey = __sq_1.o_custkey]"),
+        "{text}"
+    );
+    assert!(text.contains("= __sq_1.o_totalprice"), "{text}");
+    physical(&plan);
+}
+
+#[test]
+fn correlation_under_a_limit_is_unsupported() {
     let what = unsupported(
         "select c_name from customer where c_acctbal = \
-         (select o_totalprice from orders where o_custkey = c_custkey)",
+         (select o_totalprice from orders where o_custkey = c_custkey limit 1)",
     );
-    assert!(what.contains("not one aggregate"), "{what}");
+    assert!(what.contains("Limit"), "{what}");
 }
 
 #[test]
