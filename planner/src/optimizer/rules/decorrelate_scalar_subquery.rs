@@ -149,12 +149,21 @@ fn one_row(plan: &LogicalPlan) -> bool {
     }
 }
 
+/// A scalar subquery seen as an aggregate without GROUP BY.
+struct AggregateShape {
+    /// The expression over the aggregate's output (`None`: its only column).
+    value: Option<Expr>,
+    /// The aggregate's input.
+    input: Arc<LogicalPlan>,
+    /// Its calls.
+    aggregates: Vec<Expr>,
+    /// Its output schema.
+    schema: PlanSchemaRef,
+}
+
 /// `[Projection: e] → Aggregate (no GROUP BY, no outer references in its calls)` as
 /// (e, the aggregate's input, its calls, its schema).
-#[allow(clippy::type_complexity)]
-fn aggregate_shape(
-    sub: &Arc<LogicalPlan>,
-) -> Option<(Option<Expr>, Arc<LogicalPlan>, Vec<Expr>, PlanSchemaRef)> {
+fn aggregate_shape(sub: &Arc<LogicalPlan>) -> Option<AggregateShape> {
     let (value, agg) = match sub.as_ref() {
         LogicalPlan::Projection { input, exprs, .. } => match exprs.as_slice() {
             [e] => (Some(e.unalias().clone()), input),
@@ -169,7 +178,12 @@ fn aggregate_shape(
             aggregates,
             schema,
         } if group_by.is_empty() && !aggregates.iter().any(Expr::contains_outer_column) => {
-            Some((value, input.clone(), aggregates.clone(), schema.clone()))
+            Some(AggregateShape {
+                value,
+                input: input.clone(),
+                aggregates: aggregates.clone(),
+                schema: schema.clone(),
+            })
         }
         _ => None,
     }
@@ -223,7 +237,7 @@ fn correlated(
     aliases: &mut AliasGen,
 ) -> Result<(Arc<LogicalPlan>, Expr)> {
     let (value, input, aggregates, agg_schema) = match aggregate_shape(&sub) {
-        Some(shape) => shape,
+        Some(a) => (a.value, a.input, a.aggregates, a.schema),
         None => {
             let schema = sub.schema();
             let Some(f) = schema.fields.first() else {
