@@ -2,6 +2,9 @@
 //! two-step aggregation around a hash exchange, hash joins (broadcast when the build
 //! side is small, else partitioned on the keys) with the smaller input as the build
 //! side, top-k for ORDER BY ... LIMIT, and exchanges wherever rows must meet.
+//! NOT IN's null-aware anti join is always broadcast; an aggregate holding
+//! `single_value` runs once, in Single mode, after gathering every row in one partition.
+//! Subquery expressions must have been decorrelated ([`crate::optimizer::decorrelate`]).
 //!
 //! Logical expressions become [`PhysExpr`]s with columns resolved to indices and
 //! casts made explicit where operand types differ.
