@@ -25,7 +25,7 @@ use crate::logical::{JoinKind, LogicalPlan, LogicalPlanBuilder, Transformed};
 use crate::optimizer::rule::OptimizerRule;
 use crate::optimizer::rules::subquery_util::{
     AliasGen, alias_apart, check_outer_resolves, clashes, correlation_key, decorrelate_tree,
-    map_right_columns, outer_to_column, plan_has_outer, pull_up_correlation,
+    drop_top_sorts, map_right_columns, outer_to_column, plan_has_outer, pull_up_correlation,
 };
 
 /// See the module documentation.
@@ -138,7 +138,7 @@ fn semi_or_anti_join(
     negated: bool,
     aliases: &mut AliasGen,
 ) -> Result<Arc<LogicalPlan>> {
-    let mut sub = decorrelate_tree(subquery, aliases)?.data;
+    let mut sub = drop_top_sorts(decorrelate_tree(subquery, aliases)?.data)?;
     if in_expr.is_none() {
         // What EXISTS's subquery selects does not matter.
         while let LogicalPlan::Projection { input, .. } = sub.as_ref() {
@@ -312,6 +312,22 @@ mod tests {
         .unwrap();
         assert!(
             text.contains("LeftSemi Join: on=[customer.c_custkey = o.o_custkey]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn order_by_in_a_correlated_in_subquery_is_dropped() {
+        let text = rewritten(
+            "select c_name from customer where c_custkey in \
+             (select o_custkey from orders where o_totalprice > c_acctbal order by o_orderdate)",
+        )
+        .unwrap();
+        assert!(!text.contains("Sort"), "{text}");
+        assert!(
+            text.contains(
+                "LeftSemi Join: on=[customer.c_custkey = orders.o_custkey] filter=orders.o_totalprice > customer.c_acctbal"
+            ),
             "{text}"
         );
     }

@@ -39,7 +39,7 @@ use crate::logical::builder::field_column;
 use crate::logical::{JoinKind, LogicalPlan, LogicalPlanBuilder, Transformed};
 use crate::optimizer::rule::OptimizerRule;
 use crate::optimizer::rules::subquery_util::{
-    AliasGen, alias_apart, check_outer_resolves, correlation_key, decorrelate_tree,
+    AliasGen, alias_apart, check_outer_resolves, correlation_key, decorrelate_tree, drop_top_sorts,
     outer_to_column, plan_has_outer, pull_up_correlation,
 };
 use crate::scalar::ScalarValue;
@@ -195,7 +195,7 @@ fn join_scalar(
     subquery: Arc<LogicalPlan>,
     aliases: &mut AliasGen,
 ) -> Result<(Arc<LogicalPlan>, Expr)> {
-    let sub = decorrelate_tree(subquery, aliases)?.data;
+    let sub = drop_top_sorts(decorrelate_tree(subquery, aliases)?.data)?;
     let ls = left.schema();
     if !plan_has_outer(&sub) {
         let sub = if one_row(&sub) {

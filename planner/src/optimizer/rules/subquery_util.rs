@@ -266,6 +266,23 @@ pub(crate) fn pull_up_correlation(
     }
 }
 
+/// `plan` without the ORDER BYs at its top (through projections and aliases): a
+/// subquery's row order means nothing unless a LIMIT uses it, which stops the walk.
+pub(crate) fn drop_top_sorts(plan: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
+    Ok(match plan.as_ref() {
+        LogicalPlan::Sort { input, .. } => drop_top_sorts(input.clone())?,
+        LogicalPlan::Projection { input, .. } | LogicalPlan::SubqueryAlias { input, .. } => {
+            let new = drop_top_sorts(input.clone())?;
+            if Arc::ptr_eq(&new, input) {
+                plan
+            } else {
+                Arc::new(plan.with_new_inputs(vec![new])?)
+            }
+        }
+        _ => plan,
+    })
+}
+
 /// Names for `right`'s columns that are unique among themselves and differ from every
 /// column name of `left` (suffixes `_2`, `_3`, ... where needed).
 fn fresh_names(left: &PlanSchema, right: &PlanSchema) -> Vec<String> {
