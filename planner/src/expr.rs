@@ -4,14 +4,18 @@
 //! casts that [`crate::types`] asks for, so later stages see operands of equal type.
 
 use std::fmt;
+use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 
 use crate::error::{PlanError, Result};
 use crate::functions;
+use crate::logical::LogicalPlan;
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
 use crate::types;
+
+mod display;
 
 /// A column reference, optionally qualified by a table name or alias.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -145,6 +149,10 @@ pub enum AggFunc {
     Min,
     /// `max(x)`
     Max,
+    /// The only value of its input; more than one row is an error 'scalar subquery
+    /// returned more than one row', and no rows give NULL. Made by decorrelation for a
+    /// scalar subquery not known to return one row; not callable from SQL.
+    SingleValue,
 }
 
 impl AggFunc {
@@ -168,6 +176,7 @@ impl AggFunc {
             AggFunc::Avg => "avg",
             AggFunc::Min => "min",
             AggFunc::Max => "max",
+            AggFunc::SingleValue => "single_value",
         }
     }
 
@@ -179,7 +188,9 @@ impl AggFunc {
         };
         match self {
             AggFunc::Count => Ok(Int64),
-            AggFunc::Min | AggFunc::Max => arg.cloned().ok_or_else(|| need("one")),
+            AggFunc::Min | AggFunc::Max | AggFunc::SingleValue => {
+                arg.cloned().ok_or_else(|| need("one"))
+            }
             AggFunc::Sum => match arg.ok_or_else(|| need("one"))? {
                 Decimal128(p, s) => Ok(Decimal128((*p + 10).min(types::MAX_DECIMAL_PRECISION), *s)),
                 t if types::is_integer(t) => Ok(Int64),
@@ -335,6 +346,32 @@ pub enum Expr {
         /// Output name.
         name: String,
     },
+    /// `(SELECT ...)` used as a value: the subquery's one column of its one row (NULL
+    /// when it has no rows). Decorrelation turns it into a join before execution.
+    ScalarSubquery(Arc<LogicalPlan>),
+    /// `expr [NOT] IN (SELECT ...)` over the subquery's one column.
+    InSubquery {
+        /// Tested value.
+        expr: Box<Expr>,
+        /// The subquery (one column).
+        subquery: Arc<LogicalPlan>,
+        /// NOT IN when true.
+        negated: bool,
+    },
+    /// `[NOT] EXISTS (SELECT ...)`.
+    Exists {
+        /// The subquery.
+        subquery: Arc<LogicalPlan>,
+        /// NOT EXISTS when true.
+        negated: bool,
+    },
+    /// A column of an enclosing query, referenced from inside a subquery (correlation).
+    OuterColumn {
+        /// The enclosing query's column, fully qualified.
+        column: Column,
+        /// Its type.
+        data_type: DataType,
+    },
 }
 
 impl Expr {
@@ -404,6 +441,16 @@ impl Expr {
                 func.return_type(arg.as_ref())?
             }
             Expr::Alias { expr, .. } => expr.data_type(schema)?,
+            Expr::ScalarSubquery(plan) => match plan.schema().fields.first() {
+                Some(f) => f.data_type.clone(),
+                None => {
+                    return Err(PlanError::plan(
+                        "scalar subquery must return one column, it returns none",
+                    ));
+                }
+            },
+            Expr::InSubquery { .. } | Expr::Exists { .. } => DataType::Boolean,
+            Expr::OuterColumn { data_type, .. } => data_type.clone(),
         })
     }
 
@@ -441,6 +488,8 @@ impl Expr {
             Expr::Like { expr, pattern, .. } => {
                 expr.nullable(schema)? || pattern.nullable(schema)?
             }
+            Expr::ScalarSubquery(_) | Expr::InSubquery { .. } | Expr::OuterColumn { .. } => true,
+            Expr::Exists { .. } => false,
         })
     }
 
@@ -464,7 +513,12 @@ impl Expr {
     /// The direct children.
     pub fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Column(_) | Expr::Literal(_) => vec![],
+            Expr::Column(_)
+            | Expr::Literal(_)
+            | Expr::ScalarSubquery(_)
+            | Expr::Exists { .. }
+            | Expr::OuterColumn { .. } => vec![],
+            Expr::InSubquery { expr, .. } => vec![expr],
             Expr::Binary { left, right, .. } => vec![left, right],
             Expr::Not(e) | Expr::Negative(e) | Expr::IsNull(e) | Expr::IsNotNull(e) => vec![e],
             Expr::Cast { expr, .. } | Expr::Alias { expr, .. } => vec![expr],
@@ -496,7 +550,20 @@ impl Expr {
     pub fn map_children(self, mut f: impl FnMut(Expr) -> Result<Expr>) -> Result<Expr> {
         let mut b = |e: Box<Expr>| -> Result<Box<Expr>> { Ok(Box::new(f(*e)?)) };
         Ok(match self {
-            Expr::Column(_) | Expr::Literal(_) => self,
+            Expr::Column(_)
+            | Expr::Literal(_)
+            | Expr::ScalarSubquery(_)
+            | Expr::Exists { .. }
+            | Expr::OuterColumn { .. } => self,
+            Expr::InSubquery {
+                expr,
+                subquery,
+                negated,
+            } => Expr::InSubquery {
+                expr: b(expr)?,
+                subquery,
+                negated,
+            },
             Expr::Binary { left, op, right } => Expr::Binary {
                 left: b(left)?,
                 op,
@@ -616,6 +683,39 @@ impl Expr {
             {
                 out.push(c.clone());
             }
+        });
+        out
+    }
+
+    /// True when a subquery expression appears anywhere inside (not looking into the
+    /// subqueries' own plans).
+    pub fn contains_subquery(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| {
+            found |= matches!(
+                e,
+                Expr::ScalarSubquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. }
+            )
+        });
+        found
+    }
+
+    /// True when an outer column reference appears anywhere inside (not looking into
+    /// subqueries' plans).
+    pub fn contains_outer_column(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| found |= matches!(e, Expr::OuterColumn { .. }));
+        found
+    }
+
+    /// The plans of the subquery expressions inside, outermost first.
+    pub fn subqueries(&self) -> Vec<Arc<LogicalPlan>> {
+        let mut out = Vec::new();
+        self.visit(&mut |e| match e {
+            Expr::ScalarSubquery(p)
+            | Expr::InSubquery { subquery: p, .. }
+            | Expr::Exists { subquery: p, .. } => out.push(p.clone()),
+            _ => {}
         });
         out
     }
@@ -822,117 +922,5 @@ impl From<&str> for ScalarValue {
 impl From<String> for ScalarValue {
     fn from(v: String) -> Self {
         ScalarValue::Utf8(Some(v))
-    }
-}
-
-impl fmt::Display for Expr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Expr::Column(c) => write!(f, "{c}"),
-            Expr::Literal(v) => write!(f, "{v}"),
-            Expr::Binary { left, op, right } => write!(f, "{} {op} {}", Paren(left), Paren(right)),
-            Expr::Not(e) => write!(f, "NOT {}", Paren(e)),
-            Expr::Negative(e) => write!(f, "-{}", Paren(e)),
-            Expr::IsNull(e) => write!(f, "{} IS NULL", Paren(e)),
-            Expr::IsNotNull(e) => write!(f, "{} IS NOT NULL", Paren(e)),
-            Expr::Case {
-                operand,
-                when_then,
-                else_expr,
-            } => {
-                write!(f, "CASE")?;
-                if let Some(o) = operand {
-                    write!(f, " {o}")?;
-                }
-                for (w, t) in when_then {
-                    write!(f, " WHEN {w} THEN {t}")?;
-                }
-                if let Some(e) = else_expr {
-                    write!(f, " ELSE {e}")?;
-                }
-                write!(f, " END")
-            }
-            Expr::Cast { expr, data_type } => write!(f, "CAST({expr} AS {data_type})"),
-            Expr::InList {
-                expr,
-                list,
-                negated,
-            } => {
-                let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
-                write!(
-                    f,
-                    "{} {}IN ({})",
-                    Paren(expr),
-                    if *negated { "NOT " } else { "" },
-                    items.join(", ")
-                )
-            }
-            Expr::Between {
-                expr,
-                negated,
-                low,
-                high,
-            } => write!(
-                f,
-                "{} {}BETWEEN {} AND {}",
-                Paren(expr),
-                if *negated { "NOT " } else { "" },
-                Paren(low),
-                Paren(high)
-            ),
-            Expr::Like {
-                expr,
-                pattern,
-                negated,
-                case_insensitive,
-            } => write!(
-                f,
-                "{} {}{} {}",
-                Paren(expr),
-                if *negated { "NOT " } else { "" },
-                if *case_insensitive { "ILIKE" } else { "LIKE" },
-                Paren(pattern)
-            ),
-            Expr::Function { name, args } => {
-                let a: Vec<String> = args.iter().map(|e| e.to_string()).collect();
-                write!(f, "{name}({})", a.join(", "))
-            }
-            Expr::Aggregate {
-                func,
-                args,
-                distinct,
-            } => {
-                let a: Vec<String> = args.iter().map(|e| e.to_string()).collect();
-                let a = if a.is_empty() {
-                    "*".to_string()
-                } else {
-                    a.join(", ")
-                };
-                write!(
-                    f,
-                    "{}({}{a})",
-                    func.name(),
-                    if *distinct { "DISTINCT " } else { "" }
-                )
-            }
-            Expr::Alias { expr, name } => write!(f, "{expr} AS {name}"),
-        }
-    }
-}
-
-/// Displays an operand, in parentheses when it is itself an operator expression.
-struct Paren<'a>(&'a Expr);
-
-impl fmt::Display for Paren<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            e @ (Expr::Binary { .. }
-            | Expr::Between { .. }
-            | Expr::InList { .. }
-            | Expr::Like { .. }) => {
-                write!(f, "({e})")
-            }
-            e => write!(f, "{e}"),
-        }
     }
 }

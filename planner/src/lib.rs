@@ -8,7 +8,7 @@
 //! - [`logical`]: [`LogicalPlan`] and its builder.
 //! - [`sql`]: SQL text to logical plans and statements.
 //! - [`analyzer`]: type coercion and checks after building.
-//! - [`optimizer`]: rewrite rules and the cost model.
+//! - [`optimizer`]: rewrite rules (subquery decorrelation first) and the cost model.
 //! - [`physical`]: the data-only physical plan and the planner that makes it.
 #![warn(missing_docs)]
 

@@ -67,10 +67,8 @@ pub fn common_type(l: &DataType, r: &DataType) -> Option<DataType> {
     Some(match (l, r) {
         (Null, t) | (t, Null) => t.clone(),
         (a, b) if is_string(a) && is_string(b) => Utf8,
-        (a, b) if is_float(a) || is_float(b) => match is_numeric(a) && is_numeric(b) {
-            true => Float64,
-            false => return None,
-        },
+        (a, b) if (is_float(a) || is_float(b)) && is_numeric(a) && is_numeric(b) => Float64,
+        (a, b) if is_float(a) || is_float(b) => return None,
         (a, b) if is_integer(a) && is_integer(b) => Int64,
         (Decimal128(_, _), _) | (_, Decimal128(_, _)) => {
             let (p1, s1) = integer_as_decimal(l)?;

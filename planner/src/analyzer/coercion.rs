@@ -174,6 +174,21 @@ pub fn coerce_expr(e: Expr, schema: &PlanSchema) -> Result<Expr> {
 /// Coerces the operands of one node whose children are already coerced.
 fn coerce_one(e: Expr, schema: &PlanSchema) -> Result<Expr> {
     Ok(match e {
+        // A subquery's plan is coerced on its own (its outer columns carry their types).
+        Expr::ScalarSubquery(p) => Expr::ScalarSubquery(coerce_plan(p)?),
+        Expr::InSubquery {
+            expr,
+            subquery,
+            negated,
+        } => Expr::InSubquery {
+            expr,
+            subquery: coerce_plan(subquery)?,
+            negated,
+        },
+        Expr::Exists { subquery, negated } => Expr::Exists {
+            subquery: coerce_plan(subquery)?,
+            negated,
+        },
         Expr::Binary { left, op, right } => {
             if let (Expr::Literal(a), Expr::Literal(b)) = (left.as_ref(), right.as_ref())
                 && let Some(v) = integer_arithmetic(a, op, b)

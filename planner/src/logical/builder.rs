@@ -337,7 +337,7 @@ pub fn join_schema(left: &PlanSchema, right: &PlanSchema, kind: JoinKind) -> Pla
             .collect(),
     };
     match kind {
-        JoinKind::LeftSemi | JoinKind::LeftAnti => left.clone(),
+        JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => left.clone(),
         JoinKind::Left => left.join(&nullable(right, true)),
         JoinKind::Right => nullable(left, true).join(right),
         JoinKind::Full => nullable(left, true).join(&nullable(right, true)),

@@ -23,6 +23,10 @@ pub enum JoinKind {
     LeftSemi,
     /// Left rows that have no match (left columns only).
     LeftAnti,
+    /// Left rows with no match, where a NULL key on either side counts as 'maybe' and so
+    /// excludes the row — SQL's NOT IN; the build side must be seen whole (left columns
+    /// only). With an empty right side every left row (even a NULL key) comes out.
+    LeftAntiNullAware,
     /// Every pair (no condition).
     Cross,
 }
@@ -30,7 +34,10 @@ pub enum JoinKind {
 impl JoinKind {
     /// True when only the left side's columns come out.
     pub fn left_only(self) -> bool {
-        matches!(self, JoinKind::LeftSemi | JoinKind::LeftAnti)
+        matches!(
+            self,
+            JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware
+        )
     }
 }
 
@@ -43,6 +50,7 @@ impl fmt::Display for JoinKind {
             JoinKind::Full => "Full",
             JoinKind::LeftSemi => "LeftSemi",
             JoinKind::LeftAnti => "LeftAnti",
+            JoinKind::LeftAntiNullAware => "LeftAntiNullAware",
             JoinKind::Cross => "Cross",
         };
         f.write_str(s)
@@ -353,9 +361,25 @@ impl LogicalPlan {
         out.push_str(&"  ".repeat(depth));
         out.push_str(&self.describe());
         out.push('\n');
+        for e in self.expressions() {
+            for sub in e.subqueries() {
+                out.push_str(&"  ".repeat(depth + 1));
+                out.push_str("Subquery:\n");
+                sub.write_indent(out, depth + 2);
+            }
+        }
         for i in self.inputs() {
             i.write_indent(out, depth + 1);
         }
+    }
+}
+
+/// Plans compare equal when they have the same output schema and the same EXPLAIN text
+/// (expressions holding subqueries compare their plans this way).
+impl PartialEq for LogicalPlan {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+            || (self.schema() == other.schema() && self.display_indent() == other.display_indent())
     }
 }
 

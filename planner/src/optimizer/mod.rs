@@ -3,6 +3,7 @@
 //!
 //! - [`rule`]: the [`OptimizerRule`] trait.
 //! - [`rules`]: one rewrite per file.
+//! - [`decorrelate`]: subqueries to joins, for callers running without the rule batches.
 //! - [`cost`]: statistics and cardinality estimates the cost-based rules use.
 
 pub mod cost;
@@ -50,7 +51,9 @@ impl Default for Optimizer {
 
 impl Optimizer {
     /// The standard rule list. Order matters:
-    /// 1. `factor_or_conjuncts` first, so the join predicates hidden in an OR of ANDs
+    /// 0. `decorrelate` first: subqueries become joins (the later rules and the physical
+    ///    planner know nothing of subquery expressions);
+    /// 1. `factor_or_conjuncts` next, so the join predicates hidden in an OR of ANDs
     ///    (TPC-H Q19) become plain conjuncts that push-down can turn into join keys;
     /// 2. `push_down_filter` turns WHERE equalities over cross joins into join keys
     ///    and moves single-table predicates to the scans, which `reorder_joins` needs
@@ -62,6 +65,14 @@ impl Optimizer {
         use rules::*;
         Optimizer {
             batches: vec![
+                RuleBatch {
+                    name: "decorrelate",
+                    rules: vec![
+                        Box::new(DecorrelatePredicateSubquery),
+                        Box::new(DecorrelateScalarSubquery),
+                    ],
+                    max_passes: 16,
+                },
                 RuleBatch {
                     name: "simplify",
                     rules: vec![Box::new(FactorOrConjuncts)],
@@ -139,6 +150,31 @@ impl Optimizer {
     pub fn optimize(&self, plan: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
         self.optimize_with(plan, &mut |_| {})
     }
+}
+
+/// Turns every subquery expression of `plan` into joins (the `decorrelate` batch's
+/// rules run to a fixed point), then checks that no subquery expression and no outer
+/// column reference is left: a form the rules cannot rewrite is an Unsupported error
+/// naming the expression. The output columns keep their names and types.
+///
+/// Call this even with the optimizer's batches switched off: the physical planner cannot
+/// plan subquery expressions.
+pub fn decorrelate(plan: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
+    let mut aliases = rules::subquery_util::AliasGen::for_plan(&plan);
+    let before = plan.schema();
+    let out = rules::subquery_util::decorrelate_tree(plan, &mut aliases)?.data;
+    if let Some(what) = rules::subquery_util::leftover(&out) {
+        return Err(PlanError::unsupported(format!(
+            "subquery that could not be decorrelated: {what}"
+        )));
+    }
+    let after = out.schema();
+    if !same_output(&before, &after) {
+        return Err(PlanError::internal(format!(
+            "decorrelation changed the output schema from {before} to {after}"
+        )));
+    }
+    Ok(out)
 }
 
 /// Same column names and types (qualifiers and nullability may change).

@@ -322,7 +322,8 @@ impl fmt::Display for PhysicalPlan {
 /// The state columns a partial aggregate emits for `agg`, in order:
 /// count → `[count: Int64]`; sum → `[sum: result type]`; avg → `[sum, count: Int64]`
 /// where sum is `Decimal128(38, s)` for a decimal input and `Float64` otherwise;
-/// min/max → `[value: input type]`.
+/// min/max → `[value: input type]`; single_value → `[value: input type]` (only ever
+/// planned in Single mode, so its state is not exchanged).
 pub fn state_fields(agg: &AggregateExpr) -> Vec<Field> {
     let name = &agg.name;
     match agg.func {
@@ -342,7 +343,7 @@ pub fn state_fields(agg: &AggregateExpr) -> Vec<Field> {
                 Field::new(format!("{name}[count]"), DataType::Int64, false),
             ]
         }
-        AggFunc::Min | AggFunc::Max => vec![Field::new(
+        AggFunc::Min | AggFunc::Max | AggFunc::SingleValue => vec![Field::new(
             format!("{name}[{}]", agg.func.name()),
             agg.input_type.clone().unwrap_or(DataType::Null),
             true,

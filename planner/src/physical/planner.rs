@@ -2,6 +2,9 @@
 //! two-step aggregation around a hash exchange, hash joins (broadcast when the build
 //! side is small, else partitioned on the keys) with the smaller input as the build
 //! side, top-k for ORDER BY ... LIMIT, and exchanges wherever rows must meet.
+//! NOT IN's null-aware anti join is always broadcast; an aggregate holding
+//! `single_value` runs once, in Single mode, after gathering every row in one partition.
+//! Subquery expressions must have been decorrelated ([`crate::optimizer::decorrelate`]).
 //!
 //! Logical expressions become [`PhysExpr`]s with columns resolved to indices and
 //! casts made explicit where operand types differ.
@@ -11,7 +14,7 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::error::{PlanError, Result};
-use crate::expr::Expr;
+use crate::expr::{AggFunc, Expr};
 use crate::functions;
 use crate::logical::builder::field_column;
 use crate::logical::{JoinKind, LogicalPlan};
@@ -255,6 +258,21 @@ impl PhysicalPlanner {
             .collect::<Result<_>>()?;
         let out_schema = arrow_schema(schema);
         let n = self.config.target_partitions.max(1);
+        let single_value = aggs.iter().any(|a| a.func == AggFunc::SingleValue);
+        if single_value {
+            // single_value must see every row in one place to know there is only one.
+            let exchanged = Arc::new(PhysicalPlan::Exchange {
+                input: child,
+                partitioning: Partitioning::Single,
+            });
+            return Ok(Arc::new(PhysicalPlan::HashAggregate {
+                input: exchanged,
+                mode: AggregateMode::Single,
+                group_by: groups,
+                aggregates: aggs,
+                schema: out_schema,
+            }));
+        }
         if aggs.iter().any(|a| a.distinct) {
             // Every row of a group must meet in one task.
             let partitioning = if groups.is_empty() {
@@ -381,7 +399,9 @@ impl PhysicalPlanner {
             kind,
             JoinKind::Inner | JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti
         );
-        let (l_plan, r_plan, distribution) = if small && broadcastable {
+        // NOT IN must see the whole build side (any NULL there excludes every row).
+        let must_broadcast = kind == JoinKind::LeftAntiNullAware;
+        let (l_plan, r_plan, distribution) = if must_broadcast || (small && broadcastable) {
             (l_plan, r_plan, JoinDistribution::Broadcast)
         } else {
             let n = self.config.target_partitions.max(1);
@@ -663,6 +683,16 @@ pub fn create_physical_expr(e: &Expr, schema: &PlanSchema) -> Result<PhysExpr> {
         Expr::Aggregate { .. } => {
             return Err(PlanError::plan(format!(
                 "aggregate '{e}' is not allowed here"
+            )));
+        }
+        Expr::ScalarSubquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. } => {
+            return Err(PlanError::unsupported(format!(
+                "subquery expression '{e}' left after decorrelation (run optimizer::decorrelate first)"
+            )));
+        }
+        Expr::OuterColumn { column, .. } => {
+            return Err(PlanError::unsupported(format!(
+                "outer column reference '{column}' left after decorrelation"
             )));
         }
     })

@@ -2,7 +2,11 @@
 //!
 //! In: a sqlparser `Expr` and an [`ExprScope`]. Out: an [`Expr`] whose columns are fully
 //! qualified, type-checked node by node so errors carry the line and column.
-//! Subqueries are rejected here (not yet supported).
+//! Subqueries become [`Expr::ScalarSubquery`], [`Expr::InSubquery`] and [`Expr::Exists`]
+//! holding their plans; names they do not define resolve in the enclosing queries as
+//! [`Expr::OuterColumn`]s (decorrelation later turns them into joins).
+
+use std::sync::Arc;
 
 use sqlparser::ast::{
     self, BinaryOperator, CastKind, DuplicateTreatment, FunctionArg, FunctionArgExpr,
@@ -12,6 +16,7 @@ use sqlparser::ast::{
 use crate::error::{Location, PlanError, Result};
 use crate::expr::{AggFunc, BinaryOp, Expr};
 use crate::functions;
+use crate::logical::LogicalPlan;
 use crate::logical::builder::field_column;
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
@@ -103,8 +108,34 @@ impl SqlPlanner<'_> {
                     list: list.iter().map(sub).collect::<Result<_>>()?,
                     negated: *negated,
                 },
-                ast::InTarget::Subquery(_) => {
-                    return Err(PlanError::unsupported_at("IN (subquery)", at));
+                ast::InTarget::Subquery(q) => {
+                    let x = sub(expr)?;
+                    let subquery = self.plan_subquery(q, scope)?;
+                    let sq_schema = subquery.schema();
+                    let [field] = sq_schema.fields.as_slice() else {
+                        return Err(PlanError::plan_at(
+                            format!(
+                                "subquery of IN must return one column, ({q}) returns {}",
+                                sq_schema.len()
+                            ),
+                            loc(q.as_ref()),
+                        ));
+                    };
+                    let xt = x.data_type(scope.schema)?;
+                    if crate::types::common_type(&xt, &field.data_type).is_none() {
+                        return Err(PlanError::TypeMismatch {
+                            message: format!(
+                                "IN compares {xt} with a subquery column of type {} in '{e}'",
+                                field.data_type
+                            ),
+                            location: at,
+                        });
+                    }
+                    Expr::InSubquery {
+                        expr: Box::new(x),
+                        subquery,
+                        negated: *negated,
+                    }
                 }
                 _ => return Err(unsupported(format!("IN target in '{e}'"), e)),
             },
@@ -186,8 +217,21 @@ impl SqlPlanner<'_> {
                 args: vec![sub(expr)?],
             },
             A::Function(f) => self.function(f, scope, at)?,
-            A::Exists { .. } => return Err(PlanError::unsupported_at("EXISTS (subquery)", at)),
-            A::Subquery(_) => return Err(PlanError::unsupported_at("scalar subquery", at)),
+            A::Exists { subquery, negated } => Expr::Exists {
+                subquery: self.plan_subquery(subquery, scope)?,
+                negated: *negated,
+            },
+            A::Subquery(q) => {
+                let plan = self.plan_subquery(q, scope)?;
+                let n = plan.schema().len();
+                if n != 1 {
+                    return Err(PlanError::plan_at(
+                        format!("scalar subquery ({q}) must return one column, it returns {n}"),
+                        at,
+                    ));
+                }
+                Expr::ScalarSubquery(plan)
+            }
             A::GroupingSets(_) => return Err(PlanError::unsupported_at("GROUPING SETS", at)),
             A::Cube(_) => return Err(PlanError::unsupported_at("CUBE", at)),
             A::Rollup(_) => return Err(PlanError::unsupported_at("ROLLUP", at)),
@@ -201,6 +245,44 @@ impl SqlPlanner<'_> {
                 ));
             }
         })
+    }
+
+    /// Plans a subquery inside an expression over `scope`: its names resolve first in its
+    /// own FROM, then in `scope` and the scopes enclosing that (as outer columns).
+    fn plan_subquery(&self, q: &ast::Query, scope: &ExprScope) -> Result<Arc<LogicalPlan>> {
+        let ctes = self.cte_scopes.borrow().last().cloned().unwrap_or_default();
+        self.outer_scopes
+            .borrow_mut()
+            .push(Arc::new(scope.schema.clone()));
+        let out = self.plan_query(q, &ctes);
+        self.outer_scopes.borrow_mut().pop();
+        out
+    }
+
+    /// `name` as a column of an enclosing query, innermost first.
+    fn resolve_outer(
+        &self,
+        qualifier: Option<&str>,
+        id: &ast::Ident,
+        at: Location,
+    ) -> Result<Option<Expr>> {
+        for schema in self.outer_scopes.borrow().iter().rev() {
+            match schema.index_of_at(qualifier, &id.value, at) {
+                Ok(i) => {
+                    let f = schema.field(i);
+                    let Expr::Column(column) = field_column(f) else {
+                        return Err(PlanError::internal("field_column is not a column"));
+                    };
+                    return Ok(Some(Expr::OuterColumn {
+                        column,
+                        data_type: f.data_type.clone(),
+                    }));
+                }
+                Err(PlanError::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
     }
 
     /// `name` (qualified by `qualifier`) as a fully qualified column of the scope.
@@ -234,7 +316,10 @@ impl SqlPlanner<'_> {
                     .find(|(a, _)| qualifier.is_none() && a.eq_ignore_ascii_case(&id.value));
                 return match alias {
                     Some((_, expr)) => Ok(expr.clone()),
-                    None => Err(e),
+                    None => match self.resolve_outer(qualifier, id, at)? {
+                        Some(outer) => Ok(outer),
+                        None => Err(e),
+                    },
                 };
             }
             Err(e) => return Err(e),

@@ -49,6 +49,19 @@ impl SqlPlanner<'_> {
         order_by: &[OrderByExpr],
         ctes: &Ctes,
     ) -> Result<LogicalPlanBuilder> {
+        // Subqueries in this SELECT's expressions see its CTEs.
+        self.cte_scopes.borrow_mut().push(ctes.clone());
+        let out = self.plan_select_in_scope(select, order_by, ctes);
+        self.cte_scopes.borrow_mut().pop();
+        out
+    }
+
+    fn plan_select_in_scope(
+        &self,
+        select: &ast::Select,
+        order_by: &[OrderByExpr],
+        ctes: &Ctes,
+    ) -> Result<LogicalPlanBuilder> {
         check_clauses(select)?;
         let rel = self.plan_from(&select.from, ctes)?;
         let using = rel.using;

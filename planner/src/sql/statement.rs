@@ -113,6 +113,12 @@ pub struct SqlPlanner<'a> {
     pub(crate) catalog: &'a dyn Catalog,
     /// Where each resolved column was written, for errors raised after resolution.
     pub(crate) column_locations: RefCell<Vec<(Column, Location)>>,
+    /// The input schemas of the queries enclosing the subquery being planned, outermost
+    /// first: names not found in a subquery's own FROM resolve here, innermost first.
+    pub(crate) outer_scopes: RefCell<Vec<Arc<crate::schema::PlanSchema>>>,
+    /// The CTEs in scope of the SELECT being planned (innermost last), for subqueries
+    /// inside its expressions.
+    pub(crate) cte_scopes: RefCell<Vec<crate::sql::from::Ctes>>,
 }
 
 impl<'a> SqlPlanner<'a> {
@@ -121,6 +127,8 @@ impl<'a> SqlPlanner<'a> {
         SqlPlanner {
             catalog,
             column_locations: RefCell::new(Vec::new()),
+            outer_scopes: RefCell::new(Vec::new()),
+            cte_scopes: RefCell::new(Vec::new()),
         }
     }
 

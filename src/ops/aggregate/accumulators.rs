@@ -169,6 +169,12 @@ enum State {
         values: Vec<Option<String>>,
         max: bool,
     },
+    /// The one row of each group: (input array, row) of the first row seen, and the
+    /// input arrays those point into.
+    SingleValue {
+        first: Vec<Option<(u32, u32)>>,
+        arrays: Vec<ArrayRef>,
+    },
 }
 
 impl Accumulator {
@@ -185,6 +191,10 @@ impl Accumulator {
             ))
         };
         let state = match agg.func {
+            AggFunc::SingleValue => State::SingleValue {
+                first: Vec::new(),
+                arrays: Vec::new(),
+            },
             AggFunc::Count => State::Count(Vec::new()),
             AggFunc::Sum => State::Sum(AnySlots::new(&agg.return_type).ok_or_else(unsupported)?),
             AggFunc::Avg => {
@@ -250,6 +260,7 @@ impl Accumulator {
                 counts.resize(groups, 0);
             }
             State::StringMinMax { values, .. } => values.resize(groups, None),
+            State::SingleValue { first, .. } => first.resize(groups, None),
         }
     }
 
@@ -267,6 +278,26 @@ impl Accumulator {
             (State::MinMax { slots, max }, Some(a)) => slots.min_max(groups, a, *max),
             (State::StringMinMax { values, max }, Some(a)) => {
                 string_min_max(values, groups, a, *max)
+            }
+            (State::SingleValue { first, arrays }, Some(a)) => {
+                let array_index = arrays.len() as u32;
+                let mut used = false;
+                for (row, g) in groups.iter().enumerate() {
+                    let slot = first
+                        .get_mut(*g as usize)
+                        .ok_or_else(|| EmberError::internal("group id out of range"))?;
+                    if slot.is_some() {
+                        return Err(EmberError::execution(
+                            "scalar subquery returned more than one row",
+                        ));
+                    }
+                    *slot = Some((array_index, row as u32));
+                    used = true;
+                }
+                if used {
+                    arrays.push(a.clone());
+                }
+                Ok(())
             }
         }
     }
@@ -307,8 +338,32 @@ impl Accumulator {
             State::Sum(s) | State::MinMax { slots: s, .. } => s.to_array(),
             State::StringMinMax { values, .. } => Arc::new(StringArray::from(values.clone())),
             State::Avg { sum, counts } => average(sum, counts, &self.return_type)?,
+            State::SingleValue { first, arrays } => {
+                single_values(first, arrays, &self.return_type)?
+            }
         })
     }
+}
+
+/// The value of each group's one row, NULL for groups that saw none.
+fn single_values(
+    first: &[Option<(u32, u32)>],
+    arrays: &[ArrayRef],
+    data_type: &DataType,
+) -> Result<ArrayRef> {
+    let null = arrow::array::new_null_array(data_type, 1);
+    let mut sources: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
+    sources.push(null.as_ref());
+    let null_index = arrays.len();
+    let indices: Vec<(usize, usize)> = first
+        .iter()
+        .map(|f| match f {
+            Some((a, r)) => (*a as usize, *r as usize),
+            None => (null_index, 0),
+        })
+        .collect();
+    let out = arrow::compute::interleave(&sources, &indices)?;
+    cast_array(&out, data_type)
 }
 
 fn add_counts(counts: &mut [i64], groups: &[u32], values: Option<&dyn Array>) -> Result<()> {

@@ -33,6 +33,8 @@ pub struct JoinHashTable {
     index: KeyIndex,
     /// For each build row, the next build row with the same key (or `END`).
     next: Vec<u32>,
+    /// True when some build row has a NULL in its key.
+    has_null_key: bool,
 }
 
 enum KeyIndex {
@@ -83,6 +85,7 @@ impl JoinHashTable {
         let key_types: Vec<DataType> = columns.iter().map(|c| c.data_type().clone()).collect();
         let valid = key_validity(&columns);
         let rows = batch.num_rows();
+        let has_null_key = valid.as_ref().is_some_and(|v| v.null_count() > 0);
         let mut next = vec![END; rows];
         let is_valid = |i: usize| valid.as_ref().is_none_or(|v| v.is_valid(i));
         let single_int = match columns.as_slice() {
@@ -141,6 +144,7 @@ impl JoinHashTable {
             key_types,
             index,
             next,
+            has_null_key,
         })
     }
 
@@ -249,9 +253,31 @@ impl HashJoinProbe {
             .map(|k| evaluate(k, batch))
             .collect::<Result<Vec<_>>>()?;
         let rows = batch.num_rows();
-        let (probe_idx, build_idx) = self.table.candidates(&keys, rows)?;
+        let mut kind = self.kind;
+        let (mut probe_idx, mut build_idx) = self.table.candidates(&keys, rows)?;
+        if kind == JoinKind::LeftAntiNullAware {
+            // SQL's NOT IN: against an empty set every row qualifies; a NULL in the set
+            // makes every comparison unknown, so no row does; otherwise a NULL probe key
+            // is unknown too, so it counts as matched and is dropped.
+            if self.table.batch.num_rows() == 0 {
+                return Ok(vec![batch.clone()]);
+            }
+            if self.table.has_null_key {
+                return Ok(vec![]);
+            }
+            if let Some(valid) = key_validity(&keys) {
+                for p in (0..rows).filter(|&p| valid.is_null(p)) {
+                    probe_idx.push(p as u32);
+                    build_idx.push(0);
+                }
+                let mut pairs: Vec<(u32, u32)> = probe_idx.into_iter().zip(build_idx).collect();
+                pairs.sort_unstable();
+                (probe_idx, build_idx) = pairs.into_iter().unzip();
+            }
+            kind = JoinKind::LeftAnti;
+        }
         let sides = JoinSides {
-            kind: self.kind,
+            kind,
             build: &self.table.batch,
             filter: self.filter.as_ref(),
             schema: &self.output_schema,

@@ -94,7 +94,7 @@ pub fn assemble(
                 &UInt32Array::from(right),
             )?
         }
-        JoinKind::LeftSemi | JoinKind::LeftAnti => {
+        JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => {
             let matched = matched_rows(&probe_idx, &probe_rows);
             let want = sides.kind == JoinKind::LeftSemi;
             let rows: Vec<u32> = probe_rows

@@ -56,7 +56,7 @@ pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
             let r = estimate_rows(right);
             match kind {
                 JoinKind::Cross => l * r,
-                JoinKind::LeftSemi | JoinKind::LeftAnti => l * 0.5,
+                JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => l * 0.5,
                 _ if on.is_empty() => l * r * RANGE_SELECTIVITY,
                 JoinKind::Left => l.max(join_rows(left, right, on)),
                 _ => join_rows(left, right, on),

@@ -218,7 +218,7 @@ fn push_join(
                 );
             }
         }
-        JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti => {
+        JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => {
             for p in preds {
                 if resolves_in(&p, &ls) {
                     to_left.push(p)
@@ -343,4 +343,59 @@ fn wrap(node: Arc<LogicalPlan>, preds: Vec<Expr>) -> Result<Arc<LogicalPlan>> {
 fn dedupe(preds: &mut Vec<Expr>) {
     let mut seen = HashSet::new();
     preds.retain(|p| seen.insert(p.to_string()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{col, lit};
+    use crate::sql::tests::TestCatalog;
+
+    fn plan(sql: &str) -> Arc<LogicalPlan> {
+        let p = TestCatalog::new().plan(sql).unwrap();
+        crate::analyzer::coerce_plan(Arc::new(p)).unwrap()
+    }
+
+    #[test]
+    fn semi_and_anti_joins_take_left_predicates_left_and_right_only_filters_right() {
+        for kind in [
+            JoinKind::LeftSemi,
+            JoinKind::LeftAnti,
+            JoinKind::LeftAntiNullAware,
+        ] {
+            let left = plan("select c_custkey, c_acctbal from customer");
+            let right = plan("select o_custkey, o_totalprice from orders");
+            let join = LogicalPlanBuilder::from_arc(left)
+                .join_on(
+                    right,
+                    kind,
+                    vec![(col("customer.c_custkey"), col("orders.o_custkey"))],
+                    Some(
+                        col("orders.o_totalprice")
+                            .gt(lit(5))
+                            .and(col("orders.o_totalprice").gt(col("customer.c_acctbal"))),
+                    ),
+                )
+                .unwrap()
+                .filter(col("customer.c_acctbal").gt(lit(0)))
+                .unwrap()
+                .build_arc();
+            let out = PushDownFilter.rewrite(join).unwrap().data;
+            let text = out.display_indent();
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            assert_eq!(
+                lines[0],
+                format!(
+                    "{kind} Join: on=[customer.c_custkey = orders.o_custkey] \
+                     filter=orders.o_totalprice > customer.c_acctbal"
+                ),
+                "{text}"
+            );
+            assert_eq!(lines[2], "Filter: customer.c_acctbal > 0", "{text}");
+            assert!(text.contains("Filter: orders.o_totalprice > 5"), "{text}");
+            // Nothing from above the join reaches its right side.
+            let right_part = &text[text.find("Projection: orders").unwrap_or(0)..];
+            assert!(!right_part.contains("c_acctbal"), "{text}");
+        }
+    }
 }

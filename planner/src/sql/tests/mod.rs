@@ -2,6 +2,7 @@
 
 mod errors;
 mod queries;
+mod subqueries;
 mod tpch;
 
 use std::any::Any;
