@@ -263,6 +263,38 @@ mod tests {
     }
 
     #[test]
+    fn a_failing_statement_stops_the_run_with_its_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("ember-shell-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("q01.sql");
+        std::fs::write(
+            &script,
+            "-- a comment\n\nSELECT * FROM no_such_table_xyz;\nSELECT 1;\n",
+        )
+        .unwrap();
+        let path = script.to_str().unwrap();
+        let (code, out, err) = run_with(&["-f", path, "-c", "SELECT 2"], "");
+        assert_eq!(code, 1);
+        assert!(out.is_empty(), "{out}");
+        let first = err.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with(&format!("error in {path} (statement at line 3): ")),
+            "{err}"
+        );
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "the run stops at the first error: {err}"
+        );
+
+        let (code, out, err) = run_with(&[], "\n\nSELECT * FROM no_such_table_xyz;");
+        assert_eq!(code, 1);
+        assert!(out.is_empty());
+        assert!(err.starts_with("error (statement at line 3): "), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn error_prefixes_name_file_and_line() {
         assert_eq!(
             Origin::File("q01.sql".into()).error_prefix(3),
