@@ -19,6 +19,21 @@ pub struct SessionConfig {
     /// Broadcast a join's build side up to this many estimated rows
     /// (`ember.optimizer.broadcast_threshold_rows`).
     pub broadcast_threshold_rows: usize,
+    /// Attempts per task before its job fails (`ember.task.max_attempts`).
+    pub max_task_attempts: usize,
+    /// Share of task attempts that fail on purpose (`ember.faults.task_failure_rate`).
+    pub task_failure_rate: f64,
+    /// Share of cached and shuffle blocks lost before they are read
+    /// (`ember.faults.block_loss_rate`).
+    pub block_loss_rate: f64,
+    /// Seed for the injected faults (`ember.faults.seed`).
+    pub fault_seed: u64,
+    /// Bytes of cached blocks kept in memory (`ember.cache.budget_bytes`; fixed when the
+    /// session starts).
+    pub cache_budget_bytes: usize,
+    /// Storage level of `CACHE TABLE` and `DataFrame::cache`
+    /// (`ember.cache.storage_level`: `memory_only` or `memory_and_disk`).
+    pub cache_storage_level: String,
 }
 
 impl Default for SessionConfig {
@@ -33,6 +48,12 @@ impl Default for SessionConfig {
             optimizer_enabled: true,
             cost_based: true,
             broadcast_threshold_rows: 1_000_000,
+            max_task_attempts: 4,
+            task_failure_rate: 0.0,
+            block_loss_rate: 0.0,
+            fault_seed: 0,
+            cache_budget_bytes: 4 << 30,
+            cache_storage_level: "memory_and_disk".to_string(),
         }
     }
 }
@@ -82,6 +103,10 @@ impl SessionConfig {
             v.parse::<usize>()
                 .map_err(|_| bad("a non-negative integer"))
         };
+        let rate = || match v.parse::<f64>() {
+            Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+            _ => Err(bad("a number from 0 to 1")),
+        };
         let boolean = || match v.to_ascii_lowercase().as_str() {
             "true" | "on" | "1" => Ok(true),
             "false" | "off" | "0" => Ok(false),
@@ -98,6 +123,25 @@ impl SessionConfig {
             "ember.optimizer.enabled" => self.optimizer_enabled = boolean()?,
             "ember.optimizer.cost_based" => self.cost_based = boolean()?,
             "ember.optimizer.broadcast_threshold_rows" => self.broadcast_threshold_rows = uint()?,
+            "ember.task.max_attempts" => self.max_task_attempts = uint()?.max(1),
+            "ember.faults.task_failure_rate" => self.task_failure_rate = rate()?,
+            "ember.faults.block_loss_rate" => self.block_loss_rate = rate()?,
+            "ember.faults.seed" => {
+                self.fault_seed = v
+                    .parse::<u64>()
+                    .map_err(|_| bad("a non-negative integer"))?
+            }
+            "ember.cache.budget_bytes" => {
+                return Err(EmberError::Execution(format!(
+                    "{key} is fixed when the session starts"
+                )));
+            }
+            "ember.cache.storage_level" => {
+                self.cache_storage_level = match v.to_ascii_lowercase().as_str() {
+                    l @ ("memory_only" | "memory_and_disk") => l.to_string(),
+                    _ => return Err(bad("memory_only or memory_and_disk")),
+                }
+            }
             _ => {
                 let suggestion =
                     ember_planner::error::closest_name(&key_l, KEYS.iter().map(|k| k.name));
@@ -120,7 +164,15 @@ impl SessionConfig {
                     "ember.execution.batch_size" => self.batch_size.to_string(),
                     "ember.optimizer.enabled" => self.optimizer_enabled.to_string(),
                     "ember.optimizer.cost_based" => self.cost_based.to_string(),
-                    _ => self.broadcast_threshold_rows.to_string(),
+                    "ember.optimizer.broadcast_threshold_rows" => {
+                        self.broadcast_threshold_rows.to_string()
+                    }
+                    "ember.task.max_attempts" => self.max_task_attempts.to_string(),
+                    "ember.faults.task_failure_rate" => self.task_failure_rate.to_string(),
+                    "ember.faults.block_loss_rate" => self.block_loss_rate.to_string(),
+                    "ember.faults.seed" => self.fault_seed.to_string(),
+                    "ember.cache.budget_bytes" => self.cache_budget_bytes.to_string(),
+                    _ => self.cache_storage_level.clone(),
                 };
                 (k.name.to_string(), value, k.doc.to_string())
             })

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use ember_planner::analyzer::coerce_plan;
+use ember_planner::catalog::Statistics;
 use ember_planner::expr::{Expr, SortExpr};
 use ember_planner::logical::JoinKind;
 use ember_planner::logical::builder::field_column;
@@ -29,9 +30,10 @@ use ember_planner::physical::planner::{PhysicalPlanner, PhysicalPlannerConfig};
 use ember_planner::{LogicalPlan, LogicalPlanBuilder};
 
 use crate::error::Result;
+use crate::exec::cache::CachedTable;
 use crate::exec::{self, ExecContext};
 use crate::format::{OutputFormat, write_batches};
-use crate::rdd::Rdd;
+use crate::rdd::{Rdd, StorageLevel};
 use crate::session::SessionContext;
 
 /// Builders for expressions: columns, literals and aggregate calls.
@@ -269,6 +271,57 @@ impl DataFrame {
     /// The query as an RDD of Arrow batches (nothing runs until an action).
     pub fn rdd(&self) -> Result<Rdd<RecordBatch>> {
         exec::lower(&self.physical_plan()?, &self.exec_context())
+    }
+
+    /// Marks the result for caching at the session's storage level
+    /// (`ember.cache.storage_level`): the first action computes and stores it, later
+    /// ones read the stored partitions (recomputing any that were evicted or lost).
+    pub fn cache(&self) -> Result<DataFrame> {
+        let level = match self.session.config().cache_storage_level.as_str() {
+            "memory_only" => StorageLevel::MemoryOnly,
+            _ => StorageLevel::MemoryAndDisk,
+        };
+        self.persist(level)
+    }
+
+    /// As [`DataFrame::cache`], at an explicit storage level.
+    pub fn persist(&self, level: StorageLevel) -> Result<DataFrame> {
+        let cached = self.cached_table_at("cached", level)?;
+        let plan = LogicalPlanBuilder::scan("cached", Arc::new(cached))?.build();
+        // Keep the column qualifiers the original plan had.
+        let schema = self.plan.schema();
+        let exprs = schema
+            .fields
+            .iter()
+            .map(|f| functions::col(&f.name).alias(&f.name))
+            .collect();
+        let df = DataFrame::new(self.session.clone(), plan).select(exprs)?;
+        Ok(df)
+    }
+
+    pub(crate) fn cached_table(&self, name: &str) -> Result<CachedTable> {
+        let level = match self.session.config().cache_storage_level.as_str() {
+            "memory_only" => StorageLevel::MemoryOnly,
+            _ => StorageLevel::MemoryAndDisk,
+        };
+        self.cached_table_at(name, level)
+    }
+
+    fn cached_table_at(&self, name: &str, level: StorageLevel) -> Result<CachedTable> {
+        let rdd = self.rdd()?;
+        let optimized = self.optimized_plan()?;
+        let rows = ember_planner::optimizer::cost::estimate_rows(optimized.as_ref());
+        let statistics = Statistics {
+            row_count: Some(rows as usize),
+            ..Statistics::default()
+        };
+        Ok(CachedTable::new(
+            name,
+            self.schema(),
+            &rdd,
+            level,
+            statistics,
+        ))
     }
 
     /// Runs the query and returns every batch.

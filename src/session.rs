@@ -13,7 +13,8 @@ use ember_planner::{LogicalPlan, LogicalPlanBuilder, PlanError};
 use crate::config::SessionConfig;
 use crate::dataframe::DataFrame;
 use crate::error::{EmberError, Result};
-use crate::rdd::{RddConfig, RddContext};
+use crate::exec::cache::CachedTable;
+use crate::rdd::{FaultConfig, RddConfig, RddContext};
 use crate::sources::{self, CsvOptions, CsvTable, MemTable, ParquetTable, Table};
 
 /// A table or view in the catalog.
@@ -21,6 +22,11 @@ use crate::sources::{self, CsvOptions, CsvTable, MemTable, ParquetTable, Table};
 enum Entry {
     Table(Arc<dyn TableSource>),
     View(LogicalPlan),
+    /// A table or view whose rows are cached; `original` comes back on UNCACHE.
+    Cached {
+        cached: Arc<CachedTable>,
+        original: Box<Entry>,
+    },
 }
 
 struct SessionState {
@@ -51,6 +57,9 @@ impl SessionContext {
     pub fn with_config(config: SessionConfig) -> Self {
         let rdd = RddContext::new(RddConfig {
             threads: config.threads.max(1),
+            max_task_attempts: config.max_task_attempts.max(1),
+            cache_budget_bytes: config.cache_budget_bytes,
+            faults: fault_config(&config),
             ..RddConfig::default()
         });
         SessionContext {
@@ -78,7 +87,93 @@ impl SessionContext {
             .config
             .write()
             .map_err(|_| EmberError::internal("config lock poisoned"))?;
-        c.set(key, value)
+        c.set(key, value)?;
+        // Settings the RDD layer reads take effect for the next job.
+        self.state.rdd.set_faults(fault_config(&c));
+        self.state.rdd.set_max_task_attempts(c.max_task_attempts);
+        Ok(())
+    }
+
+    /// Job, stage and task totals so far, as one JSON object:
+    /// `{"jobs":..,"stages":..,"tasks":..,"task_attempts":..,"failed_attempts":..,
+    /// "recomputed_partitions":..,...,"parquet_row_groups_read":..}`.
+    pub fn metrics_json(&self) -> String {
+        let json = self.state.rdd.metrics_json();
+        let body = json.trim_end().trim_end_matches('}');
+        format!(
+            "{body},\"parquet_row_groups_read\":{}}}",
+            crate::sources::parquet::row_groups_read()
+        )
+    }
+
+    /// Caches the rows of table or view `name` (computed now), as `CACHE TABLE` does;
+    /// returns the number of rows cached.
+    pub fn cache_table(&self, name: &str) -> Result<usize> {
+        let key = name.to_lowercase();
+        let original = self
+            .state
+            .tables
+            .read()
+            .map_err(|_| EmberError::internal("catalog lock poisoned"))?
+            .get(&key)
+            .cloned();
+        let Some(original) = original else {
+            let names = self.table_names();
+            return Err(PlanError::not_found(
+                "table",
+                name,
+                names.iter().map(String::as_str),
+                Default::default(),
+            )
+            .into());
+        };
+        let original = match original {
+            Entry::Cached { cached, original } => {
+                cached.unpersist();
+                *original
+            }
+            e => e,
+        };
+        let df = self.table(name)?;
+        let cached = Arc::new(df.cached_table(&key)?);
+        let rows = cached.materialize()?;
+        self.write_tables()?.insert(
+            key,
+            Entry::Cached {
+                cached,
+                original: Box::new(original),
+            },
+        );
+        Ok(rows)
+    }
+
+    /// Drops the cached rows of `name`, as `UNCACHE TABLE` does.
+    pub fn uncache_table(&self, name: &str) -> Result<()> {
+        let key = name.to_lowercase();
+        let mut tables = self.write_tables()?;
+        match tables.remove(&key) {
+            Some(Entry::Cached { cached, original }) => {
+                cached.unpersist();
+                tables.insert(key, *original);
+                Ok(())
+            }
+            Some(other) => {
+                tables.insert(key, other);
+                Err(EmberError::Execution(format!(
+                    "table '{name}' is not cached"
+                )))
+            }
+            None => {
+                let names: Vec<String> = tables.keys().cloned().collect();
+                Err(PlanError::not_found(
+                    "table",
+                    name,
+                    names.iter().map(String::as_str),
+                    Default::default(),
+                )
+                .into())
+            }
+        }
     }
 
     /// The RDD context that runs this session's jobs.
@@ -187,9 +282,14 @@ impl SessionContext {
                     text.lines().map(|l| vec![l.to_string()]).collect(),
                 )
             }
-            Statement::CacheTable { name } | Statement::UncacheTable { name } => Err(
-                EmberError::Unsupported(format!("CACHE TABLE / UNCACHE TABLE ({name})")),
-            ),
+            Statement::CacheTable { name } => {
+                self.cache_table(&name)?;
+                Ok(self.empty())
+            }
+            Statement::UncacheTable { name } => {
+                self.uncache_table(&name)?;
+                Ok(self.empty())
+            }
         }
     }
 
@@ -338,6 +438,14 @@ impl SessionContext {
     }
 }
 
+fn fault_config(config: &SessionConfig) -> FaultConfig {
+    FaultConfig {
+        task_failure_rate: config.task_failure_rate,
+        block_loss_rate: config.block_loss_rate,
+        seed: config.fault_seed,
+    }
+}
+
 fn file_stem(path: &str) -> String {
     std::path::Path::new(path)
         .file_stem()
@@ -393,6 +501,7 @@ impl Catalog for SessionCatalog<'_> {
         match tables.get(&name.to_lowercase())? {
             Entry::Table(t) => Some(CatalogEntry::Table(t.clone())),
             Entry::View(p) => Some(CatalogEntry::View(Box::new(p.clone()))),
+            Entry::Cached { cached, .. } => Some(CatalogEntry::Table(cached.clone())),
         }
     }
 

@@ -3,6 +3,7 @@
 //! ([`crate::rdd`]). One small function per node kind, each in its own file.
 
 mod aggregate;
+pub mod cache;
 mod exchange;
 mod join;
 mod limit;

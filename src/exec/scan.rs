@@ -9,6 +9,7 @@ use ember_planner::TableSource;
 
 use crate::error::{EmberError, Result};
 use crate::exec::ExecContext;
+use crate::exec::cache::CachedTable;
 use crate::ops::values::values_batch;
 use crate::rdd::Rdd;
 use crate::sources::Table;
@@ -20,6 +21,24 @@ pub fn lower_scan(
     projection: &[usize],
     cx: &ExecContext,
 ) -> Result<Rdd<RecordBatch>> {
+    if let Some(cached) = source.as_any().downcast_ref::<CachedTable>() {
+        let projection = projection.to_vec();
+        let all = projection
+            .iter()
+            .copied()
+            .eq(0..cached.schema().fields().len());
+        if all {
+            return Ok(cached.rdd().clone());
+        }
+        return Ok(cached
+            .rdd()
+            .map_partitions(&format!("Scan cached {table}"), move |_, iter| {
+                let projection = projection.clone();
+                let out: crate::rdd::PartitionIter<RecordBatch> =
+                    Box::new(iter.map(move |b| b.and_then(|b| Ok(b.project(&projection)?))));
+                Ok(out)
+            }));
+    }
     let data = source
         .as_any()
         .downcast_ref::<Table>()

@@ -106,6 +106,16 @@ impl RddContext {
         &self.config
     }
 
+    /// Changes how many attempts each task gets, for jobs started from now on.
+    pub fn set_max_task_attempts(&self, attempts: usize) {
+        self.scheduler.set_max_task_attempts(attempts);
+    }
+
+    /// Attempts each task gets before its job fails.
+    pub fn max_task_attempts(&self) -> usize {
+        self.scheduler.max_task_attempts()
+    }
+
     /// Changes the faults injected from now on (running jobs included).
     pub fn set_faults(&self, faults: FaultConfig) {
         self.faults.set(faults);

@@ -46,7 +46,8 @@ struct JobRun {
 pub struct DagScheduler {
     /// `None` if the pool could not be built: tasks then run on the caller.
     pool: Option<rayon::ThreadPool>,
-    max_task_attempts: usize,
+    /// Attempts per task; changeable between jobs.
+    max_task_attempts: AtomicUsize,
     block_manager: Arc<BlockManager>,
     metrics: Arc<Metrics>,
     faults: Arc<FaultInjector>,
@@ -56,6 +57,17 @@ pub struct DagScheduler {
 }
 
 impl DagScheduler {
+    /// Attempts each task gets before its job fails.
+    pub fn max_task_attempts(&self) -> usize {
+        self.max_task_attempts.load(Ordering::Relaxed)
+    }
+
+    /// Changes the attempts each task gets (at least 1), for jobs started from now on.
+    pub fn set_max_task_attempts(&self, attempts: usize) {
+        self.max_task_attempts
+            .store(attempts.max(1), Ordering::Relaxed);
+    }
+
     /// A scheduler with its own pool of `threads` threads (at least 1),
     /// counting into `metrics` and failing attempts as `faults` says.
     pub fn new(
@@ -74,7 +86,7 @@ impl DagScheduler {
             .ok();
         DagScheduler {
             pool,
-            max_task_attempts: max_task_attempts.max(1),
+            max_task_attempts: AtomicUsize::new(max_task_attempts.max(1)),
             block_manager,
             metrics,
             faults,
@@ -268,20 +280,15 @@ impl DagScheduler {
             },
         );
         let mut cause = String::new();
-        for attempt in 0..self.max_task_attempts {
+        let max_attempts = self.max_task_attempts();
+        for attempt in 0..max_attempts {
             if attempt > 0 {
                 // Walk the lineage again: a cached partition may be gone, so
                 // shuffles it hid may now be needed.
                 self.ensure_shuffles(job, &stage_parents(root))?;
             }
             self.metrics.attempts(1);
-            let context = TaskContext::new(
-                job.job_id,
-                stage_id,
-                partition,
-                attempt,
-                self.max_task_attempts,
-            );
+            let context = TaskContext::new(job.job_id, stage_id, partition, attempt, max_attempts);
             let start = self.metrics.elapsed();
             let outcome = if self.faults.should_fail_task(&context) {
                 self.metrics.injected_failures(1);
@@ -330,7 +337,7 @@ impl DagScheduler {
         Err(EmberError::TaskFailed {
             stage: stage_id,
             task: partition,
-            attempts: self.max_task_attempts,
+            attempts: max_attempts,
             cause,
         })
     }

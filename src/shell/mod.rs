@@ -19,7 +19,9 @@ mod split;
 use std::io::{IsTerminal, Read, Write};
 
 pub use args::{Action, ShellOptions};
-pub use split::{StatementText, ends_statement, split_statements};
+pub use split::ends_statement;
+
+use ember_planner::sql::SqlStatementText;
 
 use crate::config::SessionConfig;
 use crate::error::{EmberError, Result};
@@ -205,20 +207,21 @@ impl Shell {
 
     /// With `--metrics`, prints the session's job metrics (not defined yet: prints
     /// nothing).
-    pub(crate) fn print_metrics(&self, _out: &mut dyn Write) {
+    pub(crate) fn print_metrics(&self, out: &mut dyn Write) {
         if self.metrics {
-            print_metrics(&self.ctx);
+            print_metrics(&self.ctx, out);
         }
     }
 }
 
-/// The hook for `--metrics`; another change defines what it prints.
-fn print_metrics(_ctx: &SessionContext) {}
+/// `--metrics`: one JSON line of job, stage and task totals on stderr.
+fn print_metrics(ctx: &SessionContext, out: &mut dyn Write) {
+    let _ = writeln!(out, "{}", ctx.metrics_json());
+}
 
 /// Splits a script into statements.
-// TODO: use ember_planner::sql::split_statements once it lands.
-fn split(text: &str) -> Result<Vec<StatementText>> {
-    Ok(split_statements(text))
+fn split(text: &str) -> Result<Vec<SqlStatementText>> {
+    Ok(ember_planner::sql::split_statements(text)?)
 }
 
 #[cfg(test)]

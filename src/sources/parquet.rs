@@ -32,6 +32,14 @@ struct ParquetFile {
     metadata: ArrowReaderMetadata,
 }
 
+/// Row groups opened by every Parquet scan in this process (for `--metrics`).
+static ROW_GROUPS_READ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many Parquet row groups this process has read so far.
+pub fn row_groups_read() -> usize {
+    ROW_GROUPS_READ.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A Parquet file or a directory of Parquet files.
 #[derive(Debug, Clone)]
 pub struct ParquetTable {
@@ -207,6 +215,7 @@ impl DataSource for ParquetTable {
         };
         let file = &self.files[file_index];
         let name = file.path.display().to_string();
+        ROW_GROUPS_READ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let handle = File::open(&file.path).map_err(|e| EmberError::io(&file.path, e))?;
 
         // The reader yields the projected columns in file order; remember where each
