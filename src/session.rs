@@ -270,6 +270,15 @@ impl SessionContext {
                     .collect();
                 self.text_frame(&["column_name", "data_type", "nullable"], rows)
             }
+            Statement::ShowAll => {
+                let rows = self
+                    .config()
+                    .entries()
+                    .into_iter()
+                    .map(|(k, v, d)| vec![k, v, d])
+                    .collect();
+                self.text_frame(&["name", "value", "description"], rows)
+            }
             Statement::Explain {
                 plan,
                 analyze,

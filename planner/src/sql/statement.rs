@@ -82,6 +82,8 @@ pub enum Statement {
     },
     /// `SHOW TABLES`.
     ShowTables,
+    /// `SHOW ALL`: every setting with its value and description.
+    ShowAll,
     /// `SHOW COLUMNS FROM table` (also `DESCRIBE table`).
     ShowColumns {
         /// Table name.
@@ -205,6 +207,11 @@ impl<'a> SqlPlanner<'a> {
                 }
             }
             S::Set(set) => plan_set(set, statement),
+            S::ShowVariable { variable }
+                if variable.len() == 1 && variable[0].value.eq_ignore_ascii_case("all") =>
+            {
+                Ok(Statement::ShowAll)
+            }
             S::ShowTables {
                 terse,
                 history,
