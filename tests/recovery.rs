@@ -51,12 +51,13 @@ fn all_queries_survive_task_failures_and_lost_blocks() {
 fn a_small_cache_budget_evicts_and_results_stay_right() {
     let ctx = SessionContext::with_config(SessionConfig {
         threads: 2,
-        cache_budget_bytes: 256 * 1024,
+        // About two of the eight lineitem partitions fit.
+        cache_budget_bytes: 4 << 20,
         cache_storage_level: "memory_only".into(),
         ..SessionConfig::default()
     });
-    ctx.register_tpch(0.01).unwrap();
     ctx.set("ember.execution.target_partitions", "8").unwrap();
+    ctx.register_tpch(0.01).unwrap();
     let plain = query_csv(&ctx, "q01");
     ctx.sql("CACHE TABLE lineitem").unwrap();
     let first = query_csv(&ctx, "q01");

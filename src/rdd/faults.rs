@@ -221,7 +221,7 @@ mod tests {
             .and_then(|r| r.collect());
         let total = counts.map(|(_, n)| n).fold(0, |a, b| a + b);
         assert_eq!(total.ok(), Some(1600));
-        sorted.unwrap_or_default()
+        sorted.unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]

@@ -42,6 +42,12 @@ struct JobRun {
     totals: Mutex<WorkTotals>,
 }
 
+/// The text of the error a task gets when a shuffle block it reads is gone.
+pub const FETCH_FAILURE: &str = "shuffle block missing";
+
+/// Retries of a task after lost shuffle output that do not count as attempts.
+const MAX_FETCH_RETRIES: usize = 16;
+
 /// Turns jobs into stages and stages into tasks.
 pub struct DagScheduler {
     /// `None` if the pool could not be built: tasks then run on the caller.
@@ -281,11 +287,16 @@ impl DagScheduler {
         );
         let mut cause = String::new();
         let max_attempts = self.max_task_attempts();
-        for attempt in 0..max_attempts {
-            if attempt > 0 {
-                // Walk the lineage again: a cached partition may be gone, so
-                // shuffles it hid may now be needed.
-                self.ensure_shuffles(job, &stage_parents(root))?;
+        let mut attempt = 0;
+        let mut tries = 0;
+        let mut fetch_retries = 0;
+        while attempt < max_attempts {
+            tries += 1;
+            if tries > 1 {
+                // Walk the whole lineage again, through cached RDDs too: a cached
+                // partition may vanish while the attempt runs, and then the shuffle
+                // output it hid must be there to recompute it from.
+                self.ensure_shuffles(job, &walk_shuffles(root, false))?;
             }
             self.metrics.attempts(1);
             let context = TaskContext::new(job.job_id, stage_id, partition, attempt, max_attempts);
@@ -333,6 +344,15 @@ impl DagScheduler {
             };
             add_totals(stage_totals, &work);
             self.metrics.failed_attempts(1);
+            // As in Spark, a read of lost shuffle output is not the task's fault: the
+            // retry recomputes the missing map outputs first, and does not use up one of
+            // the task's attempts (up to a bound, so a block that keeps vanishing still
+            // fails the job).
+            if cause.contains(FETCH_FAILURE) && fetch_retries < MAX_FETCH_RETRIES {
+                fetch_retries += 1;
+            } else {
+                attempt += 1;
+            }
         }
         Err(EmberError::TaskFailed {
             stage: stage_id,
