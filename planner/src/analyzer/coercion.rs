@@ -482,10 +482,10 @@ mod tests {
     #[test]
     fn tpch_queries_coerce() {
         for q in [
-            include_str!("../../tests/tpch/q01.sql"),
-            include_str!("../../tests/tpch/q06.sql"),
-            include_str!("../../tests/tpch/q14.sql"),
-            include_str!("../../tests/tpch/q19.sql"),
+            include_str!("../../../tests/data/tpch/queries/q01.sql"),
+            include_str!("../../../tests/data/tpch/queries/q06.sql"),
+            include_str!("../../../tests/data/tpch/queries/q14.sql"),
+            include_str!("../../../tests/data/tpch/queries/q19.sql"),
         ] {
             let plan = TestCatalog::new().plan(q).unwrap();
             let before = plan.schema();

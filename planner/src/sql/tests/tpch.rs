@@ -3,28 +3,94 @@
 use super::TestCatalog;
 
 pub(crate) const QUERIES: [(&str, &str); 22] = [
-    ("q01", include_str!("../../../tests/tpch/q01.sql")),
-    ("q02", include_str!("../../../tests/tpch/q02.sql")),
-    ("q03", include_str!("../../../tests/tpch/q03.sql")),
-    ("q04", include_str!("../../../tests/tpch/q04.sql")),
-    ("q05", include_str!("../../../tests/tpch/q05.sql")),
-    ("q06", include_str!("../../../tests/tpch/q06.sql")),
-    ("q07", include_str!("../../../tests/tpch/q07.sql")),
-    ("q08", include_str!("../../../tests/tpch/q08.sql")),
-    ("q09", include_str!("../../../tests/tpch/q09.sql")),
-    ("q10", include_str!("../../../tests/tpch/q10.sql")),
-    ("q11", include_str!("../../../tests/tpch/q11.sql")),
-    ("q12", include_str!("../../../tests/tpch/q12.sql")),
-    ("q13", include_str!("../../../tests/tpch/q13.sql")),
-    ("q14", include_str!("../../../tests/tpch/q14.sql")),
-    ("q15", include_str!("../../../tests/tpch/q15.sql")),
-    ("q16", include_str!("../../../tests/tpch/q16.sql")),
-    ("q17", include_str!("../../../tests/tpch/q17.sql")),
-    ("q18", include_str!("../../../tests/tpch/q18.sql")),
-    ("q19", include_str!("../../../tests/tpch/q19.sql")),
-    ("q20", include_str!("../../../tests/tpch/q20.sql")),
-    ("q21", include_str!("../../../tests/tpch/q21.sql")),
-    ("q22", include_str!("../../../tests/tpch/q22.sql")),
+    (
+        "q01",
+        include_str!("../../../../tests/data/tpch/queries/q01.sql"),
+    ),
+    (
+        "q02",
+        include_str!("../../../../tests/data/tpch/queries/q02.sql"),
+    ),
+    (
+        "q03",
+        include_str!("../../../../tests/data/tpch/queries/q03.sql"),
+    ),
+    (
+        "q04",
+        include_str!("../../../../tests/data/tpch/queries/q04.sql"),
+    ),
+    (
+        "q05",
+        include_str!("../../../../tests/data/tpch/queries/q05.sql"),
+    ),
+    (
+        "q06",
+        include_str!("../../../../tests/data/tpch/queries/q06.sql"),
+    ),
+    (
+        "q07",
+        include_str!("../../../../tests/data/tpch/queries/q07.sql"),
+    ),
+    (
+        "q08",
+        include_str!("../../../../tests/data/tpch/queries/q08.sql"),
+    ),
+    (
+        "q09",
+        include_str!("../../../../tests/data/tpch/queries/q09.sql"),
+    ),
+    (
+        "q10",
+        include_str!("../../../../tests/data/tpch/queries/q10.sql"),
+    ),
+    (
+        "q11",
+        include_str!("../../../../tests/data/tpch/queries/q11.sql"),
+    ),
+    (
+        "q12",
+        include_str!("../../../../tests/data/tpch/queries/q12.sql"),
+    ),
+    (
+        "q13",
+        include_str!("../../../../tests/data/tpch/queries/q13.sql"),
+    ),
+    (
+        "q14",
+        include_str!("../../../../tests/data/tpch/queries/q14.sql"),
+    ),
+    (
+        "q15",
+        include_str!("../../../../tests/data/tpch/queries/q15.sql"),
+    ),
+    (
+        "q16",
+        include_str!("../../../../tests/data/tpch/queries/q16.sql"),
+    ),
+    (
+        "q17",
+        include_str!("../../../../tests/data/tpch/queries/q17.sql"),
+    ),
+    (
+        "q18",
+        include_str!("../../../../tests/data/tpch/queries/q18.sql"),
+    ),
+    (
+        "q19",
+        include_str!("../../../../tests/data/tpch/queries/q19.sql"),
+    ),
+    (
+        "q20",
+        include_str!("../../../../tests/data/tpch/queries/q20.sql"),
+    ),
+    (
+        "q21",
+        include_str!("../../../../tests/data/tpch/queries/q21.sql"),
+    ),
+    (
+        "q22",
+        include_str!("../../../../tests/data/tpch/queries/q22.sql"),
+    ),
 ];
 
 #[test]
