@@ -21,6 +21,7 @@ use crate::logical::builder::{LogicalPlanBuilder, field_column};
 use crate::logical::{JoinKind, LogicalPlan, Transformed};
 use crate::optimizer::rule::OptimizerRule;
 use crate::optimizer::rules::util::{replace_columns, resolves_in};
+use crate::schema::PlanSchema;
 
 /// See the module documentation.
 pub struct PushDownFilter;
@@ -219,39 +220,23 @@ fn push_join(
             }
         }
         JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => {
-            for p in preds {
-                if resolves_in(&p, &ls) {
-                    to_left.push(p)
-                } else {
-                    above.push(p)
-                }
-            }
+            let sides = OuterSides {
+                preserved: &ls,
+                other: &rs,
+            };
+            above = sides.split_where(preds, &mut to_left);
             for p in on_conjuncts {
-                if !p.columns().is_empty() && resolves_in(&p, &rs) && !resolves_in(&p, &ls) {
-                    to_right.push(p);
-                } else if let Some(k) = as_key(&p, &ls, &rs) {
-                    keys.push(k);
-                } else {
-                    join_filter.push(p);
-                }
+                sides.split_on(p, &ls, &rs, &mut to_right, &mut keys, &mut join_filter);
             }
         }
         JoinKind::Right => {
-            for p in preds {
-                if resolves_in(&p, &rs) && !resolves_in(&p, &ls) {
-                    to_right.push(p)
-                } else {
-                    above.push(p)
-                }
-            }
+            let sides = OuterSides {
+                preserved: &rs,
+                other: &ls,
+            };
+            above = sides.split_where(preds, &mut to_right);
             for p in on_conjuncts {
-                if !p.columns().is_empty() && resolves_in(&p, &ls) && !resolves_in(&p, &rs) {
-                    to_left.push(p);
-                } else if let Some(k) = as_key(&p, &ls, &rs) {
-                    keys.push(k);
-                } else {
-                    join_filter.push(p);
-                }
+                sides.split_on(p, &ls, &rs, &mut to_left, &mut keys, &mut join_filter);
             }
         }
         JoinKind::Full => {
@@ -278,11 +263,58 @@ fn push_join(
     wrap(node, above)
 }
 
+/// The two inputs of an outer join: the preserved side keeps every row, the other
+/// side supplies NULLs.
+struct OuterSides<'a> {
+    preserved: &'a PlanSchema,
+    other: &'a PlanSchema,
+}
+
+impl OuterSides<'_> {
+    /// WHERE conjuncts over the preserved side alone go down to it; the rest stay above.
+    fn split_where(&self, preds: Vec<Expr>, to_preserved: &mut Vec<Expr>) -> Vec<Expr> {
+        let mut above = Vec::new();
+        for p in preds {
+            if resolves_in(&p, self.preserved) && !resolves_in(&p, self.other)
+                || p.columns().is_empty()
+            {
+                to_preserved.push(p)
+            } else {
+                above.push(p)
+            }
+        }
+        above
+    }
+
+    /// An ON conjunct over the NULL-supplying side alone filters that side before the
+    /// join; an equality across is a key; anything else stays in the join filter.
+    fn split_on(
+        &self,
+        p: Expr,
+        ls: &PlanSchema,
+        rs: &PlanSchema,
+        to_other: &mut Vec<Expr>,
+        keys: &mut Vec<(Expr, Expr)>,
+        join_filter: &mut Vec<Expr>,
+    ) {
+        if !p.columns().is_empty()
+            && resolves_in(&p, self.other)
+            && !resolves_in(&p, self.preserved)
+        {
+            to_other.push(p);
+        } else if let Some(k) = as_key(&p, ls, rs) {
+            keys.push(k);
+        } else {
+            join_filter.push(p);
+        }
+    }
+}
+
 /// Sorts one conjunct of an inner join: to a side, into the keys, or into the join filter.
 fn classify_inner(
     p: Expr,
-    ls: &crate::schema::PlanSchema,
-    rs: &crate::schema::PlanSchema,
+    ls: &PlanSchema,
+    rs: &PlanSchema,
     to_left: &mut Vec<Expr>,
     to_right: &mut Vec<Expr>,
     keys: &mut Vec<(Expr, Expr)>,
@@ -303,11 +335,7 @@ fn classify_inner(
 }
 
 /// `l = r` with one side over each input, as a key pair (left expr, right expr).
-fn as_key(
-    p: &Expr,
-    ls: &crate::schema::PlanSchema,
-    rs: &crate::schema::PlanSchema,
-) -> Option<(Expr, Expr)> {
+fn as_key(p: &Expr, ls: &PlanSchema, rs: &PlanSchema) -> Option<(Expr, Expr)> {
     let Expr::Binary {
         left,
         op: BinaryOp::Eq,
