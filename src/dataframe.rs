@@ -251,6 +251,13 @@ impl DataFrame {
 
     /// The physical plan that would run.
     pub fn physical_plan(&self) -> Result<Arc<PhysicalPlan>> {
+        Ok(self.physical_plan_with_estimates()?.0)
+    }
+
+    /// The physical plan and each node's estimated output rows, in pre-order.
+    pub(crate) fn physical_plan_with_estimates(
+        &self,
+    ) -> Result<(Arc<PhysicalPlan>, Vec<Option<f64>>)> {
         let config = self.session.config();
         let planner = PhysicalPlanner::new(PhysicalPlannerConfig {
             target_partitions: config.target_partitions,
@@ -258,13 +265,14 @@ impl DataFrame {
             cost_based: config.cost_based,
         });
         let optimized = self.optimized_plan()?;
-        Ok(planner.plan(optimized.as_ref())?)
+        Ok(planner.plan_with_estimates(optimized.as_ref())?)
     }
 
-    fn exec_context(&self) -> ExecContext {
+    pub(crate) fn exec_context(&self) -> ExecContext {
         ExecContext {
             rdd: self.session.rdd_context().clone(),
             batch_size: self.session.config().batch_size,
+            metrics: None,
         }
     }
 
@@ -354,36 +362,6 @@ impl DataFrame {
     }
 
     pub(crate) fn explain_text(&self, verbose: bool, analyze: bool) -> Result<String> {
-        let mut out = String::new();
-        out.push_str("== Logical Plan ==\n");
-        out.push_str(&self.plan.display_indent());
-        if verbose {
-            let analyzed = coerce_plan(self.plan.clone())?;
-            let mut steps = Vec::new();
-            Optimizer::new().optimize_with(analyzed, &mut |s| steps.push(s))?;
-            for s in steps {
-                out.push_str(&format!("== After {} ({}) ==\n", s.rule, s.batch));
-                out.push_str(&s.plan.display_indent());
-            }
-        }
-        out.push_str("== Optimized Logical Plan ==\n");
-        out.push_str(&self.optimized_plan()?.display_indent());
-        out.push_str("== Physical Plan ==\n");
-        let physical = self.physical_plan()?;
-        out.push_str(&physical.display_indent());
-        if analyze {
-            let rdd = exec::lower(&physical, &self.exec_context())?;
-            let start = std::time::Instant::now();
-            let rows: usize = rdd.collect()?.iter().map(|b| b.num_rows()).sum();
-            out.push_str("== Execution ==\n");
-            out.push_str(&format!(
-                "rows: {rows}\nelapsed: {:.3}s\n",
-                start.elapsed().as_secs_f64()
-            ));
-            out.push_str("== Lineage ==\n");
-            out.push_str(&rdd.to_debug_string());
-            out.push('\n');
-        }
-        Ok(out)
+        crate::explain::explain(self, verbose, analyze)
     }
 }

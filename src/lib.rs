@@ -19,6 +19,7 @@ pub mod config;
 pub mod dataframe;
 pub mod error;
 pub mod exec;
+mod explain;
 pub mod expr;
 pub mod format;
 pub mod ops;

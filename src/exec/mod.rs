@@ -7,6 +7,7 @@ pub mod cache;
 mod exchange;
 mod join;
 mod limit;
+pub mod metrics;
 mod scan;
 mod sort;
 mod unary;
@@ -26,10 +27,22 @@ pub struct ExecContext {
     pub rdd: Arc<RddContext>,
     /// Rows per batch read from sources.
     pub batch_size: usize,
+    /// Per-operator counters, when the query runs under EXPLAIN ANALYZE.
+    pub metrics: Option<Arc<metrics::OperatorMetrics>>,
 }
 
 /// Lowers `plan` into an RDD whose partitions hold its output.
 pub fn lower(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBatch>> {
+    let Some(node) = cx.metrics.as_ref().and_then(|m| m.node(plan)).cloned() else {
+        return lower_node(plan, cx);
+    };
+    let start = std::time::Instant::now();
+    let rdd = lower_node(plan, cx)?;
+    node.add_lower_time(start.elapsed());
+    Ok(rdd.observe(node))
+}
+
+fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBatch>> {
     match plan.as_ref() {
         PhysicalPlan::Scan {
             table,

@@ -15,7 +15,8 @@
 //!   [`RddBase`] (what the scheduler sees) and [`RddNode<T>`] (what computes).
 //! - [`dependency`]: narrow and shuffle dependencies between RDDs.
 //! - RDD kinds, one per file: [`parallel_collection`], [`source`], [`text_file`],
-//!   [`map_partitions`], [`union`], [`zip_partitions`], [`shuffled`], [`cached`].
+//!   [`map_partitions`], [`union`], [`zip_partitions`], [`shuffled`], [`cached`],
+//!   [`observed`] (items and time reported to an observer, for operator metrics).
 //! - [`scheduler`]: the DAG scheduler — stages, tasks, retries, recompute of lost
 //!   shuffle output from lineage. [`task`] holds the [`TaskContext`] a task sees.
 //! - [`block_manager`]: shuffle blocks, and cached partitions in the
@@ -41,6 +42,7 @@ pub mod faults;
 pub mod join;
 pub mod map_partitions;
 pub mod metrics;
+pub mod observed;
 pub mod pair;
 pub mod parallel_collection;
 pub mod persist;

@@ -352,24 +352,35 @@ impl LogicalPlan {
 
     /// Indented EXPLAIN text of the whole tree.
     pub fn display_indent(&self) -> String {
+        self.display_indent_with(&|_| String::new())
+    }
+
+    /// Indented EXPLAIN text with `note(node)` appended to each node's line (when
+    /// not empty), e.g. its estimated rows.
+    pub fn display_indent_with(&self, note: &dyn Fn(&LogicalPlan) -> String) -> String {
         let mut out = String::new();
-        self.write_indent(&mut out, 0);
+        self.write_indent(&mut out, 0, note);
         out
     }
 
-    fn write_indent(&self, out: &mut String, depth: usize) {
+    fn write_indent(&self, out: &mut String, depth: usize, note: &dyn Fn(&LogicalPlan) -> String) {
         out.push_str(&"  ".repeat(depth));
         out.push_str(&self.describe());
+        let n = note(self);
+        if !n.is_empty() {
+            out.push_str("  ");
+            out.push_str(&n);
+        }
         out.push('\n');
         for e in self.expressions() {
             for sub in e.subqueries() {
                 out.push_str(&"  ".repeat(depth + 1));
                 out.push_str("Subquery:\n");
-                sub.write_indent(out, depth + 2);
+                sub.write_indent(out, depth + 2, note);
             }
         }
         for i in self.inputs() {
-            i.write_indent(out, depth + 1);
+            i.write_indent(out, depth + 1, note);
         }
     }
 }

@@ -55,6 +55,8 @@ impl Optimizer {
     ///    planner know nothing of subquery expressions);
     /// 1. `factor_or_conjuncts` next, so the join predicates hidden in an OR of ANDs
     ///    (TPC-H Q19) become plain conjuncts that push-down can turn into join keys;
+    ///    then `derive_or_filters` adds the per-table predicates such an OR implies
+    ///    (TPC-H Q7, Q19), for push-down to move below the joins;
     /// 2. `push_down_filter` turns WHERE equalities over cross joins into join keys
     ///    and moves single-table predicates to the scans, which `reorder_joins` needs
     ///    to see the join graph and the filtered sizes;
@@ -75,7 +77,7 @@ impl Optimizer {
                 },
                 RuleBatch {
                     name: "simplify",
-                    rules: vec![Box::new(FactorOrConjuncts)],
+                    rules: vec![Box::new(FactorOrConjuncts), Box::new(DeriveOrFilters)],
                     max_passes: 3,
                 },
                 RuleBatch {

@@ -298,18 +298,39 @@ impl PhysicalPlan {
 
     /// Indented EXPLAIN text of the whole tree.
     pub fn display_indent(&self) -> String {
+        self.display_indent_annotated(&[])
+    }
+
+    /// Indented EXPLAIN text with `notes[i]` appended to the line of the i-th node in
+    /// [`preorder`](Self::preorder) (nodes past the end of `notes` get none).
+    pub fn display_indent_annotated(&self, notes: &[String]) -> String {
         let mut out = String::new();
-        self.write_indent(&mut out, 0);
+        let mut index = 0;
+        self.write_indent(&mut out, 0, notes, &mut index);
         out
     }
 
-    fn write_indent(&self, out: &mut String, depth: usize) {
+    fn write_indent(&self, out: &mut String, depth: usize, notes: &[String], index: &mut usize) {
         out.push_str(&"  ".repeat(depth));
         out.push_str(&self.describe());
-        out.push('\n');
-        for i in self.inputs() {
-            i.write_indent(out, depth + 1);
+        if let Some(note) = notes.get(*index).filter(|n| !n.is_empty()) {
+            out.push_str("  ");
+            out.push_str(note);
         }
+        out.push('\n');
+        *index += 1;
+        for i in self.inputs() {
+            i.write_indent(out, depth + 1, notes, index);
+        }
+    }
+
+    /// Every node of the tree, parents before children, inputs left to right.
+    pub fn preorder(&self) -> Vec<&PhysicalPlan> {
+        let mut out = vec![self];
+        for c in self.inputs() {
+            out.extend(c.preorder());
+        }
+        out
     }
 }
 

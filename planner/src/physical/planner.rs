@@ -9,6 +9,7 @@
 //! Logical expressions become [`PhysExpr`]s with columns resolved to indices and
 //! casts made explicit where operand types differ.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -51,16 +52,66 @@ impl Default for PhysicalPlannerConfig {
 /// Logical to physical.
 pub struct PhysicalPlanner {
     config: PhysicalPlannerConfig,
+    /// Estimated output rows of the nodes planned so far, for EXPLAIN.
+    estimates: RefCell<Vec<(Arc<PhysicalPlan>, f64)>>,
 }
 
 impl PhysicalPlanner {
     /// A planner with the given settings.
     pub fn new(config: PhysicalPlannerConfig) -> Self {
-        PhysicalPlanner { config }
+        PhysicalPlanner {
+            config,
+            estimates: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Plans `plan`, and returns with it the estimated output rows of each node in
+    /// pre-order ([`PhysicalPlan::preorder`]); `None` where no estimate was made (the
+    /// partial step of an aggregate). An exchange carries its input's estimate.
+    pub fn plan_with_estimates(
+        &self,
+        plan: &LogicalPlan,
+    ) -> Result<(Arc<PhysicalPlan>, Vec<Option<f64>>)> {
+        self.estimates.borrow_mut().clear();
+        let out = self.plan(plan)?;
+        let noted = std::mem::take(&mut *self.estimates.borrow_mut());
+        let nodes = out.preorder();
+        let mut rows: Vec<Option<f64>> = nodes
+            .iter()
+            .map(|n| {
+                noted
+                    .iter()
+                    .find(|(p, _)| std::ptr::eq(p.as_ref(), *n))
+                    .map(|(_, r)| *r)
+            })
+            .collect();
+        // Exchanges move rows without changing their number: the input follows in
+        // pre-order. Walk backwards so chains of exchanges resolve too.
+        for i in (0..nodes.len()).rev() {
+            if rows[i].is_none() && matches!(nodes[i], PhysicalPlan::Exchange { .. }) {
+                rows[i] = rows.get(i + 1).copied().flatten();
+            }
+        }
+        Ok((out, rows))
+    }
+
+    /// Remembers `node`'s estimated output rows.
+    fn note(&self, node: Arc<PhysicalPlan>, rows: f64) -> Arc<PhysicalPlan> {
+        let mut noted = self.estimates.borrow_mut();
+        if !noted.iter().any(|(p, _)| Arc::ptr_eq(p, &node)) {
+            noted.push((node.clone(), rows));
+        }
+        node
     }
 
     /// Plans `plan`.
     pub fn plan(&self, plan: &LogicalPlan) -> Result<Arc<PhysicalPlan>> {
+        let rows = estimate_rows(plan);
+        let out = self.plan_node(plan, rows)?;
+        Ok(self.note(out, rows))
+    }
+
+    fn plan_node(&self, plan: &LogicalPlan, rows: f64) -> Result<Arc<PhysicalPlan>> {
         let out = match plan {
             LogicalPlan::Scan {
                 table,
@@ -125,7 +176,7 @@ impl PhysicalPlanner {
                 filter,
                 schema,
             } => {
-                return self.plan_join(left, right, *kind, on, filter.as_ref(), schema);
+                return self.plan_join(left, right, *kind, on, filter.as_ref(), schema, rows);
             }
             LogicalPlan::Sort { input, keys } => {
                 return self.plan_sort(input, keys, None);
@@ -337,6 +388,7 @@ impl PhysicalPlanner {
         on: &[(Expr, Expr)],
         filter: Option<&Expr>,
         schema: &PlanSchema,
+        rows: f64,
     ) -> Result<Arc<PhysicalPlan>> {
         let ls = left.schema();
         let rs = right.schema();
@@ -349,7 +401,15 @@ impl PhysicalPlanner {
             let swapped_on: Vec<(Expr, Expr)> =
                 on.iter().map(|(l, r)| (r.clone(), l.clone())).collect();
             let swapped_schema = rs.join(&ls);
-            let joined = self.plan_join(right, left, kind, &swapped_on, filter, &swapped_schema)?;
+            let joined = self.plan_join(
+                right,
+                left,
+                kind,
+                &swapped_on,
+                filter,
+                &swapped_schema,
+                rows,
+            )?;
             // Put the columns back in left-then-right order.
             let nr = rs.len();
             let nl = ls.len();
@@ -374,13 +434,14 @@ impl PhysicalPlanner {
                     "{kind} join without an equality condition"
                 )));
             }
-            return Ok(Arc::new(PhysicalPlan::NestedLoopJoin {
+            let join = Arc::new(PhysicalPlan::NestedLoopJoin {
                 left: l_plan,
                 right: r_plan,
                 kind,
                 filter: phys_filter,
                 schema: out_schema,
-            }));
+            });
+            return Ok(self.note(join, rows));
         }
         let mut keys = Vec::with_capacity(on.len());
         for (l, r) in on {
@@ -419,7 +480,7 @@ impl PhysicalPlanner {
                 JoinDistribution::Partitioned,
             )
         };
-        Ok(Arc::new(PhysicalPlan::HashJoin {
+        let join = Arc::new(PhysicalPlan::HashJoin {
             left: l_plan,
             right: r_plan,
             kind,
@@ -427,7 +488,8 @@ impl PhysicalPlanner {
             filter: phys_filter,
             distribution,
             schema: out_schema,
-        }))
+        });
+        Ok(self.note(join, rows))
     }
 }
 

@@ -15,21 +15,18 @@ const RANGE_SELECTIVITY: f64 = 0.33;
 /// Estimated output rows of `plan`.
 pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
     match plan {
-        LogicalPlan::Scan {
-            source, filters, ..
-        } => {
+        // A scan's `filters` are hints for skipping data; the Filter above the scan
+        // applies them, and its estimate accounts for their selectivity.
+        LogicalPlan::Scan { source, .. } => {
             let stats = source.statistics();
-            let rows = stats.row_count.map(|r| r as f64).unwrap_or(UNKNOWN_ROWS);
-            let sel: f64 = filters.iter().map(|f| selectivity(f, plan)).product();
-            (rows * sel).max(1.0)
+            stats
+                .row_count
+                .map(|r| r as f64)
+                .unwrap_or(UNKNOWN_ROWS)
+                .max(1.0)
         }
         LogicalPlan::Filter { input, predicate } => {
-            let sel: f64 = predicate
-                .clone()
-                .split_conjunction()
-                .iter()
-                .map(|p| selectivity(p, input))
-                .product();
+            let sel = conjunction_selectivity(&predicate.clone().split_conjunction(), input);
             (estimate_rows(input) * sel).max(1.0)
         }
         LogicalPlan::Projection { input, .. }
@@ -50,16 +47,27 @@ pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
             right,
             kind,
             on,
+            filter,
             ..
         } => {
             let l = estimate_rows(left);
             let r = estimate_rows(right);
+            let joined = || {
+                let rows = join_rows_with(left, l, right, r, on);
+                match filter {
+                    Some(f) => {
+                        let sel = conjunction_selectivity(&f.clone().split_conjunction(), plan);
+                        (rows * sel).max(1.0)
+                    }
+                    None => rows,
+                }
+            };
             match kind {
                 JoinKind::Cross => l * r,
                 JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => l * 0.5,
                 _ if on.is_empty() => l * r * RANGE_SELECTIVITY,
-                JoinKind::Left => l.max(join_rows(left, right, on)),
-                _ => join_rows(left, right, on),
+                JoinKind::Left => l.max(joined()),
+                _ => joined(),
             }
         }
         LogicalPlan::Limit { input, fetch, .. } => {
@@ -72,6 +80,68 @@ pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
             produce_one_row, ..
         } => f64::from(u8::from(*produce_one_row)),
     }
+}
+
+/// Estimated fraction of `input`'s rows for which every one of `preds` is true.
+/// Range bounds on the same column (`a >= x AND a < y`) are combined into one
+/// interval rather than treated as independent; other conjuncts multiply.
+pub fn conjunction_selectivity(preds: &[Expr], input: &LogicalPlan) -> f64 {
+    // column name -> (lower bound, upper bound), as numbers.
+    let mut ranges: Vec<(String, Option<f64>, Option<f64>)> = Vec::new();
+    let mut sel = 1.0;
+    for p in preds {
+        let bound = match p {
+            Expr::Binary { op, left, right } if op.is_comparison() => {
+                match (left.unalias(), right.unalias()) {
+                    (Expr::Column(c), Expr::Literal(v)) => Some((c, *op, v)),
+                    (Expr::Literal(v), Expr::Column(c)) => Some((c, op.swap(), v)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let bound = bound.and_then(|(c, op, v)| {
+            let known = column_min_max(input, &c.name).is_some();
+            match op {
+                BinaryOp::Lt | BinaryOp::LtEq if known => Some((c, None, Some(as_f64(v)?))),
+                BinaryOp::Gt | BinaryOp::GtEq if known => Some((c, Some(as_f64(v)?), None)),
+                _ => None,
+            }
+            .map(|(c, lo, hi)| (c.name.to_lowercase(), lo, hi))
+        });
+        match bound {
+            Some((name, lo, hi)) => match ranges.iter_mut().find(|r| r.0 == name) {
+                Some(r) => {
+                    r.1 = match (r.1, lo) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                    r.2 = match (r.2, hi) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                None => ranges.push((name, lo, hi)),
+            },
+            None => sel *= selectivity(p, input),
+        }
+    }
+    for (name, lo, hi) in ranges {
+        let Some((min, max)) = column_min_max(input, &name) else {
+            continue;
+        };
+        let (Some(min), Some(max)) = (as_f64(&min), as_f64(&max)) else {
+            sel *= RANGE_SELECTIVITY;
+            continue;
+        };
+        if max <= min {
+            continue;
+        }
+        let lo = lo.unwrap_or(min).max(min);
+        let hi = hi.unwrap_or(max).min(max);
+        sel *= ((hi - lo) / (max - min)).clamp(0.005, 1.0);
+    }
+    sel
 }
 
 /// Estimated fraction of `input`'s rows for which `pred` is true.
@@ -237,27 +307,59 @@ fn column_stats_and_rows(
     }
 }
 
-/// Estimated distinct values of a key expression in `plan`'s output (bare columns
-/// only), never more than the rows `plan` produces.
-fn key_ndv(plan: &LogicalPlan, key: &Expr) -> f64 {
-    let rows = estimate_rows(plan);
+/// Estimated distinct values of a key expression in the output of `plan`, which
+/// produces `rows` rows (bare columns only; other keys count every row distinct).
+fn key_ndv(plan: &LogicalPlan, rows: f64, key: &Expr) -> f64 {
     match key.unalias() {
         Expr::Column(c) => column_ndv(plan, &c.name)
             .map(|n| (n as f64).min(rows))
             .unwrap_or(rows),
-        Expr::Cast { expr, .. } => key_ndv(plan, expr),
+        Expr::Cast { expr, .. } => key_ndv(plan, rows, expr),
         _ => rows,
     }
 }
 
+/// Distinct values of a bare key column in its table before any filter, when the
+/// column is a key of that table (as many distinct values as rows).
+fn unique_key_ndv(plan: &LogicalPlan, key: &Expr) -> Option<f64> {
+    let Expr::Column(c) = key.unalias() else {
+        return None;
+    };
+    let (_, rows) = column_stats_and_rows(plan, &c.name)?;
+    let ndv = column_ndv(plan, &c.name)? as f64;
+    (ndv >= rows? as f64 * 0.99).then_some(ndv)
+}
+
 /// Rows of an equi-join: |L| × |R| / max(ndv(left key), ndv(right key)), for the most
-/// selective key.
+/// selective key. When one side's key is a key of its table, the other side's values
+/// are assumed to be contained in it (a foreign key), so the other side has no more
+/// distinct values than that table has rows.
 pub fn join_rows(left: &LogicalPlan, right: &LogicalPlan, on: &[(Expr, Expr)]) -> f64 {
-    let l = estimate_rows(left);
-    let r = estimate_rows(right);
+    join_rows_with(left, estimate_rows(left), right, estimate_rows(right), on)
+}
+
+/// [`join_rows`] with the inputs' row counts already estimated (`l` for `left`, `r`
+/// for `right`).
+pub fn join_rows_with(
+    left: &LogicalPlan,
+    l: f64,
+    right: &LogicalPlan,
+    r: f64,
+    on: &[(Expr, Expr)],
+) -> f64 {
     let divisor = on
         .iter()
-        .map(|(lk, rk)| key_ndv(left, lk).max(key_ndv(right, rk)))
+        .map(|(lk, rk)| {
+            let mut nl = key_ndv(left, l, lk);
+            let mut nr = key_ndv(right, r, rk);
+            if let Some(k) = unique_key_ndv(right, rk) {
+                nl = nl.min(k);
+            }
+            if let Some(k) = unique_key_ndv(left, lk) {
+                nr = nr.min(k);
+            }
+            nl.max(nr)
+        })
         .fold(1.0_f64, f64::max);
     (l * r / divisor).max(1.0)
 }

@@ -1,5 +1,9 @@
-//! The cost model, apart from the rules: cardinality estimates from table statistics.
+//! The cost model, apart from the rules: cardinality estimates from table statistics
+//! ([`cardinality`]) and the join order search that uses them ([`join_enumerator`]).
 
 pub mod cardinality;
+pub mod join_enumerator;
 
-pub use cardinality::{estimate_rows, join_rows, selectivity};
+pub use cardinality::{
+    conjunction_selectivity, estimate_rows, join_rows, join_rows_with, selectivity,
+};

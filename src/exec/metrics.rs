@@ -1,0 +1,162 @@
+//! Operator metrics for EXPLAIN ANALYZE: rows, batches, bytes and time per
+//! physical plan node, gathered while the query runs.
+//!
+//! In: a physical plan. Lowering wraps each node's RDD in an observed RDD
+//! ([`crate::rdd::observed`]) that counts what the node produced and the time its
+//! tasks spent producing it. Out: one note per node in pre-order, for
+//! [`PhysicalPlan::display_indent_annotated`].
+//!
+//! Times are inclusive in the RDD layer (a task pulling a filter also runs the scan
+//! below it), so a node's own time is its time minus that of the inputs computed in
+//! the same task: every input, except the map side of an exchange (an earlier stage)
+//! and the build side of a broadcast join (collected while lowering, whose time is
+//! counted as the join's lowering time instead).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use arrow::array::RecordBatch;
+use ember_planner::physical::{JoinDistribution, PhysicalPlan};
+
+use crate::rdd::observed::Observer;
+
+/// Counters of one plan node; updated from task threads.
+#[derive(Debug, Default)]
+pub struct NodeMetrics {
+    rows: AtomicU64,
+    batches: AtomicU64,
+    bytes: AtomicU64,
+    task_nanos: AtomicU64,
+    lower_nanos: AtomicU64,
+}
+
+impl NodeMetrics {
+    /// Rows the node produced.
+    pub fn rows(&self) -> u64 {
+        self.rows.load(Ordering::Relaxed)
+    }
+
+    /// Adds time spent while lowering the node (broadcast builds run then).
+    pub fn add_lower_time(&self, spent: Duration) {
+        self.lower_nanos
+            .fetch_add(spent.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    fn task_nanos(&self) -> u64 {
+        self.task_nanos.load(Ordering::Relaxed)
+    }
+
+    fn lower_nanos(&self) -> u64 {
+        self.lower_nanos.load(Ordering::Relaxed)
+    }
+}
+
+impl Observer<RecordBatch> for NodeMetrics {
+    fn item(&self, batch: &RecordBatch) {
+        self.rows
+            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.bytes
+            .fetch_add(batch.get_array_memory_size() as u64, Ordering::Relaxed);
+    }
+
+    fn time(&self, spent: Duration) {
+        self.task_nanos
+            .fetch_add(spent.as_nanos() as u64, Ordering::Relaxed);
+    }
+}
+
+/// The counters of every node of one physical plan, in pre-order.
+pub struct OperatorMetrics {
+    /// Node addresses in pre-order; the plan outlives the metrics' use.
+    nodes: Vec<usize>,
+    metrics: Vec<Arc<NodeMetrics>>,
+}
+
+fn address(plan: &PhysicalPlan) -> usize {
+    plan as *const PhysicalPlan as usize
+}
+
+impl OperatorMetrics {
+    /// Fresh counters for each node of `plan`.
+    pub fn new(plan: &PhysicalPlan) -> Self {
+        let nodes: Vec<usize> = plan.preorder().into_iter().map(address).collect();
+        let metrics = nodes.iter().map(|_| Arc::default()).collect();
+        OperatorMetrics { nodes, metrics }
+    }
+
+    /// The counters of `node`, if it belongs to the plan.
+    pub fn node(&self, node: &PhysicalPlan) -> Option<&Arc<NodeMetrics>> {
+        let at = self.nodes.iter().position(|&a| a == address(node))?;
+        self.metrics.get(at)
+    }
+
+    /// Actual rows per node, in pre-order.
+    pub fn rows(&self) -> Vec<u64> {
+        self.metrics.iter().map(|m| m.rows()).collect()
+    }
+
+    /// One note per node of `plan` (the plan these metrics were made for), in
+    /// pre-order: actual rows, batches, output bytes and the node's own time.
+    pub fn notes(&self, plan: &PhysicalPlan) -> Vec<String> {
+        let nodes = plan.preorder();
+        let index = |n: &PhysicalPlan| self.nodes.iter().position(|&a| a == address(n));
+        nodes
+            .iter()
+            .map(|node| {
+                let Some(m) = index(node).and_then(|i| self.metrics.get(i)) else {
+                    return String::new();
+                };
+                let same_task: Vec<&PhysicalPlan> = match node {
+                    PhysicalPlan::Exchange { .. } => vec![],
+                    PhysicalPlan::HashJoin {
+                        left,
+                        distribution: JoinDistribution::Broadcast,
+                        ..
+                    }
+                    | PhysicalPlan::NestedLoopJoin { left, .. } => vec![left.as_ref()],
+                    other => other.inputs().into_iter().map(|i| i.as_ref()).collect(),
+                };
+                let child = |n: &PhysicalPlan| index(n).and_then(|i| self.metrics.get(i));
+                let inner_task: u64 = same_task
+                    .iter()
+                    .filter_map(|c| child(c))
+                    .map(|c| c.task_nanos())
+                    .sum();
+                let inner_lower: u64 = node
+                    .inputs()
+                    .iter()
+                    .filter_map(|c| child(c))
+                    .map(|c| c.lower_nanos())
+                    .sum();
+                let own = m.task_nanos().saturating_sub(inner_task)
+                    + m.lower_nanos().saturating_sub(inner_lower);
+                format!(
+                    "rows={} batches={} bytes={} time={}",
+                    m.rows(),
+                    m.batches.load(Ordering::Relaxed),
+                    human_bytes(m.bytes.load(Ordering::Relaxed)),
+                    human_time(own)
+                )
+            })
+            .collect()
+    }
+}
+
+fn human_bytes(b: u64) -> String {
+    match b {
+        b if b >= 1 << 30 => format!("{:.1}GiB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1}MiB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1}KiB", b as f64 / 1024.0),
+        b => format!("{b}B"),
+    }
+}
+
+fn human_time(nanos: u64) -> String {
+    match nanos {
+        n if n >= 1_000_000_000 => format!("{:.2}s", n as f64 / 1e9),
+        n if n >= 1_000_000 => format!("{:.1}ms", n as f64 / 1e6),
+        n => format!("{:.0}µs", n as f64 / 1e3),
+    }
+}

@@ -1,0 +1,113 @@
+//! EXPLAIN, EXPLAIN VERBOSE and EXPLAIN ANALYZE text for a DataFrame.
+//!
+//! In: a [`DataFrame`]. Out: its logical plan; with VERBOSE the plan after every
+//! optimizer rule that changed it; the optimized logical plan and the physical plan,
+//! each node with its estimated output rows; with ANALYZE the query is run and
+//! every physical node also shows its actual rows, batches, output bytes and own
+//! time, followed by the stages and tasks that ran and the RDD lineage.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use ember_planner::analyzer::coerce_plan;
+use ember_planner::optimizer::Optimizer;
+use ember_planner::optimizer::cost::estimate_rows;
+
+use crate::dataframe::DataFrame;
+use crate::error::Result;
+use crate::exec::{self, metrics::OperatorMetrics};
+use crate::rdd::metrics::StageKind;
+
+/// Renders an estimate as a whole number of rows.
+fn estimate(rows: f64) -> String {
+    format!("est_rows={}", rows.round() as u64)
+}
+
+/// The EXPLAIN text of `df`.
+pub(crate) fn explain(df: &DataFrame, verbose: bool, analyze: bool) -> Result<String> {
+    let mut out = String::new();
+    out.push_str("== Logical Plan ==\n");
+    out.push_str(&df.logical_plan().display_indent());
+    if verbose {
+        let analyzed = coerce_plan(Arc::new(df.logical_plan().clone()))?;
+        let mut steps = Vec::new();
+        Optimizer::new().optimize_with(analyzed, &mut |s| steps.push(s))?;
+        for s in steps {
+            out.push_str(&format!("== After {} ({}) ==\n", s.rule, s.batch));
+            out.push_str(&s.plan.display_indent());
+        }
+    }
+    out.push_str("== Optimized Logical Plan ==\n");
+    out.push_str(
+        &df.optimized_plan()?
+            .display_indent_with(&|node| estimate(estimate_rows(node))),
+    );
+    let (physical, estimates) = df.physical_plan_with_estimates()?;
+    let mut notes: Vec<String> = estimates
+        .iter()
+        .map(|e| e.map(estimate).unwrap_or_default())
+        .collect();
+    if !analyze {
+        out.push_str("== Physical Plan ==\n");
+        out.push_str(&physical.display_indent_annotated(&notes));
+        return Ok(out);
+    }
+
+    let metrics = Arc::new(OperatorMetrics::new(&physical));
+    let mut cx = df.exec_context();
+    cx.metrics = Some(metrics.clone());
+    let rdd_context = cx.rdd.clone();
+    let jobs_before = rdd_context
+        .job_log()
+        .iter()
+        .map(|j| j.job_id + 1)
+        .max()
+        .unwrap_or(0);
+    let start = Instant::now();
+    let rdd = exec::lower(&physical, &cx)?;
+    let rows: usize = rdd.collect()?.iter().map(|b| b.num_rows()).sum();
+    let elapsed = start.elapsed();
+
+    for (note, actual) in notes.iter_mut().zip(metrics.notes(&physical)) {
+        if !actual.is_empty() {
+            if !note.is_empty() {
+                note.push(' ');
+            }
+            note.push_str(&actual);
+        }
+    }
+    out.push_str("== Physical Plan (analyzed) ==\n");
+    out.push_str(&physical.display_indent_annotated(&notes));
+    out.push_str("== Execution ==\n");
+    out.push_str(&format!(
+        "rows: {rows}\nelapsed: {:.3}s\n",
+        elapsed.as_secs_f64()
+    ));
+    out.push_str("== Stages ==\n");
+    let mut stages: Vec<_> = rdd_context
+        .stage_log()
+        .into_iter()
+        .filter(|s| s.job_id >= jobs_before)
+        .collect();
+    stages.sort_by_key(|s| (s.job_id, s.start));
+    for s in &stages {
+        let kind = match s.kind {
+            StageKind::ShuffleMap { shuffle } => format!("shuffle map (shuffle {shuffle})"),
+            StageKind::Result => "result".to_string(),
+        };
+        out.push_str(&format!(
+            "job {} stage {}: {kind}, tasks={} attempts={} failed={} rows={} time={:.3}s\n",
+            s.job_id,
+            s.stage_id,
+            s.totals.tasks,
+            s.totals.attempts,
+            s.totals.failed_attempts,
+            s.totals.rows,
+            (s.end.saturating_sub(s.start)).as_secs_f64()
+        ));
+    }
+    out.push_str("== Lineage ==\n");
+    out.push_str(&rdd.to_debug_string());
+    out.push('\n');
+    Ok(out)
+}
