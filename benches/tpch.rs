@@ -10,6 +10,11 @@
 //! `ANSWERS_DIR/qNN.csv` (numbers within 1e-6 relative). `--cache` runs `CACHE TABLE` on
 //! every table first, so the timed runs read cached partitions instead of Parquet; the
 //! Parquet row groups read during the timed runs are reported on stderr.
+//! `--set KEY=VALUE` applies a session setting first (e.g.
+//! `ember.optimizer.cost_based=false`). `--q-error` also runs each query once more
+//! with operator metrics and reports, over every filter and join, the q-error
+//! max(estimate/actual, actual/estimate) of its output rows: one line per operator
+//! and the distribution on stderr.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -31,6 +36,8 @@ struct Args {
     generate: Option<f64>,
     only: Option<Vec<String>>,
     cache: bool,
+    settings: Vec<(String, String)>,
+    q_error: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -47,6 +54,8 @@ fn parse_args() -> Result<Args, String> {
         generate: None,
         only: None,
         cache: false,
+        settings: Vec::new(),
+        q_error: false,
     };
     while let Some(arg) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -64,6 +73,15 @@ fn parse_args() -> Result<Args, String> {
                 a.generate = Some(value()?.parse().map_err(|e| format!("--generate: {e}"))?)
             }
             "--cache" => a.cache = true,
+            "--q-error" => a.q_error = true,
+            "--set" => {
+                let kv = value()?;
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| format!("--set {kv}: expected KEY=VALUE"))?;
+                a.settings
+                    .push((k.trim().to_string(), v.trim().to_string()));
+            }
             "--query" => a.only = Some(value()?.split(',').map(|s| s.trim().to_string()).collect()),
             other => return Err(format!("unknown argument '{other}'")),
         }
@@ -71,7 +89,8 @@ fn parse_args() -> Result<Args, String> {
     if a.data.as_os_str().is_empty() || a.queries.as_os_str().is_empty() {
         return Err(
             "usage: --data DIR --queries DIR [--threads N] [--iterations K] [--output OUT.csv] \
-                    [--verify ANSWERS_DIR] [--generate SF] [--query q01,q02]"
+                    [--verify ANSWERS_DIR] [--generate SF] [--query q01,q02] [--cache] \
+                    [--set KEY=VALUE] [--q-error]"
                 .into(),
         );
     }
@@ -177,6 +196,12 @@ fn main() {
         threads: args.threads,
         ..SessionConfig::default()
     });
+    for (k, v) in &args.settings {
+        if let Err(e) = ctx.set(k, v) {
+            eprintln!("error: --set {k}={v}: {e}");
+            std::process::exit(2);
+        }
+    }
     for t in TABLES {
         let path = args.data.join(format!("{t}.parquet"));
         if let Err(e) = ctx.register_parquet(t, &path.to_string_lossy()) {
@@ -206,6 +231,7 @@ fn main() {
     queries.sort();
     let mut out = String::from("engine,query,median_s,min_s,max_s,ok,error\n");
     let mut failures = 0;
+    let mut q_errors: Vec<f64> = Vec::new();
     for path in queries {
         let name = path
             .file_stem()
@@ -245,6 +271,27 @@ fn main() {
         } else {
             (times[times.len() / 2], times[0], times[times.len() - 1])
         };
+        if args.q_error {
+            match ctx.sql(&sql).and_then(|df| df.analyze_rows()) {
+                Ok(rows) => {
+                    for r in rows
+                        .iter()
+                        .filter(|r| r.operator.starts_with("Filter") || r.operator.contains("Join"))
+                    {
+                        if let Some(q) = r.q_error() {
+                            q_errors.push(q);
+                            let op: String = r.operator.chars().take(60).collect();
+                            eprintln!(
+                                "q-error {name} {q:.2} est={:.0} actual={} {op}",
+                                r.estimated.unwrap_or(f64::NAN),
+                                r.actual
+                            );
+                        }
+                    }
+                }
+                Err(e) => eprintln!("q-error {name}: {e}"),
+            }
+        }
         eprintln!(
             "{name}: {median:.3}s {}",
             if ok { "ok".to_string() } else { error.clone() }
@@ -258,6 +305,21 @@ fn main() {
         "parquet row groups read while running queries: {}",
         ember::sources::parquet::row_groups_read() - row_groups_before
     );
+    if !q_errors.is_empty() {
+        q_errors.sort_by(f64::total_cmp);
+        let at = |p: f64| q_errors[((q_errors.len() - 1) as f64 * p).round() as usize];
+        eprintln!(
+            "q-error over {} filter and join outputs: min {:.2} p25 {:.2} median {:.2} \
+             p75 {:.2} p90 {:.2} max {:.2}",
+            q_errors.len(),
+            at(0.0),
+            at(0.25),
+            at(0.5),
+            at(0.75),
+            at(0.9),
+            at(1.0)
+        );
+    }
     if let Err(e) = std::fs::write(&args.output, out) {
         eprintln!("error: {}: {e}", args.output.display());
         std::process::exit(1);

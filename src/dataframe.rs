@@ -361,6 +361,12 @@ impl DataFrame {
         self.explain_text(verbose, false)
     }
 
+    /// Runs the query and returns every physical operator's estimated and actual
+    /// output rows, in pre-order (what EXPLAIN ANALYZE shows, as data).
+    pub fn analyze_rows(&self) -> Result<Vec<crate::explain::OperatorRows>> {
+        crate::explain::analyze_rows(self)
+    }
+
     pub(crate) fn explain_text(&self, verbose: bool, analyze: bool) -> Result<String> {
         crate::explain::explain(self, verbose, analyze)
     }

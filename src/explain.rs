@@ -18,6 +18,47 @@ use crate::error::Result;
 use crate::exec::{self, metrics::OperatorMetrics};
 use crate::rdd::metrics::StageKind;
 
+/// One operator's estimated and actual output rows, from running a query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperatorRows {
+    /// The operator's EXPLAIN line.
+    pub operator: String,
+    /// Estimated rows, where the planner made an estimate.
+    pub estimated: Option<f64>,
+    /// Rows it produced.
+    pub actual: u64,
+}
+
+impl OperatorRows {
+    /// max(estimate / actual, actual / estimate), both counted as at least one row.
+    pub fn q_error(&self) -> Option<f64> {
+        let e = self.estimated?.max(1.0);
+        let a = (self.actual as f64).max(1.0);
+        Some((e / a).max(a / e))
+    }
+}
+
+/// Runs `df` and returns each physical operator's estimated and actual rows, in
+/// pre-order.
+pub(crate) fn analyze_rows(df: &DataFrame) -> Result<Vec<OperatorRows>> {
+    let (physical, estimates) = df.physical_plan_with_estimates()?;
+    let metrics = Arc::new(OperatorMetrics::new(&physical));
+    let mut cx = df.exec_context();
+    cx.metrics = Some(metrics.clone());
+    exec::lower(&physical, &cx)?.collect()?;
+    Ok(physical
+        .preorder()
+        .into_iter()
+        .zip(estimates)
+        .zip(metrics.rows())
+        .map(|((node, estimated), actual)| OperatorRows {
+            operator: node.describe(),
+            estimated,
+            actual,
+        })
+        .collect())
+}
+
 /// Renders an estimate as a whole number of rows.
 fn estimate(rows: f64) -> String {
     format!("est_rows={}", rows.round() as u64)

@@ -6,6 +6,7 @@
 //!   become a logical plan (crate `ember_planner`), which is optimized and turned
 //!   into a physical plan.
 //! - [`exec`]: lowers a physical plan into RDDs of Arrow record batches.
+//! - [`explain`]: EXPLAIN text, and per-operator estimated and actual rows.
 //! - [`rdd`]: lineage, the DAG scheduler (stages cut at shuffles, one task per
 //!   partition on a thread pool), shuffles and the block manager. Knows no SQL.
 //! - [`ops`]: columnar operators, batches in and batches out. Knows no RDDs.
@@ -19,7 +20,7 @@ pub mod config;
 pub mod dataframe;
 pub mod error;
 pub mod exec;
-mod explain;
+pub mod explain;
 pub mod expr;
 pub mod format;
 pub mod ops;

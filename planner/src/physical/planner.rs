@@ -380,6 +380,7 @@ impl PhysicalPlanner {
         }))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn plan_join(
         &self,
         left: &Arc<LogicalPlan>,
