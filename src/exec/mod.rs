@@ -48,8 +48,9 @@ fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBa
             table,
             source,
             projection,
+            filters,
             ..
-        } => scan::lower_scan(table, source, projection, cx),
+        } => scan::lower_scan(table, source, projection, filters, cx),
         PhysicalPlan::Values { rows, schema } => scan::lower_values(rows, schema, cx),
         PhysicalPlan::Filter { input, predicate } => {
             unary::lower_filter(lower(input, cx)?, predicate)

@@ -6,6 +6,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use ember_planner::ScalarValue;
 use ember_planner::TableSource;
+use ember_planner::physical::PhysExpr;
 
 use crate::error::{EmberError, Result};
 use crate::exec::ExecContext;
@@ -13,12 +14,15 @@ use crate::exec::cache::CachedTable;
 use crate::ops::values::values_batch;
 use crate::rdd::Rdd;
 use crate::sources::Table;
+use crate::sources::prune::may_match;
 
 /// A scan: one RDD partition per source partition.
+/// Partitions whose statistics show that no row passes `filters` are skipped.
 pub fn lower_scan(
     table: &str,
     source: &Arc<dyn TableSource>,
     projection: &[usize],
+    filters: &[PhysExpr],
     cx: &ExecContext,
 ) -> Result<Rdd<RecordBatch>> {
     if let Some(cached) = source.as_any().downcast_ref::<CachedTable>() {
@@ -45,13 +49,25 @@ pub fn lower_scan(
         .ok_or_else(|| EmberError::internal(format!("table '{table}' has no runtime source")))?
         .0
         .clone();
+    let kept: Vec<usize> = (0..data.num_partitions())
+        .filter(|&p| {
+            filters.is_empty()
+                || data
+                    .partition_statistics(p)
+                    .is_none_or(|stats| may_match(filters, projection, &stats))
+        })
+        .collect();
     let projection = projection.to_vec();
     let batch_size = cx.batch_size;
-    let n = data.num_partitions();
+    if kept.is_empty() {
+        // Every partition was pruned: one empty partition keeps the plan's shape.
+        let schema = Arc::new(data.schema().project(&projection)?);
+        return Ok(cx.rdd.parallelize(vec![RecordBatch::new_empty(schema)], 1));
+    }
     Ok(cx
         .rdd
-        .source(&format!("Scan {table}"), n, move |partition, _| {
-            data.scan(partition, &projection, batch_size)
+        .source(&format!("Scan {table}"), kept.len(), move |partition, _| {
+            data.scan(kept[partition], &projection, batch_size)
         }))
 }
 

@@ -266,6 +266,9 @@ fn decimal_binary(op: BinaryOp, l: &Operand, r: &Operand, target: (u8, i8)) -> R
     let s1 = decimal_scale(l.data_type());
     let s2 = decimal_scale(r.data_type());
     let out_type = DataType::Decimal128(p, s);
+    if let Some(out) = decimal_unchecked(op, l, r, &out_type) {
+        return Ok(out);
+    }
     let overflow = || EmberError::execution(format!("decimal overflow in '{op}'"));
     match op {
         BinaryOp::Plus | BinaryOp::Minus => {
@@ -325,6 +328,86 @@ fn decimal_binary(op: BinaryOp, l: &Operand, r: &Operand, target: (u8, i8)) -> R
         }
         other => Err(EmberError::internal(format!("'{other}' is not arithmetic"))),
     }
+}
+
+/// Decimal `+ - *` without per-row checks, when the operands' precisions prove that
+/// no result can overflow and no rounding is needed: sums whose result scale is the
+/// larger input scale, products whose result scale is the sum of the input scales.
+/// `None` when that cannot be shown (or a scalar operand is NULL): the checked path
+/// runs instead.
+fn decimal_unchecked(
+    op: BinaryOp,
+    l: &Operand,
+    r: &Operand,
+    out_type: &DataType,
+) -> Option<Operand> {
+    let (DataType::Decimal128(p1, s1), DataType::Decimal128(p2, s2), DataType::Decimal128(_, s)) =
+        (l.data_type(), r.data_type(), out_type)
+    else {
+        return None;
+    };
+    let (p1, s1, p2, s2, s) = (*p1 as i32, *s1 as i32, *p2 as i32, *s2 as i32, *s as i32);
+    let (ma, mb) = match op {
+        BinaryOp::Plus | BinaryOp::Minus => {
+            let digits = (p1 - s1).max(p2 - s2) + s1.max(s2) + 1;
+            if s != s1.max(s2) || digits > 38 || s1 < 0 || s2 < 0 {
+                return None;
+            }
+            (pow10((s - s1) as u32)?, pow10((s - s2) as u32)?)
+        }
+        BinaryOp::Multiply => {
+            if s != s1 + s2 || p1 + p2 > 38 {
+                return None;
+            }
+            (1, 1)
+        }
+        _ => return None,
+    };
+    let la = l.array().as_primitive::<Decimal128Type>();
+    let ra = r.array().as_primitive::<Decimal128Type>();
+    if (l.is_scalar() && la.is_null(0)) || (r.is_scalar() && ra.is_null(0)) {
+        return None;
+    }
+    // In range by the precision bounds above, so plain arithmetic cannot overflow;
+    // slots under a NULL hold arbitrary values and are computed with wrapping
+    // arithmetic, then masked by the null buffer.
+    let f = |a: i128, b: i128| -> i128 {
+        let (a, b) = (a.wrapping_mul(ma), b.wrapping_mul(mb));
+        match op {
+            BinaryOp::Plus => a.wrapping_add(b),
+            BinaryOp::Minus => a.wrapping_sub(b),
+            _ => a.wrapping_mul(b),
+        }
+    };
+    let values: Vec<i128> = match (l.is_scalar(), r.is_scalar()) {
+        (false, false) => la
+            .values()
+            .iter()
+            .zip(ra.values().iter())
+            .map(|(&a, &b)| f(a, b))
+            .collect(),
+        (true, false) => {
+            let a = la.value(0);
+            ra.values().iter().map(|&b| f(a, b)).collect()
+        }
+        (false, true) => {
+            let b = ra.value(0);
+            la.values().iter().map(|&a| f(a, b)).collect()
+        }
+        (true, true) => vec![f(la.value(0), ra.value(0))],
+    };
+    let nulls = NullBuffer::union(
+        if l.is_scalar() { None } else { la.nulls() },
+        if r.is_scalar() { None } else { ra.nulls() },
+    );
+    let array = PrimitiveArray::<Decimal128Type>::new(values.into(), nulls)
+        .with_data_type(out_type.clone());
+    let array = Arc::new(array) as ArrayRef;
+    Some(if l.is_scalar() && r.is_scalar() {
+        Operand::Scalar(array)
+    } else {
+        Operand::Array(array)
+    })
 }
 
 fn decimal_scale(t: &DataType) -> i8 {

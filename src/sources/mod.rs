@@ -20,6 +20,7 @@
 pub mod csv;
 pub mod memory;
 pub mod parquet;
+pub mod prune;
 mod stats;
 pub mod tpch;
 
@@ -54,6 +55,11 @@ pub trait DataSource: Send + Sync + std::fmt::Debug {
     fn describe(&self) -> String;
     /// How many partitions [`DataSource::scan`] accepts.
     fn num_partitions(&self) -> usize;
+    /// Statistics of one partition, when known, for skipping partitions no row of
+    /// which can pass a scan's filters.
+    fn partition_statistics(&self, _partition: usize) -> Option<Statistics> {
+        None
+    }
     /// Reads one partition. The batches hold exactly the columns `projection` (indices into
     /// [`DataSource::schema`]) in that order, with at most about `batch_size` rows each.
     fn scan(&self, partition: usize, projection: &[usize], batch_size: usize) -> Result<BatchIter>;

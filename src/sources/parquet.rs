@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use arrow::array::Array;
 use arrow::datatypes::SchemaRef;
-use ember_planner::catalog::Statistics;
+use ember_planner::catalog::{ColumnStatistics, Statistics};
 use ember_planner::scalar::ScalarValue;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
@@ -49,6 +49,8 @@ pub struct ParquetTable {
     /// Partition `i` is row group `.1` of file `.0`.
     partitions: Vec<(usize, usize)>,
     statistics: Statistics,
+    /// Statistics of each partition (row group), for pruning.
+    partition_statistics: Vec<Statistics>,
 }
 
 impl ParquetTable {
@@ -87,13 +89,14 @@ impl ParquetTable {
             .enumerate()
             .flat_map(|(i, f)| (0..f.metadata.metadata().num_row_groups()).map(move |rg| (i, rg)))
             .collect();
-        let statistics = footer_statistics(&schema, &files);
+        let (statistics, partition_statistics) = footer_statistics(&schema, &files);
         Ok(ParquetTable {
             path: path.to_string(),
             schema,
             files: Arc::new(files),
             partitions,
             statistics,
+            partition_statistics,
         })
     }
 }
@@ -118,8 +121,10 @@ fn open_file(path: PathBuf) -> Result<ParquetFile> {
     Ok(ParquetFile { path, metadata })
 }
 
-/// Row count, size and per-column bounds and null counts from the footers.
-fn footer_statistics(schema: &SchemaRef, files: &[ParquetFile]) -> Statistics {
+/// Row count, size and per-column bounds and null counts from the footers: for the
+/// whole table, and for each row group in partition order.
+fn footer_statistics(schema: &SchemaRef, files: &[ParquetFile]) -> (Statistics, Vec<Statistics>) {
+    let mut per_row_group = Vec::new();
     let mut rows = 0usize;
     let mut bytes = 0usize;
     let mut builders: Vec<ColumnStatsBuilder> = schema
@@ -130,33 +135,53 @@ fn footer_statistics(schema: &SchemaRef, files: &[ParquetFile]) -> Statistics {
     for file in files {
         let md = file.metadata.metadata();
         let row_groups = md.row_groups();
+        let first = per_row_group.len();
         for rg in row_groups {
             rows += usize::try_from(rg.num_rows()).unwrap_or(0);
             bytes += usize::try_from(rg.total_byte_size()).unwrap_or(0);
+            per_row_group.push(Statistics {
+                row_count: usize::try_from(rg.num_rows()).ok(),
+                total_bytes: usize::try_from(rg.total_byte_size()).ok(),
+                columns: Vec::with_capacity(schema.fields().len()),
+            });
         }
         let file_schema = file.metadata.schema();
         for (field, builder) in schema.fields().iter().zip(builders.iter_mut()) {
-            add_column_statistics(builder, field.name(), file_schema, file, row_groups);
+            add_column_statistics(
+                builder,
+                &mut per_row_group[first..],
+                field.name(),
+                file_schema,
+                file,
+                row_groups,
+            );
         }
     }
     let columns = builders.into_iter().map(|b| b.finish()).collect();
-    Statistics {
+    let table = Statistics {
         row_count: Some(rows),
         total_bytes: Some(bytes),
         columns,
-    }
+    };
+    (table, per_row_group)
 }
 
+/// Adds one column's row-group statistics to the table's `builder` and to each row
+/// group's statistics in `per_row_group` (unknown where the footer has none).
 fn add_column_statistics(
     builder: &mut ColumnStatsBuilder,
+    per_row_group: &mut [Statistics],
     column: &str,
     file_schema: &SchemaRef,
     file: &ParquetFile,
     row_groups: &[parquet::file::metadata::RowGroupMetaData],
 ) {
-    let unknown = |b: &mut ColumnStatsBuilder| {
+    let mut unknown = |b: &mut ColumnStatsBuilder| {
         b.add_nulls(None);
         b.add_bounds(None, None, false);
+        for rg in per_row_group.iter_mut() {
+            rg.columns.push(ColumnStatistics::default());
+        }
     };
     let Ok(converter) =
         StatisticsConverter::try_new(column, file_schema, file.metadata.parquet_schema())
@@ -184,6 +209,14 @@ fn add_column_statistics(
         let (lo, hi) = (bound(mins.as_ref()), bound(maxes.as_ref()));
         let lo = lo.filter(|v| !v.is_null());
         let hi = hi.filter(|v| !v.is_null());
+        if let Some(stats) = per_row_group.get_mut(i) {
+            stats.columns.push(ColumnStatistics {
+                null_count,
+                min: lo.clone(),
+                max: hi.clone(),
+                distinct_count: None,
+            });
+        }
         builder.add_bounds(lo, hi, all_null);
     }
 }
@@ -203,6 +236,10 @@ impl DataSource for ParquetTable {
 
     fn num_partitions(&self) -> usize {
         self.partitions.len()
+    }
+
+    fn partition_statistics(&self, partition: usize) -> Option<Statistics> {
+        self.partition_statistics.get(partition).cloned()
     }
 
     fn scan(&self, partition: usize, projection: &[usize], batch_size: usize) -> Result<BatchIter> {
