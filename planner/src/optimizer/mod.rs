@@ -53,14 +53,24 @@ impl Optimizer {
     /// The standard rule list. Order matters:
     /// 0. `decorrelate` first: subqueries become joins (the later rules and the physical
     ///    planner know nothing of subquery expressions);
-    /// 1. `factor_or_conjuncts` next, so the join predicates hidden in an OR of ANDs
-    ///    (TPC-H Q19) become plain conjuncts that push-down can turn into join keys;
-    /// 2. `push_down_filter` turns WHERE equalities over cross joins into join keys
+    /// 1. `simplify`: constants are folded and filters that keep every row (or none)
+    ///    vanish before anything moves them around; `factor_or_conjuncts` then makes
+    ///    the join predicates hidden in an OR of ANDs (TPC-H Q19) plain conjuncts that
+    ///    push-down can turn into join keys;
+    /// 2. `push_down` turns WHERE equalities over cross joins into join keys
     ///    and moves single-table predicates to the scans, which `reorder_joins` needs
     ///    to see the join graph and the filtered sizes;
-    /// 3. `reorder_joins` then picks the join order; a second push-down pass moves
-    ///    predicates that reordering left above the joins;
-    /// 4. `prune_projections` runs last, once every column reference is final.
+    /// 3. `outer_joins` needs push-down done: it looks for a filter directly above an
+    ///    outer join, where push-down leaves whatever it could not move into the join;
+    ///    an outer join it makes inner lets push-down (rerun in the batch) move more
+    ///    predicates, and gives `reorder_joins` more joins to order;
+    /// 4. `join_order`: `reorder_joins` then picks the join order; a second push-down
+    ///    pass moves predicates that reordering left above the joins;
+    /// 5. `sort_limit` after every filter has moved (filters do not pass a limit):
+    ///    sorts nobody sees go first, so that a limit lands on the sort that matters,
+    ///    then limits move down (a limit over a sort stays: that pair is a top-k);
+    /// 6. `prune` runs last, once every column reference is final; projections left
+    ///    outputting exactly their input go after pruning has settled the columns.
     pub fn new() -> Self {
         use rules::*;
         Optimizer {
@@ -75,7 +85,7 @@ impl Optimizer {
                 },
                 RuleBatch {
                     name: "simplify",
-                    rules: vec![Box::new(FactorOrConjuncts)],
+                    rules: vec![Box::new(SimplifyExpressions), Box::new(FactorOrConjuncts)],
                     max_passes: 3,
                 },
                 RuleBatch {
@@ -84,13 +94,26 @@ impl Optimizer {
                     max_passes: 5,
                 },
                 RuleBatch {
+                    name: "outer_joins",
+                    rules: vec![Box::new(EliminateOuterJoin), Box::new(PushDownFilter)],
+                    max_passes: 4,
+                },
+                RuleBatch {
                     name: "join_order",
                     rules: vec![Box::new(ReorderJoins), Box::new(PushDownFilter)],
                     max_passes: 1,
                 },
                 RuleBatch {
+                    name: "sort_limit",
+                    rules: vec![Box::new(EliminateRedundantSort), Box::new(PushDownLimit)],
+                    max_passes: 3,
+                },
+                RuleBatch {
                     name: "prune",
-                    rules: vec![Box::new(PruneProjections)],
+                    rules: vec![
+                        Box::new(PruneProjections),
+                        Box::new(RemoveRedundantProjection),
+                    ],
                     max_passes: 1,
                 },
             ],

@@ -138,12 +138,7 @@ mod tests {
 
     fn join_under(kind: JoinKind, pred: Expr) -> String {
         let plan = t()
-            .join_on(
-                u().build_arc(),
-                kind,
-                vec![(col("t.a"), col("u.x"))],
-                None,
-            )
+            .join_on(u().build_arc(), kind, vec![(col("t.a"), col("u.x"))], None)
             .unwrap()
             .filter(pred)
             .unwrap()
@@ -157,27 +152,54 @@ mod tests {
     #[test]
     fn null_rejecting_filters_turn_outer_joins_inner() {
         let on = "Join: on=[t.a = u.x]";
-        assert_eq!(join_under(JoinKind::Left, col("u.y").gt(lit(5))), format!("Inner {on}"));
-        assert_eq!(join_under(JoinKind::Left, col("u.y").is_not_null()), format!("Inner {on}"));
         assert_eq!(
-            join_under(JoinKind::Left, col("u.y").add(lit(1)).in_list(vec![lit(1), lit(2)])),
+            join_under(JoinKind::Left, col("u.y").gt(lit(5))),
             format!("Inner {on}")
         );
         assert_eq!(
-            join_under(JoinKind::Left, Expr::Not(Box::new(col("u.y").eq(col("t.b"))))),
+            join_under(JoinKind::Left, col("u.y").is_not_null()),
             format!("Inner {on}")
         );
         assert_eq!(
-            join_under(JoinKind::Left, col("u.y").gt(lit(1)).or(col("u.x").lt(lit(0)))),
+            join_under(
+                JoinKind::Left,
+                col("u.y").add(lit(1)).in_list(vec![lit(1), lit(2)])
+            ),
             format!("Inner {on}")
         );
-        assert_eq!(join_under(JoinKind::Right, col("t.b").lt(lit(3))), format!("Inner {on}"));
         assert_eq!(
-            join_under(JoinKind::Full, col("t.b").lt(lit(3)).and(col("u.y").gt(lit(0)))),
+            join_under(
+                JoinKind::Left,
+                Expr::Not(Box::new(col("u.y").eq(col("t.b"))))
+            ),
             format!("Inner {on}")
         );
-        assert_eq!(join_under(JoinKind::Full, col("t.b").lt(lit(3))), format!("Left {on}"));
-        assert_eq!(join_under(JoinKind::Full, col("u.y").lt(lit(3))), format!("Right {on}"));
+        assert_eq!(
+            join_under(
+                JoinKind::Left,
+                col("u.y").gt(lit(1)).or(col("u.x").lt(lit(0)))
+            ),
+            format!("Inner {on}")
+        );
+        assert_eq!(
+            join_under(JoinKind::Right, col("t.b").lt(lit(3))),
+            format!("Inner {on}")
+        );
+        assert_eq!(
+            join_under(
+                JoinKind::Full,
+                col("t.b").lt(lit(3)).and(col("u.y").gt(lit(0)))
+            ),
+            format!("Inner {on}")
+        );
+        assert_eq!(
+            join_under(JoinKind::Full, col("t.b").lt(lit(3))),
+            format!("Left {on}")
+        );
+        assert_eq!(
+            join_under(JoinKind::Full, col("u.y").lt(lit(3))),
+            format!("Right {on}")
+        );
     }
 
     #[test]
@@ -195,8 +217,15 @@ mod tests {
             Expr::Not(Box::new(col("u.y").is_null())).or(lit(true)),
             col("t.b").gt(lit(5)),
         ] {
-            assert_eq!(join_under(JoinKind::Left, p.clone()), format!("Left {on}"), "{p}");
+            assert_eq!(
+                join_under(JoinKind::Left, p.clone()),
+                format!("Left {on}"),
+                "{p}"
+            );
         }
-        assert_eq!(join_under(JoinKind::Right, col("u.y").gt(lit(1))), format!("Right {on}"));
+        assert_eq!(
+            join_under(JoinKind::Right, col("u.y").gt(lit(1))),
+            format!("Right {on}")
+        );
     }
 }

@@ -246,7 +246,12 @@ mod tests {
             .unwrap()
             .build_arc();
         assert_eq!(run(plan), "Limit: skip=5, fetch=7\n  Scan: t\n");
-        let plan = t().limit(3, None).unwrap().limit(1, Some(4)).unwrap().build_arc();
+        let plan = t()
+            .limit(3, None)
+            .unwrap()
+            .limit(1, Some(4))
+            .unwrap()
+            .build_arc();
         assert_eq!(run(plan), "Limit: skip=4, fetch=4\n  Scan: t\n");
         let plan = t().limit(0, Some(0)).unwrap().build_arc();
         assert_eq!(run(plan), "Empty: one_row=false\n");
@@ -254,12 +259,16 @@ mod tests {
 
     #[test]
     fn limit_without_fetch_over_union_stays() {
-        let plan = LogicalPlanBuilder::from_arc(t().project(vec![col("t.a"), col("t.b")]).unwrap().build_arc())
-            .union(u().build_arc())
-            .unwrap()
-            .limit(4, None)
-            .unwrap()
-            .build_arc();
+        let plan = LogicalPlanBuilder::from_arc(
+            t().project(vec![col("t.a"), col("t.b")])
+                .unwrap()
+                .build_arc(),
+        )
+        .union(u().build_arc())
+        .unwrap()
+        .limit(4, None)
+        .unwrap()
+        .build_arc();
         assert_eq!(
             run(plan),
             "Limit: skip=4, fetch=all\n  Union: 2 inputs\n    Projection: t.a, t.b\n      Scan: t\n    Scan: u\n"

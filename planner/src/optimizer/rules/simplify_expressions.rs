@@ -535,7 +535,10 @@ mod tests {
         assert_eq!(s(p().or(lit(true))), "true");
         assert_eq!(s(lit(false).and(p())), "false");
         assert_eq!(s(Expr::Not(Box::new(Expr::Not(Box::new(p()))))), "t.a > 1");
-        assert_eq!(s(Expr::Not(Box::new(col("t.a").is_null()))), "t.a IS NOT NULL");
+        assert_eq!(
+            s(Expr::Not(Box::new(col("t.a").is_null()))),
+            "t.a IS NOT NULL"
+        );
         // NULL AND x is NULL or false depending on x: it stays.
         assert_eq!(s(null_bool().and(p())), "NULL AND (t.a > 1)");
         assert_eq!(s(null_bool().or(p())), "NULL OR (t.a > 1)");
@@ -568,8 +571,10 @@ mod tests {
             format!("{big} * {big}"),
             "a product past 38 digits stays"
         );
-        assert_eq!(s(Expr::Literal(ScalarValue::Int64(Some(i64::MIN))).cast(DataType::Int32)),
-            format!("CAST({} AS Int32)", i64::MIN));
+        assert_eq!(
+            s(Expr::Literal(ScalarValue::Int64(Some(i64::MIN))).cast(DataType::Int32)),
+            format!("CAST({} AS Int32)", i64::MIN)
+        );
         // Floats are not compared at plan time.
         assert_eq!(s(lit(1.0).lt(lit(2.0))), "1 < 2");
     }
@@ -604,11 +609,18 @@ mod tests {
             else_expr: els.map(Box::new),
         };
         let e = case(
-            vec![(lit(false), lit(1)), (col("t.a").gt(lit(0)), lit(2)), (lit(true), lit(3))],
+            vec![
+                (lit(false), lit(1)),
+                (col("t.a").gt(lit(0)), lit(2)),
+                (lit(true), lit(3)),
+            ],
             Some(lit(4)),
         );
         assert_eq!(s(e), "CASE WHEN t.a > 0 THEN 2 ELSE 3 END");
-        let e = case(vec![(null_bool(), lit(1)), (lit(1).lt(lit(2)), col("t.b"))], None);
+        let e = case(
+            vec![(null_bool(), lit(1)), (lit(1).lt(lit(2)), col("t.b"))],
+            None,
+        );
         assert_eq!(s(e), "t.b");
         let e = case(vec![(lit(false), lit(1))], Some(col("t.b")));
         assert_eq!(s(e), "t.b");
