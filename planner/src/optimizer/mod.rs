@@ -131,6 +131,14 @@ impl Optimizer {
         self.batches.iter().map(|b| b.name).collect()
     }
 
+    /// Each batch's name with the names of its rules, in order (for documentation).
+    pub fn batch_rules(&self) -> Vec<(&'static str, Vec<&'static str>)> {
+        self.batches
+            .iter()
+            .map(|b| (b.name, b.rules.iter().map(|r| r.name()).collect()))
+            .collect()
+    }
+
     /// Optimizes `plan`; `observer` sees the plan after every rule that changed it.
     pub fn optimize_with(
         &self,
