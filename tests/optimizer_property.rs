@@ -412,11 +412,21 @@ fn gen_query(seed: u64) -> Query {
             }
             Query { sql, ordered }
         }
-        // Aggregate without GROUP BY: always one row.
+        // Aggregate without GROUP BY: one row, unless HAVING drops it.
         3 => {
             let (a, b) = (g.int_col(), g.int_col());
+            let having = if g.rng.chance(35) {
+                let h = *g
+                    .rng
+                    .pick(&["1 = 2", "1 = 1", "NULL IS NULL", "count(*) > 2"]);
+                format!(" HAVING {h}")
+            } else {
+                String::new()
+            };
             Query {
-                sql: format!("SELECT count(*), sum({a}), min({b}) FROM {from}{where_clause}"),
+                sql: format!(
+                    "SELECT count(*), sum({a}), min({b}) FROM {from}{where_clause}{having}"
+                ),
                 ordered: false,
             }
         }
