@@ -102,6 +102,11 @@ const KEYS: &[Key] = &[
 /// The prefix of the per-batch optimizer switches.
 const BATCH_PREFIX: &str = "ember.optimizer.batch.";
 
+/// Batches that cannot be switched off: the physical planner cannot run subquery
+/// expressions, so with the decorrelate batch off they would have to be decorrelated
+/// anyway, by the same rewrite — the switch could change nothing.
+pub const REQUIRED_BATCHES: &[&str] = &["decorrelate"];
+
 impl SessionConfig {
     /// The optimizer these settings ask for: the standard batches without those switched
     /// off, and without `join_order` when `ember.optimizer.cost_based` is false. `None`
@@ -178,6 +183,10 @@ impl SessionConfig {
                 let batch = k[BATCH_PREFIX.len()..].to_string();
                 if boolean()? {
                     self.disabled_batches.remove(&batch);
+                } else if REQUIRED_BATCHES.contains(&batch.as_str()) {
+                    return Err(EmberError::Execution(format!(
+                        "{key} cannot be switched off: subqueries must become joins to run"
+                    )));
                 } else {
                     self.disabled_batches.insert(batch);
                 }
@@ -236,9 +245,17 @@ fn batch_keys() -> Vec<(String, String)> {
         .batch_rules()
         .into_iter()
         .map(|(name, rules)| {
+            let always = if REQUIRED_BATCHES.contains(&name) {
+                "; always on"
+            } else {
+                ""
+            };
             (
                 format!("{BATCH_PREFIX}{name}"),
-                format!("run the optimizer batch {name} ({})", rules.join(", ")),
+                format!(
+                    "run the optimizer batch {name} ({}{always})",
+                    rules.join(", ")
+                ),
             )
         })
         .collect()
@@ -275,6 +292,11 @@ mod tests {
         let names = Optimizer::new().batch_names();
         for name in &names {
             let key = format!("ember.optimizer.batch.{name}");
+            if REQUIRED_BATCHES.contains(name) {
+                assert!(c.set(&key, "false").is_err(), "{key}");
+                c.set(&key, "true").unwrap();
+                continue;
+            }
             let value = |c: &SessionConfig| {
                 c.entries()
                     .into_iter()

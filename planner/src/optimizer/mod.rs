@@ -60,12 +60,14 @@ impl Optimizer {
     /// 2. `push_down` turns WHERE equalities over cross joins into join keys
     ///    and moves single-table predicates to the scans, which `reorder_joins` needs
     ///    to see the join graph and the filtered sizes;
-    /// 3. `outer_joins` needs push-down done: it looks for a filter directly above an
-    ///    outer join, where push-down leaves whatever it could not move into the join;
-    ///    an outer join it makes inner lets push-down (rerun in the batch) move more
-    ///    predicates, and gives `reorder_joins` more joins to order;
+    /// 3. `outer_joins` needs push-down done: it looks for a filter above an outer join
+    ///    (directly or over inner joins), where push-down leaves whatever it could not
+    ///    move into the join; an outer join it makes inner gives `reorder_joins` more
+    ///    joins to order;
     /// 4. `join_order`: `reorder_joins` then picks the join order; a second push-down
-    ///    pass moves predicates that reordering left above the joins;
+    ///    pass moves predicates that reordering, or an outer join made inner, left above
+    ///    the joins. (No batch before this one pushes filters again, so that switching
+    ///    `push_down` off shows what it does.)
     /// 5. `sort_limit` after every filter has moved (filters do not pass a limit):
     ///    sorts nobody sees go first, so that a limit lands on the sort that matters,
     ///    then limits move down (a limit over a sort stays: that pair is a top-k);
@@ -95,8 +97,8 @@ impl Optimizer {
                 },
                 RuleBatch {
                     name: "outer_joins",
-                    rules: vec![Box::new(EliminateOuterJoin), Box::new(PushDownFilter)],
-                    max_passes: 4,
+                    rules: vec![Box::new(EliminateOuterJoin)],
+                    max_passes: 2,
                 },
                 RuleBatch {
                     name: "join_order",

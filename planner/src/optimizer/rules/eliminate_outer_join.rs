@@ -17,7 +17,9 @@
 //! one of the side's columns, `NOT` of one that is then NULL, an AND with one such
 //! operand, an OR whose branches all are. `IS NULL`, `coalesce` and CASE never do.
 //!
-//! Runs where `push_down_filter` has left the filter directly above the join.
+//! The filter may sit directly above the outer join or above inner joins over it (an
+//! inner join's own condition rejects NULLs just as well); `push_down_filter` has put
+//! the WHERE predicates there before this rule runs.
 
 use std::sync::Arc;
 
@@ -44,39 +46,78 @@ fn eliminate(node: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
     let LogicalPlan::Filter { input, predicate } = node.as_ref() else {
         return Ok(Transformed::no(node));
     };
-    let LogicalPlan::Join {
-        left,
-        right,
-        kind,
-        on,
-        filter,
-        ..
-    } = input.as_ref()
-    else {
-        return Ok(Transformed::no(node));
-    };
-    if !matches!(kind, JoinKind::Left | JoinKind::Right | JoinKind::Full) {
-        return Ok(Transformed::no(node));
+    match convert(input, &predicate.clone().split_conjunction())? {
+        Some(new_input) => Ok(Transformed::yes(Arc::new(LogicalPlan::Filter {
+            input: new_input,
+            predicate: predicate.clone(),
+        }))),
+        None => Ok(Transformed::no(node)),
     }
-    let (ls, rs) = (left.schema(), right.schema());
-    let conjuncts = predicate.clone().split_conjunction();
-    let rejects_left = conjuncts.iter().any(|c| rejects_nulls(c, &ls, &rs));
-    let rejects_right = conjuncts.iter().any(|c| rejects_nulls(c, &rs, &ls));
-    let new_kind = match (kind, rejects_left, rejects_right) {
-        (JoinKind::Left, _, true) | (JoinKind::Right, true, _) | (JoinKind::Full, true, true) => {
-            JoinKind::Inner
+}
+
+/// `plan` with its outer joins made plainer where `conjuncts` — true of every row
+/// that survives above `plan` — reject their NULL padding; `None` when nothing changes.
+/// Looks through filters and inner joins (whose own conditions then count too).
+fn convert(plan: &Arc<LogicalPlan>, conjuncts: &[Expr]) -> Result<Option<Arc<LogicalPlan>>> {
+    match plan.as_ref() {
+        LogicalPlan::Filter { input, predicate } => {
+            let mut all = conjuncts.to_vec();
+            all.extend(predicate.clone().split_conjunction());
+            Ok(convert(input, &all)?.map(|input| {
+                Arc::new(LogicalPlan::Filter {
+                    input,
+                    predicate: predicate.clone(),
+                })
+            }))
         }
-        (JoinKind::Full, true, false) => JoinKind::Left,
-        (JoinKind::Full, false, true) => JoinKind::Right,
-        _ => return Ok(Transformed::no(node)),
-    };
-    let join = LogicalPlanBuilder::from_arc(left.clone())
-        .join_on(right.clone(), new_kind, on.clone(), filter.clone())?
-        .build_arc();
-    Ok(Transformed::yes(Arc::new(LogicalPlan::Filter {
-        input: join,
-        predicate: predicate.clone(),
-    })))
+        LogicalPlan::Join {
+            left,
+            right,
+            kind,
+            on,
+            filter,
+            ..
+        } => {
+            let (ls, rs) = (left.schema(), right.schema());
+            let rejects_left = conjuncts.iter().any(|c| rejects_nulls(c, &ls, &rs));
+            let rejects_right = conjuncts.iter().any(|c| rejects_nulls(c, &rs, &ls));
+            let new_kind = match (*kind, rejects_left, rejects_right) {
+                (JoinKind::Left, _, true)
+                | (JoinKind::Right, true, _)
+                | (JoinKind::Full, true, true) => JoinKind::Inner,
+                (JoinKind::Full, true, false) => JoinKind::Left,
+                (JoinKind::Full, false, true) => JoinKind::Right,
+                (k, _, _) => k,
+            };
+            let (mut new_left, mut new_right) = (None, None);
+            if matches!(new_kind, JoinKind::Inner | JoinKind::Cross) {
+                // Every row of an inner join also meets the join's own condition.
+                let mut all = conjuncts.to_vec();
+                all.extend(on.iter().map(|(l, r)| l.clone().eq(r.clone())));
+                all.extend(
+                    filter
+                        .clone()
+                        .map(Expr::split_conjunction)
+                        .unwrap_or_default(),
+                );
+                new_left = convert(left, &all)?;
+                new_right = convert(right, &all)?;
+            }
+            if new_kind == *kind && new_left.is_none() && new_right.is_none() {
+                return Ok(None);
+            }
+            let join = LogicalPlanBuilder::from_arc(new_left.unwrap_or(left.clone()))
+                .join_on(
+                    new_right.unwrap_or(right.clone()),
+                    new_kind,
+                    on.clone(),
+                    filter.clone(),
+                )?
+                .build_arc();
+            Ok(Some(join))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// True when `pred` is never true for a row whose `side` columns are all NULL
@@ -200,6 +241,64 @@ mod tests {
             join_under(JoinKind::Full, col("u.y").lt(lit(3))),
             format!("Right {on}")
         );
+    }
+
+    #[test]
+    fn looks_through_inner_joins_and_their_conditions() {
+        // Filter over (t LEFT JOIN u) JOIN v ON u.y = v.x: the inner join's condition
+        // rejects a NULL u.y, so the left join becomes inner.
+        let v = || {
+            crate::optimizer::rules::test_util::scan(
+                "v",
+                &[("x", arrow::datatypes::DataType::Int64, true)],
+            )
+        };
+        let outer = t()
+            .join_on(
+                u().build_arc(),
+                JoinKind::Left,
+                vec![(col("t.a"), col("u.x"))],
+                None,
+            )
+            .unwrap();
+        let plan = outer
+            .join_on(
+                v().build_arc(),
+                JoinKind::Inner,
+                vec![(col("u.y"), col("v.x"))],
+                None,
+            )
+            .unwrap()
+            .filter(col("t.b").gt(lit(0)))
+            .unwrap()
+            .build_arc();
+        let out = EliminateOuterJoin.rewrite(plan).unwrap().data;
+        assert_eq!(
+            out.display_indent(),
+            "Filter: t.b > 0\n  Inner Join: on=[u.y = v.x]\n    Inner Join: on=[t.a = u.x]\n      Scan: t\n      Scan: u\n    Scan: v\n"
+        );
+        // A condition over the preserved side only does not.
+        let outer = t()
+            .join_on(
+                u().build_arc(),
+                JoinKind::Left,
+                vec![(col("t.a"), col("u.x"))],
+                None,
+            )
+            .unwrap();
+        let plan = outer
+            .join_on(
+                v().build_arc(),
+                JoinKind::Inner,
+                vec![(col("t.b"), col("v.x"))],
+                None,
+            )
+            .unwrap()
+            .filter(col("t.b").gt(lit(0)))
+            .unwrap()
+            .build_arc();
+        let out = EliminateOuterJoin.rewrite(plan).unwrap();
+        assert!(!out.transformed, "{}", out.data.display_indent());
     }
 
     #[test]
