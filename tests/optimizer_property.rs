@@ -127,7 +127,8 @@ impl Gen<'_> {
     }
 
     fn cmp_op(&mut self) -> &'static str {
-        *self.rng.pick(&["=", "<>", "<", "<=", ">", ">="])
+        const OPS: [&str; 6] = ["=", "<>", "<", "<=", ">", ">="];
+        OPS[self.rng.below(OPS.len())]
     }
 
     fn pred(&mut self, depth: usize) -> String {
@@ -265,7 +266,7 @@ impl Gen<'_> {
     }
 
     /// `t2 AS r1 JOIN t1 AS r2 ON ...`, 1 to 4 relations.
-    fn from_clause(&mut self) -> String {
+    fn relations(&mut self) -> String {
         let n = 1 + self.rng.below(4);
         let mut sql = String::new();
         let mut group_start = 0;
@@ -324,7 +325,7 @@ fn gen_query(seed: u64) -> Query {
         aliases: Vec::new(),
         comma_conds: Vec::new(),
     };
-    let from = g.from_clause();
+    let from = g.relations();
     let mut conds = std::mem::take(&mut g.comma_conds);
     if g.rng.chance(70) {
         let depth = g.rng.below(3);
