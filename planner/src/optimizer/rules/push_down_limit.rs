@@ -275,3 +275,26 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod with_sql {
+    use std::sync::Arc;
+
+    use crate::optimizer::Optimizer;
+    use crate::sql::tests::TestCatalog;
+
+    #[test]
+    fn order_by_limit_puts_the_limit_on_the_sort_for_top_k() {
+        let p = TestCatalog::new()
+            .plan("select n_name from nation order by n_nationkey desc limit 3")
+            .unwrap();
+        let p = crate::analyzer::coerce_plan(Arc::new(p)).unwrap();
+        let out = Optimizer::new().optimize(p).unwrap().display_indent();
+        let lines: Vec<&str> = out.lines().map(str::trim).collect();
+        let limit = lines
+            .iter()
+            .position(|l| l.starts_with("Limit: skip=0, fetch=3"))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(lines[limit + 1].starts_with("Sort: "), "{out}");
+    }
+}
