@@ -1,6 +1,10 @@
 //! Session configuration: every key documented, settable with `SET key = value` and
 //! listed by `SHOW ALL`.
 
+use std::collections::BTreeSet;
+
+use ember_planner::optimizer::Optimizer;
+
 use crate::error::{EmberError, Result};
 
 /// Session settings.
@@ -34,6 +38,9 @@ pub struct SessionConfig {
     /// Storage level of `CACHE TABLE` and `DataFrame::cache`
     /// (`ember.cache.storage_level`: `memory_only` or `memory_and_disk`).
     pub cache_storage_level: String,
+    /// Optimizer batches switched off (`ember.optimizer.batch.<name> = false`), for
+    /// comparing plans and bisecting a wrong result to one batch of rules.
+    pub disabled_batches: BTreeSet<String>,
 }
 
 impl Default for SessionConfig {
@@ -54,6 +61,7 @@ impl Default for SessionConfig {
             fault_seed: 0,
             cache_budget_bytes: 4 << 30,
             cache_storage_level: "memory_and_disk".to_string(),
+            disabled_batches: BTreeSet::new(),
         }
     }
 }
@@ -91,7 +99,32 @@ const KEYS: &[Key] = &[
     },
 ];
 
+/// The prefix of the per-batch optimizer switches.
+const BATCH_PREFIX: &str = "ember.optimizer.batch.";
+
+/// Batches that cannot be switched off: the physical planner cannot run subquery
+/// expressions, so with the decorrelate batch off they would have to be decorrelated
+/// anyway, by the same rewrite — the switch could change nothing.
+pub const REQUIRED_BATCHES: &[&str] = &["decorrelate"];
+
 impl SessionConfig {
+    /// The optimizer these settings ask for: the standard batches without those switched
+    /// off, and without `join_order` when `ember.optimizer.cost_based` is false. `None`
+    /// when `ember.optimizer.enabled` is false.
+    pub fn optimizer(&self) -> Option<Optimizer> {
+        if !self.optimizer_enabled {
+            return None;
+        }
+        let mut optimizer = Optimizer::new();
+        if !self.cost_based {
+            optimizer = optimizer.without_batch("join_order");
+        }
+        for b in &self.disabled_batches {
+            optimizer = optimizer.without_batch(b);
+        }
+        Some(optimizer)
+    }
+
     /// Sets `key` from its text form.
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         let key_l = key.to_ascii_lowercase();
@@ -142,9 +175,30 @@ impl SessionConfig {
                     _ => return Err(bad("memory_only or memory_and_disk")),
                 }
             }
+            k if k.starts_with(BATCH_PREFIX)
+                && Optimizer::new()
+                    .batch_names()
+                    .contains(&&k[BATCH_PREFIX.len()..]) =>
+            {
+                let batch = k[BATCH_PREFIX.len()..].to_string();
+                if boolean()? {
+                    self.disabled_batches.remove(&batch);
+                } else if REQUIRED_BATCHES.contains(&batch.as_str()) {
+                    return Err(EmberError::Execution(format!(
+                        "{key} cannot be switched off: subqueries must become joins to run"
+                    )));
+                } else {
+                    self.disabled_batches.insert(batch);
+                }
+            }
             _ => {
-                let suggestion =
-                    ember_planner::error::closest_name(&key_l, KEYS.iter().map(|k| k.name));
+                let batch_keys = batch_keys();
+                let suggestion = ember_planner::error::closest_name(
+                    &key_l,
+                    KEYS.iter()
+                        .map(|k| k.name)
+                        .chain(batch_keys.iter().map(|(k, _)| k.as_str())),
+                );
                 return Err(EmberError::Execution(match suggestion {
                     Some(s) => format!("unknown setting '{key}' (did you mean '{s}'?)"),
                     None => format!("unknown setting '{key}'"),
@@ -156,6 +210,10 @@ impl SessionConfig {
 
     /// Every key with its current value and description.
     pub fn entries(&self) -> Vec<(String, String, String)> {
+        let batches = batch_keys().into_iter().map(|(key, doc)| {
+            let on = !self.disabled_batches.contains(&key[BATCH_PREFIX.len()..]);
+            (key, on.to_string(), doc)
+        });
         KEYS.iter()
             .map(|k| {
                 let value = match k.name {
@@ -176,8 +234,31 @@ impl SessionConfig {
                 };
                 (k.name.to_string(), value, k.doc.to_string())
             })
+            .chain(batches)
             .collect()
     }
+}
+
+/// One `ember.optimizer.batch.<name>` key per optimizer batch, with its description.
+fn batch_keys() -> Vec<(String, String)> {
+    Optimizer::new()
+        .batch_rules()
+        .into_iter()
+        .map(|(name, rules)| {
+            let always = if REQUIRED_BATCHES.contains(&name) {
+                "; always on"
+            } else {
+                ""
+            };
+            (
+                format!("{BATCH_PREFIX}{name}"),
+                format!(
+                    "run the optimizer batch {name} ({}{always})",
+                    rules.join(", ")
+                ),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -203,5 +284,43 @@ mod tests {
             "{e}"
         );
         assert!(c.set("ember.optimizer.enabled", "maybe").is_err());
+    }
+
+    #[test]
+    fn every_optimizer_batch_has_a_switch() {
+        let mut c = SessionConfig::default();
+        let names = Optimizer::new().batch_names();
+        for name in &names {
+            let key = format!("ember.optimizer.batch.{name}");
+            if REQUIRED_BATCHES.contains(name) {
+                assert!(c.set(&key, "false").is_err(), "{key}");
+                c.set(&key, "true").unwrap();
+                continue;
+            }
+            let value = |c: &SessionConfig| {
+                c.entries()
+                    .into_iter()
+                    .find(|(k, _, _)| *k == key)
+                    .map(|(_, v, _)| v)
+            };
+            assert_eq!(value(&c).as_deref(), Some("true"), "{key}");
+            c.set(&key, "false").unwrap();
+            assert_eq!(value(&c).as_deref(), Some("false"), "{key}");
+            let left = c.optimizer().unwrap().batch_names();
+            assert!(!left.contains(name), "{key}: {left:?}");
+            assert_eq!(left.len(), names.len() - 1, "{key}");
+            c.set(&key, "on").unwrap();
+            assert_eq!(c.optimizer().unwrap().batch_names(), names);
+        }
+        let e = c
+            .set("ember.optimizer.batch.simplfy", "false")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("did you mean 'ember.optimizer.batch.simplify'"),
+            "{e}"
+        );
+        c.set("ember.optimizer.enabled", "false").unwrap();
+        assert!(c.optimizer().is_none());
     }
 }

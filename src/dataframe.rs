@@ -24,7 +24,7 @@ use ember_planner::catalog::Statistics;
 use ember_planner::expr::{Expr, SortExpr};
 use ember_planner::logical::JoinKind;
 use ember_planner::logical::builder::field_column;
-use ember_planner::optimizer::Optimizer;
+use ember_planner::optimizer::decorrelate;
 use ember_planner::physical::PhysicalPlan;
 use ember_planner::physical::planner::{PhysicalPlanner, PhysicalPlannerConfig};
 use ember_planner::{LogicalPlan, LogicalPlanBuilder};
@@ -239,14 +239,26 @@ impl DataFrame {
     pub fn optimized_plan(&self) -> Result<Arc<LogicalPlan>> {
         let config = self.session.config();
         let analyzed = coerce_plan(self.plan.clone())?;
-        if !config.optimizer_enabled {
-            return Ok(analyzed);
+        // Without the decorrelate batch, subqueries still have to become joins.
+        let Some(optimizer) = config.optimizer() else {
+            return Ok(decorrelate(analyzed)?);
+        };
+        if optimizer.batch_names().contains(&"decorrelate") {
+            Ok(optimizer.optimize(analyzed)?)
+        } else {
+            Ok(optimizer.optimize(decorrelate(analyzed)?)?)
         }
-        let mut optimizer = Optimizer::new();
-        if !config.cost_based {
-            optimizer = optimizer.without_batch("join_order");
+    }
+
+    /// The plan after every optimizer rule that changed it (for EXPLAIN VERBOSE),
+    /// under the session's optimizer settings.
+    pub(crate) fn optimizer_steps(&self) -> Result<Vec<ember_planner::optimizer::OptimizerStep>> {
+        let mut steps = Vec::new();
+        if let Some(optimizer) = self.session.config().optimizer() {
+            let analyzed = coerce_plan(self.plan.clone())?;
+            optimizer.optimize_with(analyzed, &mut |s| steps.push(s))?;
         }
-        Ok(optimizer.optimize(analyzed)?)
+        Ok(steps)
     }
 
     /// The physical plan that would run.

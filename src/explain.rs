@@ -9,8 +9,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use ember_planner::analyzer::coerce_plan;
-use ember_planner::optimizer::Optimizer;
 use ember_planner::optimizer::cost::estimate_rows;
 
 use crate::dataframe::DataFrame;
@@ -70,10 +68,7 @@ pub(crate) fn explain(df: &DataFrame, verbose: bool, analyze: bool) -> Result<St
     out.push_str("== Logical Plan ==\n");
     out.push_str(&df.logical_plan().display_indent());
     if verbose {
-        let analyzed = coerce_plan(Arc::new(df.logical_plan().clone()))?;
-        let mut steps = Vec::new();
-        Optimizer::new().optimize_with(analyzed, &mut |s| steps.push(s))?;
-        for s in steps {
+        for s in df.optimizer_steps()? {
             out.push_str(&format!("== After {} ({}) ==\n", s.rule, s.batch));
             out.push_str(&s.plan.display_indent());
         }

@@ -5,6 +5,6 @@
 //! - `fold`: casts of literals and `DATE ± INTERVAL` of literals computed at plan time.
 
 pub mod coercion;
-mod fold;
+pub(crate) mod fold;
 
 pub use coercion::{coerce_expr, coerce_plan};

@@ -53,16 +53,28 @@ impl Optimizer {
     /// The standard rule list. Order matters:
     /// 0. `decorrelate` first: subqueries become joins (the later rules and the physical
     ///    planner know nothing of subquery expressions);
-    /// 1. `factor_or_conjuncts` next, so the join predicates hidden in an OR of ANDs
-    ///    (TPC-H Q19) become plain conjuncts that push-down can turn into join keys;
-    ///    then `derive_or_filters` adds the per-table predicates such an OR implies
-    ///    (TPC-H Q7, Q19), for push-down to move below the joins;
-    /// 2. `push_down_filter` turns WHERE equalities over cross joins into join keys
+    /// 1. `simplify`: constants are folded and filters that keep every row (or none)
+    ///    vanish before anything moves them around; `factor_or_conjuncts` then makes
+    ///    the join predicates hidden in an OR of ANDs (TPC-H Q19) plain conjuncts that
+    ///    push-down can turn into join keys, and `derive_or_filters` adds the per-table
+    ///    predicates such an OR implies (TPC-H Q7, Q19), for push-down to move below
+    ///    the joins;
+    /// 2. `push_down` turns WHERE equalities over cross joins into join keys
     ///    and moves single-table predicates to the scans, which `reorder_joins` needs
     ///    to see the join graph and the filtered sizes;
-    /// 3. `reorder_joins` then picks the join order; a second push-down pass moves
-    ///    predicates that reordering left above the joins;
-    /// 4. `prune_projections` runs last, once every column reference is final.
+    /// 3. `outer_joins` needs push-down done: it looks for a filter above an outer join
+    ///    (directly or over inner joins), where push-down leaves whatever it could not
+    ///    move into the join; an outer join it makes inner gives `reorder_joins` more
+    ///    joins to order;
+    /// 4. `join_order`: `reorder_joins` then picks the join order; a second push-down
+    ///    pass moves predicates that reordering, or an outer join made inner, left above
+    ///    the joins. (No batch before this one pushes filters again, so that switching
+    ///    `push_down` off shows what it does.)
+    /// 5. `sort_limit` after every filter has moved (filters do not pass a limit):
+    ///    sorts nobody sees go first, so that a limit lands on the sort that matters,
+    ///    then limits move down (a limit over a sort stays: that pair is a top-k);
+    /// 6. `prune` runs last, once every column reference is final; projections left
+    ///    outputting exactly their input go after pruning has settled the columns.
     pub fn new() -> Self {
         use rules::*;
         Optimizer {
@@ -77,7 +89,11 @@ impl Optimizer {
                 },
                 RuleBatch {
                     name: "simplify",
-                    rules: vec![Box::new(FactorOrConjuncts), Box::new(DeriveOrFilters)],
+                    rules: vec![
+                        Box::new(SimplifyExpressions),
+                        Box::new(FactorOrConjuncts),
+                        Box::new(DeriveOrFilters),
+                    ],
                     max_passes: 3,
                 },
                 RuleBatch {
@@ -86,13 +102,26 @@ impl Optimizer {
                     max_passes: 5,
                 },
                 RuleBatch {
+                    name: "outer_joins",
+                    rules: vec![Box::new(EliminateOuterJoin)],
+                    max_passes: 2,
+                },
+                RuleBatch {
                     name: "join_order",
                     rules: vec![Box::new(ReorderJoins), Box::new(PushDownFilter)],
                     max_passes: 1,
                 },
                 RuleBatch {
+                    name: "sort_limit",
+                    rules: vec![Box::new(EliminateRedundantSort), Box::new(PushDownLimit)],
+                    max_passes: 3,
+                },
+                RuleBatch {
                     name: "prune",
-                    rules: vec![Box::new(PruneProjections)],
+                    rules: vec![
+                        Box::new(PruneProjections),
+                        Box::new(RemoveRedundantProjection),
+                    ],
                     max_passes: 1,
                 },
             ],
@@ -108,6 +137,14 @@ impl Optimizer {
     /// The batch names, in order.
     pub fn batch_names(&self) -> Vec<&'static str> {
         self.batches.iter().map(|b| b.name).collect()
+    }
+
+    /// Each batch's name with the names of its rules, in order (for documentation).
+    pub fn batch_rules(&self) -> Vec<(&'static str, Vec<&'static str>)> {
+        self.batches
+            .iter()
+            .map(|b| (b.name, b.rules.iter().map(|r| r.name()).collect()))
+            .collect()
     }
 
     /// Optimizes `plan`; `observer` sees the plan after every rule that changed it.

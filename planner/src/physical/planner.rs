@@ -216,9 +216,32 @@ impl PhysicalPlanner {
                     fetch: *fetch,
                 }
             }
-            LogicalPlan::Union { inputs, .. } => PhysicalPlan::Union {
-                inputs: inputs.iter().map(|i| self.plan(i)).collect::<Result<_>>()?,
-            },
+            LogicalPlan::Union { inputs, schema } => {
+                // Every input produces the union's schema (its names, and nullable
+                // wherever any input is), so batches from all inputs agree.
+                let out = arrow_schema(schema);
+                let inputs = inputs
+                    .iter()
+                    .map(|i| {
+                        let p = self.plan(i)?;
+                        if p.schema().fields() == out.fields() {
+                            return Ok(p);
+                        }
+                        let exprs = out
+                            .fields()
+                            .iter()
+                            .enumerate()
+                            .map(|(k, f)| PhysExpr::column(k, f.name().clone()))
+                            .collect();
+                        Ok(Arc::new(PhysicalPlan::Projection {
+                            input: p,
+                            exprs,
+                            schema: out.clone(),
+                        }))
+                    })
+                    .collect::<Result<_>>()?;
+                PhysicalPlan::Union { inputs }
+            }
             LogicalPlan::Values { rows, schema } => {
                 let empty = PlanSchema::default();
                 let mut out = Vec::with_capacity(rows.len());

@@ -8,9 +8,11 @@
 //!     Scan: b                              Scan: b
 //! ```
 //! Predicates pass through projections (with the projected expressions inlined),
-//! aliases, sorts and DISTINCT, through aggregates when they read only grouping
-//! columns, into both sides of inner joins, into the preserved side of outer joins,
-//! and into scans (as `filters` hints; the Filter above the scan stays).
+//! aliases, sorts and DISTINCT, through aggregates with a GROUP BY when they read only
+//! grouping columns, into every input of a UNION ALL, into both sides of inner joins,
+//! into the preserved side of outer joins (and an outer join's ON conjuncts over the
+//! NULL-supplying side alone into that side), and into scans (as `filters` hints; the
+//! Filter above the scan stays). They never pass a limit.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -111,12 +113,16 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
         } => {
             let schema = plan.schema();
             let n = group_by.len();
+            // Without GROUP BY the aggregate yields one row even from no input rows, so
+            // not even a constant predicate may go below it (`HAVING 1 = 2` keeps no row,
+            // a filter below would leave `count(*) = 0`).
             let (movable, stay): (Vec<Expr>, Vec<Expr>) = preds.into_iter().partition(|p| {
-                p.columns().iter().all(|c| {
-                    schema
-                        .index_of(c.relation.as_deref(), &c.name)
-                        .is_ok_and(|i| i < n)
-                })
+                n > 0
+                    && p.columns().iter().all(|c| {
+                        schema
+                            .index_of(c.relation.as_deref(), &c.name)
+                            .is_ok_and(|i| i < n)
+                    })
             });
             let inlined = movable
                 .into_iter()
@@ -168,8 +174,31 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
             });
             wrap(scan, preds)
         }
+        LogicalPlan::Union { inputs, schema } => {
+            // Each input gets the predicates over its own columns (same positions).
+            let mut new_inputs = Vec::with_capacity(inputs.len());
+            for input in inputs {
+                let in_schema = input.schema();
+                let mapped = preds
+                    .iter()
+                    .map(|p| {
+                        replace_columns(p.clone(), &|c| {
+                            schema
+                                .index_of(c.relation.as_deref(), &c.name)
+                                .ok()
+                                .map(|i| field_column(in_schema.field(i)))
+                        })
+                    })
+                    .collect();
+                new_inputs.push(push(input.clone(), mapped)?);
+            }
+            Ok(Arc::new(LogicalPlan::Union {
+                inputs: new_inputs,
+                schema: schema.clone(),
+            }))
+        }
         _ => {
-            // Limit, Union, Values, Empty: predicates stay above; optimize below.
+            // Limit, Values, Empty: predicates stay above; optimize below.
             let inputs = plan
                 .inputs()
                 .into_iter()
@@ -425,5 +454,129 @@ mod tests {
             let right_part = &text[text.find("Projection: orders").unwrap_or(0)..];
             assert!(!right_part.contains("c_acctbal"), "{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod placement_tests {
+    //! Where each kind of predicate ends up, one case per place it may (or may not) go.
+    use super::*;
+    use crate::sql::tests::TestCatalog;
+
+    /// The plan of `sql` after push-down, one trimmed line per node.
+    fn pushed(sql: &str) -> Vec<String> {
+        let p = TestCatalog::new().plan(sql).unwrap();
+        let p = crate::analyzer::coerce_plan(Arc::new(p)).unwrap();
+        let out = PushDownFilter.rewrite(p).unwrap().data;
+        out.display_indent()
+            .lines()
+            .map(|l| l.trim().to_string())
+            .collect()
+    }
+
+    /// The index of the first line starting with `prefix`.
+    fn at(lines: &[String], prefix: &str) -> usize {
+        lines
+            .iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line starting with {prefix:?} in\n{}", lines.join("\n")))
+    }
+
+    #[test]
+    fn through_aggregates_only_on_grouping_columns() {
+        let l = pushed(
+            "select * from (select o_custkey, count(*) as c from orders group by o_custkey) \
+             where o_custkey > 5 and c > 1",
+        );
+        assert!(
+            at(&l, "Filter: count(*) > 1") < at(&l, "Aggregate:"),
+            "{l:#?}"
+        );
+        assert!(
+            at(&l, "Aggregate:") < at(&l, "Filter: orders.o_custkey > 5"),
+            "{l:#?}"
+        );
+    }
+
+    #[test]
+    fn never_below_an_aggregate_without_group_by() {
+        let l = pushed("select count(*) from orders having 1 = 2");
+        assert!(at(&l, "Filter: 1 = 2") < at(&l, "Aggregate:"), "{l:#?}");
+        assert_eq!(l.iter().filter(|x| x.starts_with("Filter")).count(), 1);
+    }
+
+    #[test]
+    fn into_both_sides_of_an_inner_join_and_into_scans() {
+        let l = pushed(
+            "select c_name from customer join orders on c_custkey = o_custkey \
+             where c_acctbal > 0 and o_totalprice > 5",
+        );
+        let join = at(&l, "Inner Join: on=[customer.c_custkey = orders.o_custkey]");
+        assert!(join < at(&l, "Filter: customer.c_acctbal > 0.00"), "{l:#?}");
+        assert!(
+            join < at(&l, "Filter: orders.o_totalprice > 5.00"),
+            "{l:#?}"
+        );
+        assert!(
+            l.iter().any(|x| x.starts_with("Scan: customer")
+                && x.contains("filters=[customer.c_acctbal > 0.00]")),
+            "{l:#?}"
+        );
+        assert!(
+            l.iter().any(|x| x.starts_with("Scan: orders")
+                && x.contains("filters=[orders.o_totalprice > 5.00]")),
+            "{l:#?}"
+        );
+    }
+
+    #[test]
+    fn left_join_takes_on_predicates_right_and_where_predicates_left() {
+        let l = pushed(
+            "select c_name from customer left join orders \
+             on c_custkey = o_custkey and o_totalprice > 5 and c_acctbal < 3 \
+             where c_nationkey = 1 and o_orderkey < 10",
+        );
+        let join = at(&l, "Left Join:");
+        // The ON conjunct over the preserved side stays in the join.
+        assert!(l[join].contains("filter=customer.c_acctbal < 3"), "{l:#?}");
+        assert!(
+            join < at(&l, "Filter: orders.o_totalprice > 5.00"),
+            "{l:#?}"
+        );
+        assert!(join < at(&l, "Filter: customer.c_nationkey = 1"), "{l:#?}");
+        // A WHERE predicate over the NULL-supplying side must stay above the join.
+        assert!(at(&l, "Filter: orders.o_orderkey < 10") < join, "{l:#?}");
+    }
+
+    #[test]
+    fn full_join_keeps_where_predicates_above() {
+        let l = pushed(
+            "select c_name from customer full join orders on c_custkey = o_custkey \
+             where c_nationkey = 1",
+        );
+        assert!(
+            at(&l, "Filter: customer.c_nationkey = 1") < at(&l, "Full Join:"),
+            "{l:#?}"
+        );
+    }
+
+    #[test]
+    fn into_each_union_input_but_not_below_a_limit() {
+        let l = pushed(
+            "select * from (select n_nationkey as k from nation union all \
+             select r_regionkey from region) where k > 2",
+        );
+        assert!(
+            at(&l, "Union:") < at(&l, "Filter: nation.n_nationkey > 2"),
+            "{l:#?}"
+        );
+        assert!(
+            at(&l, "Union:") < at(&l, "Filter: region.r_regionkey > 2"),
+            "{l:#?}"
+        );
+
+        let l =
+            pushed("select * from (select n_nationkey from nation limit 3) where n_nationkey > 2");
+        assert!(at(&l, "Filter: ") < at(&l, "Limit:"), "{l:#?}");
     }
 }
