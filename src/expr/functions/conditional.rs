@@ -1,7 +1,7 @@
 //! Conditional functions: `coalesce`, `ifnull` and `nullif`. Their arguments are
 //! already of one common type (the analyzer unified them), except nullif's second.
 
-use arrow::array::ArrayRef;
+use arrow::array::{Array, ArrayRef};
 use arrow::compute::kernels::zip::zip;
 use arrow::compute::{is_not_null, nullif, prep_null_mask_filter};
 use arrow::datatypes::DataType;
@@ -45,7 +45,11 @@ fn null_if(c: &Call) -> Result<ArrayRef> {
     }
     let (a, b) = align_types(&Operand::Array(a0.clone()), &Operand::Array(b0.clone()))?;
     let equal = to_boolean(compare(BinaryOp::Eq, &a, &b)?.into_array(c.rows)?)?;
-    let equal = prep_null_mask_filter(&equal);
+    let equal = if equal.null_count() > 0 {
+        prep_null_mask_filter(&equal)
+    } else {
+        equal
+    };
     let out = nullif(a.array().as_ref(), &equal)?;
     cast_array(&out, a0.data_type())
 }

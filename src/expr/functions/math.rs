@@ -276,7 +276,11 @@ fn extreme(c: &Call, greatest: bool) -> Result<ArrayRef> {
             lt(&a, &best)?
         };
         // Take `a` where it beats best, or where best is NULL and a is not.
-        let better = arrow::compute::prep_null_mask_filter(&better);
+        let better = if better.null_count() > 0 {
+            arrow::compute::prep_null_mask_filter(&better)
+        } else {
+            better
+        };
         let best_null = is_null(best.as_ref())?;
         let a_present = not(&is_null(a.as_ref())?)?;
         let take_a = or(&better, &and(&best_null, &a_present)?)?;

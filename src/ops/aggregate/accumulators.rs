@@ -262,7 +262,7 @@ impl Accumulator {
                         // cast back to the argument's type.
                         let t = match t {
                             DataType::Int32 | DataType::Boolean => DataType::Int32,
-                            DataType::Null => DataType::Int64,
+                            DataType::Null | DataType::Timestamp(_, _) => DataType::Int64,
                             t if ember_planner::types::is_integer(&t) => DataType::Int64,
                             t if ember_planner::types::is_float(&t) => DataType::Float64,
                             t => t,
