@@ -24,6 +24,7 @@ use arrow::array::{
     Array, ArrayRef, AsArray, BooleanBuilder, Float64Array, Int64Array, Int64Builder,
     StringBuilder,
 };
+use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
 
 use crate::error::{EmberError, Result};
@@ -43,11 +44,17 @@ pub fn evaluate_function(
         .iter()
         .map(|a| a.clone().into_array(rows))
         .collect::<Result<Vec<_>>>()?;
+    let nulls = arrays
+        .iter()
+        .fold(None, |acc: Option<NullBuffer>, a| {
+            NullBuffer::union(acc.as_ref(), a.logical_nulls().as_ref())
+        });
     let call = Call {
         name,
         args: &arrays,
         rows,
         data_type,
+        nulls,
     };
     let out = match name {
         "substring" | "upper" | "lower" | "trim" | "ltrim" | "rtrim" | "length"
@@ -83,6 +90,8 @@ pub(crate) struct Call<'a> {
     pub args: &'a [ArrayRef],
     pub rows: usize,
     pub data_type: &'a DataType,
+    /// Rows where some argument is NULL.
+    pub nulls: Option<NullBuffer>,
 }
 
 impl Call<'_> {
@@ -129,7 +138,7 @@ impl Call<'_> {
 
     /// True when row `i` of every argument is non-NULL.
     pub fn all_valid(&self, i: usize) -> bool {
-        self.args.iter().all(|a| a.is_valid(i))
+        self.nulls.as_ref().is_none_or(|n| n.is_valid(i))
     }
 }
 
