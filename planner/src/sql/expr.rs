@@ -66,6 +66,17 @@ impl SqlPlanner<'_> {
                 };
                 match &ts.data_type {
                     ast::DataType::Date => Expr::Literal(literal::date(&text, at)?),
+                    ast::DataType::Timestamp(_, _) | ast::DataType::Datetime(_) => {
+                        match crate::scalar::parse_timestamp(&text) {
+                            Some(v) => Expr::Literal(ScalarValue::Timestamp(Some(v))),
+                            None => {
+                                return Err(PlanError::plan_at(
+                                    format!("invalid TIMESTAMP literal '{text}'"),
+                                    at,
+                                ));
+                            }
+                        }
+                    }
                     t => {
                         Expr::Literal(ScalarValue::Utf8(Some(text))).cast(sql_to_arrow_type(t, at)?)
                     }
