@@ -42,7 +42,7 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
     spec("regexp_replace", "regexp_replace(s VARCHAR, pattern VARCHAR, repl VARCHAR [, flags VARCHAR]) -> VARCHAR", "s with the first match replaced (flag g: every match, i: ignore case); \\1 in repl is a group"),
     // math
     spec("abs", "abs(x NUMERIC) -> type of x", "absolute value"),
-    spec("round", "round(x NUMERIC [, digits BIGINT]) -> type of x (integers BIGINT)", "x rounded half away from zero to digits after the point"),
+    spec("round", "round(x NUMERIC [, digits BIGINT]) -> type of x (integers BIGINT)", "x rounded to digits after the point (half away from zero; a DOUBLE without digits half to even)"),
     spec("ceil", "ceil(x NUMERIC) -> type of x (decimals DECIMAL(p,0))", "smallest integer not below x"),
     spec("ceiling", "ceiling(x NUMERIC) -> type of x (decimals DECIMAL(p,0))", "same as ceil"),
     spec("floor", "floor(x NUMERIC) -> type of x (decimals DECIMAL(p,0))", "largest integer not above x"),

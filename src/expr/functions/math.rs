@@ -143,7 +143,8 @@ fn digits(c: &Call) -> Result<Int64Array> {
     }
 }
 
-/// `round(x [, digits])`, half away from zero; decimals keep their type.
+/// `round(x [, digits])`: decimals and integers half away from zero, keeping their
+/// type; a DOUBLE without digits half to even (with digits, half away from zero).
 fn round(c: &Call) -> Result<ArrayRef> {
     c.arity(1, 2)?;
     let digits = digits(c)?;
@@ -203,8 +204,13 @@ fn round(c: &Call) -> Result<ArrayRef> {
                 .map(|i| {
                     let k = keep(i)?;
                     floats.is_valid(i).then(|| {
+                        let x = floats.value(i);
+                        if k == 0 {
+                            // DOUBLE rounds half to even, as the C library's rint does.
+                            return x.round_ties_even();
+                        }
                         let f = 10f64.powi(k.clamp(-300, 300) as i32);
-                        (floats.value(i) * f).round() / f
+                        (x * f).round() / f
                     })
                 })
                 .collect();
