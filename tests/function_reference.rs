@@ -48,7 +48,11 @@ fn documented_rows() -> Vec<Row> {
         .filter(|l| l.starts_with("| `"))
         .map(|l| {
             let c = cells(l);
-            assert_eq!(c.len(), 4, "a row needs name, signature, example, result: {l}");
+            assert_eq!(
+                c.len(),
+                4,
+                "a row needs name, signature, example, result: {l}"
+            );
             Row {
                 name: code(&c[0]),
                 example: code(&c[2]),
@@ -68,10 +72,20 @@ fn page_and_registry_name_the_same_functions() {
         .collect();
     let undocumented: Vec<_> = registered.difference(&documented).collect();
     let unknown: Vec<_> = documented.difference(&registered).collect();
-    assert!(undocumented.is_empty(), "registered but not in docs/functions.md: {undocumented:?}");
-    assert!(unknown.is_empty(), "in docs/functions.md but not registered: {unknown:?}");
+    assert!(
+        undocumented.is_empty(),
+        "registered but not in docs/functions.md: {undocumented:?}"
+    );
+    assert!(
+        unknown.is_empty(),
+        "in docs/functions.md but not registered: {unknown:?}"
+    );
     // Each name appears once.
-    assert_eq!(documented.len(), documented_rows().len(), "a function is documented twice");
+    assert_eq!(
+        documented.len(),
+        documented_rows().len(),
+        "a function is documented twice"
+    );
 }
 
 #[test]
@@ -83,7 +97,10 @@ fn every_example_gives_its_documented_result() {
     let mut wrong = Vec::new();
     for row in documented_rows() {
         if !row.example.to_lowercase().contains(&row.name) {
-            wrong.push(format!("the example of {} does not call it: {}", row.name, row.example));
+            wrong.push(format!(
+                "the example of {} does not call it: {}",
+                row.name, row.example
+            ));
             continue;
         }
         let got = ctx
@@ -91,10 +108,7 @@ fn every_example_gives_its_documented_result() {
             .and_then(|df| df.collect())
             .map_err(|e| e.to_string())
             .and_then(|batches| {
-                let batch = batches
-                    .iter()
-                    .find(|b| b.num_rows() > 0)
-                    .ok_or("no rows")?;
+                let batch = batches.iter().find(|b| b.num_rows() > 0).ok_or("no rows")?;
                 if batch.num_rows() != 1 || batch.num_columns() != 1 {
                     return Err(format!(
                         "{} rows of {} columns",
@@ -108,9 +122,17 @@ fn every_example_gives_its_documented_result() {
             });
         match got {
             Ok(v) if v == row.result => {}
-            Ok(v) => wrong.push(format!("{}: {} gave {v}, documented {}", row.name, row.example, row.result)),
+            Ok(v) => wrong.push(format!(
+                "{}: {} gave {v}, documented {}",
+                row.name, row.example, row.result
+            )),
             Err(e) => wrong.push(format!("{}: {} failed: {e}", row.name, row.example)),
         }
     }
-    assert!(wrong.is_empty(), "{} examples disagree:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} examples disagree:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

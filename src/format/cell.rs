@@ -127,7 +127,10 @@ pub(crate) fn cell_writer<'a>(array: &'a dyn Array) -> Result<CellWriter<'a>> {
             })
         }
         _ => {
-            let f = ArrayFormatter::try_new(array, &FormatOptions::default().with_timestamp_format(Some(TIMESTAMP_FORMAT)))?;
+            let f = ArrayFormatter::try_new(
+                array,
+                &FormatOptions::default().with_timestamp_format(Some(TIMESTAMP_FORMAT)),
+            )?;
             Box::new(move |i: usize, out: &mut String| {
                 let _ = write!(out, "{}", f.value(i));
                 Cell::Text

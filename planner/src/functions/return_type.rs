@@ -285,7 +285,10 @@ mod tests {
     fn errors_name_function_position_and_signature() {
         let err = return_type("left", &[DataType::Utf8, DataType::Utf8]).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("left() argument 2 must be an integer"), "{text}");
+        assert!(
+            text.contains("left() argument 2 must be an integer"),
+            "{text}"
+        );
         assert!(text.contains("left(s VARCHAR, n BIGINT)"), "{text}");
         let err = return_type("sqrt", &[]).unwrap_err().to_string();
         assert!(err.contains("sqrt() takes 1 argument, got 0"), "{err}");

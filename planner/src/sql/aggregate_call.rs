@@ -51,7 +51,10 @@ impl SqlPlanner<'_> {
             }
         }
         let mut order: Option<&ast::OrderByExpr> = None;
-        let mut filter = f.filter.as_deref().map(|c| self.plain_argument(c, name, scope));
+        let mut filter = f
+            .filter
+            .as_deref()
+            .map(|c| self.plain_argument(c, name, scope));
         for c in clauses {
             match c {
                 ast::FunctionArgumentClause::OrderBy(keys) if func == AggFunc::StringAgg => {
@@ -80,9 +83,15 @@ impl SqlPlanner<'_> {
             .map(|s| format!(" (expected {})", s.signature))
             .unwrap_or_default();
         let arity_error = |got: usize| PlanError::TypeMismatch {
-            message: format!("{name}() takes {} argument{}, got {got}{signature}",
+            message: format!(
+                "{name}() takes {} argument{}, got {got}{signature}",
                 1 + *func.constant_args().start(),
-                if *func.constant_args().start() == 0 { "" } else { "s" }),
+                if *func.constant_args().start() == 0 {
+                    ""
+                } else {
+                    "s"
+                }
+            ),
             location: at,
         };
         if func == AggFunc::PercentileCont {

@@ -256,7 +256,10 @@ impl SqlPlanner<'_> {
                     field,
                     ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime)
                 ) {
-                    return Err(unsupported(format!("{name}() with a scale or unit in '{e}'"), e));
+                    return Err(unsupported(
+                        format!("{name}() with a scale or unit in '{e}'"),
+                        e,
+                    ));
                 }
                 Expr::Function {
                     name: name.into(),

@@ -109,7 +109,8 @@ fn date_part(c: &Call) -> Result<ArrayRef> {
         let (Some(t), true) = (times[i], parts.is_valid(i)) else {
             return Ok(None);
         };
-        let micro_of_minute = t.second() as i64 * MICROS_PER_SECOND + (t.nanosecond() / 1000) as i64;
+        let micro_of_minute =
+            t.second() as i64 * MICROS_PER_SECOND + (t.nanosecond() / 1000) as i64;
         Ok(Some(match field_name(parts.value(i)).as_str() {
             "year" => t.year() as i64,
             "quarter" => (t.month0() / 3 + 1) as i64,
@@ -141,8 +142,8 @@ fn date_trunc(c: &Call) -> Result<ArrayRef> {
     let parts = parts.as_string::<i32>();
     let (times, is_date) = date_times(c, 1)?;
     let mut out = Vec::with_capacity(c.rows);
-    for i in 0..c.rows {
-        let (Some(t), true) = (times[i], parts.is_valid(i)) else {
+    for (i, t) in times.iter().enumerate() {
+        let (Some(t), true) = (*t, parts.is_valid(i)) else {
             out.push(None);
             continue;
         };
@@ -157,7 +158,10 @@ fn date_trunc(c: &Call) -> Result<ArrayRef> {
                 .checked_sub_days(chrono::Days::new(d.weekday().num_days_from_monday() as u64))
                 .map(day_start),
             "day" => Some(day_start(d)),
-            "hour" => t.with_minute(0).and_then(|t| t.with_second(0)).and_then(|t| t.with_nanosecond(0)),
+            "hour" => t
+                .with_minute(0)
+                .and_then(|t| t.with_second(0))
+                .and_then(|t| t.with_nanosecond(0)),
             "minute" => t.with_second(0).and_then(|t| t.with_nanosecond(0)),
             "second" => t.with_nanosecond(0),
             "millisecond" => t.with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000),
@@ -240,9 +244,8 @@ fn parse(c: &Call) -> Result<ArrayRef> {
                 .ok()
                 .map(|d| d.and_time(chrono::NaiveTime::MIN))
         };
-        let t = parsed.ok_or_else(|| {
-            c.error(format!("cannot parse '{text}' with format '{template}'"))
-        })?;
+        let t = parsed
+            .ok_or_else(|| c.error(format!("cannot parse '{text}' with format '{template}'")))?;
         out.push(Some(t));
     }
     Ok(if c.name == "to_date" {

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, Int64Builder, PrimitiveArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int64Array, Int64Builder, PrimitiveArray,
+};
 use arrow::compute::kernels::cmp::{gt, lt};
 use arrow::compute::kernels::zip::zip;
 use arrow::compute::{and, is_null, not, or};
@@ -55,7 +57,9 @@ pub(super) fn evaluate(c: &Call) -> Result<ArrayRef> {
                 return Err("zero raised to a negative power is undefined");
             }
             if x < 0.0 && y.fract() != 0.0 {
-                return Err("a negative number raised to a non-integer power yields a complex result");
+                return Err(
+                    "a negative number raised to a non-integer power yields a complex result",
+                );
             }
             Ok(x.powf(y))
         }),

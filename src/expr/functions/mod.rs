@@ -21,8 +21,7 @@ mod template;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Float64Array, Int64Array, Int64Builder,
-    StringBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Float64Array, Int64Array, Int64Builder, StringBuilder,
 };
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
@@ -44,11 +43,9 @@ pub fn evaluate_function(
         .iter()
         .map(|a| a.clone().into_array(rows))
         .collect::<Result<Vec<_>>>()?;
-    let nulls = arrays
-        .iter()
-        .fold(None, |acc: Option<NullBuffer>, a| {
-            NullBuffer::union(acc.as_ref(), a.logical_nulls().as_ref())
-        });
+    let nulls = arrays.iter().fold(None, |acc: Option<NullBuffer>, a| {
+        NullBuffer::union(acc.as_ref(), a.logical_nulls().as_ref())
+    });
     let call = Call {
         name,
         args: &arrays,
@@ -57,19 +54,16 @@ pub fn evaluate_function(
         nulls,
     };
     let out = match name {
-        "substring" | "upper" | "lower" | "trim" | "ltrim" | "rtrim" | "length"
-        | "char_length" | "replace" | "concat" | "concat_ws" | "strpos" | "left" | "right"
-        | "lpad" | "rpad" | "split_part" | "starts_with" | "ends_with" | "regexp_like"
-        | "regexp_replace" => string::evaluate(&call)?,
+        "substring" | "upper" | "lower" | "trim" | "ltrim" | "rtrim" | "length" | "char_length"
+        | "replace" | "concat" | "concat_ws" | "strpos" | "left" | "right" | "lpad" | "rpad"
+        | "split_part" | "starts_with" | "ends_with" | "regexp_like" | "regexp_replace" => {
+            string::evaluate(&call)?
+        }
         "abs" | "round" | "ceil" | "ceiling" | "floor" | "sqrt" | "power" | "pow" | "ln"
-        | "log" | "log10" | "exp" | "mod" | "sign" | "greatest" | "least" => {
-            math::evaluate(&call)?
-        }
+        | "log" | "log10" | "exp" | "mod" | "sign" | "greatest" | "least" => math::evaluate(&call)?,
         "coalesce" | "ifnull" | "nullif" => conditional::evaluate(&call)?,
-        "date_part" | "date_trunc" | "current_date" | "current_timestamp" | "now"
-        | "make_date" | "to_date" | "to_timestamp" | "to_char" | "strftime" => {
-            datetime::evaluate(&call)?
-        }
+        "date_part" | "date_trunc" | "current_date" | "current_timestamp" | "now" | "make_date"
+        | "to_date" | "to_timestamp" | "to_char" | "strftime" => datetime::evaluate(&call)?,
         other => {
             return Err(EmberError::Unsupported(format!(
                 "unknown scalar function {other}()"
@@ -116,7 +110,10 @@ impl Call<'_> {
 
     /// Argument `i` as BIGINTs.
     pub fn ints(&self, i: usize) -> Result<Int64Array> {
-        Ok(self.arg(i, &DataType::Int64)?.as_primitive::<Int64Type>().clone())
+        Ok(self
+            .arg(i, &DataType::Int64)?
+            .as_primitive::<Int64Type>()
+            .clone())
     }
 
     /// Argument `i` as DOUBLEs.

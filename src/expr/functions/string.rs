@@ -29,7 +29,11 @@ pub(super) fn evaluate(c: &Call) -> Result<ArrayRef> {
         "replace" => {
             c.arity(3, 3)?;
             let (s, from, to) = (c.strings(0)?, c.strings(1)?, c.strings(2)?);
-            let (s, from, to) = (s.as_string::<i32>(), from.as_string::<i32>(), to.as_string::<i32>());
+            let (s, from, to) = (
+                s.as_string::<i32>(),
+                from.as_string::<i32>(),
+                to.as_string::<i32>(),
+            );
             build_strings(c.rows, |i, out| {
                 if !(s.is_valid(i) && from.is_valid(i) && to.is_valid(i)) {
                     return Ok(false);
@@ -171,7 +175,11 @@ fn substring(c: &Call) -> Result<ArrayRef> {
     let s = c.strings(0)?;
     let s = s.as_string::<i32>();
     let starts = c.ints(1)?;
-    let counts = if c.args.len() > 2 { Some(c.ints(2)?) } else { None };
+    let counts = if c.args.len() > 2 {
+        Some(c.ints(2)?)
+    } else {
+        None
+    };
     build_strings(c.rows, |i, out| {
         if !c.all_valid(i) {
             return Ok(false);
@@ -329,9 +337,7 @@ impl RegexCache {
             let re = RegexBuilder::new(pattern)
                 .case_insensitive(flags.contains('i'))
                 .build()
-                .map_err(|e| {
-                    c.error(format!("invalid regular expression '{pattern}': {e}"))
-                })?;
+                .map_err(|e| c.error(format!("invalid regular expression '{pattern}': {e}")))?;
             self.last = Some((pattern.to_string(), flags.to_string(), re));
         }
         match &self.last {

@@ -18,15 +18,15 @@ enum Piece {
 
 /// Field names, longest first so that `HH24` wins over `HH` and `MONTH` over `MON`.
 const FIELDS: &[&str] = &[
-    "HH24", "HH12", "YYYY", "MONTH", "Month", "month", "DDD", "DAY", "Day", "day", "MON",
-    "Mon", "mon", "IW", "ID", "HH", "YY", "MM", "MI", "MS", "US", "SS", "DD", "DY", "Dy", "dy",
-    "AM", "PM", "am", "pm", "Q", "D",
+    "HH24", "HH12", "YYYY", "MONTH", "Month", "month", "DDD", "DAY", "Day", "day", "MON", "Mon",
+    "mon", "IW", "ID", "HH", "YY", "MM", "MI", "MS", "US", "SS", "DD", "DY", "Dy", "dy", "AM",
+    "PM", "am", "pm", "Q", "D",
 ];
 
 /// Fields whose case does not matter (numbers).
 const NUMERIC: &[&str] = &[
-    "HH24", "HH12", "YYYY", "DDD", "IW", "ID", "HH", "YY", "MM", "MI", "MS", "US", "SS", "DD",
-    "Q", "D",
+    "HH24", "HH12", "YYYY", "DDD", "IW", "ID", "HH", "YY", "MM", "MI", "MS", "US", "SS", "DD", "Q",
+    "D",
 ];
 
 fn pieces(template: &str) -> Vec<Piece> {
@@ -91,11 +91,7 @@ fn field(t: &NaiveDateTime, f: &str, fill: bool) -> String {
         }
     };
     let text = |s: String| {
-        if fill {
-            s
-        } else {
-            format!("{s:<9}")
-        }
+        if fill { s } else { format!("{s:<9}") }
     };
     let hour12 = match t.hour() % 12 {
         0 => 12,
@@ -127,10 +123,7 @@ fn field(t: &NaiveDateTime, f: &str, fill: bool) -> String {
         }
         _ => {
             let (full, short) = match f.to_ascii_uppercase().as_str() {
-                "MONTH" | "MON" => (
-                    t.format("%B").to_string(),
-                    t.format("%b").to_string(),
-                ),
+                "MONTH" | "MON" => (t.format("%B").to_string(), t.format("%b").to_string()),
                 _ => (t.format("%A").to_string(), t.format("%a").to_string()),
             };
             let long = f.eq_ignore_ascii_case("MONTH") || f.eq_ignore_ascii_case("DAY");
@@ -194,9 +187,15 @@ mod tests {
             .and_hms_opt(14, 7, 9)
             .unwrap();
         assert_eq!(format(&t, "YYYY-MM-DD HH24:MI:SS"), "2024-03-05 14:07:09");
-        assert_eq!(format(&t, "FMDay, DD Mon YYYY \"at\" HH12 PM"), "Tuesday, 05 Mar 2024 at 02 PM");
+        assert_eq!(
+            format(&t, "FMDay, DD Mon YYYY \"at\" HH12 PM"),
+            "Tuesday, 05 Mar 2024 at 02 PM"
+        );
         assert_eq!(format(&t, "Month|Q|DDD"), "March    |1|065");
-        assert_eq!(to_chrono("YYYY-MM-DD").unwrap(), ("%Y-%m-%d".to_string(), false));
+        assert_eq!(
+            to_chrono("YYYY-MM-DD").unwrap(),
+            ("%Y-%m-%d".to_string(), false)
+        );
         assert_eq!(to_chrono("Q").unwrap_err(), "Q");
     }
 }

@@ -22,7 +22,9 @@ use ember_planner::scalar::ScalarValue;
 use crate::error::{EmberError, Result};
 use crate::expr::arithmetic::{div_round, pow10};
 use crate::expr::cast::cast_array;
-use crate::ops::aggregate::group_state::{GroupState, Percentile, StringAgg, Variance, VarianceKind};
+use crate::ops::aggregate::group_state::{
+    GroupState, Percentile, StringAgg, Variance, VarianceKind,
+};
 use crate::ops::aggregate::hyperloglog::HyperLogLog;
 
 /// Per-group values of one primitive type, with a flag for "has a value".

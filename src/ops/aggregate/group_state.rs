@@ -212,7 +212,11 @@ impl GroupState for Percentile {
                 let lo = pos.floor() as usize;
                 let hi = pos.ceil() as usize;
                 let (a, b) = (sorted[lo], sorted[hi.min(sorted.len() - 1)]);
-                Some(if lo == hi { a } else { a + (b - a) * (pos - lo as f64) })
+                Some(if lo == hi {
+                    a
+                } else {
+                    a + (b - a) * (pos - lo as f64)
+                })
             })
             .collect();
         Ok(Arc::new(out))
@@ -318,7 +322,10 @@ mod tests {
         merged.merge(&[0], &pb.state().unwrap()).unwrap();
         let x = one.evaluate().unwrap();
         let y = merged.evaluate().unwrap();
-        let (x, y) = (x.as_primitive::<Float64Type>().value(0), y.as_primitive::<Float64Type>().value(0));
+        let (x, y) = (
+            x.as_primitive::<Float64Type>().value(0),
+            y.as_primitive::<Float64Type>().value(0),
+        );
         assert!((x - 16.5).abs() < 1e-9, "{x}");
         assert!((x - y).abs() < 1e-9, "{x} {y}");
     }
@@ -327,7 +334,13 @@ mod tests {
     fn percentile_interpolates() {
         let mut p = Percentile::new(0.25).unwrap();
         p.resize(2);
-        let v: ArrayRef = Arc::new(Float64Array::from(vec![Some(4.0), None, Some(1.0), Some(2.0), Some(3.0)]));
+        let v: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(4.0),
+            None,
+            Some(1.0),
+            Some(2.0),
+            Some(3.0),
+        ]));
         p.update(&[0, 0, 0, 0, 0], &v).unwrap();
         let out = p.evaluate().unwrap();
         let out = out.as_primitive::<Float64Type>();

@@ -112,11 +112,7 @@ impl GroupState for HyperLogLog {
     }
 
     fn state(&self) -> Result<Vec<ArrayRef>> {
-        let out: BinaryArray = self
-            .registers
-            .chunks(REGISTERS)
-            .map(Some)
-            .collect();
+        let out: BinaryArray = self.registers.chunks(REGISTERS).map(Some).collect();
         Ok(vec![Arc::new(out)])
     }
 
@@ -149,7 +145,9 @@ mod tests {
     fn estimate_is_within_a_few_percent() {
         let mut h = HyperLogLog::new();
         h.resize(2);
-        let values: ArrayRef = Arc::new(Int64Array::from((0..100_000i64).map(|v| v * 7).collect::<Vec<_>>()));
+        let values: ArrayRef = Arc::new(Int64Array::from(
+            (0..100_000i64).map(|v| v * 7).collect::<Vec<_>>(),
+        ));
         let groups: Vec<u32> = (0..100_000u32).map(|i| (i % 10 == 0) as u32).collect();
         h.update(&groups, &values).unwrap();
         let out = h.evaluate().unwrap();

@@ -13,7 +13,7 @@ pub mod accumulators;
 pub mod distinct;
 pub mod group_keys;
 pub mod group_state;
-pub mod hyperloglog;
 pub mod hash_aggregate;
+pub mod hyperloglog;
 
 pub use hash_aggregate::HashAggregator;
