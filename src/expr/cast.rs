@@ -5,7 +5,8 @@
 //! In: an array and a target type. Out: the array in that type, or
 //! `cannot cast 'abc' to INTEGER`. Floats and decimals become integers rounded (half
 //! to even for floats, half away from zero for decimals) rather than truncated;
-//! timestamps print as `YYYY-MM-DD HH:MM:SS[.ffffff]`.
+//! timestamps print as `YYYY-MM-DD HH:MM:SS[.ffffff]`; text loses surrounding spaces
+//! before it becomes a number, date, timestamp or boolean.
 
 use std::sync::Arc;
 
@@ -43,6 +44,18 @@ pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     }
     if matches!(from, DataType::Timestamp(_, _)) && ember_planner::types::is_string(to) {
         return timestamp_text(array, to);
+    }
+    if *from == DataType::Utf8 && !ember_planner::types::is_string(to) {
+        // Text is read without its surrounding spaces, as SQL's input functions do.
+        let text = array.as_string::<i32>();
+        if text.iter().flatten().any(|v| v.trim() != v) {
+            let trimmed: ArrayRef = Arc::new(
+                text.iter()
+                    .map(|v| v.map(str::trim))
+                    .collect::<StringArray>(),
+            );
+            return cast_array(&trimmed, to);
+        }
     }
     if ember_planner::types::is_integer(to) {
         if ember_planner::types::is_float(from) {

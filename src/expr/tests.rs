@@ -555,3 +555,51 @@ fn constants_are_broadcast() {
     let out = evaluate(&lit(ScalarValue::Null), &b).unwrap();
     assert_eq!(out.len(), 3);
 }
+
+#[test]
+fn text_functions_read_string_views() {
+    let view: ArrayRef = Arc::new(arrow::array::StringViewArray::from(vec![
+        Some("a,b,c"),
+        None,
+        Some("xyz"),
+    ]));
+    let b = batch(vec![view]);
+    let out = evaluate(
+        &func(
+            "split_part",
+            vec![col(0), utf8(","), i64_lit(2)],
+            DataType::Utf8,
+        ),
+        &b,
+    )
+    .unwrap();
+    let out = out.as_string::<i32>();
+    assert_eq!(out.value(0), "b");
+    assert!(out.is_null(1));
+    assert_eq!(out.value(2), "");
+    let upper = evaluate(&func("upper", vec![col(0)], DataType::Utf8), &b).unwrap();
+    assert_eq!(upper.as_string::<i32>().value(2), "XYZ");
+}
+
+#[test]
+fn extreme_arguments_are_errors_or_values_not_panics() {
+    let b = batch(vec![decimals(vec![Some(12345)], 10, 2)]);
+    let t = DataType::Decimal128(10, 2);
+    let r = evaluate(&func("round", vec![col(0), i64_lit(i64::MIN)], t), &b).unwrap();
+    assert_eq!(dec_values(&r), vec![Some(0)]);
+    let pad = evaluate(
+        &func("lpad", vec![utf8("a"), i64_lit(i64::MAX)], DataType::Utf8),
+        &b,
+    );
+    assert!(
+        pad.unwrap_err()
+            .to_string()
+            .contains("lpad(): requested length too large")
+    );
+    let left = evaluate(
+        &func("left", vec![utf8("abc"), i64_lit(i64::MIN)], DataType::Utf8),
+        &b,
+    )
+    .unwrap();
+    assert_eq!(left.as_string::<i32>().value(0), "");
+}

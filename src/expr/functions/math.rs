@@ -171,7 +171,7 @@ fn round(c: &Call) -> Result<ArrayRef> {
                 out.push(if k >= s {
                     v
                 } else {
-                    match pow10((s - k).min(38) as u32) {
+                    match pow10(s.saturating_sub(k).min(38) as u32) {
                         Some(f) => div_round(v, f).checked_mul(f).ok_or_else(|| overflow(c))?,
                         None => 0,
                     }
