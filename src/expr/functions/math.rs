@@ -61,7 +61,11 @@ pub(super) fn evaluate(c: &Call) -> Result<ArrayRef> {
                     "a negative number raised to a non-integer power yields a complex result",
                 );
             }
-            Ok(x.powf(y))
+            let v = x.powf(y);
+            if v.is_infinite() && x.is_finite() && y.is_finite() {
+                return Err("value out of range: overflow");
+            }
+            Ok(v)
         }),
         "mod" => {
             c.arity(2, 2)?;
