@@ -1,8 +1,8 @@
 //! Runs every sqllogictest file in tests/slt against a fresh Ember session each.
 //!
 //! Values print as: NULL for NULL, `(empty)` for an empty string, decimals at their
-//! scale, floats in shortest round-trip form, dates as YYYY-MM-DD, booleans as
-//! true/false.
+//! scale, floats in shortest round-trip form, dates as YYYY-MM-DD, timestamps as
+//! YYYY-MM-DD HH:MM:SS[.fraction], booleans as true/false.
 
 use std::path::PathBuf;
 
@@ -30,7 +30,9 @@ fn column_type(t: &DataType) -> DefaultColumnType {
 }
 
 fn rows_of(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>, EmberError> {
-    let options = FormatOptions::default().with_null("NULL");
+    let options = FormatOptions::default()
+        .with_null("NULL")
+        .with_timestamp_format(Some("%Y-%m-%d %H:%M:%S%.f"));
     let mut rows = Vec::new();
     for batch in batches {
         let formatters = batch

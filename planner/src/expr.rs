@@ -15,7 +15,10 @@ use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
 use crate::types;
 
+mod agg_func;
 mod display;
+
+pub use agg_func::AggFunc;
 
 /// A column reference, optionally qualified by a table name or alias.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -133,84 +136,6 @@ impl fmt::Display for BinaryOp {
             BinaryOp::StringConcat => "||",
         };
         f.write_str(s)
-    }
-}
-
-/// Aggregate functions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AggFunc {
-    /// `count(x)` counts non-NULL values; with no argument it is `count(*)`.
-    Count,
-    /// `sum(x)`
-    Sum,
-    /// `avg(x)`
-    Avg,
-    /// `min(x)`
-    Min,
-    /// `max(x)`
-    Max,
-    /// The only value of its input; more than one row is an error 'scalar subquery
-    /// returned more than one row', and no rows give NULL. Made by decorrelation for a
-    /// scalar subquery not known to return one row; not callable from SQL.
-    SingleValue,
-}
-
-impl AggFunc {
-    /// Looks up an aggregate by SQL name.
-    pub fn from_name(name: &str) -> Option<AggFunc> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "count" => AggFunc::Count,
-            "sum" => AggFunc::Sum,
-            "avg" | "mean" => AggFunc::Avg,
-            "min" => AggFunc::Min,
-            "max" => AggFunc::Max,
-            _ => return None,
-        })
-    }
-
-    /// The SQL name.
-    pub fn name(self) -> &'static str {
-        match self {
-            AggFunc::Count => "count",
-            AggFunc::Sum => "sum",
-            AggFunc::Avg => "avg",
-            AggFunc::Min => "min",
-            AggFunc::Max => "max",
-            AggFunc::SingleValue => "single_value",
-        }
-    }
-
-    /// The result type for an argument of type `arg` (`None` for `count(*)`).
-    pub fn return_type(self, arg: Option<&DataType>) -> Result<DataType> {
-        use DataType::*;
-        let need = |what: &str| {
-            PlanError::type_mismatch(format!("{}() needs {what} argument", self.name()))
-        };
-        match self {
-            AggFunc::Count => Ok(Int64),
-            AggFunc::Min | AggFunc::Max | AggFunc::SingleValue => {
-                arg.cloned().ok_or_else(|| need("one"))
-            }
-            AggFunc::Sum => match arg.ok_or_else(|| need("one"))? {
-                Decimal128(p, s) => Ok(Decimal128((*p + 10).min(types::MAX_DECIMAL_PRECISION), *s)),
-                t if types::is_integer(t) => Ok(Int64),
-                t if types::is_float(t) => Ok(Float64),
-                Null => Ok(Int64),
-                t => Err(PlanError::type_mismatch(format!(
-                    "sum() needs a numeric argument, got {t}"
-                ))),
-            },
-            AggFunc::Avg => match arg.ok_or_else(|| need("one"))? {
-                Decimal128(p, s) => Ok(Decimal128(
-                    (*p + 4).min(types::MAX_DECIMAL_PRECISION),
-                    (*s + 4).min(types::MAX_DECIMAL_PRECISION as i8),
-                )),
-                t if types::is_numeric(t) || *t == Null => Ok(Float64),
-                t => Err(PlanError::type_mismatch(format!(
-                    "avg() needs a numeric argument, got {t}"
-                ))),
-            },
-        }
     }
 }
 

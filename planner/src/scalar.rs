@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use arrow::array::{
     ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array,
-    IntervalMonthDayNanoArray, NullArray, StringArray, new_null_array,
+    IntervalMonthDayNanoArray, NullArray, StringArray, TimestampMicrosecondArray, new_null_array,
 };
-use arrow::datatypes::{DataType, IntervalMonthDayNano, IntervalUnit};
+use arrow::datatypes::{DataType, IntervalMonthDayNano, IntervalUnit, TimeUnit};
 
 /// A single value with its type. `None` inside a variant is a typed NULL.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +33,8 @@ pub enum ScalarValue {
     Date32(Option<i32>),
     /// INTERVAL: months, days and nanoseconds.
     Interval(Option<IntervalMonthDayNano>),
+    /// TIMESTAMP: microseconds since 1970-01-01 00:00:00, no time zone.
+    Timestamp(Option<i64>),
 }
 
 impl ScalarValue {
@@ -48,6 +50,7 @@ impl ScalarValue {
             ScalarValue::Utf8(_) => DataType::Utf8,
             ScalarValue::Date32(_) => DataType::Date32,
             ScalarValue::Interval(_) => DataType::Interval(IntervalUnit::MonthDayNano),
+            ScalarValue::Timestamp(_) => DataType::Timestamp(TimeUnit::Microsecond, None),
         }
     }
 
@@ -63,6 +66,7 @@ impl ScalarValue {
             ScalarValue::Utf8(v) => v.is_none(),
             ScalarValue::Date32(v) => v.is_none(),
             ScalarValue::Interval(v) => v.is_none(),
+            ScalarValue::Timestamp(v) => v.is_none(),
         }
     }
 
@@ -77,6 +81,7 @@ impl ScalarValue {
             DataType::Utf8 => ScalarValue::Utf8(None),
             DataType::Date32 => ScalarValue::Date32(None),
             DataType::Interval(_) => ScalarValue::Interval(None),
+            DataType::Timestamp(TimeUnit::Microsecond, None) => ScalarValue::Timestamp(None),
             _ => ScalarValue::Null,
         }
     }
@@ -98,6 +103,7 @@ impl ScalarValue {
             ScalarValue::Utf8(v) => Arc::new(StringArray::from(vec![v.as_deref(); len])),
             ScalarValue::Date32(v) => Arc::new(Date32Array::from(vec![*v; len])),
             ScalarValue::Interval(v) => Arc::new(IntervalMonthDayNanoArray::from(vec![*v; len])),
+            ScalarValue::Timestamp(v) => Arc::new(TimestampMicrosecondArray::from(vec![*v; len])),
         }
     }
 
@@ -134,6 +140,9 @@ impl ScalarValue {
             DataType::Date32 => {
                 ScalarValue::Date32((!null).then(|| array.as_primitive::<Date32Type>().value(row)))
             }
+            DataType::Timestamp(TimeUnit::Microsecond, None) => ScalarValue::Timestamp(
+                (!null).then(|| array.as_primitive::<TimestampMicrosecondType>().value(row)),
+            ),
             _ => return None,
         })
     }
@@ -154,6 +163,10 @@ impl fmt::Display for ScalarValue {
             ScalarValue::Date32(Some(v)) => match date32_to_naive(*v) {
                 Some(d) => write!(f, "DATE '{d}'"),
                 None => write!(f, "DATE {v}"),
+            },
+            ScalarValue::Timestamp(Some(v)) => match timestamp_to_naive(*v) {
+                Some(t) => write!(f, "TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S%.f")),
+                None => write!(f, "TIMESTAMP {v}"),
             },
             ScalarValue::Interval(Some(v)) => write!(
                 f,
@@ -182,6 +195,30 @@ pub fn format_decimal(value: i128, scale: i8) -> String {
     };
     let (int, frac) = digits.split_at(digits.len() - scale);
     format!("{}{int}.{frac}", if neg { "-" } else { "" })
+}
+
+/// Microseconds since the epoch to a date-time.
+pub fn timestamp_to_naive(micros: i64) -> Option<chrono::NaiveDateTime> {
+    chrono::DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
+}
+
+/// Parses `YYYY-MM-DD[ HH:MM:SS[.fraction]]` (a `T` may separate date and time) into
+/// microseconds since the epoch.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let t = [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+    .or_else(|| {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .map(|d| d.and_time(chrono::NaiveTime::MIN))
+    })?;
+    Some(t.and_utc().timestamp_micros())
 }
 
 /// Days since the epoch to a calendar date.

@@ -79,6 +79,7 @@ pub fn common_type(l: &DataType, r: &DataType) -> Option<DataType> {
             Decimal128(precision, scale)
         }
         (Date32, s) | (s, Date32) if is_string(s) => Date32,
+        (Timestamp(u, tz), s) | (s, Timestamp(u, tz)) if is_string(s) => Timestamp(*u, tz.clone()),
         (Timestamp(u, tz), Date32) | (Date32, Timestamp(u, tz)) => Timestamp(*u, tz.clone()),
         _ => return None,
     })
@@ -96,6 +97,10 @@ pub fn binary_result_type(l: &DataType, op: BinaryOp, r: &DataType) -> Result<Da
     }
     match (l, r) {
         (Date32, Interval(_)) if matches!(op, BinaryOp::Plus | BinaryOp::Minus) => Ok(Date32),
+        (Timestamp(u, tz), Interval(_)) if matches!(op, BinaryOp::Plus | BinaryOp::Minus) => {
+            Ok(Timestamp(*u, tz.clone()))
+        }
+        (Interval(_), Timestamp(u, tz)) if op == BinaryOp::Plus => Ok(Timestamp(*u, tz.clone())),
         (Interval(_), Date32) if op == BinaryOp::Plus => Ok(Date32),
         (Date32, Date32) if op == BinaryOp::Minus => Ok(Int64),
         (Date32, a) | (a, Date32)
@@ -174,7 +179,9 @@ pub fn coerce_binary_operands(
         return Ok((t.clone(), t));
     }
     match (l, r) {
-        (Date32, Interval(_)) | (Interval(_), Date32) => Ok((l.clone(), r.clone())),
+        (Date32 | Timestamp(_, _), Interval(_)) | (Interval(_), Date32 | Timestamp(_, _)) => {
+            Ok((l.clone(), r.clone()))
+        }
         (Date32, Date32) => Ok((Date32, Date32)),
         (Date32, a) if is_integer(a) => Ok((Date32, Int64)),
         (a, Date32) if is_integer(a) => Ok((Int64, Date32)),

@@ -41,6 +41,16 @@ pub fn binary(op: BinaryOp, l: &Operand, r: &Operand, data_type: &DataType) -> R
     }
     match (&lt, &rt) {
         (Date32, Interval(_)) => date_plus_interval(op, l, r),
+        (Timestamp(_, _), Interval(_)) | (Interval(_), Timestamp(_, _)) => {
+            datum_kernel(l, r, |a, b| {
+                let out = if op == BinaryOp::Minus {
+                    numeric::sub(a, b)
+                } else {
+                    numeric::add(a, b)
+                };
+                out.map_err(|e| arrow_error(op, e))
+            })
+        }
         (Interval(_), Date32) if op == BinaryOp::Plus => date_plus_interval(op, r, l),
         (Date32, Date32) if op == BinaryOp::Minus => {
             zip_map::<Date32Type, Date32Type, Int64Type>(l, r, &Int64, |a, b| {

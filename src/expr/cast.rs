@@ -1,45 +1,141 @@
-//! CAST: Arrow's cast kernel in strict mode, with an error that names the first value
-//! that could not be converted.
+//! CAST: Arrow's cast kernel in strict mode, with SQL's rounding and text forms where
+//! they differ from Arrow's, and an error that names the first value that could not be
+//! converted.
 //!
 //! In: an array and a target type. Out: the array in that type, or
-//! `cannot cast 'abc' to Int64`.
+//! `cannot cast 'abc' to INTEGER`. Floats and decimals become integers rounded (half
+//! to even for floats, half away from zero for decimals) rather than truncated;
+//! timestamps print as `YYYY-MM-DD HH:MM:SS[.ffffff]`; text loses surrounding spaces
+//! before it becomes a number, date, timestamp or boolean.
 
-use arrow::array::{Array, ArrayRef};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use arrow::compute::{CastOptions, can_cast_types, cast_with_options};
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use crate::error::{EmberError, Result};
 
+/// The SQL name of a type, for messages.
+pub fn sql_type_name(t: &DataType) -> String {
+    match t {
+        DataType::Int8 => "TINYINT".into(),
+        DataType::Int16 => "SMALLINT".into(),
+        DataType::Int32 => "INTEGER".into(),
+        DataType::Int64 => "BIGINT".into(),
+        DataType::Float32 => "REAL".into(),
+        DataType::Float64 => "DOUBLE".into(),
+        DataType::Decimal128(p, s) => format!("DECIMAL({p},{s})"),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "VARCHAR".into(),
+        DataType::Date32 => "DATE".into(),
+        DataType::Timestamp(_, _) => "TIMESTAMP".into(),
+        DataType::Boolean => "BOOLEAN".into(),
+        DataType::Interval(_) => "INTERVAL".into(),
+        other => other.to_string(),
+    }
+}
+
 /// Casts `array` to `to`; a value that does not convert is an execution error naming it.
 pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
-    if array.data_type() == to {
+    let from = array.data_type();
+    if from == to {
         return Ok(array.clone());
     }
-    if !can_cast_types(array.data_type(), to) {
+    if matches!(from, DataType::Timestamp(_, _)) && ember_planner::types::is_string(to) {
+        return timestamp_text(array, to);
+    }
+    if *from == DataType::Utf8 && !ember_planner::types::is_string(to) {
+        // Text is read without its surrounding spaces, as SQL's input functions do.
+        let text = array.as_string::<i32>();
+        if text.iter().flatten().any(|v| v.trim() != v) {
+            let trimmed: ArrayRef = Arc::new(
+                text.iter()
+                    .map(|v| v.map(str::trim))
+                    .collect::<StringArray>(),
+            );
+            return cast_array(&trimmed, to);
+        }
+    }
+    if ember_planner::types::is_integer(to) {
+        if ember_planner::types::is_float(from) {
+            let f = cast_array(array, &DataType::Float64)?;
+            let rounded: ArrayRef = Arc::new(
+                f.as_primitive::<Float64Type>()
+                    .unary::<_, Float64Type>(f64::round_ties_even),
+            );
+            return strict(&rounded, to, array);
+        }
+        if let DataType::Decimal128(p, s) = from
+            && *s > 0
+        {
+            let whole = strict(array, &DataType::Decimal128(*p, 0), array)?;
+            return strict(&whole, to, array);
+        }
+    }
+    if !can_cast_types(from, to) {
         return Err(EmberError::execution(format!(
-            "cannot cast {} to {to}",
-            array.data_type()
+            "cannot cast {} to {}",
+            sql_type_name(from),
+            sql_type_name(to)
         )));
     }
-    let strict = CastOptions {
+    strict(array, to, array)
+}
+
+/// Arrow's strict cast of `array`; failures name the value of `original` at the row.
+fn strict(array: &ArrayRef, to: &DataType, original: &ArrayRef) -> Result<ArrayRef> {
+    let options = CastOptions {
         safe: false,
         format_options: FormatOptions::default(),
     };
-    match cast_with_options(array, to, &strict) {
+    match cast_with_options(array, to, &options) {
         Ok(a) => Ok(a),
-        Err(err) => Err(explain_failure(array, to)
-            .unwrap_or_else(|| EmberError::execution(format!("cannot cast to {to}: {err}")))),
+        Err(err) => Err(explain_failure(array, to, original).unwrap_or_else(|| {
+            EmberError::execution(format!("cannot cast to {}: {err}", sql_type_name(to)))
+        })),
     }
 }
 
 /// Finds the first non-NULL value that became NULL in a lenient cast and names it.
-fn explain_failure(array: &ArrayRef, to: &DataType) -> Option<EmberError> {
+fn explain_failure(array: &ArrayRef, to: &DataType, original: &ArrayRef) -> Option<EmberError> {
     let lenient = cast_with_options(array, to, &CastOptions::default()).ok()?;
     let row = (0..array.len()).find(|&i| array.is_valid(i) && lenient.is_null(i))?;
-    let formatter = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default()).ok()?;
+    let formatter = ArrayFormatter::try_new(original.as_ref(), &FormatOptions::default()).ok()?;
     let value = formatter.value(row).to_string();
     Some(EmberError::execution(format!(
-        "cannot cast '{value}' to {to}"
+        "cannot cast '{value}' to {}",
+        sql_type_name(to)
     )))
+}
+
+/// Timestamps as `YYYY-MM-DD HH:MM:SS`, with the fraction only when it is not zero.
+fn timestamp_text(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
+    let micros = strict(
+        array,
+        &DataType::Timestamp(TimeUnit::Microsecond, None),
+        array,
+    )?;
+    let micros = micros.as_primitive::<TimestampMicrosecondType>();
+    let out: StringArray = micros
+        .iter()
+        .map(|v| {
+            v.map(|v| match chrono::DateTime::from_timestamp_micros(v) {
+                Some(t) if v.rem_euclid(1_000_000) == 0 => {
+                    t.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string()
+                }
+                Some(t) => {
+                    let s = t.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+                    s.trim_end_matches('0').to_string()
+                }
+                None => v.to_string(),
+            })
+        })
+        .collect();
+    let out: ArrayRef = Arc::new(out);
+    if *to == DataType::Utf8 {
+        Ok(out)
+    } else {
+        strict(&out, to, &out)
+    }
 }

@@ -318,7 +318,7 @@ fn failing_cast_names_the_value() {
     let err = evaluate(&e, &b).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "execution error: cannot cast 'abc' to Int64"
+        "execution error: cannot cast 'abc' to BIGINT"
     );
     let ok = evaluate(&e, &b.slice(0, 2)).unwrap();
     assert_eq!(ok.as_primitive::<Int64Type>().value(0), 12);
@@ -467,7 +467,8 @@ fn numeric_functions() {
     ]);
     let r = evaluate(&func("round", vec![col(0)], DataType::Float64), &b).unwrap();
     let r = r.as_primitive::<Float64Type>();
-    assert_eq!((r.value(0), r.value(1)), (3.0, -3.0));
+    // A DOUBLE rounds half to even.
+    assert_eq!((r.value(0), r.value(1)), (2.0, -2.0));
     assert!(r.is_null(2));
     let t = DataType::Decimal128(10, 3);
     let r = evaluate(&func("round", vec![col(1), i64_lit(2)], t.clone()), &b).unwrap();
@@ -553,4 +554,52 @@ fn constants_are_broadcast() {
     );
     let out = evaluate(&lit(ScalarValue::Null), &b).unwrap();
     assert_eq!(out.len(), 3);
+}
+
+#[test]
+fn text_functions_read_string_views() {
+    let view: ArrayRef = Arc::new(arrow::array::StringViewArray::from(vec![
+        Some("a,b,c"),
+        None,
+        Some("xyz"),
+    ]));
+    let b = batch(vec![view]);
+    let out = evaluate(
+        &func(
+            "split_part",
+            vec![col(0), utf8(","), i64_lit(2)],
+            DataType::Utf8,
+        ),
+        &b,
+    )
+    .unwrap();
+    let out = out.as_string::<i32>();
+    assert_eq!(out.value(0), "b");
+    assert!(out.is_null(1));
+    assert_eq!(out.value(2), "");
+    let upper = evaluate(&func("upper", vec![col(0)], DataType::Utf8), &b).unwrap();
+    assert_eq!(upper.as_string::<i32>().value(2), "XYZ");
+}
+
+#[test]
+fn extreme_arguments_are_errors_or_values_not_panics() {
+    let b = batch(vec![decimals(vec![Some(12345)], 10, 2)]);
+    let t = DataType::Decimal128(10, 2);
+    let r = evaluate(&func("round", vec![col(0), i64_lit(i64::MIN)], t), &b).unwrap();
+    assert_eq!(dec_values(&r), vec![Some(0)]);
+    let pad = evaluate(
+        &func("lpad", vec![utf8("a"), i64_lit(i64::MAX)], DataType::Utf8),
+        &b,
+    );
+    assert!(
+        pad.unwrap_err()
+            .to_string()
+            .contains("lpad(): requested length too large")
+    );
+    let left = evaluate(
+        &func("left", vec![utf8("abc"), i64_lit(i64::MIN)], DataType::Utf8),
+        &b,
+    )
+    .unwrap();
+    assert_eq!(left.as_string::<i32>().value(0), "");
 }

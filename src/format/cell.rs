@@ -15,6 +15,9 @@ use arrow::datatypes::{
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use ember_planner::scalar::{date32_to_naive, format_decimal};
 
+/// Timestamps print as SQL writes them: `2024-01-02 03:04:05[.fraction]`.
+pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
+
 use crate::error::Result;
 
 /// What a cell holds, once written as text.
@@ -124,7 +127,10 @@ pub(crate) fn cell_writer<'a>(array: &'a dyn Array) -> Result<CellWriter<'a>> {
             })
         }
         _ => {
-            let f = ArrayFormatter::try_new(array, &FormatOptions::default())?;
+            let f = ArrayFormatter::try_new(
+                array,
+                &FormatOptions::default().with_timestamp_format(Some(TIMESTAMP_FORMAT)),
+            )?;
             Box::new(move |i: usize, out: &mut String| {
                 let _ = write!(out, "{}", f.value(i));
                 Cell::Text

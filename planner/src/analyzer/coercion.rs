@@ -274,10 +274,15 @@ fn coerce_one(e: Expr, schema: &PlanSchema) -> Result<Expr> {
                 else_expr,
             }
         }
-        Expr::Function { name, args } if name == "coalesce" => Expr::Function {
-            args: unify(args, schema, "coalesce()")?,
-            name,
-        },
+        Expr::Function { name, args }
+            if matches!(name.as_str(), "coalesce" | "ifnull" | "greatest" | "least") =>
+        {
+            let what = format!("{name}()");
+            Expr::Function {
+                args: unify(args, schema, &what)?,
+                name,
+            }
+        }
         Expr::Cast { expr, data_type } => match expr.as_ref() {
             Expr::Literal(v) => match cast_literal(v, &data_type) {
                 Some(v) => Expr::Literal(v),

@@ -4,7 +4,7 @@
 //!
 //! In: literals and target types. Out: the folded literal, or `None` to keep a runtime cast.
 
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, TimeUnit};
 use chrono::{Days, Months};
 
 use crate::expr::BinaryOp;
@@ -20,6 +20,12 @@ pub(crate) fn cast_literal(v: &ScalarValue, to: &DataType) -> Option<ScalarValue
     }
     Some(match (v, to) {
         (S::Utf8(Some(s)), DataType::Date32) => S::Date32(Some(parse_date32(s)?)),
+        (S::Utf8(Some(s)), DataType::Timestamp(TimeUnit::Microsecond, None)) => {
+            S::Timestamp(Some(crate::scalar::parse_timestamp(s)?))
+        }
+        (S::Date32(Some(d)), DataType::Timestamp(TimeUnit::Microsecond, None)) => {
+            S::Timestamp(Some(*d as i64 * 86_400_000_000))
+        }
         (S::Int32(Some(i)), DataType::Int64) => S::Int64(Some(*i as i64)),
         (S::Int64(Some(i)), DataType::Int32) => S::Int32(Some(i32::try_from(*i).ok()?)),
         (S::Int32(Some(i)), DataType::Float64) => S::Float64(Some(*i as f64)),

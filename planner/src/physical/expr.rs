@@ -203,6 +203,9 @@ pub struct AggregateExpr {
     pub arg: Option<PhysExpr>,
     /// DISTINCT inside the call.
     pub distinct: bool,
+    /// Constant arguments after the value (string_agg's separator and order,
+    /// percentile_cont's fraction).
+    pub params: Vec<ScalarValue>,
     /// Type of the argument (`None` for `count(*)`).
     pub input_type: Option<DataType>,
     /// Type of the final result.

@@ -364,6 +364,26 @@ pub fn state_fields(agg: &AggregateExpr) -> Vec<Field> {
                 Field::new(format!("{name}[count]"), DataType::Int64, false),
             ]
         }
+        AggFunc::StddevSamp | AggFunc::StddevPop | AggFunc::VarSamp | AggFunc::VarPop => vec![
+            Field::new(format!("{name}[count]"), DataType::Float64, false),
+            Field::new(format!("{name}[mean]"), DataType::Float64, false),
+            Field::new(format!("{name}[m2]"), DataType::Float64, false),
+        ],
+        AggFunc::BoolAnd | AggFunc::BoolOr => vec![Field::new(
+            format!("{name}[{}]", agg.func.name()),
+            DataType::Boolean,
+            true,
+        )],
+        AggFunc::ApproxCountDistinct => vec![Field::new(
+            format!("{name}[registers]"),
+            DataType::Binary,
+            false,
+        )],
+        AggFunc::StringAgg | AggFunc::Median | AggFunc::PercentileCont => vec![Field::new(
+            format!("{name}[{}]", agg.func.name()),
+            agg.return_type.clone(),
+            true,
+        )],
         AggFunc::Min | AggFunc::Max | AggFunc::SingleValue => vec![Field::new(
             format!("{name}[{}]", agg.func.name()),
             agg.input_type.clone().unwrap_or(DataType::Null),

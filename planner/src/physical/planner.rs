@@ -333,6 +333,8 @@ impl PhysicalPlanner {
         let out_schema = arrow_schema(schema);
         let n = self.config.target_partitions.max(1);
         let single_value = aggs.iter().any(|a| a.func == AggFunc::SingleValue);
+        // Aggregates without a partial state run in one step, like DISTINCT ones.
+        let one_step = aggs.iter().any(|a| a.distinct || a.func.needs_all_rows());
         if single_value {
             // single_value must see every row in one place to know there is only one.
             let exchanged = Arc::new(PhysicalPlan::Exchange {
@@ -347,7 +349,7 @@ impl PhysicalPlanner {
                 schema: out_schema,
             }));
         }
-        if aggs.iter().any(|a| a.distinct) {
+        if one_step {
             // Every row of a group must meet in one task.
             let partitioning = if groups.is_empty() {
                 Partitioning::Single
@@ -609,25 +611,30 @@ fn create_aggregate_expr(e: &Expr, schema: &PlanSchema, name: &str) -> Result<Ag
     else {
         return Err(PlanError::internal(format!("'{e}' is not an aggregate")));
     };
-    let (arg, input_type) = match args.as_slice() {
-        [] => (None, None),
-        [a] => (
+    let (arg, input_type) = match args.first() {
+        None => (None, None),
+        Some(a) => (
             Some(create_physical_expr(a, schema)?),
             Some(a.data_type(schema)?),
         ),
-        _ => {
-            return Err(PlanError::unsupported(format!(
-                "{}() with {} arguments",
-                func.name(),
-                args.len()
-            )));
-        }
     };
+    let params = args
+        .iter()
+        .skip(1)
+        .map(|p| match p.unalias() {
+            Expr::Literal(v) => Ok(v.clone()),
+            other => Err(PlanError::plan(format!(
+                "{}() needs a constant here, got {other}",
+                func.name()
+            ))),
+        })
+        .collect::<Result<Vec<_>>>()?;
     let return_type = func.return_type(input_type.as_ref())?;
     Ok(AggregateExpr {
         func: *func,
         arg,
         distinct: *distinct,
+        params,
         input_type,
         return_type,
         name: name.to_string(),

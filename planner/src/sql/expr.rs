@@ -66,6 +66,17 @@ impl SqlPlanner<'_> {
                 };
                 match &ts.data_type {
                     ast::DataType::Date => Expr::Literal(literal::date(&text, at)?),
+                    ast::DataType::Timestamp(_, _) | ast::DataType::Datetime(_) => {
+                        match crate::scalar::parse_timestamp(&text) {
+                            Some(v) => Expr::Literal(ScalarValue::Timestamp(Some(v))),
+                            None => {
+                                return Err(PlanError::plan_at(
+                                    format!("invalid TIMESTAMP literal '{text}'"),
+                                    at,
+                                ));
+                            }
+                        }
+                    }
                     t => {
                         Expr::Literal(ScalarValue::Utf8(Some(text))).cast(sql_to_arrow_type(t, at)?)
                     }
@@ -208,14 +219,53 @@ impl SqlPlanner<'_> {
                 }
             }
             A::Trim {
-                trim_where: None,
-                trim_what: None,
+                trim_where,
+                trim_what,
                 expr,
-                trim_characters: None,
-            } => Expr::Function {
-                name: "trim".into(),
-                args: vec![sub(expr)?],
+                trim_characters,
+            } => {
+                let name = match trim_where {
+                    Some(ast::TrimWhereField::Leading) => "ltrim",
+                    Some(ast::TrimWhereField::Trailing) => "rtrim",
+                    _ => "trim",
+                };
+                let mut args = vec![sub(expr)?];
+                if let Some(what) = trim_what {
+                    args.push(sub(what)?);
+                } else if let Some(chars) = trim_characters {
+                    for c in chars {
+                        args.push(sub(c)?);
+                    }
+                }
+                Expr::Function {
+                    name: name.into(),
+                    args,
+                }
+            }
+            A::Position { expr, r#in } => Expr::Function {
+                name: "strpos".into(),
+                args: vec![sub(r#in)?, sub(expr)?],
             },
+            A::Ceil { expr, field } | A::Floor { expr, field } => {
+                let name = if matches!(e, A::Ceil { .. }) {
+                    "ceil"
+                } else {
+                    "floor"
+                };
+                if !matches!(
+                    field,
+                    ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime)
+                ) {
+                    return Err(unsupported(
+                        format!("{name}() with a scale or unit in '{e}'"),
+                        e,
+                    ));
+                }
+                Expr::Function {
+                    name: name.into(),
+                    args: vec![sub(expr)?],
+                }
+            }
             A::Function(f) => self.function(f, scope, at)?,
             A::Exists { subquery, negated } => Expr::Exists {
                 subquery: self.plan_subquery(subquery, scope)?,
@@ -360,15 +410,6 @@ impl SqlPlanner<'_> {
                 at,
             ));
         }
-        if f.filter.is_some() {
-            return Err(PlanError::unsupported_at(format!("FILTER on {name}()"), at));
-        }
-        if !f.within_group.is_empty() {
-            return Err(PlanError::unsupported_at(
-                format!("WITHIN GROUP on {name}()"),
-                at,
-            ));
-        }
         if f.null_treatment.is_some() {
             return Err(PlanError::unsupported_at(
                 format!("IGNORE/RESPECT NULLS on {name}()"),
@@ -390,49 +431,32 @@ impl SqlPlanner<'_> {
                 ));
             }
             FunctionArguments::List(list) => {
-                if let Some(c) = list.clauses.first() {
-                    return Err(PlanError::unsupported_at(format!("'{c}' in {name}()"), at));
-                }
                 let distinct =
                     matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
                 (list.args.iter().collect::<Vec<_>>(), distinct)
             }
         };
+        let clauses: &[ast::FunctionArgumentClause] = match &f.args {
+            FunctionArguments::List(list) => &list.clauses,
+            _ => &[],
+        };
         if let Some(func) = AggFunc::from_name(&name) {
-            let mut exprs = Vec::new();
-            for a in &args {
-                match a {
-                    FunctionArg::Unnamed(FunctionArgExpr::Wildcard)
-                        if func == AggFunc::Count && args.len() == 1 && !distinct => {}
-                    FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => {
-                        let e = self.sql_to_expr(x, scope)?;
-                        if e.contains_aggregate() {
-                            return Err(PlanError::plan_at(
-                                format!("aggregate calls cannot be nested in {name}()"),
-                                loc(x),
-                            ));
-                        }
-                        exprs.push(e);
-                    }
-                    other => {
-                        return Err(PlanError::unsupported_at(
-                            format!("argument '{other}' of {name}()"),
-                            at,
-                        ));
-                    }
-                }
-            }
-            if exprs.len() > 1 || (exprs.is_empty() && func != AggFunc::Count) {
-                return Err(PlanError::TypeMismatch {
-                    message: format!("{name}() takes one argument, got {}", exprs.len()),
-                    location: at,
-                });
-            }
-            return Ok(Expr::Aggregate {
-                func,
-                args: exprs,
-                distinct,
-            });
+            return self.aggregate_call(func, &name, f, &args, distinct, clauses, scope, at);
+        }
+        if let Some(c) = clauses.first() {
+            return Err(PlanError::unsupported_at(format!("'{c}' in {name}()"), at));
+        }
+        if f.filter.is_some() {
+            return Err(PlanError::plan_at(
+                format!("FILTER is only for aggregates, {name}() is not one"),
+                at,
+            ));
+        }
+        if !f.within_group.is_empty() {
+            return Err(PlanError::plan_at(
+                format!("WITHIN GROUP is only for ordered-set aggregates, not {name}()"),
+                at,
+            ));
         }
         if distinct {
             return Err(PlanError::unsupported_at(
@@ -441,13 +465,7 @@ impl SqlPlanner<'_> {
             ));
         }
         if !functions::is_scalar_function(&name) {
-            let suggestion = crate::error::closest_name(
-                &name,
-                functions::FUNCTIONS
-                    .iter()
-                    .map(|s| s.name)
-                    .chain(["count", "sum", "avg", "min", "max"]),
-            );
+            let suggestion = crate::error::closest_name(&name, functions::all_names());
             let hint = suggestion
                 .map(|s| format!(" (did you mean '{s}'?)"))
                 .unwrap_or_default();
@@ -466,6 +484,17 @@ impl SqlPlanner<'_> {
                 )),
             })
             .collect::<Result<Vec<_>>>()?;
+        if name == "mod" && args.len() == 2 {
+            let mut it = args.into_iter();
+            if let (Some(l), Some(r)) = (it.next(), it.next()) {
+                return Ok(Expr::Binary {
+                    left: Box::new(l),
+                    op: BinaryOp::Modulo,
+                    right: Box::new(r),
+                });
+            }
+            return Err(PlanError::internal("mod() lost an argument"));
+        }
         Ok(Expr::Function { name, args })
     }
 }

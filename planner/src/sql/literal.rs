@@ -182,6 +182,13 @@ pub(crate) fn extract_part(field: &DateTimeField, at: Location) -> Result<&'stat
         DateTimeField::Day => "day",
         DateTimeField::Dow | DateTimeField::DayOfWeek => "dow",
         DateTimeField::Doy | DateTimeField::DayOfYear => "doy",
+        DateTimeField::Hour => "hour",
+        DateTimeField::Minute => "minute",
+        DateTimeField::Second => "second",
+        DateTimeField::Millisecond | DateTimeField::Milliseconds => "millisecond",
+        DateTimeField::Microsecond | DateTimeField::Microseconds => "microsecond",
+        DateTimeField::Epoch => "epoch",
+        DateTimeField::Isodow => "isodow",
         other => {
             return Err(PlanError::unsupported_at(
                 format!("EXTRACT({other} ...)"),

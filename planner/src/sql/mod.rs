@@ -16,6 +16,7 @@
 //! - `types`: SQL type names to Arrow types.
 //! - `errors`: sqlparser's errors and the unsupported-feature helper.
 
+mod aggregate_call;
 mod errors;
 mod expr;
 mod from;

@@ -25,6 +25,11 @@ pub(crate) fn sql_to_arrow_type(t: &ast::DataType, at: Location) -> Result<DataT
         | S::CharacterVarying(_)
         | S::String(_) => DataType::Utf8,
         S::Date => DataType::Date32,
+        S::Timestamp(
+            None | Some(6),
+            ast::TimezoneInfo::None | ast::TimezoneInfo::WithoutTimeZone,
+        )
+        | S::Datetime(None) => crate::functions::TIMESTAMP,
         S::Boolean | S::Bool => DataType::Boolean,
         other => return Err(PlanError::unsupported_at(format!("type {other}"), at)),
     })
@@ -58,8 +63,8 @@ mod tests {
             sql_to_arrow_type(&ast::DataType::Text, at).unwrap(),
             DataType::Utf8
         );
-        let err = sql_to_arrow_type(&ast::DataType::Timestamp(None, ast::TimezoneInfo::None), at)
-            .unwrap_err();
-        assert!(err.to_string().contains("TIMESTAMP"), "{err}");
+        let err =
+            sql_to_arrow_type(&ast::DataType::Time(None, ast::TimezoneInfo::None), at).unwrap_err();
+        assert!(err.to_string().contains("TIME"), "{err}");
     }
 }

@@ -17,10 +17,15 @@ use arrow::datatypes::{
 };
 use ember_planner::expr::AggFunc;
 use ember_planner::physical::AggregateExpr;
+use ember_planner::scalar::ScalarValue;
 
 use crate::error::{EmberError, Result};
 use crate::expr::arithmetic::{div_round, pow10};
 use crate::expr::cast::cast_array;
+use crate::ops::aggregate::group_state::{
+    GroupState, Percentile, StringAgg, Variance, VarianceKind,
+};
+use crate::ops::aggregate::hyperloglog::HyperLogLog;
 
 /// Per-group values of one primitive type, with a flag for "has a value".
 struct Slots<T: ArrowPrimitiveType> {
@@ -169,6 +174,8 @@ enum State {
         values: Vec<Option<String>>,
         max: bool,
     },
+    /// Any state kept outside primitive slots (variance, percentiles, sketches, ...).
+    Other(Box<dyn GroupState>),
     /// The one row of each group: (input array, row) of the first row seen, and the
     /// input arrays those point into.
     SingleValue {
@@ -196,6 +203,40 @@ impl Accumulator {
                 arrays: Vec::new(),
             },
             AggFunc::Count => State::Count(Vec::new()),
+            AggFunc::StddevSamp | AggFunc::StddevPop | AggFunc::VarSamp | AggFunc::VarPop => {
+                State::Other(Box::new(Variance::new(VarianceKind {
+                    sample: matches!(agg.func, AggFunc::StddevSamp | AggFunc::VarSamp),
+                    sqrt: matches!(agg.func, AggFunc::StddevSamp | AggFunc::StddevPop),
+                })))
+            }
+            AggFunc::BoolAnd | AggFunc::BoolOr => State::MinMax {
+                slots: AnySlots::new(&DataType::Int32).ok_or_else(unsupported)?,
+                max: agg.func == AggFunc::BoolOr,
+            },
+            AggFunc::ApproxCountDistinct => State::Other(Box::new(HyperLogLog::new())),
+            AggFunc::Median => State::Other(Box::new(Percentile::new(0.5)?)),
+            AggFunc::PercentileCont => {
+                let fraction = match agg.params.first() {
+                    Some(ScalarValue::Float64(Some(f))) => *f,
+                    other => {
+                        return Err(EmberError::internal(format!(
+                            "percentile_cont() fraction {other:?}"
+                        )));
+                    }
+                };
+                State::Other(Box::new(Percentile::new(fraction)?))
+            }
+            AggFunc::StringAgg => {
+                let separator = match agg.params.first() {
+                    Some(ScalarValue::Utf8(s)) => s.clone(),
+                    _ => None,
+                };
+                let order = match agg.params.get(1) {
+                    Some(ScalarValue::Utf8(Some(d))) => Some(d != "DESC"),
+                    _ => None,
+                };
+                State::Other(Box::new(StringAgg::new(separator, order)))
+            }
             AggFunc::Sum => State::Sum(AnySlots::new(&agg.return_type).ok_or_else(unsupported)?),
             AggFunc::Avg => {
                 let sum_type = match &agg.input_type {
@@ -223,7 +264,7 @@ impl Accumulator {
                         // cast back to the argument's type.
                         let t = match t {
                             DataType::Int32 | DataType::Boolean => DataType::Int32,
-                            DataType::Null => DataType::Int64,
+                            DataType::Null | DataType::Timestamp(_, _) => DataType::Int64,
                             t if ember_planner::types::is_integer(&t) => DataType::Int64,
                             t if ember_planner::types::is_float(&t) => DataType::Float64,
                             t => t,
@@ -244,8 +285,9 @@ impl Accumulator {
 
     /// How many state columns this aggregate has in a Partial output.
     pub fn num_state_columns(&self) -> usize {
-        match self.state {
+        match &self.state {
             State::Avg { .. } => 2,
+            State::Other(s) => s.num_state_columns(),
             _ => 1,
         }
     }
@@ -261,6 +303,7 @@ impl Accumulator {
             }
             State::StringMinMax { values, .. } => values.resize(groups, None),
             State::SingleValue { first, .. } => first.resize(groups, None),
+            State::Other(s) => s.resize(groups),
         }
     }
 
@@ -271,6 +314,7 @@ impl Accumulator {
             (State::Count(counts), Some(a)) => add_counts(counts, groups, Some(a.as_ref())),
             (_, None) => Err(EmberError::internal("aggregate without an argument")),
             (State::Sum(s), Some(a)) => s.sum(groups, a),
+            (State::Other(s), Some(a)) => s.update(groups, a),
             (State::Avg { sum, counts }, Some(a)) => {
                 sum.sum(groups, a)?;
                 add_counts(counts, groups, Some(a.as_ref()))
@@ -316,6 +360,7 @@ impl Accumulator {
                     .ok_or_else(|| EmberError::internal("missing avg count column"))?;
                 merge_counts(counts, groups, partial_counts)
             }
+            State::Other(s) => s.merge(groups, states),
             _ => self.update(groups, Some(first)),
         }
     }
@@ -327,6 +372,7 @@ impl Accumulator {
             State::Avg { sum, counts } => {
                 vec![sum.to_array(), Arc::new(Int64Array::from(counts.clone()))]
             }
+            State::Other(s) => s.state()?,
             _ => vec![self.evaluate()?],
         })
     }
@@ -341,6 +387,7 @@ impl Accumulator {
             State::SingleValue { first, arrays } => {
                 single_values(first, arrays, &self.return_type)?
             }
+            State::Other(s) => s.evaluate()?,
         })
     }
 }
@@ -482,6 +529,7 @@ mod tests {
             func,
             arg: None,
             distinct: false,
+            params: vec![],
             return_type: func.return_type(Some(&input)).unwrap(),
             input_type: Some(input),
             name: "a".into(),
