@@ -1,8 +1,15 @@
 //! Joins: a hash join probes each left partition against a hash table of the right
 //! side — broadcast (built once from the whole right side) or partitioned (built per
-//! task from the matching right partition); nested-loop joins broadcast the right side.
+//! task from the matching right partition), or for semi and anti joins against a much
+//! larger right side, built once from the left side and marked by every right partition
+//! before the marked (or unmarked) left rows are emitted; nested-loop joins broadcast
+//! the right side.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use arrow::array::BooleanArray;
+use arrow::compute::filter_record_batch;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -11,6 +18,7 @@ use ember_planner::physical::{JoinDistribution, PhysExpr, PhysicalPlan};
 
 use crate::error::Result;
 use crate::exec::{ExecContext, drain, into_iter, lower};
+use crate::expr::evaluate;
 use crate::ops::join::{HashJoinProbe, JoinHashTable, NestedLoopJoin};
 use crate::rdd::{PartitionIter, Rdd};
 
@@ -61,6 +69,51 @@ pub fn lower_hash_join(
                     probe_all(probe, iter)
                 }),
             )
+        }
+        JoinDistribution::BroadcastLeft => {
+            let partitions = left_rdd.num_partitions().max(1);
+            let build = left_rdd.collect()?;
+            let left_schema = left.schema();
+            let table = Arc::new(JoinHashTable::build(build, &left_keys, left_schema)?);
+            let marks: Arc<Vec<AtomicBool>> = Arc::new(
+                (0..table.batch().num_rows())
+                    .map(|_| AtomicBool::new(false))
+                    .collect(),
+            );
+            let (t, m) = (table.clone(), marks.clone());
+            // Marking is idempotent, so a retried or recomputed task changes nothing.
+            right_rdd
+                .map_partitions(&format!("HashJoin({kind}, mark left)"), move |_, iter| {
+                    for batch in iter {
+                        let batch = batch?;
+                        let keys = right_keys
+                            .iter()
+                            .map(|k| evaluate(k, &batch))
+                            .collect::<Result<Vec<_>>>()?;
+                        t.mark_matches(&keys, batch.num_rows(), &m)?;
+                    }
+                    Ok(into_iter(vec![]))
+                })
+                .collect()?;
+            let keep_marked = kind == JoinKind::LeftSemi;
+            let keep: BooleanArray = marks
+                .iter()
+                .map(|m| Some(m.load(Ordering::Relaxed) == keep_marked))
+                .collect();
+            let rows = filter_record_batch(table.batch(), &keep)?;
+            let rows = RecordBatch::try_new(schema.clone(), rows.columns().to_vec())?;
+            let chunk = rows.num_rows().div_ceil(partitions).max(1);
+            let batches: Vec<RecordBatch> = (0..rows.num_rows())
+                .step_by(chunk)
+                .map(|at| rows.slice(at, chunk.min(rows.num_rows() - at)))
+                .collect();
+            let n = batches.len().max(1);
+            let batches = if batches.is_empty() {
+                vec![RecordBatch::new_empty(schema.clone())]
+            } else {
+                batches
+            };
+            Ok(cx.rdd.parallelize(batches, n))
         }
         JoinDistribution::Partitioned => left_rdd.zip_partitions(
             &right_rdd,

@@ -109,7 +109,11 @@ impl OperatorMetrics {
                     return String::new();
                 };
                 let same_task: Vec<&PhysicalPlan> = match node {
-                    PhysicalPlan::Exchange { .. } => vec![],
+                    PhysicalPlan::Exchange { .. }
+                    | PhysicalPlan::HashJoin {
+                        distribution: JoinDistribution::BroadcastLeft,
+                        ..
+                    } => vec![],
                     PhysicalPlan::HashJoin {
                         left,
                         distribution: JoinDistribution::Broadcast,

@@ -46,6 +46,11 @@ pub enum JoinDistribution {
     Broadcast,
     /// Both inputs are hash-partitioned on the keys, same partition count.
     Partitioned,
+    /// Semi and anti joins whose left input is the small one: the left input is
+    /// collected and indexed, every right partition streams through it marking the
+    /// left rows it matches, and the output is the marked (semi) or unmarked (anti)
+    /// left rows.
+    BroadcastLeft,
 }
 
 /// A physical operator tree.

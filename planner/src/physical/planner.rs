@@ -488,7 +488,17 @@ impl PhysicalPlanner {
         );
         // NOT IN must see the whole build side (any NULL there excludes every row).
         let must_broadcast = kind == JoinKind::LeftAntiNullAware;
-        let (l_plan, r_plan, distribution) = if must_broadcast || (small && broadcastable) {
+        // A semi or anti join against a much larger right input indexes the left one
+        // instead (only without a join filter, which would need both rows at once).
+        let left_rows = estimate_rows(left);
+        let build_left = self.config.cost_based
+            && matches!(kind, JoinKind::LeftSemi | JoinKind::LeftAnti)
+            && filter.is_none()
+            && left_rows <= self.config.broadcast_threshold_rows as f64
+            && left_rows * 4.0 < estimate_rows(right);
+        let (l_plan, r_plan, distribution) = if build_left {
+            (l_plan, r_plan, JoinDistribution::BroadcastLeft)
+        } else if must_broadcast || (small && broadcastable) {
             (l_plan, r_plan, JoinDistribution::Broadcast)
         } else {
             let n = self.config.target_partitions.max(1);

@@ -8,6 +8,7 @@
 //! other keys are arrow-row bytes in a `HashTable`. Equal keys chain through `next`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::buffer::NullBuffer;
@@ -151,6 +152,23 @@ impl JoinHashTable {
     /// The build rows.
     pub fn batch(&self) -> &RecordBatch {
         &self.batch
+    }
+
+    /// Sets `marks[r]` for every build row `r` whose key equals the key of some row of
+    /// `probe_keys` (NULL keys match nothing).
+    pub fn mark_matches(
+        &self,
+        probe_keys: &[ArrayRef],
+        rows: usize,
+        marks: &[AtomicBool],
+    ) -> Result<()> {
+        let (_, build_idx) = self.candidates(probe_keys, rows)?;
+        for b in build_idx {
+            if let Some(m) = marks.get(b as usize) {
+                m.store(true, Ordering::Relaxed);
+            }
+        }
+        Ok(())
     }
 
     /// Candidate pairs (probe row, build row) with equal non-NULL keys.
