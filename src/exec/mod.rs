@@ -10,6 +10,7 @@ mod limit;
 mod scan;
 mod sort;
 mod unary;
+mod window;
 
 use std::sync::Arc;
 
@@ -89,6 +90,23 @@ pub fn lower(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBat
             input,
             partitioning,
         } => exchange::lower_exchange(lower(input, cx)?, partitioning),
+        PhysicalPlan::Window {
+            input,
+            partition_by,
+            order_by,
+            exprs,
+            schema,
+        } => window::lower_window(
+            lower(input, cx)?,
+            input.schema(),
+            partition_by,
+            order_by,
+            exprs,
+            schema,
+        ),
+        PhysicalPlan::RecursiveQuery { .. } | PhysicalPlan::WorkTable { .. } => Err(
+            crate::error::EmberError::Unsupported("WITH RECURSIVE".into()),
+        ),
     }
 }
 

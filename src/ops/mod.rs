@@ -7,6 +7,7 @@
 //! - [`aggregate`]: hash aggregation in Partial, Final and Single modes.
 //! - [`join`]: hash joins (build table and per-task probe) and nested loop joins.
 //! - [`sort`], [`topk`]: full sorts and bounded top-k.
+//! - [`window`]: window functions over sorted partitions.
 //! - [`partition`]: hash partitioning for exchanges.
 //! - [`hash`]: the fixed-seed hash shared by the above.
 
@@ -20,6 +21,7 @@ pub mod project;
 pub mod sort;
 pub mod topk;
 pub mod values;
+pub mod window;
 
 use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::SchemaRef;

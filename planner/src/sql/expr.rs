@@ -355,8 +355,13 @@ impl SqlPlanner<'_> {
             }
         };
         if f.over.is_some() {
-            return Err(PlanError::unsupported_at(
-                format!("window function {name}(...) OVER"),
+            return self.window_function(f, &name, scope, at);
+        }
+        if crate::expr::WindowFunc::from_name(&name).is_some()
+            && AggFunc::from_name(&name).is_none()
+        {
+            return Err(PlanError::plan_at(
+                format!("window function {name}() needs an OVER clause"),
                 at,
             ));
         }
@@ -409,6 +414,12 @@ impl SqlPlanner<'_> {
                         if e.contains_aggregate() {
                             return Err(PlanError::plan_at(
                                 format!("aggregate calls cannot be nested in {name}()"),
+                                loc(x),
+                            ));
+                        }
+                        if e.contains_window() {
+                            return Err(PlanError::plan_at(
+                                format!("window function calls are not allowed in {name}()"),
                                 loc(x),
                             ));
                         }

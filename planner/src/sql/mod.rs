@@ -12,6 +12,7 @@
 //! - `select`: one SELECT block: projection, aggregation, HAVING, DISTINCT.
 //! - `from`: FROM items and joins, names resolved through the catalog.
 //! - `expr`: SQL expressions to [`crate::Expr`].
+//! - `window`: window calls (OVER) and the Window nodes of a SELECT block.
 //! - `literal`: numbers, dates and intervals.
 //! - `types`: SQL type names to Arrow types.
 //! - `errors`: sqlparser's errors and the unsupported-feature helper.
@@ -26,6 +27,7 @@ mod select;
 pub mod split;
 pub mod statement;
 mod types;
+mod window;
 
 #[cfg(test)]
 pub(crate) mod tests;

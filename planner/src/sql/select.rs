@@ -77,6 +77,7 @@ impl SqlPlanner<'_> {
                 },
             )?;
             no_aggregates(&pred, "WHERE", loc(w))?;
+            no_windows(&pred, "WHERE", loc(w))?;
             plan = plan.filter(pred).map_err(|e| e.with_location(loc(w)))?;
         }
         let input = plan.schema();
@@ -97,7 +98,15 @@ impl SqlPlanner<'_> {
             ..scope
         };
         let having = match &select.having {
-            Some(h) => Some((self.sql_to_expr(h, &alias_scope)?, loc(h))),
+            Some(h) => {
+                let e = self.sql_to_expr(h, &alias_scope)?;
+                no_windows(&e, "HAVING", loc(h))?;
+                Some((e, loc(h)))
+            }
+            None => None,
+        };
+        let qualify = match &select.qualify {
+            Some(q) => Some((self.sql_to_expr(q, &alias_scope)?, loc(q))),
             None => None,
         };
         let sorts = order_by
@@ -112,14 +121,16 @@ impl SqlPlanner<'_> {
         let is_aggregate = !group_by.is_empty()
             || having.is_some()
             || items.iter().any(|i| i.expr.contains_aggregate())
+            || qualify.iter().any(|(q, _)| q.contains_aggregate())
             || sort_inputs.clone().any(|e| e.contains_aggregate());
 
-        let (base, items, sorts) = if is_aggregate {
+        let (base, items, sorts, qualify) = if is_aggregate {
             let mut calls: Vec<Expr> = Vec::new();
             let all = items
                 .iter()
                 .map(|i| &i.expr)
                 .chain(having.iter().map(|(h, _)| h))
+                .chain(qualify.iter().map(|(q, _)| q))
                 .chain(sort_inputs);
             for e in all {
                 e.visit(&mut |x| {
@@ -163,13 +174,65 @@ impl SqlPlanner<'_> {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            (agg, items, sorts)
+            let qualify = match qualify {
+                Some((q, at)) => Some((rewrite(q)?, at)),
+                None => None,
+            };
+            (agg, items, sorts, qualify)
         } else {
-            (plan, items, sorts)
+            (plan, items, sorts, qualify)
         };
+        let at = loc(&select.select_token.0);
+        let (base, items, sorts) = self.with_windows(base, items, sorts, qualify, at)?;
 
         let distinct = matches!(select.distinct, Some(ast::Distinct::Distinct));
         finish(base, items, sorts, distinct, loc(&select.select_token.0))
+    }
+
+    /// Computes the window calls of the select list, ORDER BY and QUALIFY (in Window
+    /// nodes over `base`), reads them back as columns, and applies QUALIFY.
+    fn with_windows(
+        &self,
+        base: LogicalPlanBuilder,
+        items: Vec<Item>,
+        sorts: Vec<SortItem>,
+        qualify: Option<(Expr, Location)>,
+        at: Location,
+    ) -> Result<(LogicalPlanBuilder, Vec<Item>, Vec<SortItem>)> {
+        let mut exprs: Vec<Expr> = items.iter().map(|i| i.expr.clone()).collect();
+        for s in &sorts {
+            if let SortTarget::Input(e) = &s.target {
+                exprs.push(e.clone());
+            }
+        }
+        let q_at = qualify.as_ref().map(|(_, l)| *l).unwrap_or(at);
+        if let Some((q, _)) = &qualify {
+            exprs.push(q.clone());
+        }
+        let (plan, exprs) = self.plan_windows(base, exprs, at)?;
+        let mut exprs = exprs.into_iter();
+        let items = items
+            .into_iter()
+            .map(|i| Item {
+                expr: exprs.next().unwrap_or_else(|| i.expr.clone()),
+                ..i
+            })
+            .collect();
+        let sorts = sorts
+            .into_iter()
+            .map(|s| SortItem {
+                target: match s.target {
+                    SortTarget::Input(e) => SortTarget::Input(exprs.next().unwrap_or(e)),
+                    t => t,
+                },
+                ..s
+            })
+            .collect();
+        let plan = match (qualify, exprs.next()) {
+            (Some(_), Some(q)) => plan.filter(q).map_err(|e| e.with_location(q_at))?,
+            _ => plan,
+        };
+        Ok((plan, items, sorts))
     }
 
     /// The select list, wildcards expanded.
@@ -270,6 +333,7 @@ impl SqlPlanner<'_> {
                 self.sql_to_expr(e, scope)?
             };
             no_aggregates(&expr, "GROUP BY", at)?;
+            no_windows(&expr, "GROUP BY", at)?;
             if !out.contains(&expr) {
                 out.push(expr);
             }
@@ -449,6 +513,16 @@ fn no_aggregates(e: &Expr, clause: &str, at: Location) -> Result<()> {
     Ok(())
 }
 
+fn no_windows(e: &Expr, clause: &str, at: Location) -> Result<()> {
+    if e.contains_window() {
+        return Err(PlanError::plan_at(
+            format!("window functions are not allowed in {clause}"),
+            at,
+        ));
+    }
+    Ok(())
+}
+
 fn check_wildcard(o: &ast::WildcardAdditionalOptions, item: &SelectItem) -> Result<()> {
     if o.opt_ilike.is_some()
         || o.opt_exclude.is_some()
@@ -504,9 +578,6 @@ fn check_clauses(s: &ast::Select) -> Result<()> {
     }
     if !s.named_window.is_empty() {
         return reject("WINDOW clause");
-    }
-    if let Some(q) = &s.qualify {
-        return Err(unsupported("QUALIFY", q));
     }
     if s.value_table_mode.is_some() {
         return reject("SELECT AS VALUE/STRUCT");
