@@ -403,6 +403,25 @@ impl SqlPlanner<'_> {
                 (list.args.iter().collect::<Vec<_>>(), distinct)
             }
         };
+        if name == "grouping" {
+            let args = args
+                .iter()
+                .map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => self.sql_to_expr(x, scope),
+                    other => Err(PlanError::unsupported_at(
+                        format!("argument '{other}' of grouping()"),
+                        at,
+                    )),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if args.is_empty() || args.len() > 62 {
+                return Err(PlanError::plan_at(
+                    "GROUPING() takes 1 to 62 grouping expressions",
+                    at,
+                ));
+            }
+            return Ok(Expr::Grouping(args));
+        }
         if let Some(func) = AggFunc::from_name(&name) {
             let mut exprs = Vec::new();
             for a in &args {

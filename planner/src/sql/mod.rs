@@ -10,6 +10,7 @@
 //! - `own_statement`: the token-level parser for the statements sqlparser lacks.
 //! - `query`: WITH, set operations, ORDER BY, LIMIT.
 //! - `select`: one SELECT block: projection, aggregation, HAVING, DISTINCT.
+//! - `grouping`: ROLLUP, CUBE, GROUPING SETS and GROUPING().
 //! - `from`: FROM items and joins, names resolved through the catalog.
 //! - `expr`: SQL expressions to [`crate::Expr`].
 //! - `window`: window calls (OVER) and the Window nodes of a SELECT block.
@@ -20,6 +21,7 @@
 mod errors;
 mod expr;
 mod from;
+mod grouping;
 mod literal;
 mod own_statement;
 mod query;

@@ -14,6 +14,7 @@ use crate::schema::PlanSchema;
 use crate::sql::errors::{loc, unsupported};
 use crate::sql::expr::ExprScope;
 use crate::sql::from::Ctes;
+use crate::sql::grouping::{GroupingSets, aggregate_sets, check_grouping_args};
 use crate::sql::statement::SqlPlanner;
 
 /// One planned select-list column.
@@ -87,7 +88,8 @@ impl SqlPlanner<'_> {
             aliases: &[],
         };
         let items = self.select_items(&select.projection, &scope)?;
-        let group_by = self.group_by(&select.group_by, &items, &scope)?;
+        let grouping = self.group_by(&select.group_by, &items, &scope)?;
+        let group_by = grouping.exprs.clone();
         // HAVING and ORDER BY may also name select aliases (input columns win).
         let aliases: Vec<(String, Expr)> = items
             .iter()
@@ -119,6 +121,7 @@ impl SqlPlanner<'_> {
             SortTarget::Output(_) => None,
         });
         let is_aggregate = !group_by.is_empty()
+            || !grouping.is_plain()
             || having.is_some()
             || items.iter().any(|i| i.expr.contains_aggregate())
             || qualify.iter().any(|(q, _)| q.contains_aggregate())
@@ -126,6 +129,7 @@ impl SqlPlanner<'_> {
 
         let (base, items, sorts, qualify) = if is_aggregate {
             let mut calls: Vec<Expr> = Vec::new();
+            let mut groupings: Vec<Expr> = Vec::new();
             let all = items
                 .iter()
                 .map(|i| &i.expr)
@@ -137,16 +141,25 @@ impl SqlPlanner<'_> {
                     if matches!(x, Expr::Aggregate { .. }) && !calls.contains(x) {
                         calls.push(x.clone());
                     }
+                    if matches!(x, Expr::Grouping(_)) && !groupings.contains(x) {
+                        groupings.push(x.clone());
+                    }
                 });
+            }
+            for g in &groupings {
+                check_grouping_args(g, &group_by, select.select_token.0.span.start.into())?;
             }
             let aggregates = calls
                 .iter()
                 .map(|c| c.clone().alias(c.to_string()))
                 .collect();
             let at: Location = select.select_token.0.span.start.into();
-            let mut agg = plan
-                .aggregate(group_by.clone(), aggregates)
-                .map_err(|e| e.with_location(at))?;
+            let mut agg = if grouping.is_plain() {
+                plan.aggregate(group_by.clone(), aggregates)
+            } else {
+                aggregate_sets(plan, &grouping, &aggregates, &groupings)
+            }
+            .map_err(|e| e.with_location(at))?;
             let agg_schema = agg.schema();
             let rewrite = |e: Expr| self.rewrite_for_aggregate(e, &group_by, &agg_schema);
             if let Some((h, at)) = having {
@@ -311,19 +324,10 @@ impl SqlPlanner<'_> {
         Ok(items)
     }
 
-    /// GROUP BY expressions over the input; `GROUP BY 2` is the second select item.
-    fn group_by(&self, g: &GroupByExpr, items: &[Item], scope: &ExprScope) -> Result<Vec<Expr>> {
-        let exprs = match g {
-            GroupByExpr::All(_) => return Err(unsupported("GROUP BY ALL", g)),
-            GroupByExpr::Expressions(exprs, modifiers) => {
-                if let Some(m) = modifiers.first() {
-                    return Err(unsupported(format!("GROUP BY ... {m}"), g));
-                }
-                exprs
-            }
-        };
-        let mut out = Vec::new();
-        for e in exprs {
+    /// GROUP BY expressions over the input and their grouping sets; `GROUP BY 2` is
+    /// the second select item.
+    fn group_by(&self, g: &GroupByExpr, items: &[Item], scope: &ExprScope) -> Result<GroupingSets> {
+        self.grouping_sets(g, |e| {
             let at = loc(e);
             let expr = if let Some(i) = ordinal(e, items.len(), "GROUP BY")? {
                 items[i].expr.clone()
@@ -334,11 +338,8 @@ impl SqlPlanner<'_> {
             };
             no_aggregates(&expr, "GROUP BY", at)?;
             no_windows(&expr, "GROUP BY", at)?;
-            if !out.contains(&expr) {
-                out.push(expr);
-            }
-        }
-        Ok(out)
+            Ok(expr)
+        })
     }
 
     /// An identifier that is not an input column but is a select alias.
@@ -401,6 +402,18 @@ impl SqlPlanner<'_> {
             }
             if matches!(x, Expr::Aggregate { .. }) {
                 return Ok((Expr::Column(Column::new(x.to_string())), false));
+            }
+            if matches!(x, Expr::Grouping(_)) {
+                // A column under grouping sets; 0 under a plain GROUP BY.
+                let name = x.to_string();
+                return Ok(if agg_schema.index_of(None, &name).is_ok() {
+                    (Expr::Column(Column::new(name)), false)
+                } else {
+                    (
+                        Expr::Literal(crate::scalar::ScalarValue::Int64(Some(0))),
+                        false,
+                    )
+                });
             }
             Ok((x, true))
         })?;
