@@ -265,6 +265,8 @@ impl DataFrame {
         ExecContext {
             rdd: self.session.rdd_context().clone(),
             batch_size: self.session.config().batch_size,
+            max_recursion_iterations: self.session.config().max_recursion_iterations,
+            work_tables: Default::default(),
         }
     }
 

@@ -7,11 +7,13 @@ pub mod cache;
 mod exchange;
 mod join;
 mod limit;
+mod recursive;
 mod scan;
 mod sort;
 mod unary;
 mod window;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -27,6 +29,10 @@ pub struct ExecContext {
     pub rdd: Arc<RddContext>,
     /// Rows per batch read from sources.
     pub batch_size: usize,
+    /// Rounds a recursive query may run before failing.
+    pub max_recursion_iterations: usize,
+    /// The rows of each recursive query's last round, by work table name.
+    pub work_tables: Arc<HashMap<String, Vec<RecordBatch>>>,
 }
 
 /// Lowers `plan` into an RDD whose partitions hold its output.
@@ -104,9 +110,21 @@ pub fn lower(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBat
             exprs,
             schema,
         ),
-        PhysicalPlan::RecursiveQuery { .. } | PhysicalPlan::WorkTable { .. } => Err(
-            crate::error::EmberError::Unsupported("WITH RECURSIVE".into()),
+        PhysicalPlan::RecursiveQuery {
+            name,
+            static_term,
+            recursive_term,
+            distinct,
+            schema,
+        } => recursive::lower_recursive_query(
+            name,
+            static_term,
+            recursive_term,
+            *distinct,
+            schema,
+            cx,
         ),
+        PhysicalPlan::WorkTable { name, schema } => recursive::lower_work_table(name, schema, cx),
     }
 }
 

@@ -9,6 +9,7 @@
 //!   (`CREATE EXTERNAL TABLE`, `CACHE TABLE`).
 //! - `own_statement`: the token-level parser for the statements sqlparser lacks.
 //! - `query`: WITH, set operations, ORDER BY, LIMIT.
+//! - `recursive`: WITH RECURSIVE.
 //! - `select`: one SELECT block: projection, aggregation, HAVING, DISTINCT.
 //! - `grouping`: ROLLUP, CUBE, GROUPING SETS and GROUPING().
 //! - `from`: FROM items and joins, names resolved through the catalog.
@@ -25,6 +26,7 @@ mod grouping;
 mod literal;
 mod own_statement;
 mod query;
+mod recursive;
 mod select;
 pub mod split;
 pub mod statement;

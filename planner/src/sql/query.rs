@@ -52,9 +52,6 @@ impl SqlPlanner<'_> {
         }
         let mut ctes = outer.clone();
         if let Some(with) = &q.with {
-            if with.recursive {
-                return Err(unsupported("WITH RECURSIVE", &with.with_token.0));
-            }
             for cte in &with.cte_tables {
                 if cte.materialized.is_some() || cte.from.is_some() {
                     return Err(PlanError::unsupported_at(
@@ -62,8 +59,16 @@ impl SqlPlanner<'_> {
                         cte.alias.name.span,
                     ));
                 }
-                let plan = self.plan_query(&cte.query, &ctes)?;
-                let plan = with_alias(LogicalPlanBuilder::from_arc(plan), Some(&cte.alias))?;
+                let recursive = if with.recursive {
+                    self.plan_recursive_cte(cte, &ctes)?
+                } else {
+                    None
+                };
+                let plan = match recursive {
+                    Some(p) => p,
+                    None => LogicalPlanBuilder::from_arc(self.plan_query(&cte.query, &ctes)?),
+                };
+                let plan = with_alias(plan, Some(&cte.alias))?;
                 ctes.insert(cte.alias.name.value.to_ascii_lowercase(), plan.build_arc());
             }
         }
@@ -112,7 +117,7 @@ impl SqlPlanner<'_> {
         Ok(plan.build_arc())
     }
 
-    fn plan_set_expr(&self, body: &SetExpr, ctes: &Ctes) -> Result<LogicalPlanBuilder> {
+    pub(crate) fn plan_set_expr(&self, body: &SetExpr, ctes: &Ctes) -> Result<LogicalPlanBuilder> {
         match body {
             SetExpr::Select(s) => self.plan_select(s, &[], ctes),
             SetExpr::Query(q) => Ok(LogicalPlanBuilder::from_arc(self.plan_query(q, ctes)?)),
