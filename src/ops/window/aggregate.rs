@@ -269,3 +269,117 @@ fn min_max(
     }
     Ok(take(arg.as_ref(), &UInt32Array::from(picks), None)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ops::Range;
+
+    use arrow::array::Int64Array;
+
+    use super::*;
+
+    /// Random values with NULLs, random partitions, random ROWS frames: every result
+    /// equals a plain scan of the frame.
+    #[test]
+    fn frames_match_a_direct_scan() {
+        let mut seed = 11u64;
+        let mut next = |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        for _ in 0..50 {
+            let rows = next(40) as usize + 1;
+            let values: Vec<Option<i64>> = (0..rows)
+                .map(|_| (next(5) != 0).then(|| next(100) as i64 - 50))
+                .collect();
+            let mut partitions: Vec<Range<usize>> = Vec::new();
+            let mut at = 0;
+            while at < rows {
+                let len = (next(10) as usize + 1).min(rows - at);
+                partitions.push(at..at + len);
+                at += len;
+            }
+            let (before, after) = (next(4) as usize, next(4) as usize);
+            let mut starts = Vec::new();
+            let mut ends = Vec::new();
+            for p in &partitions {
+                for i in p.clone() {
+                    let s = i.saturating_sub(before).max(p.start);
+                    starts.push(s);
+                    ends.push((i + after + 1).min(p.end).max(s));
+                }
+            }
+            let layout = Layout {
+                partitions: partitions.clone(),
+                peer_start: (0..rows).collect(),
+                peer_end: (1..=rows).collect(),
+            };
+            let arg: ArrayRef = Arc::new(Int64Array::from(values.clone()));
+            let t = DataType::Int64;
+            let sum = frame_aggregate(
+                AggFunc::Sum,
+                Some(&arg),
+                &layout,
+                &starts,
+                &ends,
+                Some(&t),
+                &t,
+            )
+            .unwrap();
+            let max = frame_aggregate(
+                AggFunc::Max,
+                Some(&arg),
+                &layout,
+                &starts,
+                &ends,
+                Some(&t),
+                &t,
+            )
+            .unwrap();
+            let min = frame_aggregate(
+                AggFunc::Min,
+                Some(&arg),
+                &layout,
+                &starts,
+                &ends,
+                Some(&t),
+                &t,
+            )
+            .unwrap();
+            let count = frame_aggregate(
+                AggFunc::Count,
+                Some(&arg),
+                &layout,
+                &starts,
+                &ends,
+                Some(&t),
+                &t,
+            )
+            .unwrap();
+            let (sum, max, min, count) = (
+                sum.as_primitive::<Int64Type>(),
+                max.as_primitive::<Int64Type>(),
+                min.as_primitive::<Int64Type>(),
+                count.as_primitive::<Int64Type>(),
+            );
+            for i in 0..rows {
+                let frame: Vec<i64> = values[starts[i]..ends[i]]
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .collect();
+                let get = |a: &PrimitiveArray<Int64Type>| a.is_valid(i).then(|| a.value(i));
+                assert_eq!(
+                    get(sum),
+                    (!frame.is_empty()).then(|| frame.iter().sum()),
+                    "sum row {i}"
+                );
+                assert_eq!(get(max), frame.iter().max().copied(), "max row {i}");
+                assert_eq!(get(min), frame.iter().min().copied(), "min row {i}");
+                assert_eq!(count.value(i), frame.len() as i64, "count row {i}");
+            }
+        }
+    }
+}

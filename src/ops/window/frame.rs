@@ -234,7 +234,7 @@ impl RangeKeys {
         }
         match &self.values {
             KeyValues::Exact(v, off) => {
-                let target = v[i] + dir * off[which];
+                let target = v[i].saturating_add(dir * off[which]);
                 let slice = &v[ns..ne];
                 ns + if end {
                     slice.partition_point(|k| *k <= target)

@@ -74,7 +74,7 @@ pub fn window_batches(
         .map(|k| evaluate(&k.expr, &batch))
         .collect::<Result<Vec<_>>>()?;
     let partitions = if part_cols.is_empty() {
-        vec![0..rows]
+        std::iter::once(0..rows).collect()
     } else {
         partition(&part_cols)?.ranges()
     };

@@ -29,7 +29,7 @@ pub fn shift(
     let mut indices: Vec<Option<u32>> = Vec::with_capacity(rows);
     for p in &layout.partitions {
         for i in p.clone() {
-            let j = i as i64 + offset;
+            let j = (i as i64).saturating_add(offset);
             indices.push((j >= p.start as i64 && j < p.end as i64).then_some(j as u32));
         }
     }
