@@ -215,7 +215,8 @@ mod tests {
             "{e}"
         );
         assert!(c.set("ember.optimizer.enabled", "maybe").is_err());
-        c.set("ember.execution.max_recursion_iterations", "12").unwrap();
+        c.set("ember.execution.max_recursion_iterations", "12")
+            .unwrap();
         assert_eq!(c.max_recursion_iterations, 12);
         assert!(
             c.entries()

@@ -52,7 +52,11 @@ impl SqlPlanner<'_> {
     ) -> Result<LogicalPlanBuilder> {
         // Subqueries in this SELECT's expressions see its CTEs.
         self.cte_scopes.borrow_mut().push(ctes.clone());
+        self.named_windows
+            .borrow_mut()
+            .push(select.named_window.clone());
         let out = self.plan_select_in_scope(select, order_by, ctes);
+        self.named_windows.borrow_mut().pop();
         self.cte_scopes.borrow_mut().pop();
         out
     }
@@ -588,9 +592,6 @@ fn check_clauses(s: &ast::Select) -> Result<()> {
     }
     if let Some(e) = s.sort_by.first() {
         return Err(unsupported("SORT BY", &e.expr));
-    }
-    if !s.named_window.is_empty() {
-        return reject("WINDOW clause");
     }
     if s.value_table_mode.is_some() {
         return reject("SELECT AS VALUE/STRUCT");

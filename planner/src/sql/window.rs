@@ -5,7 +5,9 @@
 //! [`Expr::Window`], or a plan with one Window node per distinct (PARTITION BY,
 //! ORDER BY) and the calls replaced by the columns those nodes add.
 
-use sqlparser::ast::{self, FunctionArg, FunctionArgExpr, FunctionArguments, WindowType};
+use sqlparser::ast::{
+    self, FunctionArg, FunctionArgExpr, FunctionArguments, NamedWindowExpr, WindowSpec, WindowType,
+};
 
 use crate::error::{Location, PlanError, Result};
 use crate::expr::{
@@ -34,9 +36,10 @@ impl SqlPlanner<'_> {
             ));
         };
         let spec = match &f.over {
-            Some(WindowType::WindowSpec(spec)) if spec.window_name.is_none() => spec,
-            _ => return Err(PlanError::unsupported_at("named windows", at)),
+            Some(over) => self.resolve_window(over, at, 0)?,
+            None => return Err(PlanError::internal("window function without OVER")),
         };
+        let spec = &spec;
         if f.filter.is_some() || f.null_treatment.is_some() || !f.within_group.is_empty() {
             return Err(PlanError::unsupported_at(
                 format!("FILTER, IGNORE NULLS or WITHIN GROUP on window function {name}()"),
@@ -137,6 +140,73 @@ impl SqlPlanner<'_> {
         call.data_type(scope.schema)
             .map_err(|e| e.with_location(at))?;
         Ok(Expr::Window(Box::new(call)))
+    }
+
+    /// The window an OVER clause means, with names from the WINDOW clause resolved
+    /// (`OVER w`, or `OVER (w ORDER BY ..)` adding to `w` as SQL allows).
+    fn resolve_window(&self, over: &WindowType, at: Location, depth: usize) -> Result<WindowSpec> {
+        if depth > 32 {
+            return Err(PlanError::plan_at(
+                "named windows refer to each other in a cycle",
+                at,
+            ));
+        }
+        let (name, own) = match over {
+            WindowType::NamedWindow(id) => (id, None),
+            WindowType::WindowSpec(spec) => match &spec.window_name {
+                None => return Ok(spec.clone()),
+                Some(id) => (id, Some(spec)),
+            },
+        };
+        let defs = self
+            .named_windows
+            .borrow()
+            .last()
+            .cloned()
+            .unwrap_or_default();
+        let Some(def) = defs
+            .iter()
+            .find(|d| d.0.value.eq_ignore_ascii_case(&name.value))
+        else {
+            let names: Vec<&str> = defs.iter().map(|d| d.0.value.as_str()).collect();
+            return Err(PlanError::not_found("window", &name.value, names, at));
+        };
+        let base = match &def.1 {
+            NamedWindowExpr::NamedWindow(id) => {
+                self.resolve_window(&WindowType::NamedWindow(id.clone()), at, depth + 1)?
+            }
+            NamedWindowExpr::WindowSpec(s) => {
+                self.resolve_window(&WindowType::WindowSpec(s.clone()), at, depth + 1)?
+            }
+        };
+        let Some(own) = own else {
+            return Ok(base);
+        };
+        let refuse = |what: &str| {
+            Err(PlanError::plan_at(
+                format!("cannot {what} of window '{}'", name.value),
+                at,
+            ))
+        };
+        if !own.partition_by.is_empty() {
+            return refuse("override the PARTITION BY");
+        }
+        if !own.order_by.is_empty() && !base.order_by.is_empty() {
+            return refuse("override the ORDER BY");
+        }
+        if base.window_frame.is_some() {
+            return refuse("copy the frame");
+        }
+        Ok(WindowSpec {
+            window_name: None,
+            partition_by: base.partition_by,
+            order_by: if own.order_by.is_empty() {
+                base.order_by
+            } else {
+                own.order_by.clone()
+            },
+            window_frame: own.window_frame.clone(),
+        })
     }
 
     fn frame(

@@ -80,9 +80,9 @@ fn unsupported_features_are_named() {
             .contains("FETCH")
     );
     assert!(
-        error("select n_name, rank() over w from nation window w as (order by n_name)")
+        error("select n_name from nation order by all")
             .to_string()
-            .contains("WINDOW clause")
+            .contains("ORDER BY ALL")
     );
     assert!(
         error("select foo(n_name) from nation")
