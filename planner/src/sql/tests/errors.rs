@@ -80,9 +80,9 @@ fn unsupported_features_are_named() {
             .contains("FETCH")
     );
     assert!(
-        error("select n_name from nation order by all")
+        error("select distinct on (n_name) n_name from nation")
             .to_string()
-            .contains("ORDER BY ALL")
+            .contains("DISTINCT ON")
     );
     assert!(
         error("select foo(n_name) from nation")
