@@ -1,5 +1,6 @@
-//! Window functions in SQL: `f(args) OVER (PARTITION BY .. ORDER BY .. frame)` to a
-//! [`WindowCall`], and the Window nodes a SELECT block needs.
+//! Window functions in SQL: `f(args) OVER (PARTITION BY .. ORDER BY .. frame)`, or over
+//! a window named in the WINDOW clause, to a [`WindowCall`]; and the Window nodes a
+//! SELECT block needs.
 //!
 //! In: a sqlparser `Function` with OVER, or a select list holding window calls. Out:
 //! [`Expr::Window`], or a plan with one Window node per distinct (PARTITION BY,
