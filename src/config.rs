@@ -16,6 +16,9 @@ pub struct SessionConfig {
     pub target_partitions: usize,
     /// Rows per batch read from sources (`ember.execution.batch_size`).
     pub batch_size: usize,
+    /// Rounds a recursive CTE may run before the query fails
+    /// (`ember.execution.max_recursion_iterations`).
+    pub max_recursion_iterations: usize,
     /// Run the rule-based optimizer (`ember.optimizer.enabled`).
     pub optimizer_enabled: bool,
     /// Use estimates to order joins and pick build sides (`ember.optimizer.cost_based`).
@@ -52,6 +55,7 @@ impl Default for SessionConfig {
             threads,
             target_partitions: (threads * 2).max(2),
             batch_size: 8192,
+            max_recursion_iterations: 1000,
             optimizer_enabled: true,
             cost_based: true,
             broadcast_threshold_rows: 1_000_000,
@@ -84,6 +88,10 @@ const KEYS: &[Key] = &[
     Key {
         name: "ember.execution.batch_size",
         doc: "rows per batch read from sources",
+    },
+    Key {
+        name: "ember.execution.max_recursion_iterations",
+        doc: "rounds a recursive CTE may run before the query fails",
     },
     Key {
         name: "ember.optimizer.enabled",
@@ -153,6 +161,7 @@ impl SessionConfig {
             }
             "ember.execution.target_partitions" => self.target_partitions = uint()?.max(1),
             "ember.execution.batch_size" => self.batch_size = uint()?.max(1),
+            "ember.execution.max_recursion_iterations" => self.max_recursion_iterations = uint()?,
             "ember.optimizer.enabled" => self.optimizer_enabled = boolean()?,
             "ember.optimizer.cost_based" => self.cost_based = boolean()?,
             "ember.optimizer.broadcast_threshold_rows" => self.broadcast_threshold_rows = uint()?,
@@ -220,6 +229,9 @@ impl SessionConfig {
                     "ember.execution.threads" => self.threads.to_string(),
                     "ember.execution.target_partitions" => self.target_partitions.to_string(),
                     "ember.execution.batch_size" => self.batch_size.to_string(),
+                    "ember.execution.max_recursion_iterations" => {
+                        self.max_recursion_iterations.to_string()
+                    }
                     "ember.optimizer.enabled" => self.optimizer_enabled.to_string(),
                     "ember.optimizer.cost_based" => self.cost_based.to_string(),
                     "ember.optimizer.broadcast_threshold_rows" => {
@@ -284,6 +296,14 @@ mod tests {
             "{e}"
         );
         assert!(c.set("ember.optimizer.enabled", "maybe").is_err());
+        c.set("ember.execution.max_recursion_iterations", "12")
+            .unwrap();
+        assert_eq!(c.max_recursion_iterations, 12);
+        assert!(
+            c.entries()
+                .iter()
+                .any(|(k, v, _)| k == "ember.execution.max_recursion_iterations" && v == "12")
+        );
     }
 
     #[test]

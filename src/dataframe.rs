@@ -285,6 +285,8 @@ impl DataFrame {
             rdd: self.session.rdd_context().clone(),
             batch_size: self.session.config().batch_size,
             metrics: None,
+            max_recursion_iterations: self.session.config().max_recursion_iterations,
+            work_tables: Default::default(),
         }
     }
 

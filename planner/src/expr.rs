@@ -17,6 +17,9 @@ use crate::types;
 
 mod agg_func;
 mod display;
+pub mod window;
+
+pub use window::{FrameBound, FrameUnits, WindowCall, WindowFrame, WindowFunc};
 
 pub use agg_func::AggFunc;
 
@@ -297,6 +300,12 @@ pub enum Expr {
         /// Its type.
         data_type: DataType,
     },
+    /// A window function call; only valid in a Window node's expression list.
+    Window(Box<WindowCall>),
+    /// `GROUPING(a, b, ..)`: a bit per argument, set when that grouping expression is
+    /// rolled up in the current grouping set (the first argument is the highest bit).
+    /// The SQL planner replaces it by a column or a constant.
+    Grouping(Vec<Expr>),
 }
 
 impl Expr {
@@ -376,6 +385,8 @@ impl Expr {
             },
             Expr::InSubquery { .. } | Expr::Exists { .. } => DataType::Boolean,
             Expr::OuterColumn { data_type, .. } => data_type.clone(),
+            Expr::Window(w) => w.data_type(schema).map_err(|e| in_expr(e, self))?,
+            Expr::Grouping(_) => DataType::Int64,
         })
     }
 
@@ -414,7 +425,17 @@ impl Expr {
                 expr.nullable(schema)? || pattern.nullable(schema)?
             }
             Expr::ScalarSubquery(_) | Expr::InSubquery { .. } | Expr::OuterColumn { .. } => true,
-            Expr::Exists { .. } => false,
+            Expr::Exists { .. } | Expr::Grouping(_) => false,
+            Expr::Window(w) => !matches!(
+                w.func,
+                WindowFunc::Aggregate(AggFunc::Count)
+                    | WindowFunc::RowNumber
+                    | WindowFunc::Rank
+                    | WindowFunc::DenseRank
+                    | WindowFunc::PercentRank
+                    | WindowFunc::CumeDist
+                    | WindowFunc::Ntile
+            ),
         })
     }
 
@@ -467,7 +488,15 @@ impl Expr {
                 expr, low, high, ..
             } => vec![expr, low, high],
             Expr::Like { expr, pattern, .. } => vec![expr, pattern],
-            Expr::Function { args, .. } | Expr::Aggregate { args, .. } => args.iter().collect(),
+            Expr::Function { args, .. } | Expr::Aggregate { args, .. } | Expr::Grouping(args) => {
+                args.iter().collect()
+            }
+            Expr::Window(w) => w
+                .args
+                .iter()
+                .chain(&w.partition_by)
+                .chain(w.order_by.iter().map(|o| &o.expr))
+                .collect(),
         }
     }
 
@@ -571,6 +600,44 @@ impl Expr {
                     .collect::<Result<_>>()?,
                 distinct,
             },
+            Expr::Grouping(args) => Expr::Grouping(
+                args.into_iter()
+                    .map(|e| b(Box::new(e)).map(|x| *x))
+                    .collect::<Result<_>>()?,
+            ),
+            Expr::Window(w) => {
+                let WindowCall {
+                    func,
+                    args,
+                    partition_by,
+                    order_by,
+                    frame,
+                } = *w;
+                let args = args
+                    .into_iter()
+                    .map(|e| b(Box::new(e)).map(|x| *x))
+                    .collect::<Result<_>>()?;
+                let partition_by = partition_by
+                    .into_iter()
+                    .map(|e| b(Box::new(e)).map(|x| *x))
+                    .collect::<Result<_>>()?;
+                let order_by = order_by
+                    .into_iter()
+                    .map(|o| {
+                        Ok(SortExpr {
+                            expr: *b(Box::new(o.expr))?,
+                            ..o
+                        })
+                    })
+                    .collect::<Result<_>>()?;
+                Expr::Window(Box::new(WindowCall {
+                    func,
+                    args,
+                    partition_by,
+                    order_by,
+                    frame,
+                }))
+            }
         })
     }
 
@@ -649,6 +716,13 @@ impl Expr {
     pub fn contains_aggregate(&self) -> bool {
         let mut found = false;
         self.visit(&mut |e| found |= matches!(e, Expr::Aggregate { .. }));
+        found
+    }
+
+    /// True when a window call appears anywhere inside.
+    pub fn contains_window(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| found |= matches!(e, Expr::Window(_)));
         found
     }
 

@@ -8,10 +8,13 @@ mod exchange;
 mod join;
 mod limit;
 pub mod metrics;
+mod recursive;
 mod scan;
 mod sort;
 mod unary;
+mod window;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -29,6 +32,10 @@ pub struct ExecContext {
     pub batch_size: usize,
     /// Per-operator counters, when the query runs under EXPLAIN ANALYZE.
     pub metrics: Option<Arc<metrics::OperatorMetrics>>,
+    /// Rounds a recursive query may run before failing.
+    pub max_recursion_iterations: usize,
+    /// The rows of each recursive query's last round, by work table name.
+    pub work_tables: Arc<HashMap<String, Vec<RecordBatch>>>,
 }
 
 /// Lowers `plan` into an RDD whose partitions hold its output.
@@ -103,6 +110,35 @@ fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBa
             input,
             partitioning,
         } => exchange::lower_exchange(lower(input, cx)?, partitioning),
+        PhysicalPlan::Window {
+            input,
+            partition_by,
+            order_by,
+            exprs,
+            schema,
+        } => window::lower_window(
+            lower(input, cx)?,
+            input.schema(),
+            partition_by,
+            order_by,
+            exprs,
+            schema,
+        ),
+        PhysicalPlan::RecursiveQuery {
+            name,
+            static_term,
+            recursive_term,
+            distinct,
+            schema,
+        } => recursive::lower_recursive_query(
+            name,
+            static_term,
+            recursive_term,
+            *distinct,
+            schema,
+            cx,
+        ),
+        PhysicalPlan::WorkTable { name, schema } => recursive::lower_work_table(name, schema, cx),
     }
 }
 

@@ -7,6 +7,8 @@
 //! - [`aggregate`]: hash aggregation in Partial, Final and Single modes.
 //! - [`join`]: hash joins (build table and per-task probe) and nested loop joins.
 //! - [`sort`], [`topk`]: full sorts and bounded top-k.
+//! - [`window`]: window functions over sorted partitions.
+//! - [`recursive_query`]: the rows a recursive query under UNION has produced.
 //! - [`partition`]: hash partitioning for exchanges.
 //! - [`hash`]: the fixed-seed hash shared by the above.
 
@@ -17,9 +19,11 @@ pub mod join;
 pub mod limit;
 pub mod partition;
 pub mod project;
+pub mod recursive_query;
 pub mod sort;
 pub mod topk;
 pub mod values;
+pub mod window;
 
 use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::SchemaRef;

@@ -87,6 +87,13 @@ fn coerce_node(node: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> 
                 new_filter,
             )?
         }
+        LogicalPlan::Window { input, exprs, .. } => {
+            let new = keep_names(exprs, &input.schema())?;
+            if new == *exprs {
+                return Ok(Transformed::no(node));
+            }
+            LogicalPlanBuilder::from_arc(input.clone()).window(new)?
+        }
         LogicalPlan::Sort { input, keys } => {
             let schema = input.schema();
             let new = keys

@@ -117,6 +117,11 @@ impl fmt::Display for Expr {
                 SubqueryText(subquery)
             ),
             Expr::OuterColumn { column, .. } => write!(f, "outer({column})"),
+            Expr::Window(w) => write!(f, "{w}"),
+            Expr::Grouping(args) => {
+                let a: Vec<String> = args.iter().map(|e| e.to_string()).collect();
+                write!(f, "grouping({})", a.join(", "))
+            }
         }
     }
 }

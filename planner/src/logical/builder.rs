@@ -136,6 +136,35 @@ impl LogicalPlanBuilder {
         }))
     }
 
+    /// Appends one column per window call (each an [`Expr::Window`], possibly aliased;
+    /// all with the same PARTITION BY and ORDER BY).
+    pub fn window(self, exprs: Vec<Expr>) -> Result<Self> {
+        let input_schema = self.plan.schema();
+        let mut fields = input_schema.fields.clone();
+        let mut first: Option<&crate::expr::WindowCall> = None;
+        for e in &exprs {
+            let Expr::Window(w) = e.unalias() else {
+                return Err(PlanError::plan(format!("'{e}' is not a window call")));
+            };
+            if let Some(f) = first
+                && !f.same_window(w)
+            {
+                return Err(PlanError::internal(
+                    "window calls of one Window node must share PARTITION BY and ORDER BY",
+                ));
+            }
+            first = Some(w);
+            let mut f = expr_field(e, &input_schema)?;
+            f.qualifier = None;
+            fields.push(f);
+        }
+        Ok(Self::from(LogicalPlan::Window {
+            input: self.plan,
+            exprs,
+            schema: Arc::new(PlanSchema::new(fields)),
+        }))
+    }
+
     /// Joins with `right` on equal key pairs plus an optional extra condition.
     pub fn join_on(
         self,

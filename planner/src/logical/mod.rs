@@ -2,10 +2,12 @@
 //!
 //! - [`plan`]: the [`LogicalPlan`] enum, its schemas and its EXPLAIN text.
 //! - [`builder`]: [`LogicalPlanBuilder`], shared by SQL and the DataFrame API.
+//! - [`set_ops`]: INTERSECT and EXCEPT built from union, window and aggregate nodes.
 //! - [`tree`]: the generic rewrite helpers the optimizer rules use.
 
 pub mod builder;
 pub mod plan;
+pub mod set_ops;
 pub mod tree;
 
 pub use builder::LogicalPlanBuilder;

@@ -160,6 +160,38 @@ pub enum LogicalPlan {
         /// Output schema.
         schema: PlanSchemaRef,
     },
+    /// Window(input, exprs) → input's columns, then one column per window call; every
+    /// call has the same PARTITION BY and ORDER BY.
+    Window {
+        /// Input.
+        input: Arc<LogicalPlan>,
+        /// Window calls ([`Expr::Window`]), possibly aliased.
+        exprs: Vec<Expr>,
+        /// Output schema.
+        schema: PlanSchemaRef,
+    },
+    /// RecursiveQuery(static, recursive) → the static term's rows, then the recursive
+    /// term's rows run again and again over the previous round's new rows (read
+    /// through [`LogicalPlan::WorkTable`]) until a round adds none.
+    RecursiveQuery {
+        /// The CTE's name (the work table's name).
+        name: String,
+        /// The non-recursive branch.
+        static_term: Arc<LogicalPlan>,
+        /// The branch that reads the work table.
+        recursive_term: Arc<LogicalPlan>,
+        /// UNION (drop rows already produced) rather than UNION ALL.
+        distinct: bool,
+        /// Output schema (the static term's, unqualified).
+        schema: PlanSchemaRef,
+    },
+    /// WorkTable(name) → the rows the enclosing recursive query produced last round.
+    WorkTable {
+        /// The recursive CTE's name.
+        name: String,
+        /// Output schema.
+        schema: PlanSchemaRef,
+    },
     /// Empty(produce_one_row) → no columns, and one row or none (`SELECT 1` has one).
     Empty {
         /// One row when true.
@@ -180,6 +212,9 @@ impl LogicalPlan {
             | LogicalPlan::Union { schema, .. }
             | LogicalPlan::Values { schema, .. }
             | LogicalPlan::SubqueryAlias { schema, .. }
+            | LogicalPlan::Window { schema, .. }
+            | LogicalPlan::RecursiveQuery { schema, .. }
+            | LogicalPlan::WorkTable { schema, .. }
             | LogicalPlan::Empty { schema, .. } => schema.clone(),
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Sort { input, .. }
@@ -191,10 +226,17 @@ impl LogicalPlan {
     /// The direct inputs.
     pub fn inputs(&self) -> Vec<&Arc<LogicalPlan>> {
         match self {
-            LogicalPlan::Scan { .. } | LogicalPlan::Values { .. } | LogicalPlan::Empty { .. } => {
-                vec![]
-            }
-            LogicalPlan::Filter { input, .. }
+            LogicalPlan::Scan { .. }
+            | LogicalPlan::Values { .. }
+            | LogicalPlan::Empty { .. }
+            | LogicalPlan::WorkTable { .. } => vec![],
+            LogicalPlan::RecursiveQuery {
+                static_term,
+                recursive_term,
+                ..
+            } => vec![static_term, recursive_term],
+            LogicalPlan::Window { input, .. }
+            | LogicalPlan::Filter { input, .. }
             | LogicalPlan::Projection { input, .. }
             | LogicalPlan::Aggregate { input, .. }
             | LogicalPlan::Sort { input, .. }
@@ -211,7 +253,9 @@ impl LogicalPlan {
         match self {
             LogicalPlan::Scan { filters, .. } => filters.clone(),
             LogicalPlan::Filter { predicate, .. } => vec![predicate.clone()],
-            LogicalPlan::Projection { exprs, .. } => exprs.clone(),
+            LogicalPlan::Projection { exprs, .. } | LogicalPlan::Window { exprs, .. } => {
+                exprs.clone()
+            }
             LogicalPlan::Aggregate {
                 group_by,
                 aggregates,
@@ -294,6 +338,12 @@ impl LogicalPlan {
             LogicalPlan::Distinct { .. } => "Distinct".to_string(),
             LogicalPlan::Values { rows, .. } => format!("Values: {} rows", rows.len()),
             LogicalPlan::SubqueryAlias { alias, .. } => format!("SubqueryAlias: {alias}"),
+            LogicalPlan::Window { exprs, .. } => format!("Window: {}", list(exprs)),
+            LogicalPlan::RecursiveQuery { name, distinct, .. } => format!(
+                "RecursiveQuery: {name} ({})",
+                if *distinct { "UNION" } else { "UNION ALL" }
+            ),
+            LogicalPlan::WorkTable { name, .. } => format!("WorkTable: {name}"),
             LogicalPlan::Empty {
                 produce_one_row, ..
             } => format!("Empty: one_row={produce_one_row}"),
@@ -306,9 +356,23 @@ impl LogicalPlan {
         use crate::logical::builder::LogicalPlanBuilder as B;
         let mut next = || inputs.remove(0);
         Ok(match self {
-            LogicalPlan::Scan { .. } | LogicalPlan::Values { .. } | LogicalPlan::Empty { .. } => {
-                self.clone()
-            }
+            LogicalPlan::Scan { .. }
+            | LogicalPlan::Values { .. }
+            | LogicalPlan::Empty { .. }
+            | LogicalPlan::WorkTable { .. } => self.clone(),
+            LogicalPlan::Window { exprs, .. } => B::from_arc(next()).window(exprs.clone())?.build(),
+            LogicalPlan::RecursiveQuery {
+                name,
+                distinct,
+                schema,
+                ..
+            } => LogicalPlan::RecursiveQuery {
+                name: name.clone(),
+                static_term: next(),
+                recursive_term: next(),
+                distinct: *distinct,
+                schema: schema.clone(),
+            },
             LogicalPlan::Filter { predicate, .. } => LogicalPlan::Filter {
                 input: next(),
                 predicate: predicate.clone(),

@@ -5,7 +5,7 @@ use std::fmt;
 
 use arrow::datatypes::DataType;
 
-use crate::expr::{AggFunc, BinaryOp};
+use crate::expr::{AggFunc, BinaryOp, WindowFrame, WindowFunc};
 use crate::scalar::ScalarValue;
 
 /// An expression evaluated over a batch.
@@ -254,6 +254,44 @@ impl fmt::Display for PhysSortKey {
                     "NULLS LAST"
                 }
             )?;
+        }
+        Ok(())
+    }
+}
+
+/// A window call in a physical Window node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowExpr {
+    /// The function.
+    pub func: WindowFunc,
+    /// Evaluated arguments over the node's input: the value (aggregates, lag, lead,
+    /// first/last/nth_value), then lag/lead's default; value and default are already
+    /// cast to the result type for lag/lead.
+    pub args: Vec<PhysExpr>,
+    /// The constant parameter: lag/lead offset, ntile buckets, nth_value's n (else 0).
+    pub param: i64,
+    /// The frame (used by aggregates and first/last/nth_value).
+    pub frame: WindowFrame,
+    /// Type of the value argument, if any.
+    pub input_type: Option<DataType>,
+    /// Type of the result.
+    pub return_type: DataType,
+    /// Output column name.
+    pub name: String,
+}
+
+impl fmt::Display for WindowExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut args: Vec<String> = self.args.iter().map(|a| a.to_string()).collect();
+        if matches!(
+            self.func,
+            WindowFunc::Lag | WindowFunc::Lead | WindowFunc::Ntile | WindowFunc::NthValue
+        ) {
+            args.insert(args.len().min(1), self.param.to_string());
+        }
+        write!(f, "{}({})", self.func.name(), args.join(", "))?;
+        if self.func.uses_frame() {
+            write!(f, " {}", self.frame)?;
         }
         Ok(())
     }

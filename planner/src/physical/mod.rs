@@ -8,6 +8,7 @@
 pub mod expr;
 pub mod plan;
 pub mod planner;
+mod window;
 
-pub use expr::{AggregateExpr, PhysExpr, PhysSortKey};
+pub use expr::{AggregateExpr, PhysExpr, PhysSortKey, WindowExpr};
 pub use plan::{AggregateMode, JoinDistribution, Partitioning, PhysicalPlan};

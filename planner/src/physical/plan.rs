@@ -13,7 +13,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use crate::catalog::TableSource;
 use crate::expr::AggFunc;
 use crate::logical::JoinKind;
-use crate::physical::expr::{AggregateExpr, PhysExpr, PhysSortKey};
+use crate::physical::expr::{AggregateExpr, PhysExpr, PhysSortKey, WindowExpr};
 use crate::scalar::ScalarValue;
 
 /// How an exchange distributes rows.
@@ -160,6 +160,43 @@ pub enum PhysicalPlan {
         /// Inputs with equal schemas.
         inputs: Vec<Arc<PhysicalPlan>>,
     },
+    /// Window(input, partition_by, order_by, exprs) → input's columns then one column per
+    /// window call; each partition's rows arrive sorted by partition_by then order_by,
+    /// and every PARTITION BY group lives in one partition.
+    Window {
+        /// Input (exchanged on partition_by, then sorted).
+        input: Arc<PhysicalPlan>,
+        /// PARTITION BY keys over the input.
+        partition_by: Vec<PhysExpr>,
+        /// ORDER BY keys over the input.
+        order_by: Vec<PhysSortKey>,
+        /// The calls.
+        exprs: Vec<WindowExpr>,
+        /// Output schema.
+        schema: SchemaRef,
+    },
+    /// RecursiveQuery(static, recursive) → the static term's rows, then rounds of the
+    /// recursive term over the previous round's new rows until a round adds none; one
+    /// partition.
+    RecursiveQuery {
+        /// The work table's name.
+        name: String,
+        /// Run once.
+        static_term: Arc<PhysicalPlan>,
+        /// Run each round, reading the work table.
+        recursive_term: Arc<PhysicalPlan>,
+        /// Drop rows seen before (UNION) rather than keep all (UNION ALL).
+        distinct: bool,
+        /// Output schema.
+        schema: SchemaRef,
+    },
+    /// WorkTable(name) → the rows of the enclosing recursive query's last round.
+    WorkTable {
+        /// The recursive CTE's name.
+        name: String,
+        /// Output schema.
+        schema: SchemaRef,
+    },
     /// Exchange(input, partitioning) → the same rows, repartitioned (a shuffle).
     Exchange {
         /// Input.
@@ -178,7 +215,10 @@ impl PhysicalPlan {
             | PhysicalPlan::Projection { schema, .. }
             | PhysicalPlan::HashAggregate { schema, .. }
             | PhysicalPlan::HashJoin { schema, .. }
-            | PhysicalPlan::NestedLoopJoin { schema, .. } => schema.clone(),
+            | PhysicalPlan::NestedLoopJoin { schema, .. }
+            | PhysicalPlan::Window { schema, .. }
+            | PhysicalPlan::RecursiveQuery { schema, .. }
+            | PhysicalPlan::WorkTable { schema, .. } => schema.clone(),
             PhysicalPlan::Filter { input, .. }
             | PhysicalPlan::Sort { input, .. }
             | PhysicalPlan::Limit { input, .. }
@@ -193,8 +233,16 @@ impl PhysicalPlan {
     /// The direct inputs.
     pub fn inputs(&self) -> Vec<&Arc<PhysicalPlan>> {
         match self {
-            PhysicalPlan::Scan { .. } | PhysicalPlan::Values { .. } => vec![],
-            PhysicalPlan::Filter { input, .. }
+            PhysicalPlan::Scan { .. }
+            | PhysicalPlan::Values { .. }
+            | PhysicalPlan::WorkTable { .. } => vec![],
+            PhysicalPlan::RecursiveQuery {
+                static_term,
+                recursive_term,
+                ..
+            } => vec![static_term, recursive_term],
+            PhysicalPlan::Window { input, .. }
+            | PhysicalPlan::Filter { input, .. }
             | PhysicalPlan::Projection { input, .. }
             | PhysicalPlan::HashAggregate { input, .. }
             | PhysicalPlan::Sort { input, .. }
@@ -294,6 +342,26 @@ impl PhysicalPlan {
                 None => format!("Limit: skip={skip}, fetch=all"),
             },
             PhysicalPlan::Union { inputs } => format!("Union: {} inputs", inputs.len()),
+            PhysicalPlan::Window {
+                partition_by,
+                order_by,
+                exprs,
+                ..
+            } => {
+                let o: Vec<String> = order_by.iter().map(|k| k.to_string()).collect();
+                let e: Vec<String> = exprs.iter().map(|k| k.to_string()).collect();
+                format!(
+                    "Window: partitionBy=[{}], orderBy=[{}], [{}]",
+                    list(partition_by),
+                    o.join(", "),
+                    e.join(", ")
+                )
+            }
+            PhysicalPlan::RecursiveQuery { name, distinct, .. } => format!(
+                "RecursiveQuery: {name} ({})",
+                if *distinct { "UNION" } else { "UNION ALL" }
+            ),
+            PhysicalPlan::WorkTable { name, .. } => format!("WorkTable: {name}"),
             PhysicalPlan::Exchange { partitioning, .. } => match partitioning {
                 Partitioning::Hash(keys, n) => format!("Exchange: hash([{}], {n})", list(keys)),
                 Partitioning::Single => "Exchange: single".to_string(),

@@ -51,7 +51,7 @@ impl Default for PhysicalPlannerConfig {
 
 /// Logical to physical.
 pub struct PhysicalPlanner {
-    config: PhysicalPlannerConfig,
+    pub(crate) config: PhysicalPlannerConfig,
     /// Estimated output rows of the nodes planned so far, for EXPLAIN.
     estimates: RefCell<Vec<(Arc<PhysicalPlan>, f64)>>,
 }
@@ -155,6 +155,28 @@ impl PhysicalPlanner {
                 }
             }
             LogicalPlan::SubqueryAlias { input, .. } => return self.plan(input),
+            LogicalPlan::Window {
+                input,
+                exprs,
+                schema,
+            } => return self.plan_window(input, exprs, schema),
+            LogicalPlan::RecursiveQuery {
+                name,
+                static_term,
+                recursive_term,
+                distinct,
+                schema,
+            } => PhysicalPlan::RecursiveQuery {
+                name: name.clone(),
+                static_term: self.plan(static_term)?,
+                recursive_term: self.plan(recursive_term)?,
+                distinct: *distinct,
+                schema: arrow_schema(schema),
+            },
+            LogicalPlan::WorkTable { name, schema } => PhysicalPlan::WorkTable {
+                name: name.clone(),
+                schema: arrow_schema(schema),
+            },
             LogicalPlan::Aggregate {
                 input,
                 group_by,
@@ -534,7 +556,7 @@ pub fn arrow_schema(schema: &PlanSchema) -> SchemaRef {
     Arc::new(schema.to_arrow())
 }
 
-fn cast_to(e: PhysExpr, from: &DataType, to: &DataType) -> PhysExpr {
+pub(crate) fn cast_to(e: PhysExpr, from: &DataType, to: &DataType) -> PhysExpr {
     if from == to {
         return e;
     }
@@ -796,6 +818,16 @@ pub fn create_physical_expr(e: &Expr, schema: &PlanSchema) -> Result<PhysExpr> {
         Expr::OuterColumn { column, .. } => {
             return Err(PlanError::unsupported(format!(
                 "outer column reference '{column}' left after decorrelation"
+            )));
+        }
+        Expr::Window(_) => {
+            return Err(PlanError::plan(format!(
+                "window call '{e}' is not allowed here"
+            )));
+        }
+        Expr::Grouping(_) => {
+            return Err(PlanError::plan(format!(
+                "'{e}' is only allowed with GROUP BY"
             )));
         }
     })

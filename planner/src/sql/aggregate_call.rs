@@ -171,12 +171,19 @@ impl SqlPlanner<'_> {
         })
     }
 
-    /// An argument planned over the input: no aggregate may be nested in it.
+    /// An argument planned over the input: no aggregate or window call may be nested
+    /// in it.
     fn plain_argument(&self, x: &ast::Expr, name: &str, scope: &ExprScope) -> Result<Expr> {
         let e = self.sql_to_expr(x, scope)?;
         if e.contains_aggregate() {
             return Err(PlanError::plan_at(
                 format!("aggregate calls cannot be nested in {name}()"),
+                loc(x),
+            ));
+        }
+        if e.contains_window() {
+            return Err(PlanError::plan_at(
+                format!("window function calls are not allowed in {name}()"),
                 loc(x),
             ));
         }

@@ -405,8 +405,13 @@ impl SqlPlanner<'_> {
             }
         };
         if f.over.is_some() {
-            return Err(PlanError::unsupported_at(
-                format!("window function {name}(...) OVER"),
+            return self.window_function(f, &name, scope, at);
+        }
+        if crate::expr::WindowFunc::from_name(&name).is_some()
+            && AggFunc::from_name(&name).is_none()
+        {
+            return Err(PlanError::plan_at(
+                format!("window function {name}() needs an OVER clause"),
                 at,
             ));
         }
@@ -436,6 +441,25 @@ impl SqlPlanner<'_> {
                 (list.args.iter().collect::<Vec<_>>(), distinct)
             }
         };
+        if name == "grouping" {
+            let args = args
+                .iter()
+                .map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => self.sql_to_expr(x, scope),
+                    other => Err(PlanError::unsupported_at(
+                        format!("argument '{other}' of grouping()"),
+                        at,
+                    )),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if args.is_empty() || args.len() > 62 {
+                return Err(PlanError::plan_at(
+                    "GROUPING() takes 1 to 62 grouping expressions",
+                    at,
+                ));
+            }
+            return Ok(Expr::Grouping(args));
+        }
         let clauses: &[ast::FunctionArgumentClause] = match &f.args {
             FunctionArguments::List(list) => &list.clauses,
             _ => &[],

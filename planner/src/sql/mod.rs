@@ -9,9 +9,12 @@
 //!   (`CREATE EXTERNAL TABLE`, `CACHE TABLE`).
 //! - `own_statement`: the token-level parser for the statements sqlparser lacks.
 //! - `query`: WITH, set operations, ORDER BY, LIMIT.
+//! - `recursive`: WITH RECURSIVE.
 //! - `select`: one SELECT block: projection, aggregation, HAVING, DISTINCT.
+//! - `grouping`: ROLLUP, CUBE, GROUPING SETS and GROUPING().
 //! - `from`: FROM items and joins, names resolved through the catalog.
 //! - `expr`: SQL expressions to [`crate::Expr`].
+//! - `window`: window calls (OVER) and the Window nodes of a SELECT block.
 //! - `literal`: numbers, dates and intervals.
 //! - `types`: SQL type names to Arrow types.
 //! - `errors`: sqlparser's errors and the unsupported-feature helper.
@@ -20,13 +23,16 @@ mod aggregate_call;
 mod errors;
 mod expr;
 mod from;
+mod grouping;
 mod literal;
 mod own_statement;
 mod query;
+mod recursive;
 mod select;
 pub mod split;
 pub mod statement;
 mod types;
+mod window;
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -12,6 +12,7 @@ use sqlparser::ast::{
 use crate::error::{PlanError, Result};
 use crate::expr::SortExpr;
 use crate::logical::builder::field_column;
+use crate::logical::set_ops::SetOperation;
 use crate::logical::{LogicalPlan, LogicalPlanBuilder};
 use crate::sql::errors::{loc, unsupported};
 use crate::sql::expr::ExprScope;
@@ -51,9 +52,6 @@ impl SqlPlanner<'_> {
         }
         let mut ctes = outer.clone();
         if let Some(with) = &q.with {
-            if with.recursive {
-                return Err(unsupported("WITH RECURSIVE", &with.with_token.0));
-            }
             for cte in &with.cte_tables {
                 if cte.materialized.is_some() || cte.from.is_some() {
                     return Err(PlanError::unsupported_at(
@@ -61,8 +59,16 @@ impl SqlPlanner<'_> {
                         cte.alias.name.span,
                     ));
                 }
-                let plan = self.plan_query(&cte.query, &ctes)?;
-                let plan = with_alias(LogicalPlanBuilder::from_arc(plan), Some(&cte.alias))?;
+                let recursive = if with.recursive {
+                    self.plan_recursive_cte(cte, &ctes)?
+                } else {
+                    None
+                };
+                let plan = match recursive {
+                    Some(p) => p,
+                    None => LogicalPlanBuilder::from_arc(self.plan_query(&cte.query, &ctes)?),
+                };
+                let plan = with_alias(plan, Some(&cte.alias))?;
                 ctes.insert(cte.alias.name.value.to_ascii_lowercase(), plan.build_arc());
             }
         }
@@ -111,7 +117,7 @@ impl SqlPlanner<'_> {
         Ok(plan.build_arc())
     }
 
-    fn plan_set_expr(&self, body: &SetExpr, ctes: &Ctes) -> Result<LogicalPlanBuilder> {
+    pub(crate) fn plan_set_expr(&self, body: &SetExpr, ctes: &Ctes) -> Result<LogicalPlanBuilder> {
         match body {
             SetExpr::Select(s) => self.plan_select(s, &[], ctes),
             SetExpr::Query(q) => Ok(LogicalPlanBuilder::from_arc(self.plan_query(q, ctes)?)),
@@ -121,19 +127,40 @@ impl SqlPlanner<'_> {
                 set_quantifier,
                 right,
             } => {
-                if *op != SetOperator::Union {
-                    return Err(unsupported(format!("{op}"), body));
-                }
-                let distinct = match set_quantifier {
-                    SetQuantifier::All => false,
-                    SetQuantifier::Distinct | SetQuantifier::None => true,
-                    other => return Err(unsupported(format!("UNION {other}"), body)),
+                let all = match set_quantifier {
+                    SetQuantifier::All => true,
+                    SetQuantifier::Distinct | SetQuantifier::None => false,
+                    other => return Err(unsupported(format!("{op} {other}"), body)),
                 };
                 let l = self.plan_set_expr(left, ctes)?;
                 let r = self.plan_set_expr(right, ctes)?;
                 let at = loc(body);
-                let u = l.union(r.build_arc()).map_err(|e| e.with_location(at))?;
-                if distinct { u.distinct() } else { Ok(u) }
+                let (ln, rn) = (l.schema().len(), r.schema().len());
+                if ln != rn {
+                    return Err(PlanError::plan_at(
+                        format!(
+                            "each {op} query must have the same number of columns, got {ln} and {rn}"
+                        ),
+                        at,
+                    ));
+                }
+                let r = r.build_arc();
+                match op {
+                    SetOperator::Union => {
+                        let u = l.union(r).map_err(|e| e.with_location(at))?;
+                        if all { Ok(u) } else { u.distinct() }
+                    }
+                    SetOperator::Intersect | SetOperator::Except => {
+                        let kind = if *op == SetOperator::Intersect {
+                            SetOperation::Intersect
+                        } else {
+                            SetOperation::Except
+                        };
+                        l.set_operation(r, kind, all)
+                            .map_err(|e| e.with_location(at))
+                    }
+                    other => Err(unsupported(format!("{other}"), body)),
+                }
             }
             SetExpr::Values(v) => {
                 if v.explicit_row {

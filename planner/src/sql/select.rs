@@ -14,6 +14,7 @@ use crate::schema::PlanSchema;
 use crate::sql::errors::{loc, unsupported};
 use crate::sql::expr::ExprScope;
 use crate::sql::from::Ctes;
+use crate::sql::grouping::{GroupingSets, aggregate_sets, check_grouping_args};
 use crate::sql::statement::SqlPlanner;
 
 /// One planned select-list column.
@@ -51,7 +52,11 @@ impl SqlPlanner<'_> {
     ) -> Result<LogicalPlanBuilder> {
         // Subqueries in this SELECT's expressions see its CTEs.
         self.cte_scopes.borrow_mut().push(ctes.clone());
+        self.named_windows
+            .borrow_mut()
+            .push(select.named_window.clone());
         let out = self.plan_select_in_scope(select, order_by, ctes);
+        self.named_windows.borrow_mut().pop();
         self.cte_scopes.borrow_mut().pop();
         out
     }
@@ -77,6 +82,7 @@ impl SqlPlanner<'_> {
                 },
             )?;
             no_aggregates(&pred, "WHERE", loc(w))?;
+            no_windows(&pred, "WHERE", loc(w))?;
             plan = plan.filter(pred).map_err(|e| e.with_location(loc(w)))?;
         }
         let input = plan.schema();
@@ -86,7 +92,8 @@ impl SqlPlanner<'_> {
             aliases: &[],
         };
         let items = self.select_items(&select.projection, &scope)?;
-        let group_by = self.group_by(&select.group_by, &items, &scope)?;
+        let grouping = self.group_by(&select.group_by, &items, &scope)?;
+        let group_by = grouping.exprs.clone();
         // HAVING and ORDER BY may also name select aliases (input columns win).
         let aliases: Vec<(String, Expr)> = items
             .iter()
@@ -97,7 +104,15 @@ impl SqlPlanner<'_> {
             ..scope
         };
         let having = match &select.having {
-            Some(h) => Some((self.sql_to_expr(h, &alias_scope)?, loc(h))),
+            Some(h) => {
+                let e = self.sql_to_expr(h, &alias_scope)?;
+                no_windows(&e, "HAVING", loc(h))?;
+                Some((e, loc(h)))
+            }
+            None => None,
+        };
+        let qualify = match &select.qualify {
+            Some(q) => Some((self.sql_to_expr(q, &alias_scope)?, loc(q))),
             None => None,
         };
         let sorts = order_by
@@ -110,32 +125,45 @@ impl SqlPlanner<'_> {
             SortTarget::Output(_) => None,
         });
         let is_aggregate = !group_by.is_empty()
+            || !grouping.is_plain()
             || having.is_some()
             || items.iter().any(|i| i.expr.contains_aggregate())
+            || qualify.iter().any(|(q, _)| q.contains_aggregate())
             || sort_inputs.clone().any(|e| e.contains_aggregate());
 
-        let (base, items, sorts) = if is_aggregate {
+        let (base, items, sorts, qualify) = if is_aggregate {
             let mut calls: Vec<Expr> = Vec::new();
+            let mut groupings: Vec<Expr> = Vec::new();
             let all = items
                 .iter()
                 .map(|i| &i.expr)
                 .chain(having.iter().map(|(h, _)| h))
+                .chain(qualify.iter().map(|(q, _)| q))
                 .chain(sort_inputs);
             for e in all {
                 e.visit(&mut |x| {
                     if matches!(x, Expr::Aggregate { .. }) && !calls.contains(x) {
                         calls.push(x.clone());
                     }
+                    if matches!(x, Expr::Grouping(_)) && !groupings.contains(x) {
+                        groupings.push(x.clone());
+                    }
                 });
+            }
+            for g in &groupings {
+                check_grouping_args(g, &group_by, select.select_token.0.span.start.into())?;
             }
             let aggregates = calls
                 .iter()
                 .map(|c| c.clone().alias(c.to_string()))
                 .collect();
             let at: Location = select.select_token.0.span.start.into();
-            let mut agg = plan
-                .aggregate(group_by.clone(), aggregates)
-                .map_err(|e| e.with_location(at))?;
+            let mut agg = if grouping.is_plain() {
+                plan.aggregate(group_by.clone(), aggregates)
+            } else {
+                aggregate_sets(plan, &grouping, &aggregates, &groupings)
+            }
+            .map_err(|e| e.with_location(at))?;
             let agg_schema = agg.schema();
             let rewrite = |e: Expr| self.rewrite_for_aggregate(e, &group_by, &agg_schema);
             if let Some((h, at)) = having {
@@ -163,13 +191,65 @@ impl SqlPlanner<'_> {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            (agg, items, sorts)
+            let qualify = match qualify {
+                Some((q, at)) => Some((rewrite(q)?, at)),
+                None => None,
+            };
+            (agg, items, sorts, qualify)
         } else {
-            (plan, items, sorts)
+            (plan, items, sorts, qualify)
         };
+        let at = loc(&select.select_token.0);
+        let (base, items, sorts) = self.with_windows(base, items, sorts, qualify, at)?;
 
         let distinct = matches!(select.distinct, Some(ast::Distinct::Distinct));
         finish(base, items, sorts, distinct, loc(&select.select_token.0))
+    }
+
+    /// Computes the window calls of the select list, ORDER BY and QUALIFY (in Window
+    /// nodes over `base`), reads them back as columns, and applies QUALIFY.
+    fn with_windows(
+        &self,
+        base: LogicalPlanBuilder,
+        items: Vec<Item>,
+        sorts: Vec<SortItem>,
+        qualify: Option<(Expr, Location)>,
+        at: Location,
+    ) -> Result<(LogicalPlanBuilder, Vec<Item>, Vec<SortItem>)> {
+        let mut exprs: Vec<Expr> = items.iter().map(|i| i.expr.clone()).collect();
+        for s in &sorts {
+            if let SortTarget::Input(e) = &s.target {
+                exprs.push(e.clone());
+            }
+        }
+        let q_at = qualify.as_ref().map(|(_, l)| *l).unwrap_or(at);
+        if let Some((q, _)) = &qualify {
+            exprs.push(q.clone());
+        }
+        let (plan, exprs) = self.plan_windows(base, exprs, at)?;
+        let mut exprs = exprs.into_iter();
+        let items = items
+            .into_iter()
+            .map(|i| Item {
+                expr: exprs.next().unwrap_or_else(|| i.expr.clone()),
+                ..i
+            })
+            .collect();
+        let sorts = sorts
+            .into_iter()
+            .map(|s| SortItem {
+                target: match s.target {
+                    SortTarget::Input(e) => SortTarget::Input(exprs.next().unwrap_or(e)),
+                    t => t,
+                },
+                ..s
+            })
+            .collect();
+        let plan = match (qualify, exprs.next()) {
+            (Some(_), Some(q)) => plan.filter(q).map_err(|e| e.with_location(q_at))?,
+            _ => plan,
+        };
+        Ok((plan, items, sorts))
     }
 
     /// The select list, wildcards expanded.
@@ -248,19 +328,10 @@ impl SqlPlanner<'_> {
         Ok(items)
     }
 
-    /// GROUP BY expressions over the input; `GROUP BY 2` is the second select item.
-    fn group_by(&self, g: &GroupByExpr, items: &[Item], scope: &ExprScope) -> Result<Vec<Expr>> {
-        let exprs = match g {
-            GroupByExpr::All(_) => return Err(unsupported("GROUP BY ALL", g)),
-            GroupByExpr::Expressions(exprs, modifiers) => {
-                if let Some(m) = modifiers.first() {
-                    return Err(unsupported(format!("GROUP BY ... {m}"), g));
-                }
-                exprs
-            }
-        };
-        let mut out = Vec::new();
-        for e in exprs {
+    /// GROUP BY expressions over the input and their grouping sets; `GROUP BY 2` is
+    /// the second select item.
+    fn group_by(&self, g: &GroupByExpr, items: &[Item], scope: &ExprScope) -> Result<GroupingSets> {
+        self.grouping_sets(g, |e| {
             let at = loc(e);
             let expr = if let Some(i) = ordinal(e, items.len(), "GROUP BY")? {
                 items[i].expr.clone()
@@ -270,11 +341,9 @@ impl SqlPlanner<'_> {
                 self.sql_to_expr(e, scope)?
             };
             no_aggregates(&expr, "GROUP BY", at)?;
-            if !out.contains(&expr) {
-                out.push(expr);
-            }
-        }
-        Ok(out)
+            no_windows(&expr, "GROUP BY", at)?;
+            Ok(expr)
+        })
     }
 
     /// An identifier that is not an input column but is a select alias.
@@ -337,6 +406,18 @@ impl SqlPlanner<'_> {
             }
             if matches!(x, Expr::Aggregate { .. }) {
                 return Ok((Expr::Column(Column::new(x.to_string())), false));
+            }
+            if matches!(x, Expr::Grouping(_)) {
+                // A column under grouping sets; 0 under a plain GROUP BY.
+                let name = x.to_string();
+                return Ok(if agg_schema.index_of(None, &name).is_ok() {
+                    (Expr::Column(Column::new(name)), false)
+                } else {
+                    (
+                        Expr::Literal(crate::scalar::ScalarValue::Int64(Some(0))),
+                        false,
+                    )
+                });
             }
             Ok((x, true))
         })?;
@@ -449,6 +530,16 @@ fn no_aggregates(e: &Expr, clause: &str, at: Location) -> Result<()> {
     Ok(())
 }
 
+fn no_windows(e: &Expr, clause: &str, at: Location) -> Result<()> {
+    if e.contains_window() {
+        return Err(PlanError::plan_at(
+            format!("window functions are not allowed in {clause}"),
+            at,
+        ));
+    }
+    Ok(())
+}
+
 fn check_wildcard(o: &ast::WildcardAdditionalOptions, item: &SelectItem) -> Result<()> {
     if o.opt_ilike.is_some()
         || o.opt_exclude.is_some()
@@ -501,12 +592,6 @@ fn check_clauses(s: &ast::Select) -> Result<()> {
     }
     if let Some(e) = s.sort_by.first() {
         return Err(unsupported("SORT BY", &e.expr));
-    }
-    if !s.named_window.is_empty() {
-        return reject("WINDOW clause");
-    }
-    if let Some(q) = &s.qualify {
-        return Err(unsupported("QUALIFY", q));
     }
     if s.value_table_mode.is_some() {
         return reject("SELECT AS VALUE/STRUCT");

@@ -121,6 +121,8 @@ pub struct SqlPlanner<'a> {
     /// The CTEs in scope of the SELECT being planned (innermost last), for subqueries
     /// inside its expressions.
     pub(crate) cte_scopes: RefCell<Vec<crate::sql::from::Ctes>>,
+    /// The WINDOW clauses of the SELECT blocks being planned (innermost last).
+    pub(crate) named_windows: RefCell<Vec<Vec<sqlparser::ast::NamedWindowDefinition>>>,
 }
 
 impl<'a> SqlPlanner<'a> {
@@ -131,6 +133,7 @@ impl<'a> SqlPlanner<'a> {
             column_locations: RefCell::new(Vec::new()),
             outer_scopes: RefCell::new(Vec::new()),
             cte_scopes: RefCell::new(Vec::new()),
+            named_windows: RefCell::new(Vec::new()),
         }
     }
 

@@ -30,6 +30,7 @@ pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
             (estimate_rows(input) * sel).max(1.0)
         }
         LogicalPlan::Projection { input, .. }
+        | LogicalPlan::Window { input, .. }
         | LogicalPlan::Sort { input, .. }
         | LogicalPlan::SubqueryAlias { input, .. } => estimate_rows(input),
         LogicalPlan::Aggregate {
@@ -76,6 +77,9 @@ pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
         }
         LogicalPlan::Union { inputs, .. } => inputs.iter().map(|i| estimate_rows(i)).sum(),
         LogicalPlan::Values { rows, .. } => rows.len() as f64,
+        // A guess: recursion usually adds a few times the seed rows.
+        LogicalPlan::RecursiveQuery { static_term, .. } => estimate_rows(static_term) * 10.0,
+        LogicalPlan::WorkTable { .. } => 100.0,
         LogicalPlan::Empty {
             produce_one_row, ..
         } => f64::from(u8::from(*produce_one_row)),

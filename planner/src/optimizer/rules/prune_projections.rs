@@ -159,6 +159,19 @@ fn prune(
             let new_input = prune(input.clone(), &need, false)?;
             Ok(Arc::new(plan.with_new_inputs(vec![new_input])?))
         }
+        LogicalPlan::Window { input, exprs, .. } => {
+            // Every window call stays (they are cheap next to the sort); the input
+            // keeps what the parent reads plus what the calls read.
+            let in_schema = input.schema();
+            let mut need: BTreeSet<usize> = required
+                .iter()
+                .copied()
+                .filter(|&i| i < in_schema.len())
+                .collect();
+            used_columns(exprs, &in_schema, &mut need);
+            let new_input = prune(input.clone(), &need, false)?;
+            Ok(Arc::new(plan.with_new_inputs(vec![new_input])?))
+        }
         LogicalPlan::Join {
             left,
             right,

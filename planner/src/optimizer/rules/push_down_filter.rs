@@ -9,10 +9,11 @@
 //! ```
 //! Predicates pass through projections (with the projected expressions inlined),
 //! aliases, sorts and DISTINCT, through aggregates with a GROUP BY when they read only
-//! grouping columns, into every input of a UNION ALL, into both sides of inner joins,
-//! into the preserved side of outer joins (and an outer join's ON conjuncts over the
-//! NULL-supplying side alone into that side), and into scans (as `filters` hints; the
-//! Filter above the scan stays). They never pass a limit.
+//! grouping columns, through windows when they read only PARTITION BY columns, into
+//! every input of a UNION ALL, into both sides of inner joins, into the preserved side
+//! of outer joins (and an outer join's ON conjuncts over the NULL-supplying side alone
+//! into that side), and into scans (as `filters` hints; the Filter above the scan
+//! stays). They never pass a limit.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -138,6 +139,34 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
             let new_input = push(input.clone(), inlined)?;
             let node = LogicalPlanBuilder::from_arc(new_input)
                 .aggregate(group_by.clone(), aggregates.clone())?
+                .build_arc();
+            wrap(node, stay)
+        }
+        LogicalPlan::Window { input, exprs, .. } => {
+            // A predicate on PARTITION BY columns only removes whole partitions, so it
+            // may run first; anything else would change what the windows see.
+            let keys: Vec<Expr> = match exprs.first().map(|e| e.unalias()) {
+                Some(Expr::Window(w)) => w.partition_by.clone(),
+                _ => vec![],
+            };
+            let in_schema = input.schema();
+            let (movable, stay): (Vec<Expr>, Vec<Expr>) = preds.into_iter().partition(|p| {
+                let cols = p.columns();
+                !cols.is_empty()
+                    && cols.iter().all(|c| {
+                        in_schema.index_of(c.relation.as_deref(), &c.name).is_ok()
+                            && keys.iter().any(|k| match k {
+                                Expr::Column(kc) => {
+                                    in_schema.index_of(kc.relation.as_deref(), &kc.name).ok()
+                                        == in_schema.index_of(c.relation.as_deref(), &c.name).ok()
+                                }
+                                _ => false,
+                            })
+                    })
+            });
+            let new_input = push(input.clone(), movable)?;
+            let node = LogicalPlanBuilder::from_arc(new_input)
+                .window(exprs.clone())?
                 .build_arc();
             wrap(node, stay)
         }

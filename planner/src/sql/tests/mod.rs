@@ -4,6 +4,7 @@ mod errors;
 mod queries;
 mod subqueries;
 mod tpch;
+mod windows;
 
 use std::any::Any;
 use std::sync::Arc;
