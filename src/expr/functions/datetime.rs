@@ -175,19 +175,26 @@ fn date_trunc(c: &Call) -> Result<ArrayRef> {
         };
         out.push(Some(truncated.ok_or_else(|| c.error("date out of range"))?));
     }
-    Ok(if is_date {
+    Ok(date_time_array(&out, is_date))
+}
+
+/// Date-times as a DATE column (`as_date`, the time of day dropped) or a TIMESTAMP one.
+fn date_time_array(values: &[Option<NaiveDateTime>], as_date: bool) -> ArrayRef {
+    if as_date {
         Arc::new(
-            out.iter()
+            values
+                .iter()
                 .map(|t| t.map(|t| naive_to_date32(t.date())))
                 .collect::<Date32Array>(),
         )
     } else {
         Arc::new(
-            out.iter()
+            values
+                .iter()
                 .map(|t| t.as_ref().map(micros_of))
                 .collect::<TimestampMicrosecondArray>(),
         )
-    })
+    }
 }
 
 fn make_date(c: &Call) -> Result<ArrayRef> {
@@ -248,19 +255,7 @@ fn parse(c: &Call) -> Result<ArrayRef> {
             .ok_or_else(|| c.error(format!("cannot parse '{text}' with format '{template}'")))?;
         out.push(Some(t));
     }
-    Ok(if c.name == "to_date" {
-        Arc::new(
-            out.iter()
-                .map(|t| t.map(|t| naive_to_date32(t.date())))
-                .collect::<Date32Array>(),
-        )
-    } else {
-        Arc::new(
-            out.iter()
-                .map(|t| t.as_ref().map(micros_of))
-                .collect::<TimestampMicrosecondArray>(),
-        )
-    })
+    Ok(date_time_array(&out, c.name == "to_date"))
 }
 
 /// `to_char(t, template)` / `strftime(t, %-format)`.

@@ -14,9 +14,10 @@
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::expr::{BinaryOp, Expr};
+use crate::expr::Expr;
 use crate::logical::{LogicalPlan, Transformed};
 use crate::optimizer::rule::OptimizerRule;
+use crate::optimizer::rules::factor_or_conjuncts::split_disjunction;
 
 /// See the module documentation.
 pub struct DeriveOrFilters;
@@ -52,20 +53,6 @@ impl OptimizerRule for DeriveOrFilters {
     }
 }
 
-fn split_disjunction(expr: &Expr, out: &mut Vec<Expr>) {
-    match expr {
-        Expr::Binary {
-            left,
-            op: BinaryOp::Or,
-            right,
-        } => {
-            split_disjunction(left, out);
-            split_disjunction(right, out);
-        }
-        e => out.push(e.clone()),
-    }
-}
-
 /// The single table every column of `e` belongs to, if there is one.
 fn only_relation(e: &Expr) -> Option<String> {
     let cols = e.columns();
@@ -78,7 +65,7 @@ fn only_relation(e: &Expr) -> Option<String> {
 /// The per-table predicates implied by `expr` when it is an OR.
 fn derive(expr: &Expr) -> Vec<Expr> {
     let mut branches = Vec::new();
-    split_disjunction(expr, &mut branches);
+    split_disjunction(expr.clone(), &mut branches);
     if branches.len() < 2 {
         return vec![];
     }

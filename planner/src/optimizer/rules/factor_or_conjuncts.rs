@@ -56,7 +56,8 @@ pub fn factor(expr: Expr) -> Expr {
     Expr::conjunction(out).unwrap_or(Expr::Literal(true.into()))
 }
 
-fn split_disjunction(expr: Expr, out: &mut Vec<Expr>) {
+/// The branches of an OR, flattened.
+pub(crate) fn split_disjunction(expr: Expr, out: &mut Vec<Expr>) {
     match expr {
         Expr::Binary {
             left,
