@@ -61,7 +61,9 @@ impl Optimizer {
     ///    the joins;
     /// 2. `push_down` turns WHERE equalities over cross joins into join keys
     ///    and moves single-table predicates to the scans, which `reorder_joins` needs
-    ///    to see the join graph and the filtered sizes;
+    ///    to see the join graph and the filtered sizes; `push_down_semi_join` then moves
+    ///    semi and anti joins (decorrelated subqueries) to the join input they filter,
+    ///    which needs the cross joins already turned into inner joins;
     /// 3. `outer_joins` needs push-down done: it looks for a filter above an outer join
     ///    (directly or over inner joins), where push-down leaves whatever it could not
     ///    move into the join; an outer join it makes inner gives `reorder_joins` more
@@ -98,7 +100,7 @@ impl Optimizer {
                 },
                 RuleBatch {
                     name: "push_down",
-                    rules: vec![Box::new(PushDownFilter)],
+                    rules: vec![Box::new(PushDownFilter), Box::new(PushDownSemiJoin)],
                     max_passes: 5,
                 },
                 RuleBatch {
