@@ -25,6 +25,11 @@ pub fn debug_string(rdd: &Arc<dyn RddBase>) -> String {
 }
 
 fn render(node: &Arc<dyn RddBase>, line_prefix: &str, body: &str, out: &mut String) {
+    if node.transparent()
+        && let [Dependency::Narrow(narrow)] = node.dependencies().as_slice()
+    {
+        return render(narrow.rdd(), line_prefix, body, out);
+    }
     out.push_str(&format!(
         "{line_prefix}({}) {} [{}]\n",
         node.num_partitions(),

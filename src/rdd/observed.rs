@@ -44,6 +44,9 @@ impl<T: Data> RddBase for ObservedRdd<T> {
         let parent = Arc::clone(&self.parent) as Arc<dyn RddBase>;
         vec![Dependency::Narrow(NarrowDependency::OneToOne(parent))]
     }
+    fn transparent(&self) -> bool {
+        true
+    }
 }
 
 impl<T: Data> RddNode<T> for ObservedRdd<T> {
@@ -114,5 +117,15 @@ mod tests {
         assert_eq!(count.sum.load(Ordering::Relaxed), 5050);
         // One timing for opening each partition, one per `next` (items + the end).
         assert_eq!(count.timings.load(Ordering::Relaxed), 4 + 100 + 4);
+    }
+
+    #[test]
+    fn lineage_shows_the_parent_in_its_place() {
+        let ctx = RddContext::new(RddConfig::default());
+        let parent = ctx
+            .parallelize((1..=10).collect::<Vec<usize>>(), 2)
+            .map(|x| x + 1);
+        let observed = parent.observe(Arc::new(Count::default()));
+        assert_eq!(observed.to_debug_string(), parent.to_debug_string());
     }
 }

@@ -49,6 +49,11 @@ pub trait RddBase: Send + Sync {
     fn is_fully_cached(&self) -> bool {
         false
     }
+    /// Whether the lineage text leaves it out, showing its parent in its place (an
+    /// RDD that passes its parent's partitions through unchanged).
+    fn transparent(&self) -> bool {
+        false
+    }
 }
 
 /// An RDD kind that can compute its partitions as items of type `T`.
