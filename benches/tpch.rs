@@ -98,13 +98,8 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn generate(dir: &Path, sf: f64) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for (name, table) in ember::sources::tpch::tpch_tables(sf, 8).map_err(|e| e.to_string())? {
-        let path = dir.join(format!("{name}.parquet"));
-        eprintln!("writing {}", path.display());
-        ember::sources::write_parquet(&path, &table).map_err(|e| e.to_string())?;
-    }
-    Ok(())
+    eprintln!("writing TPC-H SF {sf} to {}", dir.display());
+    ember::sources::tpch::write_tpch_parquet(dir, sf).map_err(|e| e.to_string())
 }
 
 fn csv_of(ctx: &SessionContext, sql: &str) -> Result<String, String> {

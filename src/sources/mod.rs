@@ -217,24 +217,45 @@ pub(crate) fn check_projection(schema: &Schema, projection: &[usize]) -> Result<
 /// Writes every row of `source` to a Parquet file at `path` (snappy-compressed, row
 /// groups of about a million rows), e.g. to turn generated TPC-H tables into files.
 pub fn write_parquet(path: &std::path::Path, source: &dyn DataSource) -> Result<()> {
-    use ::parquet::arrow::ArrowWriter;
-    use ::parquet::basic::Compression;
-    use ::parquet::file::properties::WriterProperties;
-
-    let file = std::fs::File::create(path).map_err(|e| EmberError::io(path, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(1 << 20))
-        .build();
-    let mut writer = ArrowWriter::try_new(file, source.schema(), Some(props))?;
+    let mut sink = ParquetSink::create(path, source.schema())?;
     let all: Vec<usize> = (0..source.schema().fields().len()).collect();
     for partition in 0..source.num_partitions() {
         for batch in source.scan(partition, &all, 8192)? {
-            writer.write(&batch?)?;
+            sink.write(&batch?)?;
         }
     }
-    writer.close()?;
-    Ok(())
+    sink.close()
+}
+
+/// A Parquet file being written batch by batch (Snappy, row groups of 2^20 rows).
+pub struct ParquetSink {
+    writer: ::parquet::arrow::ArrowWriter<std::fs::File>,
+}
+
+impl ParquetSink {
+    /// Creates (or truncates) the file at `path` for rows of `schema`.
+    pub fn create(path: &std::path::Path, schema: SchemaRef) -> Result<Self> {
+        use ::parquet::basic::Compression;
+        use ::parquet::file::properties::WriterProperties;
+        let file = std::fs::File::create(path).map_err(|e| EmberError::io(path, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(1 << 20))
+            .build();
+        let writer = ::parquet::arrow::ArrowWriter::try_new(file, schema, Some(props))?;
+        Ok(ParquetSink { writer })
+    }
+
+    /// Appends one batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        Ok(self.writer.write(batch)?)
+    }
+
+    /// Writes the footer.
+    pub fn close(self) -> Result<()> {
+        self.writer.close()?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
