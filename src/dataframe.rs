@@ -270,14 +270,22 @@ impl DataFrame {
     pub(crate) fn physical_plan_with_estimates(
         &self,
     ) -> Result<(Arc<PhysicalPlan>, Vec<Option<f64>>)> {
+        self.plan_physical(self.optimized_plan()?.as_ref())
+    }
+
+    /// The physical plan of `optimized` (this frame's optimized plan) and each node's
+    /// estimated output rows, in pre-order.
+    pub(crate) fn plan_physical(
+        &self,
+        optimized: &LogicalPlan,
+    ) -> Result<(Arc<PhysicalPlan>, Vec<Option<f64>>)> {
         let config = self.session.config();
         let planner = PhysicalPlanner::new(PhysicalPlannerConfig {
             target_partitions: config.target_partitions,
             broadcast_threshold_rows: config.broadcast_threshold_rows,
             cost_based: config.cost_based,
         });
-        let optimized = self.optimized_plan()?;
-        Ok(planner.plan_with_estimates(optimized.as_ref())?)
+        Ok(planner.plan_with_estimates(optimized)?)
     }
 
     pub(crate) fn exec_context(&self) -> ExecContext {

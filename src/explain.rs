@@ -9,11 +9,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use arrow::array::RecordBatch;
 use ember_planner::optimizer::cost::estimate_rows;
+use ember_planner::physical::PhysicalPlan;
 
 use crate::dataframe::DataFrame;
 use crate::error::Result;
 use crate::exec::{self, metrics::OperatorMetrics};
+use crate::rdd::Rdd;
 use crate::rdd::metrics::StageKind;
 
 /// One operator's estimated and actual output rows, from running a query.
@@ -40,10 +43,8 @@ impl OperatorRows {
 /// pre-order.
 pub(crate) fn analyze_rows(df: &DataFrame) -> Result<Vec<OperatorRows>> {
     let (physical, estimates) = df.physical_plan_with_estimates()?;
-    let metrics = Arc::new(OperatorMetrics::new(&physical));
-    let mut cx = df.exec_context();
-    cx.metrics = Some(metrics.clone());
-    exec::lower(&physical, &cx)?.collect()?;
+    let (rdd, metrics) = lower_with_metrics(df, &physical)?;
+    rdd.collect()?;
     Ok(physical
         .preorder()
         .into_iter()
@@ -55,6 +56,18 @@ pub(crate) fn analyze_rows(df: &DataFrame) -> Result<Vec<OperatorRows>> {
             actual,
         })
         .collect())
+}
+
+/// Lowers `physical` (a plan of `df`) with per-operator counters attached; lowering
+/// already runs the jobs that build broadcast sides.
+fn lower_with_metrics(
+    df: &DataFrame,
+    physical: &Arc<PhysicalPlan>,
+) -> Result<(Rdd<RecordBatch>, Arc<OperatorMetrics>)> {
+    let metrics = Arc::new(OperatorMetrics::new(physical));
+    let mut cx = df.exec_context();
+    cx.metrics = Some(metrics.clone());
+    Ok((exec::lower(physical, &cx)?, metrics))
 }
 
 /// Renders an estimate as a whole number of rows.
@@ -74,11 +87,9 @@ pub(crate) fn explain(df: &DataFrame, verbose: bool, analyze: bool) -> Result<St
         }
     }
     out.push_str("== Optimized Logical Plan ==\n");
-    out.push_str(
-        &df.optimized_plan()?
-            .display_indent_with(&|node| estimate(estimate_rows(node))),
-    );
-    let (physical, estimates) = df.physical_plan_with_estimates()?;
+    let optimized = df.optimized_plan()?;
+    out.push_str(&optimized.display_indent_with(&|node| estimate(estimate_rows(node))));
+    let (physical, estimates) = df.plan_physical(&optimized)?;
     let mut notes: Vec<String> = estimates
         .iter()
         .map(|e| e.map(estimate).unwrap_or_default())
@@ -89,10 +100,7 @@ pub(crate) fn explain(df: &DataFrame, verbose: bool, analyze: bool) -> Result<St
         return Ok(out);
     }
 
-    let metrics = Arc::new(OperatorMetrics::new(&physical));
-    let mut cx = df.exec_context();
-    cx.metrics = Some(metrics.clone());
-    let rdd_context = cx.rdd.clone();
+    let rdd_context = df.exec_context().rdd;
     let jobs_before = rdd_context
         .job_log()
         .iter()
@@ -100,7 +108,7 @@ pub(crate) fn explain(df: &DataFrame, verbose: bool, analyze: bool) -> Result<St
         .max()
         .unwrap_or(0);
     let start = Instant::now();
-    let rdd = exec::lower(&physical, &cx)?;
+    let (rdd, metrics) = lower_with_metrics(df, &physical)?;
     let rows: usize = rdd.collect()?.iter().map(|b| b.num_rows()).sum();
     let elapsed = start.elapsed();
 
