@@ -114,6 +114,12 @@ settings! {
             change: Change::AtStart(""),
             description: "bytes of cached blocks kept in memory",
         },
+        max_rows_per_file: usize = 10_000_000 => {
+            name: "ember.write.max_rows_per_file",
+            allowed: ANY_COUNT,
+            change: Change::Anytime,
+            description: "most rows in one written file (a task starts a new file past it); 0 for no limit",
+        },
         cache_storage_level: String = "memory_and_disk".to_string() => {
             name: "ember.cache.storage_level",
             allowed: Allowed::OneOf(&["memory_only", "memory_and_disk"]),

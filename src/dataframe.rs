@@ -130,6 +130,11 @@ impl DataFrame {
         LogicalPlanBuilder::from_arc(self.plan.clone())
     }
 
+    /// The session the DataFrame belongs to.
+    pub fn session(&self) -> &SessionContext {
+        &self.session
+    }
+
     /// The logical plan as built.
     pub fn logical_plan(&self) -> &LogicalPlan {
         &self.plan

@@ -18,6 +18,7 @@ use crate::error::Result;
 use crate::exec::{self, metrics::OperatorMetrics};
 use crate::rdd::Rdd;
 use crate::rdd::metrics::StageKind;
+use crate::sources::DataSource;
 
 /// One operator's estimated and actual output rows, from running a query.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +71,38 @@ fn lower_with_metrics(
     Ok((exec::lower(physical, &cx)?, metrics))
 }
 
+/// For a scan of a source in `name=value` folders: `folders=read/all`, the folders
+/// left after partition pruning.
+fn folders_read(node: &PhysicalPlan) -> Result<Option<String>> {
+    let PhysicalPlan::Scan {
+        source,
+        projection,
+        filters,
+        ..
+    } = node
+    else {
+        return Ok(None);
+    };
+    let Some(table) = source.as_any().downcast_ref::<crate::sources::Table>() else {
+        return Ok(None);
+    };
+    let data = table.0.current().unwrap_or_else(|| table.0.clone());
+    if data.partition_columns().is_empty() {
+        return Ok(None);
+    }
+    let folders = |partitions: &mut dyn Iterator<Item = usize>| {
+        let mut seen = std::collections::HashSet::new();
+        for p in partitions {
+            seen.insert(format!("{:?}", data.partition_values(p)));
+        }
+        seen.len()
+    };
+    let all = folders(&mut (0..data.num_partitions()));
+    let kept = exec::scan::partitions_to_scan(&data, projection, filters)?;
+    let read = folders(&mut kept.into_iter());
+    Ok(Some(format!("folders={read}/{all}")))
+}
+
 /// Renders an estimate as a whole number of rows.
 fn estimate(rows: f64) -> String {
     format!("est_rows={}", rows.round() as u64)
@@ -94,6 +127,14 @@ pub(crate) fn explain(df: &DataFrame, verbose: bool, analyze: bool) -> Result<St
         .iter()
         .map(|e| e.map(estimate).unwrap_or_default())
         .collect();
+    for (note, node) in notes.iter_mut().zip(physical.preorder()) {
+        if let Some(folders) = folders_read(node)? {
+            if !note.is_empty() {
+                note.push(' ');
+            }
+            note.push_str(&folders);
+        }
+    }
     if !analyze {
         out.push_str("== Physical Plan ==\n");
         out.push_str(&physical.display_indent_annotated(&notes));

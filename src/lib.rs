@@ -12,12 +12,17 @@
 //! - [`ops`]: columnar operators, batches in and batches out. Knows no RDDs.
 //! - [`expr`]: evaluation of physical expressions with Arrow kernels.
 //! - [`sources`]: Parquet, CSV, in-memory tables and the built-in TPC-H generator.
+//! - [`write`]: files out (COPY TO, DataFrame writers) as jobs with a commit
+//!   protocol, and rows into tables (INSERT, UPDATE, CREATE TABLE AS).
+//! - [`writer`]: `df.write()` and `ctx.read()` in Spark's vocabulary.
 //! - [`format`]: rendering results as tables, CSV or JSON.
 //! - [`shell`]: the `ember` command-line shell.
 #![warn(missing_docs)]
 
 pub mod config;
+mod copy;
 pub mod dataframe;
+mod dml;
 pub mod error;
 pub mod exec;
 pub mod explain;
@@ -28,6 +33,8 @@ pub mod rdd;
 pub mod session;
 pub mod shell;
 pub mod sources;
+pub mod write;
+pub mod writer;
 
 pub use config::SessionConfig;
 pub use dataframe::DataFrame;
@@ -35,3 +42,5 @@ pub use ember_planner as planner;
 pub use ember_planner::logical::JoinKind;
 pub use error::{EmberError, Result};
 pub use session::SessionContext;
+pub use write::SaveMode;
+pub use writer::{DataFrameReader, DataFrameWriter};

@@ -15,12 +15,19 @@ use crate::dataframe::DataFrame;
 use crate::error::{EmberError, Result};
 use crate::exec::cache::CachedTable;
 use crate::rdd::{FaultConfig, RddConfig, RddContext};
-use crate::sources::{self, CsvOptions, CsvTable, MemTable, ParquetTable, Table};
+use crate::sources::external::ExternalTable;
+use crate::sources::{self, CsvOptions, CsvTable, DataSource, ManagedTable, MemTable, ParquetTable, Table};
 
 /// A table or view in the catalog.
 #[derive(Debug, Clone)]
-enum Entry {
+pub(crate) enum Entry {
+    /// A registered source (files, batches, TPC-H) that statements do not change.
     Table(Arc<dyn TableSource>),
+    /// A table created by CREATE TABLE: rows in memory, changed by INSERT, UPDATE, ...
+    Managed(Arc<ManagedTable>),
+    /// A table of files (CREATE EXTERNAL TABLE); INSERT adds files.
+    External(Arc<ExternalTable>),
+    /// A view: a planned query.
     View(LogicalPlan),
     /// A table or view whose rows are cached; `original` comes back on UNCACHE.
     Cached {
@@ -32,6 +39,8 @@ enum Entry {
 struct SessionState {
     config: RwLock<SessionConfig>,
     tables: RwLock<BTreeMap<String, Entry>>,
+    /// Indexes by name (lower case): their table and, for UNIQUE ones, the key.
+    indexes: std::sync::Mutex<BTreeMap<String, (String, Option<Vec<usize>>)>>,
     rdd: Arc<RddContext>,
 }
 
@@ -66,6 +75,7 @@ impl SessionContext {
             state: Arc::new(SessionState {
                 config: RwLock::new(config),
                 tables: RwLock::new(BTreeMap::new()),
+                indexes: std::sync::Mutex::new(BTreeMap::new()),
                 rdd,
             }),
         }
@@ -208,14 +218,29 @@ impl SessionContext {
                     }
                     return Err(PlanError::plan(format!("table '{name}' already exists")).into());
                 }
-                let table: Table = match format {
-                    FileFormat::Parquet => Table(Arc::new(ParquetTable::try_new(&location)?)),
-                    FileFormat::Csv => Table(Arc::new(CsvTable::try_new(
-                        &location,
-                        csv_options(&options)?,
-                    )?)),
+                let csv = csv_options(&options)?;
+                let (format_name, open): (&str, sources::external::Opener) = match format {
+                    FileFormat::Parquet => {
+                        let location = location.clone();
+                        (
+                            "parquet",
+                            Arc::new(move || {
+                                sources::open_parquet(&location)
+                            }),
+                        )
+                    }
+                    FileFormat::Csv => {
+                        let location = location.clone();
+                        (
+                            "csv",
+                            Arc::new(move || {
+                                sources::open_csv(&location, csv.clone())
+                            }),
+                        )
+                    }
                 };
-                self.register_table(&name, Arc::new(table))?;
+                let table = ExternalTable::try_new(&location, format_name, options, open)?;
+                self.put_entry(&name, Entry::External(Arc::new(table)))?;
                 Ok(self.empty())
             }
             Statement::CreateView {
@@ -230,7 +255,11 @@ impl SessionContext {
                     .insert(name.to_lowercase(), Entry::View(plan));
                 Ok(self.empty())
             }
-            Statement::DropView { name, if_exists } | Statement::DropTable { name, if_exists } => {
+            Statement::DropTable { name, if_exists } => {
+                self.drop_table(&name, if_exists)?;
+                Ok(self.empty())
+            }
+            Statement::DropView { name, if_exists } => {
                 let removed = self.write_tables()?.remove(&name.to_lowercase());
                 if removed.is_none() && !if_exists {
                     let names = self.table_names();
@@ -299,7 +328,233 @@ impl SessionContext {
                 self.uncache_table(&name)?;
                 Ok(self.empty())
             }
+            Statement::CreateTable {
+                name,
+                definition,
+                if_not_exists,
+                or_replace,
+            } => {
+                self.create_table(&name, definition, if_not_exists, or_replace)?;
+                Ok(self.empty())
+            }
+            Statement::CreateTableAs {
+                name,
+                plan,
+                if_not_exists,
+                or_replace,
+            } => {
+                self.create_table_as(&name, plan, if_not_exists, or_replace)?;
+                Ok(self.empty())
+            }
+            Statement::Insert {
+                table,
+                source,
+                columns,
+                overwrite,
+            } => {
+                let n = self.insert(&table, source, &columns, overwrite)?;
+                self.count_frame(n)
+            }
+            Statement::Update { table, rows } => {
+                let n = self.update(&table, rows)?;
+                self.count_frame(n)
+            }
+            Statement::Delete { table, keep } => {
+                let n = self.delete(&table, keep)?;
+                self.count_frame(n)
+            }
+            Statement::Truncate { table, if_exists } => {
+                self.truncate(&table, if_exists)?;
+                Ok(self.empty())
+            }
+            Statement::AlterTable {
+                table,
+                if_exists,
+                op,
+            } => {
+                self.alter_table(&table, if_exists, op)?;
+                Ok(self.empty())
+            }
+            Statement::CreateIndex {
+                name,
+                table,
+                columns,
+                unique,
+                if_not_exists,
+            } => {
+                let notice = self.create_index(name, &table, &columns, unique, if_not_exists)?;
+                self.text_frame(&["notice"], vec![vec![notice]])
+            }
+            Statement::DropIndex { name, if_exists } => {
+                self.drop_index(&name, if_exists)?;
+                Ok(self.empty())
+            }
+            Statement::CopyTo {
+                plan,
+                path,
+                options,
+            } => {
+                let n = self.copy_to(plan, &path, &options)?;
+                self.count_frame(n)
+            }
+            Statement::CopyFrom {
+                table,
+                path,
+                options,
+            } => {
+                let n = self.copy_from(&table, &path, &options)?;
+                self.count_frame(n)
+            }
         }
+    }
+
+    /// A one-row result `count` (BIGINT): rows a statement wrote.
+    fn count_frame(&self, n: usize) -> Result<DataFrame> {
+        let schema = Arc::new(Schema::new(vec![Field::new("count", DataType::Int64, false)]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(arrow::array::Int64Array::from(vec![n as i64]))],
+        )?;
+        let source: Arc<dyn TableSource> = Arc::new(Table(Arc::new(MemTable::try_new(
+            schema,
+            vec![vec![batch]],
+        )?)));
+        self.scan_frame("result", source)
+    }
+
+    /// Whether the catalog holds a table or view called `name` (any case).
+    pub(crate) fn has_entry(&self, name: &str) -> bool {
+        self.has_table(name)
+    }
+
+    /// Puts `entry` under `name`, replacing what was there.
+    pub(crate) fn put_entry(&self, name: &str, entry: Entry) -> Result<()> {
+        let old = self.write_tables()?.insert(name.to_lowercase(), entry);
+        if let Some(Entry::Cached { cached, .. }) = old {
+            cached.unpersist();
+        }
+        Ok(())
+    }
+
+    /// Removes `name` from the catalog.
+    pub(crate) fn remove_entry(&self, name: &str) -> Result<()> {
+        let old = self.write_tables()?.remove(&name.to_lowercase());
+        if let Some(Entry::Cached { cached, .. }) = old {
+            cached.unpersist();
+        }
+        Ok(())
+    }
+
+    /// `ALTER TABLE old RENAME TO new`.
+    pub(crate) fn rename_entry(&self, old: &str, new: &str) -> Result<()> {
+        let mut tables = self.write_tables()?;
+        if tables.contains_key(&new.to_lowercase()) {
+            return Err(PlanError::plan(format!("table '{new}' already exists")).into());
+        }
+        let Some(entry) = tables.remove(&old.to_lowercase()) else {
+            let names: Vec<String> = tables.keys().cloned().collect();
+            return Err(PlanError::not_found(
+                "table",
+                old,
+                names.iter().map(String::as_str),
+                Default::default(),
+            )
+            .into());
+        };
+        tables.insert(new.to_lowercase(), entry);
+        drop(tables);
+        if let Ok(mut indexes) = self.state.indexes.lock() {
+            for (table, _) in indexes.values_mut() {
+                if table.eq_ignore_ascii_case(old) {
+                    *table = new.to_lowercase();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The data source behind table `name`, as an address to compare scans with.
+    pub(crate) fn entry_source(&self, name: &str) -> Option<*const ()> {
+        let tables = self.state.tables.read().ok()?;
+        let entry = match tables.get(&name.to_lowercase())? {
+            Entry::Cached { original, .. } => original.as_ref(),
+            e => e,
+        };
+        match entry {
+            Entry::Managed(m) => Some(Arc::as_ptr(m) as *const ()),
+            Entry::External(e) => Some(Arc::as_ptr(e) as *const ()),
+            Entry::Table(t) => t
+                .as_any()
+                .downcast_ref::<Table>()
+                .map(|t| Arc::as_ptr(&t.0) as *const ()),
+            Entry::View(_) | Entry::Cached { .. } => None,
+        }
+    }
+
+    /// The views whose plans scan the source at `source`.
+    pub(crate) fn views_reading(&self, source: &*const ()) -> Vec<String> {
+        let Ok(tables) = self.state.tables.read() else {
+            return Vec::new();
+        };
+        tables
+            .iter()
+            .filter_map(|(name, e)| match e {
+                Entry::View(plan) if reads_source(plan, *source) => Some(name.clone()),
+                Entry::Cached { original, .. } => match original.as_ref() {
+                    Entry::View(plan) if reads_source(plan, *source) => Some(name.clone()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Table `name` as something statements may write to (a cached table is uncached
+    /// first, so no reader keeps the old rows).
+    pub(crate) fn writable(&self, name: &str) -> Result<crate::dml::Writable> {
+        let entry = self
+            .state
+            .tables
+            .read()
+            .map_err(|_| EmberError::internal("catalog lock poisoned"))?
+            .get(&name.to_lowercase())
+            .cloned();
+        match entry {
+            Some(Entry::Cached { .. }) => {
+                self.uncache_table(name)?;
+                self.writable(name)
+            }
+            Some(Entry::Managed(m)) => Ok(crate::dml::Writable::Managed(m)),
+            Some(Entry::External(e)) => Ok(crate::dml::Writable::Files(e)),
+            Some(Entry::View(_)) => Err(PlanError::plan(format!(
+                "'{name}' is a view; only tables can be written to"
+            ))
+            .into()),
+            Some(Entry::Table(_)) => Err(EmberError::execution(format!(
+                "table '{name}' is read-only (a registered source); \
+                 CREATE TABLE copy AS SELECT * FROM {name} makes a writable copy"
+            ))),
+            None => {
+                let names = self.table_names();
+                Err(PlanError::not_found(
+                    "table",
+                    name,
+                    names.iter().map(String::as_str),
+                    Default::default(),
+                )
+                .into())
+            }
+        }
+    }
+
+    /// The session's index registry.
+    pub(crate) fn indexes(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, BTreeMap<String, (String, Option<Vec<usize>>)>>> {
+        self.state
+            .indexes
+            .lock()
+            .map_err(|_| EmberError::internal("index registry lock poisoned"))
     }
 
     /// Registers any table source under `name` (replacing an existing one).
@@ -311,18 +566,12 @@ impl SessionContext {
 
     /// Registers a Parquet file or directory as table `name`.
     pub fn register_parquet(&self, name: &str, path: &str) -> Result<()> {
-        self.register_table(
-            name,
-            Arc::new(Table(Arc::new(ParquetTable::try_new(path)?))),
-        )
+        self.register_table(name, Arc::new(Table(sources::open_parquet(path)?)))
     }
 
     /// Registers a CSV file or directory as table `name`.
     pub fn register_csv(&self, name: &str, path: &str, options: CsvOptions) -> Result<()> {
-        self.register_table(
-            name,
-            Arc::new(Table(Arc::new(CsvTable::try_new(path, options)?))),
-        )
+        self.register_table(name, Arc::new(Table(sources::open_csv(path, options)?)))
     }
 
     /// Registers record batches as an in-memory table with one partition per inner vector.
@@ -349,14 +598,13 @@ impl SessionContext {
 
     /// A DataFrame reading a Parquet file or directory.
     pub fn read_parquet(&self, path: &str) -> Result<DataFrame> {
-        let source: Arc<dyn TableSource> = Arc::new(Table(Arc::new(ParquetTable::try_new(path)?)));
+        let source: Arc<dyn TableSource> = Arc::new(Table(sources::open_parquet(path)?));
         self.scan_frame(&file_stem(path), source)
     }
 
     /// A DataFrame reading a CSV file or directory.
     pub fn read_csv(&self, path: &str, options: CsvOptions) -> Result<DataFrame> {
-        let source: Arc<dyn TableSource> =
-            Arc::new(Table(Arc::new(CsvTable::try_new(path, options)?)));
+        let source: Arc<dyn TableSource> = Arc::new(Table(sources::open_csv(path, options)?));
         self.scan_frame(&file_stem(path), source)
     }
 
@@ -447,6 +695,23 @@ impl SessionContext {
     }
 }
 
+/// Whether `plan` (or a subquery in it) scans the data source at `source`.
+fn reads_source(plan: &LogicalPlan, source: *const ()) -> bool {
+    if let LogicalPlan::Scan { source: s, .. } = plan
+        && s
+            .as_any()
+            .downcast_ref::<Table>()
+            .is_some_and(|t| std::ptr::eq(Arc::as_ptr(&t.0) as *const (), source))
+    {
+        return true;
+    }
+    plan.inputs().iter().any(|i| reads_source(i, source))
+        || plan
+            .expressions()
+            .iter()
+            .any(|e| e.subqueries().iter().any(|q| reads_source(q, source)))
+}
+
 fn fault_config(config: &SessionConfig) -> FaultConfig {
     FaultConfig {
         task_failure_rate: config.task_failure_rate,
@@ -455,7 +720,18 @@ fn fault_config(config: &SessionConfig) -> FaultConfig {
     }
 }
 
-fn file_stem(path: &str) -> String {
+pub(crate) fn file_stem(path: &str) -> String {
+    if sources::listing::is_glob(path) {
+        // `out/**/*.parquet` → `out`.
+        let folder = path
+            .split('/')
+            .take_while(|p| !sources::listing::is_glob(p))
+            .filter(|p| !p.is_empty())
+            .last();
+        if let Some(f) = folder {
+            return f.to_lowercase();
+        }
+    }
     std::path::Path::new(path)
         .file_stem()
         .map(|s| s.to_string_lossy().to_lowercase())
@@ -509,6 +785,12 @@ impl Catalog for SessionCatalog<'_> {
         let tables = self.session.state.tables.read().ok()?;
         match tables.get(&name.to_lowercase())? {
             Entry::Table(t) => Some(CatalogEntry::Table(t.clone())),
+            Entry::Managed(m) => Some(CatalogEntry::Table(Arc::new(Table(
+                m.clone() as Arc<dyn DataSource>
+            )))),
+            Entry::External(e) => Some(CatalogEntry::Table(Arc::new(Table(
+                e.clone() as Arc<dyn DataSource>
+            )))),
             Entry::View(p) => Some(CatalogEntry::View(Box::new(p.clone()))),
             Entry::Cached { cached, .. } => Some(CatalogEntry::Table(cached.clone())),
         }

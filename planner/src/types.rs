@@ -85,6 +85,44 @@ pub fn common_type(l: &DataType, r: &DataType) -> Option<DataType> {
     })
 }
 
+/// The SQL name of a type, for messages (`INTEGER`, `DECIMAL(15,2)`, `VARCHAR`, ...).
+pub fn sql_name(t: &DataType) -> String {
+    match t {
+        DataType::Int8 => "TINYINT".into(),
+        DataType::Int16 => "SMALLINT".into(),
+        DataType::Int32 => "INTEGER".into(),
+        DataType::Int64 => "BIGINT".into(),
+        DataType::Float32 => "REAL".into(),
+        DataType::Float64 => "DOUBLE".into(),
+        DataType::Decimal128(p, s) => format!("DECIMAL({p},{s})"),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "VARCHAR".into(),
+        DataType::Date32 => "DATE".into(),
+        DataType::Timestamp(_, _) => "TIMESTAMP".into(),
+        DataType::Boolean => "BOOLEAN".into(),
+        DataType::Interval(_) => "INTERVAL".into(),
+        DataType::Null => "NULL".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether a value of type `from` may be stored in a column of type `to` (INSERT,
+/// UPDATE, CREATE TABLE AS into a declared table): as PostgreSQL's assignment casts,
+/// numbers convert among themselves, anything converts to text, text converts to
+/// anything (each value must parse), dates and timestamps convert into each other,
+/// and NULL goes anywhere. A boolean never becomes a number nor a number a boolean.
+pub fn assignable(from: &DataType, to: &DataType) -> bool {
+    use DataType::*;
+    from == to
+        || *from == Null
+        || is_string(to)
+        || is_string(from)
+        || (is_numeric(from) && is_numeric(to))
+        || matches!(
+            (from, to),
+            (Date32, Timestamp(_, _)) | (Timestamp(_, _), Date32) | (Timestamp(_, _), Timestamp(_, _))
+        )
+}
+
 /// The result type of `l op r`, after both operands were coerced by
 /// [`coerce_binary_operands`].
 pub fn binary_result_type(l: &DataType, op: BinaryOp, r: &DataType) -> Result<DataType> {
@@ -204,6 +242,18 @@ pub fn coerce_binary_operands(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assignment_rules_follow_postgres() {
+        use DataType::*;
+        assert!(assignable(&Float64, &Int32));
+        assert!(assignable(&Int64, &Utf8));
+        assert!(assignable(&Utf8, &Date32));
+        assert!(assignable(&Null, &Boolean));
+        assert!(!assignable(&Boolean, &Int32));
+        assert!(!assignable(&Int32, &Boolean));
+        assert!(!assignable(&Date32, &Int64));
+    }
 
     #[test]
     fn decimal_rules() {

@@ -9,7 +9,7 @@ mod join;
 mod limit;
 pub mod metrics;
 mod recursive;
-mod scan;
+pub(crate) mod scan;
 mod sort;
 mod unary;
 mod window;

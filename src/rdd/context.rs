@@ -126,6 +126,21 @@ impl RddContext {
         self.faults.config()
     }
 
+    /// Fails the running `task` here if fault injection says so (see
+    /// [`FaultInjector::should_fail_at`]): tasks call it at points of their own, e.g.
+    /// between writing output and publishing it.
+    pub fn inject_fault_at(&self, task: &TaskContext, point: u64) -> Result<()> {
+        if self.faults.should_fail_at(task, point) {
+            self.metrics.injected_failures(1);
+            return Err(crate::rdd::RddError::InjectedFailure {
+                stage: task.stage_id,
+                partition: task.partition,
+                attempt: task.attempt,
+            });
+        }
+        Ok(())
+    }
+
     /// The block manager (shuffle blocks and cached partitions).
     pub fn block_manager(&self) -> &Arc<BlockManager> {
         &self.block_manager

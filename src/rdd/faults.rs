@@ -83,6 +83,25 @@ impl FaultInjector {
         unit(config.seed, &key) < config.task_failure_rate
     }
 
+    /// Whether a running task attempt should fail at `point`, a place in its work it
+    /// names itself (say, after writing its output but before publishing it), so
+    /// that failures in the middle of a task are exercised too. A draw independent of
+    /// [`FaultInjector::should_fail_task`] at the same rate; never the last attempt.
+    pub fn should_fail_at(&self, task: &TaskContext, point: u64) -> bool {
+        let config = self.config();
+        if config.task_failure_rate <= 0.0 || task.is_last_attempt() {
+            return false;
+        }
+        let key = [
+            4,
+            task.stage_id as u64,
+            task.partition as u64,
+            task.attempt as u64,
+            point,
+        ];
+        unit(config.seed, &key) < config.task_failure_rate
+    }
+
     /// Whether block `id`, about to be read by `task`, should be lost now.
     pub fn should_lose_block(&self, id: BlockId, task: &TaskContext) -> bool {
         let config = self.config();
@@ -175,6 +194,8 @@ mod tests {
         });
         assert!(a.should_fail_task(&task(0, 0, 2)));
         assert!(!a.should_fail_task(&task(0, 0, 3)));
+        assert!(a.should_fail_at(&task(0, 0, 2), 1));
+        assert!(!a.should_fail_at(&task(0, 0, 3), 1));
     }
 
     #[test]

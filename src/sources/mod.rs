@@ -7,7 +7,13 @@
 //!
 //! - [`parquet`]: Parquet files, one partition per row group, statistics from the footer.
 //! - [`csv`]: CSV files with schema inference, one partition per file.
+//! - [`json`]: JSON lines files, one partition per file.
+//! - [`listing`]: the files a path, folder or glob names, with their partition folders.
 //! - [`memory`]: record batches held in memory, with exact statistics.
+//! - [`external`]: tables of files that writes add files to (CREATE EXTERNAL TABLE).
+//! - [`hive`]: `name=value` partition folders, their escaping and typed values.
+//! - [`managed`]: tables created by `CREATE TABLE`: declared columns and keys, rows in
+//!   memory replaced whole by each write.
 //! - [`tpch`]: the eight TPC-H tables generated in memory.
 //! - `stats`: min/max/null counts of arrays, shared by the sources.
 //!
@@ -18,6 +24,11 @@
 //! `crate::error`. Knows nothing of plans, RDDs or operators.
 
 pub mod csv;
+pub mod external;
+pub mod hive;
+pub mod json;
+pub mod listing;
+pub mod managed;
 pub mod memory;
 pub mod parquet;
 pub mod prune;
@@ -36,6 +47,7 @@ use ember_planner::catalog::{Statistics, TableSource};
 use crate::error::{EmberError, Result};
 
 pub use self::csv::{CsvOptions, CsvTable};
+pub use self::managed::ManagedTable;
 pub use self::memory::MemTable;
 pub use self::parquet::ParquetTable;
 pub use self::tpch::tpch_tables;
@@ -63,6 +75,23 @@ pub trait DataSource: Send + Sync + std::fmt::Debug {
     /// Reads one partition. The batches hold exactly the columns `projection` (indices into
     /// [`DataSource::schema`]) in that order, with at most about `batch_size` rows each.
     fn scan(&self, partition: usize, projection: &[usize], batch_size: usize) -> Result<BatchIter>;
+    /// For a table whose rows change (written by INSERT, ...), the source holding its
+    /// rows now, which does not change: a scan plans its partitions from it and reads
+    /// them from it, so a write while it runs cannot mix two versions. `None` for a
+    /// source that never changes.
+    fn current(&self) -> Option<Arc<dyn DataSource>> {
+        None
+    }
+    /// The columns whose values come from `name=value` folders (Hive partitions), in
+    /// folder order; empty for other sources.
+    fn partition_columns(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// For a partition lying in `name=value` folders: its value of each such column,
+    /// by column position. Scans skip partitions whose values fail a filter.
+    fn partition_values(&self, _partition: usize) -> Option<Vec<(usize, ember_planner::ScalarValue)>> {
+        None
+    }
 }
 
 /// A data source as the planner and the runtime share it. The planner sees a
@@ -96,43 +125,96 @@ impl TableSource for Table {
     }
 }
 
-/// Opens a Parquet or CSV file (or a directory of them) as a table. `format` is
-/// `"parquet"` or `"csv"` (any case); `None` picks by the extension of `path`, or of the
-/// files inside a directory.
+/// Opens a Parquet or CSV file, folder or glob as a table. `format` is `"parquet"`
+/// or `"csv"` (any case); `None` picks by the extension of `path` (or of the glob, or
+/// of the files inside a folder).
 pub fn open_file_table(path: &str, format: Option<&str>) -> Result<Table> {
     let format = match format {
         Some(f) => f.to_ascii_lowercase(),
         None => infer_format(path)?,
     };
     match format.as_str() {
-        "parquet" => Ok(Table::new(ParquetTable::try_new(path)?)),
-        "csv" => Ok(Table::new(CsvTable::try_new(path, CsvOptions::default())?)),
+        "parquet" => Ok(Table(open_parquet(path)?)),
+        "csv" => Ok(Table(open_csv(path, CsvOptions::default())?)),
+        "json" => Ok(Table(open_json(path, None)?)),
         other => Err(EmberError::Unsupported(format!(
-            "file format '{other}' (expected parquet or csv)"
+            "file format '{other}' (expected parquet, csv or json)"
         ))),
     }
 }
 
+/// Opens Parquet files (a file, a folder searched through its subfolders, or a glob);
+/// `name=value` folders become columns.
+pub fn open_parquet(path: &str) -> Result<Arc<dyn DataSource>> {
+    let listing = listing::list(path, "parquet")?;
+    let table = ParquetTable::from_files(path, listing.files.iter().map(|f| f.path.clone()).collect())?;
+    let file_of = table.partition_files();
+    with_partition_columns(Arc::new(table), &listing, &file_of)
+}
+
+/// Opens CSV files (a file, a folder searched through its subfolders, or a glob);
+/// `name=value` folders become columns.
+pub fn open_csv(path: &str, options: CsvOptions) -> Result<Arc<dyn DataSource>> {
+    let listing = listing::list(path, "csv")?;
+    let table = CsvTable::try_new(path, options)?;
+    // One partition per file, in listing order.
+    let file_of: Vec<usize> = (0..listing.files.len()).collect();
+    with_partition_columns(Arc::new(table), &listing, &file_of)
+}
+
+/// Opens JSON lines files (a file, a folder searched through its subfolders, or a
+/// glob) with the given or inferred columns; `name=value` folders become columns.
+pub fn open_json(path: &str, schema: Option<SchemaRef>) -> Result<Arc<dyn DataSource>> {
+    let listing = listing::list(path, "json")?;
+    let table = json::JsonTable::try_new(path, schema)?;
+    let file_of: Vec<usize> = (0..listing.files.len()).collect();
+    with_partition_columns(Arc::new(table), &listing, &file_of)
+}
+
+fn with_partition_columns(
+    table: Arc<dyn DataSource>,
+    listing: &listing::Listing,
+    file_of: &[usize],
+) -> Result<Arc<dyn DataSource>> {
+    if listing.partition_columns.is_empty() {
+        return Ok(table);
+    }
+    let values: Vec<Vec<Option<String>>> = listing
+        .files
+        .iter()
+        .map(|f| f.partitions.iter().map(|(_, v)| v.clone()).collect())
+        .collect();
+    Ok(Arc::new(hive::HivePartitioned::try_new(
+        table,
+        listing.partition_columns.clone(),
+        &values,
+        file_of,
+    )?))
+}
+
 fn infer_format(path: &str) -> Result<String> {
     let p = Path::new(path);
-    let meta = std::fs::metadata(p).map_err(|e| EmberError::io(p, e))?;
-    if meta.is_dir() {
-        for ext in ["parquet", "csv"] {
-            if !list_files(path, ext)?.is_empty() {
-                return Ok(ext.to_string());
+    if !listing::is_glob(path) {
+        let meta = std::fs::metadata(p).map_err(|e| EmberError::io(p, e))?;
+        if meta.is_dir() {
+            for ext in ["parquet", "csv"] {
+                if listing::list(path, ext).is_ok() {
+                    return Ok(ext.to_string());
+                }
             }
+            return Err(EmberError::data(
+                path,
+                "folder holds no .parquet or .csv files",
+            ));
         }
-        return Err(EmberError::data(
-            path,
-            "directory holds no .parquet or .csv files",
-        ));
     }
     match extension(p).as_deref() {
         Some("parquet") | Some("parq") | Some("pq") => Ok("parquet".into()),
         Some("csv") | Some("tsv") => Ok("csv".into()),
+        Some("json") | Some("jsonl") | Some("ndjson") => Ok("json".into()),
         _ => Err(EmberError::data(
             path,
-            "cannot tell the file format from the extension; use .parquet or .csv",
+            "cannot tell the file format from the extension; use .parquet, .csv or .json",
         )),
     }
 }
@@ -143,24 +225,15 @@ fn extension(p: &Path) -> Option<String> {
         .map(|e| e.to_ascii_lowercase())
 }
 
-/// The files a path names: the path itself if it is a file, else the files directly in
-/// the directory whose extension is `ext`, sorted by name. A missing path is an I/O error.
+/// The files a path names: the path itself if it is a file, the files ending in
+/// `.ext` in a folder and its subfolders, or the files a glob matches; sorted by
+/// name. A missing path is an I/O error; an empty folder or glob an error too.
 pub(crate) fn list_files(path: &str, ext: &str) -> Result<Vec<PathBuf>> {
-    let p = Path::new(path);
-    let meta = std::fs::metadata(p).map_err(|e| EmberError::io(p, e))?;
-    if !meta.is_dir() {
-        return Ok(vec![p.to_path_buf()]);
-    }
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(p).map_err(|e| EmberError::io(p, e))? {
-        let entry = entry.map_err(|e| EmberError::io(p, e))?;
-        let file = entry.path();
-        if file.is_file() && extension(&file).as_deref() == Some(ext) {
-            files.push(file);
-        }
-    }
-    files.sort();
-    Ok(files)
+    Ok(listing::list(path, ext)?
+        .files
+        .into_iter()
+        .map(|f| f.path)
+        .collect())
 }
 
 /// The engine's string type for a field: `Utf8View` and `LargeUtf8` become `Utf8`.

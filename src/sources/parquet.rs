@@ -11,8 +11,8 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow::array::Array;
-use arrow::datatypes::SchemaRef;
+use arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions, new_null_array};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use ember_planner::catalog::{ColumnStatistics, Statistics};
 use ember_planner::scalar::ScalarValue;
 use parquet::arrow::ProjectionMask;
@@ -24,12 +24,15 @@ use parquet::arrow::arrow_reader::{
 use super::stats::ColumnStatsBuilder;
 use super::{BatchIter, DataSource, check_projection, conform_batch, list_files, normalize_schema};
 use crate::error::{EmberError, Result};
+use ember_planner::types::sql_name as sql_type_name;
 
 /// One Parquet file with its decoded footer.
 #[derive(Debug, Clone)]
 struct ParquetFile {
     path: PathBuf,
     metadata: ArrowReaderMetadata,
+    /// For each table column, the file's column of that name (`None`: NULL here).
+    columns: Vec<Option<usize>>,
 }
 
 /// Row groups opened by every Parquet scan in this process (for `--metrics`).
@@ -61,29 +64,18 @@ impl ParquetTable {
         if paths.is_empty() {
             return Err(EmberError::data(path, "directory holds no .parquet files"));
         }
+        Self::from_files(path, paths)
+    }
+
+    /// Opens the given files as one table. Their columns are merged by name: a column
+    /// some files lack reads as NULL in theirs, and types that differ must widen to
+    /// one (integers to BIGINT, floats to DOUBLE, decimals to the wider decimal).
+    pub fn from_files(path: &str, paths: Vec<PathBuf>) -> Result<ParquetTable> {
         let mut files = Vec::with_capacity(paths.len());
         for p in paths {
             files.push(open_file(p)?);
         }
-        let schema = files[0].metadata.schema().clone();
-        for f in &files[1..] {
-            let other = f.metadata.schema();
-            let same = other.fields().len() == schema.fields().len()
-                && other
-                    .fields()
-                    .iter()
-                    .zip(schema.fields())
-                    .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
-            if !same {
-                return Err(EmberError::data(
-                    f.path.display().to_string(),
-                    format!(
-                        "its columns differ from those of '{}'",
-                        files[0].path.display()
-                    ),
-                ));
-            }
-        }
+        let schema = merge_schemas(&mut files)?;
         let partitions = files
             .iter()
             .enumerate()
@@ -99,6 +91,85 @@ impl ParquetTable {
             partition_statistics,
         })
     }
+
+    /// For each partition (row group), the index of its file in the order given.
+    pub fn partition_files(&self) -> Vec<usize> {
+        self.partitions.iter().map(|(f, _)| *f).collect()
+    }
+}
+
+/// The table's columns: every file's, merged by name in order of first appearance.
+/// Fills each file's map from table columns to its own.
+fn merge_schemas(files: &mut [ParquetFile]) -> Result<SchemaRef> {
+    let mut fields: Vec<Field> = Vec::new();
+    let mut origin: Vec<usize> = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let schema = file.metadata.schema().clone();
+        for f in schema.fields() {
+            match fields.iter().position(|g| g.name() == f.name()) {
+                None => {
+                    // Files before this one lack the column: it may be NULL.
+                    fields.push(f.as_ref().clone().with_nullable(f.is_nullable() || i > 0));
+                    origin.push(i);
+                }
+                Some(j) => {
+                    let have = fields[j].data_type().clone();
+                    let Some(t) = widen(&have, f.data_type()) else {
+                        return Err(EmberError::data(
+                            file.path.display().to_string(),
+                            format!(
+                                "column '{}' is {} here but {} in '{}'; the files cannot be read as one table",
+                                f.name(),
+                                sql_type_name(f.data_type()),
+                                sql_type_name(&have),
+                                files[origin[j]].path.display()
+                            ),
+                        ));
+                    };
+                    let nullable = fields[j].is_nullable() || f.is_nullable();
+                    fields[j] = Field::new(f.name(), t, nullable);
+                }
+            }
+        }
+        for g in fields.iter_mut() {
+            if schema.field_with_name(g.name()).is_err() && !g.is_nullable() {
+                *g = g.clone().with_nullable(true);
+            }
+        }
+    }
+    let schema = Arc::new(Schema::new(fields));
+    for file in files.iter_mut() {
+        let own = file.metadata.schema().clone();
+        file.columns = schema
+            .fields()
+            .iter()
+            .map(|f| own.index_of(f.name()).ok())
+            .collect();
+    }
+    Ok(schema)
+}
+
+/// The one type two files' columns of one name are read as, if there is one.
+fn widen(a: &DataType, b: &DataType) -> Option<DataType> {
+    use DataType::*;
+    if a == b {
+        return Some(a.clone());
+    }
+    let int = |t: &DataType| matches!(t, Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32);
+    Some(match (a, b) {
+        (x, y) if int(x) && int(y) => Int64,
+        (Float32 | Float64, Float32 | Float64) => Float64,
+        (Decimal128(p1, s1), Decimal128(p2, s2)) => {
+            let s = (*s1).max(*s2);
+            let digits = (*p1 as i16 - *s1 as i16).max(*p2 as i16 - *s2 as i16);
+            let p = digits + s as i16;
+            if p > 38 {
+                return None;
+            }
+            Decimal128(p as u8, s)
+        }
+        _ => return None,
+    })
 }
 
 /// Reads a file's footer, with a schema hint that turns its strings into `Utf8`.
@@ -118,7 +189,11 @@ fn open_file(path: PathBuf) -> Result<ParquetFile> {
         )
         .unwrap_or(metadata)
     };
-    Ok(ParquetFile { path, metadata })
+    Ok(ParquetFile {
+        path,
+        metadata,
+        columns: Vec::new(),
+    })
 }
 
 /// Row count, size and per-column bounds and null counts from the footers: for the
@@ -147,10 +222,14 @@ fn footer_statistics(schema: &SchemaRef, files: &[ParquetFile]) -> (Statistics, 
         }
         let file_schema = file.metadata.schema();
         for (field, builder) in schema.fields().iter().zip(builders.iter_mut()) {
+            // A column the file lacks, or holds in a narrower type, has no usable bounds.
+            let same_type = file_schema
+                .field_with_name(field.name())
+                .is_ok_and(|f| f.data_type() == field.data_type());
             add_column_statistics(
                 builder,
                 &mut per_row_group[first..],
-                field.name(),
+                if same_type { field.name() } else { "" },
                 file_schema,
                 file,
                 row_groups,
@@ -256,14 +335,15 @@ impl DataSource for ParquetTable {
         let handle = File::open(&file.path).map_err(|e| EmberError::io(&file.path, e))?;
 
         // The reader yields the projected columns in file order; remember where each
-        // requested column lands so the output follows `projection`.
-        let mut roots = projection.to_vec();
+        // requested column lands so the output follows `projection`. Columns the file
+        // lacks are NULL.
+        let file_columns: Vec<Option<usize>> = projection
+            .iter()
+            .map(|&c| file.columns.get(c).copied().flatten())
+            .collect();
+        let mut roots: Vec<usize> = file_columns.iter().flatten().copied().collect();
         roots.sort_unstable();
         roots.dedup();
-        let positions: Vec<usize> = projection
-            .iter()
-            .map(|i| roots.binary_search(i).unwrap_or(0))
-            .collect();
         let mask = ProjectionMask::roots(file.metadata.parquet_schema(), roots.iter().copied());
         let reader =
             ParquetRecordBatchReaderBuilder::new_with_metadata(handle, file.metadata.clone())
@@ -275,7 +355,23 @@ impl DataSource for ParquetTable {
         let out_schema = Arc::new(self.schema.project(projection)?);
         let iter = reader.map(move |batch| {
             let batch = batch.map_err(|e| EmberError::data(&name, e.to_string()))?;
-            let batch = batch.project(&positions)?;
+            let rows = batch.num_rows();
+            let columns: Vec<ArrayRef> = file_columns
+                .iter()
+                .zip(out_schema.fields())
+                .map(|(fc, field)| match fc {
+                    Some(i) => batch.column(roots.binary_search(i).unwrap_or(0)).clone(),
+                    None => new_null_array(field.data_type(), rows),
+                })
+                .collect();
+            let options = RecordBatchOptions::new().with_row_count(Some(rows));
+            let fields: Vec<Field> = columns
+                .iter()
+                .zip(out_schema.fields())
+                .map(|(c, f)| Field::new(f.name(), c.data_type().clone(), true))
+                .collect();
+            let batch =
+                RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), columns, &options)?;
             conform_batch(batch, &out_schema)
         });
         Ok(Box::new(iter))

@@ -526,8 +526,19 @@ fn looks_like_path(s: &str) -> bool {
     s.contains('/') || s.contains('.')
 }
 
-/// `dir/lineitem.parquet` → `lineitem`: the qualifier of a file's columns.
+/// `dir/lineitem.parquet` → `lineitem`: the qualifier of a file's columns. For a glob
+/// (`out/**/*.parquet`) the last folder before the pattern: `out`.
 fn file_stem(path: &str) -> String {
+    let plain = path
+        .split(['/', '\\'])
+        .take_while(|part| !part.contains(['*', '?', '[']))
+        .filter(|part| !part.is_empty())
+        .last();
+    if path.contains(['*', '?', '['])
+        && let Some(folder) = plain
+    {
+        return folder.to_string();
+    }
     let base = path.rsplit(['/', '\\']).next().unwrap_or(path);
     let stem = base.split('.').next().unwrap_or(base);
     if stem.is_empty() {

@@ -8,6 +8,9 @@
 //! - [`statement`]: [`Statement`], [`SqlPlanner`], and the statements Ember parses itself
 //!   (`CREATE EXTERNAL TABLE`, `CACHE TABLE`).
 //! - `own_statement`: the token-level parser for the statements sqlparser lacks.
+//! - [`ddl`]: CREATE TABLE (columns or AS query), ALTER TABLE, TRUNCATE, CREATE INDEX.
+//! - `dml`: INSERT, UPDATE and DELETE, typed against the target table.
+//! - [`copy`]: COPY ... TO / FROM with its options.
 //! - `query`: WITH, set operations, ORDER BY, LIMIT.
 //! - `recursive`: WITH RECURSIVE.
 //! - `select`: one SELECT block: projection, aggregation, HAVING, DISTINCT.
@@ -20,6 +23,9 @@
 //! - `errors`: sqlparser's errors and the unsupported-feature helper.
 
 mod aggregate_call;
+pub mod copy;
+pub mod ddl;
+mod dml;
 mod errors;
 mod expr;
 mod from;
@@ -38,4 +44,6 @@ mod window;
 pub(crate) mod tests;
 
 pub use split::{SqlStatementText, split_statements};
+pub use copy::OptionValue;
+pub use ddl::{AlterTableOp, MAX_LENGTH_KEY, SMALLINT_KEY, TableDefinition};
 pub use statement::{FileFormat, SqlPlanner, Statement};

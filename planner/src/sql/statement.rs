@@ -13,6 +13,8 @@ use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
+use crate::sql::copy::OptionValue;
+use crate::sql::ddl::{AlterTableOp, TableDefinition};
 use crate::sql::own_statement::own_statement;
 
 use crate::catalog::Catalog;
@@ -108,6 +110,107 @@ pub enum Statement {
         /// Table name.
         name: String,
     },
+    /// `CREATE [TEMP] [OR REPLACE] TABLE [IF NOT EXISTS] name (col TYPE [NOT NULL], ...)`.
+    CreateTable {
+        /// Table name.
+        name: String,
+        /// Columns and keys.
+        definition: TableDefinition,
+        /// `IF NOT EXISTS`.
+        if_not_exists: bool,
+        /// `OR REPLACE`.
+        or_replace: bool,
+    },
+    /// `CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name AS query`.
+    CreateTableAs {
+        /// Table name.
+        name: String,
+        /// The query whose rows and columns the table gets.
+        plan: LogicalPlan,
+        /// `IF NOT EXISTS`.
+        if_not_exists: bool,
+        /// `OR REPLACE`.
+        or_replace: bool,
+    },
+    /// `INSERT [OVERWRITE] INTO table [(cols)] VALUES ... | query`.
+    Insert {
+        /// Table name.
+        table: String,
+        /// The rows to add.
+        source: LogicalPlan,
+        /// For each table column, the source column holding its values (`None`: NULL).
+        columns: Vec<Option<usize>>,
+        /// `INSERT OVERWRITE`: the rows replace the table's.
+        overwrite: bool,
+    },
+    /// `UPDATE table SET ... [WHERE ...]`.
+    Update {
+        /// Table name.
+        table: String,
+        /// Every row of the table after the update, in the table's column order.
+        rows: LogicalPlan,
+    },
+    /// `DELETE FROM table [WHERE ...]`.
+    Delete {
+        /// Table name.
+        table: String,
+        /// The rows that stay (`None`: no row stays).
+        keep: Option<LogicalPlan>,
+    },
+    /// `TRUNCATE [TABLE] [IF EXISTS] name`.
+    Truncate {
+        /// Table name.
+        table: String,
+        /// `IF EXISTS`.
+        if_exists: bool,
+    },
+    /// `ALTER TABLE [IF EXISTS] name ADD/DROP/RENAME COLUMN ... | RENAME TO ...`.
+    AlterTable {
+        /// Table name.
+        table: String,
+        /// `IF EXISTS`.
+        if_exists: bool,
+        /// The change.
+        op: AlterTableOp,
+    },
+    /// `CREATE [UNIQUE] INDEX [IF NOT EXISTS] [name] ON table (cols)`.
+    CreateIndex {
+        /// Index name.
+        name: Option<String>,
+        /// Table name.
+        table: String,
+        /// Column names.
+        columns: Vec<String>,
+        /// `UNIQUE`: a key the table's rows may not repeat.
+        unique: bool,
+        /// `IF NOT EXISTS`.
+        if_not_exists: bool,
+    },
+    /// `DROP INDEX [IF EXISTS] name`.
+    DropIndex {
+        /// Index name.
+        name: String,
+        /// `IF EXISTS`.
+        if_exists: bool,
+    },
+    /// `COPY (query) TO 'path' (options)` or `COPY table TO 'path' (options)`.
+    CopyTo {
+        /// The rows to write.
+        plan: LogicalPlan,
+        /// A file, or a folder of files.
+        path: String,
+        /// Options as written, keys lower-cased.
+        options: Vec<(String, OptionValue)>,
+    },
+    /// `COPY table FROM 'path' (options)`.
+    CopyFrom {
+        /// Table name.
+        table: String,
+        /// A file, folder or glob.
+        path: String,
+        /// Options as written, keys lower-cased.
+        options: Vec<(String, OptionValue)>,
+    },
 }
 
 /// Plans SQL statements against a catalog.
@@ -155,6 +258,9 @@ impl<'a> SqlPlanner<'a> {
         if let Some(s) = own_statement(&words)? {
             return Ok(s);
         }
+        if let Some(s) = self.plan_copy(sql)? {
+            return Ok(s);
+        }
         let statements = Parser::parse_sql(&GenericDialect {}, sql)
             .map_err(|e| parse_error(e).with_location(end_of(sql)))?;
         match statements.as_slice() {
@@ -183,6 +289,13 @@ impl<'a> SqlPlanner<'a> {
         match statement {
             S::Query(q) => Ok(Statement::Query(self.plan_top_query(q)?)),
             S::CreateView(v) => self.plan_create_view(v),
+            S::CreateTable(c) => self.plan_create_table(c),
+            S::AlterTable(a) => self.plan_alter_table(a),
+            S::Truncate(t) => self.plan_truncate(t),
+            S::CreateIndex(c) => self.plan_create_index(c),
+            S::Insert(i) => self.plan_insert(i),
+            S::Update(u) => self.plan_update(u),
+            S::Delete(d) => self.plan_delete(d),
             S::Drop {
                 object_type,
                 if_exists,
@@ -206,6 +319,10 @@ impl<'a> SqlPlanner<'a> {
                         if_exists: *if_exists,
                     }),
                     ObjectType::View => Ok(Statement::DropView {
+                        name,
+                        if_exists: *if_exists,
+                    }),
+                    ObjectType::Index => Ok(Statement::DropIndex {
                         name,
                         if_exists: *if_exists,
                     }),
@@ -301,7 +418,7 @@ impl<'a> SqlPlanner<'a> {
         }
     }
 
-    fn plan_top_query(&self, q: &ast::Query) -> Result<LogicalPlan> {
+    pub(crate) fn plan_top_query(&self, q: &ast::Query) -> Result<LogicalPlan> {
         let plan = self.plan_query(q, &Default::default())?;
         Ok(Arc::unwrap_or_clone(plan))
     }

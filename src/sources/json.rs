@@ -1,0 +1,110 @@
+//! JSON lines files (one object per line, as Ember writes them): schema inference
+//! over the first lines, one partition per file.
+//!
+//! In: a file, folder or glob of `.json` files, and optionally the columns. Out: a
+//! [`DataSource`]. Inferred columns are `BIGINT`, `DOUBLE`, `BOOLEAN` or `VARCHAR`
+//! (JSON has no dates: give the columns to read them as dates); a key missing from
+//! an object is NULL. Nested values are refused, naming the column.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use ember_planner::catalog::Statistics;
+
+use super::{BatchIter, DataSource, check_projection, list_files, normalize_schema};
+use crate::error::{EmberError, Result};
+
+/// Lines read to infer a schema.
+const INFER_LINES: usize = 1000;
+
+/// JSON lines files read as one table.
+#[derive(Debug, Clone)]
+pub struct JsonTable {
+    path: String,
+    files: Arc<Vec<PathBuf>>,
+    schema: SchemaRef,
+}
+
+impl JsonTable {
+    /// Opens the files `path` names; without `schema`, infers one from the first file.
+    pub fn try_new(path: &str, schema: Option<SchemaRef>) -> Result<JsonTable> {
+        let files = list_files(path, "json")?;
+        let Some(first) = files.first() else {
+            return Err(EmberError::data(path, "folder holds no .json files"));
+        };
+        let schema = match schema {
+            Some(s) => normalize_schema(&s),
+            None => infer(first)?,
+        };
+        Ok(JsonTable {
+            path: path.to_string(),
+            files: Arc::new(files),
+            schema,
+        })
+    }
+}
+
+fn infer(path: &PathBuf) -> Result<SchemaRef> {
+    let file = File::open(path).map_err(|e| EmberError::io(path, e))?;
+    let (schema, _) =
+        arrow::json::reader::infer_json_schema(BufReader::new(file), Some(INFER_LINES))
+            .map_err(|e| EmberError::data(path.display().to_string(), e.to_string()))?;
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    for f in schema.fields() {
+        let t = match f.data_type() {
+            t @ (DataType::Int64 | DataType::Float64 | DataType::Boolean | DataType::Utf8) => {
+                t.clone()
+            }
+            DataType::Null => DataType::Utf8,
+            other => {
+                return Err(EmberError::data(
+                    path.display().to_string(),
+                    format!("column '{}' holds nested values ({other}), which Ember does not read", f.name()),
+                ));
+            }
+        };
+        fields.push(Field::new(f.name(), t, true));
+    }
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+impl DataSource for JsonTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn statistics(&self) -> Statistics {
+        Statistics::default()
+    }
+
+    fn describe(&self) -> String {
+        format!("json: {}", self.path)
+    }
+
+    fn num_partitions(&self) -> usize {
+        self.files.len()
+    }
+
+    fn scan(&self, partition: usize, projection: &[usize], batch_size: usize) -> Result<BatchIter> {
+        check_projection(&self.schema, projection)?;
+        let Some(path) = self.files.get(partition).cloned() else {
+            return Err(EmberError::internal(format!(
+                "partition {partition} out of range for a table of {} partitions",
+                self.files.len()
+            )));
+        };
+        let file = File::open(&path).map_err(|e| EmberError::io(&path, e))?;
+        let reader = arrow::json::ReaderBuilder::new(self.schema.clone())
+            .with_batch_size(batch_size.max(1))
+            .build(BufReader::new(file))?;
+        let name = path.display().to_string();
+        let projection = projection.to_vec();
+        Ok(Box::new(reader.map(move |batch| {
+            let batch = batch.map_err(|e| EmberError::data(&name, e.to_string()))?;
+            Ok(batch.project(&projection)?)
+        })))
+    }
+}
