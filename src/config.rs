@@ -19,6 +19,9 @@ pub struct SessionConfig {
     /// Rounds a recursive CTE may run before the query fails
     /// (`ember.execution.max_recursion_iterations`).
     pub max_recursion_iterations: usize,
+    /// How deep SQL expressions may nest before planning fails with a clear error
+    /// (`ember.sql.max_expression_depth`).
+    pub max_expression_depth: usize,
     /// Run the rule-based optimizer (`ember.optimizer.enabled`).
     pub optimizer_enabled: bool,
     /// Use estimates to order joins and pick build sides (`ember.optimizer.cost_based`).
@@ -56,6 +59,7 @@ impl Default for SessionConfig {
             target_partitions: (threads * 2).max(2),
             batch_size: 8192,
             max_recursion_iterations: 1000,
+            max_expression_depth: ember_planner::sql::DEFAULT_MAX_EXPRESSION_DEPTH,
             optimizer_enabled: true,
             cost_based: true,
             broadcast_threshold_rows: 1_000_000,
@@ -92,6 +96,10 @@ const KEYS: &[Key] = &[
     Key {
         name: "ember.execution.max_recursion_iterations",
         doc: "rounds a recursive CTE may run before the query fails",
+    },
+    Key {
+        name: "ember.sql.max_expression_depth",
+        doc: "how deep SQL expressions may nest before planning fails",
     },
     Key {
         name: "ember.optimizer.enabled",
@@ -162,6 +170,7 @@ impl SessionConfig {
             "ember.execution.target_partitions" => self.target_partitions = uint()?.max(1),
             "ember.execution.batch_size" => self.batch_size = uint()?.max(1),
             "ember.execution.max_recursion_iterations" => self.max_recursion_iterations = uint()?,
+            "ember.sql.max_expression_depth" => self.max_expression_depth = uint()?.max(1),
             "ember.optimizer.enabled" => self.optimizer_enabled = boolean()?,
             "ember.optimizer.cost_based" => self.cost_based = boolean()?,
             "ember.optimizer.broadcast_threshold_rows" => self.broadcast_threshold_rows = uint()?,
@@ -232,6 +241,7 @@ impl SessionConfig {
                     "ember.execution.max_recursion_iterations" => {
                         self.max_recursion_iterations.to_string()
                     }
+                    "ember.sql.max_expression_depth" => self.max_expression_depth.to_string(),
                     "ember.optimizer.enabled" => self.optimizer_enabled.to_string(),
                     "ember.optimizer.cost_based" => self.cost_based.to_string(),
                     "ember.optimizer.broadcast_threshold_rows" => {

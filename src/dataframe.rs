@@ -237,28 +237,32 @@ impl DataFrame {
 
     /// The plan after type coercion and optimization.
     pub fn optimized_plan(&self) -> Result<Arc<LogicalPlan>> {
-        let config = self.session.config();
-        let analyzed = coerce_plan(self.plan.clone())?;
-        // Without the decorrelate batch, subqueries still have to become joins.
-        let Some(optimizer) = config.optimizer() else {
-            return Ok(decorrelate(analyzed)?);
-        };
-        if optimizer.batch_names().contains(&"decorrelate") {
-            Ok(optimizer.optimize(analyzed)?)
-        } else {
-            Ok(optimizer.optimize(decorrelate(analyzed)?)?)
-        }
+        self.session.with_deep_stack(|| {
+            let config = self.session.config();
+            let analyzed = coerce_plan(self.plan.clone())?;
+            // Without the decorrelate batch, subqueries still have to become joins.
+            let Some(optimizer) = config.optimizer() else {
+                return Ok(decorrelate(analyzed)?);
+            };
+            if optimizer.batch_names().contains(&"decorrelate") {
+                Ok(optimizer.optimize(analyzed)?)
+            } else {
+                Ok(optimizer.optimize(decorrelate(analyzed)?)?)
+            }
+        })
     }
 
     /// The plan after every optimizer rule that changed it (for EXPLAIN VERBOSE),
     /// under the session's optimizer settings.
     pub(crate) fn optimizer_steps(&self) -> Result<Vec<ember_planner::optimizer::OptimizerStep>> {
-        let mut steps = Vec::new();
-        if let Some(optimizer) = self.session.config().optimizer() {
-            let analyzed = coerce_plan(self.plan.clone())?;
-            optimizer.optimize_with(analyzed, &mut |s| steps.push(s))?;
-        }
-        Ok(steps)
+        self.session.with_deep_stack(|| {
+            let mut steps = Vec::new();
+            if let Some(optimizer) = self.session.config().optimizer() {
+                let analyzed = coerce_plan(self.plan.clone())?;
+                optimizer.optimize_with(analyzed, &mut |s| steps.push(s))?;
+            }
+            Ok(steps)
+        })
     }
 
     /// The physical plan that would run.
@@ -279,13 +283,15 @@ impl DataFrame {
         &self,
         optimized: &LogicalPlan,
     ) -> Result<(Arc<PhysicalPlan>, Vec<Option<f64>>)> {
-        let config = self.session.config();
-        let planner = PhysicalPlanner::new(PhysicalPlannerConfig {
-            target_partitions: config.target_partitions,
-            broadcast_threshold_rows: config.broadcast_threshold_rows,
-            cost_based: config.cost_based,
-        });
-        Ok(planner.plan_with_estimates(optimized)?)
+        self.session.with_deep_stack(|| {
+            let config = self.session.config();
+            let planner = PhysicalPlanner::new(PhysicalPlannerConfig {
+                target_partitions: config.target_partitions,
+                broadcast_threshold_rows: config.broadcast_threshold_rows,
+                cost_based: config.cost_based,
+            });
+            Ok(planner.plan_with_estimates(optimized)?)
+        })
     }
 
     pub(crate) fn exec_context(&self) -> ExecContext {
@@ -300,7 +306,8 @@ impl DataFrame {
 
     /// The query as an RDD of Arrow batches (nothing runs until an action).
     pub fn rdd(&self) -> Result<Rdd<RecordBatch>> {
-        exec::lower(&self.physical_plan()?, &self.exec_context())
+        self.session
+            .with_deep_stack(|| exec::lower(&self.physical_plan()?, &self.exec_context()))
     }
 
     /// Marks the result for caching at the session's storage level
@@ -356,7 +363,8 @@ impl DataFrame {
 
     /// Runs the query and returns every batch.
     pub fn collect(&self) -> Result<Vec<RecordBatch>> {
-        exec::execute(&self.physical_plan()?, &self.exec_context())
+        self.session
+            .with_deep_stack(|| exec::execute(&self.physical_plan()?, &self.exec_context()))
     }
 
     /// Runs the query and counts its rows.
@@ -386,10 +394,12 @@ impl DataFrame {
     /// Runs the query and returns every physical operator's estimated and actual
     /// output rows, in pre-order (what EXPLAIN ANALYZE shows, as data).
     pub fn analyze_rows(&self) -> Result<Vec<crate::explain::OperatorRows>> {
-        crate::explain::analyze_rows(self)
+        self.session
+            .with_deep_stack(|| crate::explain::analyze_rows(self))
     }
 
     pub(crate) fn explain_text(&self, verbose: bool, analyze: bool) -> Result<String> {
-        crate::explain::explain(self, verbose, analyze)
+        self.session
+            .with_deep_stack(|| crate::explain::explain(self, verbose, analyze))
     }
 }

@@ -14,6 +14,7 @@
 //! - [`sources`]: Parquet, CSV, in-memory tables and the built-in TPC-H generator.
 //! - [`format`]: rendering results as tables, CSV or JSON.
 //! - [`shell`]: the `ember` command-line shell.
+//! - `stack`: planning on a thread with a stack deep enough for nested expressions.
 #![warn(missing_docs)]
 
 pub mod config;
@@ -28,6 +29,7 @@ pub mod rdd;
 pub mod session;
 pub mod shell;
 pub mod sources;
+mod stack;
 
 pub use config::SessionConfig;
 pub use dataframe::DataFrame;

@@ -183,12 +183,28 @@ impl SessionContext {
 
     /// Plans one SQL statement. Statements with effects (CREATE, SET, ...) run now and
     /// return an empty DataFrame; queries run when the DataFrame is collected.
+    /// Expressions may nest `ember.sql.max_expression_depth` deep; planning runs on a
+    /// thread with a stack for that (see [`crate::stack`]).
     pub fn sql(&self, sql: &str) -> Result<DataFrame> {
-        let stmt = {
-            let catalog = SessionCatalog { session: self };
-            SqlPlanner::new(&catalog).plan_statement(sql)?
-        };
-        self.execute_statement(stmt)
+        let max_depth = self.config().max_expression_depth;
+        crate::stack::with_stack_for_depth(max_depth, || {
+            let stmt = {
+                let catalog = SessionCatalog { session: self };
+                SqlPlanner::new(&catalog)
+                    .with_max_expression_depth(max_depth)
+                    .plan_statement(sql)?
+            };
+            self.execute_statement(stmt)
+        })
+    }
+
+    /// Runs driver work (planning, lowering, waiting for jobs) on a thread whose stack
+    /// holds expressions as deep as the settings allow.
+    pub(crate) fn with_deep_stack<T: Send>(
+        &self,
+        f: impl FnOnce() -> Result<T> + Send,
+    ) -> Result<T> {
+        crate::stack::with_stack_for_depth(self.config().max_expression_depth, f)
     }
 
     fn execute_statement(&self, stmt: Statement) -> Result<DataFrame> {

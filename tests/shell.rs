@@ -132,3 +132,24 @@ fn table_output_is_the_default() {
     let out = stdout(&o);
     assert!(out.contains("r_name") && out.contains("AFRICA"), "{out}");
 }
+
+#[test]
+fn long_expressions_in_a_script_end_in_an_error_not_a_crash() {
+    let sum = format!("SELECT {};\n", vec!["1"; 5000].join("+"));
+    let ors = format!(
+        "SELECT count(*) AS n FROM (VALUES (3), (7)) AS t(x) WHERE {};\n",
+        (0..5000)
+            .map(|i| format!("x = {i}"))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    );
+    let o = ember(&["--format", "csv"], Some(&format!("{ors}{sum}")));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "n\n2\n");
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("error (statement at line 2): planning error at line 1, column")
+            && err.contains("expression depth limit of 1000 exceeded"),
+        "{err}"
+    );
+}

@@ -250,6 +250,9 @@ pub enum Expr {
         negated: bool,
         /// ILIKE when true.
         case_insensitive: bool,
+        /// The character that makes the next one literal: `\` unless `ESCAPE 'c'`
+        /// names another; `None` after `ESCAPE ''` (no escapes).
+        escape: Option<char>,
     },
     /// A scalar function call, by lower-case name (see [`crate::functions`]).
     Function {
@@ -317,6 +320,18 @@ impl Expr {
                 .data_type
                 .clone(),
             Expr::Literal(v) => v.data_type(),
+            // AND and OR are BOOLEAN. An operand that is itself AND or OR is checked when
+            // that node's own type is asked for (every walk over the tree does), not again
+            // here: at every level of a long chain that would re-type the whole chain.
+            Expr::Binary { left, op, right } if op.is_logical() => {
+                let operand_type = |x: &Expr| match x {
+                    Expr::Binary { op, .. } if op.is_logical() => Ok(DataType::Boolean),
+                    x => x.data_type(schema),
+                };
+                let (l, r) = (operand_type(left)?, operand_type(right)?);
+                types::coerce_binary_operands(&l, *op, &r).map_err(|e| in_expr(e, self))?;
+                DataType::Boolean
+            }
             Expr::Binary { left, op, right } => {
                 let (l, r) = types::coerce_binary_operands(
                     &left.data_type(schema)?,
@@ -365,7 +380,8 @@ impl Expr {
                     .iter()
                     .map(|a| a.data_type(schema))
                     .collect::<Result<Vec<_>>>()?;
-                functions::return_type(name, &arg_types).map_err(|e| in_expr(e, self))?
+                functions::call_return_type(name, &arg_types, &literal_args(args))
+                    .map_err(|e| in_expr(e, self))?
             }
             Expr::Aggregate { func, args, .. } => {
                 let arg = match args.first() {
@@ -575,11 +591,13 @@ impl Expr {
                 pattern,
                 negated,
                 case_insensitive,
+                escape,
             } => Expr::Like {
                 expr: b(expr)?,
                 pattern: b(pattern)?,
                 negated,
                 case_insensitive,
+                escape,
             },
             Expr::Function { name, args } => Expr::Function {
                 name,
@@ -726,26 +744,73 @@ impl Expr {
         found
     }
 
-    /// Splits `a AND b AND c` into `[a, b, c]`.
+    /// Splits `a AND b AND c` into `[a, b, c]` (in order, whatever the tree's shape,
+    /// with a stack of its own rather than by recursion).
     pub fn split_conjunction(self) -> Vec<Expr> {
-        match self {
-            Expr::Binary {
-                left,
-                op: BinaryOp::And,
-                right,
-            } => {
-                let mut v = left.split_conjunction();
-                v.extend(right.split_conjunction());
-                v
+        let mut out = Vec::new();
+        let mut pending = vec![self];
+        while let Some(e) = pending.pop() {
+            match e {
+                Expr::Binary {
+                    left,
+                    op: BinaryOp::And,
+                    right,
+                } => {
+                    pending.push(*right);
+                    pending.push(*left);
+                }
+                Expr::Alias { expr, .. } => pending.push(*expr),
+                e => out.push(e),
             }
-            Expr::Alias { expr, .. } => expr.split_conjunction(),
-            e => vec![e],
         }
+        out
     }
 
-    /// Joins predicates with AND; `None` for an empty list.
+    /// Joins predicates with AND; `None` for an empty list. The tree is balanced (see
+    /// [`Expr::balanced`]), so a long conjunction stays shallow.
     pub fn conjunction(exprs: impl IntoIterator<Item = Expr>) -> Option<Expr> {
-        exprs.into_iter().reduce(|a, b| a.and(b))
+        Expr::balanced(BinaryOp::And, exprs.into_iter().collect())
+    }
+
+    /// Joins predicates with OR; `None` for an empty list. Balanced like
+    /// [`Expr::conjunction`].
+    pub fn disjunction(exprs: impl IntoIterator<Item = Expr>) -> Option<Expr> {
+        Expr::balanced(BinaryOp::Or, exprs.into_iter().collect())
+    }
+
+    /// `e1 op e2 op ... op en` for an associative `op` (AND, OR) as a balanced tree:
+    /// 100,000 operands nest 17 deep instead of 100,000, so every recursive walk over
+    /// the result stays within its stack. Up to three operands the tree is the
+    /// left-deep one a parser builds; `None` for no operands.
+    pub fn balanced(op: BinaryOp, exprs: Vec<Expr>) -> Option<Expr> {
+        fn build(op: BinaryOp, items: &mut std::vec::IntoIter<Expr>, n: usize) -> Option<Expr> {
+            if n <= 1 {
+                return items.next();
+            }
+            let left = build(op, items, n.div_ceil(2))?;
+            let right = build(op, items, n / 2)?;
+            Some(left.binary(op, right))
+        }
+        let n = exprs.len();
+        build(op, &mut exprs.into_iter(), n)
+    }
+
+    /// The operands of a chain of one operator: `[a, b, c]` for `(a AND b) AND c` or
+    /// `a AND (b AND c)`, left to right. Walks with a stack of its own rather than by
+    /// recursion, so a chain of any depth can be flattened.
+    pub fn chain_operands(&self, op: BinaryOp) -> Vec<&Expr> {
+        let mut out = Vec::new();
+        let mut pending = vec![self];
+        while let Some(e) = pending.pop() {
+            match e {
+                Expr::Binary { left, op: o, right } if *o == op => {
+                    pending.push(right);
+                    pending.push(left);
+                }
+                other => out.push(other),
+            }
+        }
+        out
     }
 
     /// `self AS name`.
@@ -832,6 +897,7 @@ impl Expr {
             pattern: Box::new(pattern),
             negated: false,
             case_insensitive: false,
+            escape: Some(DEFAULT_LIKE_ESCAPE),
         }
     }
     /// `self IN (list)`
@@ -867,6 +933,16 @@ impl Expr {
     }
 }
 
+/// Each argument's value when it is a literal, for return types that depend on one.
+pub fn literal_args(args: &[Expr]) -> Vec<Option<&ScalarValue>> {
+    args.iter()
+        .map(|a| match a.unalias() {
+            Expr::Literal(v) => Some(v),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Adds the expression's text to a type error so the user sees where it happened.
 fn in_expr(e: PlanError, expr: &Expr) -> PlanError {
     match e {
@@ -879,6 +955,9 @@ fn in_expr(e: PlanError, expr: &Expr) -> PlanError {
         e => e,
     }
 }
+
+/// The escape character of LIKE patterns without an ESCAPE clause.
+pub const DEFAULT_LIKE_ESCAPE: char = '\\';
 
 /// A column reference: `col("l_orderkey")` or `col("l.l_orderkey")`.
 pub fn col(name: &str) -> Expr {

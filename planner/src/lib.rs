@@ -3,6 +3,7 @@
 //!
 //! - [`error`]: [`PlanError`], the one error type.
 //! - [`scalar`], [`types`], [`schema`]: values, type rules and plan schemas.
+//! - [`cast`]: casting constants at plan time (exact and in range, or left to execution).
 //! - [`expr`], [`functions`]: logical expressions and the scalar function registry.
 //! - [`catalog`]: what the planner knows of tables ([`TableSource`], [`Catalog`]).
 //! - [`logical`]: [`LogicalPlan`] and its builder.
@@ -13,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod analyzer;
+pub mod cast;
 pub mod catalog;
 pub mod error;
 pub mod expr;

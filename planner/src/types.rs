@@ -103,6 +103,9 @@ pub fn binary_result_type(l: &DataType, op: BinaryOp, r: &DataType) -> Result<Da
         (Interval(_), Timestamp(u, tz)) if op == BinaryOp::Plus => Ok(Timestamp(*u, tz.clone())),
         (Interval(_), Date32) if op == BinaryOp::Plus => Ok(Date32),
         (Date32, Date32) if op == BinaryOp::Minus => Ok(Int64),
+        (Timestamp(_, _), Timestamp(_, _)) if op == BinaryOp::Minus => {
+            Ok(Interval(arrow::datatypes::IntervalUnit::MonthDayNano))
+        }
         (Date32, a) | (a, Date32)
             if is_integer(a) && matches!(op, BinaryOp::Plus | BinaryOp::Minus) =>
         {
@@ -183,6 +186,13 @@ pub fn coerce_binary_operands(
             Ok((l.clone(), r.clone()))
         }
         (Date32, Date32) => Ok((Date32, Date32)),
+        // `timestamp - timestamp` is an interval; a date meeting a timestamp is one at
+        // midnight.
+        (Timestamp(u, tz), Timestamp(_, _) | Date32) | (Date32, Timestamp(u, tz))
+            if op == BinaryOp::Minus =>
+        {
+            Ok((Timestamp(*u, tz.clone()), Timestamp(*u, tz.clone())))
+        }
         (Date32, a) if is_integer(a) => Ok((Date32, Int64)),
         (a, Date32) if is_integer(a) => Ok((Int64, Date32)),
         (Decimal128(_, _), b) | (b, Decimal128(_, _))

@@ -222,10 +222,11 @@ fn evaluate_node(expr: &PhysExpr, batch: &RecordBatch, len: usize) -> Result<Ope
             pattern,
             negated,
             case_insensitive,
+            escape,
         } => {
             let value = evaluate_operand(expr, batch)?;
             let pattern = evaluate_operand(pattern, batch)?;
-            like::evaluate_like(&value, &pattern, *negated, *case_insensitive)?
+            like::evaluate_like(&value, &pattern, *negated, *case_insensitive, *escape)?
         }
         PhysExpr::Function {
             name,

@@ -389,6 +389,7 @@ fn like_and_ilike() {
             pattern: Box::new(utf8(pattern)),
             negated,
             case_insensitive: ci,
+            escape: Some('\\'),
         };
         bools(&evaluate(&e, &b).unwrap())
     };

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 
-use crate::analyzer::fold::{cast_literal, date_interval, integer_arithmetic};
+use crate::analyzer::fold::{date_interval, integer_arithmetic};
+use crate::cast::cast_scalar;
 use crate::error::{PlanError, Result};
 use crate::expr::{BinaryOp, Expr, SortExpr};
 use crate::logical::{LogicalPlan, LogicalPlanBuilder, Transformed};
@@ -291,7 +292,7 @@ fn coerce_one(e: Expr, schema: &PlanSchema) -> Result<Expr> {
             }
         }
         Expr::Cast { expr, data_type } => match expr.as_ref() {
-            Expr::Literal(v) => match cast_literal(v, &data_type) {
+            Expr::Literal(v) => match cast_scalar(v, &data_type) {
                 Some(v) => Expr::Literal(v),
                 None => Expr::Cast { expr, data_type },
             },
@@ -316,8 +317,8 @@ fn literal_fits<'t>(
     }
     match (left, right) {
         (Expr::Literal(_), Expr::Literal(_)) => None,
-        (_, Expr::Literal(v)) if *lt != DataType::Null => cast_literal(v, lt).map(|_| lt),
-        (Expr::Literal(v), _) if *rt != DataType::Null => cast_literal(v, rt).map(|_| rt),
+        (_, Expr::Literal(v)) if *lt != DataType::Null => cast_scalar(v, lt).map(|_| lt),
+        (Expr::Literal(v), _) if *rt != DataType::Null => cast_scalar(v, rt).map(|_| rt),
         _ => None,
     }
 }
@@ -344,7 +345,7 @@ fn unify(exprs: Vec<Expr>, schema: &PlanSchema, what: &str) -> Result<Vec<Expr>>
     let narrow = common_of(true)?;
     let literals_fit = narrow != DataType::Null
         && exprs.iter().all(|e| match e {
-            Expr::Literal(v) => cast_literal(v, &narrow).is_some(),
+            Expr::Literal(v) => cast_scalar(v, &narrow).is_some(),
             _ => true,
         });
     let common = if literals_fit {
@@ -365,7 +366,7 @@ fn cast_to(e: Expr, from: &DataType, to: &DataType) -> Expr {
         return e;
     }
     if let Expr::Literal(v) = &e
-        && let Some(folded) = cast_literal(v, to)
+        && let Some(folded) = cast_scalar(v, to)
     {
         return Expr::Literal(folded);
     }

@@ -1,17 +1,29 @@
 //! How expressions print: the SQL-like text EXPLAIN shows, with operands that are
-//! themselves operators in parentheses and subqueries as `<subquery: columns>` (their
+//! themselves operators in parentheses (a chain of ANDs or ORs prints flat, whatever the
+//! shape of its tree) and subqueries as `<subquery: columns>` (their
 //! plans print under the node holding them, see [`LogicalPlan::display_indent`]).
 
 use std::fmt;
 
 use crate::expr::Expr;
 use crate::logical::LogicalPlan;
+use crate::scalar::ScalarValue;
 
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Column(c) => write!(f, "{c}"),
             Expr::Literal(v) => write!(f, "{v}"),
+            Expr::Binary { op, .. } if op.is_logical() => {
+                // A chain of ANDs (or ORs) prints flat, whatever shape the tree has.
+                for (i, operand) in self.chain_operands(*op).into_iter().enumerate() {
+                    if i > 0 {
+                        write!(f, " {op} ")?;
+                    }
+                    write!(f, "{}", Paren(operand))?;
+                }
+                Ok(())
+            }
             Expr::Binary { left, op, right } => write!(f, "{} {op} {}", Paren(left), Paren(right)),
             Expr::Not(e) => write!(f, "NOT {}", Paren(e)),
             Expr::Negative(e) => write!(f, "-{}", Paren(e)),
@@ -67,14 +79,22 @@ impl fmt::Display for Expr {
                 pattern,
                 negated,
                 case_insensitive,
-            } => write!(
-                f,
-                "{} {}{} {}",
-                Paren(expr),
-                if *negated { "NOT " } else { "" },
-                if *case_insensitive { "ILIKE" } else { "LIKE" },
-                Paren(pattern)
-            ),
+                escape,
+            } => {
+                write!(
+                    f,
+                    "{} {}{} {}",
+                    Paren(expr),
+                    if *negated { "NOT " } else { "" },
+                    if *case_insensitive { "ILIKE" } else { "LIKE" },
+                    Paren(pattern)
+                )?;
+                match escape {
+                    Some(crate::expr::DEFAULT_LIKE_ESCAPE) => Ok(()),
+                    Some(c) => write!(f, " ESCAPE {}", ScalarValue::Utf8(Some(c.to_string()))),
+                    None => write!(f, " ESCAPE ''"),
+                }
+            }
             Expr::Function { name, args } => {
                 let a: Vec<String> = args.iter().map(|e| e.to_string()).collect();
                 write!(f, "{name}({})", a.join(", "))

@@ -4,9 +4,11 @@
 //! - [`builder`]: [`LogicalPlanBuilder`], shared by SQL and the DataFrame API.
 //! - [`set_ops`]: INTERSECT and EXCEPT built from union, window and aggregate nodes.
 //! - [`tree`]: the generic rewrite helpers the optimizer rules use.
+//! - `same_plan`: [`LogicalPlan::same_as`], whether a rewrite changed a plan.
 
 pub mod builder;
 pub mod plan;
+mod same_plan;
 pub mod set_ops;
 pub mod tree;
 

@@ -74,6 +74,8 @@ pub enum PhysExpr {
         negated: bool,
         /// ILIKE.
         case_insensitive: bool,
+        /// The escape character of the pattern (`None`: no escapes).
+        escape: Option<char>,
     },
     /// A registered scalar function.
     Function {
@@ -140,6 +142,23 @@ impl fmt::Display for PhysExpr {
         match self {
             PhysExpr::Column { index, name } => write!(f, "{name}@{index}"),
             PhysExpr::Literal(v) => write!(f, "{v}"),
+            PhysExpr::Binary { op, .. } if op.is_logical() => {
+                // A chain of ANDs (or ORs) prints flat, whatever shape the tree has.
+                let mut operands = Vec::new();
+                let mut pending = vec![self];
+                while let Some(e) = pending.pop() {
+                    match e {
+                        PhysExpr::Binary {
+                            left, op: o, right, ..
+                        } if o == op => {
+                            pending.push(right);
+                            pending.push(left);
+                        }
+                        other => operands.push(other.to_string()),
+                    }
+                }
+                write!(f, "({})", operands.join(&format!(" {op} ")))
+            }
             PhysExpr::Binary {
                 left, op, right, ..
             } => write!(f, "({left} {op} {right})"),
@@ -180,12 +199,20 @@ impl fmt::Display for PhysExpr {
                 pattern,
                 negated,
                 case_insensitive,
-            } => write!(
-                f,
-                "{expr} {}{} {pattern}",
-                if *negated { "NOT " } else { "" },
-                if *case_insensitive { "ILIKE" } else { "LIKE" }
-            ),
+                escape,
+            } => {
+                write!(
+                    f,
+                    "{expr} {}{} {pattern}",
+                    if *negated { "NOT " } else { "" },
+                    if *case_insensitive { "ILIKE" } else { "LIKE" }
+                )?;
+                match escape {
+                    Some(crate::expr::DEFAULT_LIKE_ESCAPE) => Ok(()),
+                    Some(c) => write!(f, " ESCAPE {}", ScalarValue::Utf8(Some(c.to_string()))),
+                    None => write!(f, " ESCAPE ''"),
+                }
+            }
             PhysExpr::Function { name, args, .. } => {
                 let a: Vec<String> = args.iter().map(|e| e.to_string()).collect();
                 write!(f, "{name}({})", a.join(", "))

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
+use crate::cast::cast_scalar;
 use crate::error::{PlanError, Result};
 use crate::expr::{AggFunc, Expr};
 use crate::functions;
@@ -276,7 +277,10 @@ impl PhysicalPlanner {
                                     "non-constant expression in VALUES: {e}"
                                 ))
                             })?;
-                        vals.push(cast_scalar(v, &schema.field(i).data_type));
+                        // A cell that does not convert now is converted (or fails) as
+                        // the batch is built.
+                        let t = &schema.field(i).data_type;
+                        vals.push(cast_scalar(&v, t).unwrap_or(v));
                     }
                     out.push(vals);
                 }
@@ -560,11 +564,10 @@ pub(crate) fn cast_to(e: PhysExpr, from: &DataType, to: &DataType) -> PhysExpr {
     if from == to {
         return e;
     }
-    if let PhysExpr::Literal(v) = &e {
-        let c = cast_scalar(v.clone(), to);
-        if &c.data_type() == to {
-            return PhysExpr::Literal(c);
-        }
+    if let PhysExpr::Literal(v) = &e
+        && let Some(c) = cast_scalar(v, to)
+    {
+        return PhysExpr::Literal(c);
     }
     PhysExpr::Cast {
         expr: Box::new(e),
@@ -572,57 +575,11 @@ pub(crate) fn cast_to(e: PhysExpr, from: &DataType, to: &DataType) -> PhysExpr {
     }
 }
 
-/// Casts a literal at plan time where the conversion is exact and simple; otherwise
-/// returns it unchanged (the runtime cast then applies).
-pub fn cast_scalar(v: ScalarValue, to: &DataType) -> ScalarValue {
-    use ScalarValue as S;
-    if &v.data_type() == to {
-        return v;
-    }
-    if v.is_null() {
-        return S::null_of(to);
-    }
-    match (&v, to) {
-        (S::Int64(Some(x)), DataType::Int32) if i32::try_from(*x).is_ok() => {
-            S::Int32(Some(*x as i32))
-        }
-        (S::Int32(Some(x)), DataType::Int64) => S::Int64(Some(*x as i64)),
-        (S::Int64(Some(x)), DataType::Float64) => S::Float64(Some(*x as f64)),
-        (S::Int32(Some(x)), DataType::Float64) => S::Float64(Some(*x as f64)),
-        (S::Int64(Some(x)), DataType::Decimal128(p, s)) if *s >= 0 => {
-            match (*x as i128).checked_mul(10i128.pow(*s as u32)) {
-                Some(u) => S::Decimal128(Some(u), *p, *s),
-                None => v,
-            }
-        }
-        (S::Int32(Some(x)), DataType::Decimal128(p, s)) if *s >= 0 => {
-            S::Decimal128(Some(*x as i128 * 10i128.pow(*s as u32)), *p, *s)
-        }
-        (S::Decimal128(Some(x), _, s1), DataType::Decimal128(p, s2)) if *s2 >= *s1 => {
-            match x.checked_mul(10i128.pow((*s2 - *s1) as u32)) {
-                Some(u) => S::Decimal128(Some(u), *p, *s2),
-                None => v,
-            }
-        }
-        (S::Decimal128(Some(x), _, s), DataType::Float64) => {
-            S::Float64(Some(*x as f64 / 10f64.powi(*s as i32)))
-        }
-        (S::Utf8(Some(t)), DataType::Date32) => match crate::scalar::parse_date32(t) {
-            Some(d) => S::Date32(Some(d)),
-            None => v,
-        },
-        _ => v,
-    }
-}
-
 /// The value of a constant expression, if it is one.
 fn constant_value(e: &PhysExpr) -> Option<ScalarValue> {
     match e {
         PhysExpr::Literal(v) => Some(v.clone()),
-        PhysExpr::Cast { expr, data_type } => {
-            let v = cast_scalar(constant_value(expr)?, data_type);
-            (&v.data_type() == data_type).then_some(v)
-        }
+        PhysExpr::Cast { expr, data_type } => cast_scalar(&constant_value(expr)?, data_type),
         PhysExpr::Negative(inner) => match constant_value(inner)? {
             ScalarValue::Int64(Some(x)) => Some(ScalarValue::Int64(Some(x.checked_neg()?))),
             ScalarValue::Int32(Some(x)) => Some(ScalarValue::Int32(Some(x.checked_neg()?))),
@@ -748,6 +705,7 @@ pub fn create_physical_expr(e: &Expr, schema: &PlanSchema) -> Result<PhysExpr> {
             pattern,
             negated,
             case_insensitive,
+            escape,
         } => {
             for (x, what) in [(expr, "LIKE operand"), (pattern, "LIKE pattern")] {
                 let t = ty(x)?;
@@ -762,6 +720,7 @@ pub fn create_physical_expr(e: &Expr, schema: &PlanSchema) -> Result<PhysExpr> {
                 pattern: Box::new(p(pattern)?),
                 negated: *negated,
                 case_insensitive: *case_insensitive,
+                escape: *escape,
             }
         }
         Expr::Case {
@@ -790,7 +749,8 @@ pub fn create_physical_expr(e: &Expr, schema: &PlanSchema) -> Result<PhysExpr> {
         }
         Expr::Function { name, args } => {
             let arg_types = args.iter().map(ty).collect::<Result<Vec<_>>>()?;
-            let data_type = functions::return_type(name, &arg_types)?;
+            let data_type =
+                functions::call_return_type(name, &arg_types, &crate::expr::literal_args(args))?;
             let mut pargs: Vec<PhysExpr> = args.iter().map(p).collect::<Result<_>>()?;
             if name == "coalesce" {
                 pargs = pargs

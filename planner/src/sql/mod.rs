@@ -38,4 +38,4 @@ mod window;
 pub(crate) mod tests;
 
 pub use split::{SqlStatementText, split_statements};
-pub use statement::{FileFormat, SqlPlanner, Statement};
+pub use statement::{DEFAULT_MAX_EXPRESSION_DEPTH, FileFormat, SqlPlanner, Statement};

@@ -25,7 +25,7 @@ pub fn split_statements(text: &str) -> Result<Vec<SqlStatementText>> {
             message: e.message.clone(),
             location: e.location.into(),
         })?;
-    let offsets = Offsets::new(text);
+    let mut offsets = Offsets::new(text);
     let mut out = Vec::new();
     // (line, byte offset) of the current statement's first token, and the end of its last.
     let mut start: Option<(u64, usize)> = None;
@@ -66,30 +66,48 @@ fn push(out: &mut Vec<SqlStatementText>, text: &str, line: u64, from: usize, to:
 }
 
 /// Turns tokenizer locations (1-based line and character column) into byte offsets.
+/// Tokens come in text order, so a cursor moves forward from the last location asked
+/// for instead of counting characters from the start of the line each time (which was
+/// quadratic on a long line, such as an IN list of 100,000 items).
 struct Offsets<'t> {
     text: &'t str,
     line_starts: Vec<usize>,
+    /// The last location resolved: (line, column, byte offset).
+    cursor: (u64, u64, usize),
 }
 
 impl<'t> Offsets<'t> {
     fn new(text: &'t str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Offsets { text, line_starts }
+        Offsets {
+            text,
+            line_starts,
+            cursor: (1, 1, 0),
+        }
     }
 
-    fn byte(&self, at: TokenLocation) -> usize {
-        let Some(&line_start) = self.line_starts.get((at.line as usize).saturating_sub(1)) else {
-            return self.text.len();
+    fn byte(&mut self, at: TokenLocation) -> usize {
+        let (line, column, byte) = self.cursor;
+        let (from_column, from_byte) = if at.line == line && at.column >= column {
+            (column, byte)
+        } else {
+            let Some(&line_start) = self.line_starts.get((at.line as usize).saturating_sub(1))
+            else {
+                return self.text.len();
+            };
+            (1, line_start)
         };
-        let column = (at.column as usize).saturating_sub(1);
-        let rest = self.text.get(line_start..).unwrap_or("");
-        line_start
+        let ahead = (at.column.saturating_sub(from_column)) as usize;
+        let rest = self.text.get(from_byte..).unwrap_or("");
+        let offset = from_byte
             + rest
                 .char_indices()
-                .nth(column)
+                .nth(ahead)
                 .map(|(i, _)| i)
-                .unwrap_or(rest.len())
+                .unwrap_or(rest.len());
+        self.cursor = (at.line, at.column.max(1), offset);
+        offset
     }
 }
 

@@ -28,10 +28,9 @@ impl OptimizerRule for PruneProjections {
     }
 
     fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
-        let before = plan.display_indent();
         let all: BTreeSet<usize> = (0..plan.schema().len()).collect();
-        let new = prune(plan, &all, true)?;
-        if new.display_indent() == before {
+        let new = prune(plan.clone(), &all, true)?;
+        if new.same_as(&plan) {
             Ok(Transformed::no(new))
         } else {
             Ok(Transformed::yes(new))

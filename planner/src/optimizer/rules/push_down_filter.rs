@@ -35,9 +35,8 @@ impl OptimizerRule for PushDownFilter {
     }
 
     fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
-        let before = plan.display_indent();
-        let new = push(plan, vec![])?;
-        if new.display_indent() == before {
+        let new = push(plan.clone(), vec![])?;
+        if new.same_as(&plan) {
             Ok(Transformed::no(new))
         } else {
             Ok(Transformed::yes(new))
@@ -427,6 +426,9 @@ fn wrap(node: Arc<LogicalPlan>, preds: Vec<Expr>) -> Result<Arc<LogicalPlan>> {
 }
 
 fn dedupe(preds: &mut Vec<Expr>) {
+    if preds.len() < 2 {
+        return;
+    }
     let mut seen = HashSet::new();
     preds.retain(|p| seen.insert(p.to_string()));
 }

@@ -26,7 +26,8 @@ use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 
-use crate::analyzer::fold::{cast_literal, date_interval, integer_arithmetic};
+use crate::analyzer::fold::{date_interval, integer_arithmetic};
+use crate::cast::cast_scalar;
 use crate::error::Result;
 use crate::expr::{BinaryOp, Expr};
 use crate::logical::{LogicalPlan, LogicalPlanBuilder, Transformed};
@@ -188,7 +189,9 @@ pub(crate) fn simplify(e: Expr, schema: &PlanSchema) -> Expr {
 
 /// One node's rewrite, kept only when the type stays the same.
 fn simplify_keeping_type(e: Expr, schema: &PlanSchema) -> Expr {
-    let new = simplify_one(e.clone(), schema);
+    let Some(new) = simplify_one(&e, schema) else {
+        return e;
+    };
     if new == e {
         return e;
     }
@@ -198,123 +201,118 @@ fn simplify_keeping_type(e: Expr, schema: &PlanSchema) -> Expr {
     }
 }
 
-fn simplify_one(e: Expr, schema: &PlanSchema) -> Expr {
-    match e {
-        Expr::Binary { left, op, right } => simplify_binary(*left, op, *right, schema),
-        Expr::Not(inner) => match *inner {
+/// The rewrite of one node whose children are simplified already, or `None` when no
+/// rule applies. The node is only read: a child is cloned into a rewrite that drops the
+/// node around it, never to find out that nothing applies (which, at every node of a
+/// chain of 100,000 ORs, would copy the tree over and over).
+fn simplify_one(e: &Expr, schema: &PlanSchema) -> Option<Expr> {
+    Some(match e {
+        Expr::Binary { left, op, right } => return simplify_binary(e, left, *op, right, schema),
+        Expr::Not(inner) => match inner.as_ref() {
             Expr::Literal(ScalarValue::Boolean(Some(b))) => bool_lit(!b),
             Expr::Literal(v) if v.is_null() => null_bool(),
-            Expr::Not(x) => *x,
-            Expr::IsNull(x) => Expr::IsNotNull(x),
-            Expr::IsNotNull(x) => Expr::IsNull(x),
-            other => Expr::Not(Box::new(other)),
+            Expr::Not(x) => x.as_ref().clone(),
+            Expr::IsNull(x) => Expr::IsNotNull(x.clone()),
+            Expr::IsNotNull(x) => Expr::IsNull(x.clone()),
+            _ => return None,
         },
-        Expr::IsNull(x) => match *x {
+        Expr::IsNull(x) => match x.as_ref() {
             Expr::Literal(v) => bool_lit(v.is_null()),
-            other => Expr::IsNull(Box::new(other)),
+            _ => return None,
         },
-        Expr::IsNotNull(x) => match *x {
+        Expr::IsNotNull(x) => match x.as_ref() {
             Expr::Literal(v) => bool_lit(!v.is_null()),
-            other => Expr::IsNotNull(Box::new(other)),
+            _ => return None,
         },
-        Expr::Negative(x) => match *x {
-            Expr::Literal(v) => match negate(&v) {
-                Some(n) => Expr::Literal(n),
-                None => Expr::Negative(Box::new(Expr::Literal(v))),
-            },
-            other => Expr::Negative(Box::new(other)),
+        Expr::Negative(x) => match x.as_ref() {
+            Expr::Literal(v) => Expr::Literal(negate(v)?),
+            _ => return None,
         },
-        Expr::Cast { expr, data_type } => match *expr {
-            Expr::Literal(v) => match cast_literal(&v, &data_type) {
-                Some(c) => Expr::Literal(c),
-                None => Expr::Literal(v).cast(data_type),
-            },
-            other if other.data_type(schema).is_ok_and(|t| t == data_type) => other,
-            other => other.cast(data_type),
+        Expr::Cast { expr, data_type } => match expr.as_ref() {
+            Expr::Literal(v) => Expr::Literal(cast_scalar(v, data_type)?),
+            other if other.data_type(schema).is_ok_and(|t| t == *data_type) => other.clone(),
+            _ => return None,
         },
         Expr::Case {
             operand: None,
             when_then,
             else_expr,
-        } => simplify_case(when_then, else_expr),
+        } if when_then
+            .iter()
+            .any(|(w, _)| is_true(w) || is_false_or_null(w)) =>
+        {
+            simplify_case(when_then.clone(), else_expr.clone())
+        }
         Expr::InList {
             expr,
             list,
             negated,
-        } => match in_list_of_literals(&expr, &list, negated) {
-            Some(v) => Expr::Literal(v),
-            None => Expr::InList {
-                expr,
-                list,
-                negated,
-            },
-        },
-        other => other,
-    }
+        } => Expr::Literal(in_list_of_literals(expr, list, *negated)?),
+        _ => return None,
+    })
 }
 
-fn simplify_binary(l: Expr, op: BinaryOp, r: Expr, schema: &PlanSchema) -> Expr {
-    let rebuild = |l: Expr, r: Expr| Expr::Binary {
-        left: Box::new(l),
-        op,
-        right: Box::new(r),
-    };
+/// [`simplify_one`] of `e`, the node `l op r`.
+fn simplify_binary(
+    e: &Expr,
+    l: &Expr,
+    op: BinaryOp,
+    r: &Expr,
+    schema: &PlanSchema,
+) -> Option<Expr> {
     match op {
         BinaryOp::And => {
-            if is_false(&l) || is_false(&r) {
-                bool_lit(false)
-            } else if is_true(&l) {
-                r
-            } else if is_true(&r) || l == r {
-                l
-            } else if is_null_lit(&l) && is_null_lit(&r) {
-                null_bool()
+            if is_false(l) || is_false(r) {
+                Some(bool_lit(false))
+            } else if is_true(l) {
+                Some(r.clone())
+            } else if is_true(r) || l == r {
+                Some(l.clone())
+            } else if is_null_lit(l) && is_null_lit(r) {
+                Some(null_bool())
             } else {
-                rebuild(l, r)
+                None
             }
         }
         BinaryOp::Or => {
-            if is_true(&l) || is_true(&r) {
-                bool_lit(true)
-            } else if is_false(&l) {
-                r
-            } else if is_false(&r) || l == r {
-                l
-            } else if is_null_lit(&l) && is_null_lit(&r) {
-                null_bool()
+            if is_true(l) || is_true(r) {
+                Some(bool_lit(true))
+            } else if is_false(l) {
+                Some(r.clone())
+            } else if is_false(r) || l == r {
+                Some(l.clone())
+            } else if is_null_lit(l) && is_null_lit(r) {
+                Some(null_bool())
             } else {
-                rebuild(l, r)
+                None
             }
         }
         _ => {
-            if let (Expr::Literal(a), Expr::Literal(b)) = (&l, &r)
+            if let (Expr::Literal(a), Expr::Literal(b)) = (l, r)
                 && let Some(v) = fold_literals(a, op, b)
             {
-                return Expr::Literal(v);
+                return Some(Expr::Literal(v));
             }
-            let e = rebuild(l, r);
             let strict = op.is_comparison()
                 || matches!(op, BinaryOp::Plus | BinaryOp::Minus | BinaryOp::Multiply);
             if strict
-                && let Expr::Binary { left, right, .. } = &e
-                && (is_null_lit(left) || is_null_lit(right))
+                && (is_null_lit(l) || is_null_lit(r))
                 && let Ok(t) = e.data_type(schema)
             {
                 let n = ScalarValue::null_of(&t);
                 if n.data_type() == t {
-                    return Expr::Literal(n);
+                    return Some(Expr::Literal(n));
                 }
             }
             if op == BinaryOp::Eq
-                && let Expr::Binary { left, right, .. } = &e
-                && left == right
-                && matches!(left.as_ref(), Expr::Column(_))
-                && left.nullable(schema).is_ok_and(|n| !n)
-                && left.data_type(schema).is_ok_and(|t| !types::is_float(&t))
+                && l == r
+                && matches!(l, Expr::Column(_))
+                && l.nullable(schema).is_ok_and(|n| !n)
+                && l.data_type(schema).is_ok_and(|t| !types::is_float(&t))
             {
-                return bool_lit(true);
+                return Some(bool_lit(true));
             }
-            e
+            None
         }
     }
 }
