@@ -177,7 +177,11 @@ impl JoinHashTable {
     }
 
     /// Candidate pairs (probe row, build row) with equal non-NULL keys.
-    pub(crate) fn candidates(&self, probe_keys: &[ArrayRef], rows: usize) -> Result<(Vec<u32>, Vec<u32>)> {
+    pub(crate) fn candidates(
+        &self,
+        probe_keys: &[ArrayRef],
+        rows: usize,
+    ) -> Result<(Vec<u32>, Vec<u32>)> {
         let columns = probe_keys
             .iter()
             .zip(&self.key_types)

@@ -84,8 +84,7 @@ impl MarkGroups {
                 let (pi, bi) = table.candidates(&probe_keys[1..], rows)?;
                 for (p, b) in pi.into_iter().zip(bi) {
                     let (pu, bu) = (p as usize, b as usize);
-                    if open(pu) && (x_null(pu) || self.is_null.get(bu).copied().unwrap_or(false))
-                    {
+                    if open(pu) && (x_null(pu) || self.is_null.get(bu).copied().unwrap_or(false)) {
                         chunk.push(p, b);
                         chunk.flush_if_full(filter, probe, build, &mut unknown)?;
                     }

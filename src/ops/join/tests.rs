@@ -204,12 +204,24 @@ fn semi_and_anti() {
 fn mark_joins_keep_every_left_row_with_its_mark() {
     assert_eq!(
         hash_join(JoinKind::LeftMark, 1, None),
-        vec!["1|v|true", "1|x|true", "2|y|true", "3|w|false", "NULL|z|false"]
+        vec![
+            "1|v|true",
+            "1|x|true",
+            "2|y|true",
+            "3|w|false",
+            "NULL|z|false"
+        ]
     );
     let never = PhysExpr::Literal(ScalarValue::Boolean(Some(false)));
     assert_eq!(
         hash_join(JoinKind::LeftMark, 1, Some(never)),
-        vec!["1|v|false", "1|x|false", "2|y|false", "3|w|false", "NULL|z|false"]
+        vec![
+            "1|v|false",
+            "1|x|false",
+            "2|y|false",
+            "3|w|false",
+            "NULL|z|false"
+        ]
     );
 }
 
@@ -218,22 +230,46 @@ fn null_aware_mark_is_null_where_a_null_could_have_matched() {
     // The build side holds a NULL key: every miss is unknown, and so is a NULL probe key.
     assert_eq!(
         hash_join(JoinKind::LeftMarkNullAware, 1, None),
-        vec!["1|v|true", "1|x|true", "2|y|true", "3|w|NULL", "NULL|z|NULL"]
+        vec![
+            "1|v|true",
+            "1|x|true",
+            "2|y|true",
+            "3|w|NULL",
+            "NULL|z|NULL"
+        ]
     );
     assert_eq!(
         hash_join(JoinKind::LeftMarkNullAware, 1, Some(strings_differ())),
-        vec!["1|v|true", "1|x|true", "2|y|true", "3|w|NULL", "NULL|z|NULL"]
+        vec![
+            "1|v|true",
+            "1|x|true",
+            "2|y|true",
+            "3|w|NULL",
+            "NULL|z|NULL"
+        ]
     );
     // Rows the filter rejects do not count, NULL or not.
     let never = PhysExpr::Literal(ScalarValue::Boolean(Some(false)));
     assert_eq!(
         hash_join(JoinKind::LeftMarkNullAware, 1, Some(never)),
-        vec!["1|v|false", "1|x|false", "2|y|false", "3|w|false", "NULL|z|false"]
+        vec![
+            "1|v|false",
+            "1|x|false",
+            "2|y|false",
+            "3|w|false",
+            "NULL|z|false"
+        ]
     );
     // The second key is an ordinary one: it picks the rows that count (none for most).
     assert_eq!(
         hash_join(JoinKind::LeftMarkNullAware, 2, None),
-        vec!["1|v|false", "1|x|true", "2|y|false", "3|w|false", "NULL|z|false"]
+        vec![
+            "1|v|false",
+            "1|x|true",
+            "2|y|false",
+            "3|w|false",
+            "NULL|z|false"
+        ]
     );
 }
 
@@ -287,7 +323,13 @@ fn nested_loop_kinds() {
     );
     assert_eq!(
         run(JoinKind::LeftMark, Some(greater.clone())),
-        vec!["1|v|false", "1|x|false", "2|y|true", "3|w|true", "NULL|z|false"]
+        vec![
+            "1|v|false",
+            "1|x|false",
+            "2|y|true",
+            "3|w|true",
+            "NULL|z|false"
+        ]
     );
     assert_eq!(
         run(JoinKind::LeftAnti, Some(greater)),

@@ -204,7 +204,14 @@ fn replace_with_marks(
         let join = PredicateJoin::new(&joined, subquery, in_expr, aliases)?;
         let (j, mark) = join.mark(joined.clone(), aliases)?;
         joined = j;
-        Ok((if negated { Expr::Not(Box::new(mark)) } else { mark }, false))
+        Ok((
+            if negated {
+                Expr::Not(Box::new(mark))
+            } else {
+                mark
+            },
+            false,
+        ))
     })?;
     Ok((joined, new))
 }

@@ -182,8 +182,12 @@ impl PredicateJoin {
             None => (JoinKind::LeftMark, self.keys),
         };
         let left_schema = left.schema();
-        let joined = LogicalPlanBuilder::from_arc(left)
-            .join_on(self.right, kind, keys, Expr::conjunction(self.filters))?;
+        let joined = LogicalPlanBuilder::from_arc(left).join_on(
+            self.right,
+            kind,
+            keys,
+            Expr::conjunction(self.filters),
+        )?;
         let name = aliases.fresh_mark();
         let mut exprs: Vec<Expr> = left_schema.fields.iter().map(field_column).collect();
         exprs.push(Expr::Column(Column::new(MARK_COLUMN)).alias(&name));

@@ -122,7 +122,11 @@ fn lift(
     let os = outer.schema();
     let fields = deep
         .iter()
-        .map(|c| Ok(os.field(os.index_of(c.relation.as_deref(), &c.name)?).clone()))
+        .map(|c| {
+            Ok(os
+                .field(os.index_of(c.relation.as_deref(), &c.name)?)
+                .clone())
+        })
         .collect::<Result<Vec<_>>>()?;
     let distinct = LogicalPlanBuilder::from_arc(uncorrelated_source(outer)?)
         .project(fields.iter().map(field_column).collect())?
@@ -299,7 +303,10 @@ fn map_expressions(
             aggregates,
             ..
         } => {
-            let g = group_by.iter().map(|e| f(e.clone())).collect::<Result<_>>()?;
+            let g = group_by
+                .iter()
+                .map(|e| f(e.clone()))
+                .collect::<Result<_>>()?;
             let a = aggregates
                 .iter()
                 .map(|e| f(e.clone()))

@@ -356,7 +356,10 @@ fn exists_in_the_select_list_is_a_mark_join() {
     .unwrap();
     let text = plan.display_indent();
     assert!(text.contains("LeftMark Join"), "{text}");
-    assert_eq!(plan.schema().fields[1].data_type, arrow::datatypes::DataType::Boolean);
+    assert_eq!(
+        plan.schema().fields[1].data_type,
+        arrow::datatypes::DataType::Boolean
+    );
 }
 
 #[test]
@@ -389,7 +392,10 @@ fn correlated_scalar_with_inequality_joins_a_domain() {
     .unwrap();
     let text = plan.display_indent();
     assert!(text.contains("Distinct"), "{text}");
-    assert!(text.contains("filter=orders.o_custkey < __sq_1.c_custkey"), "{text}");
+    assert!(
+        text.contains("filter=orders.o_custkey < __sq_1.c_custkey"),
+        "{text}"
+    );
     physical(&plan);
 }
 
@@ -502,7 +508,9 @@ fn explain_shows_subquery_plans_under_their_node() {
 #[test]
 fn quantified_comparisons_become_in_or_an_aggregate_subquery() {
     let text = TestCatalog::new()
-        .plan("select c_name from customer where c_nationkey = any (select n_nationkey from nation)")
+        .plan(
+            "select c_name from customer where c_nationkey = any (select n_nationkey from nation)",
+        )
         .unwrap()
         .display_indent();
     assert!(text.contains("IN (<subquery: n_nationkey>)"), "{text}");
