@@ -254,14 +254,13 @@ fn rewrite_plan(
     } else {
         Arc::new(plan.with_new_inputs(inputs)?)
     };
-    let out = map_expressions(&node, &mut |e| {
+    map_expressions(&node, &mut |e| {
         let replaced = replace_outer(e, scopes, to_domain)?;
         scopes.push(scope_of(&node));
         let out = rewrite_nested(&replaced, scopes, to_domain);
         scopes.pop();
         out
-    });
-    out
+    })
 }
 
 /// `e`'s own outer references (not inside subqueries) that resolve in `scopes[0]`
