@@ -452,6 +452,15 @@ pub fn join_schema(left: &PlanSchema, right: &PlanSchema, kind: JoinKind) -> Pla
     };
     match kind {
         JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => left.clone(),
+        JoinKind::LeftMark | JoinKind::LeftMarkNullAware => {
+            let mark = PlanField::new(
+                None,
+                crate::logical::plan::MARK_COLUMN,
+                DataType::Boolean,
+                kind == JoinKind::LeftMarkNullAware,
+            );
+            left.join(&PlanSchema::new(vec![mark]))
+        }
         JoinKind::Left => left.join(&nullable(right, true)),
         JoinKind::Right => nullable(left, true).join(right),
         JoinKind::Full => nullable(left, true).join(&nullable(right, true)),

@@ -2,7 +2,7 @@
 //! two-step aggregation around a hash exchange, hash joins (broadcast when the build
 //! side is small, else partitioned on the keys) with the smaller input as the build
 //! side, top-k for ORDER BY ... LIMIT, and exchanges wherever rows must meet.
-//! NOT IN's null-aware anti join is always broadcast; an aggregate holding
+//! NOT IN's null-aware anti join and the null-aware mark join are always broadcast; an aggregate holding
 //! `single_value` runs once, in Single mode, after gathering every row in one partition.
 //! Subquery expressions must have been decorrelated ([`crate::optimizer::decorrelate`]).
 //!
@@ -504,10 +504,18 @@ impl PhysicalPlanner {
         let small = estimate_rows(right) <= self.config.broadcast_threshold_rows as f64;
         let broadcastable = matches!(
             kind,
-            JoinKind::Inner | JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti
+            JoinKind::Inner
+                | JoinKind::Left
+                | JoinKind::LeftSemi
+                | JoinKind::LeftAnti
+                | JoinKind::LeftMark
         );
-        // NOT IN must see the whole build side (any NULL there excludes every row).
-        let must_broadcast = kind == JoinKind::LeftAntiNullAware;
+        // NOT IN must see the whole build side (any NULL there excludes every row); so
+        // must a null-aware mark join (a NULL `y` anywhere in a probe row's group).
+        let must_broadcast = matches!(
+            kind,
+            JoinKind::LeftAntiNullAware | JoinKind::LeftMarkNullAware
+        );
         // A semi or anti join against a much larger right input indexes the left one
         // instead (only without a join filter, which would need both rows at once).
         let left_rows = estimate_rows(left);

@@ -3,7 +3,7 @@
 //! In: a sqlparser `Expr` and an [`ExprScope`]. Out: an [`Expr`] whose columns are fully
 //! qualified, type-checked node by node so errors carry the line and column.
 //! Subqueries become [`Expr::ScalarSubquery`], [`Expr::InSubquery`] and [`Expr::Exists`]
-//! holding their plans; names they do not define resolve in the enclosing queries as
+//! holding their plans (ANY / ALL become these too, see `quantified`); names they do not define resolve in the enclosing queries as
 //! [`Expr::OuterColumn`]s (decorrelation later turns them into joins).
 
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
 use crate::sql::errors::{loc, unsupported};
 use crate::sql::literal;
+use crate::sql::quantified::{quantified, quantifier_op};
 use crate::sql::statement::SqlPlanner;
 use crate::sql::types::sql_to_arrow_type;
 
@@ -270,6 +271,17 @@ impl SqlPlanner<'_> {
                 }
             }
             A::Function(f) => self.function(f, scope, at)?,
+            A::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            } => self.quantified(e, left, compare_op, right, false, scope, at)?,
+            A::AllOp {
+                left,
+                compare_op,
+                right,
+            } => self.quantified(e, left, compare_op, right, true, scope, at)?,
             A::Exists { subquery, negated } => Expr::Exists {
                 subquery: self.plan_subquery(subquery, scope)?,
                 negated: *negated,
@@ -298,6 +310,32 @@ impl SqlPlanner<'_> {
                 ));
             }
         })
+    }
+
+    /// `left op ANY|ALL (right)` (see [`crate::sql::quantified`]).
+    #[allow(clippy::too_many_arguments)]
+    fn quantified(
+        &self,
+        e: &ast::Expr,
+        left: &ast::Expr,
+        op: &BinaryOperator,
+        right: &ast::Expr,
+        all: bool,
+        scope: &ExprScope,
+        at: Location,
+    ) -> Result<Expr> {
+        let Some(op) = quantifier_op(op) else {
+            return Err(unsupported(format!("operator {op} in '{e}'"), e));
+        };
+        let ast::Expr::Subquery(q) = right else {
+            return Err(unsupported(
+                format!("ANY / ALL over something other than a subquery in '{e}'"),
+                e,
+            ));
+        };
+        let x = self.sql_to_expr(left, scope)?;
+        let plan = self.plan_subquery(q, scope)?;
+        quantified(x, op, all, plan, scope.schema, at)
     }
 
     /// Plans a subquery inside an expression over `scope`: its names resolve first in its

@@ -184,7 +184,7 @@ fn prune(
             let rs = right.schema();
             let n = ls.len();
             let mut need_l: BTreeSet<usize> = required.iter().copied().filter(|&i| i < n).collect();
-            let mut need_r: BTreeSet<usize> = if kind.left_only() {
+            let mut need_r: BTreeSet<usize> = if kind.left_only() || kind.is_mark() {
                 BTreeSet::new()
             } else {
                 required

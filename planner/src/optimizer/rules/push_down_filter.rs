@@ -275,7 +275,14 @@ fn push_join(
                 );
             }
         }
-        JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => {
+        // A mark join keeps every left row once; a null-aware one's first key pair stays
+        // first (keys found here are appended after it).
+        JoinKind::Left
+        | JoinKind::LeftSemi
+        | JoinKind::LeftAnti
+        | JoinKind::LeftAntiNullAware
+        | JoinKind::LeftMark
+        | JoinKind::LeftMarkNullAware => {
             let sides = OuterSides {
                 preserved: &ls,
                 other: &rs,
