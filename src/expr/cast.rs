@@ -15,26 +15,9 @@ use arrow::compute::{CastOptions, can_cast_types, cast_with_options};
 use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
-use crate::error::{EmberError, Result};
+use ember_planner::types::sql_type_name;
 
-/// The SQL name of a type, for messages.
-pub fn sql_type_name(t: &DataType) -> String {
-    match t {
-        DataType::Int8 => "TINYINT".into(),
-        DataType::Int16 => "SMALLINT".into(),
-        DataType::Int32 => "INTEGER".into(),
-        DataType::Int64 => "BIGINT".into(),
-        DataType::Float32 => "REAL".into(),
-        DataType::Float64 => "DOUBLE".into(),
-        DataType::Decimal128(p, s) => format!("DECIMAL({p},{s})"),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "VARCHAR".into(),
-        DataType::Date32 => "DATE".into(),
-        DataType::Timestamp(_, _) => "TIMESTAMP".into(),
-        DataType::Boolean => "BOOLEAN".into(),
-        DataType::Interval(_) => "INTERVAL".into(),
-        other => other.to_string(),
-    }
-}
+use crate::error::{EmberError, Result};
 
 /// Casts `array` to `to`; a value that does not convert is an execution error naming it.
 pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
