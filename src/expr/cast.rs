@@ -5,16 +5,18 @@
 //! In: an array and a target type. Out: the array in that type, or
 //! `cannot cast 'abc' to INTEGER`. Floats and decimals become integers rounded (half
 //! to even for floats, half away from zero for decimals) rather than truncated;
-//! timestamps print as `YYYY-MM-DD HH:MM:SS[.ffffff]`; text loses surrounding spaces
-//! before it becomes a number, date, timestamp or boolean.
+//! timestamps print as `YYYY-MM-DD HH:MM:SS[.ffffff]` and floats as results print them
+//! (`1e+20`, `100`, `0.1`; see `ember_planner::scalar::format_f64`); text loses
+//! surrounding spaces before it becomes a number, date, timestamp or boolean.
 
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use arrow::compute::{CastOptions, can_cast_types, cast_with_options};
-use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
+use arrow::datatypes::{DataType, Float32Type, Float64Type, TimeUnit, TimestampMicrosecondType};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
+use ember_planner::scalar::{format_f32, format_f64};
 use ember_planner::types::sql_type_name;
 
 use crate::error::{EmberError, Result};
@@ -27,6 +29,9 @@ pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     }
     if matches!(from, DataType::Timestamp(_, _)) && ember_planner::types::is_string(to) {
         return timestamp_text(array, to);
+    }
+    if ember_planner::types::is_float(from) && ember_planner::types::is_string(to) {
+        return float_text(array, to);
     }
     if *from == DataType::Utf8 && !ember_planner::types::is_string(to) {
         // Text is read without its surrounding spaces, as SQL's input functions do.
@@ -93,6 +98,28 @@ fn explain_failure(array: &ArrayRef, to: &DataType, original: &ArrayRef) -> Opti
 }
 
 /// Timestamps as `YYYY-MM-DD HH:MM:SS`, with the fraction only when it is not zero.
+/// Floats as text, in the form results print them in.
+fn float_text(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
+    let out: StringArray = match array.data_type() {
+        DataType::Float32 => array
+            .as_primitive::<Float32Type>()
+            .iter()
+            .map(|v| v.map(format_f32))
+            .collect(),
+        _ => cast_array(array, &DataType::Float64)?
+            .as_primitive::<Float64Type>()
+            .iter()
+            .map(|v| v.map(format_f64))
+            .collect(),
+    };
+    let out: ArrayRef = Arc::new(out);
+    if *to == DataType::Utf8 {
+        Ok(out)
+    } else {
+        strict(&out, to, &out)
+    }
+}
+
 fn timestamp_text(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     let micros = strict(
         array,
