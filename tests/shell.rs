@@ -353,3 +353,77 @@ fn empty_and_header_only_csv_files() {
     assert_eq!(stdout(&o), "n\n0\n");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn deterministic_error_prints_its_cause_first() {
+    let o = ember(&["-c", "SELECT 1/0"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), "error: division by zero in 1 / 0\n");
+}
+
+#[test]
+fn show_all_lists_every_key_with_value_and_description() {
+    let o = ember(
+        &["--threads", "3", "--format", "csv", "-c", "SHOW ALL"],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.first().copied(), Some("name,value,description"));
+    let value_of = |key: &str| {
+        rows.iter()
+            .find(|r| r.starts_with(&format!("{key},")))
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| panic!("{key} missing from SHOW ALL:\n{out}"))
+    };
+    for (key, value) in [
+        ("ember.execution.threads", "3"),
+        ("ember.execution.batch_size", "8192"),
+        ("ember.execution.max_recursion_iterations", "1000"),
+        ("ember.optimizer.enabled", "true"),
+        ("ember.optimizer.cost_based", "true"),
+        ("ember.optimizer.broadcast_threshold_rows", "1000000"),
+        ("ember.task.max_attempts", "4"),
+        ("ember.faults.task_failure_rate", "0"),
+        ("ember.faults.block_loss_rate", "0"),
+        ("ember.faults.seed", "0"),
+        ("ember.cache.budget_bytes", "4294967296"),
+        ("ember.cache.storage_level", "memory_and_disk"),
+    ] {
+        let row = value_of(key);
+        assert!(row.starts_with(&format!("{key},{value},")), "{row}");
+        // A description, with the allowed values in parentheses.
+        assert!(
+            row.len() > key.len() + value.len() + 10 && row.contains('('),
+            "{row}"
+        );
+    }
+    let partitions = value_of("ember.execution.target_partitions");
+    assert!(
+        partitions.contains("partitions after a hash exchange (an integer from 1 to 1024)"),
+        "{partitions}"
+    );
+    assert!(value_of("ember.optimizer.batch.simplify").contains(",true,"));
+}
+
+#[test]
+fn bad_options_name_the_allowed_values() {
+    let o = ember(&["--threads", "0", "-c", "SELECT 1"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("invalid value '0' for --threads: expected an integer from 1 to 1024"),
+        "{err}"
+    );
+    let o = ember(&["--tpch", "1000000", "-c", "SELECT 1"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("needs about") && err.contains("largest scale factor that fits"),
+        "{err}"
+    );
+    let o = ember(&["--tpch", "0", "-c", "SELECT 1"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("expected a number greater than 0"));
+}

@@ -51,9 +51,10 @@ impl Column {
 
 impl fmt::Display for Column {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = crate::schema::display_name(&self.name);
         match &self.relation {
-            Some(r) => write!(f, "{r}.{}", self.name),
-            None => write!(f, "{}", self.name),
+            Some(r) => write!(f, "{r}.{name}"),
+            None => write!(f, "{name}"),
         }
     }
 }

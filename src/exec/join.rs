@@ -66,7 +66,7 @@ pub fn lower_hash_join(
                         filter.clone(),
                         schema.clone(),
                     );
-                    probe_all(probe, iter)
+                    Ok(probe_all(probe, iter)?)
                 }),
             )
         }
@@ -115,7 +115,7 @@ pub fn lower_hash_join(
             };
             Ok(cx.rdd.parallelize(batches, n))
         }
-        JoinDistribution::Partitioned => left_rdd.zip_partitions(
+        JoinDistribution::Partitioned => Ok(left_rdd.zip_partitions(
             &right_rdd,
             &format!("HashJoin({kind}, partitioned)"),
             move |_, l, r| {
@@ -132,9 +132,9 @@ pub fn lower_hash_join(
                     filter.clone(),
                     schema.clone(),
                 );
-                probe_all(probe, l)
+                Ok(probe_all(probe, l)?)
             },
-        ),
+        )?),
     }
 }
 

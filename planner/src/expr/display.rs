@@ -99,7 +99,9 @@ impl fmt::Display for Expr {
                     if *distinct { "DISTINCT " } else { "" }
                 )
             }
-            Expr::Alias { expr, name } => write!(f, "{expr} AS {name}"),
+            Expr::Alias { expr, name } => {
+                write!(f, "{expr} AS {}", crate::schema::display_name(name))
+            }
             Expr::ScalarSubquery(plan) => write!(f, "({})", SubqueryText(plan)),
             Expr::InSubquery {
                 expr,

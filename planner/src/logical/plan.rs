@@ -290,7 +290,11 @@ impl LogicalPlan {
             } => {
                 let mut s = format!("Scan: {table}");
                 if projection.is_some() {
-                    let cols: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+                    let cols: Vec<String> = schema
+                        .fields
+                        .iter()
+                        .map(|f| crate::schema::display_name(&f.name).into_owned())
+                        .collect();
                     s += &format!(" projection=[{}]", cols.join(", "));
                 }
                 if !filters.is_empty() {
@@ -410,7 +414,39 @@ impl LogicalPlan {
                 schema: schema.clone(),
             },
             LogicalPlan::Distinct { .. } => LogicalPlan::Distinct { input: next() },
-            LogicalPlan::SubqueryAlias { alias, .. } => B::from_arc(next()).alias(alias)?.build(),
+            LogicalPlan::SubqueryAlias {
+                input: old_input,
+                alias,
+                schema: old_schema,
+            } => {
+                // Keep the names given to repeated columns when the input lost some
+                // columns (pruning): references above still use them.
+                let input = next();
+                let old_in = old_input.schema();
+                let new_in = input.schema();
+                let fields = new_in
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let name = old_in
+                            .index_of(f.qualifier.as_deref(), &f.name)
+                            .ok()
+                            .filter(|&i| old_in.fields[i].qualifier == f.qualifier)
+                            .map(|i| old_schema.fields[i].name.clone())
+                            .unwrap_or_else(|| f.name.clone());
+                        crate::schema::PlanField {
+                            qualifier: Some(alias.clone()),
+                            name,
+                            ..f.clone()
+                        }
+                    })
+                    .collect();
+                LogicalPlan::SubqueryAlias {
+                    input,
+                    alias: alias.clone(),
+                    schema: Arc::new(PlanSchema::new(fields).deduplicated()),
+                }
+            }
         })
     }
 

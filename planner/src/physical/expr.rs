@@ -138,7 +138,9 @@ impl PhysExpr {
 impl fmt::Display for PhysExpr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PhysExpr::Column { index, name } => write!(f, "{name}@{index}"),
+            PhysExpr::Column { index, name } => {
+                write!(f, "{}@{index}", crate::schema::display_name(name))
+            }
             PhysExpr::Literal(v) => write!(f, "{v}"),
             PhysExpr::Binary {
                 left, op, right, ..

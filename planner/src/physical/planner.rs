@@ -471,17 +471,15 @@ impl PhysicalPlanner {
                 schema: arrow_schema(schema),
             }));
         }
+        if on.is_empty() && matches!(kind, JoinKind::Right | JoinKind::Full) {
+            return self.plan_outer_nested_loop(left, right, kind, filter, schema, rows);
+        }
         let both = ls.join(&rs);
         let phys_filter = filter.map(|f| create_physical_expr(f, &both)).transpose()?;
         let l_plan = self.plan(left)?;
         let r_plan = self.plan(right)?;
         let out_schema = arrow_schema(schema);
         if on.is_empty() {
-            if matches!(kind, JoinKind::Right | JoinKind::Full) {
-                return Err(PlanError::unsupported(format!(
-                    "{kind} join without an equality condition"
-                )));
-            }
             let join = Arc::new(PhysicalPlan::NestedLoopJoin {
                 left: l_plan,
                 right: r_plan,
@@ -549,6 +547,69 @@ impl PhysicalPlanner {
             schema: out_schema,
         });
         Ok(self.note(join, rows))
+    }
+
+    /// A RIGHT or FULL join without equality keys, from the nested loop joins that
+    /// exist: RIGHT is a LEFT join with the sides swapped, FULL is the LEFT join plus
+    /// the right rows no left row matches (an anti join), padded with NULLs.
+    fn plan_outer_nested_loop(
+        &self,
+        left: &Arc<LogicalPlan>,
+        right: &Arc<LogicalPlan>,
+        kind: JoinKind,
+        filter: Option<&Expr>,
+        schema: &PlanSchema,
+        rows: f64,
+    ) -> Result<Arc<PhysicalPlan>> {
+        let ls = left.schema();
+        let rs = right.schema();
+        let (nl, nr) = (ls.len(), rs.len());
+        let out_schema = arrow_schema(schema);
+        let columns = |types: &PlanSchema, offset: usize| -> Vec<PhysExpr> {
+            types
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| PhysExpr::column(offset + i, f.name.clone()))
+                .collect()
+        };
+        let typed_null = |t: &DataType| PhysExpr::Cast {
+            expr: Box::new(PhysExpr::Literal(ScalarValue::null_of(t))),
+            data_type: t.clone(),
+        };
+        if kind == JoinKind::Right {
+            let swapped = crate::logical::builder::join_schema(&rs, &ls, JoinKind::Left);
+            let joined =
+                self.plan_join(right, left, JoinKind::Left, &[], filter, &swapped, rows)?;
+            let mut exprs = columns(&ls, nr);
+            exprs.extend(columns(&rs, 0));
+            return Ok(Arc::new(PhysicalPlan::Projection {
+                input: joined,
+                exprs,
+                schema: out_schema,
+            }));
+        }
+        let left_schema = crate::logical::builder::join_schema(&ls, &rs, JoinKind::Left);
+        let left_join =
+            self.plan_join(left, right, JoinKind::Left, &[], filter, &left_schema, rows)?;
+        let left_join = Arc::new(PhysicalPlan::Projection {
+            input: left_join,
+            exprs: (0..nl + nr)
+                .map(|i| PhysExpr::column(i, schema.field(i).name.clone()))
+                .collect(),
+            schema: out_schema.clone(),
+        });
+        let unmatched = self.plan_join(right, left, JoinKind::LeftAnti, &[], filter, &rs, rows)?;
+        let mut exprs: Vec<PhysExpr> = ls.fields.iter().map(|f| typed_null(&f.data_type)).collect();
+        exprs.extend(columns(&rs, 0));
+        let padded = Arc::new(PhysicalPlan::Projection {
+            input: unmatched,
+            exprs,
+            schema: out_schema,
+        });
+        Ok(Arc::new(PhysicalPlan::Union {
+            inputs: vec![left_join, padded],
+        }))
     }
 }
 

@@ -30,8 +30,11 @@ use crate::sql::types::sql_to_arrow_type;
 pub(crate) struct ExprScope<'s> {
     /// The input's columns.
     pub schema: &'s PlanSchema,
-    /// Columns joined with USING: an unqualified reference picks the left one.
-    pub using: &'s [String],
+    /// Columns merged by USING or NATURAL joins: an unqualified reference to the name
+    /// means the expression (see [`crate::sql::from`]).
+    pub using: &'s [crate::sql::from::UsingColumn],
+    /// What `*` expands to; `None` for every column of `schema`.
+    pub star: Option<&'s [Expr]>,
     /// Select-list aliases usable where no input column has the name (HAVING, ORDER BY).
     pub aliases: &'s [(String, Expr)],
 }
@@ -318,7 +321,7 @@ impl SqlPlanner<'_> {
         at: Location,
     ) -> Result<Option<Expr>> {
         for schema in self.outer_scopes.borrow().iter().rev() {
-            match schema.index_of_at(qualifier, &id.value, at) {
+            match schema.resolve(qualifier, &id.value, at) {
                 Ok(i) => {
                     let f = schema.field(i);
                     let Expr::Column(column) = field_column(f) else {
@@ -345,21 +348,16 @@ impl SqlPlanner<'_> {
         at: Location,
     ) -> Result<Expr> {
         let schema = scope.schema;
-        let index = match schema.index_of_at(qualifier, &id.value, at) {
+        if qualifier.is_none()
+            && let Some(u) = scope
+                .using
+                .iter()
+                .find(|u| u.name.eq_ignore_ascii_case(&id.value))
+        {
+            return u.resolve(schema, at);
+        }
+        let index = match schema.resolve(qualifier, &id.value, at) {
             Ok(i) => i,
-            Err(PlanError::Ambiguous { .. })
-                if qualifier.is_none()
-                    && scope
-                        .using
-                        .iter()
-                        .any(|u| u.eq_ignore_ascii_case(&id.value)) =>
-            {
-                schema
-                    .fields
-                    .iter()
-                    .position(|f| f.name.eq_ignore_ascii_case(&id.value))
-                    .ok_or_else(|| PlanError::internal("USING column vanished"))?
-            }
             Err(e @ PlanError::NotFound { .. }) => {
                 let alias = scope
                     .aliases

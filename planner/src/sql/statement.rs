@@ -128,6 +128,8 @@ pub struct SqlPlanner<'a> {
     pub(crate) cte_scopes: RefCell<Vec<crate::sql::from::Ctes>>,
     /// The WINDOW clauses of the SELECT blocks being planned (innermost last).
     pub(crate) named_windows: RefCell<Vec<Vec<sqlparser::ast::NamedWindowDefinition>>>,
+    /// Derived tables written without an alias so far (each gets `unnamed_subquery[_n]`).
+    pub(crate) unnamed_subqueries: std::cell::Cell<usize>,
 }
 
 impl<'a> SqlPlanner<'a> {
@@ -139,6 +141,7 @@ impl<'a> SqlPlanner<'a> {
             outer_scopes: RefCell::new(Vec::new()),
             cte_scopes: RefCell::new(Vec::new()),
             named_windows: RefCell::new(Vec::new()),
+            unnamed_subqueries: std::cell::Cell::new(0),
         }
     }
 

@@ -87,7 +87,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                 .build_arc();
             wrap(node, stay)
         }
-        LogicalPlan::SubqueryAlias { input, alias, .. } => {
+        LogicalPlan::SubqueryAlias { input, .. } => {
             let schema = plan.schema();
             let in_schema = input.schema();
             let mapped = preds
@@ -102,9 +102,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                 })
                 .collect();
             let new_input = push(input.clone(), mapped)?;
-            Ok(LogicalPlanBuilder::from_arc(new_input)
-                .alias(alias)?
-                .build_arc())
+            Ok(Arc::new(plan.with_new_inputs(vec![new_input])?))
         }
         LogicalPlan::Aggregate {
             input,

@@ -102,11 +102,6 @@ fn unsupported_features_are_named() {
         "not supported at line 1, column 16: GROUPS frames"
     );
     assert!(
-        error("select n_name from nation natural join region")
-            .to_string()
-            .contains("NATURAL JOIN")
-    );
-    assert!(
         error("select n_name from nation fetch first 3 rows only")
             .to_string()
             .contains("FETCH")
