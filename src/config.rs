@@ -1,119 +1,142 @@
-//! Session configuration: every key documented, settable with `SET key = value` and
-//! listed by `SHOW ALL`.
+//! Session configuration: one table declaring every setting once — key, type, default,
+//! allowed values, description, and whether it may change after start. `SET key =
+//! value` (with validation and did-you-mean), `SHOW ALL` and the command line's checks
+//! are all derived from it. Adding a key is adding one entry below.
+//!
+//! Besides the table, one `ember.optimizer.batch.<name>` switch per optimizer batch,
+//! derived from the optimizer's own list.
+
+pub mod setting;
 
 use std::collections::BTreeSet;
 
 use ember_planner::optimizer::Optimizer;
 
 use crate::error::{EmberError, Result};
+use setting::{Allowed, Change, Setting, settings};
 
-/// Session settings.
-#[derive(Debug, Clone)]
-pub struct SessionConfig {
-    /// Worker threads for tasks (`ember.execution.threads`; fixed when the session starts).
-    pub threads: usize,
-    /// Partitions after a hash exchange (`ember.execution.target_partitions`).
-    pub target_partitions: usize,
-    /// Rows per batch read from sources (`ember.execution.batch_size`).
-    pub batch_size: usize,
-    /// Rounds a recursive CTE may run before the query fails
-    /// (`ember.execution.max_recursion_iterations`).
-    pub max_recursion_iterations: usize,
-    /// How deep SQL expressions may nest before planning fails with a clear error
-    /// (`ember.sql.max_expression_depth`).
-    pub max_expression_depth: usize,
-    /// Run the rule-based optimizer (`ember.optimizer.enabled`).
-    pub optimizer_enabled: bool,
-    /// Use estimates to order joins and pick build sides (`ember.optimizer.cost_based`).
-    pub cost_based: bool,
-    /// Broadcast a join's build side up to this many estimated rows
-    /// (`ember.optimizer.broadcast_threshold_rows`).
-    pub broadcast_threshold_rows: usize,
-    /// Attempts per task before its job fails (`ember.task.max_attempts`).
-    pub max_task_attempts: usize,
-    /// Share of task attempts that fail on purpose (`ember.faults.task_failure_rate`).
-    pub task_failure_rate: f64,
-    /// Share of cached and shuffle blocks lost before they are read
-    /// (`ember.faults.block_loss_rate`).
-    pub block_loss_rate: f64,
-    /// Seed for the injected faults (`ember.faults.seed`).
-    pub fault_seed: u64,
-    /// Bytes of cached blocks kept in memory (`ember.cache.budget_bytes`; fixed when the
-    /// session starts).
-    pub cache_budget_bytes: usize,
-    /// Storage level of `CACHE TABLE` and `DataFrame::cache`
-    /// (`ember.cache.storage_level`: `memory_only` or `memory_and_disk`).
-    pub cache_storage_level: String,
-    /// Optimizer batches switched off (`ember.optimizer.batch.<name> = false`), for
-    /// comparing plans and bisecting a wrong result to one batch of rules.
-    pub disabled_batches: BTreeSet<String>,
+/// Most worker threads a session may have.
+pub const MAX_THREADS: u64 = 1024;
+
+/// Most partitions after an exchange: a shuffle stores one block per map and reduce
+/// partition, so a million blocks is as far as it goes before the blocks' bookkeeping
+/// outweighs the data.
+pub const MAX_TARGET_PARTITIONS: u64 = 1024;
+
+/// Most rows per batch: readers allocate a whole batch's buffers up front.
+pub const MAX_BATCH_SIZE: u64 = 1 << 20;
+
+/// Most levels of expression nesting: planning runs on a thread whose stack grows with
+/// the limit (see `crate::stack`), and this keeps that stack within 1 GiB.
+pub const MAX_EXPRESSION_DEPTH: u64 = 16_384;
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(MAX_THREADS as usize)
 }
 
-impl Default for SessionConfig {
-    fn default() -> Self {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        SessionConfig {
-            threads,
-            target_partitions: (threads * 2).max(2),
-            batch_size: 8192,
-            max_recursion_iterations: 1000,
-            max_expression_depth: ember_planner::sql::DEFAULT_MAX_EXPRESSION_DEPTH,
-            optimizer_enabled: true,
-            cost_based: true,
-            broadcast_threshold_rows: 1_000_000,
-            max_task_attempts: 4,
-            task_failure_rate: 0.0,
-            block_loss_rate: 0.0,
-            fault_seed: 0,
-            cache_budget_bytes: 4 << 30,
-            cache_storage_level: "memory_and_disk".to_string(),
-            disabled_batches: BTreeSet::new(),
-        }
+const ANY_COUNT: Allowed = Allowed::Int {
+    min: 0,
+    max: u64::MAX,
+};
+const RATE: Allowed = Allowed::Number { min: 0.0, max: 1.0 };
+
+settings! {
+    /// Session settings. Each field is one key of [`SETTINGS`].
+    pub struct SessionConfig {
+        threads: usize = default_threads() => {
+            name: "ember.execution.threads",
+            allowed: Allowed::Int { min: 1, max: MAX_THREADS },
+            change: Change::AtStart("use --threads"),
+            description: "worker threads for tasks",
+        },
+        target_partitions: usize = (default_threads() * 2).clamp(2, MAX_TARGET_PARTITIONS as usize) => {
+            name: "ember.execution.target_partitions",
+            allowed: Allowed::Int { min: 1, max: MAX_TARGET_PARTITIONS },
+            change: Change::Anytime,
+            description: "partitions after a hash exchange",
+        },
+        batch_size: usize = 8192 => {
+            name: "ember.execution.batch_size",
+            allowed: Allowed::Int { min: 1, max: MAX_BATCH_SIZE },
+            change: Change::Anytime,
+            description: "rows per batch read from sources",
+        },
+        max_recursion_iterations: usize = 1000 => {
+            name: "ember.execution.max_recursion_iterations",
+            allowed: Allowed::Int { min: 0, max: 1_000_000_000 },
+            change: Change::Anytime,
+            description: "rounds a recursive CTE may run before the query fails",
+        },
+        max_expression_depth: usize = ember_planner::sql::DEFAULT_MAX_EXPRESSION_DEPTH => {
+            name: "ember.sql.max_expression_depth",
+            allowed: Allowed::Int { min: 1, max: MAX_EXPRESSION_DEPTH },
+            change: Change::Anytime,
+            description: "how deep SQL expressions may nest before planning fails",
+        },
+        optimizer_enabled: bool = true => {
+            name: "ember.optimizer.enabled",
+            allowed: Allowed::Bool,
+            change: Change::Anytime,
+            description: "run the rule-based optimizer",
+        },
+        cost_based: bool = true => {
+            name: "ember.optimizer.cost_based",
+            allowed: Allowed::Bool,
+            change: Change::Anytime,
+            description: "order joins and pick build sides from estimates",
+        },
+        broadcast_threshold_rows: usize = 1_000_000 => {
+            name: "ember.optimizer.broadcast_threshold_rows",
+            allowed: ANY_COUNT,
+            change: Change::Anytime,
+            description: "largest estimated build side that is broadcast",
+        },
+        max_task_attempts: usize = 4 => {
+            name: "ember.task.max_attempts",
+            allowed: Allowed::Int { min: 1, max: 100 },
+            change: Change::Anytime,
+            description: "attempts per task before its job fails; only transient failures are retried",
+        },
+        task_failure_rate: f64 = 0.0 => {
+            name: "ember.faults.task_failure_rate",
+            allowed: RATE,
+            change: Change::Anytime,
+            description: "share of task attempts that fail on purpose",
+        },
+        block_loss_rate: f64 = 0.0 => {
+            name: "ember.faults.block_loss_rate",
+            allowed: RATE,
+            change: Change::Anytime,
+            description: "share of cached and shuffle blocks lost before they are read",
+        },
+        fault_seed: u64 = 0 => {
+            name: "ember.faults.seed",
+            allowed: ANY_COUNT,
+            change: Change::Anytime,
+            description: "seed for the injected faults",
+        },
+        cache_budget_bytes: usize = 4 << 30 => {
+            name: "ember.cache.budget_bytes",
+            allowed: ANY_COUNT,
+            change: Change::AtStart(""),
+            description: "bytes of cached blocks kept in memory",
+        },
+        cache_storage_level: String = "memory_and_disk".to_string() => {
+            name: "ember.cache.storage_level",
+            allowed: Allowed::OneOf(&["memory_only", "memory_and_disk"]),
+            change: Change::Anytime,
+            description: "storage level of CACHE TABLE and DataFrame::cache",
+        },
+    }
+    extra {
+        /// Optimizer batches switched off (`ember.optimizer.batch.<name> = false`), for
+        /// comparing plans and bisecting a wrong result to one batch of rules.
+        disabled_batches: BTreeSet<String> = BTreeSet::new(),
     }
 }
-
-/// One documented key.
-struct Key {
-    name: &'static str,
-    doc: &'static str,
-}
-
-const KEYS: &[Key] = &[
-    Key {
-        name: "ember.execution.threads",
-        doc: "worker threads for tasks (read-only after start)",
-    },
-    Key {
-        name: "ember.execution.target_partitions",
-        doc: "partitions after a hash exchange",
-    },
-    Key {
-        name: "ember.execution.batch_size",
-        doc: "rows per batch read from sources",
-    },
-    Key {
-        name: "ember.execution.max_recursion_iterations",
-        doc: "rounds a recursive CTE may run before the query fails",
-    },
-    Key {
-        name: "ember.sql.max_expression_depth",
-        doc: "how deep SQL expressions may nest before planning fails",
-    },
-    Key {
-        name: "ember.optimizer.enabled",
-        doc: "run the rule-based optimizer",
-    },
-    Key {
-        name: "ember.optimizer.cost_based",
-        doc: "order joins and pick build sides from estimates",
-    },
-    Key {
-        name: "ember.optimizer.broadcast_threshold_rows",
-        doc: "largest estimated build side that is broadcast",
-    },
-];
 
 /// The prefix of the per-batch optimizer switches.
 const BATCH_PREFIX: &str = "ember.optimizer.batch.";
@@ -122,6 +145,11 @@ const BATCH_PREFIX: &str = "ember.optimizer.batch.";
 /// expressions, so with the decorrelate batch off they would have to be decorrelated
 /// anyway, by the same rewrite — the switch could change nothing.
 pub const REQUIRED_BATCHES: &[&str] = &["decorrelate"];
+
+/// The setting named `key` (in any case).
+pub fn setting(key: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.name.eq_ignore_ascii_case(key))
+}
 
 impl SessionConfig {
     /// The optimizer these settings ask for: the standard batches without those switched
@@ -141,121 +169,86 @@ impl SessionConfig {
         Some(optimizer)
     }
 
-    /// Sets `key` from its text form.
+    /// Sets `key` from its text form (quotes around the value are dropped), as `SET`
+    /// does; keys fixed at start, unknown keys and values outside the allowed ones are
+    /// errors naming what is expected.
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
-        let key_l = key.to_ascii_lowercase();
         let v = value.trim().trim_matches('\'');
-        let bad = |what: &str| {
-            EmberError::Execution(format!("invalid value '{v}' for {key}: expected {what}"))
-        };
-        let uint = || {
-            v.parse::<usize>()
-                .map_err(|_| bad("a non-negative integer"))
-        };
-        let rate = || match v.parse::<f64>() {
-            Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
-            _ => Err(bad("a number from 0 to 1")),
-        };
-        let boolean = || match v.to_ascii_lowercase().as_str() {
-            "true" | "on" | "1" => Ok(true),
-            "false" | "off" | "0" => Ok(false),
-            _ => Err(bad("true or false")),
-        };
-        match key_l.as_str() {
-            "ember.execution.threads" => {
-                return Err(EmberError::Execution(format!(
-                    "{key} is fixed when the session starts (use --threads)"
-                )));
-            }
-            "ember.execution.target_partitions" => self.target_partitions = uint()?.max(1),
-            "ember.execution.batch_size" => self.batch_size = uint()?.max(1),
-            "ember.execution.max_recursion_iterations" => self.max_recursion_iterations = uint()?,
-            "ember.sql.max_expression_depth" => self.max_expression_depth = uint()?.max(1),
-            "ember.optimizer.enabled" => self.optimizer_enabled = boolean()?,
-            "ember.optimizer.cost_based" => self.cost_based = boolean()?,
-            "ember.optimizer.broadcast_threshold_rows" => self.broadcast_threshold_rows = uint()?,
-            "ember.task.max_attempts" => self.max_task_attempts = uint()?.max(1),
-            "ember.faults.task_failure_rate" => self.task_failure_rate = rate()?,
-            "ember.faults.block_loss_rate" => self.block_loss_rate = rate()?,
-            "ember.faults.seed" => {
-                self.fault_seed = v
-                    .parse::<u64>()
-                    .map_err(|_| bad("a non-negative integer"))?
-            }
-            "ember.cache.budget_bytes" => {
-                return Err(EmberError::Execution(format!(
-                    "{key} is fixed when the session starts"
-                )));
-            }
-            "ember.cache.storage_level" => {
-                self.cache_storage_level = match v.to_ascii_lowercase().as_str() {
-                    l @ ("memory_only" | "memory_and_disk") => l.to_string(),
-                    _ => return Err(bad("memory_only or memory_and_disk")),
-                }
-            }
-            k if k.starts_with(BATCH_PREFIX)
-                && Optimizer::new()
-                    .batch_names()
-                    .contains(&&k[BATCH_PREFIX.len()..]) =>
-            {
-                let batch = k[BATCH_PREFIX.len()..].to_string();
-                if boolean()? {
-                    self.disabled_batches.remove(&batch);
-                } else if REQUIRED_BATCHES.contains(&batch.as_str()) {
-                    return Err(EmberError::Execution(format!(
-                        "{key} cannot be switched off: subqueries must become joins to run"
-                    )));
+        if let Some(s) = setting(key) {
+            if let Change::AtStart(how) = s.change {
+                let how = if how.is_empty() {
+                    String::new()
                 } else {
-                    self.disabled_batches.insert(batch);
-                }
+                    format!(" ({how})")
+                };
+                return Err(EmberError::config(format!(
+                    "{} is fixed when the session starts{how}",
+                    s.name
+                )));
             }
-            _ => {
-                let batch_keys = batch_keys();
-                let suggestion = ember_planner::error::closest_name(
-                    &key_l,
-                    KEYS.iter()
-                        .map(|k| k.name)
-                        .chain(batch_keys.iter().map(|(k, _)| k.as_str())),
-                );
-                return Err(EmberError::Execution(match suggestion {
-                    Some(s) => format!("unknown setting '{key}' (did you mean '{s}'?)"),
-                    None => format!("unknown setting '{key}'"),
-                }));
+            if !(s.put)(self, v) {
+                return Err(EmberError::config(s.invalid(v)));
             }
+            return Ok(());
+        }
+        let key_l = key.to_ascii_lowercase();
+        let batch = key_l
+            .strip_prefix(BATCH_PREFIX)
+            .filter(|b| Optimizer::new().batch_names().contains(b));
+        let Some(batch) = batch else {
+            let batch_keys = batch_keys();
+            let suggestion = ember_planner::error::closest_name(
+                &key_l,
+                SETTINGS
+                    .iter()
+                    .map(|s| s.name)
+                    .chain(batch_keys.iter().map(|(k, _)| k.as_str())),
+            );
+            return Err(EmberError::config(match suggestion {
+                Some(s) => format!("unknown setting '{key}' (did you mean '{s}'?)"),
+                None => format!("unknown setting '{key}'"),
+            }));
+        };
+        let on = match <bool as setting::SettingValue>::parse(v, &Allowed::Bool) {
+            Some(on) => on,
+            None => {
+                return Err(EmberError::config(format!(
+                    "invalid value '{v}' for {key}: expected {}",
+                    Allowed::Bool
+                )));
+            }
+        };
+        if on {
+            self.disabled_batches.remove(batch);
+        } else if REQUIRED_BATCHES.contains(&batch) {
+            return Err(EmberError::config(format!(
+                "{key} cannot be switched off: subqueries must become joins to run"
+            )));
+        } else {
+            self.disabled_batches.insert(batch.to_string());
         }
         Ok(())
     }
 
-    /// Every key with its current value and description.
+    /// Checks every setting's value against its allowed values (for a config built in
+    /// code rather than with `SET`).
+    pub fn validate(&self) -> Result<()> {
+        for s in SETTINGS {
+            let value = (s.get)(self);
+            s.check(&value).map_err(EmberError::config)?;
+        }
+        Ok(())
+    }
+
+    /// Every key with its current value and description (with the allowed values).
     pub fn entries(&self) -> Vec<(String, String, String)> {
         let batches = batch_keys().into_iter().map(|(key, doc)| {
             let on = !self.disabled_batches.contains(&key[BATCH_PREFIX.len()..]);
             (key, on.to_string(), doc)
         });
-        KEYS.iter()
-            .map(|k| {
-                let value = match k.name {
-                    "ember.execution.threads" => self.threads.to_string(),
-                    "ember.execution.target_partitions" => self.target_partitions.to_string(),
-                    "ember.execution.batch_size" => self.batch_size.to_string(),
-                    "ember.execution.max_recursion_iterations" => {
-                        self.max_recursion_iterations.to_string()
-                    }
-                    "ember.sql.max_expression_depth" => self.max_expression_depth.to_string(),
-                    "ember.optimizer.enabled" => self.optimizer_enabled.to_string(),
-                    "ember.optimizer.cost_based" => self.cost_based.to_string(),
-                    "ember.optimizer.broadcast_threshold_rows" => {
-                        self.broadcast_threshold_rows.to_string()
-                    }
-                    "ember.task.max_attempts" => self.max_task_attempts.to_string(),
-                    "ember.faults.task_failure_rate" => self.task_failure_rate.to_string(),
-                    "ember.faults.block_loss_rate" => self.block_loss_rate.to_string(),
-                    "ember.faults.seed" => self.fault_seed.to_string(),
-                    "ember.cache.budget_bytes" => self.cache_budget_bytes.to_string(),
-                    _ => self.cache_storage_level.clone(),
-                };
-                (k.name.to_string(), value, k.doc.to_string())
-            })
+        SETTINGS
+            .iter()
+            .map(|s| (s.name.to_string(), (s.get)(self), s.long_description()))
             .chain(batches)
             .collect()
     }
@@ -314,6 +307,105 @@ mod tests {
                 .iter()
                 .any(|(k, v, _)| k == "ember.execution.max_recursion_iterations" && v == "12")
         );
+    }
+
+    #[test]
+    fn every_setting_is_listed_with_its_default_and_a_description() {
+        let c = SessionConfig::default();
+        let entries = c.entries();
+        for s in SETTINGS {
+            let (_, value, description) = entries
+                .iter()
+                .find(|(k, _, _)| k == s.name)
+                .unwrap_or_else(|| panic!("{} is not listed", s.name));
+            assert_eq!(*value, (s.default)(), "{}", s.name);
+            assert!(description.starts_with(s.description), "{description}");
+            // The default is one of the allowed values, so the field's type and the
+            // declared values go together.
+            s.check(value).unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert!(c.validate().is_ok());
+        // The keys the first table left out of SHOW ALL are there.
+        for key in [
+            "ember.task.max_attempts",
+            "ember.faults.task_failure_rate",
+            "ember.faults.block_loss_rate",
+            "ember.faults.seed",
+            "ember.cache.budget_bytes",
+            "ember.cache.storage_level",
+        ] {
+            assert!(entries.iter().any(|(k, _, _)| k == key), "{key}");
+        }
+        let names: BTreeSet<&str> = SETTINGS.iter().map(|s| s.name).collect();
+        assert_eq!(names.len(), SETTINGS.len(), "a key is declared twice");
+    }
+
+    #[test]
+    fn every_settable_key_round_trips_its_value() {
+        let mut c = SessionConfig::default();
+        for s in SETTINGS.iter().filter(|s| s.change == Change::Anytime) {
+            let value = (s.get)(&c);
+            c.set(s.name, &value)
+                .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+            assert_eq!((s.get)(&c), value, "{}", s.name);
+        }
+        c.set("ember.task.max_attempts", "7").unwrap();
+        assert_eq!(c.max_task_attempts, 7);
+        c.set("EMBER.FAULTS.TASK_FAILURE_RATE", "0.5").unwrap();
+        assert_eq!(c.task_failure_rate, 0.5);
+        c.set("ember.faults.seed", "18446744073709551615").unwrap();
+        assert_eq!(c.fault_seed, u64::MAX);
+        c.set("ember.cache.storage_level", "'MEMORY_ONLY'").unwrap();
+        assert_eq!(c.cache_storage_level, "memory_only");
+    }
+
+    #[test]
+    fn out_of_range_values_name_the_range() {
+        let mut c = SessionConfig::default();
+        let error = |c: &mut SessionConfig, k: &str, v: &str| {
+            c.set(k, v)
+                .map(|_| String::new())
+                .unwrap_or_else(|e| e.to_string())
+        };
+        assert_eq!(
+            error(&mut c, "ember.execution.target_partitions", "100000000"),
+            "invalid value '100000000' for ember.execution.target_partitions: \
+             expected an integer from 1 to 1024"
+        );
+        assert_eq!(
+            error(&mut c, "ember.execution.batch_size", "0"),
+            "invalid value '0' for ember.execution.batch_size: \
+             expected an integer from 1 to 1048576"
+        );
+        assert_eq!(
+            error(&mut c, "ember.task.max_attempts", "0"),
+            "invalid value '0' for ember.task.max_attempts: expected an integer from 1 to 100"
+        );
+        assert_eq!(
+            error(&mut c, "ember.faults.block_loss_rate", "2"),
+            "invalid value '2' for ember.faults.block_loss_rate: expected a number from 0 to 1"
+        );
+        assert_eq!(
+            error(&mut c, "ember.cache.storage_level", "disk"),
+            "invalid value 'disk' for ember.cache.storage_level: \
+             expected memory_only or memory_and_disk"
+        );
+        assert_eq!(
+            error(&mut c, "ember.execution.threads", "2"),
+            "ember.execution.threads is fixed when the session starts (use --threads)"
+        );
+        assert_eq!(
+            error(&mut c, "ember.cache.budget_bytes", "2"),
+            "ember.cache.budget_bytes is fixed when the session starts"
+        );
+        // Nothing was changed by the failed attempts.
+        assert_eq!(c.batch_size, 8192);
+        assert_eq!(c.max_task_attempts, 4);
+        let bad = SessionConfig {
+            batch_size: 0,
+            ..SessionConfig::default()
+        };
+        assert!(bad.validate().is_err());
     }
 
     #[test]

@@ -23,10 +23,11 @@ use ember_planner::analyzer::coerce_plan;
 use ember_planner::catalog::Statistics;
 use ember_planner::expr::{Expr, SortExpr};
 use ember_planner::logical::JoinKind;
-use ember_planner::logical::builder::field_column;
+use ember_planner::logical::builder::{field_column, resolve_user_columns};
 use ember_planner::optimizer::decorrelate;
 use ember_planner::physical::PhysicalPlan;
 use ember_planner::physical::planner::{PhysicalPlanner, PhysicalPlannerConfig};
+use ember_planner::schema::PlanSchema;
 use ember_planner::{LogicalPlan, LogicalPlanBuilder};
 
 use crate::error::Result;
@@ -139,13 +140,23 @@ impl DataFrame {
         Arc::new(self.plan.schema().to_arrow())
     }
 
+    /// `exprs` with the columns the user named resolved against `schema`.
+    fn resolve(exprs: Vec<Expr>, schema: &PlanSchema) -> Result<Vec<Expr>> {
+        Ok(exprs
+            .into_iter()
+            .map(|e| resolve_user_columns(e, schema))
+            .collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
     /// Rows where `predicate` is true.
     pub fn filter(&self, predicate: Expr) -> Result<DataFrame> {
+        let predicate = resolve_user_columns(predicate, &self.plan.schema())?;
         Ok(self.with(self.builder().filter(predicate)?))
     }
 
     /// One column per expression.
     pub fn select(&self, exprs: Vec<Expr>) -> Result<DataFrame> {
+        let exprs = Self::resolve(exprs, &self.plan.schema())?;
         Ok(self.with(self.builder().project(exprs)?))
     }
 
@@ -160,7 +171,7 @@ impl DataFrame {
         let mut exprs: Vec<Expr> = Vec::new();
         let mut replaced = false;
         for f in &schema.fields {
-            if f.name.eq_ignore_ascii_case(name) {
+            if f.user_name().eq_ignore_ascii_case(name) {
                 exprs.push(expr.clone().alias(name));
                 replaced = true;
             } else {
@@ -183,6 +194,9 @@ impl DataFrame {
 
     /// Groups by `group_by` and computes `aggregates`.
     pub fn aggregate(&self, group_by: Vec<Expr>, aggregates: Vec<Expr>) -> Result<DataFrame> {
+        let schema = self.plan.schema();
+        let group_by = Self::resolve(group_by, &schema)?;
+        let aggregates = Self::resolve(aggregates, &schema)?;
         Ok(self.with(self.builder().aggregate(group_by, aggregates)?))
     }
 
@@ -194,16 +208,24 @@ impl DataFrame {
         left_cols: &[&str],
         right_cols: &[&str],
     ) -> Result<DataFrame> {
+        let (ls, rs) = (self.plan.schema(), right.plan.schema());
         let on = left_cols
             .iter()
             .zip(right_cols)
-            .map(|(l, r)| (functions::col(l), functions::col(r)))
-            .collect();
+            .map(|(l, r)| {
+                Ok((
+                    resolve_user_columns(functions::col(l), &ls)?,
+                    resolve_user_columns(functions::col(r), &rs)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(self.with(self.builder().join_on(right.plan.clone(), kind, on, None)?))
     }
 
     /// Joins on an arbitrary condition (equalities in it become hash-join keys).
     pub fn join_on(&self, right: &DataFrame, kind: JoinKind, condition: Expr) -> Result<DataFrame> {
+        let both = self.plan.schema().join(&right.plan.schema());
+        let condition = resolve_user_columns(condition, &both)?;
         Ok(self.with(
             self.builder()
                 .join_on(right.plan.clone(), kind, vec![], Some(condition))?,
@@ -212,6 +234,16 @@ impl DataFrame {
 
     /// Orders rows.
     pub fn order_by(&self, keys: Vec<SortExpr>) -> Result<DataFrame> {
+        let schema = self.plan.schema();
+        let keys = keys
+            .into_iter()
+            .map(|k| {
+                Ok(SortExpr {
+                    expr: resolve_user_columns(k.expr, &schema)?,
+                    ..k
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(self.with(self.builder().sort(keys)?))
     }
 

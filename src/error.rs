@@ -1,9 +1,16 @@
 //! The runtime's error type: one enum, variants by kind, each rendering as one line.
+//!
+//! Also the bridge to the RDD layer's [`RddError`], which knows nothing of this type:
+//! an `EmberError` raised inside a task travels through the layer untouched (boxed,
+//! classed transient or deterministic by [`EmberError::failure`]) and comes back
+//! as itself; the layer's own failures come back as [`EmberError::Job`].
 
 use std::path::PathBuf;
 
 use ember_planner::PlanError;
 pub use ember_planner::error::Location;
+
+use crate::rdd::{Failure, RddError};
 
 /// Errors from parsing, planning, reading data or running a job.
 #[derive(Debug, thiserror::Error)]
@@ -33,23 +40,17 @@ pub enum EmberError {
     /// A Parquet file could not be decoded.
     #[error("parquet error: {0}")]
     Parquet(#[from] parquet::errors::ParquetError),
-    /// A query failed while running (division by zero, a failed cast, ...).
-    #[error("execution error: {0}")]
+    /// A query failed while running (division by zero, a failed cast, ...); the
+    /// message is the cause.
+    #[error("{0}")]
     Execution(String),
-    /// A task failed more often than allowed, so its job failed.
-    #[error(
-        "job failed: task {task} of stage {stage} failed {attempts} times; last error: {cause}"
-    )]
-    TaskFailed {
-        /// Stage id.
-        stage: usize,
-        /// Partition.
-        task: usize,
-        /// Attempts made.
-        attempts: usize,
-        /// The last attempt's error.
-        cause: String,
-    },
+    /// A setting or option was given a name or value it does not take.
+    #[error("{0}")]
+    Config(String),
+    /// The RDD layer failed a job: a task out of attempts, a cancelled job, a lost
+    /// block that kept vanishing, ...
+    #[error(transparent)]
+    Job(RddError),
     /// A feature the runtime does not support.
     #[error("not supported: {0}")]
     Unsupported(String),
@@ -77,11 +78,96 @@ impl EmberError {
             source,
         }
     }
+    /// A setting's error.
+    pub fn config(message: impl Into<String>) -> Self {
+        EmberError::Config(message.into())
+    }
     /// Malformed data in a file.
     pub fn data(path: impl Into<String>, message: impl Into<String>) -> Self {
         EmberError::Data {
             path: path.into(),
             message: message.into(),
         }
+    }
+}
+
+impl EmberError {
+    /// Whether a task that failed with this error may succeed when it runs again:
+    /// I/O may; a division by zero, a failed cast, an overflow or bad data recur.
+    pub fn failure(&self) -> Failure {
+        match self {
+            EmberError::Io { .. } => Failure::Transient,
+            EmberError::Arrow(arrow::error::ArrowError::IoError(..)) => Failure::Transient,
+            EmberError::Parquet(parquet::errors::ParquetError::External(e))
+                if e.is::<std::io::Error>() =>
+            {
+                Failure::Transient
+            }
+            EmberError::Job(e) => e.failure(),
+            _ => Failure::Deterministic,
+        }
+    }
+}
+
+/// An error raised inside a task enters the RDD layer boxed, untouched; one that came
+/// from the layer goes back as it was (so a lost block is still recognised).
+impl From<EmberError> for RddError {
+    fn from(error: EmberError) -> Self {
+        match error {
+            EmberError::Job(e) => e,
+            error => RddError::User {
+                failure: error.failure(),
+                error: Box::new(error),
+            },
+        }
+    }
+}
+
+/// A job's error: a task's own `EmberError` comes back as itself, the layer's files
+/// and bugs as the matching kinds, and the rest as [`EmberError::Job`].
+impl From<RddError> for EmberError {
+    fn from(error: RddError) -> Self {
+        match error {
+            RddError::User { error, failure } => match error.downcast::<EmberError>() {
+                Ok(error) => *error,
+                Err(error) => EmberError::Job(RddError::User { error, failure }),
+            },
+            RddError::Io { path, source } => EmberError::Io { path, source },
+            RddError::Data { path, message } => EmberError::Data { path, message },
+            RddError::Internal(message) => EmberError::Internal(message),
+            other => EmberError::Job(other),
+        }
+    }
+}
+
+/// Arrow's errors inside tasks, for `?` in closures returning the RDD layer's result.
+impl From<arrow::error::ArrowError> for RddError {
+    fn from(error: arrow::error::ArrowError) -> Self {
+        EmberError::from(error).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_error_round_trips_through_the_rdd_layer() {
+        let original = EmberError::execution("division by zero in 1 / 0");
+        let rdd: RddError = original.into();
+        assert!(!rdd.is_transient());
+        let back = EmberError::from(rdd);
+        assert!(matches!(&back, EmberError::Execution(m) if m == "division by zero in 1 / 0"));
+
+        let io = EmberError::io("/x", std::io::Error::other("disk"));
+        assert!(RddError::from(io).is_transient());
+
+        let lost = RddError::FetchFailed {
+            shuffle: 0,
+            map: 1,
+            reduce: 2,
+        };
+        let through = RddError::from(EmberError::from(lost));
+        assert!(matches!(through, RddError::FetchFailed { map: 1, .. }));
     }
 }

@@ -23,7 +23,7 @@ const BYTES_PER_LEVEL: usize = 64 << 10;
 const MIN_STACK_BYTES: usize = 64 << 20;
 
 /// The largest: address space is reserved up front (pages are only touched as used).
-const MAX_STACK_BYTES: usize = 4 << 30;
+const MAX_STACK_BYTES: usize = 1 << 30;
 
 thread_local! {
     /// The stack size of the current thread, when this module started it (else 0).

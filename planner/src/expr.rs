@@ -13,7 +13,7 @@ use crate::functions;
 use crate::logical::LogicalPlan;
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
-use crate::types;
+use crate::types::{self, SqlType};
 
 mod agg_func;
 mod display;
@@ -51,9 +51,10 @@ impl Column {
 
 impl fmt::Display for Column {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = crate::schema::display_name(&self.name);
         match &self.relation {
-            Some(r) => write!(f, "{r}.{}", self.name),
-            None => write!(f, "{}", self.name),
+            Some(r) => write!(f, "{r}.{name}"),
+            None => write!(f, "{name}"),
         }
     }
 }
@@ -355,7 +356,9 @@ impl Expr {
                     t = types::common_type(&t, &tt).ok_or_else(|| {
                         in_expr(
                             PlanError::type_mismatch(format!(
-                                "CASE branches have types {t} and {tt}"
+                                "CASE branches have types {} and {}",
+                                SqlType(&t),
+                                SqlType(&tt)
                             )),
                             self,
                         )
@@ -366,7 +369,9 @@ impl Expr {
                     t = types::common_type(&t, &et).ok_or_else(|| {
                         in_expr(
                             PlanError::type_mismatch(format!(
-                                "CASE branches have types {t} and {et}"
+                                "CASE branches have types {} and {}",
+                                SqlType(&t),
+                                SqlType(&et)
                             )),
                             self,
                         )

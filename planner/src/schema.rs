@@ -1,12 +1,49 @@
 //! Plan schemas: ordered fields, each with an optional qualifier (the table or alias
 //! it came from), so `l.a` and `r.a` can live side by side in a join's output.
+//!
+//! Column identity: inside one schema no two fields share a `(qualifier, name)` key
+//! (compared without case), so every [`crate::expr::Column`] names exactly one field
+//! and every rule that matches columns by name is sound. Where SQL legitimately
+//! produces two columns of one name (`SELECT 1 AS a, 2 AS a`, a derived table over
+//! `l.k, r.k`), the plan builder gives each of them an internal name: the user's name,
+//! [`DEDUP_MARK`] and a number. Users still see and write the name they gave; a
+//! reference that fits several fields is an error naming them, as in PostgreSQL.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema};
 
 use crate::error::{Location, PlanError, Result};
+
+/// Starts the suffix that makes a repeated column name unique inside a plan
+/// (`a` and `a` become `a\u{1F}1` and `a\u{1F}2`). A control character, so no name
+/// a user writes or a file holds is mistaken for one; EXPLAIN shows it as `#`.
+pub const DEDUP_MARK: char = '\u{1F}';
+
+/// The name a user sees and writes for the internal column name `name`.
+pub fn user_name(name: &str) -> &str {
+    match name.find(DEDUP_MARK) {
+        Some(i) => &name[..i],
+        None => name,
+    }
+}
+
+/// `name` for EXPLAIN and messages: a deduplicated name shows as `a#2`.
+pub fn display_name(name: &str) -> Cow<'_, str> {
+    if name.contains(DEDUP_MARK) {
+        Cow::Owned(name.replace(DEDUP_MARK, "#"))
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+/// True when `name` carries a deduplication suffix.
+pub fn is_deduplicated(name: &str) -> bool {
+    name.contains(DEDUP_MARK)
+}
 
 /// One column of a plan's output.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -32,13 +69,78 @@ impl PlanField {
         }
     }
 
-    /// `qualifier.name`, or `name` alone.
+    /// `qualifier.name`, or `name` alone, as EXPLAIN and messages show it.
     pub fn qualified_name(&self) -> String {
         match &self.qualifier {
-            Some(q) => format!("{q}.{}", self.name),
-            None => self.name.clone(),
+            Some(q) => format!("{q}.{}", display_name(&self.name)),
+            None => display_name(&self.name).into_owned(),
         }
     }
+
+    /// The name the user gave this column (without any deduplication suffix).
+    pub fn user_name(&self) -> &str {
+        user_name(&self.name)
+    }
+}
+
+/// For each field, `Some(new name)` where a reference to it could also reach another
+/// field, `None` where its name is already its own. That is the case for fields sharing
+/// a `(qualifier, name)` key — all of them are renamed (`a`, `a` → `a#1`, `a#2`), so no
+/// reference written before can silently pick one — and for an unqualified field
+/// whose name another field has (an unqualified reference matches any qualifier), which
+/// alone is renamed. New names are used by no other field.
+pub fn unique_names(fields: &[PlanField]) -> Vec<Option<String>> {
+    let names: Vec<String> = fields.iter().map(|f| f.name.to_ascii_lowercase()).collect();
+    let qualifiers: Vec<Option<String>> = fields
+        .iter()
+        .map(|f| f.qualifier.as_ref().map(|q| q.to_ascii_lowercase()))
+        .collect();
+    let clashes = |i: usize| {
+        (0..fields.len()).any(|j| {
+            j != i
+                && names[j] == names[i]
+                && (qualifiers[i].is_none() || qualifiers[j] == qualifiers[i])
+        })
+    };
+    let renamed: Vec<bool> = if fields.len() > 64 {
+        // Group by name first so wide schemas stay linear.
+        let mut by_name: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        for (i, n) in names.iter().enumerate() {
+            by_name.entry(n.as_str()).or_default().push(i);
+        }
+        (0..fields.len())
+            .map(|i| {
+                let group = &by_name[names[i].as_str()];
+                group.len() > 1
+                    && group.iter().any(|&j| {
+                        j != i && (qualifiers[i].is_none() || qualifiers[j] == qualifiers[i])
+                    })
+            })
+            .collect()
+    } else {
+        (0..fields.len()).map(clashes).collect()
+    };
+    if !renamed.contains(&true) {
+        return vec![None; fields.len()];
+    }
+    let mut taken: HashSet<String> = names.iter().cloned().collect();
+    let mut next = 1usize;
+    fields
+        .iter()
+        .zip(renamed)
+        .map(|(f, rename)| {
+            if !rename {
+                return None;
+            }
+            loop {
+                let name = format!("{}{DEDUP_MARK}{next}", f.user_name());
+                next += 1;
+                if taken.insert(name.to_ascii_lowercase()) {
+                    return Some(name);
+                }
+            }
+        })
+        .collect()
 }
 
 /// The output columns of a plan node.
@@ -70,14 +172,27 @@ impl PlanSchema {
         }
     }
 
-    /// The Arrow schema with the same names (unqualified), types and nullability.
+    /// The Arrow schema with the names users see (unqualified, without deduplication
+    /// suffixes, so they may repeat), types and nullability.
     pub fn to_arrow(&self) -> Schema {
         Schema::new(
             self.fields
                 .iter()
-                .map(|f| Field::new(&f.name, f.data_type.clone(), f.nullable))
+                .map(|f| Field::new(f.user_name(), f.data_type.clone(), f.nullable))
                 .collect::<Vec<_>>(),
         )
+    }
+
+    /// The same fields with every shared `(qualifier, name)` key made unique (see
+    /// [`unique_names`]), for nodes whose columns are positional (aliases, unions).
+    pub fn deduplicated(mut self) -> PlanSchema {
+        let names = unique_names(&self.fields);
+        for (f, n) in self.fields.iter_mut().zip(names) {
+            if let Some(n) = n {
+                f.name = n;
+            }
+        }
+        self
     }
 
     /// Number of columns.
@@ -116,20 +231,33 @@ impl PlanSchema {
         PlanSchema { fields }
     }
 
-    /// The index of the column `qualifier.name` (or `name` alone); names compare
-    /// case-insensitively. Errors name the column and suggest the nearest one.
+    /// The index of the field a plan's own column reference names: `qualifier.name`
+    /// by the field's internal name, or `name` alone under any qualifier. Names compare
+    /// case-insensitively; plans keep them unique (see [`unique_names`]), so more than
+    /// one match is an error, never a silent pick.
     pub fn index_of(&self, qualifier: Option<&str>, name: &str) -> Result<usize> {
-        self.index_of_at(qualifier, name, Location::default())
+        let matches = self.matching(qualifier, |f| f.name.eq_ignore_ascii_case(name));
+        self.one_of(matches, qualifier, name, Location::default())
     }
 
-    /// As [`PlanSchema::index_of`], with a location for the error.
-    pub fn index_of_at(&self, qualifier: Option<&str>, name: &str, at: Location) -> Result<usize> {
-        let matches: Vec<usize> = self
-            .fields
+    /// The index of the field a user's `qualifier.name` (or `name`) refers to, matched
+    /// by the names users see: a name that fits several fields is ambiguous, as in
+    /// PostgreSQL, and a missing one suggests the nearest.
+    pub fn resolve(&self, qualifier: Option<&str>, name: &str, at: Location) -> Result<usize> {
+        let matches = self.matching(qualifier, |f| f.user_name().eq_ignore_ascii_case(name));
+        self.one_of(matches, qualifier, name, at)
+    }
+
+    fn matching(
+        &self,
+        qualifier: Option<&str>,
+        name_fits: impl Fn(&PlanField) -> bool,
+    ) -> Vec<usize> {
+        self.fields
             .iter()
             .enumerate()
             .filter(|(_, f)| {
-                f.name.eq_ignore_ascii_case(name)
+                name_fits(f)
                     && match qualifier {
                         None => true,
                         Some(q) => f
@@ -139,25 +267,33 @@ impl PlanSchema {
                     }
             })
             .map(|(i, _)| i)
-            .collect();
+            .collect()
+    }
+
+    fn one_of(
+        &self,
+        matches: Vec<usize>,
+        qualifier: Option<&str>,
+        name: &str,
+        at: Location,
+    ) -> Result<usize> {
+        let written = match qualifier {
+            Some(q) => format!("{q}.{}", display_name(name)),
+            None => display_name(name).into_owned(),
+        };
         match matches.as_slice() {
             [i] => Ok(*i),
             [] => {
-                let written = match qualifier {
-                    Some(q) => format!("{q}.{name}"),
-                    None => name.to_string(),
-                };
-                let names: Vec<String> = self
-                    .fields
-                    .iter()
-                    .map(|f| {
-                        if qualifier.is_some() {
-                            f.qualified_name()
-                        } else {
-                            f.name.clone()
-                        }
-                    })
-                    .collect();
+                let mut names: Vec<String> = Vec::new();
+                for f in &self.fields {
+                    let n = match (&f.qualifier, qualifier) {
+                        (Some(q), Some(_)) => format!("{q}.{}", f.user_name()),
+                        _ => f.user_name().to_string(),
+                    };
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
                 Err(PlanError::not_found(
                     "column",
                     &written,
@@ -165,22 +301,26 @@ impl PlanSchema {
                     at,
                 ))
             }
-            many => {
-                // The same column reached twice through USING or a self-projection is not ambiguous.
-                let first = &self.fields[many[0]];
-                if many.iter().all(|&i| self.fields[i] == *first) {
-                    return Ok(many[0]);
-                }
-                Err(PlanError::Ambiguous {
-                    name: name.to_string(),
-                    candidates: many
-                        .iter()
-                        .map(|&i| self.fields[i].qualified_name())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    location: at,
-                })
-            }
+            many => Err(PlanError::Ambiguous {
+                name: written,
+                candidates: many
+                    .iter()
+                    .map(|&i| {
+                        let f = &self.fields[i];
+                        let n = match &f.qualifier {
+                            Some(q) => format!("{q}.{}", f.user_name()),
+                            None => f.user_name().to_string(),
+                        };
+                        if is_deduplicated(&f.name) {
+                            format!("{n} (column {})", i + 1)
+                        } else {
+                            n
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                location: at,
+            }),
         }
     }
 }
@@ -190,8 +330,73 @@ impl fmt::Display for PlanSchema {
         let parts: Vec<String> = self
             .fields
             .iter()
-            .map(|x| format!("{}:{}", x.qualified_name(), x.data_type))
+            .map(|x| {
+                format!(
+                    "{}:{}",
+                    x.qualified_name(),
+                    crate::types::SqlType(&x.data_type)
+                )
+            })
             .collect();
         write!(f, "[{}]", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(q: Option<&str>, n: &str) -> PlanField {
+        PlanField::new(q, n, DataType::Int64, true)
+    }
+
+    #[test]
+    fn repeated_keys_are_all_renamed_and_keep_the_user_name() {
+        let s = PlanSchema::new(vec![
+            f(Some("s"), "a"),
+            f(Some("s"), "b"),
+            f(Some("s"), "A"),
+        ])
+        .deduplicated();
+        assert_eq!(s.fields[1].name, "b");
+        assert!(is_deduplicated(&s.fields[0].name) && is_deduplicated(&s.fields[2].name));
+        assert_ne!(s.fields[0].name, s.fields[2].name);
+        assert_eq!(
+            (s.fields[0].user_name(), s.fields[2].user_name()),
+            ("a", "A")
+        );
+        let arrow = s.to_arrow();
+        assert_eq!(arrow.field(0).name(), "a");
+        assert_eq!(arrow.field(2).name(), "A");
+    }
+
+    #[test]
+    fn an_unqualified_field_clashing_with_a_qualified_one_is_renamed_alone() {
+        let s = PlanSchema::new(vec![f(Some("l"), "k"), f(Some("r"), "k"), f(None, "k")])
+            .deduplicated();
+        assert_eq!(
+            (s.fields[0].name.as_str(), s.fields[1].name.as_str()),
+            ("k", "k")
+        );
+        assert!(is_deduplicated(&s.fields[2].name));
+        // Every field is reachable by its own reference.
+        for (i, fld) in s.fields.iter().enumerate() {
+            assert_eq!(s.index_of(fld.qualifier.as_deref(), &fld.name).unwrap(), i);
+        }
+    }
+
+    #[test]
+    fn user_references_fitting_several_fields_are_ambiguous() {
+        let s = PlanSchema::new(vec![f(Some("s"), "a"), f(Some("s"), "a")]).deduplicated();
+        let e = s.resolve(Some("s"), "a", Location::default()).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("ambiguous") && text.contains("column 1") && text.contains("column 2"),
+            "{text}"
+        );
+        assert!(s.index_of(Some("s"), "a").is_err());
+        let one = PlanSchema::new(vec![f(Some("s"), "a"), f(Some("t"), "a")]);
+        assert_eq!(one.resolve(Some("t"), "A", Location::default()).unwrap(), 1);
+        assert!(one.resolve(None, "a", Location::default()).is_err());
     }
 }

@@ -12,8 +12,8 @@ use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 use ember_planner::catalog::{Statistics, TableSource};
 
-use crate::error::{EmberError, Result};
-use crate::rdd::{BlockCodec, Rdd, StorageLevel};
+use crate::error::Result;
+use crate::rdd::{BlockCodec, Rdd, RddError, StorageLevel};
 
 /// Sizes record batches by their buffers and stores them as Arrow IPC streams.
 pub struct IpcCodec {
@@ -32,7 +32,7 @@ impl BlockCodec<RecordBatch> for IpcCodec {
         items.iter().map(|b| b.get_array_memory_size()).sum()
     }
 
-    fn encode(&self, items: &[RecordBatch], w: &mut dyn Write) -> Result<()> {
+    fn encode(&self, items: &[RecordBatch], w: &mut dyn Write) -> crate::rdd::error::Result<()> {
         let mut writer = StreamWriter::try_new(w, &self.schema)?;
         for b in items {
             writer.write(b)?;
@@ -41,9 +41,9 @@ impl BlockCodec<RecordBatch> for IpcCodec {
         Ok(())
     }
 
-    fn decode(&self, r: &mut dyn Read) -> Result<Vec<RecordBatch>> {
+    fn decode(&self, r: &mut dyn Read) -> crate::rdd::error::Result<Vec<RecordBatch>> {
         let reader = StreamReader::try_new(r, None)?;
-        reader.map(|b| b.map_err(EmberError::from)).collect()
+        reader.map(|b| b.map_err(RddError::from)).collect()
     }
 }
 

@@ -29,7 +29,7 @@ pub fn lower_exchange(
             let keys = Arc::new(keys.clone());
             Ok(
                 input.shuffle("Exchange hash", *n, move |batch: RecordBatch, n| {
-                    hash_partition(&batch, &keys, n)
+                    Ok(hash_partition(&batch, &keys, n)?)
                 }),
             )
         }

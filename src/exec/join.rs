@@ -3,7 +3,8 @@
 //! task from the matching right partition), or for semi and anti joins against a much
 //! larger right side, built once from the left side and marked by every right partition
 //! before the marked (or unmarked) left rows are emitted; nested-loop joins broadcast
-//! the right side.
+//! the right side. A null-aware mark join is broadcast, with the [`MarkGroups`] of its
+//! build rows.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +20,7 @@ use ember_planner::physical::{JoinDistribution, PhysExpr, PhysicalPlan};
 use crate::error::Result;
 use crate::exec::{ExecContext, drain, into_iter, lower};
 use crate::expr::evaluate;
-use crate::ops::join::{HashJoinProbe, JoinHashTable, NestedLoopJoin};
+use crate::ops::join::{HashJoinProbe, JoinHashTable, MarkGroups, NestedLoopJoin};
 use crate::rdd::{PartitionIter, Rdd};
 
 fn probe_all(
@@ -57,16 +58,24 @@ pub fn lower_hash_join(
         JoinDistribution::Broadcast => {
             let build = right_rdd.collect()?;
             let table = Arc::new(JoinHashTable::build(build, &right_keys, right_schema)?);
+            let groups = if kind == JoinKind::LeftMarkNullAware {
+                Some(Arc::new(MarkGroups::build(table.batch(), &right_keys)?))
+            } else {
+                None
+            };
             Ok(
                 left_rdd.map_partitions(&format!("HashJoin({kind}, broadcast)"), move |_, iter| {
-                    let probe = HashJoinProbe::new(
+                    let mut probe = HashJoinProbe::new(
                         table.clone(),
                         kind,
                         left_keys.clone(),
                         filter.clone(),
                         schema.clone(),
                     );
-                    probe_all(probe, iter)
+                    if let Some(g) = &groups {
+                        probe = probe.with_mark_groups(g.clone());
+                    }
+                    Ok(probe_all(probe, iter)?)
                 }),
             )
         }
@@ -115,7 +124,11 @@ pub fn lower_hash_join(
             };
             Ok(cx.rdd.parallelize(batches, n))
         }
-        JoinDistribution::Partitioned => left_rdd.zip_partitions(
+        // A null-aware mark join needs the whole build side (the planner broadcasts it).
+        JoinDistribution::Partitioned if kind == JoinKind::LeftMarkNullAware => Err(
+            crate::error::EmberError::internal("a null-aware mark join must be broadcast"),
+        ),
+        JoinDistribution::Partitioned => Ok(left_rdd.zip_partitions(
             &right_rdd,
             &format!("HashJoin({kind}, partitioned)"),
             move |_, l, r| {
@@ -132,9 +145,9 @@ pub fn lower_hash_join(
                     filter.clone(),
                     schema.clone(),
                 );
-                probe_all(probe, l)
+                Ok(probe_all(probe, l)?)
             },
-        ),
+        )?),
     }
 }
 

@@ -154,7 +154,7 @@ pub fn execute(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Vec<RecordB
 
 /// Drains a partition into a vector, stopping at the first error.
 pub(crate) fn drain(iter: PartitionIter<RecordBatch>) -> Result<Vec<RecordBatch>> {
-    iter.collect()
+    Ok(iter.collect::<crate::rdd::error::Result<Vec<_>>>()?)
 }
 
 /// A finished partition as an iterator.

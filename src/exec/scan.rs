@@ -12,7 +12,7 @@ use crate::error::{EmberError, Result};
 use crate::exec::ExecContext;
 use crate::exec::cache::CachedTable;
 use crate::ops::values::values_batch;
-use crate::rdd::Rdd;
+use crate::rdd::{Rdd, RddError};
 use crate::sources::Table;
 use crate::sources::prune::may_match;
 
@@ -67,7 +67,10 @@ pub fn lower_scan(
     Ok(cx
         .rdd
         .source(&format!("Scan {table}"), kept.len(), move |partition, _| {
-            data.scan(kept[partition], &projection, batch_size)
+            let batches = data.scan(kept[partition], &projection, batch_size)?;
+            let out: crate::rdd::PartitionIter<RecordBatch> =
+                Box::new(batches.map(|b| b.map_err(RddError::from)));
+            Ok(out)
         }))
 }
 

@@ -17,7 +17,7 @@ pub fn lower_filter(input: Rdd<RecordBatch>, predicate: &PhysExpr) -> Result<Rdd
     Ok(input.map_partitions("Filter", move |_, iter| {
         let predicate = predicate.clone();
         let out: PartitionIter<RecordBatch> = Box::new(
-            iter.map(move |b| b.and_then(|b| filter_batch(&b, &predicate)))
+            iter.map(move |b| Ok(filter_batch(&b?, &predicate)?))
                 .filter(|b| !matches!(b, Ok(b) if b.num_rows() == 0)),
         );
         Ok(out)
@@ -36,7 +36,7 @@ pub fn lower_projection(
         let exprs = exprs.clone();
         let schema = schema.clone();
         let out: PartitionIter<RecordBatch> =
-            Box::new(iter.map(move |b| b.and_then(|b| project_batch(&b, &exprs, &schema))));
+            Box::new(iter.map(move |b| Ok(project_batch(&b?, &exprs, &schema)?)));
         Ok(out)
     }))
 }

@@ -20,11 +20,15 @@ use arrow::datatypes::{
 use arrow::error::ArrowError;
 use ember_planner::expr::BinaryOp;
 use ember_planner::scalar::{date32_to_naive, naive_to_date32};
+use ember_planner::types::sql_type_name;
 
 use crate::error::{EmberError, Result};
 use crate::expr::eval::{Operand, datum_kernel};
 
 const NANOS_PER_DAY: i64 = 86_400_000_000_000;
+
+/// The message of a division or modulo by zero; the evaluator adds the expression.
+pub(crate) const DIVISION_BY_ZERO: &str = "division by zero";
 
 /// `l op r` for an arithmetic operator, producing `data_type`.
 pub fn binary(op: BinaryOp, l: &Operand, r: &Operand, data_type: &DataType) -> Result<Operand> {
@@ -74,7 +78,8 @@ pub fn binary(op: BinaryOp, l: &Operand, r: &Operand, data_type: &DataType) -> R
                 Decimal128(p, s) => (*p, *s),
                 t => {
                     return Err(EmberError::internal(format!(
-                        "decimal '{op}' with result type {t}"
+                        "decimal '{op}' with result type {}",
+                        sql_type_name(t)
                     )));
                 }
             };
@@ -105,7 +110,7 @@ pub fn binary(op: BinaryOp, l: &Operand, r: &Operand, data_type: &DataType) -> R
 /// Turns Arrow's arithmetic errors into execution errors naming the operation.
 fn arrow_error(op: BinaryOp, e: ArrowError) -> EmberError {
     match e {
-        ArrowError::DivideByZero => EmberError::execution("division by zero"),
+        ArrowError::DivideByZero => EmberError::execution(DIVISION_BY_ZERO),
         ArrowError::ArithmeticOverflow(m) => {
             EmberError::execution(format!("numeric overflow in '{op}': {m}"))
         }
@@ -352,7 +357,7 @@ fn decimal_binary(op: BinaryOp, l: &Operand, r: &Operand, target: (u8, i8)) -> R
             let k = s as i32 - s1 as i32 + s2 as i32;
             zip_map::<Decimal128Type, Decimal128Type, Decimal128Type>(l, r, &out_type, |a, b| {
                 if b == 0 {
-                    return Err(EmberError::execution("division by zero"));
+                    return Err(EmberError::execution(DIVISION_BY_ZERO));
                 }
                 if k >= 0 {
                     let n = a
@@ -373,7 +378,7 @@ fn decimal_binary(op: BinaryOp, l: &Operand, r: &Operand, target: (u8, i8)) -> R
                 let a = rescale(a, s1, common).ok_or_else(overflow)?;
                 let b = rescale(b, s2, common).ok_or_else(overflow)?;
                 if b == 0 {
-                    return Err(EmberError::execution("division by zero"));
+                    return Err(EmberError::execution(DIVISION_BY_ZERO));
                 }
                 fit(rescale(a % b, common, s).ok_or_else(overflow)?)
             })

@@ -15,6 +15,7 @@ use arrow::compute::{is_not_null, is_null, prep_null_mask_filter, take};
 use arrow::datatypes::{DataType, Schema};
 use ember_planner::expr::BinaryOp;
 use ember_planner::physical::PhysExpr;
+use ember_planner::types::sql_type_name;
 
 use crate::error::{EmberError, Result};
 use crate::expr::{arithmetic, case, cast, compare, functions, in_list, like};
@@ -106,7 +107,8 @@ pub fn evaluate_predicate(expr: &PhysExpr, batch: &RecordBatch) -> Result<Boolea
         DataType::Null => BooleanArray::from(vec![false; array.len()]),
         t => {
             return Err(EmberError::internal(format!(
-                "predicate {expr} has type {t}, not BOOLEAN"
+                "predicate {expr} has type {}, not BOOLEAN",
+                sql_type_name(t)
             )));
         }
     };
@@ -186,7 +188,12 @@ fn evaluate_node(expr: &PhysExpr, batch: &RecordBatch, len: usize) -> Result<Ope
                 }
                 op if op.is_comparison() => compare::compare(*op, &l, &r)?,
                 BinaryOp::StringConcat => compare::concat_strings(&l, &r, len)?,
-                _ => arithmetic::binary(*op, &l, &r, data_type)?,
+                _ => arithmetic::binary(*op, &l, &r, data_type).map_err(|e| match e {
+                    EmberError::Execution(m) if m == arithmetic::DIVISION_BY_ZERO => {
+                        EmberError::execution(format!("{m} in {}", error_text(expr)))
+                    }
+                    e => e,
+                })?,
             }
         }
         PhysExpr::Not(e) => evaluate_operand(e, batch)?.map(|a| {
@@ -240,4 +247,27 @@ fn evaluate_node(expr: &PhysExpr, batch: &RecordBatch, len: usize) -> Result<Ope
             functions::evaluate_function(name, &args, data_type, len)?
         }
     })
+}
+
+/// `expr` as SQL-like text for an error message: columns by name, no outer parentheses.
+fn error_text(expr: &PhysExpr) -> String {
+    match expr {
+        PhysExpr::Binary {
+            left, op, right, ..
+        } => format!("{} {op} {}", operand_text(left), operand_text(right)),
+        other => operand_text(other),
+    }
+}
+
+/// An operand inside [`error_text`]: nested operators keep their parentheses.
+fn operand_text(expr: &PhysExpr) -> String {
+    match expr {
+        PhysExpr::Column { name, .. } => name.clone(),
+        PhysExpr::Binary { .. } => format!("({})", error_text(expr)),
+        PhysExpr::Negative(e) => format!("-{}", operand_text(e)),
+        PhysExpr::Cast { expr, data_type } => {
+            format!("CAST({} AS {data_type})", error_text(expr))
+        }
+        other => other.to_string(),
+    }
 }

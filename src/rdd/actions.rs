@@ -3,7 +3,7 @@
 //!
 //! In: an RDD. Out: plain values; a failed job returns its error.
 
-use crate::error::Result;
+use crate::rdd::error::Result;
 use crate::rdd::rdd::{Data, Rdd};
 
 impl<T: Data> Rdd<T> {

@@ -21,7 +21,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::HashMap;
 
-use crate::error::{EmberError, Result};
+use crate::rdd::error::{RddError, Result};
 use crate::rdd::metrics::Metrics;
 use crate::rdd::rdd::Data;
 use crate::rdd::storage::{BlockCodec, StorageLevel};
@@ -124,7 +124,7 @@ impl CacheStore {
                 let codec = Arc::clone(codec);
                 Arc::new(move |block: &Block, w: &mut dyn Write| {
                     let items = block.downcast_ref::<Vec<T>>().ok_or_else(|| {
-                        EmberError::internal("cached block has an unexpected item type")
+                        RddError::internal("cached block has an unexpected item type")
                     })?;
                     codec.encode(items, w)
                 }) as SpillFn
@@ -194,18 +194,18 @@ impl CacheStore {
         block: &Block,
         write: &SpillFn,
     ) -> Result<PathBuf> {
-        std::fs::create_dir_all(&self.spill_dir).map_err(|e| EmberError::io(&self.spill_dir, e))?;
+        std::fs::create_dir_all(&self.spill_dir).map_err(|e| RddError::io(&self.spill_dir, e))?;
         let n = self.next_file.fetch_add(1, Ordering::Relaxed);
         let path = self.spill_dir.join(format!(
             "store{}-rdd{rdd}-part{partition}-{n}.block",
             self.store_id
         ));
         let written = std::fs::File::create(&path)
-            .map_err(|e| EmberError::io(&path, e))
+            .map_err(|e| RddError::io(&path, e))
             .and_then(|file| {
                 let mut out = BufWriter::new(file);
                 write(block, &mut out)?;
-                out.flush().map_err(|e| EmberError::io(&path, e))
+                out.flush().map_err(|e| RddError::io(&path, e))
             });
         match written {
             Ok(()) => {
@@ -241,7 +241,7 @@ impl CacheStore {
             }
         };
         let decoded = std::fs::File::open(&path)
-            .map_err(|e| EmberError::io(&path, e))
+            .map_err(|e| RddError::io(&path, e))
             .and_then(|file| codec.decode(&mut BufReader::new(file)));
         match decoded {
             Ok(items) => {

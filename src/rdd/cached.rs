@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use hashbrown::HashSet;
 
-use crate::error::Result;
 use crate::rdd::block_manager::{BlockId, BlockManager};
 use crate::rdd::dependency::{Dependency, NarrowDependency};
+use crate::rdd::error::Result;
 use crate::rdd::parallel_collection::SliceIter;
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
 use crate::rdd::storage::{BlockCodec, StorageLevel};

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::error::Result;
 use crate::rdd::block_manager::{BlockId, BlockManager};
+use crate::rdd::error::Result;
 use crate::rdd::faults::{FaultConfig, FaultInjector};
 use crate::rdd::metrics::{JobRecord, Metrics, MetricsSnapshot, StageRecord, TaskRecord};
 use crate::rdd::parallel_collection::ParallelCollectionRdd;

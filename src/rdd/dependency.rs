@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::error::Result;
+use crate::rdd::error::Result;
 use crate::rdd::rdd::RddBase;
 use crate::rdd::task::TaskContext;
 

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use crate::error::Result;
 use crate::rdd::dependency::{Dependency, NarrowDependency};
+use crate::rdd::error::Result;
 use crate::rdd::rdd::{Data, PartitionFn, PartitionIter, RddBase, RddNode};
 use crate::rdd::task::TaskContext;
 

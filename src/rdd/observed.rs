@@ -10,8 +10,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::error::Result;
 use crate::rdd::dependency::{Dependency, NarrowDependency};
+use crate::rdd::error::Result;
 use crate::rdd::rdd::{Data, PartitionIter, Rdd, RddBase, RddNode};
 use crate::rdd::task::TaskContext;
 

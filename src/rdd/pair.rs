@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 
 use hashbrown::HashMap;
 
-use crate::error::Result;
+use crate::rdd::error::Result;
 use crate::rdd::rdd::{Data, PartitionIter, Rdd};
 
 /// The reduce partition of a key: a fixed hash, so every map task agrees.

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::error::{EmberError, Result};
 use crate::rdd::dependency::Dependency;
+use crate::rdd::error::{RddError, Result};
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
 use crate::rdd::task::TaskContext;
 
@@ -49,7 +49,7 @@ impl<T: Data> RddBase for ParallelCollectionRdd<T> {
 impl<T: Data> RddNode<T> for ParallelCollectionRdd<T> {
     fn compute(&self, partition: usize, _task: &TaskContext) -> Result<PartitionIter<T>> {
         let slice = self.slices.get(partition).ok_or_else(|| {
-            EmberError::internal(format!(
+            RddError::internal(format!(
                 "parallelize [{}] has no partition {partition}",
                 self.id
             ))

@@ -271,7 +271,7 @@ mod tests {
                     map: 2,
                     reduce: 1,
                 });
-                return Err(crate::error::EmberError::execution("lost my input"));
+                return Err(crate::rdd::error::RddError::transient("lost my input"));
             }
             Ok(items)
         });

@@ -8,10 +8,10 @@
 
 use std::sync::Arc;
 
-use crate::error::{EmberError, Result};
 use crate::rdd::context::RddContext;
 use crate::rdd::debug_string::debug_string;
 use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
+use crate::rdd::error::{RddError, Result};
 use crate::rdd::map_partitions::MapPartitionsRdd;
 use crate::rdd::scheduler::shuffle_dependencies;
 use crate::rdd::shuffled::{ShuffleDependency, ShuffledRdd};
@@ -84,7 +84,7 @@ pub trait RddNode<T: Data>: RddBase {
 /// assert_eq!(top, vec![("to".to_string(), 4), ("be".to_string(), 2), ("not".to_string(), 2)]);
 /// assert_eq!(counts.count()?, 5);
 /// println!("{}", ctx.metrics_json());
-/// # Ok::<(), ember::EmberError>(())
+/// # Ok::<(), ember::rdd::RddError>(())
 /// ```
 pub struct Rdd<T: Data> {
     node: Arc<dyn RddNode<T>>,
@@ -188,7 +188,7 @@ impl<T: Data> Rdd<T> {
         + 'static,
     ) -> Result<Rdd<V>> {
         if self.num_partitions() != other.num_partitions() {
-            return Err(EmberError::execution(format!(
+            return Err(RddError::invalid(format!(
                 "zip_partitions '{name}': {} [{}] has {} partitions but {} [{}] has {}",
                 self.node.name(),
                 self.id(),

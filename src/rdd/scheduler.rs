@@ -1,6 +1,9 @@
 //! The DAG scheduler: cuts a job's lineage into stages at shuffle
 //! dependencies, runs each stage as one task per partition on the thread pool,
 //! retries failed tasks and recomputes lost shuffle output from lineage.
+//! Only transient failures are retried (a lost block, a panic, an injected fault,
+//! I/O); a deterministic error (the closure says so) fails the job at once, as
+//! itself.
 //!
 //! In: the final RDD of a job, the partitions wanted and a function over each
 //! partition's items. Out: one result per partition, in the order asked, and
@@ -16,13 +19,13 @@
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use crate::error::{EmberError, Result};
 use crate::rdd::block_manager::BlockManager;
 use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
+use crate::rdd::error::{RddError, Result};
 use crate::rdd::faults::FaultInjector;
 use crate::rdd::metrics::{
     JobRecord, Metrics, StageKind, StageRecord, TaskRecord, WorkTotals, add_totals,
@@ -41,9 +44,6 @@ struct JobRun {
     job_id: usize,
     totals: Mutex<WorkTotals>,
 }
-
-/// The text of the error a task gets when a shuffle block it reads is gone.
-pub const FETCH_FAILURE: &str = "shuffle block missing";
 
 /// Retries of a task after lost shuffle output that do not count as attempts.
 const MAX_FETCH_RETRIES: usize = 16;
@@ -139,7 +139,7 @@ impl DagScheduler {
     ) -> Result<Vec<U>> {
         let n = rdd.num_partitions();
         if let Some(bad) = partitions.iter().find(|&&p| p >= n) {
-            return Err(EmberError::execution(format!(
+            return Err(RddError::invalid(format!(
                 "job asks for partition {bad} of {} [{}], which has {n}",
                 rdd.name(),
                 rdd.id()
@@ -163,8 +163,8 @@ impl DagScheduler {
                 });
                 let out = func(task, items)?;
                 // The function may have dropped an Err item instead of returning it.
-                match trap.first_error.get() {
-                    Some(message) => Err(EmberError::execution(message.clone())),
+                match trap.take_error() {
+                    Some(error) => Err(error),
                     None => Ok((out, trap.rows.load(Ordering::Relaxed))),
                 }
             },
@@ -265,9 +265,10 @@ impl DagScheduler {
         result
     }
 
-    /// Runs one task of the stage ending in `root`, retrying up to the attempt
-    /// limit. Before each retry the stage's shuffle inputs are checked, so a
-    /// task that failed on a lost block finds it recomputed.
+    /// Runs one task of the stage ending in `root`, retrying transient failures up
+    /// to the attempt limit. Before each retry the stage's shuffle inputs are
+    /// checked, so a task that failed on a lost block finds it recomputed. A
+    /// deterministic error is returned as it is, after one attempt.
     fn run_task<R>(
         &self,
         job: &JobRun,
@@ -285,7 +286,7 @@ impl DagScheduler {
                 ..WorkTotals::default()
             },
         );
-        let mut cause = String::new();
+        let mut cause = None;
         let max_attempts = self.max_task_attempts();
         let mut attempt = 0;
         let mut tries = 0;
@@ -303,14 +304,15 @@ impl DagScheduler {
             let start = self.metrics.elapsed();
             let outcome = if self.faults.should_fail_task(&context) {
                 self.metrics.injected_failures(1);
-                Err(format!(
-                    "injected task failure (stage {stage_id}, partition {partition}, attempt {attempt})"
-                ))
+                Err(RddError::InjectedFailure {
+                    stage: stage_id,
+                    partition,
+                    attempt,
+                })
             } else {
                 match catch_unwind(AssertUnwindSafe(|| task(&context))) {
-                    Ok(Ok(out)) => Ok(out),
-                    Ok(Err(error)) => Err(error.to_string()),
-                    Err(panic) => Err(format!("task panicked: {}", panic_message(&*panic))),
+                    Ok(result) => result,
+                    Err(panic) => Err(RddError::Panicked(panic_message(&*panic))),
                 }
             };
             let rows = outcome.as_ref().map_or(0, |(_, rows)| *rows);
@@ -323,9 +325,9 @@ impl DagScheduler {
                 end: self.metrics.elapsed(),
                 rows,
                 succeeded: outcome.is_ok(),
-                error: outcome.as_ref().err().cloned(),
+                error: outcome.as_ref().err().map(|e| e.to_string()),
             });
-            match outcome {
+            let error = match outcome {
                 Ok((out, rows)) => {
                     let work = WorkTotals {
                         attempts: 1,
@@ -335,8 +337,8 @@ impl DagScheduler {
                     add_totals(stage_totals, &work);
                     return Ok(out);
                 }
-                Err(message) => cause = message,
-            }
+                Err(error) => error,
+            };
             let work = WorkTotals {
                 attempts: 1,
                 failed_attempts: 1,
@@ -344,21 +346,25 @@ impl DagScheduler {
             };
             add_totals(stage_totals, &work);
             self.metrics.failed_attempts(1);
-            // As in Spark, a read of lost shuffle output is not the task's fault: the
-            // retry recomputes the missing map outputs first, and does not use up one of
-            // the task's attempts (up to a bound, so a block that keeps vanishing still
-            // fails the job).
-            if cause.contains(FETCH_FAILURE) && fetch_retries < MAX_FETCH_RETRIES {
-                fetch_retries += 1;
-            } else {
-                attempt += 1;
+            match &error {
+                // As in Spark, a read of lost shuffle output is not the task's fault: the
+                // retry recomputes the missing map outputs first, and does not use up one
+                // of the task's attempts (up to a bound, so a block that keeps vanishing
+                // still fails the job).
+                RddError::FetchFailed { .. } if fetch_retries < MAX_FETCH_RETRIES => {
+                    fetch_retries += 1;
+                }
+                e if e.is_transient() => attempt += 1,
+                // Running the task again would fail the same way.
+                _ => return Err(error),
             }
+            cause = Some(error);
         }
-        Err(EmberError::TaskFailed {
+        Err(RddError::TaskFailed {
             stage: stage_id,
             task: partition,
             attempts: max_attempts,
-            cause,
+            cause: Box::new(cause.unwrap_or_else(|| RddError::internal("a task ran no attempt"))),
         })
     }
 }
@@ -414,15 +420,25 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// What an [`ErrorTrap`] saw: the first error's text and the items passed.
+/// What an [`ErrorTrap`] saw: a copy of the first error, and the items passed.
 #[derive(Default)]
 struct Trap {
-    first_error: OnceLock<String>,
+    first_error: Mutex<Option<RddError>>,
     rows: AtomicUsize,
 }
 
-/// Passes items through, counting them and remembering the first error's
-/// text so the task fails even if the job function skipped over it.
+impl Trap {
+    fn take_error(&self) -> Option<RddError> {
+        // Only whole values are stored under this lock, so a poisoned one is valid.
+        self.first_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}
+
+/// Passes items through, counting them and keeping a copy of the first error
+/// so the task fails even if the job function skipped over it.
 struct ErrorTrap<T> {
     inner: PartitionIter<T>,
     trap: Arc<Trap>,
@@ -437,7 +453,14 @@ impl<T> Iterator for ErrorTrap<T> {
                 self.trap.rows.fetch_add(1, Ordering::Relaxed);
             }
             Err(error) => {
-                let _ = self.trap.first_error.set(error.to_string());
+                let mut first = self
+                    .trap
+                    .first_error
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                if first.is_none() {
+                    *first = Some(error.duplicate());
+                }
             }
         }
         Some(item)
@@ -453,7 +476,7 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use crate::error::{EmberError, Result};
+    use crate::rdd::error::{RddError, Result};
     use crate::rdd::{BlockId, PartitionIter, RddConfig, RddContext, TaskContext};
 
     fn ctx(threads: usize) -> Arc<RddContext> {
@@ -532,7 +555,7 @@ mod tests {
         let rdd = ctx.source("flaky", 3, move |p, task| {
             if p == 1 && seen.fetch_add(1, Ordering::SeqCst) == 0 {
                 assert_eq!(task.attempt, 0);
-                return Err(EmberError::execution("transient read error"));
+                return Err(RddError::transient("transient read error"));
             }
             Ok(Box::new((0..3).map(move |i| Ok(p * 10 + i))) as PartitionIter<usize>)
         });
@@ -551,12 +574,12 @@ mod tests {
             .parallelize(vec![1, 2, 3, 4], 2)
             .map_partitions("broken", |task, items| {
                 if task.partition == 1 {
-                    return Err(EmberError::execution("disk on fire"));
+                    return Err(RddError::transient("disk on fire"));
                 }
                 Ok(items)
             });
         match rdd.collect() {
-            Err(EmberError::TaskFailed {
+            Err(RddError::TaskFailed {
                 task,
                 attempts,
                 cause,
@@ -564,11 +587,62 @@ mod tests {
             }) => {
                 assert_eq!(task, 1);
                 assert_eq!(attempts, 4);
-                assert!(cause.contains("disk on fire"), "{cause}");
+                assert!(cause.to_string().contains("disk on fire"), "{cause}");
             }
             other => panic!("expected TaskFailed, got {other:?}"),
         }
         assert_eq!(ctx.metrics().failed_attempts, 4);
+    }
+
+    #[test]
+    fn deterministic_error_fails_the_job_at_once_as_itself() {
+        let ctx = ctx(2);
+        let rdd = ctx.parallelize(vec![1, 2, 3, 4], 2).map_partitions(
+            "divides by zero",
+            |task, items| {
+                if task.partition == 1 {
+                    return Err(RddError::deterministic(std::fmt::Error));
+                }
+                Ok(items)
+            },
+        );
+        let before = ctx.metrics();
+        match rdd.collect() {
+            Err(RddError::User { error, failure }) => {
+                assert_eq!(failure, crate::rdd::Failure::Deterministic);
+                // The closure's own error comes back, not a copy or a wrapper.
+                assert!(error.downcast::<std::fmt::Error>().is_ok());
+            }
+            other => panic!("expected the closure's error, got {other:?}"),
+        }
+        let used = ctx.metrics().since(&before);
+        // Partition 1 ran once; partition 0 ran at most once.
+        assert!(used.task_attempts <= 2, "{used:?}");
+        assert_eq!(used.failed_attempts, 1, "{used:?}");
+        let failed: Vec<_> = ctx
+            .task_log()
+            .into_iter()
+            .filter(|t| t.partition == 1)
+            .collect();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+    }
+
+    #[test]
+    fn skipped_error_item_keeps_its_classification() {
+        let ctx = ctx(1);
+        let rdd = ctx.source("bad row", 1, |_, _| {
+            let items: Vec<Result<i32>> = vec![Ok(1), Err(RddError::deterministic("bad row 2"))];
+            Ok(Box::new(items.into_iter()) as PartitionIter<i32>)
+        });
+        let out = ctx.run_job(&rdd, |_, items| Ok(items.filter_map(|r| r.ok()).count()));
+        match out {
+            Err(error @ RddError::User { .. }) => {
+                assert!(!error.is_transient());
+                assert_eq!(error.to_string(), "bad row 2");
+            }
+            other => panic!("expected the row's error, got {other:?}"),
+        }
+        assert_eq!(ctx.metrics().task_attempts, 1);
     }
 
     #[test]
@@ -604,11 +678,7 @@ mod tests {
         let ctx = ctx(2);
         let rdd = ctx.source("bad rows", 2, |p, _| {
             let items: Vec<Result<i32>> = if p == 1 {
-                vec![
-                    Ok(1),
-                    Err(EmberError::execution("row 2 is malformed")),
-                    Ok(3),
-                ]
+                vec![Ok(1), Err(RddError::transient("row 2 is malformed")), Ok(3)]
             } else {
                 vec![Ok(0)]
             };
@@ -617,9 +687,9 @@ mod tests {
         // This job function ignores errors; the scheduler must not.
         let out = ctx.run_job(&rdd, |_, items| Ok(items.filter_map(|r| r.ok()).count()));
         match out {
-            Err(EmberError::TaskFailed { task, cause, .. }) => {
+            Err(RddError::TaskFailed { task, cause, .. }) => {
                 assert_eq!(task, 1);
-                assert!(cause.contains("row 2 is malformed"), "{cause}");
+                assert!(cause.to_string().contains("row 2 is malformed"), "{cause}");
             }
             other => panic!("expected TaskFailed, got {other:?}"),
         }
@@ -680,17 +750,23 @@ mod tests {
         let bm = Arc::clone(ctx.block_manager());
         let data: Vec<(u32, i64)> = (0..100).map(|i| (i % 5, i as i64)).collect();
         let expected = sums(data.clone());
+        let lost = Arc::new(AtomicUsize::new(0));
         let sums_rdd = ctx
             .parallelize(data, 3)
             .reduce_by_key(|a, b| a + b, 2)
             .map_partitions("loses a block", move |task, items| {
-                if task.partition == 0 && task.attempt == 0 {
+                // A fetch failure does not use up an attempt, so the retry is attempt 0 too.
+                if task.partition == 0 && lost.fetch_add(1, Ordering::SeqCst) == 0 {
                     bm.remove_block(BlockId::Shuffle {
                         shuffle: 0,
                         map: 2,
                         reduce: 0,
                     });
-                    return Err(EmberError::execution("fetch failed"));
+                    return Err(RddError::FetchFailed {
+                        shuffle: 0,
+                        map: 2,
+                        reduce: 0,
+                    });
                 }
                 Ok(items)
             });
@@ -698,6 +774,17 @@ mod tests {
         let m = ctx.metrics();
         assert_eq!(m.recomputed_partitions, 1);
         assert_eq!(m.failed_attempts, 1);
+        let retried: Vec<_> = ctx
+            .task_log()
+            .into_iter()
+            .filter(|t| t.partition == 0 && t.error.is_none() && t.stage_id == 1)
+            .map(|t| t.attempt)
+            .collect();
+        assert_eq!(
+            retried,
+            vec![0],
+            "the retry after a lost block is still attempt 0"
+        );
     }
 
     #[test]
@@ -749,6 +836,6 @@ mod tests {
         let ctx = ctx(1);
         let rdd = ctx.parallelize(vec![1], 2);
         let out = ctx.run_job_on_partitions(&rdd, &[1, 2], |_, items| Ok(items.count()));
-        assert!(matches!(out, Err(EmberError::Execution(_))));
+        assert!(matches!(out, Err(RddError::Invalid(_))));
     }
 }

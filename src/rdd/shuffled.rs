@@ -10,9 +10,9 @@
 
 use std::sync::Arc;
 
-use crate::error::{EmberError, Result};
 use crate::rdd::block_manager::BlockManager;
 use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
+use crate::rdd::error::{RddError, Result};
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
 use crate::rdd::task::TaskContext;
 
@@ -75,7 +75,7 @@ impl<T: Data> ShuffleDependencyBase for ShuffleDependency<T> {
         for item in self.parent.compute(map, task)? {
             for (reduce, piece) in (self.partitioner)(item?, n)? {
                 let bucket = buckets.get_mut(reduce).ok_or_else(|| {
-                    EmberError::internal(format!(
+                    RddError::internal(format!(
                         "shuffle {}: partitioner sent a piece to partition {reduce} of {n}",
                         self.shuffle_id
                     ))
@@ -140,7 +140,7 @@ impl<T: Data> RddBase for ShuffledRdd<T> {
 impl<T: Data> RddNode<T> for ShuffledRdd<T> {
     fn compute(&self, partition: usize, task: &TaskContext) -> Result<PartitionIter<T>> {
         if partition >= self.dep.num_reduces {
-            return Err(EmberError::internal(format!(
+            return Err(RddError::internal(format!(
                 "{} [{}] has no partition {partition}",
                 self.name, self.id
             )));
@@ -152,10 +152,10 @@ impl<T: Data> RddNode<T> for ShuffledRdd<T> {
             .map(|map| {
                 self.block_manager
                     .read_shuffle_block::<T>(shuffle, map, partition, task)
-                    .ok_or_else(|| {
-                        EmberError::execution(format!(
-                            "shuffle block missing: shuffle {shuffle}, map {map}, reduce {partition}"
-                        ))
+                    .ok_or(RddError::FetchFailed {
+                        shuffle,
+                        map,
+                        reduce: partition,
                     })
             })
             .collect::<Result<Vec<_>>>()?;

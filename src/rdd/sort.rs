@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use crate::error::Result;
+use crate::rdd::error::Result;
 use crate::rdd::rdd::{Data, PartitionIter, Rdd};
 
 /// Keys sampled per input partition, per output partition.
@@ -117,7 +117,7 @@ mod tests {
     fn partitions_of<T: crate::rdd::Data>(rdd: &crate::rdd::Rdd<T>) -> Vec<Vec<T>> {
         rdd.context()
             .run_job(rdd, |_, items| {
-                items.collect::<crate::error::Result<Vec<T>>>()
+                items.collect::<crate::rdd::error::Result<Vec<T>>>()
             })
             .unwrap_or_default()
     }

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use crate::error::{EmberError, Result};
 use crate::rdd::dependency::Dependency;
+use crate::rdd::error::{RddError, Result};
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
 use crate::rdd::task::TaskContext;
 
@@ -51,7 +51,7 @@ impl<T: Data> RddBase for SourceRdd<T> {
 impl<T: Data> RddNode<T> for SourceRdd<T> {
     fn compute(&self, partition: usize, task: &TaskContext) -> Result<PartitionIter<T>> {
         if partition >= self.num_partitions {
-            return Err(EmberError::internal(format!(
+            return Err(RddError::internal(format!(
                 "{} [{}] has no partition {partition}",
                 self.name, self.id
             )));

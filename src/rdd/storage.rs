@@ -9,7 +9,7 @@
 use std::io::{Read, Write};
 use std::marker::PhantomData;
 
-use crate::error::{EmberError, Result};
+use crate::rdd::error::{RddError, Result};
 
 /// Where the partitions of a persisted RDD are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,12 +70,12 @@ impl<T> BlockCodec<T> for InlineSizeCodec<T> {
         items.len().saturating_mul(std::mem::size_of::<T>())
     }
     fn encode(&self, _items: &[T], _w: &mut dyn Write) -> Result<()> {
-        Err(EmberError::execution(
+        Err(RddError::invalid(
             "the default block codec cannot write blocks to disk; use persist_with",
         ))
     }
     fn decode(&self, _r: &mut dyn Read) -> Result<Vec<T>> {
-        Err(EmberError::execution(
+        Err(RddError::invalid(
             "the default block codec cannot read blocks from disk; use persist_with",
         ))
     }
@@ -95,15 +95,13 @@ impl BlockCodec<u64> for U64Codec {
     }
     fn encode(&self, items: &[u64], w: &mut dyn Write) -> Result<()> {
         for x in items {
-            w.write_all(&x.to_le_bytes())
-                .map_err(|e| EmberError::execution(e.to_string()))?;
+            w.write_all(&x.to_le_bytes()).map_err(RddError::transient)?;
         }
         Ok(())
     }
     fn decode(&self, r: &mut dyn Read) -> Result<Vec<u64>> {
         let mut bytes = Vec::new();
-        r.read_to_end(&mut bytes)
-            .map_err(|e| EmberError::execution(e.to_string()))?;
+        r.read_to_end(&mut bytes).map_err(RddError::transient)?;
         Ok(bytes
             .chunks_exact(8)
             .map(|c| {

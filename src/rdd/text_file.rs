@@ -12,8 +12,8 @@ use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::error::{EmberError, Result};
 use crate::rdd::context::RddContext;
+use crate::rdd::error::{RddError, Result};
 use crate::rdd::rdd::{PartitionIter, Rdd};
 
 impl RddContext {
@@ -26,7 +26,7 @@ impl RddContext {
     ) -> Result<Rdd<String>> {
         let path = path.as_ref().to_path_buf();
         let len = std::fs::metadata(&path)
-            .map_err(|e| EmberError::io(&path, e))?
+            .map_err(|e| RddError::io(&path, e))?
             .len();
         let n = min_partitions.max(1);
         let name = format!("text_file {}", path.display());
@@ -55,7 +55,7 @@ struct LineRange {
 impl LineRange {
     /// Opens the file and moves to the first line starting at or after `start`.
     fn open(path: &Path, start: u64, end: u64) -> Result<Self> {
-        let io = |e| EmberError::io(path, e);
+        let io = |e| RddError::io(path, e);
         let mut reader = BufReader::new(File::open(path).map_err(io)?);
         let mut pos = 0;
         if start > 0 {
@@ -87,7 +87,7 @@ impl Iterator for LineRange {
             Ok(read) => self.pos += read as u64,
             Err(e) => {
                 self.failed = true;
-                return Some(Err(EmberError::io(&self.path, e)));
+                return Some(Err(RddError::io(&self.path, e)));
             }
         }
         if line.last() == Some(&b'\n') {
@@ -98,10 +98,10 @@ impl Iterator for LineRange {
         }
         Some(String::from_utf8(line).map_err(|_| {
             self.failed = true;
-            EmberError::data(
-                self.path.display().to_string(),
-                format!("line at byte {offset} is not valid UTF-8"),
-            )
+            RddError::Data {
+                path: self.path.display().to_string(),
+                message: format!("line at byte {offset} is not valid UTF-8"),
+            }
         }))
     }
 }

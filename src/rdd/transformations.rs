@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use hashbrown::HashSet;
 
-use crate::error::Result;
+use crate::rdd::error::Result;
 use crate::rdd::pair::hash_partition;
 use crate::rdd::rdd::{Data, PartitionIter, Rdd};
 
@@ -105,7 +105,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use crate::error::EmberError;
+    use crate::rdd::error::RddError;
     use crate::rdd::{RddConfig, RddContext};
 
     #[test]
@@ -138,7 +138,7 @@ mod tests {
         let failing = ctx
             .source("bad", 1, |_, _| {
                 Ok(
-                    Box::new(vec![Ok(1), Err(EmberError::execution("bad row 2"))].into_iter())
+                    Box::new(vec![Ok(1), Err(RddError::deterministic("bad row 2"))].into_iter())
                         as crate::rdd::PartitionIter<i32>,
                 )
             })

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use crate::error::{EmberError, Result};
 use crate::rdd::dependency::{Dependency, NarrowDependency};
+use crate::rdd::error::{RddError, Result};
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
 use crate::rdd::task::TaskContext;
 
@@ -68,7 +68,7 @@ impl<T: Data> RddBase for UnionRdd<T> {
 impl<T: Data> RddNode<T> for UnionRdd<T> {
     fn compute(&self, partition: usize, task: &TaskContext) -> Result<PartitionIter<T>> {
         let (parent, index) = self.locate(partition).ok_or_else(|| {
-            EmberError::internal(format!("union [{}] has no partition {partition}", self.id))
+            RddError::internal(format!("union [{}] has no partition {partition}", self.id))
         })?;
         parent.compute(index, task)
     }

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use crate::error::Result;
 use crate::rdd::dependency::{Dependency, NarrowDependency};
+use crate::rdd::error::Result;
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
 use crate::rdd::task::TaskContext;
 
@@ -77,7 +77,7 @@ impl<T: Data, U: Data, V: Data> RddNode<V> for ZipPartitionsRdd<T, U, V> {
 
 #[cfg(test)]
 mod tests {
-    use crate::error::Result;
+    use crate::rdd::error::Result;
     use crate::rdd::{PartitionIter, RddConfig, RddContext};
 
     #[test]
@@ -89,7 +89,7 @@ mod tests {
             .zip_partitions(&names, "zip", |_, left, right| {
                 let pairs = left
                     .zip(right)
-                    .map(|(l, r)| Ok::<_, crate::error::EmberError>((l?, r?)))
+                    .map(|(l, r)| Ok::<_, crate::rdd::error::RddError>((l?, r?)))
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Box::new(pairs.into_iter().map(Ok)) as PartitionIter<(i32, &str)>)
             })

@@ -3,16 +3,20 @@
 
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
+use crate::config::setting;
 use crate::format::OutputFormat;
+use crate::sources::tpch::check_scale_factor;
 
 /// `ember`: run SQL on TPC-H data, Parquet and CSV files.
 #[derive(Debug, Parser)]
 #[command(name = "ember", version, about)]
 struct Cli {
     /// Register the eight TPC-H tables, generated in memory at scale factor SF.
-    #[arg(long, value_name = "SF")]
+    #[arg(long, value_name = "SF", allow_negative_numbers = true)]
     tpch: Option<f64>,
-    /// How results are printed.
+    /// How results are printed. Doubles print in their shortest exact form, with an
+    /// exponent below 1e-4 and from 1e15 (1e-05, 1e+20). json writes one object per
+    /// row per line; a repeated column name gets a suffix there (a, a_1, a_2).
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
     /// Worker threads (default: the number of cores).
@@ -71,11 +75,20 @@ impl ShellOptions {
     pub fn parse(args: Vec<String>) -> Result<ShellOptions, clap::Error> {
         let matches = Cli::command().try_get_matches_from(args)?;
         let cli = Cli::from_arg_matches(&matches)?;
-        if cli.threads == Some(0) {
-            return Err(Cli::command().error(
-                clap::error::ErrorKind::ValueValidation,
-                "--threads must be at least 1",
-            ));
+        // The same checks as `SET` and `register_tpch`, reported as usage errors.
+        let invalid = |message: String| {
+            Cli::command().error(clap::error::ErrorKind::ValueValidation, message)
+        };
+        if let (Some(n), Some(threads)) = (cli.threads, setting("ember.execution.threads")) {
+            threads.check(&n.to_string()).map_err(|_| {
+                invalid(format!(
+                    "invalid value '{n}' for --threads: expected {}",
+                    threads.allowed
+                ))
+            })?;
+        }
+        if let Some(sf) = cli.tpch {
+            check_scale_factor(sf).map_err(|e| invalid(format!("--tpch: {e}")))?;
         }
         let mut actions: Vec<(usize, Action)> = Vec::new();
         if let Some(indices) = matches.indices_of("command") {
@@ -145,7 +158,28 @@ mod tests {
     fn bad_options_are_usage_errors() {
         let e = ShellOptions::parse(args(&["--format", "xml"])).unwrap_err();
         assert_eq!(e.exit_code(), 2);
-        assert!(ShellOptions::parse(args(&["--threads", "0"])).is_err());
+        let e = ShellOptions::parse(args(&["--threads", "0"])).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string()
+                .contains("invalid value '0' for --threads: expected an integer from 1 to 1024"),
+            "{e}"
+        );
+        assert!(ShellOptions::parse(args(&["--threads", "100000"])).is_err());
+        let e = ShellOptions::parse(args(&["--tpch", "-1"])).unwrap_err();
+        assert!(
+            e.to_string().contains("expected a number greater than 0"),
+            "{e}"
+        );
+        // No machine holds scale factor 10^9 in memory (Linux tells how much is free).
+        if cfg!(target_os = "linux") {
+            let e = ShellOptions::parse(args(&["--tpch", "1000000000"])).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(
+                e.to_string().contains("largest scale factor that fits"),
+                "{e}"
+            );
+        }
         let help = ShellOptions::parse(args(&["--help"])).unwrap_err();
         assert_eq!(help.exit_code(), 0);
     }

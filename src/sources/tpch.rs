@@ -26,14 +26,75 @@ pub const TPCH_TABLE_NAMES: [&str; 8] = [
     "nation", "region", "part", "supplier", "partsupp", "customer", "orders", "lineitem",
 ];
 
-/// Generates the eight TPC-H tables at scale factor `sf`, each split into `partitions`
-/// parts (at least one), and returns them by name.
-pub fn tpch_tables(sf: f64, partitions: usize) -> Result<Vec<(String, MemTable)>> {
+/// Memory the generated tables take per unit of scale factor, at peak (measured: about
+/// 2.4 GB per scale factor above a fixed 0.3 GB, Arrow buffers and generator slack).
+const BYTES_PER_SCALE_FACTOR: f64 = 2.5e9;
+
+/// Share of the available memory the generated tables may take; queries need the rest.
+const MEMORY_SHARE: f64 = 0.8;
+
+/// Checks that `sf` is a positive number and that the tables it makes fit in memory:
+/// their estimated size may take at most 80% of the memory available now.
+pub fn check_scale_factor(sf: f64) -> Result<()> {
+    check_scale_factor_within(sf, available_memory())
+}
+
+/// As [`check_scale_factor`], with `available` bytes of memory (`None`: unknown, so
+/// only the sign is checked).
+fn check_scale_factor_within(sf: f64, available: Option<u64>) -> Result<()> {
     if !(sf.is_finite() && sf > 0.0) {
-        return Err(EmberError::execution(format!(
-            "TPC-H scale factor must be a positive number, got {sf}"
+        return Err(EmberError::config(format!(
+            "invalid TPC-H scale factor {sf}: expected a number greater than 0"
         )));
     }
+    let Some(available) = available else {
+        return Ok(());
+    };
+    let budget = available as f64 * MEMORY_SHARE;
+    let need = sf * BYTES_PER_SCALE_FACTOR;
+    if need <= budget {
+        return Ok(());
+    }
+    let largest = budget / BYTES_PER_SCALE_FACTOR;
+    let largest = if largest >= 10.0 {
+        format!("{}", largest.floor())
+    } else {
+        format!("{:.2}", (largest * 100.0).floor() / 100.0)
+    };
+    Err(EmberError::config(format!(
+        "TPC-H scale factor {sf} needs about {} of memory to generate in memory, but {} \
+         is available (the tables may take 80% of it): the largest scale factor that fits \
+         is about {largest}; query Parquet files for larger data",
+        human_bytes(need),
+        human_bytes(available as f64)
+    )))
+}
+
+/// The memory available to new allocations, from `/proc/meminfo` (Linux).
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kb.checked_mul(1024)
+}
+
+/// Bytes as "12.3 GB".
+fn human_bytes(bytes: f64) -> String {
+    let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", units[unit])
+}
+
+/// Generates the eight TPC-H tables at scale factor `sf`, each split into `partitions`
+/// parts (at least one), and returns them by name. A scale factor whose tables would
+/// not fit in memory is an error ([`check_scale_factor`]).
+pub fn tpch_tables(sf: f64, partitions: usize) -> Result<Vec<(String, MemTable)>> {
+    check_scale_factor(sf)?;
     let parts = partitions.clamp(1, i32::MAX as usize);
     let tasks: Vec<(usize, usize)> = TPCH_TABLE_NAMES
         .iter()
@@ -143,6 +204,29 @@ mod tests {
     use super::*;
     use crate::sources::DataSource;
     use arrow::datatypes::DataType;
+
+    #[test]
+    fn scale_factor_must_be_positive_and_fit_in_memory() {
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let e = check_scale_factor_within(bad, None)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("expected a number greater than 0"), "{e}");
+        }
+        assert!(check_scale_factor_within(1000.0, None).is_ok());
+        // 16 GB available: 12.8 GB for the tables, about scale factor 5.
+        let gb16 = Some(16_000_000_000);
+        assert!(check_scale_factor_within(5.0, gb16).is_ok());
+        let e = check_scale_factor_within(1000.0, gb16)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "TPC-H scale factor 1000 needs about 2.5 TB of memory to generate in memory, \
+             but 16.0 GB is available (the tables may take 80% of it): the largest scale \
+             factor that fits is about 5.12; query Parquet files for larger data"
+        );
+    }
 
     #[test]
     fn row_counts_at_sf_001() {

@@ -46,7 +46,9 @@ impl fmt::Display for Expr {
                 }
                 write!(f, " END")
             }
-            Expr::Cast { expr, data_type } => write!(f, "CAST({expr} AS {data_type})"),
+            Expr::Cast { expr, data_type } => {
+                write!(f, "CAST({expr} AS {})", crate::types::SqlType(data_type))
+            }
             Expr::InList {
                 expr,
                 list,
@@ -117,7 +119,9 @@ impl fmt::Display for Expr {
                     if *distinct { "DISTINCT " } else { "" }
                 )
             }
-            Expr::Alias { expr, name } => write!(f, "{expr} AS {name}"),
+            Expr::Alias { expr, name } => {
+                write!(f, "{expr} AS {}", crate::schema::display_name(name))
+            }
             Expr::ScalarSubquery(plan) => write!(f, "({})", SubqueryText(plan)),
             Expr::InSubquery {
                 expr,

@@ -9,8 +9,8 @@ use crate::catalog::TableSource;
 use crate::error::{PlanError, Result};
 use crate::expr::{Column, Expr, SortExpr};
 use crate::logical::plan::{JoinKind, LogicalPlan};
-use crate::schema::{PlanField, PlanSchema};
-use crate::types;
+use crate::schema::{PlanField, PlanSchema, is_deduplicated, unique_names};
+use crate::types::{self, SqlType};
 
 /// Builds a [`LogicalPlan`] bottom-up.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ impl LogicalPlanBuilder {
 
     /// Scans a table; columns are qualified by `name`.
     pub fn scan(name: &str, source: Arc<dyn TableSource>) -> Result<Self> {
-        let schema = PlanSchema::from_arrow(Some(name), &source.schema());
+        let schema = PlanSchema::from_arrow(Some(name), &source.schema()).deduplicated();
         Ok(Self::from(LogicalPlan::Scan {
             table: name.to_string(),
             source,
@@ -67,7 +67,12 @@ impl LogicalPlanBuilder {
             for row in &rows {
                 let rt = row[c].data_type(&empty)?;
                 t = types::common_type(&t, &rt).ok_or_else(|| {
-                    PlanError::type_mismatch(format!("VALUES column {} mixes {t} and {rt}", c + 1))
+                    PlanError::type_mismatch(format!(
+                        "VALUES column {} mixes {} and {}",
+                        c + 1,
+                        SqlType(&t),
+                        SqlType(&rt)
+                    ))
                 })?;
                 nullable |= row[c].nullable(&empty)?;
             }
@@ -90,7 +95,8 @@ impl LogicalPlanBuilder {
         let t = predicate.data_type(&schema)?;
         if !matches!(t, DataType::Boolean | DataType::Null) {
             return Err(PlanError::type_mismatch(format!(
-                "filter predicate '{predicate}' must be BOOLEAN, got {t}"
+                "filter predicate '{predicate}' must be BOOLEAN, got {}",
+                SqlType(&t)
             )));
         }
         Ok(Self::from(LogicalPlan::Filter {
@@ -99,13 +105,15 @@ impl LogicalPlanBuilder {
         }))
     }
 
-    /// One output column per expression.
+    /// One output column per expression. Columns that would share a name are renamed
+    /// (see [`crate::schema::unique_names`]) by aliasing their expressions.
     pub fn project(self, exprs: Vec<Expr>) -> Result<Self> {
         let input_schema = self.plan.schema();
-        let fields = exprs
+        let mut fields = exprs
             .iter()
             .map(|e| expr_field(e, &input_schema))
             .collect::<Result<Vec<_>>>()?;
+        let exprs = rename_repeated(exprs, &mut fields, &input_schema)?;
         Ok(Self::from(LogicalPlan::Projection {
             input: self.plan,
             exprs,
@@ -113,9 +121,17 @@ impl LogicalPlanBuilder {
         }))
     }
 
-    /// Groups by `group_by` and computes `aggregates` (each an aggregate call, possibly aliased).
+    /// Groups by `group_by` and computes `aggregates` (each an aggregate call, possibly
+    /// aliased). A grouping expression written twice is grouped by once.
     pub fn aggregate(self, group_by: Vec<Expr>, aggregates: Vec<Expr>) -> Result<Self> {
         let input_schema = self.plan.schema();
+        let mut unique_group_by: Vec<Expr> = Vec::with_capacity(group_by.len());
+        for g in group_by {
+            if !unique_group_by.contains(&g) {
+                unique_group_by.push(g);
+            }
+        }
+        let group_by = unique_group_by;
         let mut fields = Vec::new();
         for e in &group_by {
             fields.push(expr_field(e, &input_schema)?);
@@ -127,6 +143,12 @@ impl LogicalPlanBuilder {
             let mut f = expr_field(e, &input_schema)?;
             f.qualifier = None;
             fields.push(f);
+        }
+        if let Some(f) = repeated_field(&fields) {
+            return Err(PlanError::internal(format!(
+                "aggregate output column '{}' appears twice",
+                f.qualified_name()
+            )));
         }
         Ok(Self::from(LogicalPlan::Aggregate {
             input: self.plan,
@@ -158,6 +180,12 @@ impl LogicalPlanBuilder {
             f.qualifier = None;
             fields.push(f);
         }
+        if let Some(f) = repeated_field(&fields) {
+            return Err(PlanError::internal(format!(
+                "window output column '{}' appears twice",
+                f.qualified_name()
+            )));
+        }
         Ok(Self::from(LogicalPlan::Window {
             input: self.plan,
             exprs,
@@ -180,17 +208,25 @@ impl LogicalPlanBuilder {
             let lt = l.data_type(&ls)?;
             let rt = r.data_type(&rs)?;
             types::common_type(&lt, &rt).ok_or_else(|| {
+                let (lt, rt) = (SqlType(&lt), SqlType(&rt));
                 PlanError::type_mismatch(format!("cannot join {l} ({lt}) with {r} ({rt})"))
             })?;
             on_checked.push((l, r));
         }
         let schema = join_schema(&ls, &rs, kind);
+        if let Some(f) = repeated_field(&ls.join(&rs).fields) {
+            return Err(PlanError::plan(format!(
+                "both sides of a join have a column '{}'; give one side another alias",
+                f.qualified_name()
+            )));
+        }
         if let Some(f) = &filter {
             let all = ls.join(&rs);
             let t = f.data_type(&all)?;
             if !matches!(t, DataType::Boolean | DataType::Null) {
                 return Err(PlanError::type_mismatch(format!(
-                    "join condition '{f}' must be BOOLEAN, got {t}"
+                    "join condition '{f}' must be BOOLEAN, got {}",
+                    SqlType(&t)
                 )));
             }
         }
@@ -220,8 +256,8 @@ impl LogicalPlanBuilder {
         let rs = right.schema();
         let mut on = Vec::new();
         for c in columns {
-            let li = ls.index_of(None, c)?;
-            let ri = rs.index_of(None, c)?;
+            let li = ls.resolve(None, c, Default::default())?;
+            let ri = rs.resolve(None, c, Default::default())?;
             on.push((field_column(ls.field(li)), field_column(rs.field(ri))));
         }
         self.join_on(right, kind, on, None)
@@ -275,7 +311,9 @@ impl LogicalPlanBuilder {
             let t = types::common_type(&l.data_type, &r.data_type).ok_or_else(|| {
                 PlanError::type_mismatch(format!(
                     "UNION column '{}' has types {} and {}",
-                    l.name, l.data_type, r.data_type
+                    l.name,
+                    SqlType(&l.data_type),
+                    SqlType(&r.data_type)
                 ))
             })?;
             fields.push(PlanField::new(
@@ -297,13 +335,13 @@ impl LogicalPlanBuilder {
             .collect::<Result<Vec<_>>>()?;
         Ok(Self::from(LogicalPlan::Union {
             inputs,
-            schema: Arc::new(PlanSchema::new(fields)),
+            schema: Arc::new(PlanSchema::new(fields).deduplicated()),
         }))
     }
 
     /// Renames the relation: every column gets qualifier `alias`.
     pub fn alias(self, alias: &str) -> Result<Self> {
-        let schema = self.plan.schema().with_qualifier(alias);
+        let schema = self.plan.schema().with_qualifier(alias).deduplicated();
         Ok(Self::from(LogicalPlan::SubqueryAlias {
             input: self.plan,
             alias: alias.to_string(),
@@ -335,7 +373,23 @@ pub fn field_column(field: &PlanField) -> Expr {
     })
 }
 
-/// The output field of a projected expression: a bare column keeps its qualifier.
+/// `e` with every column reference a user wrote (`a`, `t.a`) turned into the reference
+/// to the one field it names in `schema`, matched by the names users see: a name that
+/// fits several fields is an error. For APIs that take expressions from users (the
+/// DataFrame API); SQL resolves names as it plans.
+pub fn resolve_user_columns(e: Expr, schema: &PlanSchema) -> Result<Expr> {
+    e.transform_up(&mut |x| match x {
+        Expr::Column(c) => {
+            let i = schema.resolve(c.relation.as_deref(), &c.name, Default::default())?;
+            Ok(field_column(schema.field(i)))
+        }
+        other => Ok(other),
+    })
+}
+
+/// The output field of a projected expression: a bare column keeps its qualifier, and
+/// so does a column under the alias that [`LogicalPlanBuilder::project`] gives it to
+/// make its name unique.
 pub fn expr_field(e: &Expr, input: &PlanSchema) -> Result<PlanField> {
     let data_type = e.data_type(input)?;
     let nullable = e.nullable(input)?;
@@ -349,8 +403,49 @@ pub fn expr_field(e: &Expr, input: &PlanSchema) -> Result<PlanField> {
                 nullable,
             }
         }
+        Expr::Alias { expr, name } if is_deduplicated(name) => {
+            let qualifier = match expr.as_ref() {
+                Expr::Column(c) => input
+                    .field(input.index_of(c.relation.as_deref(), &c.name)?)
+                    .qualifier
+                    .clone(),
+                _ => None,
+            };
+            PlanField {
+                qualifier,
+                name: name.clone(),
+                data_type,
+                nullable,
+            }
+        }
         _ => PlanField::new(None, &e.output_name(), data_type, nullable),
     })
+}
+
+/// The first field whose `(qualifier, name)` key another field shares.
+fn repeated_field(fields: &[PlanField]) -> Option<&PlanField> {
+    let renames = unique_names(fields);
+    fields
+        .iter()
+        .zip(renames)
+        .find(|(_, r)| r.is_some())
+        .map(|(f, _)| f)
+}
+
+/// Aliases the expressions of a projection whose output names repeat, so each output
+/// column has a name of its own; `fields` follows.
+fn rename_repeated(
+    mut exprs: Vec<Expr>,
+    fields: &mut [PlanField],
+    input: &PlanSchema,
+) -> Result<Vec<Expr>> {
+    for (i, name) in unique_names(fields).into_iter().enumerate() {
+        if let Some(name) = name {
+            exprs[i] = exprs[i].clone().alias(name);
+            fields[i] = expr_field(&exprs[i], input)?;
+        }
+    }
+    Ok(exprs)
 }
 
 /// The output schema of a join.
@@ -367,6 +462,15 @@ pub fn join_schema(left: &PlanSchema, right: &PlanSchema, kind: JoinKind) -> Pla
     };
     match kind {
         JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => left.clone(),
+        JoinKind::LeftMark | JoinKind::LeftMarkNullAware => {
+            let mark = PlanField::new(
+                None,
+                crate::logical::plan::MARK_COLUMN,
+                DataType::Boolean,
+                kind == JoinKind::LeftMarkNullAware,
+            );
+            left.join(&PlanSchema::new(vec![mark]))
+        }
         JoinKind::Left => left.join(&nullable(right, true)),
         JoinKind::Right => nullable(left, true).join(right),
         JoinKind::Full => nullable(left, true).join(&nullable(right, true)),

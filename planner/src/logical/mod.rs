@@ -13,5 +13,5 @@ pub mod set_ops;
 pub mod tree;
 
 pub use builder::LogicalPlanBuilder;
-pub use plan::{JoinKind, LogicalPlan};
+pub use plan::{JoinKind, LogicalPlan, MARK_COLUMN};
 pub use tree::Transformed;

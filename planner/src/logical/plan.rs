@@ -27,6 +27,16 @@ pub enum JoinKind {
     /// excludes the row — SQL's NOT IN; the build side must be seen whole (left columns
     /// only). With an empty right side every left row (even a NULL key) comes out.
     LeftAntiNullAware,
+    /// Every left row once, then a BOOLEAN column `__mark`: TRUE when some right row
+    /// matches (keys equal, filter true), else FALSE. EXISTS anywhere but a top-level
+    /// AND term of WHERE.
+    LeftMark,
+    /// As [`JoinKind::LeftMark`], with SQL's three-valued IN on the first key pair
+    /// `x = y` (the other keys and the filter match as usual, picking the right rows
+    /// that count): TRUE when one of those rows has `y = x`; else NULL when there is
+    /// one at all and `x` is NULL, or one has `y` NULL; else FALSE. `x IN (subquery)`
+    /// anywhere but a top-level AND term of WHERE.
+    LeftMarkNullAware,
     /// Every pair (no condition).
     Cross,
 }
@@ -39,7 +49,15 @@ impl JoinKind {
             JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware
         )
     }
+
+    /// True for mark joins: the left columns, then the boolean mark column.
+    pub fn is_mark(self) -> bool {
+        matches!(self, JoinKind::LeftMark | JoinKind::LeftMarkNullAware)
+    }
 }
+
+/// The name of a mark join's last output column.
+pub const MARK_COLUMN: &str = "__mark";
 
 impl fmt::Display for JoinKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -51,6 +69,8 @@ impl fmt::Display for JoinKind {
             JoinKind::LeftSemi => "LeftSemi",
             JoinKind::LeftAnti => "LeftAnti",
             JoinKind::LeftAntiNullAware => "LeftAntiNullAware",
+            JoinKind::LeftMark => "LeftMark",
+            JoinKind::LeftMarkNullAware => "LeftMarkNullAware",
             JoinKind::Cross => "Cross",
         };
         f.write_str(s)
@@ -101,7 +121,8 @@ pub enum LogicalPlan {
         /// Output schema.
         schema: PlanSchemaRef,
     },
-    /// Join(left, right, on, filter) → left columns then right columns (left only for semi/anti).
+    /// Join(left, right, on, filter) → left columns then right columns (left only for
+    /// semi/anti; left then `__mark` for mark joins).
     Join {
         /// Left input.
         left: Arc<LogicalPlan>,
@@ -290,7 +311,11 @@ impl LogicalPlan {
             } => {
                 let mut s = format!("Scan: {table}");
                 if projection.is_some() {
-                    let cols: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+                    let cols: Vec<String> = schema
+                        .fields
+                        .iter()
+                        .map(|f| crate::schema::display_name(&f.name).into_owned())
+                        .collect();
                     s += &format!(" projection=[{}]", cols.join(", "));
                 }
                 if !filters.is_empty() {
@@ -314,8 +339,12 @@ impl LogicalPlan {
             LogicalPlan::Join {
                 kind, on, filter, ..
             } => {
-                let keys: Vec<String> = on.iter().map(|(l, r)| format!("{l} = {r}")).collect();
-                let mut s = format!("{kind} Join: on=[{}]", keys.join(", "));
+                let mut keys: Vec<String> = on.iter().map(|(l, r)| format!("{l} = {r}")).collect();
+                let mut s = format!("{kind} Join: ");
+                if *kind == JoinKind::LeftMarkNullAware && !keys.is_empty() {
+                    s += &format!("in=[{}] ", keys.remove(0));
+                }
+                s += &format!("on=[{}]", keys.join(", "));
                 if let Some(f) = filter {
                     s += &format!(" filter={f}");
                 }
@@ -410,7 +439,39 @@ impl LogicalPlan {
                 schema: schema.clone(),
             },
             LogicalPlan::Distinct { .. } => LogicalPlan::Distinct { input: next() },
-            LogicalPlan::SubqueryAlias { alias, .. } => B::from_arc(next()).alias(alias)?.build(),
+            LogicalPlan::SubqueryAlias {
+                input: old_input,
+                alias,
+                schema: old_schema,
+            } => {
+                // Keep the names given to repeated columns when the input lost some
+                // columns (pruning): references above still use them.
+                let input = next();
+                let old_in = old_input.schema();
+                let new_in = input.schema();
+                let fields = new_in
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let name = old_in
+                            .index_of(f.qualifier.as_deref(), &f.name)
+                            .ok()
+                            .filter(|&i| old_in.fields[i].qualifier == f.qualifier)
+                            .map(|i| old_schema.fields[i].name.clone())
+                            .unwrap_or_else(|| f.name.clone());
+                        crate::schema::PlanField {
+                            qualifier: Some(alias.clone()),
+                            name,
+                            ..f.clone()
+                        }
+                    })
+                    .collect();
+                LogicalPlan::SubqueryAlias {
+                    input,
+                    alias: alias.clone(),
+                    schema: Arc::new(PlanSchema::new(fields).deduplicated()),
+                }
+            }
         })
     }
 

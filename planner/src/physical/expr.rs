@@ -140,7 +140,9 @@ impl PhysExpr {
 impl fmt::Display for PhysExpr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PhysExpr::Column { index, name } => write!(f, "{name}@{index}"),
+            PhysExpr::Column { index, name } => {
+                write!(f, "{}@{index}", crate::schema::display_name(name))
+            }
             PhysExpr::Literal(v) => write!(f, "{v}"),
             PhysExpr::Binary { op, .. } if op.is_logical() => {
                 // A chain of ANDs (or ORs) prints flat, whatever shape the tree has.
@@ -180,7 +182,9 @@ impl fmt::Display for PhysExpr {
                 }
                 write!(f, " END")
             }
-            PhysExpr::Cast { expr, data_type } => write!(f, "CAST({expr} AS {data_type})"),
+            PhysExpr::Cast { expr, data_type } => {
+                write!(f, "CAST({expr} AS {})", crate::types::SqlType(data_type))
+            }
             PhysExpr::InList {
                 expr,
                 list,

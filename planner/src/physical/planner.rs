@@ -2,7 +2,7 @@
 //! two-step aggregation around a hash exchange, hash joins (broadcast when the build
 //! side is small, else partitioned on the keys) with the smaller input as the build
 //! side, top-k for ORDER BY ... LIMIT, and exchanges wherever rows must meet.
-//! NOT IN's null-aware anti join is always broadcast; an aggregate holding
+//! NOT IN's null-aware anti join and the null-aware mark join are always broadcast; an aggregate holding
 //! `single_value` runs once, in Single mode, after gathering every row in one partition.
 //! Subquery expressions must have been decorrelated ([`crate::optimizer::decorrelate`]).
 //!
@@ -27,7 +27,7 @@ use crate::physical::plan::{
 };
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
-use crate::types;
+use crate::types::{self, SqlType};
 
 /// Settings the physical planner needs.
 #[derive(Debug, Clone)]
@@ -475,17 +475,15 @@ impl PhysicalPlanner {
                 schema: arrow_schema(schema),
             }));
         }
+        if on.is_empty() && matches!(kind, JoinKind::Right | JoinKind::Full) {
+            return self.plan_outer_nested_loop(left, right, kind, filter, schema, rows);
+        }
         let both = ls.join(&rs);
         let phys_filter = filter.map(|f| create_physical_expr(f, &both)).transpose()?;
         let l_plan = self.plan(left)?;
         let r_plan = self.plan(right)?;
         let out_schema = arrow_schema(schema);
         if on.is_empty() {
-            if matches!(kind, JoinKind::Right | JoinKind::Full) {
-                return Err(PlanError::unsupported(format!(
-                    "{kind} join without an equality condition"
-                )));
-            }
             let join = Arc::new(PhysicalPlan::NestedLoopJoin {
                 left: l_plan,
                 right: r_plan,
@@ -500,6 +498,7 @@ impl PhysicalPlanner {
             let lt = l.data_type(&ls)?;
             let rt = r.data_type(&rs)?;
             let t = types::common_type(&lt, &rt).ok_or_else(|| {
+                let (lt, rt) = (SqlType(&lt), SqlType(&rt));
                 PlanError::type_mismatch(format!("cannot join {l} ({lt}) with {r} ({rt})"))
             })?;
             keys.push((
@@ -510,10 +509,18 @@ impl PhysicalPlanner {
         let small = estimate_rows(right) <= self.config.broadcast_threshold_rows as f64;
         let broadcastable = matches!(
             kind,
-            JoinKind::Inner | JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti
+            JoinKind::Inner
+                | JoinKind::Left
+                | JoinKind::LeftSemi
+                | JoinKind::LeftAnti
+                | JoinKind::LeftMark
         );
-        // NOT IN must see the whole build side (any NULL there excludes every row).
-        let must_broadcast = kind == JoinKind::LeftAntiNullAware;
+        // NOT IN must see the whole build side (any NULL there excludes every row); so
+        // must a null-aware mark join (a NULL `y` anywhere in a probe row's group).
+        let must_broadcast = matches!(
+            kind,
+            JoinKind::LeftAntiNullAware | JoinKind::LeftMarkNullAware
+        );
         // A semi or anti join against a much larger right input indexes the left one
         // instead (only without a join filter, which would need both rows at once).
         let left_rows = estimate_rows(left);
@@ -552,6 +559,69 @@ impl PhysicalPlanner {
             schema: out_schema,
         });
         Ok(self.note(join, rows))
+    }
+
+    /// A RIGHT or FULL join without equality keys, from the nested loop joins that
+    /// exist: RIGHT is a LEFT join with the sides swapped, FULL is the LEFT join plus
+    /// the right rows no left row matches (an anti join), padded with NULLs.
+    fn plan_outer_nested_loop(
+        &self,
+        left: &Arc<LogicalPlan>,
+        right: &Arc<LogicalPlan>,
+        kind: JoinKind,
+        filter: Option<&Expr>,
+        schema: &PlanSchema,
+        rows: f64,
+    ) -> Result<Arc<PhysicalPlan>> {
+        let ls = left.schema();
+        let rs = right.schema();
+        let (nl, nr) = (ls.len(), rs.len());
+        let out_schema = arrow_schema(schema);
+        let columns = |types: &PlanSchema, offset: usize| -> Vec<PhysExpr> {
+            types
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| PhysExpr::column(offset + i, f.name.clone()))
+                .collect()
+        };
+        let typed_null = |t: &DataType| PhysExpr::Cast {
+            expr: Box::new(PhysExpr::Literal(ScalarValue::null_of(t))),
+            data_type: t.clone(),
+        };
+        if kind == JoinKind::Right {
+            let swapped = crate::logical::builder::join_schema(&rs, &ls, JoinKind::Left);
+            let joined =
+                self.plan_join(right, left, JoinKind::Left, &[], filter, &swapped, rows)?;
+            let mut exprs = columns(&ls, nr);
+            exprs.extend(columns(&rs, 0));
+            return Ok(Arc::new(PhysicalPlan::Projection {
+                input: joined,
+                exprs,
+                schema: out_schema,
+            }));
+        }
+        let left_schema = crate::logical::builder::join_schema(&ls, &rs, JoinKind::Left);
+        let left_join =
+            self.plan_join(left, right, JoinKind::Left, &[], filter, &left_schema, rows)?;
+        let left_join = Arc::new(PhysicalPlan::Projection {
+            input: left_join,
+            exprs: (0..nl + nr)
+                .map(|i| PhysExpr::column(i, schema.field(i).name.clone()))
+                .collect(),
+            schema: out_schema.clone(),
+        });
+        let unmatched = self.plan_join(right, left, JoinKind::LeftAnti, &[], filter, &rs, rows)?;
+        let mut exprs: Vec<PhysExpr> = ls.fields.iter().map(|f| typed_null(&f.data_type)).collect();
+        exprs.extend(columns(&rs, 0));
+        let padded = Arc::new(PhysicalPlan::Projection {
+            input: unmatched,
+            exprs,
+            schema: out_schema,
+        });
+        Ok(Arc::new(PhysicalPlan::Union {
+            inputs: vec![left_join, padded],
+        }))
     }
 }
 
@@ -687,6 +757,7 @@ pub fn create_physical_expr(e: &Expr, schema: &PlanSchema) -> Result<PhysExpr> {
             for item in list {
                 let it = ty(item)?;
                 t = types::common_type(&t, &it).ok_or_else(|| {
+                    let (t, it) = (SqlType(&t), SqlType(&it));
                     PlanError::type_mismatch(format!("IN list mixes {t} and {it} in '{e}'"))
                 })?;
             }
@@ -711,7 +782,8 @@ pub fn create_physical_expr(e: &Expr, schema: &PlanSchema) -> Result<PhysExpr> {
                 let t = ty(x)?;
                 if !types::is_string(&t) && t != DataType::Null {
                     return Err(PlanError::type_mismatch(format!(
-                        "{what} must be a string, got {t} in '{e}'"
+                        "{what} must be a string, got {} in '{e}'",
+                        SqlType(&t)
                     )));
                 }
             }

@@ -3,7 +3,7 @@
 //! In: a sqlparser `Expr` and an [`ExprScope`]. Out: an [`Expr`] whose columns are fully
 //! qualified, type-checked node by node so errors carry the line and column.
 //! Subqueries become [`Expr::ScalarSubquery`], [`Expr::InSubquery`] and [`Expr::Exists`]
-//! holding their plans; names they do not define resolve in the enclosing queries as
+//! holding their plans (ANY / ALL become these too, see `quantified`); names they do not define resolve in the enclosing queries as
 //! [`Expr::OuterColumn`]s (decorrelation later turns them into joins).
 
 use std::cell::Cell;
@@ -26,6 +26,7 @@ use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
 use crate::sql::errors::{expression_depth_error, loc, unsupported};
 use crate::sql::literal;
+use crate::sql::quantified::{quantified, quantifier_op};
 use crate::sql::statement::SqlPlanner;
 use crate::sql::types::sql_to_arrow_type;
 
@@ -34,8 +35,11 @@ use crate::sql::types::sql_to_arrow_type;
 pub(crate) struct ExprScope<'s> {
     /// The input's columns.
     pub schema: &'s PlanSchema,
-    /// Columns joined with USING: an unqualified reference picks the left one.
-    pub using: &'s [String],
+    /// Columns merged by USING or NATURAL joins: an unqualified reference to the name
+    /// means the expression (see [`crate::sql::from`]).
+    pub using: &'s [crate::sql::from::UsingColumn],
+    /// What `*` expands to; `None` for every column of `schema`.
+    pub star: Option<&'s [Expr]>,
     /// Select-list aliases usable where no input column has the name (HAVING, ORDER BY).
     pub aliases: &'s [(String, Expr)],
 }
@@ -192,8 +196,9 @@ impl SqlPlanner<'_> {
                     if crate::types::common_type(&xt, &field.data_type).is_none() {
                         return Err(PlanError::TypeMismatch {
                             message: format!(
-                                "IN compares {xt} with a subquery column of type {} in '{e}'",
-                                field.data_type
+                                "IN compares {} with a subquery column of type {} in '{e}'",
+                                crate::types::SqlType(&xt),
+                                crate::types::SqlType(&field.data_type)
                             ),
                             location: at,
                         });
@@ -335,6 +340,17 @@ impl SqlPlanner<'_> {
                 }
             }
             A::Function(f) => self.function(f, scope, at)?,
+            A::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            } => self.quantified(e, left, compare_op, right, false, scope, at)?,
+            A::AllOp {
+                left,
+                compare_op,
+                right,
+            } => self.quantified(e, left, compare_op, right, true, scope, at)?,
             A::Exists { subquery, negated } => Expr::Exists {
                 subquery: self.plan_subquery(subquery, scope)?,
                 negated: *negated,
@@ -365,6 +381,32 @@ impl SqlPlanner<'_> {
         })
     }
 
+    /// `left op ANY|ALL (right)` (see [`crate::sql::quantified`]).
+    #[allow(clippy::too_many_arguments)]
+    fn quantified(
+        &self,
+        e: &ast::Expr,
+        left: &ast::Expr,
+        op: &BinaryOperator,
+        right: &ast::Expr,
+        all: bool,
+        scope: &ExprScope,
+        at: Location,
+    ) -> Result<Expr> {
+        let Some(op) = quantifier_op(op) else {
+            return Err(unsupported(format!("operator {op} in '{e}'"), e));
+        };
+        let ast::Expr::Subquery(q) = right else {
+            return Err(unsupported(
+                format!("ANY / ALL over something other than a subquery in '{e}'"),
+                e,
+            ));
+        };
+        let x = self.sql_to_expr(left, scope)?;
+        let plan = self.plan_subquery(q, scope)?;
+        quantified(x, op, all, plan, scope.schema, at)
+    }
+
     /// Plans a subquery inside an expression over `scope`: its names resolve first in its
     /// own FROM, then in `scope` and the scopes enclosing that (as outer columns).
     fn plan_subquery(&self, q: &ast::Query, scope: &ExprScope) -> Result<Arc<LogicalPlan>> {
@@ -385,7 +427,7 @@ impl SqlPlanner<'_> {
         at: Location,
     ) -> Result<Option<Expr>> {
         for schema in self.outer_scopes.borrow().iter().rev() {
-            match schema.index_of_at(qualifier, &id.value, at) {
+            match schema.resolve(qualifier, &id.value, at) {
                 Ok(i) => {
                     let f = schema.field(i);
                     let Expr::Column(column) = field_column(f) else {
@@ -412,21 +454,16 @@ impl SqlPlanner<'_> {
         at: Location,
     ) -> Result<Expr> {
         let schema = scope.schema;
-        let index = match schema.index_of_at(qualifier, &id.value, at) {
+        if qualifier.is_none()
+            && let Some(u) = scope
+                .using
+                .iter()
+                .find(|u| u.name.eq_ignore_ascii_case(&id.value))
+        {
+            return u.resolve(schema, at);
+        }
+        let index = match schema.resolve(qualifier, &id.value, at) {
             Ok(i) => i,
-            Err(PlanError::Ambiguous { .. })
-                if qualifier.is_none()
-                    && scope
-                        .using
-                        .iter()
-                        .any(|u| u.eq_ignore_ascii_case(&id.value)) =>
-            {
-                schema
-                    .fields
-                    .iter()
-                    .position(|f| f.name.eq_ignore_ascii_case(&id.value))
-                    .ok_or_else(|| PlanError::internal("USING column vanished"))?
-            }
             Err(e @ PlanError::NotFound { .. }) => {
                 let alias = scope
                     .aliases

@@ -1,7 +1,14 @@
 //! FROM items: tables, views, CTEs, files, derived tables and joins.
 //!
-//! In: sqlparser `TableWithJoins` items and the CTEs in scope. Out: a plan builder and
-//! the USING columns of its joins. Names resolve CTE first, then the [`crate::Catalog`].
+//! In: sqlparser `TableWithJoins` items and the CTEs in scope. Out: a plan builder, what
+//! `*` expands to, and the columns merged by USING and NATURAL joins. Names resolve CTE
+//! first, then the [`crate::Catalog`].
+//!
+//! A USING (or NATURAL) join shows each join column once, as PostgreSQL does: `*` gives
+//! the merged column first, then the other columns of each side, and an unqualified
+//! reference means the merged column — the left one for INNER and LEFT joins, the right
+//! one for RIGHT joins and `coalesce(left, right)` for FULL joins. `l.k` and `r.k` still
+//! name each side's own column.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,8 +34,138 @@ pub(crate) type Ctes = HashMap<String, Arc<LogicalPlan>>;
 pub(crate) struct Relation {
     /// The plan so far.
     pub plan: LogicalPlanBuilder,
-    /// Columns joined with USING.
-    pub using: Vec<String>,
+    /// What `*` expands to, in order; `None` for every column of `plan`.
+    pub star: Option<Vec<Expr>>,
+    /// Columns merged by USING or NATURAL joins.
+    pub using: Vec<UsingColumn>,
+}
+
+/// A column merged by a USING or NATURAL join.
+#[derive(Debug, Clone)]
+pub(crate) struct UsingColumn {
+    /// The name in the USING list.
+    pub name: String,
+    /// What an unqualified reference to the name means.
+    pub expr: Expr,
+    /// The side columns it merges (`l.k`, `r.k`, and those an inner merge covered).
+    pub covers: Vec<crate::expr::Column>,
+}
+
+impl UsingColumn {
+    /// The merged column an unqualified `name` means in `schema`, or an ambiguity
+    /// error when a column of that name outside the merge is in scope too (a third
+    /// table joined with ON), as in PostgreSQL.
+    pub(crate) fn resolve(&self, schema: &PlanSchema, at: crate::error::Location) -> Result<Expr> {
+        let others: Vec<String> = schema
+            .fields
+            .iter()
+            .filter(|f| f.user_name().eq_ignore_ascii_case(&self.name))
+            .filter(|f| {
+                !self
+                    .covers
+                    .iter()
+                    .any(|c| c.relation == f.qualifier && c.name == f.name)
+            })
+            .map(|f| f.qualified_name())
+            .collect();
+        if others.is_empty() {
+            return Ok(self.expr.clone());
+        }
+        Err(PlanError::Ambiguous {
+            name: self.name.clone(),
+            candidates: format!("the USING column {}, {}", self.name, others.join(", ")),
+            location: at,
+        })
+    }
+}
+
+impl Relation {
+    fn new(plan: LogicalPlanBuilder) -> Self {
+        Relation {
+            plan,
+            star: None,
+            using: vec![],
+        }
+    }
+
+    /// The expressions `*` expands to.
+    pub(crate) fn star_exprs(&self) -> Vec<Expr> {
+        match &self.star {
+            Some(s) => s.clone(),
+            None => self.plan.schema().fields.iter().map(field_column).collect(),
+        }
+    }
+
+    /// The names `*` shows, as the user sees them.
+    fn star_names(&self) -> Vec<String> {
+        self.star_exprs()
+            .iter()
+            .map(|e| crate::schema::user_name(&e.output_name()).to_string())
+            .collect()
+    }
+
+    /// `name` on this side of a USING join: the merged column of an inner USING join,
+    /// else the one column of that name.
+    fn using_side(&self, name: &str, side: &str, at: crate::error::Location) -> Result<Expr> {
+        let schema = self.plan.schema();
+        if let Some(u) = self
+            .using
+            .iter()
+            .find(|u| u.name.eq_ignore_ascii_case(name))
+        {
+            return u.resolve(&schema, at);
+        }
+        match schema.resolve(None, name, at) {
+            Ok(i) => Ok(field_column(schema.field(i))),
+            Err(PlanError::NotFound { .. }) => Err(PlanError::plan_at(
+                format!("column '{name}' in the join's USING list is not in its {side} input"),
+                at,
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The qualifiers of the columns in this relation.
+    fn qualifiers(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for f in &self.plan.schema().fields {
+            if let Some(q) = &f.qualifier
+                && !out.iter().any(|o| o.eq_ignore_ascii_case(q))
+            {
+                out.push(q.clone());
+            }
+        }
+        out
+    }
+
+    /// Fails when `other` brings a table name this relation already has, as two
+    /// `FROM t, t` columns could not be told apart.
+    fn check_distinct_names(&self, other: &Relation, at: crate::error::Location) -> Result<()> {
+        let mine = self.qualifiers();
+        for q in other.qualifiers() {
+            if mine.iter().any(|m| m.eq_ignore_ascii_case(&q)) {
+                return Err(PlanError::plan_at(
+                    format!("table name \"{q}\" is specified more than once; give one an alias"),
+                    at,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Joins `self` and `right` with no USING (cross, ON): `*` is both sides' in order.
+    fn joined(self, right: Relation, plan: LogicalPlanBuilder) -> Relation {
+        let star = if self.star.is_none() && right.star.is_none() {
+            None
+        } else {
+            let mut s = self.star_exprs();
+            s.extend(right.star_exprs());
+            Some(s)
+        };
+        let mut using = self.using;
+        using.extend(right.using);
+        Relation { plan, star, using }
+    }
 }
 
 impl SqlPlanner<'_> {
@@ -40,19 +177,16 @@ impl SqlPlanner<'_> {
             result = Some(match result {
                 None => next,
                 Some(left) => {
-                    let mut using = left.using;
-                    using.extend(next.using);
-                    Relation {
-                        plan: left.plan.cross_join(next.plan.build_arc())?,
-                        using,
-                    }
+                    left.check_distinct_names(&next, loc(&item.relation))?;
+                    let plan = left
+                        .plan
+                        .clone()
+                        .cross_join(next.plan.clone().build_arc())?;
+                    left.joined(next, plan)
                 }
             });
         }
-        Ok(result.unwrap_or_else(|| Relation {
-            plan: LogicalPlanBuilder::empty(true),
-            using: vec![],
-        }))
+        Ok(result.unwrap_or_else(|| Relation::new(LogicalPlanBuilder::empty(true))))
     }
 
     fn plan_table_with_joins(&self, t: &TableWithJoins, ctes: &Ctes) -> Result<Relation> {
@@ -62,7 +196,8 @@ impl SqlPlanner<'_> {
                 return Err(unsupported("GLOBAL JOIN", &join.relation));
             }
             let right = self.plan_table_factor(&join.relation, ctes)?;
-            rel.using.extend(right.using);
+            let at = loc(&join.relation);
+            rel.check_distinct_names(&right, at)?;
             let (kind, constraint) = match &join.join_operator {
                 JoinOperator::Join(c) | JoinOperator::Inner(c) => (JoinKind::Inner, c),
                 JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (JoinKind::Left, c),
@@ -78,35 +213,69 @@ impl SqlPlanner<'_> {
                     ));
                 }
             };
-            let right_plan = right.plan.build_arc();
-            rel.plan = match constraint {
+            rel = match constraint {
                 JoinConstraint::None if kind == JoinKind::Cross => {
-                    rel.plan.cross_join(right_plan)?
+                    let plan = rel
+                        .plan
+                        .clone()
+                        .cross_join(right.plan.clone().build_arc())?;
+                    rel.joined(right, plan)
                 }
                 JoinConstraint::None => {
                     return Err(PlanError::plan_at(
                         "JOIN needs an ON or USING condition (or use CROSS JOIN)",
-                        loc(&join.relation),
+                        at,
                     ));
                 }
                 JoinConstraint::On(on) if kind != JoinKind::Cross => {
-                    self.plan_join_on(rel.plan, right_plan, kind, on, &rel.using)?
+                    let mut scope_using = rel.using.clone();
+                    scope_using.extend(right.using.iter().cloned());
+                    let plan = self.plan_join_on(
+                        rel.plan.clone(),
+                        right.plan.clone().build_arc(),
+                        kind,
+                        on,
+                        &scope_using,
+                    )?;
+                    rel.joined(right, plan)
                 }
                 JoinConstraint::Using(names) if kind != JoinKind::Cross => {
                     let mut columns = Vec::new();
                     for n in names {
                         columns.push(crate::sql::statement::object_name(n)?);
                     }
-                    let at = loc(&join.relation);
-                    let b = rel
-                        .plan
-                        .join_using(right_plan, kind, &columns)
-                        .map_err(|e| e.with_location(at))?;
-                    rel.using.extend(columns);
-                    b
+                    using_join(rel, right, kind, &columns, at)?
                 }
                 JoinConstraint::Natural => {
-                    return Err(unsupported("NATURAL JOIN", &join.relation));
+                    let right_names = right.star_names();
+                    let mut columns: Vec<String> = Vec::new();
+                    for n in rel.star_names() {
+                        if right_names.iter().any(|r| r.eq_ignore_ascii_case(&n))
+                            && !columns.iter().any(|c| c.eq_ignore_ascii_case(&n))
+                        {
+                            columns.push(n);
+                        }
+                    }
+                    if columns.is_empty() {
+                        // No common column: every pair, kept as the join kind says.
+                        let plan = if kind == JoinKind::Inner {
+                            rel.plan
+                                .clone()
+                                .cross_join(right.plan.clone().build_arc())?
+                        } else {
+                            rel.plan.clone().join_on(
+                                right.plan.clone().build_arc(),
+                                kind,
+                                vec![],
+                                Some(Expr::Literal(crate::scalar::ScalarValue::Boolean(Some(
+                                    true,
+                                )))),
+                            )?
+                        };
+                        rel.joined(right, plan)
+                    } else {
+                        using_join(rel, right, kind, &columns, at)?
+                    }
                 }
                 _ => {
                     return Err(unsupported(
@@ -126,7 +295,7 @@ impl SqlPlanner<'_> {
         right: Arc<LogicalPlan>,
         kind: JoinKind,
         on: &ast::Expr,
-        using: &[String],
+        using: &[UsingColumn],
     ) -> Result<LogicalPlanBuilder> {
         let ls = left.schema();
         let rs = right.schema();
@@ -136,6 +305,7 @@ impl SqlPlanner<'_> {
             &ExprScope {
                 schema: &all,
                 using,
+                star: None,
                 aliases: &[],
             },
         )?;
@@ -225,17 +395,29 @@ impl SqlPlanner<'_> {
                     return Err(unsupported("TABLESAMPLE", t));
                 }
                 let plan = LogicalPlanBuilder::from_arc(self.plan_query(subquery, ctes)?);
-                with_alias(plan, alias.as_ref())?
+                match alias {
+                    Some(_) => with_alias(plan, alias.as_ref())?,
+                    // Its columns need a table name of their own, or two unaliased derived
+                    // tables over `t` could not be told apart.
+                    None => plan.alias(&self.unnamed_subquery_name())?,
+                }
             }
             TableFactor::NestedJoin {
                 table_with_joins,
                 alias,
             } => {
                 let rel = self.plan_table_with_joins(table_with_joins, ctes)?;
-                return Ok(Relation {
-                    plan: with_alias(rel.plan, alias.as_ref())?,
-                    using: rel.using,
-                });
+                if alias.is_none() {
+                    return Ok(rel);
+                }
+                // An alias hides the inner names: the join becomes one table.
+                let star = rel.star_exprs();
+                let plan = if rel.star.is_some() {
+                    rel.plan.project(star)?
+                } else {
+                    rel.plan
+                };
+                return Ok(Relation::new(with_alias(plan, alias.as_ref())?));
             }
             TableFactor::Function { lateral: true, .. } => return Err(unsupported("LATERAL", t)),
             TableFactor::Function {
@@ -247,10 +429,17 @@ impl SqlPlanner<'_> {
             } => with_alias(self.plan_table_function(name, args)?, alias.as_ref())?,
             other => return Err(unsupported(format!("FROM item '{other}'"), other)),
         };
-        Ok(Relation {
-            plan,
-            using: vec![],
-        })
+        Ok(Relation::new(plan))
+    }
+
+    fn unnamed_subquery_name(&self) -> String {
+        let n = self.unnamed_subqueries.get() + 1;
+        self.unnamed_subqueries.set(n);
+        if n == 1 {
+            "unnamed_subquery".to_string()
+        } else {
+            format!("unnamed_subquery_{n}")
+        }
     }
 
     /// A CTE, view or table by name; `'path.parquet'` quoted names are files.
@@ -346,6 +535,99 @@ fn file_stem(path: &str) -> String {
     } else {
         stem.to_string()
     }
+}
+
+/// `left JOIN right USING (columns)` (NATURAL joins name their common columns).
+fn using_join(
+    left: Relation,
+    right: Relation,
+    kind: JoinKind,
+    columns: &[String],
+    at: crate::error::Location,
+) -> Result<Relation> {
+    let mut on = Vec::new();
+    let mut merged: Vec<UsingColumn> = Vec::new();
+    for c in columns {
+        if merged.iter().any(|u| u.name.eq_ignore_ascii_case(c)) {
+            return Err(PlanError::plan_at(
+                format!("column '{c}' appears more than once in the USING list"),
+                at,
+            ));
+        }
+        let l = left.using_side(c, "left", at)?;
+        let r = right.using_side(c, "right", at)?;
+        let m = match kind {
+            JoinKind::Right => r.clone(),
+            JoinKind::Full => Expr::Function {
+                name: "coalesce".to_string(),
+                args: vec![l.clone(), r.clone()],
+            },
+            _ => l.clone(),
+        };
+        let mut covers = Vec::new();
+        for side in [&left, &right] {
+            match side.using.iter().find(|u| u.name.eq_ignore_ascii_case(c)) {
+                Some(u) => covers.extend(u.covers.iter().cloned()),
+                None => covers.extend(side_columns(side, c)),
+            }
+        }
+        on.push((l, r));
+        merged.push(UsingColumn {
+            name: c.clone(),
+            expr: m,
+            covers,
+        });
+    }
+    let is_join_column = |e: &Expr| {
+        let n = e.output_name();
+        let n = crate::schema::user_name(&n);
+        columns.iter().any(|c| c.eq_ignore_ascii_case(n))
+    };
+    let mut star: Vec<Expr> = merged
+        .iter()
+        .map(|u| match &u.expr {
+            Expr::Column(col)
+                if crate::schema::user_name(&col.name).eq_ignore_ascii_case(&u.name) =>
+            {
+                u.expr.clone()
+            }
+            e => e.clone().alias(&u.name),
+        })
+        .collect();
+    star.extend(left.star_exprs().into_iter().filter(|e| !is_join_column(e)));
+    star.extend(
+        right
+            .star_exprs()
+            .into_iter()
+            .filter(|e| !is_join_column(e)),
+    );
+    let not_joined = |u: &&UsingColumn| !columns.iter().any(|c| c.eq_ignore_ascii_case(&u.name));
+    let mut using: Vec<UsingColumn> = left.using.iter().filter(not_joined).cloned().collect();
+    using.extend(right.using.iter().filter(not_joined).cloned());
+    using.extend(merged);
+    let plan = left
+        .plan
+        .join_on(right.plan.build_arc(), kind, on, None)
+        .map_err(|e| e.with_location(at))?;
+    Ok(Relation {
+        plan,
+        star: Some(star),
+        using,
+    })
+}
+
+/// The columns of `side` that a user's `name` matches.
+fn side_columns(side: &Relation, name: &str) -> Vec<crate::expr::Column> {
+    side.plan
+        .schema()
+        .fields
+        .iter()
+        .filter(|f| f.user_name().eq_ignore_ascii_case(name))
+        .map(|f| crate::expr::Column {
+            relation: f.qualifier.clone(),
+            name: f.name.clone(),
+        })
+        .collect()
 }
 
 /// True when every column of `e` resolves in `schema` (and there is at least one).

@@ -14,6 +14,7 @@
 //! - `grouping`: ROLLUP, CUBE, GROUPING SETS and GROUPING().
 //! - `from`: FROM items and joins, names resolved through the catalog.
 //! - `expr`: SQL expressions to [`crate::Expr`].
+//! - `quantified`: `x op ANY / ALL (subquery)` as IN or an aggregate subquery.
 //! - `window`: window calls (OVER) and the Window nodes of a SELECT block.
 //! - `literal`: numbers, dates and intervals.
 //! - `types`: SQL type names to Arrow types.
@@ -26,6 +27,7 @@ mod from;
 mod grouping;
 mod literal;
 mod own_statement;
+mod quantified;
 mod query;
 mod recursive;
 mod select;

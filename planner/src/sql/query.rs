@@ -170,6 +170,7 @@ impl SqlPlanner<'_> {
                 let scope = ExprScope {
                     schema: &empty,
                     using: &[],
+                    star: None,
                     aliases: &[],
                 };
                 let rows = v
@@ -204,6 +205,7 @@ impl SqlPlanner<'_> {
         let scope = ExprScope {
             schema: &schema,
             using: &[],
+            star: None,
             aliases: &[],
         };
         let mut keys = Vec::new();

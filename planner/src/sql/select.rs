@@ -69,7 +69,8 @@ impl SqlPlanner<'_> {
     ) -> Result<LogicalPlanBuilder> {
         check_clauses(select)?;
         let rel = self.plan_from(&select.from, ctes)?;
-        let using = rel.using;
+        let using = rel.using.clone();
+        let star = rel.star_exprs();
         let mut plan = rel.plan;
         if let Some(w) = &select.selection {
             let schema = plan.schema();
@@ -78,6 +79,7 @@ impl SqlPlanner<'_> {
                 &ExprScope {
                     schema: &schema,
                     using: &using,
+                    star: Some(&star),
                     aliases: &[],
                 },
             )?;
@@ -89,6 +91,7 @@ impl SqlPlanner<'_> {
         let scope = ExprScope {
             schema: &input,
             using: &using,
+            star: Some(&star),
             aliases: &[],
         };
         let items = self.select_items(&select.projection, &scope)?;
@@ -276,8 +279,12 @@ impl SqlPlanner<'_> {
                 }),
                 SelectItem::Wildcard(opts) => {
                     check_wildcard(opts, p)?;
-                    items.extend(scope.schema.fields.iter().map(|f| Item {
-                        expr: field_column(f),
+                    let star = match scope.star {
+                        Some(s) => s.to_vec(),
+                        None => scope.schema.fields.iter().map(field_column).collect(),
+                    };
+                    items.extend(star.into_iter().map(|expr| Item {
+                        expr,
                         name: None,
                         alias: None,
                     }));
@@ -351,7 +358,11 @@ impl SqlPlanner<'_> {
         let ast::Expr::Identifier(id) = e else {
             return None;
         };
-        if scope.schema.index_of(None, &id.value).is_ok() {
+        if scope
+            .schema
+            .resolve(None, &id.value, Location::default())
+            .is_ok()
+        {
             return None;
         }
         items.iter().position(|i| {

@@ -89,6 +89,11 @@ pub enum Statement {
         /// Table name.
         table: String,
     },
+    /// `DESCRIBE query`: the query's result columns, without running it.
+    DescribeQuery {
+        /// The query's plan.
+        plan: LogicalPlan,
+    },
     /// `EXPLAIN [ANALYZE] [VERBOSE] query`.
     Explain {
         /// The query's plan.
@@ -127,6 +132,8 @@ pub struct SqlPlanner<'a> {
     pub(crate) max_expression_depth: usize,
     /// How deep the expression being planned is nested right now.
     pub(crate) expression_depth: Cell<usize>,
+    /// Derived tables written without an alias so far (each gets `unnamed_subquery[_n]`).
+    pub(crate) unnamed_subqueries: std::cell::Cell<usize>,
 }
 
 /// How deep expressions may nest unless a planner is told otherwise.
@@ -143,6 +150,7 @@ impl<'a> SqlPlanner<'a> {
             named_windows: RefCell::new(Vec::new()),
             max_expression_depth: DEFAULT_MAX_EXPRESSION_DEPTH,
             expression_depth: Cell::new(0),
+            unnamed_subqueries: std::cell::Cell::new(0),
         }
     }
 
@@ -309,17 +317,25 @@ impl<'a> SqlPlanner<'a> {
                 statement: inner,
                 format,
                 options,
-                describe_alias: _,
+                describe_alias,
             } => {
                 if *query_plan || *estimate || format.is_some() || options.is_some() {
                     return Err(unsupported(format!("{statement}"), statement));
                 }
                 let ast::Statement::Query(q) = inner.as_ref() else {
                     return Err(unsupported(
-                        "EXPLAIN of a statement other than a query",
+                        format!("{describe_alias} of a statement other than a query"),
                         statement,
                     ));
                 };
+                if *describe_alias != ast::DescribeAlias::Explain {
+                    if *analyze || *verbose {
+                        return Err(unsupported(format!("{statement}"), statement));
+                    }
+                    return Ok(Statement::DescribeQuery {
+                        plan: self.plan_top_query(q)?,
+                    });
+                }
                 Ok(Statement::Explain {
                     plan: self.plan_top_query(q)?,
                     analyze: *analyze,

@@ -66,6 +66,8 @@ pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
             match kind {
                 JoinKind::Cross => l * r,
                 JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => l * 0.5,
+                // Every left row comes out once, with its mark.
+                JoinKind::LeftMark | JoinKind::LeftMarkNullAware => l,
                 _ if on.is_empty() => l * r * RANGE_SELECTIVITY,
                 JoinKind::Left => l.max(joined()),
                 _ => joined(),

@@ -13,6 +13,9 @@ mod push_down_semi_join;
 mod remove_redundant_projection;
 mod reorder_joins;
 mod simplify_expressions;
+pub(crate) mod subquery_domain;
+pub(crate) mod subquery_join;
+pub(crate) mod subquery_lift;
 pub(crate) mod subquery_util;
 #[cfg(test)]
 pub(crate) mod test_util;

@@ -86,7 +86,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                 .build_arc();
             wrap(node, stay)
         }
-        LogicalPlan::SubqueryAlias { input, alias, .. } => {
+        LogicalPlan::SubqueryAlias { input, .. } => {
             let schema = plan.schema();
             let in_schema = input.schema();
             let mapped = preds
@@ -101,9 +101,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                 })
                 .collect();
             let new_input = push(input.clone(), mapped)?;
-            Ok(LogicalPlanBuilder::from_arc(new_input)
-                .alias(alias)?
-                .build_arc())
+            Ok(Arc::new(plan.with_new_inputs(vec![new_input])?))
         }
         LogicalPlan::Aggregate {
             input,
@@ -276,7 +274,14 @@ fn push_join(
                 );
             }
         }
-        JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => {
+        // A mark join keeps every left row once; a null-aware one's first key pair stays
+        // first (keys found here are appended after it).
+        JoinKind::Left
+        | JoinKind::LeftSemi
+        | JoinKind::LeftAnti
+        | JoinKind::LeftAntiNullAware
+        | JoinKind::LeftMark
+        | JoinKind::LeftMarkNullAware => {
             let sides = OuterSides {
                 preserved: &ls,
                 other: &rs,

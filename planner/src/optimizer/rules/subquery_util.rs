@@ -18,21 +18,35 @@ use crate::schema::PlanSchema;
 /// Prefix of the aliases given to decorrelated subqueries.
 const ALIAS_PREFIX: &str = "__sq_";
 
-/// Hands out `__sq_1`, `__sq_2`, ... not yet used anywhere in a plan.
+/// Prefix of the names given to mark columns.
+const MARK_PREFIX: &str = "__mark_";
+
+/// Hands out `__sq_1`, `__sq_2`, ... (and mark column names `__mark_N`) not yet used
+/// anywhere in a plan.
 pub(crate) struct AliasGen {
     next: usize,
 }
 
 impl AliasGen {
-    /// Starts after the highest `__sq_N` already in `plan` (subquery plans included).
+    /// Starts after the highest `__sq_N` or `__mark_N` already in `plan` (subquery
+    /// plans included).
     pub(crate) fn for_plan(plan: &LogicalPlan) -> Self {
         let mut max = 0;
-        visit_plans(plan, &mut |p| {
-            if let LogicalPlan::SubqueryAlias { alias, .. } = p
-                && let Some(n) = alias.strip_prefix(ALIAS_PREFIX)
+        let mut see = |name: &str, prefix: &str| {
+            if let Some(n) = name.strip_prefix(prefix)
                 && let Ok(n) = n.parse::<usize>()
             {
                 max = max.max(n);
+            }
+        };
+        visit_plans(plan, &mut |p| {
+            if let LogicalPlan::SubqueryAlias { alias, .. } = p {
+                see(alias, ALIAS_PREFIX);
+            }
+            if let LogicalPlan::Projection { schema, .. } = p {
+                for f in &schema.fields {
+                    see(&f.name, MARK_PREFIX);
+                }
             }
         });
         AliasGen { next: max + 1 }
@@ -43,6 +57,13 @@ impl AliasGen {
         let n = self.next;
         self.next += 1;
         format!("{ALIAS_PREFIX}{n}")
+    }
+
+    /// A fresh name for a mark column.
+    pub(crate) fn fresh_mark(&mut self) -> String {
+        let n = self.next;
+        self.next += 1;
+        format!("{MARK_PREFIX}{n}")
     }
 }
 
@@ -250,7 +271,9 @@ pub(crate) fn pull_up_correlation(
                 .chain(filter.iter())
                 .any(|e| e.contains_outer_column());
             let both_sides = matches!(kind, JoinKind::Inner | JoinKind::Cross);
-            let left_side = kind.left_only() || *kind == JoinKind::Left;
+            // Joins keeping each left row (once, for semi, anti and mark joins) let a
+            // left-side predicate pass up.
+            let left_side = kind.left_only() || kind.is_mark() || *kind == JoinKind::Left;
             if own || !(both_sides || left_side && !plan_has_outer(right)) {
                 return Err(unsupported_below(plan));
             }
@@ -264,6 +287,22 @@ pub(crate) fn pull_up_correlation(
         }
         _ => Err(unsupported_below(plan)),
     }
+}
+
+/// `plan` with its correlated predicates dropped, as a source of distinct values for a
+/// domain: it yields every row `plan` does, and maybe more, which a domain may hold.
+pub(crate) fn uncorrelated_source(plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
+    if !plan_has_outer(plan) {
+        return Ok(plan.clone());
+    }
+    let (source, _) = pull_up_correlation(plan)?;
+    if plan_has_outer(&source) {
+        return Err(PlanError::unsupported(format!(
+            "a domain of outer values over a correlated input: {}",
+            source.describe()
+        )));
+    }
+    Ok(source)
 }
 
 /// `plan` without the ORDER BYs at its top (through projections and aliases): a
