@@ -1,7 +1,8 @@
 //! Long and deep expressions: flat chains of 100,000 ANDs, ORs or OR'ed equalities plan
 //! and run (they become balanced trees); a flat `+` chain or nesting deeper than
 //! `ember.sql.max_expression_depth` (1000 by default) fails with one clear error, never
-//! a stack overflow; nesting up to the limit works, and raising the limit allows more.
+//! a stack overflow; nesting up to the limit works, and raising the limit allows more;
+//! IN lists of 100,000 constants run with SQL's NULL rules.
 //! Every query here runs on the test's own thread (2 MiB of stack): the session plans
 //! and runs it on a thread of its own.
 
@@ -161,4 +162,29 @@ fn deep_subqueries_are_bounded_too() {
     assert_eq!(value(&ctx, &nested(100)), "1");
     let e = error(&ctx, &nested(5000));
     assert!(e.contains("expression depth limit"), "{e}");
+}
+
+#[test]
+fn in_lists_of_100000_constants_run_with_null_semantics() {
+    let ctx = SessionContext::new();
+    let rows = "(VALUES (1), (5), (99999), (100000), (NULL)) AS t(x)";
+    let items = joined(100_000, ", ", |i| i.to_string());
+    let count = |predicate: String| {
+        value(
+            &ctx,
+            &format!("SELECT count(*) FROM {rows} WHERE {predicate}"),
+        )
+    };
+    assert_eq!(count(format!("x IN ({items})")), "3");
+    assert_eq!(count(format!("x NOT IN ({items})")), "1");
+    // Not found and a NULL in the list: NULL, so NOT IN keeps no row.
+    assert_eq!(count(format!("x IN ({items}, NULL)")), "3");
+    assert_eq!(count(format!("x NOT IN ({items}, NULL)")), "0");
+    assert_eq!(value(&ctx, &format!("SELECT 100000 IN ({items})")), "false");
+    assert_eq!(value(&ctx, &format!("SELECT 99999 IN ({items})")), "true");
+    let e = ctx
+        .sql(&format!("SELECT (100000 IN ({items}, NULL)) IS NULL"))
+        .and_then(|df| df.collect())
+        .unwrap();
+    assert!(e[0].column(0).as_boolean().value(0));
 }

@@ -91,8 +91,15 @@ fn explain_failure(array: &ArrayRef, to: &DataType, original: &ArrayRef) -> Opti
     let row = (0..array.len()).find(|&i| array.is_valid(i) && lenient.is_null(i))?;
     let formatter = ArrayFormatter::try_new(original.as_ref(), &FormatOptions::default()).ok()?;
     let value = formatter.value(row).to_string();
+    // A number that does not become another number is one too large for the target.
+    let numeric = |t: &DataType| ember_planner::types::is_numeric(t);
+    let why = if numeric(original.data_type()) && numeric(to) {
+        ": out of range"
+    } else {
+        ""
+    };
     Some(EmberError::execution(format!(
-        "cannot cast '{value}' to {}",
+        "cannot cast '{value}' to {}{why}",
         sql_type_name(to)
     )))
 }

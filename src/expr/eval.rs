@@ -119,19 +119,38 @@ pub fn evaluate_predicate(expr: &PhysExpr, batch: &RecordBatch) -> Result<Boolea
     })
 }
 
-/// True when `expr` reads no column, so it has one value for every row.
+/// True when `expr` reads no column, so it has one value for every row. Stops at the
+/// first column, walking with a stack of its own (the tree may be deep).
 fn is_constant(expr: &PhysExpr) -> bool {
-    let mut constant = true;
-    expr.visit(&mut |e| {
+    let mut pending = vec![expr];
+    while let Some(e) = pending.pop() {
         if matches!(e, PhysExpr::Column { .. }) {
-            constant = false;
+            return false;
         }
-    });
-    constant
+        e.for_each_child(|c| pending.push(c));
+    }
+    true
 }
 
+/// Stack that evaluating one level of an expression may use before more is needed.
+const STACK_RED_ZONE: usize = 256 << 10;
+
+/// Stack added when less than [`STACK_RED_ZONE`] is left.
+const STACK_GROWTH: usize = 16 << 20;
+
 /// Evaluates `expr` over `batch`, keeping constants as scalars.
+///
+/// Evaluation recurses once per level of nesting, on worker threads whose stacks are
+/// fixed when the session starts, while `ember.sql.max_expression_depth` may be raised
+/// at any time: each level makes sure a red zone of stack is left, and moves to a new
+/// stack segment when it is not.
 pub fn evaluate_operand(expr: &PhysExpr, batch: &RecordBatch) -> Result<Operand> {
+    stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
+        evaluate_operand_here(expr, batch)
+    })
+}
+
+fn evaluate_operand_here(expr: &PhysExpr, batch: &RecordBatch) -> Result<Operand> {
     let len = batch.num_rows();
     match expr {
         PhysExpr::Column { index, name } => {

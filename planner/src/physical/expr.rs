@@ -97,42 +97,53 @@ impl PhysExpr {
         }
     }
 
-    /// Calls `f` on every node, parents first.
+    /// Calls `f` on every node, parents first (children left to right). Walks with a
+    /// stack of its own, so a tree of any depth is visited without recursing.
     pub fn visit(&self, f: &mut impl FnMut(&PhysExpr)) {
-        f(self);
+        let mut pending = vec![self];
+        while let Some(e) = pending.pop() {
+            f(e);
+            let first = pending.len();
+            e.for_each_child(|c| pending.push(c));
+            pending[first..].reverse();
+        }
+    }
+
+    /// Calls `f` on each direct child, left to right.
+    pub fn for_each_child<'e>(&'e self, mut f: impl FnMut(&'e PhysExpr)) {
         match self {
             PhysExpr::Column { .. } | PhysExpr::Literal(_) => {}
             PhysExpr::Binary { left, right, .. } => {
-                left.visit(f);
-                right.visit(f);
+                f(left);
+                f(right);
             }
             PhysExpr::Not(e)
             | PhysExpr::Negative(e)
             | PhysExpr::IsNull(e)
-            | PhysExpr::IsNotNull(e) => e.visit(f),
-            PhysExpr::Cast { expr, .. } => expr.visit(f),
+            | PhysExpr::IsNotNull(e) => f(e),
+            PhysExpr::Cast { expr, .. } => f(expr),
             PhysExpr::Case {
                 when_then,
                 else_expr,
                 ..
             } => {
                 for (w, t) in when_then {
-                    w.visit(f);
-                    t.visit(f);
+                    f(w);
+                    f(t);
                 }
                 if let Some(e) = else_expr {
-                    e.visit(f);
+                    f(e);
                 }
             }
             PhysExpr::InList { expr, list, .. } => {
-                expr.visit(f);
-                list.iter().for_each(|e| e.visit(f));
+                f(expr);
+                list.iter().for_each(f);
             }
             PhysExpr::Like { expr, pattern, .. } => {
-                expr.visit(f);
-                pattern.visit(f);
+                f(expr);
+                f(pattern);
             }
-            PhysExpr::Function { args, .. } => args.iter().for_each(|e| e.visit(f)),
+            PhysExpr::Function { args, .. } => args.iter().for_each(f),
         }
     }
 }
