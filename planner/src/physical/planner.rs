@@ -10,6 +10,7 @@
 //! casts made explicit where operand types differ.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -19,7 +20,7 @@ use crate::expr::{AggFunc, Expr};
 use crate::functions;
 use crate::logical::builder::field_column;
 use crate::logical::{JoinKind, LogicalPlan};
-use crate::optimizer::cost::estimate_rows;
+use crate::optimizer::cost::{Estimates, estimate_rows};
 use crate::physical::expr::{AggregateExpr, PhysExpr, PhysSortKey};
 use crate::physical::plan::{
     AggregateMode, JoinDistribution, Partitioning, PhysicalPlan, state_fields,
@@ -52,8 +53,12 @@ impl Default for PhysicalPlannerConfig {
 /// Logical to physical.
 pub struct PhysicalPlanner {
     pub(crate) config: PhysicalPlannerConfig,
-    /// Estimated output rows of the nodes planned so far, for EXPLAIN.
-    estimates: RefCell<Vec<(Arc<PhysicalPlan>, f64)>>,
+    /// Estimated output rows of every node of the logical plan being planned, computed
+    /// once when planning starts (by node address; cleared when planning ends).
+    logical_rows: RefCell<HashMap<*const LogicalPlan, f64>>,
+    /// Estimated output rows of the physical nodes planned so far, for EXPLAIN (the
+    /// node is kept alive so that its address stays its own).
+    noted: RefCell<HashMap<*const PhysicalPlan, (Arc<PhysicalPlan>, f64)>>,
 }
 
 impl PhysicalPlanner {
@@ -61,7 +66,8 @@ impl PhysicalPlanner {
     pub fn new(config: PhysicalPlannerConfig) -> Self {
         PhysicalPlanner {
             config,
-            estimates: RefCell::new(Vec::new()),
+            logical_rows: RefCell::new(HashMap::new()),
+            noted: RefCell::new(HashMap::new()),
         }
     }
 
@@ -72,18 +78,13 @@ impl PhysicalPlanner {
         &self,
         plan: &LogicalPlan,
     ) -> Result<(Arc<PhysicalPlan>, Vec<Option<f64>>)> {
-        self.estimates.borrow_mut().clear();
+        self.noted.borrow_mut().clear();
         let out = self.plan(plan)?;
-        let noted = std::mem::take(&mut *self.estimates.borrow_mut());
+        let noted = std::mem::take(&mut *self.noted.borrow_mut());
         let nodes = out.preorder();
         let mut rows: Vec<Option<f64>> = nodes
             .iter()
-            .map(|n| {
-                noted
-                    .iter()
-                    .find(|(p, _)| std::ptr::eq(p.as_ref(), *n))
-                    .map(|(_, r)| *r)
-            })
+            .map(|n| noted.get(&(*n as *const PhysicalPlan)).map(|(_, r)| *r))
             .collect();
         // Exchanges move rows without changing their number: the input follows in
         // pre-order. Walk backwards so chains of exchanges resolve too.
@@ -95,18 +96,34 @@ impl PhysicalPlanner {
         Ok((out, rows))
     }
 
-    /// Remembers `node`'s estimated output rows.
+    /// Remembers `node`'s estimated output rows (the first estimate given for a node).
     fn note(&self, node: Arc<PhysicalPlan>, rows: f64) -> Arc<PhysicalPlan> {
-        let mut noted = self.estimates.borrow_mut();
-        if !noted.iter().any(|(p, _)| Arc::ptr_eq(p, &node)) {
-            noted.push((node.clone(), rows));
-        }
+        self.noted
+            .borrow_mut()
+            .entry(Arc::as_ptr(&node))
+            .or_insert_with(|| (node.clone(), rows));
         node
     }
 
-    /// Plans `plan`.
+    /// The estimated output rows of `node`, a node of the plan being planned.
+    fn rows(&self, node: &LogicalPlan) -> f64 {
+        match self.logical_rows.borrow().get(&(node as *const LogicalPlan)) {
+            Some(r) => *r,
+            None => estimate_rows(node),
+        }
+    }
+
+    /// Plans `plan`, estimating each of its nodes once.
     pub fn plan(&self, plan: &LogicalPlan) -> Result<Arc<PhysicalPlan>> {
-        let rows = estimate_rows(plan);
+        *self.logical_rows.borrow_mut() = Estimates::of(plan).into_map();
+        let out = self.plan_input(plan);
+        self.logical_rows.borrow_mut().clear();
+        out
+    }
+
+    /// Plans `plan`, a node of the plan being planned.
+    pub(crate) fn plan_input(&self, plan: &LogicalPlan) -> Result<Arc<PhysicalPlan>> {
+        let rows = self.rows(plan);
         let out = self.plan_node(plan, rows)?;
         Ok(self.note(out, rows))
     }
@@ -137,7 +154,7 @@ impl PhysicalPlanner {
             }
             LogicalPlan::Filter { input, predicate } => PhysicalPlan::Filter {
                 predicate: create_physical_expr(predicate, &input.schema())?,
-                input: self.plan(input)?,
+                input: self.plan_input(input)?,
             },
             LogicalPlan::Projection {
                 input,
@@ -150,11 +167,11 @@ impl PhysicalPlanner {
                         .iter()
                         .map(|e| create_physical_expr(e, &in_schema))
                         .collect::<Result<_>>()?,
-                    input: self.plan(input)?,
+                    input: self.plan_input(input)?,
                     schema: arrow_schema(schema),
                 }
             }
-            LogicalPlan::SubqueryAlias { input, .. } => return self.plan(input),
+            LogicalPlan::SubqueryAlias { input, .. } => return self.plan_input(input),
             LogicalPlan::Window {
                 input,
                 exprs,
@@ -168,8 +185,8 @@ impl PhysicalPlanner {
                 schema,
             } => PhysicalPlan::RecursiveQuery {
                 name: name.clone(),
-                static_term: self.plan(static_term)?,
-                recursive_term: self.plan(recursive_term)?,
+                static_term: self.plan_input(static_term)?,
+                recursive_term: self.plan_input(recursive_term)?,
                 distinct: *distinct,
                 schema: arrow_schema(schema),
             },
@@ -219,7 +236,7 @@ impl PhysicalPlanner {
                         fetch: *fetch,
                     }));
                 }
-                let child = self.plan(input)?;
+                let child = self.plan_input(input)?;
                 let local = match fetch {
                     Some(f) => Arc::new(PhysicalPlan::Limit {
                         input: child,
@@ -245,7 +262,7 @@ impl PhysicalPlanner {
                 let inputs = inputs
                     .iter()
                     .map(|i| {
-                        let p = self.plan(i)?;
+                        let p = self.plan_input(i)?;
                         if p.schema().fields() == out.fields() {
                             return Ok(p);
                         }
@@ -317,7 +334,7 @@ impl PhysicalPlanner {
                 })
             })
             .collect::<Result<_>>()?;
-        let child = self.plan(input)?;
+        let child = self.plan_input(input)?;
         let local = Arc::new(PhysicalPlan::Sort {
             input: child,
             keys: keys.clone(),
@@ -342,7 +359,7 @@ impl PhysicalPlanner {
         schema: &PlanSchema,
     ) -> Result<Arc<PhysicalPlan>> {
         let in_schema = input.schema();
-        let child = self.plan(input)?;
+        let child = self.plan_input(input)?;
         let groups: Vec<PhysExpr> = group_by
             .iter()
             .map(|g| create_physical_expr(g, &in_schema))
@@ -444,7 +461,7 @@ impl PhysicalPlanner {
         let swap = self.config.cost_based
             && kind == JoinKind::Inner
             && !on.is_empty()
-            && estimate_rows(left) < estimate_rows(right);
+            && self.rows(left) < self.rows(right);
         if swap {
             let swapped_on: Vec<(Expr, Expr)> =
                 on.iter().map(|(l, r)| (r.clone(), l.clone())).collect();
@@ -476,8 +493,8 @@ impl PhysicalPlanner {
         }
         let both = ls.join(&rs);
         let phys_filter = filter.map(|f| create_physical_expr(f, &both)).transpose()?;
-        let l_plan = self.plan(left)?;
-        let r_plan = self.plan(right)?;
+        let l_plan = self.plan_input(left)?;
+        let r_plan = self.plan_input(right)?;
         let out_schema = arrow_schema(schema);
         if on.is_empty() {
             let join = Arc::new(PhysicalPlan::NestedLoopJoin {
@@ -502,7 +519,7 @@ impl PhysicalPlanner {
                 cast_to(create_physical_expr(r, &rs)?, &rt, &t),
             ));
         }
-        let small = estimate_rows(right) <= self.config.broadcast_threshold_rows as f64;
+        let small = self.rows(right) <= self.config.broadcast_threshold_rows as f64;
         let broadcastable = matches!(
             kind,
             JoinKind::Inner
@@ -519,12 +536,12 @@ impl PhysicalPlanner {
         );
         // A semi or anti join against a much larger right input indexes the left one
         // instead (only without a join filter, which would need both rows at once).
-        let left_rows = estimate_rows(left);
+        let left_rows = self.rows(left);
         let build_left = self.config.cost_based
             && matches!(kind, JoinKind::LeftSemi | JoinKind::LeftAnti)
             && filter.is_none()
             && left_rows <= self.config.broadcast_threshold_rows as f64
-            && left_rows * 4.0 < estimate_rows(right);
+            && left_rows * 4.0 < self.rows(right);
         let (l_plan, r_plan, distribution) = if build_left {
             (l_plan, r_plan, JoinDistribution::BroadcastLeft)
         } else if must_broadcast || (small && broadcastable) {

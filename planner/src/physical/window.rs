@@ -47,7 +47,7 @@ impl PhysicalPlanner {
             .map(|(e, f)| window_expr(e, &in_schema, &f.name))
             .collect::<Result<Vec<_>>>()?;
 
-        let child = self.plan(input)?;
+        let child = self.plan_input(input)?;
         let partitioning = if partition_by.is_empty() {
             Partitioning::Single
         } else {
