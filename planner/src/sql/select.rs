@@ -15,6 +15,7 @@ use crate::sql::errors::{loc, unsupported};
 use crate::sql::expr::ExprScope;
 use crate::sql::from::Ctes;
 use crate::sql::grouping::{GroupingSets, aggregate_sets, check_grouping_args};
+use crate::sql::order_by::{SortOrder, sort_order};
 use crate::sql::statement::SqlPlanner;
 
 /// One planned select-list column.
@@ -376,13 +377,7 @@ impl SqlPlanner<'_> {
         if o.with_fill.is_some() {
             return Err(unsupported("ORDER BY ... WITH FILL", &o.expr));
         }
-        let asc = match &o.options.sort {
-            None | Some(ast::OrderBySort::Asc) => true,
-            Some(ast::OrderBySort::Desc) => false,
-            Some(ast::OrderBySort::Using(op)) => {
-                return Err(unsupported(format!("ORDER BY ... USING {op}"), &o.expr));
-            }
-        };
+        let SortOrder { asc, nulls_first } = sort_order(o)?;
         let target = if let Some(i) = ordinal(&o.expr, items.len(), "ORDER BY")? {
             SortTarget::Output(i)
         } else if let ast::Expr::Identifier(id) = &o.expr
@@ -399,7 +394,7 @@ impl SqlPlanner<'_> {
         Ok(SortItem {
             target,
             asc,
-            nulls_first: o.options.nulls_first.unwrap_or(!asc),
+            nulls_first,
         })
     }
 

@@ -16,8 +16,9 @@ use crate::expr::{
 };
 use crate::logical::LogicalPlanBuilder;
 use crate::scalar::ScalarValue;
-use crate::sql::errors::{loc, unsupported};
+use crate::sql::errors::loc;
 use crate::sql::expr::ExprScope;
+use crate::sql::order_by::{SortOrder, sort_order};
 use crate::sql::statement::SqlPlanner;
 use crate::types;
 
@@ -107,13 +108,7 @@ impl SqlPlanner<'_> {
         }
         let mut order_by = Vec::new();
         for o in &spec.order_by {
-            let asc = match &o.options.sort {
-                None | Some(ast::OrderBySort::Asc) => true,
-                Some(ast::OrderBySort::Desc) => false,
-                Some(ast::OrderBySort::Using(op)) => {
-                    return Err(unsupported(format!("ORDER BY ... USING {op}"), &o.expr));
-                }
-            };
+            let SortOrder { asc, nulls_first } = sort_order(o)?;
             let expr = self.sql_to_expr(&o.expr, scope)?;
             if expr.contains_window() {
                 return Err(PlanError::plan_at(
@@ -124,7 +119,7 @@ impl SqlPlanner<'_> {
             order_by.push(SortExpr {
                 expr,
                 asc,
-                nulls_first: o.options.nulls_first.unwrap_or(!asc),
+                nulls_first,
             });
         }
         let frame = match &spec.window_frame {
