@@ -16,7 +16,7 @@ use crate::schema::PlanSchema;
 use crate::types::{self, SqlType};
 
 mod agg_func;
-mod display;
+pub(crate) mod display;
 pub mod window;
 
 pub use window::{FrameBound, FrameUnits, WindowCall, WindowFrame, WindowFunc};
