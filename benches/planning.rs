@@ -48,7 +48,6 @@ fn union_of(ctx: &SessionContext, branches: usize) -> DataFrame {
 }
 
 /// Median, min and max of `times`.
-
 fn median_ms(times: &mut [f64]) -> (f64, f64, f64) {
     times.sort_by(f64::total_cmp);
     (times[times.len() / 2], times[0], times[times.len() - 1])
@@ -93,6 +92,8 @@ fn main() {
     }
     for branches in [100, 200, 400] {
         let df = union_of(&ctx, branches);
-        report(&format!("union_{branches}"), iterations, || df.explain(false));
+        report(&format!("union_{branches}"), iterations, || {
+            df.explain(false)
+        });
     }
 }

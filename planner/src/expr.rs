@@ -13,6 +13,7 @@ use crate::functions;
 use crate::logical::LogicalPlan;
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
+use crate::transformed::{Recursion, Transformed};
 use crate::types::{self, SqlType};
 
 mod agg_func;
@@ -647,20 +648,40 @@ impl Expr {
     }
 
     /// Rewrites bottom-up: children first, then `f` on the rebuilt node.
-    pub fn transform_up(self, f: &mut impl FnMut(Expr) -> Result<Expr>) -> Result<Expr> {
-        let node = self.map_children(|c| c.transform_up(f))?;
-        f(node)
+    pub fn transform_up(
+        self,
+        f: &mut impl FnMut(Expr) -> Result<Transformed<Expr>>,
+    ) -> Result<Transformed<Expr>> {
+        let children = self.map_children_transformed(|c| c.transform_up(f))?;
+        Ok(children.and_then(f)?.continued())
     }
 
-    /// Rewrites top-down: `f` on this node, then on the children of its result.
-    /// `f` returns `(expr, recurse)`; with `recurse == false` the children are left alone.
-    pub fn transform_down(self, f: &mut impl FnMut(Expr) -> Result<(Expr, bool)>) -> Result<Expr> {
-        let (node, recurse) = f(self)?;
-        if recurse {
-            node.map_children(|c| c.transform_down(f))
-        } else {
-            Ok(node)
+    /// Rewrites top-down: `f` on this node, then on the children of its result, unless
+    /// `f` answers [`Transformed::jump`] (the children are then left alone).
+    pub fn transform_down(
+        self,
+        f: &mut impl FnMut(Expr) -> Result<Transformed<Expr>>,
+    ) -> Result<Transformed<Expr>> {
+        let t = f(self)?;
+        if t.recursion == Recursion::Jump {
+            return Ok(t.continued());
         }
+        t.and_then(|node| node.map_children_transformed(|c| c.transform_down(f)))
+    }
+
+    /// [`Expr::map_children`] with `f` telling whether it changed each child; the
+    /// result is changed when any child was.
+    fn map_children_transformed(
+        self,
+        mut f: impl FnMut(Expr) -> Result<Transformed<Expr>>,
+    ) -> Result<Transformed<Expr>> {
+        let mut changed = false;
+        let node = self.map_children(|c| {
+            let t = f(c)?;
+            changed |= t.transformed;
+            Ok(t.data)
+        })?;
+        Ok(Transformed::new(node, changed))
     }
 
     /// Calls `f` on every node, parents before children.

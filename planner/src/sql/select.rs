@@ -17,6 +17,7 @@ use crate::sql::from::Ctes;
 use crate::sql::grouping::{GroupingSets, aggregate_sets, check_grouping_args};
 use crate::sql::order_by::{SortOrder, sort_order};
 use crate::sql::statement::SqlPlanner;
+use crate::transformed::Transformed;
 
 /// One planned select-list column.
 struct Item {
@@ -406,27 +407,29 @@ impl SqlPlanner<'_> {
         group_by: &[Expr],
         agg_schema: &PlanSchema,
     ) -> Result<Expr> {
-        let out = e.transform_down(&mut |x| {
-            if let Some(i) = group_by.iter().position(|g| *g == x) {
-                return Ok((field_column(agg_schema.field(i)), false));
-            }
-            if matches!(x, Expr::Aggregate { .. }) {
-                return Ok((Expr::Column(Column::new(x.to_string())), false));
-            }
-            if matches!(x, Expr::Grouping(_)) {
-                // A column under grouping sets; 0 under a plain GROUP BY.
-                let name = x.to_string();
-                return Ok(if agg_schema.index_of(None, &name).is_ok() {
-                    (Expr::Column(Column::new(name)), false)
-                } else {
-                    (
-                        Expr::Literal(crate::scalar::ScalarValue::Int64(Some(0))),
-                        false,
-                    )
-                });
-            }
-            Ok((x, true))
-        })?;
+        let out = e
+            .transform_down(&mut |x| {
+                if let Some(i) = group_by.iter().position(|g| *g == x) {
+                    return Ok(Transformed::yes(field_column(agg_schema.field(i))).jump());
+                }
+                if matches!(x, Expr::Aggregate { .. }) {
+                    return Ok(Transformed::yes(Expr::Column(Column::new(x.to_string()))).jump());
+                }
+                if matches!(x, Expr::Grouping(_)) {
+                    // A column under grouping sets; 0 under a plain GROUP BY.
+                    let name = x.to_string();
+                    return Ok(
+                        Transformed::yes(if agg_schema.index_of(None, &name).is_ok() {
+                            Expr::Column(Column::new(name))
+                        } else {
+                            Expr::Literal(crate::scalar::ScalarValue::Int64(Some(0)))
+                        })
+                        .jump(),
+                    );
+                }
+                Ok(Transformed::no(x))
+            })?
+            .data;
         for c in out.columns() {
             if agg_schema.index_of(c.relation.as_deref(), &c.name).is_err() {
                 return Err(PlanError::plan_at(

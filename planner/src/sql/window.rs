@@ -20,6 +20,7 @@ use crate::sql::errors::loc;
 use crate::sql::expr::ExprScope;
 use crate::sql::order_by::{SortOrder, sort_order};
 use crate::sql::statement::SqlPlanner;
+use crate::transformed::Transformed;
 use crate::types;
 
 impl SqlPlanner<'_> {
@@ -332,12 +333,14 @@ impl SqlPlanner<'_> {
         let exprs = exprs
             .into_iter()
             .map(|e| {
-                e.transform_down(&mut |x| {
+                Ok(e.transform_down(&mut |x| {
                     if matches!(x, Expr::Window(_)) {
-                        return Ok((Expr::Column(Column::new(x.to_string())), false));
+                        let c = Expr::Column(Column::new(x.to_string()));
+                        return Ok(Transformed::yes(c).jump());
                     }
-                    Ok((x, true))
-                })
+                    Ok(Transformed::no(x))
+                })?
+                .data)
             })
             .collect::<Result<Vec<_>>>()?;
         Ok((plan, exprs))

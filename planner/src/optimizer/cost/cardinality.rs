@@ -17,7 +17,11 @@ const RANGE_SELECTIVITY: f64 = 0.33;
 
 /// Estimated output rows of `plan` (one walk over its nodes).
 pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
-    let inputs: Vec<f64> = plan.inputs().into_iter().map(|i| estimate_rows(i)).collect();
+    let inputs: Vec<f64> = plan
+        .inputs()
+        .into_iter()
+        .map(|i| estimate_rows(i))
+        .collect();
     rows_from_inputs(plan, &inputs)
 }
 

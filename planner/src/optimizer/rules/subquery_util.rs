@@ -111,11 +111,11 @@ pub(crate) fn outer_to_column(e: Expr) -> Expr {
     e.clone()
         .transform_up(&mut |x| {
             Ok(match x {
-                Expr::OuterColumn { column, .. } => Expr::Column(column),
-                other => other,
+                Expr::OuterColumn { column, .. } => Transformed::yes(Expr::Column(column)),
+                other => Transformed::no(other),
             })
         })
-        .unwrap_or(e)
+        .map_or(e, |t| t.data)
 }
 
 /// The outer columns `e` reads.
@@ -414,18 +414,11 @@ pub(crate) fn decorrelate_tree(
     for _ in 0..32 {
         let t = plan.transform_up(&mut |node| {
             let a = decorrelate_predicate_subquery::rewrite_node(node, aliases)?;
-            let b = decorrelate_scalar_subquery::rewrite_node(a.data, aliases)?;
-            Ok(Transformed {
-                data: b.data,
-                transformed: a.transformed || b.transformed,
-            })
+            a.and_then(|node| decorrelate_scalar_subquery::rewrite_node(node, aliases))
         })?;
         plan = t.data;
         if !t.transformed {
-            return Ok(Transformed {
-                data: plan,
-                transformed: changed,
-            });
+            return Ok(Transformed::new(plan, changed));
         }
         changed = true;
     }
