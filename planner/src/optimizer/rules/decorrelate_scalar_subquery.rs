@@ -56,11 +56,12 @@ use crate::expr::{AggFunc, Expr};
 use crate::logical::builder::field_column;
 use crate::logical::{JoinKind, LogicalPlan, LogicalPlanBuilder, Transformed};
 use crate::optimizer::rule::OptimizerRule;
+use crate::optimizer::rules::decorrelate_tree::decorrelate_tree;
 use crate::optimizer::rules::subquery_domain::Domain;
 use crate::optimizer::rules::subquery_lift::lift_deep_references;
 use crate::optimizer::rules::subquery_util::{
-    AliasGen, alias_apart, check_outer_resolves, correlation_key, decorrelate_tree, drop_top_sorts,
-    outer_to_column, plan_has_outer, pull_up_correlation,
+    AliasGen, alias_apart, check_outer_resolves, correlation_key, drop_top_sorts, outer_to_column,
+    plan_has_outer, pull_up_correlation,
 };
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchemaRef;
