@@ -8,7 +8,8 @@
 //! Cases: TPC-H Q8 (eight tables), a twelve-table join (both from SQL text), and
 //! DataFrames that are a UNION ALL of a growing number of filtered scans (planned from
 //! the built DataFrame), whose times show how planning grows with plan size: linear
-//! growth doubles the time when the branches double. Prints
+//! growth doubles the time when the branches double; and chains of 20 to 80 joined
+//! tables, whose join order is chosen greedily. Prints
 //! `case,median_ms,min_ms,max_ms` rows.
 
 use std::time::Instant;
@@ -45,6 +46,19 @@ fn union_of(ctx: &SessionContext, branches: usize) -> DataFrame {
         .expect("branch plans")
     };
     (1..branches).fold(branch(0), |df, i| df.union(&branch(i)).expect("union"))
+}
+
+/// `tables` copies of nation, each joined to the one before it on its key (beyond ten
+/// relations the join order is chosen greedily).
+fn join_chain(tables: usize) -> String {
+    let mut sql = "SELECT count(*) FROM nation t0".to_string();
+    for i in 1..tables {
+        let prev = i - 1;
+        sql.push_str(&format!(
+            " JOIN nation t{i} ON t{prev}.n_nationkey = t{i}.n_nationkey"
+        ));
+    }
+    sql
 }
 
 /// Median, min and max of `times`.
