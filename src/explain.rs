@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
-use ember_planner::optimizer::cost::estimate_rows;
+use ember_planner::optimizer::cost::Estimates;
 use ember_planner::physical::PhysicalPlan;
 
 use crate::dataframe::DataFrame;
@@ -88,7 +88,8 @@ pub(crate) fn explain(df: &DataFrame, verbose: bool, analyze: bool) -> Result<St
     }
     out.push_str("== Optimized Logical Plan ==\n");
     let optimized = df.optimized_plan()?;
-    out.push_str(&optimized.display_indent_with(&|node| estimate(estimate_rows(node))));
+    let estimates = Estimates::of(&optimized);
+    out.push_str(&optimized.display_indent_with(&|node| estimate(estimates.rows(node))));
     let (physical, estimates) = df.plan_physical(&optimized)?;
     let mut notes: Vec<String> = estimates
         .iter()

@@ -1,17 +1,18 @@
 //! `expr [NOT] IN (v1, v2, ...)` with SQL's NULL semantics: true on a match, else
 //! NULL when the value or any candidate is NULL, else false; NOT IN negates that.
 //!
-//! In: the tested expression, the candidates and a batch. Out: a BOOLEAN operand.
-//! Constant candidates of the tested value's type go into a hash set, so a list of
-//! 100,000 constants costs one pass over the list and one probe per row (comparing
-//! each row with each candidate would cost their product); any other candidate is
-//! compared row by row.
+//! In: the tested value and the candidates, evaluated by the caller, with the constant
+//! candidates apart (as values). Out: a BOOLEAN operand.
+//! Constants of the tested value's type go into a hash set, so a list of 100,000
+//! constants costs one pass over the list and one probe per row (comparing each row
+//! with each candidate would cost their product); any other candidate is compared row
+//! by row.
 
 use std::collections::HashSet;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanArray};
 use arrow::compute::kernels::boolean::{not, or_kleene};
 use arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type, TimeUnit,
@@ -19,35 +20,38 @@ use arrow::datatypes::{
 };
 use ember_planner::ScalarValue;
 use ember_planner::expr::BinaryOp;
-use ember_planner::physical::PhysExpr;
 
 use crate::error::Result;
 use crate::expr::compare::{compare, to_boolean};
-use crate::expr::eval::{Operand, evaluate_operand};
+use crate::expr::operand::Operand;
 
-/// Evaluates `expr [NOT] IN (list)` over `batch`.
+/// `value [NOT] IN (constants, others)` over `len` rows: `constants` are the candidates
+/// that are literals, `others` the rest, evaluated as they are asked for.
 pub fn evaluate_in_list(
-    expr: &PhysExpr,
-    list: &[PhysExpr],
+    value: &Operand,
+    constants: &[&ScalarValue],
+    others: impl IntoIterator<Item = Result<Operand>>,
     negated: bool,
-    batch: &RecordBatch,
+    len: usize,
 ) -> Result<Operand> {
-    let len = batch.num_rows();
-    let value = evaluate_operand(expr, batch)?;
     let values = value.clone().into_array(len)?;
     let value_type = values.data_type();
-    let constants: Vec<&ScalarValue> = list
+    let (hashable, rest): (Vec<&ScalarValue>, Vec<&ScalarValue>) = constants
         .iter()
-        .filter_map(|item| constant_of(item, value_type))
-        .collect();
-    let mut found = match_constants(&values, &constants);
-    let hashed = found.is_some();
-    for item in list {
-        if hashed && constant_of(item, value_type).is_some() {
-            continue;
-        }
-        let candidate = evaluate_operand(item, batch)?;
-        let eq = to_boolean(compare(BinaryOp::Eq, &value, &candidate)?.into_array(len)?)?;
+        .partition(|c| c.is_null() || c.data_type() == *value_type);
+    let mut found = match_constants(&values, &hashable);
+    // Constants that could not be hashed are compared like any other candidate.
+    let compared: Vec<&ScalarValue> = if found.is_some() {
+        rest
+    } else {
+        constants.to_vec()
+    };
+    let compared = compared
+        .into_iter()
+        .map(|c| Ok(Operand::Scalar(c.to_array(1))));
+    for candidate in compared.chain(others) {
+        let candidate = candidate?;
+        let eq = to_boolean(compare(BinaryOp::Eq, value, &candidate)?.into_array(len)?)?;
         found = Some(match found {
             None => eq,
             Some(acc) => or_kleene(&acc, &eq)?,
@@ -59,15 +63,9 @@ pub fn evaluate_in_list(
         None => BooleanArray::from(vec![false; len]),
     };
     let out = if negated { not(&found)? } else { found };
-    Ok(Operand::Array(Arc::new(out) as ArrayRef))
-}
-
-/// The value of a candidate that is a constant of the tested value's type (or NULL).
-fn constant_of<'e>(item: &'e PhysExpr, value_type: &DataType) -> Option<&'e ScalarValue> {
-    match item {
-        PhysExpr::Literal(v) if v.is_null() || v.data_type() == *value_type => Some(v),
-        _ => None,
-    }
+    let out = Arc::new(out) as ArrayRef;
+    debug_assert_eq!(out.data_type(), &DataType::Boolean);
+    Ok(Operand::Array(out))
 }
 
 /// Each row's `IN (constants)`: true when its value is one of them, NULL when it is
