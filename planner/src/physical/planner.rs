@@ -19,9 +19,7 @@ use crate::logical::LogicalPlan;
 use crate::logical::builder::field_column;
 use crate::optimizer::cost::{Estimates, estimate_rows};
 use crate::physical::expr::{PhysExpr, PhysSortKey};
-use crate::physical::expr_planner::{
-    arrow_schema, constant_value, create_physical_expr,
-};
+use crate::physical::expr_planner::{arrow_schema, constant_value, create_physical_expr};
 use crate::physical::plan::{Partitioning, PhysicalPlan};
 use crate::schema::PlanSchema;
 
