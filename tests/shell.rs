@@ -148,8 +148,9 @@ fn long_expressions_in_a_script_end_in_an_error_not_a_crash() {
     assert_eq!(stdout(&o), "n\n2\n");
     let err = stderr(&o);
     assert!(
-        err.starts_with("error (statement at line 2): planning error at line 1, column")
-            && err.contains("expression depth limit of 1000 exceeded"),
+        err.starts_with(
+            "error: planning error at line 2, column 8: expression depth limit of 1000 exceeded"
+        ),
         "{err}"
     );
 }
