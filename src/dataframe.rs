@@ -1,6 +1,6 @@
 //! A lazy DataFrame in Spark's vocabulary: transformations build a logical plan;
 //! actions (`collect`, `count`, `show`) plan it (one run of the planner pipeline,
-//! [`ember_planner::pipeline`]) and run it as RDD jobs.
+//! [`ember_planner::pipeline`]) and run it as one RDD job.
 //!
 //! ```
 //! use ember::SessionContext;
@@ -302,7 +302,8 @@ impl DataFrame {
         }
     }
 
-    /// The query as an RDD of Arrow batches (nothing runs until an action).
+    /// The query as an RDD of Arrow batches: nothing runs until an action, which runs
+    /// the whole query (broadcast sides and recursive rounds included) as one job.
     pub fn rdd(&self) -> Result<Rdd<RecordBatch>> {
         exec::lower(&self.physical_plan()?, &self.exec_context())
     }
