@@ -215,3 +215,35 @@ fn joins_recompute_lost_build_and_mark_blocks() {
         assert_eq!(used.jobs, 1, "{sql}: {used:?}");
     }
 }
+
+#[test]
+fn recursive_queries_survive_task_failures_and_lost_blocks() {
+    let ctx = SessionContext::with_config(SessionConfig {
+        threads: 2,
+        ..SessionConfig::default()
+    });
+    ctx.register_tpch(0.01).unwrap();
+    // Every round joins the work table with a table, so each round runs a broadcast
+    // build side and a probe as stages inside the recursive query's task.
+    let chain = "WITH RECURSIVE r(k) AS (SELECT 0 UNION \
+                 SELECT n_nationkey FROM nation JOIN r ON n_nationkey = k + 1) \
+                 SELECT count(*), sum(k) FROM r";
+    let run = |ctx: &SessionContext| {
+        let df = ctx.sql(chain).unwrap();
+        common::to_csv(&df.schema(), &df.collect().unwrap())
+    };
+    // Nation keys 0..=24 chain from 0: 25 rows summing to 300.
+    let reference = run(&ctx);
+    assert_eq!(common::parse_csv(&reference)[1].join(","), "25,300");
+    ctx.set("ember.faults.task_failure_rate", "0.2").unwrap();
+    ctx.set("ember.faults.block_loss_rate", "0.2").unwrap();
+    let before = ctx.rdd_context().metrics();
+    for seed in 1..=4 {
+        ctx.set("ember.faults.seed", &seed.to_string()).unwrap();
+        assert_eq!(run(&ctx), reference, "seed {seed}");
+    }
+    let m = ctx.rdd_context().metrics().since(&before);
+    assert_eq!(m.jobs, 4, "{m:?}");
+    assert!(m.failed_attempts > 0, "{m:?}");
+    assert!(m.recomputed_partitions > 0, "{m:?}");
+}
