@@ -8,6 +8,7 @@ use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use ember_planner::catalog::{Catalog, CatalogEntry, TableSource};
 use ember_planner::sql::{FileFormat, SqlPlanner, Statement};
+use ember_planner::types::sql_type_name;
 use ember_planner::{LogicalPlan, LogicalPlanBuilder, PlanError};
 
 use crate::config::SessionConfig;
@@ -255,20 +256,9 @@ impl SessionContext {
                     names.into_iter().map(|n| vec![n]).collect(),
                 )
             }
-            Statement::ShowColumns { table } => {
-                let schema = self.table_schema(&table)?;
-                let rows = schema
-                    .fields()
-                    .iter()
-                    .map(|f| {
-                        vec![
-                            f.name().clone(),
-                            f.data_type().to_string(),
-                            f.is_nullable().to_string(),
-                        ]
-                    })
-                    .collect();
-                self.text_frame(&["column_name", "data_type", "nullable"], rows)
+            Statement::ShowColumns { table } => self.describe(&self.table_schema(&table)?),
+            Statement::DescribeQuery { plan } => {
+                self.describe(&DataFrame::new(self.clone(), plan).schema())
             }
             Statement::ShowAll => {
                 let rows = self
@@ -396,6 +386,22 @@ impl SessionContext {
             .read()
             .map(|t| t.keys().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// `DESCRIBE`: one row per column with its name, SQL type and nullability.
+    fn describe(&self, schema: &SchemaRef) -> Result<DataFrame> {
+        let rows = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                vec![
+                    f.name().clone(),
+                    sql_type_name(f.data_type()),
+                    f.is_nullable().to_string(),
+                ]
+            })
+            .collect();
+        self.text_frame(&["column_name", "data_type", "nullable"], rows)
     }
 
     fn has_table(&self, name: &str) -> bool {

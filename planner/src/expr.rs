@@ -13,7 +13,7 @@ use crate::functions;
 use crate::logical::LogicalPlan;
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
-use crate::types;
+use crate::types::{self, SqlType};
 
 mod agg_func;
 mod display;
@@ -341,7 +341,9 @@ impl Expr {
                     t = types::common_type(&t, &tt).ok_or_else(|| {
                         in_expr(
                             PlanError::type_mismatch(format!(
-                                "CASE branches have types {t} and {tt}"
+                                "CASE branches have types {} and {}",
+                                SqlType(&t),
+                                SqlType(&tt)
                             )),
                             self,
                         )
@@ -352,7 +354,9 @@ impl Expr {
                     t = types::common_type(&t, &et).ok_or_else(|| {
                         in_expr(
                             PlanError::type_mismatch(format!(
-                                "CASE branches have types {t} and {et}"
+                                "CASE branches have types {} and {}",
+                                SqlType(&t),
+                                SqlType(&et)
                             )),
                             self,
                         )

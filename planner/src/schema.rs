@@ -330,7 +330,13 @@ impl fmt::Display for PlanSchema {
         let parts: Vec<String> = self
             .fields
             .iter()
-            .map(|x| format!("{}:{}", x.qualified_name(), x.data_type))
+            .map(|x| {
+                format!(
+                    "{}:{}",
+                    x.qualified_name(),
+                    crate::types::SqlType(&x.data_type)
+                )
+            })
             .collect();
         write!(f, "[{}]", parts.join(", "))
     }

@@ -6,6 +6,11 @@
 //! becomes a date (the analyzer folds the cast). Decimal results follow the usual SQL
 //! rules: `+`/`-` keep the larger scale, `*` adds scales, `/` widens the scale to at
 //! least 6; precision is capped at 38.
+//!
+//! Users read types by their SQL names ([`sql_type_name`], [`SqlType`]): BIGINT, VARCHAR,
+//! DECIMAL(19,0), TIMESTAMP, never Arrow's `Int64` or `Utf8`.
+
+use std::fmt;
 
 use arrow::datatypes::DataType;
 
@@ -14,6 +19,63 @@ use crate::expr::BinaryOp;
 
 /// Largest decimal precision.
 pub const MAX_DECIMAL_PRECISION: u8 = 38;
+
+/// The SQL name of a type, as DESCRIBE, EXPLAIN and error messages show it (and as
+/// `docs/functions.md` writes it): `BIGINT`, `VARCHAR`, `DECIMAL(19,0)`, `TIMESTAMP`.
+pub fn sql_type_name(t: &DataType) -> String {
+    SqlType(t).to_string()
+}
+
+/// Shows a type by its SQL name (see [`sql_type_name`]), for `format!` arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct SqlType<'a>(pub &'a DataType);
+
+impl fmt::Display for SqlType<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use DataType::*;
+        let name = match self.0 {
+            Null => "NULL",
+            Boolean => "BOOLEAN",
+            Int8 => "TINYINT",
+            Int16 => "SMALLINT",
+            Int32 => "INTEGER",
+            Int64 => "BIGINT",
+            UInt8 => "UTINYINT",
+            UInt16 => "USMALLINT",
+            UInt32 => "UINTEGER",
+            UInt64 => "UBIGINT",
+            Float16 => "HALF",
+            Float32 => "REAL",
+            Float64 => "DOUBLE",
+            Decimal32(p, s) | Decimal64(p, s) => return write!(f, "DECIMAL({p},{s})"),
+            Decimal128(p, s) | Decimal256(p, s) => return write!(f, "DECIMAL({p},{s})"),
+            Utf8 | LargeUtf8 | Utf8View => "VARCHAR",
+            Binary | LargeBinary | BinaryView | FixedSizeBinary(_) => "BLOB",
+            Date32 | Date64 => "DATE",
+            Time32(_) | Time64(_) => "TIME",
+            Timestamp(_, None) => "TIMESTAMP",
+            Timestamp(_, Some(_)) => "TIMESTAMP WITH TIME ZONE",
+            Interval(_) | Duration(_) => "INTERVAL",
+            List(item) | LargeList(item) | ListView(item) | LargeListView(item) => {
+                return write!(f, "{}[]", SqlType(item.data_type()));
+            }
+            FixedSizeList(item, n) => return write!(f, "{}[{n}]", SqlType(item.data_type())),
+            Struct(fields) => {
+                write!(f, "STRUCT(")?;
+                for (i, field) in fields.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{} {}", field.name(), SqlType(field.data_type()))?;
+                }
+                return write!(f, ")");
+            }
+            Dictionary(_, value) => return SqlType(value).fmt(f),
+            other => return write!(f, "{other}"),
+        };
+        f.write_str(name)
+    }
+}
 
 /// True for the integer types.
 pub fn is_integer(t: &DataType) -> bool {
@@ -120,6 +182,7 @@ pub fn binary_result_type(l: &DataType, op: BinaryOp, r: &DataType) -> Result<Da
 }
 
 fn mismatch(l: &DataType, op: BinaryOp, r: &DataType) -> PlanError {
+    let (l, r) = (SqlType(l), SqlType(r));
     PlanError::type_mismatch(format!("cannot apply '{op}' to {l} and {r}"))
 }
 
@@ -162,6 +225,7 @@ pub fn coerce_binary_operands(
     if op.is_logical() {
         for t in [l, r] {
             if !matches!(t, Boolean | Null) {
+                let (l, r) = (SqlType(l), SqlType(r));
                 return Err(PlanError::type_mismatch(format!(
                     "'{op}' needs BOOLEAN operands, got {l} and {r}"
                 )));
@@ -174,6 +238,7 @@ pub fn coerce_binary_operands(
     }
     if op.is_comparison() {
         let t = common_type(l, r).ok_or_else(|| {
+            let (l, r) = (SqlType(l), SqlType(r));
             PlanError::type_mismatch(format!("cannot compare {l} with {r} using '{op}'"))
         })?;
         return Ok((t.clone(), t));
@@ -204,6 +269,41 @@ pub fn coerce_binary_operands(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::datatypes::{Field, TimeUnit};
+    use std::sync::Arc;
+
+    #[test]
+    fn types_have_sql_names() {
+        let name = |t: DataType| sql_type_name(&t);
+        assert_eq!(name(DataType::Int64), "BIGINT");
+        assert_eq!(name(DataType::Int32), "INTEGER");
+        assert_eq!(name(DataType::Float64), "DOUBLE");
+        assert_eq!(name(DataType::Utf8), "VARCHAR");
+        assert_eq!(name(DataType::Utf8View), "VARCHAR");
+        assert_eq!(name(DataType::Decimal128(19, 0)), "DECIMAL(19,0)");
+        assert_eq!(
+            name(DataType::Timestamp(TimeUnit::Microsecond, None)),
+            "TIMESTAMP"
+        );
+        assert_eq!(name(DataType::Date32), "DATE");
+        assert_eq!(name(DataType::Boolean), "BOOLEAN");
+        assert_eq!(
+            name(DataType::List(Arc::new(Field::new(
+                "item",
+                DataType::Int64,
+                true
+            )))),
+            "BIGINT[]"
+        );
+        assert_eq!(
+            format!(
+                "{} vs {}",
+                SqlType(&DataType::Int64),
+                SqlType(&DataType::Utf8)
+            ),
+            "BIGINT vs VARCHAR"
+        );
+    }
 
     #[test]
     fn decimal_rules() {

@@ -17,6 +17,7 @@ use arrow::datatypes::{
 use arrow::error::ArrowError;
 use ember_planner::expr::BinaryOp;
 use ember_planner::scalar::{date32_to_naive, naive_to_date32};
+use ember_planner::types::sql_type_name;
 
 use crate::error::{EmberError, Result};
 use crate::expr::eval::{Operand, datum_kernel};
@@ -73,7 +74,8 @@ pub fn binary(op: BinaryOp, l: &Operand, r: &Operand, data_type: &DataType) -> R
                 Decimal128(p, s) => (*p, *s),
                 t => {
                     return Err(EmberError::internal(format!(
-                        "decimal '{op}' with result type {t}"
+                        "decimal '{op}' with result type {}",
+                        sql_type_name(t)
                     )));
                 }
             };

@@ -15,6 +15,7 @@ use arrow::compute::{is_not_null, is_null, prep_null_mask_filter, take};
 use arrow::datatypes::{DataType, Schema};
 use ember_planner::expr::BinaryOp;
 use ember_planner::physical::PhysExpr;
+use ember_planner::types::sql_type_name;
 
 use crate::error::{EmberError, Result};
 use crate::expr::{arithmetic, case, cast, compare, functions, in_list, like};
@@ -106,7 +107,8 @@ pub fn evaluate_predicate(expr: &PhysExpr, batch: &RecordBatch) -> Result<Boolea
         DataType::Null => BooleanArray::from(vec![false; array.len()]),
         t => {
             return Err(EmberError::internal(format!(
-                "predicate {expr} has type {t}, not BOOLEAN"
+                "predicate {expr} has type {}, not BOOLEAN",
+                sql_type_name(t)
             )));
         }
     };

@@ -6,7 +6,8 @@
 //! planner sees as an [`ember_planner::TableSource`].
 //!
 //! - [`parquet`]: Parquet files, one partition per row group, statistics from the footer.
-//! - [`csv`]: CSV files with schema inference, one partition per file.
+//! - [`csv`]: CSV files with schema inference, one partition per file, and errors
+//!   naming the physical line of a malformed record.
 //! - [`memory`]: record batches held in memory, with exact statistics.
 //! - [`tpch`]: the eight TPC-H tables generated in memory.
 //! - `stats`: min/max/null counts of arrays, shared by the sources.
@@ -14,7 +15,7 @@
 //! Strings are always `Utf8` inside Ember: sources report `Utf8View` and `LargeUtf8`
 //! columns as `Utf8` and convert them as they read.
 //!
-//! May import: `arrow`, `parquet`, `tpchgen*`, `ember_planner::{catalog, scalar}` and
+//! May import: `arrow`, `parquet`, `tpchgen*`, `ember_planner::{catalog, scalar, types}` and
 //! `crate::error`. Knows nothing of plans, RDDs or operators.
 
 pub mod csv;

@@ -16,7 +16,7 @@ use crate::error::{PlanError, Result};
 use crate::expr::{BinaryOp, Expr, SortExpr};
 use crate::logical::{LogicalPlan, LogicalPlanBuilder, Transformed};
 use crate::schema::PlanSchema;
-use crate::types;
+use crate::types::{self, SqlType};
 
 /// Coerces every expression in `plan`, bottom-up.
 pub fn coerce_plan(plan: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
@@ -69,6 +69,7 @@ fn coerce_node(node: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> 
                 let r = coerce_expr(r.clone(), &rs)?;
                 let (lt, rt) = (l.data_type(&ls)?, r.data_type(&rs)?);
                 let t = types::common_type(&lt, &rt).ok_or_else(|| {
+                    let (lt, rt) = (SqlType(&lt), SqlType(&rt));
                     PlanError::type_mismatch(format!("cannot join {l} ({lt}) with {r} ({rt})"))
                 })?;
                 new_on.push((cast_to(l, &lt, &t), cast_to(r, &rt, &t)));
@@ -336,6 +337,7 @@ fn unify(exprs: Vec<Expr>, schema: &PlanSchema, what: &str) -> Result<Vec<Expr>>
                 continue;
             }
             common = types::common_type(&common, t).ok_or_else(|| {
+                let (common, t) = (SqlType(&common), SqlType(t));
                 PlanError::type_mismatch(format!("{what} mixes types {common} and {t}"))
             })?;
         }
@@ -486,7 +488,7 @@ mod tests {
     fn join_keys_get_a_common_type() {
         let text = coerced("select 1 from orders join partsupp on o_shippriority = ps_partkey");
         assert!(
-            text.contains("on=[CAST(orders.o_shippriority AS Int64) = partsupp.ps_partkey]"),
+            text.contains("on=[CAST(orders.o_shippriority AS BIGINT) = partsupp.ps_partkey]"),
             "{text}"
         );
     }

@@ -34,7 +34,9 @@ impl fmt::Display for Expr {
                 }
                 write!(f, " END")
             }
-            Expr::Cast { expr, data_type } => write!(f, "CAST({expr} AS {data_type})"),
+            Expr::Cast { expr, data_type } => {
+                write!(f, "CAST({expr} AS {})", crate::types::SqlType(data_type))
+            }
             Expr::InList {
                 expr,
                 list,

@@ -6,7 +6,7 @@ use arrow::datatypes::{DataType, TimeUnit};
 
 use super::spec_of;
 use crate::error::{PlanError, Result};
-use crate::types;
+use crate::types::{self, SqlType};
 
 /// The timestamp type Ember uses (microseconds, no time zone).
 pub const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
@@ -147,6 +147,7 @@ pub fn return_type(name: &str, args: &[DataType]) -> Result<DataType> {
             }
             args.iter().skip(1).try_fold(args[0].clone(), |acc, t| {
                 types::common_type(&acc, t).ok_or_else(|| {
+                    let (acc, t) = (SqlType(&acc), SqlType(t));
                     PlanError::type_mismatch(format!("{name}() arguments have types {acc} and {t}"))
                 })
             })
@@ -156,7 +157,8 @@ pub fn return_type(name: &str, args: &[DataType]) -> Result<DataType> {
             if types::common_type(&args[0], &args[1]).is_none() {
                 return Err(PlanError::type_mismatch(format!(
                     "nullif() cannot compare {} with {}",
-                    args[0], args[1]
+                    SqlType(&args[0]),
+                    SqlType(&args[1])
                 )));
             }
             Ok(args[0].clone())
@@ -243,9 +245,10 @@ impl Check<'_> {
         match self.args.get(i) {
             Some(t) if ok(t) || *t == DataType::Null => Ok(()),
             Some(t) => Err(PlanError::type_mismatch(format!(
-                "{}() argument {} must be {what}, got {t}{}",
+                "{}() argument {} must be {what}, got {}{}",
                 self.name,
                 i + 1,
+                SqlType(t),
                 self.signature()
             ))),
             None => Ok(()),

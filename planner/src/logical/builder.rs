@@ -10,7 +10,7 @@ use crate::error::{PlanError, Result};
 use crate::expr::{Column, Expr, SortExpr};
 use crate::logical::plan::{JoinKind, LogicalPlan};
 use crate::schema::{PlanField, PlanSchema, is_deduplicated, unique_names};
-use crate::types;
+use crate::types::{self, SqlType};
 
 /// Builds a [`LogicalPlan`] bottom-up.
 #[derive(Debug, Clone)]
@@ -67,7 +67,12 @@ impl LogicalPlanBuilder {
             for row in &rows {
                 let rt = row[c].data_type(&empty)?;
                 t = types::common_type(&t, &rt).ok_or_else(|| {
-                    PlanError::type_mismatch(format!("VALUES column {} mixes {t} and {rt}", c + 1))
+                    PlanError::type_mismatch(format!(
+                        "VALUES column {} mixes {} and {}",
+                        c + 1,
+                        SqlType(&t),
+                        SqlType(&rt)
+                    ))
                 })?;
                 nullable |= row[c].nullable(&empty)?;
             }
@@ -90,7 +95,8 @@ impl LogicalPlanBuilder {
         let t = predicate.data_type(&schema)?;
         if !matches!(t, DataType::Boolean | DataType::Null) {
             return Err(PlanError::type_mismatch(format!(
-                "filter predicate '{predicate}' must be BOOLEAN, got {t}"
+                "filter predicate '{predicate}' must be BOOLEAN, got {}",
+                SqlType(&t)
             )));
         }
         Ok(Self::from(LogicalPlan::Filter {
@@ -202,6 +208,7 @@ impl LogicalPlanBuilder {
             let lt = l.data_type(&ls)?;
             let rt = r.data_type(&rs)?;
             types::common_type(&lt, &rt).ok_or_else(|| {
+                let (lt, rt) = (SqlType(&lt), SqlType(&rt));
                 PlanError::type_mismatch(format!("cannot join {l} ({lt}) with {r} ({rt})"))
             })?;
             on_checked.push((l, r));
@@ -218,7 +225,8 @@ impl LogicalPlanBuilder {
             let t = f.data_type(&all)?;
             if !matches!(t, DataType::Boolean | DataType::Null) {
                 return Err(PlanError::type_mismatch(format!(
-                    "join condition '{f}' must be BOOLEAN, got {t}"
+                    "join condition '{f}' must be BOOLEAN, got {}",
+                    SqlType(&t)
                 )));
             }
         }
@@ -303,7 +311,9 @@ impl LogicalPlanBuilder {
             let t = types::common_type(&l.data_type, &r.data_type).ok_or_else(|| {
                 PlanError::type_mismatch(format!(
                     "UNION column '{}' has types {} and {}",
-                    l.name, l.data_type, r.data_type
+                    l.name,
+                    SqlType(&l.data_type),
+                    SqlType(&r.data_type)
                 ))
             })?;
             fields.push(PlanField::new(

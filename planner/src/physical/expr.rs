@@ -163,7 +163,9 @@ impl fmt::Display for PhysExpr {
                 }
                 write!(f, " END")
             }
-            PhysExpr::Cast { expr, data_type } => write!(f, "CAST({expr} AS {data_type})"),
+            PhysExpr::Cast { expr, data_type } => {
+                write!(f, "CAST({expr} AS {})", crate::types::SqlType(data_type))
+            }
             PhysExpr::InList {
                 expr,
                 list,

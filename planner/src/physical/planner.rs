@@ -26,7 +26,7 @@ use crate::physical::plan::{
 };
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
-use crate::types;
+use crate::types::{self, SqlType};
 
 /// Settings the physical planner needs.
 #[derive(Debug, Clone)]
@@ -494,6 +494,7 @@ impl PhysicalPlanner {
             let lt = l.data_type(&ls)?;
             let rt = r.data_type(&rs)?;
             let t = types::common_type(&lt, &rt).ok_or_else(|| {
+                let (lt, rt) = (SqlType(&lt), SqlType(&rt));
                 PlanError::type_mismatch(format!("cannot join {l} ({lt}) with {r} ({rt})"))
             })?;
             keys.push((
@@ -799,6 +800,7 @@ pub fn create_physical_expr(e: &Expr, schema: &PlanSchema) -> Result<PhysExpr> {
             for item in list {
                 let it = ty(item)?;
                 t = types::common_type(&t, &it).ok_or_else(|| {
+                    let (t, it) = (SqlType(&t), SqlType(&it));
                     PlanError::type_mismatch(format!("IN list mixes {t} and {it} in '{e}'"))
                 })?;
             }
@@ -822,7 +824,8 @@ pub fn create_physical_expr(e: &Expr, schema: &PlanSchema) -> Result<PhysExpr> {
                 let t = ty(x)?;
                 if !types::is_string(&t) && t != DataType::Null {
                     return Err(PlanError::type_mismatch(format!(
-                        "{what} must be a string, got {t} in '{e}'"
+                        "{what} must be a string, got {} in '{e}'",
+                        SqlType(&t)
                     )));
                 }
             }

@@ -140,8 +140,9 @@ impl SqlPlanner<'_> {
                     if crate::types::common_type(&xt, &field.data_type).is_none() {
                         return Err(PlanError::TypeMismatch {
                             message: format!(
-                                "IN compares {xt} with a subquery column of type {} in '{e}'",
-                                field.data_type
+                                "IN compares {} with a subquery column of type {} in '{e}'",
+                                crate::types::SqlType(&xt),
+                                crate::types::SqlType(&field.data_type)
                             ),
                             location: at,
                         });

@@ -89,6 +89,11 @@ pub enum Statement {
         /// Table name.
         table: String,
     },
+    /// `DESCRIBE query`: the query's result columns, without running it.
+    DescribeQuery {
+        /// The query's plan.
+        plan: LogicalPlan,
+    },
     /// `EXPLAIN [ANALYZE] [VERBOSE] query`.
     Explain {
         /// The query's plan.
@@ -280,17 +285,25 @@ impl<'a> SqlPlanner<'a> {
                 statement: inner,
                 format,
                 options,
-                describe_alias: _,
+                describe_alias,
             } => {
                 if *query_plan || *estimate || format.is_some() || options.is_some() {
                     return Err(unsupported(format!("{statement}"), statement));
                 }
                 let ast::Statement::Query(q) = inner.as_ref() else {
                     return Err(unsupported(
-                        "EXPLAIN of a statement other than a query",
+                        format!("{describe_alias} of a statement other than a query"),
                         statement,
                     ));
                 };
+                if *describe_alias != ast::DescribeAlias::Explain {
+                    if *analyze || *verbose {
+                        return Err(unsupported(format!("{statement}"), statement));
+                    }
+                    return Ok(Statement::DescribeQuery {
+                        plan: self.plan_top_query(q)?,
+                    });
+                }
                 Ok(Statement::Explain {
                     plan: self.plan_top_query(q)?,
                     analyze: *analyze,

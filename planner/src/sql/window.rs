@@ -279,7 +279,8 @@ impl SqlPlanner<'_> {
             if !(types::is_numeric(&t) || t == arrow::datatypes::DataType::Date32) {
                 return Err(PlanError::plan_at(
                     format!(
-                        "RANGE with an offset needs a numeric or date ORDER BY column, got {t}"
+                        "RANGE with an offset needs a numeric or date ORDER BY column, got {}",
+                        types::SqlType(&t)
                     ),
                     at,
                 ));

@@ -383,7 +383,7 @@ mod tests {
             text,
             "Projection: orders.o_orderkey\n\
              \x20 Projection: orders.o_orderkey, orders.o_custkey, orders.o_orderstatus, orders.o_totalprice, orders.o_orderdate, orders.o_orderpriority, orders.o_clerk, orders.o_shippriority, orders.o_comment\n\
-             \x20   Filter: CAST(orders.o_totalprice AS Decimal128(19, 6)) > __sq_1.avg(o_totalprice)\n\
+             \x20   Filter: CAST(orders.o_totalprice AS DECIMAL(19,6)) > __sq_1.avg(o_totalprice)\n\
              \x20     Cross Join: on=[]\n\
              \x20       Scan: orders\n\
              \x20       SubqueryAlias: __sq_1\n\
@@ -404,7 +404,7 @@ mod tests {
             text,
             "Projection: customer.c_name\n\
              \x20 Projection: customer.c_custkey, customer.c_name, customer.c_address, customer.c_nationkey, customer.c_phone, customer.c_acctbal, customer.c_mktsegment, customer.c_comment\n\
-             \x20   Filter: CAST(customer.c_acctbal AS Decimal128(35, 2)) < (2 * __sq_1.max(orders.o_totalprice))\n\
+             \x20   Filter: CAST(customer.c_acctbal AS DECIMAL(35,2)) < (2 * __sq_1.max(orders.o_totalprice))\n\
              \x20     Left Join: on=[customer.c_custkey = __sq_1.o_custkey]\n\
              \x20       Scan: customer\n\
              \x20       SubqueryAlias: __sq_1\n\

@@ -71,7 +71,8 @@ fn prune(
         } => {
             let mut need = required.clone();
             used_columns(filters, schema, &mut need);
-            if need.is_empty() {
+            // Read one column to count rows by, if the table has any.
+            if need.is_empty() && !schema.is_empty() {
                 need.insert(0);
             }
             if need.len() == schema.len() {
@@ -102,8 +103,10 @@ fn prune(
                     .filter(|(i, _)| required.contains(i))
                     .map(|(_, e)| e.clone())
                     .collect();
-                if k.is_empty() {
-                    k.push(exprs[0].clone());
+                if k.is_empty()
+                    && let Some(first) = exprs.first()
+                {
+                    k.push(first.clone());
                 }
                 k
             };
@@ -224,5 +227,46 @@ fn prune(
                 Ok(Arc::new(plan.with_new_inputs(inputs)?))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{col, lit};
+    use crate::optimizer::rules::test_util::{scan, t};
+
+    fn run(plan: Arc<LogicalPlan>) -> String {
+        let out = PruneProjections.rewrite(plan.clone()).unwrap().data;
+        assert_eq!(out.schema(), plan.schema());
+        out.display_indent()
+    }
+
+    #[test]
+    fn scans_read_only_the_columns_used() {
+        let plan = t()
+            .project(vec![col("t.c"), col("t.a")])
+            .unwrap()
+            .project(vec![col("t.a")])
+            .unwrap()
+            .build_arc();
+        assert_eq!(
+            run(plan),
+            "Projection: t.a\n  Projection: t.a\n    Scan: t projection=[a]\n"
+        );
+    }
+
+    #[test]
+    fn a_table_without_columns_is_no_panic() {
+        let plan = scan("e", &[])
+            .project(vec![lit(1i64).alias("one")])
+            .unwrap()
+            .project(vec![])
+            .unwrap()
+            .build_arc();
+        assert_eq!(
+            run(plan),
+            "Projection: \n  Projection: 1 AS one\n    Scan: e\n"
+        );
     }
 }

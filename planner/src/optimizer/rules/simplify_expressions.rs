@@ -573,7 +573,7 @@ mod tests {
         );
         assert_eq!(
             s(Expr::Literal(ScalarValue::Int64(Some(i64::MIN))).cast(DataType::Int32)),
-            format!("CAST({} AS Int32)", i64::MIN)
+            format!("CAST({} AS INTEGER)", i64::MIN)
         );
         // Floats are not compared at plan time.
         assert_eq!(s(lit(1.0).lt(lit(2.0))), "1 < 2");
@@ -646,7 +646,7 @@ mod tests {
         let out = SimplifyExpressions.rewrite(plan).unwrap().data;
         assert_eq!(
             out.display_indent(),
-            "Projection: t.b AS CAST(t.b AS Int64), t.a + 3 AS a3, t.c\n  Scan: t\n"
+            "Projection: t.b AS CAST(t.b AS BIGINT), t.a + 3 AS a3, t.c\n  Scan: t\n"
         );
         assert_eq!(out.schema(), before);
     }
