@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
-use ember_planner::optimizer::cost::estimate_rows;
+use ember_planner::optimizer::cost::Estimates;
 use ember_planner::physical::PhysicalPlan;
 
 use crate::dataframe::DataFrame;
@@ -89,10 +89,11 @@ pub(crate) fn explain(df: &DataFrame, verbose: bool, analyze: bool) -> Result<St
         }
     }
     out.push_str("== Optimized Logical Plan ==\n");
+    let optimized_estimates = Estimates::of(&planned.optimized);
     out.push_str(
         &planned
             .optimized
-            .display_indent_with(&|node| estimate(estimate_rows(node))),
+            .display_indent_with(&|node| estimate(optimized_estimates.rows(node))),
     );
     let (physical, estimates) = (planned.physical, planned.estimates);
     let mut notes: Vec<String> = estimates

@@ -119,14 +119,7 @@ impl SessionContext {
             .get(&key)
             .cloned();
         let Some(original) = original else {
-            let names = self.table_names();
-            return Err(PlanError::not_found(
-                "table",
-                name,
-                names.iter().map(String::as_str),
-                Default::default(),
-            )
-            .into());
+            return Err(table_not_found(name, &self.table_names()));
         };
         let original = match original {
             Entry::Cached { cached, original } => {
@@ -164,16 +157,7 @@ impl SessionContext {
                     "table '{name}' is not cached"
                 )))
             }
-            None => {
-                let names: Vec<String> = tables.keys().cloned().collect();
-                Err(PlanError::not_found(
-                    "table",
-                    name,
-                    names.iter().map(String::as_str),
-                    Default::default(),
-                )
-                .into())
-            }
+            None => Err(table_not_found(name, tables.keys())),
         }
     }
 
@@ -234,14 +218,7 @@ impl SessionContext {
             Statement::DropView { name, if_exists } | Statement::DropTable { name, if_exists } => {
                 let removed = self.write_tables()?.remove(&name.to_lowercase());
                 if removed.is_none() && !if_exists {
-                    let names = self.table_names();
-                    return Err(PlanError::not_found(
-                        "table",
-                        &name,
-                        names.iter().map(String::as_str),
-                        Default::default(),
-                    )
-                    .into());
+                    return Err(table_not_found(&name, &self.table_names()));
                 }
                 Ok(self.empty())
             }
@@ -361,16 +338,7 @@ impl SessionContext {
                     .alias(&name.to_lowercase())?
                     .build(),
             )),
-            None => {
-                let names = self.table_names();
-                Err(PlanError::not_found(
-                    "table",
-                    name,
-                    names.iter().map(String::as_str),
-                    Default::default(),
-                )
-                .into())
-            }
+            None => Err(table_not_found(name, &self.table_names())),
         }
     }
 
@@ -451,6 +419,13 @@ impl SessionContext {
         )?)));
         self.scan_frame("result", source)
     }
+}
+
+/// The error for a table or view name the session does not know, suggesting the
+/// closest of `known`.
+fn table_not_found<'a>(name: &str, known: impl IntoIterator<Item = &'a String>) -> EmberError {
+    let known = known.into_iter().map(String::as_str);
+    PlanError::not_found("table", name, known, Default::default()).into()
 }
 
 fn fault_config(config: &SessionConfig) -> FaultConfig {

@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod scalar;
 pub mod schema;
 pub mod sql;
+pub mod transformed;
 pub mod types;
 
 pub use catalog::{Catalog, CatalogEntry, TableSource};

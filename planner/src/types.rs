@@ -15,7 +15,7 @@ use std::fmt;
 use arrow::datatypes::DataType;
 
 use crate::error::{PlanError, Result};
-use crate::expr::BinaryOp;
+use crate::expr::operator::BinaryOp;
 
 /// Largest decimal precision.
 pub const MAX_DECIMAL_PRECISION: u8 = 38;

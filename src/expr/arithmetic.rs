@@ -20,7 +20,7 @@ use ember_planner::scalar::{date32_to_naive, naive_to_date32};
 use ember_planner::types::sql_type_name;
 
 use crate::error::{EmberError, Result};
-use crate::expr::eval::{Operand, datum_kernel};
+use crate::expr::operand::{Operand, datum_kernel};
 
 const NANOS_PER_DAY: i64 = 86_400_000_000_000;
 

@@ -12,7 +12,7 @@ use ember_planner::expr::BinaryOp;
 use ember_planner::types::sql_type_name;
 
 use crate::error::{EmberError, Result};
-use crate::expr::eval::{Operand, datum_kernel};
+use crate::expr::operand::{Operand, datum_kernel};
 
 /// `l op r` for a comparison operator.
 pub fn compare(op: BinaryOp, l: &Operand, r: &Operand) -> Result<Operand> {

@@ -11,7 +11,7 @@ use arrow::compute::{ilike, like, nilike, nlike};
 use arrow::datatypes::DataType;
 
 use crate::error::Result;
-use crate::expr::eval::{Operand, datum_kernel};
+use crate::expr::operand::{Operand, datum_kernel};
 
 /// `value [NOT] [I]LIKE pattern`.
 pub fn evaluate_like(

@@ -1,11 +1,48 @@
 //! How expressions print: the SQL-like text EXPLAIN shows, with operands that are
 //! themselves operators in parentheses and subqueries as `<subquery: columns>` (their
 //! plans print under the node holding them, see [`LogicalPlan::display_indent`]).
+//! The CASE and IN list forms are shared with the physical expressions' text.
 
 use std::fmt;
 
 use crate::expr::Expr;
 use crate::logical::LogicalPlan;
+
+/// `CASE [operand] WHEN w THEN t ... [ELSE e] END`, for logical and physical expressions.
+pub(crate) fn write_case<E: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    operand: Option<&E>,
+    when_then: &[(E, E)],
+    else_expr: Option<&E>,
+) -> fmt::Result {
+    write!(f, "CASE")?;
+    if let Some(o) = operand {
+        write!(f, " {o}")?;
+    }
+    for (w, t) in when_then {
+        write!(f, " WHEN {w} THEN {t}")?;
+    }
+    if let Some(e) = else_expr {
+        write!(f, " ELSE {e}")?;
+    }
+    write!(f, " END")
+}
+
+/// `expr [NOT ]IN (a, b, ...)`, for logical and physical expressions.
+pub(crate) fn write_in_list<E: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    expr: impl fmt::Display,
+    negated: bool,
+    list: &[E],
+) -> fmt::Result {
+    let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+    write!(
+        f,
+        "{expr} {}IN ({})",
+        if negated { "NOT " } else { "" },
+        items.join(", ")
+    )
+}
 
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -21,19 +58,7 @@ impl fmt::Display for Expr {
                 operand,
                 when_then,
                 else_expr,
-            } => {
-                write!(f, "CASE")?;
-                if let Some(o) = operand {
-                    write!(f, " {o}")?;
-                }
-                for (w, t) in when_then {
-                    write!(f, " WHEN {w} THEN {t}")?;
-                }
-                if let Some(e) = else_expr {
-                    write!(f, " ELSE {e}")?;
-                }
-                write!(f, " END")
-            }
+            } => write_case(f, operand.as_deref(), when_then, else_expr.as_deref()),
             Expr::Cast { expr, data_type } => {
                 write!(f, "CAST({expr} AS {})", crate::types::SqlType(data_type))
             }
@@ -41,16 +66,7 @@ impl fmt::Display for Expr {
                 expr,
                 list,
                 negated,
-            } => {
-                let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
-                write!(
-                    f,
-                    "{} {}IN ({})",
-                    Paren(expr),
-                    if *negated { "NOT " } else { "" },
-                    items.join(", ")
-                )
-            }
+            } => write_in_list(f, Paren(expr), *negated, list),
             Expr::Between {
                 expr,
                 negated,

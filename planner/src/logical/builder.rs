@@ -10,6 +10,7 @@ use crate::error::{PlanError, Result};
 use crate::expr::{Column, Expr, SortExpr};
 use crate::logical::plan::{JoinKind, LogicalPlan};
 use crate::schema::{PlanField, PlanSchema, is_deduplicated, unique_names};
+use crate::transformed::Transformed;
 use crate::types::{self, SqlType};
 
 /// Builds a [`LogicalPlan`] bottom-up.
@@ -378,13 +379,14 @@ pub fn field_column(field: &PlanField) -> Expr {
 /// fits several fields is an error. For APIs that take expressions from users (the
 /// DataFrame API); SQL resolves names as it plans.
 pub fn resolve_user_columns(e: Expr, schema: &PlanSchema) -> Result<Expr> {
-    e.transform_up(&mut |x| match x {
+    Ok(e.transform_up(&mut |x| match x {
         Expr::Column(c) => {
             let i = schema.resolve(c.relation.as_deref(), &c.name, Default::default())?;
-            Ok(field_column(schema.field(i)))
+            Ok(Transformed::yes(field_column(schema.field(i))))
         }
-        other => Ok(other),
-    })
+        other => Ok(Transformed::no(other)),
+    })?
+    .data)
 }
 
 /// The output field of a projected expression: a bare column keeps its qualifier, and

@@ -2,11 +2,13 @@
 //!
 //! - [`plan`]: the [`LogicalPlan`] enum, its schemas and its EXPLAIN text.
 //! - [`builder`]: [`LogicalPlanBuilder`], shared by SQL and the DataFrame API.
+//! - `rebuild`: [`LogicalPlan::with_new_inputs`], a node over new inputs.
 //! - [`set_ops`]: INTERSECT and EXCEPT built from union, window and aggregate nodes.
 //! - [`tree`]: the generic rewrite helpers the optimizer rules use.
 
 pub mod builder;
 pub mod plan;
+mod rebuild;
 pub mod set_ops;
 pub mod tree;
 

@@ -4,7 +4,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::catalog::TableSource;
-use crate::error::Result;
 use crate::expr::{Expr, SortExpr};
 use crate::schema::{PlanSchema, PlanSchemaRef};
 
@@ -377,102 +376,6 @@ impl LogicalPlan {
                 produce_one_row, ..
             } => format!("Empty: one_row={produce_one_row}"),
         }
-    }
-
-    /// Rebuilds this node over new inputs (same count and order as [`LogicalPlan::inputs`]),
-    /// recomputing the schema where it depends on the inputs.
-    pub fn with_new_inputs(&self, mut inputs: Vec<Arc<LogicalPlan>>) -> Result<LogicalPlan> {
-        use crate::logical::builder::LogicalPlanBuilder as B;
-        let mut next = || inputs.remove(0);
-        Ok(match self {
-            LogicalPlan::Scan { .. }
-            | LogicalPlan::Values { .. }
-            | LogicalPlan::Empty { .. }
-            | LogicalPlan::WorkTable { .. } => self.clone(),
-            LogicalPlan::Window { exprs, .. } => B::from_arc(next()).window(exprs.clone())?.build(),
-            LogicalPlan::RecursiveQuery {
-                name,
-                distinct,
-                schema,
-                ..
-            } => LogicalPlan::RecursiveQuery {
-                name: name.clone(),
-                static_term: next(),
-                recursive_term: next(),
-                distinct: *distinct,
-                schema: schema.clone(),
-            },
-            LogicalPlan::Filter { predicate, .. } => LogicalPlan::Filter {
-                input: next(),
-                predicate: predicate.clone(),
-            },
-            LogicalPlan::Projection { exprs, .. } => {
-                B::from_arc(next()).project(exprs.clone())?.build()
-            }
-            LogicalPlan::Aggregate {
-                group_by,
-                aggregates,
-                ..
-            } => B::from_arc(next())
-                .aggregate(group_by.clone(), aggregates.clone())?
-                .build(),
-            LogicalPlan::Join {
-                kind, on, filter, ..
-            } => {
-                let l = next();
-                let r = next();
-                B::from_arc(l)
-                    .join_on(r, *kind, on.clone(), filter.clone())?
-                    .build()
-            }
-            LogicalPlan::Sort { keys, .. } => LogicalPlan::Sort {
-                input: next(),
-                keys: keys.clone(),
-            },
-            LogicalPlan::Limit { skip, fetch, .. } => LogicalPlan::Limit {
-                input: next(),
-                skip: *skip,
-                fetch: *fetch,
-            },
-            LogicalPlan::Union { schema, .. } => LogicalPlan::Union {
-                inputs: std::mem::take(&mut inputs),
-                schema: schema.clone(),
-            },
-            LogicalPlan::Distinct { .. } => LogicalPlan::Distinct { input: next() },
-            LogicalPlan::SubqueryAlias {
-                input: old_input,
-                alias,
-                schema: old_schema,
-            } => {
-                // Keep the names given to repeated columns when the input lost some
-                // columns (pruning): references above still use them.
-                let input = next();
-                let old_in = old_input.schema();
-                let new_in = input.schema();
-                let fields = new_in
-                    .fields
-                    .iter()
-                    .map(|f| {
-                        let name = old_in
-                            .index_of(f.qualifier.as_deref(), &f.name)
-                            .ok()
-                            .filter(|&i| old_in.fields[i].qualifier == f.qualifier)
-                            .map(|i| old_schema.fields[i].name.clone())
-                            .unwrap_or_else(|| f.name.clone());
-                        crate::schema::PlanField {
-                            qualifier: Some(alias.clone()),
-                            name,
-                            ..f.clone()
-                        }
-                    })
-                    .collect();
-                LogicalPlan::SubqueryAlias {
-                    input,
-                    alias: alias.clone(),
-                    schema: Arc::new(PlanSchema::new(fields).deduplicated()),
-                }
-            }
-        })
     }
 
     /// Indented EXPLAIN text of the whole tree.

@@ -216,7 +216,7 @@ impl Optimizer {
 pub fn decorrelate(plan: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
     let mut aliases = rules::subquery_util::AliasGen::for_plan(&plan);
     let before = plan.schema();
-    let out = rules::subquery_util::decorrelate_tree(plan, &mut aliases)?.data;
+    let out = rules::decorrelate_tree::decorrelate_tree(plan, &mut aliases)?.data;
     if let Some(what) = rules::subquery_util::leftover(&out) {
         return Err(PlanError::unsupported(format!(
             "subquery that could not be decorrelated: {what}"

@@ -5,6 +5,7 @@ use std::fmt;
 
 use arrow::datatypes::DataType;
 
+use crate::expr::display::{write_case, write_in_list};
 use crate::expr::{AggFunc, BinaryOp, WindowFrame, WindowFunc};
 use crate::scalar::ScalarValue;
 
@@ -153,16 +154,7 @@ impl fmt::Display for PhysExpr {
                 when_then,
                 else_expr,
                 ..
-            } => {
-                write!(f, "CASE")?;
-                for (w, t) in when_then {
-                    write!(f, " WHEN {w} THEN {t}")?;
-                }
-                if let Some(e) = else_expr {
-                    write!(f, " ELSE {e}")?;
-                }
-                write!(f, " END")
-            }
+            } => write_case(f, None, when_then, else_expr.as_deref()),
             PhysExpr::Cast { expr, data_type } => {
                 write!(f, "CAST({expr} AS {})", crate::types::SqlType(data_type))
             }
@@ -170,15 +162,7 @@ impl fmt::Display for PhysExpr {
                 expr,
                 list,
                 negated,
-            } => {
-                let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
-                write!(
-                    f,
-                    "{expr} {}IN ({})",
-                    if *negated { "NOT " } else { "" },
-                    items.join(", ")
-                )
-            }
+            } => write_in_list(f, expr, *negated, list),
             PhysExpr::Like {
                 expr,
                 pattern,

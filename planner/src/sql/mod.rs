@@ -9,6 +9,7 @@
 //!   (`CREATE EXTERNAL TABLE`, `CACHE TABLE`).
 //! - `own_statement`: the token-level parser for the statements sqlparser lacks.
 //! - `query`: WITH, set operations, ORDER BY, LIMIT.
+//! - `order_by`: one ORDER BY key's direction and null placement.
 //! - `recursive`: WITH RECURSIVE.
 //! - `select`: one SELECT block: projection, aggregation, HAVING, DISTINCT.
 //! - `grouping`: ROLLUP, CUBE, GROUPING SETS and GROUPING().
@@ -26,6 +27,7 @@ mod expr;
 mod from;
 mod grouping;
 mod literal;
+mod order_by;
 mod own_statement;
 mod quantified;
 mod query;

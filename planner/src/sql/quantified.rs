@@ -26,6 +26,7 @@ use crate::logical::LogicalPlanBuilder;
 use crate::logical::builder::field_column;
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
+use crate::transformed::Transformed;
 
 /// Which extreme of the subquery's values decides a comparison.
 #[derive(Clone, Copy, PartialEq)]
@@ -186,18 +187,19 @@ pub(crate) fn quantified(
 
 /// `x` as seen from inside the subquery: its columns become outer references.
 fn as_outer(x: Expr, schema: &PlanSchema) -> Result<Expr> {
-    x.transform_up(&mut |e| {
+    Ok(x.transform_up(&mut |e| {
         Ok(match e {
             Expr::Column(c) => {
                 let data_type: DataType = Expr::Column(c.clone()).data_type(schema)?;
-                Expr::OuterColumn {
+                Transformed::yes(Expr::OuterColumn {
                     column: c,
                     data_type,
-                }
+                })
             }
-            other => other,
+            other => Transformed::no(other),
         })
-    })
+    })?
+    .data)
 }
 
 /// The quantifier and operator of a sqlparser `AnyOp` / `AllOp`, when it is one.

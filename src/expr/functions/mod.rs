@@ -28,7 +28,7 @@ use arrow::datatypes::{DataType, Float64Type, Int64Type};
 
 use crate::error::{EmberError, Result};
 use crate::expr::cast::cast_array;
-use crate::expr::eval::Operand;
+use crate::expr::operand::Operand;
 
 /// Evaluates the scalar function `name` over its evaluated arguments.
 pub fn evaluate_function(

@@ -191,28 +191,28 @@ fn replace_with_marks(
     aliases: &mut AliasGen,
 ) -> Result<(Arc<LogicalPlan>, Expr)> {
     let mut joined = left;
-    let new = e.transform_down(&mut |x| {
-        let (subquery, in_expr, negated) = match x {
-            Expr::Exists { subquery, negated } => (subquery, None, negated),
-            Expr::InSubquery {
-                expr,
-                subquery,
-                negated,
-            } => (subquery, Some(*expr), negated),
-            other => return Ok((other, true)),
-        };
-        let join = PredicateJoin::new(&joined, subquery, in_expr, aliases)?;
-        let (j, mark) = join.mark(joined.clone(), aliases)?;
-        joined = j;
-        Ok((
-            if negated {
+    let new = e
+        .transform_down(&mut |x| {
+            let (subquery, in_expr, negated) = match x {
+                Expr::Exists { subquery, negated } => (subquery, None, negated),
+                Expr::InSubquery {
+                    expr,
+                    subquery,
+                    negated,
+                } => (subquery, Some(*expr), negated),
+                other => return Ok(Transformed::no(other)),
+            };
+            let join = PredicateJoin::new(&joined, subquery, in_expr, aliases)?;
+            let (j, mark) = join.mark(joined.clone(), aliases)?;
+            joined = j;
+            Ok(Transformed::yes(if negated {
                 Expr::Not(Box::new(mark))
             } else {
                 mark
-            },
-            false,
-        ))
-    })?;
+            })
+            .jump())
+        })?
+        .data;
     Ok((joined, new))
 }
 

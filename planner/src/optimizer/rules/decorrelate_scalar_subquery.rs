@@ -56,11 +56,12 @@ use crate::expr::{AggFunc, Expr};
 use crate::logical::builder::field_column;
 use crate::logical::{JoinKind, LogicalPlan, LogicalPlanBuilder, Transformed};
 use crate::optimizer::rule::OptimizerRule;
+use crate::optimizer::rules::decorrelate_tree::decorrelate_tree;
 use crate::optimizer::rules::subquery_domain::Domain;
 use crate::optimizer::rules::subquery_lift::lift_deep_references;
 use crate::optimizer::rules::subquery_util::{
-    AliasGen, alias_apart, check_outer_resolves, correlation_key, decorrelate_tree, drop_top_sorts,
-    outer_to_column, plan_has_outer, pull_up_correlation,
+    AliasGen, alias_apart, check_outer_resolves, correlation_key, drop_top_sorts, outer_to_column,
+    plan_has_outer, pull_up_correlation,
 };
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchemaRef;
@@ -147,14 +148,16 @@ fn replace_subqueries(
     aliases: &mut AliasGen,
 ) -> Result<(Arc<LogicalPlan>, Expr)> {
     let mut joined = input;
-    let new = e.transform_down(&mut |x| match x {
-        Expr::ScalarSubquery(plan) => {
-            let (j, value) = join_scalar(joined.clone(), plan, aliases)?;
-            joined = j;
-            Ok((value, false))
-        }
-        other => Ok((other, true)),
-    })?;
+    let new = e
+        .transform_down(&mut |x| match x {
+            Expr::ScalarSubquery(plan) => {
+                let (j, value) = join_scalar(joined.clone(), plan, aliases)?;
+                joined = j;
+                Ok(Transformed::yes(value).jump())
+            }
+            other => Ok(Transformed::no(other)),
+        })?
+        .data;
     Ok((joined, new))
 }
 
@@ -344,16 +347,19 @@ fn correlated(
     };
     let value = match value {
         None => result(0)?,
-        Some(e) => e.transform_up(&mut |x| {
-            Ok(match x {
-                Expr::Column(c) => match agg_schema.index_of(c.relation.as_deref(), &c.name) {
-                    Ok(j) => result(j)?,
-                    Err(_) => Expr::Column(c),
-                },
-                Expr::OuterColumn { column, .. } => Expr::Column(column),
-                other => other,
-            })
-        })?,
+        Some(e) => {
+            e.transform_up(&mut |x| {
+                Ok(match x {
+                    Expr::Column(c) => match agg_schema.index_of(c.relation.as_deref(), &c.name) {
+                        Ok(j) => Transformed::yes(result(j)?),
+                        Err(_) => Transformed::no(Expr::Column(c)),
+                    },
+                    Expr::OuterColumn { column, .. } => Transformed::yes(Expr::Column(column)),
+                    other => Transformed::no(other),
+                })
+            })?
+            .data
+        }
     };
     Ok((joined, value))
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod decorrelate_predicate_subquery;
 pub(crate) mod decorrelate_scalar_subquery;
+pub(crate) mod decorrelate_tree;
 mod derive_or_filters;
 mod eliminate_outer_join;
 mod eliminate_redundant_sort;

@@ -63,11 +63,10 @@ fn prune(
 ) -> Result<Arc<LogicalPlan>> {
     match plan.as_ref() {
         LogicalPlan::Scan {
-            table,
-            source,
             projection,
             filters,
             schema,
+            ..
         } => {
             let mut need = required.clone();
             used_columns(filters, schema, &mut need);
@@ -85,13 +84,7 @@ fn prune(
             let new_schema: PlanSchemaRef = Arc::new(PlanSchema::new(
                 need.iter().map(|&i| schema.field(i).clone()).collect(),
             ));
-            Ok(Arc::new(LogicalPlan::Scan {
-                table: table.clone(),
-                source: source.clone(),
-                projection: Some(new_proj),
-                filters: filters.clone(),
-                schema: new_schema,
-            }))
+            Ok(Arc::new(plan.with_scan_projection(new_proj, new_schema)))
         }
         LogicalPlan::Projection { input, exprs, .. } => {
             let kept: Vec<Expr> = if is_root {

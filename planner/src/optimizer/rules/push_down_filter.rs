@@ -179,26 +179,14 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
             let new_input = push(input.clone(), preds)?;
             Ok(Arc::new(LogicalPlan::Distinct { input: new_input }))
         }
-        LogicalPlan::Scan {
-            table,
-            source,
-            projection,
-            filters,
-            schema,
-        } => {
+        LogicalPlan::Scan { filters, .. } => {
             let mut all = filters.clone();
             for p in &preds {
                 if !all.contains(p) && !p.columns().is_empty() {
                     all.push(p.clone());
                 }
             }
-            let scan = Arc::new(LogicalPlan::Scan {
-                table: table.clone(),
-                source: source.clone(),
-                projection: projection.clone(),
-                filters: all,
-                schema: schema.clone(),
-            });
+            let scan = Arc::new(plan.with_scan_filters(all));
             wrap(scan, preds)
         }
         LogicalPlan::Union { inputs, schema } => {

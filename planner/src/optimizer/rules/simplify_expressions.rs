@@ -49,141 +49,53 @@ impl OptimizerRule for SimplifyExpressions {
 }
 
 fn simplify_node(node: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
-    let rebuilt = match node.as_ref() {
-        LogicalPlan::Filter { input, predicate } => {
-            let p = simplify(predicate.clone(), &input.schema());
-            if is_true(&p) {
-                return Ok(Transformed::yes(input.clone()));
-            }
-            if is_false_or_null(&p) {
-                return Ok(Transformed::yes(Arc::new(LogicalPlan::Empty {
-                    produce_one_row: false,
-                    schema: input.schema(),
-                })));
-            }
-            if p == *predicate {
-                return Ok(Transformed::no(node));
-            }
-            LogicalPlan::Filter {
-                input: input.clone(),
-                predicate: p,
-            }
+    node.map_expressions(&mut |e, schema| {
+        let new = simplify(e.clone(), schema);
+        let changed = new != e;
+        Ok(Transformed::new(new, changed))
+    })?
+    .and_then(settle_constant_predicates)
+}
+
+/// Filters that keep every row go (a filter node, a join filter, a scan's pushed-down
+/// conjunct); a filter that keeps none becomes an empty relation.
+fn settle_constant_predicates(node: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
+    Ok(match node.as_ref() {
+        LogicalPlan::Filter { input, predicate } if is_true(predicate) => {
+            Transformed::yes(input.clone())
         }
-        LogicalPlan::Projection { input, exprs, .. } => {
-            let new = keep_names(exprs, &input.schema());
-            if new == *exprs {
-                return Ok(Transformed::no(node));
-            }
-            LogicalPlanBuilder::from_arc(input.clone())
-                .project(new)?
-                .build()
-        }
-        LogicalPlan::Aggregate {
-            input,
-            group_by,
-            aggregates,
-            ..
-        } => {
-            let schema = input.schema();
-            let g = keep_names(group_by, &schema);
-            let a = keep_names(aggregates, &schema);
-            if g == *group_by && a == *aggregates {
-                return Ok(Transformed::no(node));
-            }
-            LogicalPlanBuilder::from_arc(input.clone())
-                .aggregate(g, a)?
-                .build()
+        LogicalPlan::Filter { input, predicate } if is_false_or_null(predicate) => {
+            Transformed::yes(Arc::new(LogicalPlan::Empty {
+                produce_one_row: false,
+                schema: input.schema(),
+            }))
         }
         LogicalPlan::Join {
             left,
             right,
             kind,
             on,
-            filter,
+            filter: Some(f),
             ..
-        } => {
-            let (ls, rs) = (left.schema(), right.schema());
-            let new_on: Vec<(Expr, Expr)> = on
-                .iter()
-                .map(|(l, r)| (simplify(l.clone(), &ls), simplify(r.clone(), &rs)))
-                .collect();
-            let new_filter = filter
-                .clone()
-                .map(|f| simplify(f, &ls.join(&rs)))
-                .filter(|f| !is_true(f));
-            if new_on == *on && new_filter == *filter {
-                return Ok(Transformed::no(node));
-            }
+        } if is_true(f) => Transformed::yes(
             LogicalPlanBuilder::from_arc(left.clone())
-                .join_on(right.clone(), *kind, new_on, new_filter)?
-                .build()
+                .join_on(right.clone(), *kind, on.clone(), None)?
+                .build_arc(),
+        ),
+        LogicalPlan::Scan { filters, .. } if filters.iter().any(is_true) => {
+            let kept = filters.iter().filter(|f| !is_true(f)).cloned().collect();
+            Transformed::yes(Arc::new(node.with_scan_filters(kept)))
         }
-        LogicalPlan::Sort { input, keys } => {
-            let schema = input.schema();
-            let new: Vec<_> = keys
-                .iter()
-                .map(|k| crate::expr::SortExpr {
-                    expr: simplify(k.expr.clone(), &schema),
-                    ..k.clone()
-                })
-                .collect();
-            if new == *keys {
-                return Ok(Transformed::no(node));
-            }
-            LogicalPlan::Sort {
-                input: input.clone(),
-                keys: new,
-            }
-        }
-        LogicalPlan::Scan {
-            table,
-            source,
-            projection,
-            filters,
-            schema,
-        } => {
-            let new: Vec<Expr> = filters
-                .iter()
-                .map(|f| simplify(f.clone(), schema))
-                .filter(|f| !is_true(f))
-                .collect();
-            if new == *filters {
-                return Ok(Transformed::no(node));
-            }
-            LogicalPlan::Scan {
-                table: table.clone(),
-                source: source.clone(),
-                projection: projection.clone(),
-                filters: new,
-                schema: schema.clone(),
-            }
-        }
-        _ => return Ok(Transformed::no(node)),
-    };
-    Ok(Transformed::yes(Arc::new(rebuilt)))
-}
-
-/// Simplifies each expression, aliasing it to its old output name when that changed.
-fn keep_names(exprs: &[Expr], schema: &PlanSchema) -> Vec<Expr> {
-    exprs
-        .iter()
-        .map(|e| {
-            let new = simplify(e.clone(), schema);
-            if new == *e || new.output_name() == e.output_name() {
-                new
-            } else {
-                new.alias(e.output_name())
-            }
-        })
-        .collect()
+        _ => Transformed::no(node),
+    })
 }
 
 /// Simplifies `e` over `schema`, children first.
 pub(crate) fn simplify(e: Expr, schema: &PlanSchema) -> Expr {
     // The closure never fails, so neither does the walk.
     e.clone()
-        .transform_up(&mut |x| Ok(simplify_keeping_type(x, schema)))
-        .unwrap_or(e)
+        .transform_up(&mut |x| Ok(Transformed::yes(simplify_keeping_type(x, schema))))
+        .map_or(e, |t| t.data)
 }
 
 /// One node's rewrite, kept only when the type stays the same.

@@ -32,6 +32,7 @@ use crate::optimizer::rules::subquery_util::{
     uncorrelated_source,
 };
 use crate::scalar::ScalarValue;
+use crate::transformed::Transformed;
 
 /// A subquery joined with the domain of its outer values.
 pub(crate) struct Domain {
@@ -82,19 +83,22 @@ impl Domain {
             .build_arc();
         let (domain, columns) = alias_apart(&inner.schema(), distinct, aliases)?;
         let to_domain = |e: Expr| -> Result<Expr> {
-            e.transform_up(&mut |x| {
+            let t = e.transform_up(&mut |x| {
                 Ok(match x {
                     Expr::OuterColumn { column, data_type } => {
                         match used.iter().position(|u| *u == column) {
-                            Some(i) => columns.get(i).cloned().ok_or_else(|| {
-                                PlanError::internal("a domain column went missing")
-                            })?,
-                            None => Expr::OuterColumn { column, data_type },
+                            Some(i) => {
+                                Transformed::yes(columns.get(i).cloned().ok_or_else(|| {
+                                    PlanError::internal("a domain column went missing")
+                                })?)
+                            }
+                            None => Transformed::no(Expr::OuterColumn { column, data_type }),
                         }
                     }
-                    other => other,
+                    other => Transformed::no(other),
                 })
-            })
+            })?;
+            Ok(t.data)
         };
         let mut keys = Vec::new();
         let mut filters = Vec::new();

@@ -24,10 +24,11 @@ use crate::error::{PlanError, Result};
 use crate::expr::{Column, Expr};
 use crate::logical::builder::field_column;
 use crate::logical::{JoinKind, LogicalPlan, LogicalPlanBuilder, MARK_COLUMN};
+use crate::optimizer::rules::decorrelate_tree::decorrelate_tree;
 use crate::optimizer::rules::subquery_lift::lift_deep_references;
 use crate::optimizer::rules::subquery_util::{
-    AliasGen, alias_apart, check_outer_resolves, clashes, correlation_key, decorrelate_tree,
-    drop_top_sorts, map_right_columns, outer_to_column, plan_has_outer, pull_up_correlation,
+    AliasGen, alias_apart, check_outer_resolves, clashes, correlation_key, drop_top_sorts,
+    map_right_columns, outer_to_column, plan_has_outer, pull_up_correlation,
 };
 
 /// A predicate subquery made ready to join to its left side.

@@ -214,27 +214,31 @@ fn rewrite_nested(
     scopes: &mut Vec<PlanSchemaRef>,
     to_domain: &impl Fn(&Column) -> Option<Expr>,
 ) -> Result<Expr> {
-    e.clone().transform_down(&mut |x| {
-        let rebuilt = match x {
-            Expr::ScalarSubquery(p) => Expr::ScalarSubquery(rewrite_plan(&p, scopes, to_domain)?),
-            Expr::Exists { subquery, negated } => Expr::Exists {
-                subquery: rewrite_plan(&subquery, scopes, to_domain)?,
-                negated,
-            },
-            Expr::InSubquery {
-                expr,
-                subquery,
-                negated,
-            } => Expr::InSubquery {
-                expr,
-                subquery: rewrite_plan(&subquery, scopes, to_domain)?,
-                negated,
-            },
-            other => return Ok((other, true)),
-        };
-        // An IN's tested value is in this scope; its subquery was handled above.
-        Ok((rebuilt, false))
-    })
+    e.clone()
+        .transform_down(&mut |x| {
+            let rebuilt = match x {
+                Expr::ScalarSubquery(p) => {
+                    Expr::ScalarSubquery(rewrite_plan(&p, scopes, to_domain)?)
+                }
+                Expr::Exists { subquery, negated } => Expr::Exists {
+                    subquery: rewrite_plan(&subquery, scopes, to_domain)?,
+                    negated,
+                },
+                Expr::InSubquery {
+                    expr,
+                    subquery,
+                    negated,
+                } => Expr::InSubquery {
+                    expr,
+                    subquery: rewrite_plan(&subquery, scopes, to_domain)?,
+                    negated,
+                },
+                other => return Ok(Transformed::no(other)),
+            };
+            // An IN's tested value is in this scope; its subquery was handled above.
+            Ok(Transformed::yes(rebuilt).jump())
+        })
+        .map(|t| t.data)
 }
 
 /// `plan` (a subquery planned over `scopes`) with its references to `scopes[0]`
@@ -254,13 +258,17 @@ fn rewrite_plan(
     } else {
         Arc::new(plan.with_new_inputs(inputs)?)
     };
-    map_expressions(&node, &mut |e| {
-        let replaced = replace_outer(e, scopes, to_domain)?;
-        scopes.push(scope_of(&node));
-        let out = rewrite_nested(&replaced, scopes, to_domain);
-        scopes.pop();
-        out
-    })
+    let scope = scope_of(&node);
+    Ok(node
+        .map_expressions(&mut |e, _| {
+            let replaced = replace_outer(e.clone(), scopes, to_domain)?;
+            scopes.push(scope.clone());
+            let out = rewrite_nested(&replaced, scopes, to_domain);
+            scopes.pop();
+            let out = out?;
+            Ok(Transformed::new(out.clone(), out != e))
+        })?
+        .data)
 }
 
 /// `e`'s own outer references (not inside subqueries) that resolve in `scopes[0]`
@@ -274,76 +282,12 @@ fn replace_outer(
         Ok(match x {
             Expr::OuterColumn { column, data_type } => {
                 match (level(&column, scopes), to_domain(&column)) {
-                    (Some(0), Some(d)) => d,
-                    _ => Expr::OuterColumn { column, data_type },
+                    (Some(0), Some(d)) => Transformed::yes(d),
+                    _ => Transformed::no(Expr::OuterColumn { column, data_type }),
                 }
             }
-            other => other,
+            other => Transformed::no(other),
         })
     })
-}
-
-/// `node` with each of its own expressions replaced by `f(expr)` (Filter, Projection,
-/// Aggregate, Join, Sort and Window; other nodes have none to rewrite here).
-fn map_expressions(
-    node: &Arc<LogicalPlan>,
-    f: &mut impl FnMut(Expr) -> Result<Expr>,
-) -> Result<Arc<LogicalPlan>> {
-    let b = |p: &Arc<LogicalPlan>| LogicalPlanBuilder::from_arc(p.clone());
-    Ok(match node.as_ref() {
-        LogicalPlan::Filter { input, predicate } => b(input).filter(f(predicate.clone())?)?,
-        LogicalPlan::Projection { input, exprs, .. } => {
-            let exprs = exprs.iter().map(|e| f(e.clone())).collect::<Result<_>>()?;
-            b(input).project(exprs)?
-        }
-        LogicalPlan::Aggregate {
-            input,
-            group_by,
-            aggregates,
-            ..
-        } => {
-            let g = group_by
-                .iter()
-                .map(|e| f(e.clone()))
-                .collect::<Result<_>>()?;
-            let a = aggregates
-                .iter()
-                .map(|e| f(e.clone()))
-                .collect::<Result<_>>()?;
-            b(input).aggregate(g, a)?
-        }
-        LogicalPlan::Join {
-            left,
-            right,
-            kind,
-            on,
-            filter,
-            ..
-        } => {
-            let on = on
-                .iter()
-                .map(|(l, r)| Ok((f(l.clone())?, f(r.clone())?)))
-                .collect::<Result<_>>()?;
-            let filter = filter.clone().map(&mut *f).transpose()?;
-            b(left).join_on(right.clone(), *kind, on, filter)?
-        }
-        LogicalPlan::Sort { input, keys } => {
-            let keys = keys
-                .iter()
-                .map(|k| {
-                    Ok(crate::expr::SortExpr {
-                        expr: f(k.expr.clone())?,
-                        ..k.clone()
-                    })
-                })
-                .collect::<Result<_>>()?;
-            b(input).sort(keys)?
-        }
-        LogicalPlan::Window { input, exprs, .. } => {
-            let exprs = exprs.iter().map(|e| f(e.clone())).collect::<Result<_>>()?;
-            b(input).window(exprs)?
-        }
-        _ => return Ok(node.clone()),
-    }
-    .build_arc())
+    .map(|t| t.data)
 }

@@ -1,7 +1,7 @@
 //! Helpers shared by the decorrelation rules: fresh `__sq_N` aliases, pulling the
 //! correlated predicates (those reading [`Expr::OuterColumn`]s) up out of a subquery plan,
-//! renaming a subquery's columns so they cannot collide with the outer query's, and the
-//! walk that decorrelates a whole tree inside-out.
+//! renaming a subquery's columns so they cannot collide with the outer query's. The
+//! walk that decorrelates a whole tree is in `decorrelate_tree`.
 //!
 //! In: logical plans holding subquery expressions. Out: the pieces the two rules
 //! (`decorrelate_predicate_subquery`, `decorrelate_scalar_subquery`) assemble into joins.
@@ -12,7 +12,6 @@ use crate::error::{PlanError, Result};
 use crate::expr::{Column, Expr};
 use crate::logical::builder::field_column;
 use crate::logical::{LogicalPlan, LogicalPlanBuilder, Transformed};
-use crate::optimizer::rules::{decorrelate_predicate_subquery, decorrelate_scalar_subquery};
 use crate::schema::PlanSchema;
 
 /// Prefix of the aliases given to decorrelated subqueries.
@@ -111,11 +110,11 @@ pub(crate) fn outer_to_column(e: Expr) -> Expr {
     e.clone()
         .transform_up(&mut |x| {
             Ok(match x {
-                Expr::OuterColumn { column, .. } => Expr::Column(column),
-                other => other,
+                Expr::OuterColumn { column, .. } => Transformed::yes(Expr::Column(column)),
+                other => Transformed::no(other),
             })
         })
-        .unwrap_or(e)
+        .map_or(e, |t| t.data)
 }
 
 /// The outer columns `e` reads.
@@ -400,36 +399,4 @@ pub(crate) fn map_right_columns(e: Expr, right_before: &PlanSchema, columns: &[E
             .ok()
             .and_then(|i| columns.get(i).cloned())
     })
-}
-
-/// Decorrelates every subquery in `plan` (nested ones first, as each is reached), with
-/// both rules, until none applies. Outer columns that belong to queries enclosing `plan`
-/// itself are left for the caller.
-pub(crate) fn decorrelate_tree(
-    plan: Arc<LogicalPlan>,
-    aliases: &mut AliasGen,
-) -> Result<Transformed<Arc<LogicalPlan>>> {
-    let mut plan = plan;
-    let mut changed = false;
-    for _ in 0..32 {
-        let t = plan.transform_up(&mut |node| {
-            let a = decorrelate_predicate_subquery::rewrite_node(node, aliases)?;
-            let b = decorrelate_scalar_subquery::rewrite_node(a.data, aliases)?;
-            Ok(Transformed {
-                data: b.data,
-                transformed: a.transformed || b.transformed,
-            })
-        })?;
-        plan = t.data;
-        if !t.transformed {
-            return Ok(Transformed {
-                data: plan,
-                transformed: changed,
-            });
-        }
-        changed = true;
-    }
-    Err(PlanError::internal(
-        "decorrelation did not reach a fixed point",
-    ))
 }
