@@ -110,4 +110,10 @@ fn main() {
             df.explain(false)
         });
     }
+    for tables in [20, 40, 80] {
+        let sql = join_chain(tables);
+        report(&format!("join_chain_{tables}"), iterations, || {
+            ctx.sql(&sql).expect("query plans").explain(false)
+        });
+    }
 }
