@@ -42,7 +42,8 @@ impl OperatorRows {
 /// Runs `df` and returns each physical operator's estimated and actual rows, in
 /// pre-order.
 pub(crate) fn analyze_rows(df: &DataFrame) -> Result<Vec<OperatorRows>> {
-    let (physical, estimates) = df.physical_plan_with_estimates()?;
+    let planned = df.planned_query()?;
+    let (physical, estimates) = (planned.physical, planned.estimates);
     let (rdd, metrics) = lower_with_metrics(df, &physical)?;
     rdd.collect()?;
     Ok(physical
@@ -58,8 +59,8 @@ pub(crate) fn analyze_rows(df: &DataFrame) -> Result<Vec<OperatorRows>> {
         .collect())
 }
 
-/// Lowers `physical` (a plan of `df`) with per-operator counters attached; lowering
-/// already runs the jobs that build broadcast sides.
+/// Lowers `physical` (a plan of `df`) with per-operator counters attached (nothing
+/// runs until the RDD's action).
 fn lower_with_metrics(
     df: &DataFrame,
     physical: &Arc<PhysicalPlan>,
@@ -80,17 +81,21 @@ pub(crate) fn explain(df: &DataFrame, verbose: bool, analyze: bool) -> Result<St
     let mut out = String::new();
     out.push_str("== Logical Plan ==\n");
     out.push_str(&df.logical_plan().display_indent());
+    let planned = df.planned_query()?;
     if verbose {
-        for s in df.optimizer_steps()? {
+        for s in &planned.rule_trace {
             out.push_str(&format!("== After {} ({}) ==\n", s.rule, s.batch));
             out.push_str(&s.plan.display_indent());
         }
     }
     out.push_str("== Optimized Logical Plan ==\n");
-    let optimized = df.optimized_plan()?;
-    let estimates = Estimates::of(&optimized);
-    out.push_str(&optimized.display_indent_with(&|node| estimate(estimates.rows(node))));
-    let (physical, estimates) = df.plan_physical(&optimized)?;
+    let optimized_estimates = Estimates::of(&planned.optimized);
+    out.push_str(
+        &planned
+            .optimized
+            .display_indent_with(&|node| estimate(optimized_estimates.rows(node))),
+    );
+    let (physical, estimates) = (planned.physical, planned.estimates);
     let mut notes: Vec<String> = estimates
         .iter()
         .map(|e| e.map(estimate).unwrap_or_default())

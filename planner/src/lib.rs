@@ -11,6 +11,7 @@
 //! - [`analyzer`]: type coercion and checks after building.
 //! - [`optimizer`]: rewrite rules (subquery decorrelation first) and the cost model.
 //! - [`physical`]: the data-only physical plan and the planner that makes it.
+//! - [`pipeline`]: all of the above in one call, each stage's plan kept once.
 #![warn(missing_docs)]
 
 pub mod analyzer;
@@ -22,6 +23,7 @@ pub mod functions;
 pub mod logical;
 pub mod optimizer;
 pub mod physical;
+pub mod pipeline;
 pub mod scalar;
 pub mod schema;
 pub mod sql;

@@ -10,12 +10,24 @@ pub mod cost;
 pub mod rule;
 pub mod rules;
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use crate::error::{PlanError, Result};
 use crate::logical::LogicalPlan;
 
 pub use rule::OptimizerRule;
+
+thread_local! {
+    /// Optimizer runs started on this thread.
+    static RUNS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many optimizer runs this thread has started (a query is planned on the thread
+/// that asks for it, so tests can check that a query is optimized once).
+pub fn optimizer_runs_on_this_thread() -> usize {
+    RUNS.with(Cell::get)
+}
 
 /// A named group of rules run together until none changes the plan.
 pub struct RuleBatch {
@@ -155,6 +167,7 @@ impl Optimizer {
         plan: Arc<LogicalPlan>,
         observer: &mut dyn FnMut(OptimizerStep),
     ) -> Result<Arc<LogicalPlan>> {
+        RUNS.with(|runs| runs.set(runs.get() + 1));
         let mut plan = plan;
         for batch in &self.batches {
             for _ in 0..batch.max_passes.max(1) {
