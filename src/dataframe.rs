@@ -29,12 +29,12 @@ use ember_planner::pipeline::{PipelineSettings, PlannedQuery, plan_query};
 use ember_planner::schema::PlanSchema;
 use ember_planner::{LogicalPlan, LogicalPlanBuilder};
 
+use crate::context::SessionContext;
 use crate::error::Result;
 use crate::exec::cache::CachedTable;
 use crate::exec::{self, ExecContext};
 use crate::format::{OutputFormat, write_batches};
 use crate::rdd::{Rdd, StorageLevel};
-use crate::session::SessionContext;
 
 /// Builders for expressions: columns, literals and aggregate calls.
 pub mod functions {
@@ -395,12 +395,20 @@ impl DataFrame {
     /// Runs the query and returns every physical operator's estimated and actual
     /// output rows, in pre-order (what EXPLAIN ANALYZE shows, as data).
     pub fn analyze_rows(&self) -> Result<Vec<crate::explain::OperatorRows>> {
-        self.session
-            .with_deep_stack(|| crate::explain::analyze_rows(self))
+        self.session.with_deep_stack(|| {
+            crate::explain::analyze_rows(self.planned_query()?, self.exec_context())
+        })
     }
 
     pub(crate) fn explain_text(&self, verbose: bool, analyze: bool) -> Result<String> {
-        self.session
-            .with_deep_stack(|| crate::explain::explain(self, verbose, analyze))
+        self.session.with_deep_stack(|| {
+            crate::explain::explain(
+                &self.plan,
+                self.planned_query()?,
+                self.exec_context(),
+                verbose,
+                analyze,
+            )
+        })
     }
 }

@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod context;
 pub mod dataframe;
 pub mod error;
 pub mod exec;

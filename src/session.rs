@@ -2,111 +2,22 @@
 //! context whose scheduler runs every query. SQL text goes in; DataFrames come out.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use ember_planner::catalog::{Catalog, CatalogEntry, TableSource};
 use ember_planner::sql::{FileFormat, SqlPlanner, Statement};
 use ember_planner::types::sql_type_name;
-use ember_planner::{LogicalPlan, LogicalPlanBuilder, PlanError};
+use ember_planner::{LogicalPlanBuilder, PlanError};
 
-use crate::config::SessionConfig;
+use crate::context::Entry;
+pub use crate::context::SessionContext;
 use crate::dataframe::DataFrame;
 use crate::error::{EmberError, Result};
-use crate::exec::cache::CachedTable;
-use crate::rdd::{FaultConfig, RddConfig, RddContext};
 use crate::sources::{self, CsvOptions, CsvTable, MemTable, ParquetTable, Table};
 
-/// A table or view in the catalog.
-#[derive(Debug, Clone)]
-enum Entry {
-    Table(Arc<dyn TableSource>),
-    View(LogicalPlan),
-    /// A table or view whose rows are cached; `original` comes back on UNCACHE.
-    Cached {
-        cached: Arc<CachedTable>,
-        original: Box<Entry>,
-    },
-}
-
-struct SessionState {
-    config: RwLock<SessionConfig>,
-    tables: RwLock<BTreeMap<String, Entry>>,
-    rdd: Arc<RddContext>,
-}
-
-/// Entry point: registers tables and runs SQL. Cheap to clone; clones share state.
-#[derive(Clone)]
-pub struct SessionContext {
-    state: Arc<SessionState>,
-}
-
-impl Default for SessionContext {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl SessionContext {
-    /// A session with default settings.
-    pub fn new() -> Self {
-        Self::with_config(SessionConfig::default())
-    }
-
-    /// A session with the given settings.
-    pub fn with_config(config: SessionConfig) -> Self {
-        let rdd = RddContext::new(RddConfig {
-            threads: config.threads.max(1),
-            max_task_attempts: config.max_task_attempts.max(1),
-            cache_budget_bytes: config.cache_budget_bytes,
-            faults: fault_config(&config),
-            ..RddConfig::default()
-        });
-        SessionContext {
-            state: Arc::new(SessionState {
-                config: RwLock::new(config),
-                tables: RwLock::new(BTreeMap::new()),
-                rdd,
-            }),
-        }
-    }
-
-    /// A copy of the current settings.
-    pub fn config(&self) -> SessionConfig {
-        self.state
-            .config
-            .read()
-            .map(|c| c.clone())
-            .unwrap_or_default()
-    }
-
-    /// Changes one setting, as `SET key = value` does.
-    pub fn set(&self, key: &str, value: &str) -> Result<()> {
-        let mut c = self
-            .state
-            .config
-            .write()
-            .map_err(|_| EmberError::internal("config lock poisoned"))?;
-        c.set(key, value)?;
-        // Settings the RDD layer reads take effect for the next job.
-        self.state.rdd.set_faults(fault_config(&c));
-        self.state.rdd.set_max_task_attempts(c.max_task_attempts);
-        Ok(())
-    }
-
-    /// Job, stage and task totals so far, as one JSON object:
-    /// `{"jobs":..,"stages":..,"tasks":..,"task_attempts":..,"failed_attempts":..,
-    /// "recomputed_partitions":..,...,"parquet_row_groups_read":..}`.
-    pub fn metrics_json(&self) -> String {
-        let json = self.state.rdd.metrics_json();
-        let body = json.trim_end().trim_end_matches('}');
-        format!(
-            "{body},\"parquet_row_groups_read\":{}}}",
-            crate::sources::parquet::row_groups_read()
-        )
-    }
-
     /// Caches the rows of table or view `name` (computed now), as `CACHE TABLE` does;
     /// returns the number of rows cached.
     pub fn cache_table(&self, name: &str) -> Result<usize> {
@@ -161,11 +72,6 @@ impl SessionContext {
         }
     }
 
-    /// The RDD context that runs this session's jobs.
-    pub fn rdd_context(&self) -> &Arc<RddContext> {
-        &self.state.rdd
-    }
-
     /// Plans one SQL statement. Statements with effects (CREATE, SET, ...) run now and
     /// return an empty DataFrame; queries run when the DataFrame is collected.
     /// Expressions may nest `ember.sql.max_expression_depth` deep; planning runs on a
@@ -181,15 +87,6 @@ impl SessionContext {
             };
             self.execute_statement(stmt)
         })
-    }
-
-    /// Runs driver work (planning, lowering, waiting for jobs) on a thread whose stack
-    /// holds expressions as deep as the settings allow.
-    pub(crate) fn with_deep_stack<T: Send>(
-        &self,
-        f: impl FnOnce() -> Result<T> + Send,
-    ) -> Result<T> {
-        crate::stack::with_stack_for_depth(self.config().max_expression_depth, f)
     }
 
     fn execute_statement(&self, stmt: Statement) -> Result<DataFrame> {
@@ -442,14 +339,6 @@ impl SessionContext {
 fn table_not_found<'a>(name: &str, known: impl IntoIterator<Item = &'a String>) -> EmberError {
     let known = known.into_iter().map(String::as_str);
     PlanError::not_found("table", name, known, Default::default()).into()
-}
-
-fn fault_config(config: &SessionConfig) -> FaultConfig {
-    FaultConfig {
-        task_failure_rate: config.task_failure_rate,
-        block_loss_rate: config.block_loss_rate,
-        seed: config.fault_seed,
-    }
 }
 
 fn file_stem(path: &str) -> String {

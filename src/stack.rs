@@ -13,6 +13,8 @@
 
 use std::cell::Cell;
 
+use ember_planner::optimizer::{count_runs_on_this_thread, optimizer_runs_on_this_thread};
+
 use crate::error::{EmberError, Result};
 
 /// Stack bytes one level of expression nesting may take across the deepest chain of
@@ -54,7 +56,8 @@ pub(crate) fn with_stack_for_depth<T: Send>(
             .stack_size(bytes)
             .spawn_scoped(scope, move || {
                 STACK_BYTES.set(bytes);
-                f()
+                let out = f();
+                (out, optimizer_runs_on_this_thread())
             })
             .map_err(|e| {
                 EmberError::internal(format!(
@@ -63,7 +66,11 @@ pub(crate) fn with_stack_for_depth<T: Send>(
                 ))
             })?;
         match handle.join() {
-            Ok(out) => out,
+            Ok((out, runs)) => {
+                // The planning done there was done for this thread.
+                count_runs_on_this_thread(runs);
+                out
+            }
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })

@@ -23,10 +23,17 @@ thread_local! {
     static RUNS: Cell<usize> = const { Cell::new(0) };
 }
 
-/// How many optimizer runs this thread has started (a query is planned on the thread
-/// that asks for it, so tests can check that a query is optimized once).
+/// How many optimizer runs this thread has started, or other threads have started on
+/// its behalf (see [`count_runs_on_this_thread`]), so tests can check that a query is
+/// optimized once.
 pub fn optimizer_runs_on_this_thread() -> usize {
     RUNS.with(Cell::get)
+}
+
+/// Counts `runs` optimizer runs as this thread's: a thread that plans for another (one
+/// with a larger stack) hands its count back to the thread that waited for it.
+pub fn count_runs_on_this_thread(runs: usize) {
+    RUNS.with(|r| r.set(r.get() + runs));
 }
 
 /// A named group of rules run together until none changes the plan.
