@@ -86,8 +86,7 @@ impl LogicalPlan {
                     .iter()
                     .map(|f| {
                         let name = old_in
-                            .index_of(f.qualifier.as_deref(), &f.name)
-                            .ok()
+                            .find(f.qualifier.as_deref(), &f.name)
                             .filter(|&i| old_in.fields[i].qualifier == f.qualifier)
                             .map(|i| old_schema.fields[i].name.clone())
                             .unwrap_or_else(|| f.name.clone());

@@ -418,20 +418,18 @@ impl SqlPlanner<'_> {
                 if matches!(x, Expr::Grouping(_)) {
                     // A column under grouping sets; 0 under a plain GROUP BY.
                     let name = x.to_string();
-                    return Ok(
-                        Transformed::yes(if agg_schema.index_of(None, &name).is_ok() {
-                            Expr::Column(Column::new(name))
-                        } else {
-                            Expr::Literal(crate::scalar::ScalarValue::Int64(Some(0)))
-                        })
-                        .jump(),
-                    );
+                    return Ok(Transformed::yes(if agg_schema.find(None, &name).is_some() {
+                        Expr::Column(Column::new(name))
+                    } else {
+                        Expr::Literal(crate::scalar::ScalarValue::Int64(Some(0)))
+                    })
+                    .jump());
                 }
                 Ok(Transformed::no(x))
             })?
             .data;
         for c in out.columns() {
-            if agg_schema.index_of(c.relation.as_deref(), &c.name).is_err() {
+            if agg_schema.find(c.relation.as_deref(), &c.name).is_none() {
                 return Err(PlanError::plan_at(
                     format!(
                         "column '{c}' must appear in the GROUP BY clause or be used in an aggregate function"

@@ -50,7 +50,7 @@ fn relations_of(p: &Expr, schemas: &[Arc<PlanSchema>]) -> u32 {
     for c in p.columns() {
         if let Some(i) = schemas
             .iter()
-            .position(|s| s.index_of(c.relation.as_deref(), &c.name).is_ok())
+            .position(|s| s.find(c.relation.as_deref(), &c.name).is_some())
         {
             mask |= 1 << i;
         }

@@ -74,8 +74,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                 .map(|p| {
                     replace_columns(p, &|c| {
                         schema
-                            .index_of(c.relation.as_deref(), &c.name)
-                            .ok()
+                            .find(c.relation.as_deref(), &c.name)
                             .map(|i| exprs[i].unalias().clone())
                     })
                 })
@@ -94,8 +93,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                 .map(|p| {
                     replace_columns(p, &|c| {
                         schema
-                            .index_of(c.relation.as_deref(), &c.name)
-                            .ok()
+                            .find(c.relation.as_deref(), &c.name)
                             .map(|i| field_column(in_schema.field(i)))
                     })
                 })
@@ -127,8 +125,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                 .map(|p| {
                     replace_columns(p, &|c| {
                         schema
-                            .index_of(c.relation.as_deref(), &c.name)
-                            .ok()
+                            .find(c.relation.as_deref(), &c.name)
                             .map(|i| group_by[i].unalias().clone())
                     })
                 })
@@ -151,11 +148,11 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                 let cols = p.columns();
                 !cols.is_empty()
                     && cols.iter().all(|c| {
-                        in_schema.index_of(c.relation.as_deref(), &c.name).is_ok()
+                        in_schema.find(c.relation.as_deref(), &c.name).is_some()
                             && keys.iter().any(|k| match k {
                                 Expr::Column(kc) => {
-                                    in_schema.index_of(kc.relation.as_deref(), &kc.name).ok()
-                                        == in_schema.index_of(c.relation.as_deref(), &c.name).ok()
+                                    in_schema.find(kc.relation.as_deref(), &kc.name)
+                                        == in_schema.find(c.relation.as_deref(), &c.name)
                                 }
                                 _ => false,
                             })
@@ -198,8 +195,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                     .map(|p| {
                         replace_columns(p.clone(), &|c| {
                             schema
-                                .index_of(c.relation.as_deref(), &c.name)
-                                .ok()
+                                .find(c.relation.as_deref(), &c.name)
                                 .map(|i| field_column(in_schema.field(i)))
                         })
                     })

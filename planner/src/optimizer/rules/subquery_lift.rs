@@ -72,7 +72,7 @@ pub(crate) fn lift_deep_references(
 fn level(c: &Column, scopes: &[PlanSchemaRef]) -> Option<usize> {
     scopes
         .iter()
-        .rposition(|s| s.index_of(c.relation.as_deref(), &c.name).is_ok())
+        .rposition(|s| s.find(c.relation.as_deref(), &c.name).is_some())
 }
 
 /// The scope the subqueries in `node`'s expressions were planned over.

@@ -164,7 +164,7 @@ pub(crate) fn correlation_key(p: &Expr) -> Option<(Expr, Expr)> {
 pub(crate) fn check_outer_resolves(preds: &[Expr], outer: &PlanSchema) -> Result<()> {
     for p in preds {
         for c in outer_columns(p) {
-            if outer.index_of(c.relation.as_deref(), &c.name).is_err() {
+            if outer.find(c.relation.as_deref(), &c.name).is_none() {
                 return Err(PlanError::unsupported(format!(
                     "subquery correlated with a query more than one level out ('{p}' reads {c})"
                 )));
@@ -247,8 +247,7 @@ pub(crate) fn pull_up_correlation(
                 .map(|p| {
                     crate::optimizer::rules::util::replace_columns(p, &|c| {
                         in_schema
-                            .index_of(c.relation.as_deref(), &c.name)
-                            .ok()
+                            .find(c.relation.as_deref(), &c.name)
                             .map(|i| field_column(out_schema.field(i)))
                     })
                 })
@@ -395,8 +394,7 @@ pub(crate) fn clashes(left: &PlanSchema, right: &PlanSchema) -> bool {
 pub(crate) fn map_right_columns(e: Expr, right_before: &PlanSchema, columns: &[Expr]) -> Expr {
     crate::optimizer::rules::util::replace_columns(e, &|c| {
         right_before
-            .index_of(c.relation.as_deref(), &c.name)
-            .ok()
+            .find(c.relation.as_deref(), &c.name)
             .and_then(|i| columns.get(i).cloned())
     })
 }

@@ -9,7 +9,7 @@ use crate::transformed::Transformed;
 pub fn resolves_in(expr: &Expr, schema: &PlanSchema) -> bool {
     expr.columns()
         .iter()
-        .all(|c| schema.index_of(c.relation.as_deref(), &c.name).is_ok())
+        .all(|c| schema.find(c.relation.as_deref(), &c.name).is_some())
 }
 
 /// Replaces each column reference `f` maps to `Some(new)`.
