@@ -199,35 +199,34 @@ impl PlanError {
         }
     }
 
-    /// Moves the error's location from a statement's text into the script that holds
-    /// the statement, which starts at `start` (see [`Location::within`]).
-    pub fn within(mut self, start: Location) -> Self {
-        match &mut self {
+    /// The error's location slot (unknown is line 0); `None` for errors that have none.
+    fn location_mut(&mut self) -> Option<&mut Location> {
+        match self {
             PlanError::Parse { location, .. }
             | PlanError::NotFound { location, .. }
             | PlanError::Ambiguous { location, .. }
             | PlanError::TypeMismatch { location, .. }
             | PlanError::Unsupported { location, .. }
-            | PlanError::Plan { location, .. } => *location = location.within(start),
-            PlanError::Internal(_) => {}
+            | PlanError::Plan { location, .. } => Some(location),
+            PlanError::Internal(_) => None,
+        }
+    }
+
+    /// Moves the error's location from a statement's text into the script that holds
+    /// the statement, which starts at `start` (see [`Location::within`]).
+    pub fn within(mut self, start: Location) -> Self {
+        if let Some(location) = self.location_mut() {
+            *location = location.within(start);
         }
         self
     }
 
     /// Attaches a location to an error that has none.
     pub fn with_location(mut self, at: Location) -> Self {
-        match &mut self {
-            PlanError::Parse { location, .. }
-            | PlanError::NotFound { location, .. }
-            | PlanError::Ambiguous { location, .. }
-            | PlanError::TypeMismatch { location, .. }
-            | PlanError::Unsupported { location, .. }
-            | PlanError::Plan { location, .. } => {
-                if location.line == 0 {
-                    *location = at;
-                }
-            }
-            PlanError::Internal(_) => {}
+        if let Some(location) = self.location_mut()
+            && location.line == 0
+        {
+            *location = at;
         }
         self
     }

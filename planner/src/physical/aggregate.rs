@@ -40,26 +40,13 @@ impl PhysicalPlanner {
             .collect::<Result<_>>()?;
         let out_schema = arrow_schema(schema);
         let n = self.config.target_partitions.max(1);
+        // single_value must see every row in one place to know there is only one.
         let single_value = aggs.iter().any(|a| a.func == AggFunc::SingleValue);
         // Aggregates without a partial state run in one step, like DISTINCT ones.
-        let one_step = aggs.iter().any(|a| a.distinct || a.func.needs_all_rows());
-        if single_value {
-            // single_value must see every row in one place to know there is only one.
-            let exchanged = Arc::new(PhysicalPlan::Exchange {
-                input: child,
-                partitioning: Partitioning::Single,
-            });
-            return Ok(Arc::new(PhysicalPlan::HashAggregate {
-                input: exchanged,
-                mode: AggregateMode::Single,
-                group_by: groups,
-                aggregates: aggs,
-                schema: out_schema,
-            }));
-        }
+        let one_step = single_value || aggs.iter().any(|a| a.distinct || a.func.needs_all_rows());
         if one_step {
             // Every row of a group must meet in one task.
-            let partitioning = if groups.is_empty() {
+            let partitioning = if single_value || groups.is_empty() {
                 Partitioning::Single
             } else {
                 Partitioning::Hash(groups.clone(), n)
