@@ -22,6 +22,11 @@ use std::time::Instant;
 use ember::format::{OutputFormat, write_batches};
 use ember::{SessionConfig, SessionContext};
 
+// The integration tests' CSV parsing and result comparison, so that `--verify` judges
+// answers exactly as `tests/tpch.rs` does.
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 const TABLES: &[&str] = &[
     "customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier",
 ];
@@ -111,68 +116,6 @@ fn csv_of(ctx: &SessionContext, sql: &str) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
-fn cells_match(e: &str, a: &str) -> bool {
-    let (e, a) = (e.trim(), a.trim());
-    if e == a {
-        return true;
-    }
-    match (e.parse::<f64>(), a.parse::<f64>()) {
-        (Ok(x), Ok(y)) => {
-            let decimals = a.split_once('.').map(|(_, f)| f.len()).unwrap_or(0);
-            (x - y).abs() <= 1e-9_f64.max(1e-6 * x.abs().max(y.abs()))
-                || (decimals >= 2 && (x - y).abs() <= 10f64.powi(-(decimals as i32)))
-        }
-        _ => false,
-    }
-}
-
-fn verify(expected: &str, actual: &str) -> Result<(), String> {
-    let split = |t: &str| -> Vec<Vec<String>> {
-        let mut r = csv_reader(t);
-        r.retain(|row| !row.is_empty());
-        r
-    };
-    let (e, a) = (split(expected), split(actual));
-    if e.len() != a.len() {
-        return Err(format!(
-            "{} rows, expected {}",
-            a.len().saturating_sub(1),
-            e.len().saturating_sub(1)
-        ));
-    }
-    for (i, (er, ar)) in e.iter().zip(&a).enumerate().skip(1) {
-        if er.len() != ar.len() || !er.iter().zip(ar).all(|(x, y)| cells_match(x, y)) {
-            return Err(format!("row {i} differs: got {ar:?}, expected {er:?}"));
-        }
-    }
-    Ok(())
-}
-
-fn csv_reader(text: &str) -> Vec<Vec<String>> {
-    let mut rows = vec![];
-    let mut row = vec![];
-    let mut cell = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if cell.is_empty() => quoted = true,
-            (',', false) => row.push(std::mem::take(&mut cell)),
-            ('\n', false) => {
-                row.push(std::mem::take(&mut cell));
-                rows.push(std::mem::take(&mut row));
-            }
-            (c, _) => cell.push(c),
-        }
-    }
-    rows
-}
-
 fn main() {
     let args = match parse_args() {
         Ok(a) => a,
@@ -244,7 +187,7 @@ fn main() {
                 if let Some(dir) = &args.verify {
                     let expected = std::fs::read_to_string(dir.join(format!("{name}.csv")))
                         .unwrap_or_default();
-                    if let Err(e) = verify(&expected, &result) {
+                    if let Err(e) = common::compare_csv(&expected, &result) {
                         error = format!("wrong result: {e}");
                     }
                 }

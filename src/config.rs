@@ -26,6 +26,10 @@ pub const MAX_TARGET_PARTITIONS: u64 = 1024;
 /// Most rows per batch: readers allocate a whole batch's buffers up front.
 pub const MAX_BATCH_SIZE: u64 = 1 << 20;
 
+/// Most levels of expression nesting: planning runs on a thread whose stack grows with
+/// the limit (see `crate::stack`), and this keeps that stack within 1 GiB.
+pub const MAX_EXPRESSION_DEPTH: u64 = 16_384;
+
 fn default_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
@@ -65,6 +69,12 @@ settings! {
             allowed: Allowed::Int { min: 0, max: 1_000_000_000 },
             change: Change::Anytime,
             description: "rounds a recursive CTE may run before the query fails",
+        },
+        max_expression_depth: usize = ember_planner::sql::DEFAULT_MAX_EXPRESSION_DEPTH => {
+            name: "ember.sql.max_expression_depth",
+            allowed: Allowed::Int { min: 1, max: MAX_EXPRESSION_DEPTH },
+            change: Change::Anytime,
+            description: "how deep SQL expressions may nest before planning fails",
         },
         optimizer_enabled: bool = true => {
             name: "ember.optimizer.enabled",

@@ -1,6 +1,6 @@
 //! A lazy DataFrame in Spark's vocabulary: transformations build a logical plan;
-//! actions (`collect`, `count`, `show`) optimize it, plan it physically and run it
-//! as RDD jobs.
+//! actions (`collect`, `count`, `show`) plan it (one run of the planner pipeline,
+//! [`ember_planner::pipeline`]) and run it as one RDD job.
 //!
 //! ```
 //! use ember::SessionContext;
@@ -19,23 +19,22 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use ember_planner::analyzer::coerce_plan;
 use ember_planner::catalog::Statistics;
 use ember_planner::expr::{Expr, SortExpr};
 use ember_planner::logical::JoinKind;
 use ember_planner::logical::builder::{field_column, resolve_user_columns};
-use ember_planner::optimizer::decorrelate;
 use ember_planner::physical::PhysicalPlan;
-use ember_planner::physical::planner::{PhysicalPlanner, PhysicalPlannerConfig};
+use ember_planner::physical::planner::PhysicalPlannerConfig;
+use ember_planner::pipeline::{PipelineSettings, PlannedQuery, plan_query};
 use ember_planner::schema::PlanSchema;
 use ember_planner::{LogicalPlan, LogicalPlanBuilder};
 
+use crate::context::SessionContext;
 use crate::error::Result;
 use crate::exec::cache::CachedTable;
 use crate::exec::{self, ExecContext};
 use crate::format::{OutputFormat, write_batches};
 use crate::rdd::{Rdd, StorageLevel};
-use crate::session::SessionContext;
 
 /// Builders for expressions: columns, literals and aggregate calls.
 pub mod functions {
@@ -95,6 +94,14 @@ pub mod functions {
 pub struct DataFrame {
     session: SessionContext,
     plan: Arc<LogicalPlan>,
+}
+
+impl std::fmt::Debug for DataFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataFrame")
+            .field("plan", &self.plan.to_string())
+            .finish()
+    }
 }
 
 /// A DataFrame grouped by some expressions, waiting for its aggregates.
@@ -272,57 +279,32 @@ impl DataFrame {
         Ok(self.with(self.builder().alias(alias)?))
     }
 
-    /// The plan after type coercion and optimization.
-    pub fn optimized_plan(&self) -> Result<Arc<LogicalPlan>> {
+    /// Every stage's plan of this query — analyzed, decorrelated, optimized and
+    /// physical, with the optimizer's rule trace and the physical estimates — from one
+    /// run of the planner pipeline under the session's settings.
+    /// Runs on a thread with a stack for expressions as deep as the settings allow.
+    pub fn planned_query(&self) -> Result<PlannedQuery> {
         let config = self.session.config();
-        let analyzed = coerce_plan(self.plan.clone())?;
-        // Without the decorrelate batch, subqueries still have to become joins.
-        let Some(optimizer) = config.optimizer() else {
-            return Ok(decorrelate(analyzed)?);
+        let settings = PipelineSettings {
+            optimizer: config.optimizer(),
+            physical: PhysicalPlannerConfig {
+                target_partitions: config.target_partitions,
+                broadcast_threshold_rows: config.broadcast_threshold_rows,
+                cost_based: config.cost_based,
+            },
         };
-        if optimizer.batch_names().contains(&"decorrelate") {
-            Ok(optimizer.optimize(analyzed)?)
-        } else {
-            Ok(optimizer.optimize(decorrelate(analyzed)?)?)
-        }
+        self.session
+            .with_deep_stack(|| Ok(plan_query(self.plan.clone(), &settings)?))
     }
 
-    /// The plan after every optimizer rule that changed it (for EXPLAIN VERBOSE),
-    /// under the session's optimizer settings.
-    pub(crate) fn optimizer_steps(&self) -> Result<Vec<ember_planner::optimizer::OptimizerStep>> {
-        let mut steps = Vec::new();
-        if let Some(optimizer) = self.session.config().optimizer() {
-            let analyzed = coerce_plan(self.plan.clone())?;
-            optimizer.optimize_with(analyzed, &mut |s| steps.push(s))?;
-        }
-        Ok(steps)
+    /// The plan after type coercion and optimization.
+    pub fn optimized_plan(&self) -> Result<Arc<LogicalPlan>> {
+        Ok(self.planned_query()?.optimized)
     }
 
     /// The physical plan that would run.
     pub fn physical_plan(&self) -> Result<Arc<PhysicalPlan>> {
-        Ok(self.physical_plan_with_estimates()?.0)
-    }
-
-    /// The physical plan and each node's estimated output rows, in pre-order.
-    pub(crate) fn physical_plan_with_estimates(
-        &self,
-    ) -> Result<(Arc<PhysicalPlan>, Vec<Option<f64>>)> {
-        self.plan_physical(self.optimized_plan()?.as_ref())
-    }
-
-    /// The physical plan of `optimized` (this frame's optimized plan) and each node's
-    /// estimated output rows, in pre-order.
-    pub(crate) fn plan_physical(
-        &self,
-        optimized: &LogicalPlan,
-    ) -> Result<(Arc<PhysicalPlan>, Vec<Option<f64>>)> {
-        let config = self.session.config();
-        let planner = PhysicalPlanner::new(PhysicalPlannerConfig {
-            target_partitions: config.target_partitions,
-            broadcast_threshold_rows: config.broadcast_threshold_rows,
-            cost_based: config.cost_based,
-        });
-        Ok(planner.plan_with_estimates(optimized)?)
+        Ok(self.planned_query()?.physical)
     }
 
     pub(crate) fn exec_context(&self) -> ExecContext {
@@ -335,9 +317,11 @@ impl DataFrame {
         }
     }
 
-    /// The query as an RDD of Arrow batches (nothing runs until an action).
+    /// The query as an RDD of Arrow batches: nothing runs until an action, which runs
+    /// the whole query (broadcast sides and recursive rounds included) as one job.
     pub fn rdd(&self) -> Result<Rdd<RecordBatch>> {
-        exec::lower(&self.physical_plan()?, &self.exec_context())
+        self.session
+            .with_deep_stack(|| exec::lower(&self.physical_plan()?, &self.exec_context()))
     }
 
     /// Marks the result for caching at the session's storage level
@@ -375,9 +359,9 @@ impl DataFrame {
     }
 
     fn cached_table_at(&self, name: &str, level: StorageLevel) -> Result<CachedTable> {
-        let rdd = self.rdd()?;
-        let optimized = self.optimized_plan()?;
-        let rows = ember_planner::optimizer::cost::estimate_rows(optimized.as_ref());
+        let planned = self.planned_query()?;
+        let rdd = exec::lower(&planned.physical, &self.exec_context())?;
+        let rows = ember_planner::optimizer::cost::estimate_rows(planned.optimized.as_ref());
         let statistics = Statistics {
             row_count: Some(rows as usize),
             ..Statistics::default()
@@ -393,7 +377,8 @@ impl DataFrame {
 
     /// Runs the query and returns every batch.
     pub fn collect(&self) -> Result<Vec<RecordBatch>> {
-        exec::execute(&self.physical_plan()?, &self.exec_context())
+        self.session
+            .with_deep_stack(|| exec::execute(&self.physical_plan()?, &self.exec_context()))
     }
 
     /// Runs the query and counts its rows.
@@ -423,10 +408,20 @@ impl DataFrame {
     /// Runs the query and returns every physical operator's estimated and actual
     /// output rows, in pre-order (what EXPLAIN ANALYZE shows, as data).
     pub fn analyze_rows(&self) -> Result<Vec<crate::explain::OperatorRows>> {
-        crate::explain::analyze_rows(self)
+        self.session.with_deep_stack(|| {
+            crate::explain::analyze_rows(self.planned_query()?, self.exec_context())
+        })
     }
 
     pub(crate) fn explain_text(&self, verbose: bool, analyze: bool) -> Result<String> {
-        crate::explain::explain(self, verbose, analyze)
+        self.session.with_deep_stack(|| {
+            crate::explain::explain(
+                &self.plan,
+                self.planned_query()?,
+                self.exec_context(),
+                verbose,
+                analyze,
+            )
+        })
     }
 }

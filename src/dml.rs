@@ -15,14 +15,14 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use ember_planner::sql::{AlterTableOp, TableDefinition};
 use ember_planner::{LogicalPlan, PlanError};
 
+use crate::context::{Entry, SessionContext};
 use crate::dataframe::DataFrame;
 use crate::error::{EmberError, Result};
-use crate::session::{Entry, SessionContext};
 use crate::sources::ManagedTable;
 use crate::sources::external::ExternalTable;
+use crate::write::conform::Target;
 use crate::write::{SaveMode, WriteFormat, WriteOptions, write_rdd};
 use ember_planner::sql::OptionValue;
-use crate::write::conform::Target;
 
 /// What a statement wrote, for its `count` result.
 pub(crate) type Count = usize;
@@ -153,7 +153,11 @@ impl SessionContext {
             partition: None,
         };
         let identity: Vec<Option<usize>> = (0..schema.fields().len()).map(Some).collect();
-        let rows = conform_all(&target, DataFrame::new(self.clone(), rows).collect()?, &identity)?;
+        let rows = conform_all(
+            &target,
+            DataFrame::new(self.clone(), rows).collect()?,
+            &identity,
+        )?;
         target.check_unique(&rows, &t.unique_keys(), 0)?;
         t.replace(rows, self.config().target_partitions)?;
         Ok(before)
@@ -173,9 +177,12 @@ impl SessionContext {
                     schema: &schema,
                     partition: None,
                 };
-                let identity: Vec<Option<usize>> =
-                    (0..schema.fields().len()).map(Some).collect();
-                conform_all(&target, DataFrame::new(self.clone(), plan).collect()?, &identity)?
+                let identity: Vec<Option<usize>> = (0..schema.fields().len()).map(Some).collect();
+                conform_all(
+                    &target,
+                    DataFrame::new(self.clone(), plan).collect()?,
+                    &identity,
+                )?
             }
         };
         let after: usize = rows.iter().map(|b| b.num_rows()).sum();
@@ -351,7 +358,9 @@ impl SessionContext {
             if if_not_exists {
                 return Ok(format!("index '{name}' already exists; nothing done"));
             }
-            return Err(EmberError::execution(format!("index '{name}' already exists")));
+            return Err(EmberError::execution(format!(
+                "index '{name}' already exists"
+            )));
         }
         if unique {
             let _guard = t.lock_writes();
@@ -382,7 +391,9 @@ impl SessionContext {
         let removed = self.indexes()?.remove(&name.to_lowercase());
         match removed {
             None if if_exists => Ok(()),
-            None => Err(EmberError::execution(format!("index '{name}' does not exist"))),
+            None => Err(EmberError::execution(format!(
+                "index '{name}' does not exist"
+            ))),
             Some((table, key)) => {
                 if let (Some(key), Ok(Writable::Managed(t))) = (key, self.writable(&table)) {
                     t.remove_unique_key(&key);
@@ -416,7 +427,7 @@ impl SessionContext {
                 files.location()
             )));
         }
-        let schema = files.schema();
+        let schema = crate::sources::DataSource::schema(files.as_ref());
         let name = table.to_string();
         let columns = columns.to_vec();
         let conform_schema = schema.clone();
@@ -447,7 +458,10 @@ impl SessionContext {
         options.max_rows_per_file = self.config().max_rows_per_file;
         for (k, v) in files.options() {
             if matches!(k.as_str(), "header" | "has_header" | "delimiter") {
-                options.set(if k == "has_header" { "header" } else { k }, &OptionValue::Text(v.clone()))?;
+                options.set(
+                    if k == "has_header" { "header" } else { k },
+                    &OptionValue::Text(v.clone()),
+                )?;
             }
         }
         let summary = write_rdd(&rdd, &schema, files.location(), &options)?;
@@ -505,11 +519,10 @@ fn conform_all(
 }
 
 fn missing_column(table: &str, name: &str, schema: &SchemaRef) -> EmberError {
-    PlanError::not_found(
-        "column",
-        name,
-        schema.fields().iter().map(|f| f.name().as_str()),
-        Default::default(),
-    )
+    let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    PlanError::plan(format!(
+        "table {table} has no column '{name}' (its columns: {})",
+        columns.join(", ")
+    ))
     .into()
 }

@@ -1,6 +1,7 @@
-//! EXPLAIN, EXPLAIN VERBOSE and EXPLAIN ANALYZE text for a DataFrame.
+//! EXPLAIN, EXPLAIN VERBOSE and EXPLAIN ANALYZE text for a query.
 //!
-//! In: a [`DataFrame`]. Out: its logical plan; with VERBOSE the plan after every
+//! In: a query's plan as built and its planner run ([`PlannedQuery`]). Out: its
+//! logical plan; with VERBOSE the plan after every
 //! optimizer rule that changed it; the optimized logical plan and the physical plan,
 //! each node with its estimated output rows; with ANALYZE the query is run and
 //! every physical node also shows its actual rows, batches, output bytes and own
@@ -10,15 +11,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
-use ember_planner::optimizer::cost::estimate_rows;
+use ember_planner::LogicalPlan;
+use ember_planner::optimizer::cost::Estimates;
 use ember_planner::physical::PhysicalPlan;
+use ember_planner::pipeline::PlannedQuery;
 
-use crate::dataframe::DataFrame;
 use crate::error::Result;
-use crate::exec::{self, metrics::OperatorMetrics};
+use crate::exec::{self, ExecContext, metrics::OperatorMetrics};
 use crate::rdd::Rdd;
 use crate::rdd::metrics::StageKind;
-use crate::sources::DataSource;
 
 /// One operator's estimated and actual output rows, from running a query.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,11 +41,11 @@ impl OperatorRows {
     }
 }
 
-/// Runs `df` and returns each physical operator's estimated and actual rows, in
-/// pre-order.
-pub(crate) fn analyze_rows(df: &DataFrame) -> Result<Vec<OperatorRows>> {
-    let (physical, estimates) = df.physical_plan_with_estimates()?;
-    let (rdd, metrics) = lower_with_metrics(df, &physical)?;
+/// Runs the planned query in `cx` and returns each physical operator's estimated and
+/// actual rows, in pre-order.
+pub(crate) fn analyze_rows(planned: PlannedQuery, cx: ExecContext) -> Result<Vec<OperatorRows>> {
+    let (physical, estimates) = (planned.physical, planned.estimates);
+    let (rdd, metrics) = lower_with_metrics(cx, &physical)?;
     rdd.collect()?;
     Ok(physical
         .preorder()
@@ -59,14 +60,13 @@ pub(crate) fn analyze_rows(df: &DataFrame) -> Result<Vec<OperatorRows>> {
         .collect())
 }
 
-/// Lowers `physical` (a plan of `df`) with per-operator counters attached; lowering
-/// already runs the jobs that build broadcast sides.
+/// Lowers `physical` in `cx` with per-operator counters attached (nothing runs until
+/// the RDD's action).
 fn lower_with_metrics(
-    df: &DataFrame,
+    mut cx: ExecContext,
     physical: &Arc<PhysicalPlan>,
 ) -> Result<(Rdd<RecordBatch>, Arc<OperatorMetrics>)> {
     let metrics = Arc::new(OperatorMetrics::new(physical));
-    let mut cx = df.exec_context();
     cx.metrics = Some(metrics.clone());
     Ok((exec::lower(physical, &cx)?, metrics))
 }
@@ -108,21 +108,32 @@ fn estimate(rows: f64) -> String {
     format!("est_rows={}", rows.round() as u64)
 }
 
-/// The EXPLAIN text of `df`.
-pub(crate) fn explain(df: &DataFrame, verbose: bool, analyze: bool) -> Result<String> {
+/// The EXPLAIN text of the query whose plan as built is `logical` and whose planner
+/// run is `planned`; with `analyze` it runs in `cx`.
+pub(crate) fn explain(
+    logical: &LogicalPlan,
+    planned: PlannedQuery,
+    cx: ExecContext,
+    verbose: bool,
+    analyze: bool,
+) -> Result<String> {
     let mut out = String::new();
     out.push_str("== Logical Plan ==\n");
-    out.push_str(&df.logical_plan().display_indent());
+    out.push_str(&logical.display_indent());
     if verbose {
-        for s in df.optimizer_steps()? {
+        for s in &planned.rule_trace {
             out.push_str(&format!("== After {} ({}) ==\n", s.rule, s.batch));
             out.push_str(&s.plan.display_indent());
         }
     }
     out.push_str("== Optimized Logical Plan ==\n");
-    let optimized = df.optimized_plan()?;
-    out.push_str(&optimized.display_indent_with(&|node| estimate(estimate_rows(node))));
-    let (physical, estimates) = df.plan_physical(&optimized)?;
+    let optimized_estimates = Estimates::of(&planned.optimized);
+    out.push_str(
+        &planned
+            .optimized
+            .display_indent_with(&|node| estimate(optimized_estimates.rows(node))),
+    );
+    let (physical, estimates) = (planned.physical, planned.estimates);
     let mut notes: Vec<String> = estimates
         .iter()
         .map(|e| e.map(estimate).unwrap_or_default())
@@ -141,7 +152,7 @@ pub(crate) fn explain(df: &DataFrame, verbose: bool, analyze: bool) -> Result<St
         return Ok(out);
     }
 
-    let rdd_context = df.exec_context().rdd;
+    let rdd_context = cx.rdd.clone();
     let jobs_before = rdd_context
         .job_log()
         .iter()
@@ -149,7 +160,7 @@ pub(crate) fn explain(df: &DataFrame, verbose: bool, analyze: bool) -> Result<St
         .max()
         .unwrap_or(0);
     let start = Instant::now();
-    let (rdd, metrics) = lower_with_metrics(df, &physical)?;
+    let (rdd, metrics) = lower_with_metrics(cx, &physical)?;
     let rows: usize = rdd.collect()?.iter().map(|b| b.num_rows()).sum();
     let elapsed = start.elapsed();
 

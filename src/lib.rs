@@ -17,9 +17,11 @@
 //! - [`writer`]: `df.write()` and `ctx.read()` in Spark's vocabulary.
 //! - [`format`]: rendering results as tables, CSV or JSON.
 //! - [`shell`]: the `ember` command-line shell.
+//! - `stack`: planning on a thread with a stack deep enough for nested expressions.
 #![warn(missing_docs)]
 
 pub mod config;
+mod context;
 mod copy;
 pub mod dataframe;
 mod dml;
@@ -33,6 +35,7 @@ pub mod rdd;
 pub mod session;
 pub mod shell;
 pub mod sources;
+mod stack;
 pub mod write;
 pub mod writer;
 

@@ -2,120 +2,23 @@
 //! context whose scheduler runs every query. SQL text goes in; DataFrames come out.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use ember_planner::catalog::{Catalog, CatalogEntry, TableSource};
 use ember_planner::sql::{FileFormat, SqlPlanner, Statement};
+use ember_planner::types::sql_type_name;
 use ember_planner::{LogicalPlan, LogicalPlanBuilder, PlanError};
 
-use crate::config::SessionConfig;
+use crate::context::Entry;
+pub use crate::context::SessionContext;
 use crate::dataframe::DataFrame;
 use crate::error::{EmberError, Result};
-use crate::exec::cache::CachedTable;
-use crate::rdd::{FaultConfig, RddConfig, RddContext};
 use crate::sources::external::ExternalTable;
-use crate::sources::{self, CsvOptions, CsvTable, DataSource, ManagedTable, MemTable, ParquetTable, Table};
-
-/// A table or view in the catalog.
-#[derive(Debug, Clone)]
-pub(crate) enum Entry {
-    /// A registered source (files, batches, TPC-H) that statements do not change.
-    Table(Arc<dyn TableSource>),
-    /// A table created by CREATE TABLE: rows in memory, changed by INSERT, UPDATE, ...
-    Managed(Arc<ManagedTable>),
-    /// A table of files (CREATE EXTERNAL TABLE); INSERT adds files.
-    External(Arc<ExternalTable>),
-    /// A view: a planned query.
-    View(LogicalPlan),
-    /// A table or view whose rows are cached; `original` comes back on UNCACHE.
-    Cached {
-        cached: Arc<CachedTable>,
-        original: Box<Entry>,
-    },
-}
-
-struct SessionState {
-    config: RwLock<SessionConfig>,
-    tables: RwLock<BTreeMap<String, Entry>>,
-    /// Indexes by name (lower case): their table and, for UNIQUE ones, the key.
-    indexes: std::sync::Mutex<BTreeMap<String, (String, Option<Vec<usize>>)>>,
-    rdd: Arc<RddContext>,
-}
-
-/// Entry point: registers tables and runs SQL. Cheap to clone; clones share state.
-#[derive(Clone)]
-pub struct SessionContext {
-    state: Arc<SessionState>,
-}
-
-impl Default for SessionContext {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+use crate::sources::{self, CsvOptions, DataSource, MemTable, Table};
 
 impl SessionContext {
-    /// A session with default settings.
-    pub fn new() -> Self {
-        Self::with_config(SessionConfig::default())
-    }
-
-    /// A session with the given settings.
-    pub fn with_config(config: SessionConfig) -> Self {
-        let rdd = RddContext::new(RddConfig {
-            threads: config.threads.max(1),
-            max_task_attempts: config.max_task_attempts.max(1),
-            cache_budget_bytes: config.cache_budget_bytes,
-            faults: fault_config(&config),
-            ..RddConfig::default()
-        });
-        SessionContext {
-            state: Arc::new(SessionState {
-                config: RwLock::new(config),
-                tables: RwLock::new(BTreeMap::new()),
-                indexes: std::sync::Mutex::new(BTreeMap::new()),
-                rdd,
-            }),
-        }
-    }
-
-    /// A copy of the current settings.
-    pub fn config(&self) -> SessionConfig {
-        self.state
-            .config
-            .read()
-            .map(|c| c.clone())
-            .unwrap_or_default()
-    }
-
-    /// Changes one setting, as `SET key = value` does.
-    pub fn set(&self, key: &str, value: &str) -> Result<()> {
-        let mut c = self
-            .state
-            .config
-            .write()
-            .map_err(|_| EmberError::internal("config lock poisoned"))?;
-        c.set(key, value)?;
-        // Settings the RDD layer reads take effect for the next job.
-        self.state.rdd.set_faults(fault_config(&c));
-        self.state.rdd.set_max_task_attempts(c.max_task_attempts);
-        Ok(())
-    }
-
-    /// Job, stage and task totals so far, as one JSON object:
-    /// `{"jobs":..,"stages":..,"tasks":..,"task_attempts":..,"failed_attempts":..,
-    /// "recomputed_partitions":..,...,"parquet_row_groups_read":..}`.
-    pub fn metrics_json(&self) -> String {
-        let json = self.state.rdd.metrics_json();
-        let body = json.trim_end().trim_end_matches('}');
-        format!(
-            "{body},\"parquet_row_groups_read\":{}}}",
-            crate::sources::parquet::row_groups_read()
-        )
-    }
-
     /// Caches the rows of table or view `name` (computed now), as `CACHE TABLE` does;
     /// returns the number of rows cached.
     pub fn cache_table(&self, name: &str) -> Result<usize> {
@@ -128,14 +31,7 @@ impl SessionContext {
             .get(&key)
             .cloned();
         let Some(original) = original else {
-            let names = self.table_names();
-            return Err(PlanError::not_found(
-                "table",
-                name,
-                names.iter().map(String::as_str),
-                Default::default(),
-            )
-            .into());
+            return Err(table_not_found(name, &self.table_names()));
         };
         let original = match original {
             Entry::Cached { cached, original } => {
@@ -173,32 +69,25 @@ impl SessionContext {
                     "table '{name}' is not cached"
                 )))
             }
-            None => {
-                let names: Vec<String> = tables.keys().cloned().collect();
-                Err(PlanError::not_found(
-                    "table",
-                    name,
-                    names.iter().map(String::as_str),
-                    Default::default(),
-                )
-                .into())
-            }
+            None => Err(table_not_found(name, tables.keys())),
         }
-    }
-
-    /// The RDD context that runs this session's jobs.
-    pub fn rdd_context(&self) -> &Arc<RddContext> {
-        &self.state.rdd
     }
 
     /// Plans one SQL statement. Statements with effects (CREATE, SET, ...) run now and
     /// return an empty DataFrame; queries run when the DataFrame is collected.
+    /// Expressions may nest `ember.sql.max_expression_depth` deep; planning runs on a
+    /// thread with a stack for that (see [`crate::stack`]).
     pub fn sql(&self, sql: &str) -> Result<DataFrame> {
-        let stmt = {
-            let catalog = SessionCatalog { session: self };
-            SqlPlanner::new(&catalog).plan_statement(sql)?
-        };
-        self.execute_statement(stmt)
+        let max_depth = self.config().max_expression_depth;
+        crate::stack::with_stack_for_depth(max_depth, || {
+            let stmt = {
+                let catalog = SessionCatalog { session: self };
+                SqlPlanner::new(&catalog)
+                    .with_max_expression_depth(max_depth)
+                    .plan_statement(sql)?
+            };
+            self.execute_statement(stmt)
+        })
     }
 
     fn execute_statement(&self, stmt: Statement) -> Result<DataFrame> {
@@ -224,18 +113,14 @@ impl SessionContext {
                         let location = location.clone();
                         (
                             "parquet",
-                            Arc::new(move || {
-                                sources::open_parquet(&location)
-                            }),
+                            Arc::new(move || sources::open_parquet(&location)),
                         )
                     }
                     FileFormat::Csv => {
                         let location = location.clone();
                         (
                             "csv",
-                            Arc::new(move || {
-                                sources::open_csv(&location, csv.clone())
-                            }),
+                            Arc::new(move || sources::open_csv(&location, csv.clone())),
                         )
                     }
                 };
@@ -262,14 +147,7 @@ impl SessionContext {
             Statement::DropView { name, if_exists } => {
                 let removed = self.write_tables()?.remove(&name.to_lowercase());
                 if removed.is_none() && !if_exists {
-                    let names = self.table_names();
-                    return Err(PlanError::not_found(
-                        "table",
-                        &name,
-                        names.iter().map(String::as_str),
-                        Default::default(),
-                    )
-                    .into());
+                    return Err(table_not_found(&name, &self.table_names()));
                 }
                 Ok(self.empty())
             }
@@ -284,20 +162,9 @@ impl SessionContext {
                     names.into_iter().map(|n| vec![n]).collect(),
                 )
             }
-            Statement::ShowColumns { table } => {
-                let schema = self.table_schema(&table)?;
-                let rows = schema
-                    .fields()
-                    .iter()
-                    .map(|f| {
-                        vec![
-                            f.name().clone(),
-                            f.data_type().to_string(),
-                            f.is_nullable().to_string(),
-                        ]
-                    })
-                    .collect();
-                self.text_frame(&["column_name", "data_type", "nullable"], rows)
+            Statement::ShowColumns { table } => self.describe(&self.table_schema(&table)?),
+            Statement::DescribeQuery { plan } => {
+                self.describe(&DataFrame::new(self.clone(), plan).schema())
             }
             Statement::ShowAll => {
                 let rows = self
@@ -410,7 +277,11 @@ impl SessionContext {
 
     /// A one-row result `count` (BIGINT): rows a statement wrote.
     fn count_frame(&self, n: usize) -> Result<DataFrame> {
-        let schema = Arc::new(Schema::new(vec![Field::new("count", DataType::Int64, false)]));
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "count",
+            DataType::Int64,
+            false,
+        )]));
         let batch = RecordBatch::try_new(
             schema.clone(),
             vec![Arc::new(arrow::array::Int64Array::from(vec![n as i64]))],
@@ -619,16 +490,7 @@ impl SessionContext {
                     .alias(&name.to_lowercase())?
                     .build(),
             )),
-            None => {
-                let names = self.table_names();
-                Err(PlanError::not_found(
-                    "table",
-                    name,
-                    names.iter().map(String::as_str),
-                    Default::default(),
-                )
-                .into())
-            }
+            None => Err(table_not_found(name, &self.table_names())),
         }
     }
 
@@ -644,6 +506,22 @@ impl SessionContext {
             .read()
             .map(|t| t.keys().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// `DESCRIBE`: one row per column with its name, SQL type and nullability.
+    fn describe(&self, schema: &SchemaRef) -> Result<DataFrame> {
+        let rows = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                vec![
+                    f.name().clone(),
+                    sql_type_name(f.data_type()),
+                    f.is_nullable().to_string(),
+                ]
+            })
+            .collect();
+        self.text_frame(&["column_name", "data_type", "nullable"], rows)
     }
 
     fn has_table(&self, name: &str) -> bool {
@@ -698,8 +576,7 @@ impl SessionContext {
 /// Whether `plan` (or a subquery in it) scans the data source at `source`.
 fn reads_source(plan: &LogicalPlan, source: *const ()) -> bool {
     if let LogicalPlan::Scan { source: s, .. } = plan
-        && s
-            .as_any()
+        && s.as_any()
             .downcast_ref::<Table>()
             .is_some_and(|t| std::ptr::eq(Arc::as_ptr(&t.0) as *const (), source))
     {
@@ -712,12 +589,11 @@ fn reads_source(plan: &LogicalPlan, source: *const ()) -> bool {
             .any(|e| e.subqueries().iter().any(|q| reads_source(q, source)))
 }
 
-fn fault_config(config: &SessionConfig) -> FaultConfig {
-    FaultConfig {
-        task_failure_rate: config.task_failure_rate,
-        block_loss_rate: config.block_loss_rate,
-        seed: config.fault_seed,
-    }
+/// The error for a table or view name the session does not know, suggesting the
+/// closest of `known`.
+fn table_not_found<'a>(name: &str, known: impl IntoIterator<Item = &'a String>) -> EmberError {
+    let known = known.into_iter().map(String::as_str);
+    PlanError::not_found("table", name, known, Default::default()).into()
 }
 
 pub(crate) fn file_stem(path: &str) -> String {

@@ -26,10 +26,10 @@ use arrow::datatypes::SchemaRef;
 use ember_planner::LogicalPlanBuilder;
 use ember_planner::sql::OptionValue;
 
+use crate::context::{Entry, SessionContext};
 use crate::dataframe::DataFrame;
 use crate::dml::Writable;
 use crate::error::{EmberError, Result};
-use crate::session::{Entry, SessionContext};
 use crate::sources::{self, CsvOptions, Table};
 use crate::write::{SaveMode, WriteFormat, WriteOptions, WriteSummary, write_rdd};
 
@@ -68,7 +68,10 @@ impl DataFrameWriter {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.partition_by = columns.into_iter().map(|c| c.as_ref().to_string()).collect();
+        self.partition_by = columns
+            .into_iter()
+            .map(|c| c.as_ref().to_string())
+            .collect();
         self
     }
 
@@ -298,7 +301,11 @@ impl DataFrameReader {
         }
     }
 
-    fn frame(&self, path: &str, source: std::sync::Arc<dyn sources::DataSource>) -> Result<DataFrame> {
+    fn frame(
+        &self,
+        path: &str,
+        source: std::sync::Arc<dyn sources::DataSource>,
+    ) -> Result<DataFrame> {
         let name = crate::session::file_stem(path);
         let plan = LogicalPlanBuilder::scan(&name, std::sync::Arc::new(Table(source)))?.build();
         Ok(DataFrame::new(self.session.clone(), plan))

@@ -61,8 +61,39 @@ fn missing_file_names_the_path() {
 fn type_mismatch_names_the_types_and_place() {
     let e = error_of(&session(), "SELECT n_name FROM nation WHERE n_name > 5");
     assert!(e.contains("type mismatch"), "{e}");
-    assert!(e.contains("Utf8") && e.contains("Int64"), "{e}");
+    assert!(
+        e.contains("cannot compare VARCHAR with BIGINT using '>'"),
+        "types are named in SQL: {e}"
+    );
     assert!(e.contains("line 1"), "{e}");
+    // Every type a message names is a SQL type name, never Arrow's.
+    for sql in [
+        "SELECT CAST('2024-01-01' AS TIMESTAMP) + 1",
+        "SELECT 1 + 'a'",
+        "SELECT CASE WHEN true THEN 1 ELSE DATE '2024-01-01' END",
+        "SELECT 1 UNION SELECT DATE '2024-01-01'",
+        "SELECT sum(n_name) FROM nation",
+        "SELECT n_name FROM nation WHERE n_nationkey",
+        "SELECT * FROM nation JOIN region ON n_name = r_regionkey",
+    ] {
+        let e = error_of(&session(), sql);
+        for arrow_name in [
+            "Int64",
+            "Int32",
+            "Utf8",
+            "Float64",
+            "Decimal128",
+            "Timestamp(",
+            "Date32",
+        ] {
+            assert!(!e.contains(arrow_name), "{sql}: {e}");
+        }
+    }
+    let e = error_of(&session(), "SELECT CAST('2024-01-01' AS TIMESTAMP) + 1");
+    assert!(
+        e.contains("cannot apply '+' to TIMESTAMP and BIGINT"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -137,3 +137,29 @@ fn analyze_rows_match_the_query_result_and_estimates_are_close() {
     let median = sorted[sorted.len() / 2];
     assert!(median <= 5.0, "median q-error {median}: {rows:#?}");
 }
+
+#[test]
+fn a_subquery_under_or_is_a_mark_join_estimated_at_its_left_rows() {
+    let ctx = tpch();
+    let sql = "SELECT c_name FROM customer WHERE c_acctbal > 9000 \
+               OR c_custkey IN (SELECT o_custkey FROM orders WHERE o_totalprice > 400000)";
+    let text = ctx.sql(sql).unwrap().explain(false).unwrap();
+    assert!(
+        text.contains("LeftMark Join: on=[customer.c_custkey = orders.o_custkey]"),
+        "{text}"
+    );
+    assert!(text.contains("OR __mark"), "{text}");
+    let lines = physical_lines(&text);
+    let (i, join) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.trim_start().starts_with("HashJoin(LeftMark"))
+        .unwrap_or_else(|| panic!("no mark join in\n{text}"));
+    // Every customer comes out of the mark join once: its estimate is its probe side's.
+    let probe = lines[i + 1..]
+        .iter()
+        .find(|l| indent(l) == indent(join) + 2)
+        .unwrap();
+    assert_eq!(est_rows(join), est_rows(probe), "{}", lines.join("\n"));
+    assert_eq!(est_rows(join), Some(1500.0), "{join}");
+}

@@ -123,3 +123,127 @@ fn two_queries_from_two_threads_interleave_their_tasks() {
         "in {rounds} rounds the tasks of the two queries never interleaved"
     );
 }
+
+/// Every shuffle in the lineage of `rdd`, across stage boundaries (broadcast build
+/// sides included), each once.
+fn all_shuffles(rdd: &std::sync::Arc<dyn ember::rdd::RddBase>) -> Vec<(usize, usize, usize)> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    let mut stack = vec![rdd.clone()];
+    while let Some(node) = stack.pop() {
+        for dep in node.dependencies() {
+            if let ember::rdd::Dependency::Shuffle(s) = &dep
+                && seen.insert(s.shuffle_id())
+            {
+                out.push((
+                    s.shuffle_id(),
+                    s.num_map_partitions(),
+                    s.num_reduce_partitions(),
+                ));
+            }
+            stack.push(dep.rdd());
+        }
+    }
+    out
+}
+
+#[test]
+fn joins_recompute_lost_build_and_mark_blocks() {
+    let ctx = SessionContext::with_config(SessionConfig {
+        threads: 2,
+        ..SessionConfig::default()
+    });
+    ctx.register_tpch(0.01).unwrap();
+    let broadcast = "SELECT o_orderkey, c_name FROM orders JOIN customer ON o_custkey = c_custkey \
+                     WHERE c_nationkey = 3 ORDER BY o_orderkey";
+    let mark_left = "SELECT o_orderkey FROM orders WHERE o_orderdate < date '1992-03-01' \
+                     AND EXISTS (SELECT * FROM lineitem WHERE l_orderkey = o_orderkey \
+                     AND l_returnflag = 'R') ORDER BY o_orderkey";
+    for (sql, distribution) in [(broadcast, "Broadcast)"), (mark_left, "BroadcastLeft)")] {
+        let df = ctx.sql(sql).unwrap();
+        let plan = df.physical_plan().unwrap().display_indent();
+        assert!(plan.contains(distribution), "{plan}");
+        // The same query with every join partitioned is the reference.
+        ctx.set("ember.optimizer.broadcast_threshold_rows", "0")
+            .unwrap();
+        let reference = ctx.sql(sql).unwrap();
+        assert!(
+            !reference
+                .physical_plan()
+                .unwrap()
+                .display_indent()
+                .contains("Broadcast"),
+            "{sql}"
+        );
+        let reference = common::to_csv(&reference.schema(), &reference.collect().unwrap());
+        ctx.set("ember.optimizer.broadcast_threshold_rows", "1000000")
+            .unwrap();
+        assert!(common::parse_csv(&reference).len() > 10, "{reference}");
+
+        let rdd = df.rdd().unwrap();
+        let first = common::to_csv(&df.schema(), &rdd.collect().unwrap());
+        assert_eq!(first, reference, "{sql}");
+        // Lose every block of every shuffle, the build (and mark) sides' included.
+        let shuffles = all_shuffles(&rdd.base());
+        let mut lost = 0;
+        for &(shuffle, maps, reduces) in &shuffles {
+            for map in 0..maps {
+                for reduce in 0..reduces {
+                    lost += usize::from(ctx.rdd_context().lose_shuffle_block(shuffle, map, reduce));
+                }
+            }
+        }
+        assert!(lost > 0, "{sql}: {shuffles:?}");
+        let before = ctx.rdd_context().metrics();
+        let again = common::to_csv(&df.schema(), &rdd.collect().unwrap());
+        assert_eq!(again, reference, "{sql}");
+        let used = ctx.rdd_context().metrics().since(&before);
+        let maps: usize = shuffles.iter().map(|s| s.1).sum();
+        assert_eq!(used.jobs, 1, "{sql}: {used:?}");
+        assert_eq!(used.recomputed_partitions, maps, "{sql}: {used:?}");
+
+        // Blocks lost while the job runs are recomputed before the retry.
+        ctx.set("ember.faults.block_loss_rate", "0.5").unwrap();
+        ctx.set("ember.faults.seed", "11").unwrap();
+        let before = ctx.rdd_context().metrics();
+        let df = ctx.sql(sql).unwrap();
+        let faulty = common::to_csv(&df.schema(), &df.collect().unwrap());
+        ctx.set("ember.faults.block_loss_rate", "0").unwrap();
+        assert_eq!(faulty, reference, "{sql}");
+        let used = ctx.rdd_context().metrics().since(&before);
+        assert!(used.recomputed_partitions > 0, "{sql}: {used:?}");
+        assert_eq!(used.jobs, 1, "{sql}: {used:?}");
+    }
+}
+
+#[test]
+fn recursive_queries_survive_task_failures_and_lost_blocks() {
+    let ctx = SessionContext::with_config(SessionConfig {
+        threads: 2,
+        ..SessionConfig::default()
+    });
+    ctx.register_tpch(0.01).unwrap();
+    // Every round joins the work table with a table, so each round runs a broadcast
+    // build side and a probe as stages inside the recursive query's task.
+    let chain = "WITH RECURSIVE r(k) AS (SELECT 0 UNION \
+                 SELECT n_nationkey FROM nation JOIN r ON n_nationkey = k + 1) \
+                 SELECT count(*), sum(k) FROM r";
+    let run = |ctx: &SessionContext| {
+        let df = ctx.sql(chain).unwrap();
+        common::to_csv(&df.schema(), &df.collect().unwrap())
+    };
+    // Nation keys 0..=24 chain from 0: 25 rows summing to 300.
+    let reference = run(&ctx);
+    assert_eq!(common::parse_csv(&reference)[1].join(","), "25,300");
+    ctx.set("ember.faults.task_failure_rate", "0.2").unwrap();
+    ctx.set("ember.faults.block_loss_rate", "0.2").unwrap();
+    let before = ctx.rdd_context().metrics();
+    for seed in 1..=4 {
+        ctx.set("ember.faults.seed", &seed.to_string()).unwrap();
+        assert_eq!(run(&ctx), reference, "seed {seed}");
+    }
+    let m = ctx.rdd_context().metrics().since(&before);
+    assert_eq!(m.jobs, 4, "{m:?}");
+    assert!(m.failed_attempts > 0, "{m:?}");
+    assert!(m.recomputed_partitions > 0, "{m:?}");
+}

@@ -29,7 +29,11 @@ struct SqliteDb {
 }
 
 /// One value as SQLite's runner prints it for a column of type `t`.
-fn format_value(array: &dyn Array, row: usize, t: &DefaultColumnType) -> Result<String, EmberError> {
+fn format_value(
+    array: &dyn Array,
+    row: usize,
+    t: &DefaultColumnType,
+) -> Result<String, EmberError> {
     if array.is_null(row) {
         return Ok("NULL".into());
     }
@@ -65,7 +69,9 @@ fn format_value(array: &dyn Array, row: usize, t: &DefaultColumnType) -> Result<
                         .trim_start()
                         .chars()
                         .enumerate()
-                        .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+')))
+                        .take_while(|(i, c)| {
+                            c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+'))
+                        })
                         .map(|(_, c)| c)
                         .collect();
                     digits.parse::<i64>().unwrap_or(0).to_string()
@@ -74,7 +80,11 @@ fn format_value(array: &dyn Array, row: usize, t: &DefaultColumnType) -> Result<
         },
         DefaultColumnType::FloatingPoint => match number() {
             Some(v) => format!("{v:.3}"),
-            None => text()?.trim().parse::<f64>().map(|v| format!("{v:.3}")).unwrap_or_else(|_| "0.000".into()),
+            None => text()?
+                .trim()
+                .parse::<f64>()
+                .map(|v| format!("{v:.3}"))
+                .unwrap_or_else(|_| "0.000".into()),
         },
         _ => {
             let s = text()?;
@@ -83,7 +93,10 @@ fn format_value(array: &dyn Array, row: usize, t: &DefaultColumnType) -> Result<
     })
 }
 
-fn rows_of(batches: &[RecordBatch], types: &[DefaultColumnType]) -> Result<Vec<Vec<String>>, EmberError> {
+fn rows_of(
+    batches: &[RecordBatch],
+    types: &[DefaultColumnType],
+) -> Result<Vec<Vec<String>>, EmberError> {
     let mut rows = Vec::new();
     for batch in batches {
         for r in 0..batch.num_rows() {
@@ -190,7 +203,10 @@ fn sqlite_select_files() {
     let mut all_failures = Vec::new();
     for file in &files {
         let (passed, skipped, failures) = run_file(file);
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         report.push(format!(
             "{name}: {passed} passed, {skipped} skipped, {} failed",
             failures.len()
@@ -203,6 +219,11 @@ fn sqlite_select_files() {
         "{}\n{} failures:\n{}",
         report.join("\n"),
         all_failures.len(),
-        all_failures.iter().take(50).cloned().collect::<Vec<_>>().join("\n\n")
+        all_failures
+            .iter()
+            .take(50)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
     );
 }

@@ -78,11 +78,15 @@ fn partitioned_write_with_task_failures_equals_the_query() {
     // Same rows, no more and no fewer: the multiset differences are empty.
     let missing = scalar(
         &ctx,
-        &format!("SELECT count(*) FROM ({query} EXCEPT ALL SELECT l_orderkey, l_linenumber, l_quantity, l_shipdate, l_shipmode FROM {back})"),
+        &format!(
+            "SELECT count(*) FROM ({query} EXCEPT ALL SELECT l_orderkey, l_linenumber, l_quantity, l_shipdate, l_shipmode FROM {back})"
+        ),
     );
     let extra = scalar(
         &ctx,
-        &format!("SELECT count(*) FROM (SELECT l_orderkey, l_linenumber, l_quantity, l_shipdate, l_shipmode FROM {back} EXCEPT ALL {query})"),
+        &format!(
+            "SELECT count(*) FROM (SELECT l_orderkey, l_linenumber, l_quantity, l_shipdate, l_shipmode FROM {back} EXCEPT ALL {query})"
+        ),
     );
     assert_eq!((missing.as_str(), extra.as_str()), ("0", "0"));
     assert_eq!(
@@ -95,10 +99,20 @@ fn partitioned_write_with_task_failures_equals_the_query() {
         files.keys().map(|k| k.split('/').next().unwrap()).collect();
     assert_eq!(folders.len(), 7, "{folders:?}");
     assert!(folders.contains("l_shipmode=AIR"), "{folders:?}");
-    assert!(files.keys().all(|k| k.ends_with(".parquet") && k.contains("/part-")));
-    let rows: usize = scalar(&ctx, "SELECT count(*) FROM lineitem").parse().unwrap();
+    assert!(
+        files
+            .keys()
+            .all(|k| k.ends_with(".parquet") && k.contains("/part-"))
+    );
+    let rows: usize = scalar(&ctx, "SELECT count(*) FROM lineitem")
+        .parse()
+        .unwrap();
     assert!(files.len() >= rows / 2000, "{} files", files.len());
-    assert!(hidden_entries(&root).is_empty(), "{:?}", hidden_entries(&root));
+    assert!(
+        hidden_entries(&root).is_empty(),
+        "{:?}",
+        hidden_entries(&root)
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
 
@@ -126,7 +140,11 @@ fn a_failed_job_leaves_an_overwrite_target_unchanged() {
         .to_string();
     assert!(err.contains("cannot cast 'x' to INTEGER"), "{err}");
     assert_eq!(snapshot(&out), before, "the target is exactly as it was");
-    assert!(hidden_entries(&root).is_empty(), "{:?}", hidden_entries(&root));
+    assert!(
+        hidden_entries(&root).is_empty(),
+        "{:?}",
+        hidden_entries(&root)
+    );
     // With injected task failures, the Overwrite succeeds (retries), replacing it.
     ctx.sql("SET ember.faults.task_failure_rate = 0.5").unwrap();
     ctx.sql(&format!(
@@ -147,21 +165,31 @@ fn bad_targets_and_paths_are_clear_errors() {
     let ctx = SessionContext::new();
     ctx.register_tpch(0.001).unwrap();
     let out = root.join("nation.parquet");
-    ctx.sql(&format!("COPY nation TO '{}'", out.display())).unwrap();
+    ctx.sql(&format!("COPY nation TO '{}'", out.display()))
+        .unwrap();
     let err = ctx
         .sql(&format!("COPY nation TO '{}'", out.display()))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("already exists") && err.contains("ErrorIfExists"), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("ErrorIfExists"),
+        "{err}"
+    );
     // Under a file, no folder can be made.
     let blocked = out.join("sub");
     let err = ctx
         .sql(&format!("COPY nation TO '{}'", blocked.display()))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("cannot write to") && err.contains("sub"), "{err}");
+    assert!(
+        err.contains("cannot write to") && err.contains("sub"),
+        "{err}"
+    );
     let err = ctx
-        .sql(&format!("SELECT * FROM read_parquet('{}/**/*.parquet')", root.join("none").display()))
+        .sql(&format!(
+            "SELECT * FROM read_parquet('{}/**/*.parquet')",
+            root.join("none").display()
+        ))
         .unwrap_err()
         .to_string();
     assert!(err.contains("no files match"), "{err}");
@@ -172,7 +200,10 @@ fn bad_targets_and_paths_are_clear_errors() {
         ))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("partition column 'n_nope' is not a column"), "{err}");
+    assert!(
+        err.contains("partition column 'n_nope' is not a column"),
+        "{err}"
+    );
     let err = ctx
         .sql(&format!(
             "COPY nation TO '{}' (FORMAT csv, COMPRESSION zstd)",
@@ -228,10 +259,16 @@ fn files_with_different_columns_merge_or_are_refused() {
         ))
         .unwrap();
     let text = df.to_table_string().unwrap();
-    assert!(text.contains("| 3  |      | 9.5   |") || text.contains("3"), "{text}");
+    assert!(
+        text.contains("| 3  |      | 9.5   |") || text.contains("3"),
+        "{text}"
+    );
     let batches = df.collect().unwrap();
     let ids = arrow::compute::cast(batches[0].column(0), &DataType::Int64).unwrap();
-    assert_eq!(ids.as_any().downcast_ref::<Int64Array>().unwrap().values(), &[1, 2, 3]);
+    assert_eq!(
+        ids.as_any().downcast_ref::<Int64Array>().unwrap().values(),
+        &[1, 2, 3]
+    );
     assert!(batches[0].column(1).is_null(2) && batches[0].column(2).is_null(0));
 
     let c = RecordBatch::try_new(
@@ -266,17 +303,27 @@ fn hive_folders_are_typed_columns_and_prune_in_explain() {
     .unwrap();
     let t = format!("read_parquet('{}/**/*.parquet')", out.display());
     assert_eq!(
-        scalar(&ctx, &format!("SELECT count(*) FROM {t} WHERE l_shipmode = 'AIR' AND line = 1")),
-        scalar(&ctx, "SELECT count(*) FROM lineitem WHERE l_shipmode = 'AIR' AND l_linenumber = 1")
+        scalar(
+            &ctx,
+            &format!("SELECT count(*) FROM {t} WHERE l_shipmode = 'AIR' AND line = 1")
+        ),
+        scalar(
+            &ctx,
+            "SELECT count(*) FROM lineitem WHERE l_shipmode = 'AIR' AND l_linenumber = 1"
+        )
     );
     let explain = ctx
-        .sql(&format!("EXPLAIN SELECT sum(l_quantity) FROM {t} WHERE l_shipmode = 'AIR'"))
+        .sql(&format!(
+            "EXPLAIN SELECT sum(l_quantity) FROM {t} WHERE l_shipmode = 'AIR'"
+        ))
         .unwrap()
         .to_table_string()
         .unwrap();
     assert!(explain.contains("folders=7/49"), "{explain}");
     let explain = ctx
-        .sql(&format!("EXPLAIN SELECT sum(l_quantity) FROM {t} WHERE line > 6"))
+        .sql(&format!(
+            "EXPLAIN SELECT sum(l_quantity) FROM {t} WHERE line > 6"
+        ))
         .unwrap()
         .to_table_string()
         .unwrap();
@@ -311,7 +358,10 @@ fn dataframe_writer_and_reader() {
         let reader = parquet::file::serialized_reader::SerializedFileReader::new(file).unwrap();
         use parquet::file::reader::FileReader;
         let codec = reader.metadata().row_group(0).column(0).compression();
-        assert!(format!("{codec:?}").starts_with("ZSTD"), "{name}: {codec:?}");
+        assert!(
+            format!("{codec:?}").starts_with("ZSTD"),
+            "{name}: {codec:?}"
+        );
     }
     let back = ctx.read().parquet(out.to_str().unwrap()).unwrap();
     assert_eq!(back.count().unwrap(), 15_000);
@@ -340,7 +390,14 @@ fn dataframe_writer_and_reader() {
         .mode(SaveMode::Append)
         .csv(out.to_str().unwrap())
         .unwrap();
-    assert_eq!(ctx.read().csv(out.to_str().unwrap()).unwrap().count().unwrap(), 50);
+    assert_eq!(
+        ctx.read()
+            .csv(out.to_str().unwrap())
+            .unwrap()
+            .count()
+            .unwrap(),
+        50
+    );
     let json = root.join("json");
     nation.write().json(json.to_str().unwrap()).unwrap();
     let j = ctx.read().json(json.to_str().unwrap()).unwrap();
@@ -357,7 +414,10 @@ fn dataframe_writer_and_reader() {
         .save_as_table("nations")
         .unwrap();
     assert_eq!(scalar(&ctx, "SELECT count(*) FROM nations"), "50");
-    assert_eq!(scalar(&ctx, "SELECT count(*) FROM nations WHERE n_comment IS NULL"), "25");
+    assert_eq!(
+        scalar(&ctx, "SELECT count(*) FROM nations WHERE n_comment IS NULL"),
+        "25"
+    );
     nation
         .write()
         .mode(SaveMode::Overwrite)
@@ -374,8 +434,11 @@ fn single_files_insert_into_file_tables_and_copy_from() {
     ctx.register_tpch(0.01).unwrap();
     // One file from many tasks: Parquet row groups concatenated, one CSV header.
     let pq = root.join("li.parquet");
-    ctx.sql(&format!("COPY (SELECT * FROM lineitem) TO '{}' (FORMAT parquet)", pq.display()))
-        .unwrap();
+    ctx.sql(&format!(
+        "COPY (SELECT * FROM lineitem) TO '{}' (FORMAT parquet)",
+        pq.display()
+    ))
+    .unwrap();
     assert!(pq.is_file());
     assert_eq!(
         scalar(&ctx, &format!("SELECT count(*) FROM '{}'", pq.display())),
@@ -389,15 +452,19 @@ fn single_files_insert_into_file_tables_and_copy_from() {
     assert_eq!(text.lines().count(), 26);
     // A table of files: INSERT adds files to its folder.
     let folder = root.join("tbl");
-    ctx.sql(&format!("COPY (SELECT n_nationkey AS k, n_name AS name FROM nation) TO '{}' (FORMAT parquet)", folder.display()))
-        .unwrap();
+    ctx.sql(&format!(
+        "COPY (SELECT n_nationkey AS k, n_name AS name FROM nation) TO '{}' (FORMAT parquet)",
+        folder.display()
+    ))
+    .unwrap();
     ctx.sql(&format!(
         "CREATE EXTERNAL TABLE ext STORED AS PARQUET LOCATION '{}'",
         folder.display()
     ))
     .unwrap();
     let files_before = snapshot(&folder).len();
-    ctx.sql("INSERT INTO ext VALUES (100, 'new'), ('101', 'newer')").unwrap();
+    ctx.sql("INSERT INTO ext VALUES (100, 'new'), ('101', 'newer')")
+        .unwrap();
     assert_eq!(scalar(&ctx, "SELECT count(*) FROM ext"), "27");
     assert!(snapshot(&folder).len() > files_before);
     let err = ctx

@@ -24,6 +24,27 @@ impl fmt::Display for Location {
     }
 }
 
+impl Location {
+    /// This position, given within a statement that starts at `start` of a script, as a
+    /// position in the script: lines add up, and columns too on the statement's first line.
+    pub fn within(self, start: Location) -> Location {
+        if self.line == 0 || start.line == 0 {
+            return self;
+        }
+        if self.line == 1 {
+            Location {
+                line: start.line,
+                column: start.column + self.column.saturating_sub(1),
+            }
+        } else {
+            Location {
+                line: start.line + self.line - 1,
+                column: self.column,
+            }
+        }
+    }
+}
+
 impl From<sqlparser::tokenizer::Location> for Location {
     fn from(l: sqlparser::tokenizer::Location) -> Self {
         Location {
@@ -165,20 +186,47 @@ impl PlanError {
             location,
         }
     }
-    /// Attaches a location to an error that has none.
-    pub fn with_location(mut self, at: Location) -> Self {
-        match &mut self {
+    /// Where in the SQL text the error is, when known.
+    pub fn location(&self) -> Option<Location> {
+        match self {
             PlanError::Parse { location, .. }
             | PlanError::NotFound { location, .. }
             | PlanError::Ambiguous { location, .. }
             | PlanError::TypeMismatch { location, .. }
             | PlanError::Unsupported { location, .. }
-            | PlanError::Plan { location, .. } => {
-                if location.line == 0 {
-                    *location = at;
-                }
-            }
-            PlanError::Internal(_) => {}
+            | PlanError::Plan { location, .. } => (location.line != 0).then_some(*location),
+            PlanError::Internal(_) => None,
+        }
+    }
+
+    /// The error's location slot (unknown is line 0); `None` for errors that have none.
+    fn location_mut(&mut self) -> Option<&mut Location> {
+        match self {
+            PlanError::Parse { location, .. }
+            | PlanError::NotFound { location, .. }
+            | PlanError::Ambiguous { location, .. }
+            | PlanError::TypeMismatch { location, .. }
+            | PlanError::Unsupported { location, .. }
+            | PlanError::Plan { location, .. } => Some(location),
+            PlanError::Internal(_) => None,
+        }
+    }
+
+    /// Moves the error's location from a statement's text into the script that holds
+    /// the statement, which starts at `start` (see [`Location::within`]).
+    pub fn within(mut self, start: Location) -> Self {
+        if let Some(location) = self.location_mut() {
+            *location = location.within(start);
+        }
+        self
+    }
+
+    /// Attaches a location to an error that has none.
+    pub fn with_location(mut self, at: Location) -> Self {
+        if let Some(location) = self.location_mut()
+            && location.line == 0
+        {
+            *location = at;
         }
         self
     }
@@ -219,6 +267,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statement_locations_move_into_the_script() {
+        let at = |line, column| Location { line, column };
+        // A statement starting at line 2, column 3 of its script.
+        assert_eq!(at(1, 8).within(at(2, 3)), at(2, 10));
+        assert_eq!(at(2, 4).within(at(2, 3)), at(3, 4));
+        assert_eq!(Location::default().within(at(2, 3)), Location::default());
+        let e = PlanError::plan_at("x", at(1, 1)).within(at(5, 11));
+        assert_eq!(e.location(), Some(at(5, 11)));
+        assert_eq!(PlanError::plan("x").within(at(5, 1)).location(), None);
+    }
 
     #[test]
     fn suggests_close_names_only() {

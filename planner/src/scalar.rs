@@ -197,6 +197,51 @@ pub fn format_decimal(value: i128, scale: i8) -> String {
     format!("{}{int}.{frac}", if neg { "-" } else { "" })
 }
 
+/// Formats a DOUBLE as PostgreSQL prints it: the shortest text that reads back to the
+/// same value, in plain notation when the decimal exponent is from -4 to 14
+/// (`100`, `1.5`, `0.0001`, `123456789012345`) and in exponent notation otherwise, with a
+/// sign and at least two exponent digits (`1e-300`, `1e+20`, `1.2345678901234568e+17`,
+/// `1e-05`); `NaN`, `Infinity`, `-Infinity`.
+pub fn format_f64(v: f64) -> String {
+    if !v.is_finite() {
+        return non_finite(v.is_nan(), v > 0.0);
+    }
+    shortest(format!("{v:e}"), || format!("{v}"), 15)
+}
+
+/// Formats a REAL as [`format_f64`] does, switching to exponent notation from a decimal
+/// exponent of 6 (PostgreSQL's rule for `float4`): `123456`, `1.234567e+06`.
+pub fn format_f32(v: f32) -> String {
+    if !v.is_finite() {
+        return non_finite(v.is_nan(), v > 0.0);
+    }
+    shortest(format!("{v:e}"), || format!("{v}"), 6)
+}
+
+fn non_finite(nan: bool, positive: bool) -> String {
+    match (nan, positive) {
+        (true, _) => "NaN".into(),
+        (false, true) => "Infinity".into(),
+        (false, false) => "-Infinity".into(),
+    }
+}
+
+/// `scientific` is Rust's shortest round-trip `{:e}` text (`1.5e-7`); `plain` gives the
+/// shortest round-trip plain text, used when the exponent is in `-4..digits`.
+fn shortest(scientific: String, plain: impl FnOnce() -> String, digits: i32) -> String {
+    let Some((mantissa, exponent)) = scientific.split_once('e') else {
+        return scientific;
+    };
+    let Ok(exponent) = exponent.parse::<i32>() else {
+        return scientific;
+    };
+    if (-4..digits).contains(&exponent) {
+        return plain();
+    }
+    let sign = if exponent < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
+}
+
 /// Microseconds since the epoch to a date-time.
 pub fn timestamp_to_naive(micros: i64) -> Option<chrono::NaiveDateTime> {
     chrono::DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
@@ -249,6 +294,41 @@ mod tests {
         assert_eq!(format_decimal(12345, 2), "123.45");
         assert_eq!(format_decimal(-5, 2), "-0.05");
         assert_eq!(format_decimal(7, 0), "7");
+    }
+
+    #[test]
+    fn floats_print_shortest_with_an_exponent_outside_minus_4_to_14() {
+        let cases = [
+            (1e-300, "1e-300"),
+            (1e20, "1e+20"),
+            (1e15, "1e+15"),
+            (123456789012345.0, "123456789012345"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1.5, "1.5"),
+            (100.0, "100"),
+            (-2.5e-7, "-2.5e-07"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (-0.0, "-0"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-Infinity"),
+        ];
+        for (v, text) in cases {
+            assert_eq!(format_f64(v), text, "{v:?}");
+            if v.is_finite() {
+                assert_eq!(
+                    format_f64(v).parse::<f64>().unwrap(),
+                    v,
+                    "{text} reads back"
+                );
+            }
+        }
+        assert_eq!(format_f32(123456.0), "123456");
+        assert_eq!(format_f32(1234567.0), "1.234567e+06");
+        assert_eq!(format_f32(0.1), "0.1");
+        assert_eq!(format_f32(f32::INFINITY), "Infinity");
     }
 
     #[test]

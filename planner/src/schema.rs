@@ -231,6 +231,15 @@ impl PlanSchema {
         PlanSchema { fields }
     }
 
+    /// [`PlanSchema::index_of`] without building the error: `None` when no field or
+    /// more than one fits (for rules that only ask whether a column is there).
+    pub fn find(&self, qualifier: Option<&str>, name: &str) -> Option<usize> {
+        match self.matching(qualifier, |f| f.name.eq_ignore_ascii_case(name))[..] {
+            [i] => Some(i),
+            _ => None,
+        }
+    }
+
     /// The index of the field a plan's own column reference names: `qualifier.name`
     /// by the field's internal name, or `name` alone under any qualifier. Names compare
     /// case-insensitively; plans keep them unique (see [`unique_names`]), so more than
@@ -330,7 +339,13 @@ impl fmt::Display for PlanSchema {
         let parts: Vec<String> = self
             .fields
             .iter()
-            .map(|x| format!("{}:{}", x.qualified_name(), x.data_type))
+            .map(|x| {
+                format!(
+                    "{}:{}",
+                    x.qualified_name(),
+                    crate::types::SqlType(&x.data_type)
+                )
+            })
             .collect();
         write!(f, "[{}]", parts.join(", "))
     }
@@ -388,7 +403,7 @@ mod tests {
             text.contains("ambiguous") && text.contains("column 1") && text.contains("column 2"),
             "{text}"
         );
-        assert!(s.index_of(Some("s"), "a").is_err());
+        assert!(s.find(Some("s"), "a").is_none());
         let one = PlanSchema::new(vec![f(Some("s"), "a"), f(Some("t"), "a")]);
         assert_eq!(one.resolve(Some("t"), "A", Location::default()).unwrap(), 1);
         assert!(one.resolve(None, "a", Location::default()).is_err());

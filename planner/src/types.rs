@@ -6,14 +6,76 @@
 //! becomes a date (the analyzer folds the cast). Decimal results follow the usual SQL
 //! rules: `+`/`-` keep the larger scale, `*` adds scales, `/` widens the scale to at
 //! least 6; precision is capped at 38.
+//!
+//! Users read types by their SQL names ([`sql_type_name`], [`SqlType`]): BIGINT, VARCHAR,
+//! DECIMAL(19,0), TIMESTAMP, never Arrow's `Int64` or `Utf8`.
+
+use std::fmt;
 
 use arrow::datatypes::DataType;
 
 use crate::error::{PlanError, Result};
-use crate::expr::BinaryOp;
+use crate::expr::operator::BinaryOp;
 
 /// Largest decimal precision.
 pub const MAX_DECIMAL_PRECISION: u8 = 38;
+
+/// The SQL name of a type, as DESCRIBE, EXPLAIN and error messages show it (and as
+/// `docs/functions.md` writes it): `BIGINT`, `VARCHAR`, `DECIMAL(19,0)`, `TIMESTAMP`.
+pub fn sql_type_name(t: &DataType) -> String {
+    SqlType(t).to_string()
+}
+
+/// Shows a type by its SQL name (see [`sql_type_name`]), for `format!` arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct SqlType<'a>(pub &'a DataType);
+
+impl fmt::Display for SqlType<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use DataType::*;
+        let name = match self.0 {
+            Null => "NULL",
+            Boolean => "BOOLEAN",
+            Int8 => "TINYINT",
+            Int16 => "SMALLINT",
+            Int32 => "INTEGER",
+            Int64 => "BIGINT",
+            UInt8 => "UTINYINT",
+            UInt16 => "USMALLINT",
+            UInt32 => "UINTEGER",
+            UInt64 => "UBIGINT",
+            Float16 => "HALF",
+            Float32 => "REAL",
+            Float64 => "DOUBLE",
+            Decimal32(p, s) | Decimal64(p, s) => return write!(f, "DECIMAL({p},{s})"),
+            Decimal128(p, s) | Decimal256(p, s) => return write!(f, "DECIMAL({p},{s})"),
+            Utf8 | LargeUtf8 | Utf8View => "VARCHAR",
+            Binary | LargeBinary | BinaryView | FixedSizeBinary(_) => "BLOB",
+            Date32 | Date64 => "DATE",
+            Time32(_) | Time64(_) => "TIME",
+            Timestamp(_, None) => "TIMESTAMP",
+            Timestamp(_, Some(_)) => "TIMESTAMP WITH TIME ZONE",
+            Interval(_) | Duration(_) => "INTERVAL",
+            List(item) | LargeList(item) | ListView(item) | LargeListView(item) => {
+                return write!(f, "{}[]", SqlType(item.data_type()));
+            }
+            FixedSizeList(item, n) => return write!(f, "{}[{n}]", SqlType(item.data_type())),
+            Struct(fields) => {
+                write!(f, "STRUCT(")?;
+                for (i, field) in fields.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{} {}", field.name(), SqlType(field.data_type()))?;
+                }
+                return write!(f, ")");
+            }
+            Dictionary(_, value) => return SqlType(value).fmt(f),
+            other => return write!(f, "{other}"),
+        };
+        f.write_str(name)
+    }
+}
 
 /// True for the integer types.
 pub fn is_integer(t: &DataType) -> bool {
@@ -119,7 +181,9 @@ pub fn assignable(from: &DataType, to: &DataType) -> bool {
         || (is_numeric(from) && is_numeric(to))
         || matches!(
             (from, to),
-            (Date32, Timestamp(_, _)) | (Timestamp(_, _), Date32) | (Timestamp(_, _), Timestamp(_, _))
+            (Date32, Timestamp(_, _))
+                | (Timestamp(_, _), Date32)
+                | (Timestamp(_, _), Timestamp(_, _))
         )
 }
 
@@ -141,6 +205,9 @@ pub fn binary_result_type(l: &DataType, op: BinaryOp, r: &DataType) -> Result<Da
         (Interval(_), Timestamp(u, tz)) if op == BinaryOp::Plus => Ok(Timestamp(*u, tz.clone())),
         (Interval(_), Date32) if op == BinaryOp::Plus => Ok(Date32),
         (Date32, Date32) if op == BinaryOp::Minus => Ok(Int64),
+        (Timestamp(_, _), Timestamp(_, _)) if op == BinaryOp::Minus => {
+            Ok(Interval(arrow::datatypes::IntervalUnit::MonthDayNano))
+        }
         (Date32, a) | (a, Date32)
             if is_integer(a) && matches!(op, BinaryOp::Plus | BinaryOp::Minus) =>
         {
@@ -158,6 +225,7 @@ pub fn binary_result_type(l: &DataType, op: BinaryOp, r: &DataType) -> Result<Da
 }
 
 fn mismatch(l: &DataType, op: BinaryOp, r: &DataType) -> PlanError {
+    let (l, r) = (SqlType(l), SqlType(r));
     PlanError::type_mismatch(format!("cannot apply '{op}' to {l} and {r}"))
 }
 
@@ -200,6 +268,7 @@ pub fn coerce_binary_operands(
     if op.is_logical() {
         for t in [l, r] {
             if !matches!(t, Boolean | Null) {
+                let (l, r) = (SqlType(l), SqlType(r));
                 return Err(PlanError::type_mismatch(format!(
                     "'{op}' needs BOOLEAN operands, got {l} and {r}"
                 )));
@@ -212,6 +281,7 @@ pub fn coerce_binary_operands(
     }
     if op.is_comparison() {
         let t = common_type(l, r).ok_or_else(|| {
+            let (l, r) = (SqlType(l), SqlType(r));
             PlanError::type_mismatch(format!("cannot compare {l} with {r} using '{op}'"))
         })?;
         return Ok((t.clone(), t));
@@ -221,6 +291,13 @@ pub fn coerce_binary_operands(
             Ok((l.clone(), r.clone()))
         }
         (Date32, Date32) => Ok((Date32, Date32)),
+        // `timestamp - timestamp` is an interval; a date meeting a timestamp is one at
+        // midnight.
+        (Timestamp(u, tz), Timestamp(_, _) | Date32) | (Date32, Timestamp(u, tz))
+            if op == BinaryOp::Minus =>
+        {
+            Ok((Timestamp(*u, tz.clone()), Timestamp(*u, tz.clone())))
+        }
         (Date32, a) if is_integer(a) => Ok((Date32, Int64)),
         (a, Date32) if is_integer(a) => Ok((Int64, Date32)),
         (Decimal128(_, _), b) | (b, Decimal128(_, _))
@@ -242,6 +319,41 @@ pub fn coerce_binary_operands(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::datatypes::{Field, TimeUnit};
+    use std::sync::Arc;
+
+    #[test]
+    fn types_have_sql_names() {
+        let name = |t: DataType| sql_type_name(&t);
+        assert_eq!(name(DataType::Int64), "BIGINT");
+        assert_eq!(name(DataType::Int32), "INTEGER");
+        assert_eq!(name(DataType::Float64), "DOUBLE");
+        assert_eq!(name(DataType::Utf8), "VARCHAR");
+        assert_eq!(name(DataType::Utf8View), "VARCHAR");
+        assert_eq!(name(DataType::Decimal128(19, 0)), "DECIMAL(19,0)");
+        assert_eq!(
+            name(DataType::Timestamp(TimeUnit::Microsecond, None)),
+            "TIMESTAMP"
+        );
+        assert_eq!(name(DataType::Date32), "DATE");
+        assert_eq!(name(DataType::Boolean), "BOOLEAN");
+        assert_eq!(
+            name(DataType::List(Arc::new(Field::new(
+                "item",
+                DataType::Int64,
+                true
+            )))),
+            "BIGINT[]"
+        );
+        assert_eq!(
+            format!(
+                "{} vs {}",
+                SqlType(&DataType::Int64),
+                SqlType(&DataType::Utf8)
+            ),
+            "BIGINT vs VARCHAR"
+        );
+    }
 
     #[test]
     fn assignment_rules_follow_postgres() {

@@ -1,25 +1,27 @@
 //! Joins: a hash join probes each left partition against a hash table of the right
-//! side — broadcast (built once from the whole right side) or partitioned (built per
-//! task from the matching right partition), or for semi and anti joins against a much
-//! larger right side, built once from the left side and marked by every right partition
-//! before the marked (or unmarked) left rows are emitted; nested-loop joins broadcast
-//! the right side.
+//! side — broadcast (built once per job from the whole right side, gathered through a
+//! stage boundary) or partitioned (built per task from the matching right partition),
+//! or for semi and anti joins against a much larger right side, built once per job
+//! from the left side and marked by every right partition in one stage before the
+//! marked (or unmarked) left rows are emitted in the next; nested-loop joins broadcast
+//! the right side. A null-aware mark join is broadcast, with the [`MarkGroups`] of its
+//! build rows. Lowering runs nothing: every side is a stage of the action's job.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
-use arrow::array::BooleanArray;
-use arrow::compute::filter_record_batch;
-
-use arrow::array::RecordBatch;
+use arrow::array::{BooleanArray, RecordBatch};
+use arrow::compute::{filter_record_batch, not, or};
 use arrow::datatypes::SchemaRef;
 use ember_planner::logical::JoinKind;
 use ember_planner::physical::{JoinDistribution, PhysExpr, PhysicalPlan};
 
-use crate::error::Result;
+use crate::error::{EmberError, Result};
+use crate::exec::metrics::NodeMetrics;
 use crate::exec::{ExecContext, drain, into_iter, lower};
 use crate::expr::evaluate;
-use crate::ops::join::{HashJoinProbe, JoinHashTable, NestedLoopJoin};
+use crate::ops::join::{HashJoinProbe, JoinHashTable, MarkGroups, NestedLoopJoin};
 use crate::rdd::{PartitionIter, Rdd};
 
 fn probe_all(
@@ -34,7 +36,7 @@ fn probe_all(
     Ok(into_iter(out))
 }
 
-/// A hash join.
+/// A hash join; `metrics` are the join's own counters under EXPLAIN ANALYZE.
 #[allow(clippy::too_many_arguments)]
 pub fn lower_hash_join(
     left: &Arc<PhysicalPlan>,
@@ -45,6 +47,7 @@ pub fn lower_hash_join(
     distribution: JoinDistribution,
     schema: &SchemaRef,
     cx: &ExecContext,
+    metrics: Option<Arc<NodeMetrics>>,
 ) -> Result<Rdd<RecordBatch>> {
     let left_keys: Vec<PhysExpr> = on.iter().map(|(l, _)| l.clone()).collect();
     let right_keys: Vec<PhysExpr> = on.iter().map(|(_, r)| r.clone()).collect();
@@ -55,66 +58,61 @@ pub fn lower_hash_join(
     let right_rdd = lower(right, cx)?;
     match distribution {
         JoinDistribution::Broadcast => {
-            let build = right_rdd.collect()?;
-            let table = Arc::new(JoinHashTable::build(build, &right_keys, right_schema)?);
-            Ok(
-                left_rdd.map_partitions(&format!("HashJoin({kind}, broadcast)"), move |_, iter| {
-                    let probe = HashJoinProbe::new(
+            let build =
+                right_rdd.broadcast(&format!("HashJoin({kind}) build side"), move |batches| {
+                    let table = Arc::new(JoinHashTable::build(
+                        batches,
+                        &right_keys,
+                        right_schema.clone(),
+                    )?);
+                    let groups = match kind {
+                        JoinKind::LeftMarkNullAware => {
+                            Some(Arc::new(MarkGroups::build(table.batch(), &right_keys)?))
+                        }
+                        _ => None,
+                    };
+                    Ok((table, groups))
+                });
+            let side = build.clone();
+            Ok(left_rdd.map_partitions_with_broadcasts(
+                &format!("HashJoin({kind}, broadcast)"),
+                &[&build],
+                move |task, iter| {
+                    let built = side.value(task)?;
+                    let (table, groups) = built.as_ref();
+                    let mut probe = HashJoinProbe::new(
                         table.clone(),
                         kind,
                         left_keys.clone(),
                         filter.clone(),
                         schema.clone(),
                     );
+                    if let Some(g) = groups {
+                        probe = probe.with_mark_groups(g.clone());
+                    }
                     Ok(probe_all(probe, iter)?)
-                }),
-            )
+                },
+            ))
         }
         JoinDistribution::BroadcastLeft => {
-            let partitions = left_rdd.num_partitions().max(1);
-            let build = left_rdd.collect()?;
             let left_schema = left.schema();
-            let table = Arc::new(JoinHashTable::build(build, &left_keys, left_schema)?);
-            let marks: Arc<Vec<AtomicBool>> = Arc::new(
-                (0..table.batch().num_rows())
-                    .map(|_| AtomicBool::new(false))
-                    .collect(),
-            );
-            let (t, m) = (table.clone(), marks.clone());
-            // Marking is idempotent, so a retried or recomputed task changes nothing.
-            right_rdd
-                .map_partitions(&format!("HashJoin({kind}, mark left)"), move |_, iter| {
-                    for batch in iter {
-                        let batch = batch?;
-                        let keys = right_keys
-                            .iter()
-                            .map(|k| evaluate(k, &batch))
-                            .collect::<Result<Vec<_>>>()?;
-                        t.mark_matches(&keys, batch.num_rows(), &m)?;
-                    }
-                    Ok(into_iter(vec![]))
-                })
-                .collect()?;
-            let keep_marked = kind == JoinKind::LeftSemi;
-            let keep: BooleanArray = marks
-                .iter()
-                .map(|m| Some(m.load(Ordering::Relaxed) == keep_marked))
-                .collect();
-            let rows = filter_record_batch(table.batch(), &keep)?;
-            let rows = RecordBatch::try_new(schema.clone(), rows.columns().to_vec())?;
-            let chunk = rows.num_rows().div_ceil(partitions).max(1);
-            let batches: Vec<RecordBatch> = (0..rows.num_rows())
-                .step_by(chunk)
-                .map(|at| rows.slice(at, chunk.min(rows.num_rows() - at)))
-                .collect();
-            let n = batches.len().max(1);
-            let batches = if batches.is_empty() {
-                vec![RecordBatch::new_empty(schema.clone())]
-            } else {
-                batches
-            };
-            Ok(cx.rdd.parallelize(batches, n))
+            let table =
+                left_rdd.broadcast(&format!("HashJoin({kind}) left side"), move |batches| {
+                    Ok(JoinHashTable::build(
+                        batches,
+                        &left_keys,
+                        left_schema.clone(),
+                    )?)
+                });
+            let partitions = left_rdd.num_partitions().max(1);
+            mark_left(
+                table, right_rdd, right_keys, kind, partitions, schema, cx, metrics,
+            )
         }
+        // A null-aware mark join needs the whole build side (the planner broadcasts it).
+        JoinDistribution::Partitioned if kind == JoinKind::LeftMarkNullAware => Err(
+            EmberError::internal("a null-aware mark join must be broadcast"),
+        ),
         JoinDistribution::Partitioned => Ok(left_rdd.zip_partitions(
             &right_rdd,
             &format!("HashJoin({kind}, partitioned)"),
@@ -138,6 +136,90 @@ pub fn lower_hash_join(
     }
 }
 
+/// A semi or anti join built on its (small) left side: one stage marks, per right
+/// partition, the left rows its keys match (a bitmap each — marking is a pure
+/// function of the partition, so a retried or recomputed task changes nothing); the
+/// next stage ORs the bitmaps and emits the marked (semi) or unmarked (anti) left
+/// rows, in build order, split evenly over `partitions`.
+#[allow(clippy::too_many_arguments)]
+fn mark_left(
+    table: crate::rdd::Broadcast<JoinHashTable>,
+    right_rdd: Rdd<RecordBatch>,
+    right_keys: Vec<PhysExpr>,
+    kind: JoinKind,
+    partitions: usize,
+    schema: SchemaRef,
+    cx: &ExecContext,
+    metrics: Option<Arc<NodeMetrics>>,
+) -> Result<Rdd<RecordBatch>> {
+    let t = table.clone();
+    let marks = right_rdd.map_partitions_with_broadcasts(
+        &format!("HashJoin({kind}, mark left)"),
+        &[&table],
+        move |task, iter| {
+            // The pass's own time goes to the join: the right side's is its own.
+            let mut spent = std::time::Duration::ZERO;
+            let start = Instant::now();
+            let table = t.value(task)?;
+            let marks: Vec<AtomicBool> = (0..table.batch().num_rows())
+                .map(|_| AtomicBool::new(false))
+                .collect();
+            spent += start.elapsed();
+            for batch in iter {
+                let batch = batch?;
+                let start = Instant::now();
+                let keys = right_keys
+                    .iter()
+                    .map(|k| evaluate(k, &batch))
+                    .collect::<Result<Vec<_>>>()?;
+                table.mark_matches(&keys, batch.num_rows(), &marks)?;
+                spent += start.elapsed();
+            }
+            if let Some(m) = &metrics {
+                m.add_side_time(spent);
+            }
+            let bitmap: BooleanArray = marks
+                .iter()
+                .map(|m| Some(m.load(Ordering::Relaxed)))
+                .collect();
+            Ok(Box::new(std::iter::once(Ok(bitmap))) as PartitionIter<BooleanArray>)
+        },
+    );
+    // No bitmap at all (a right side without partitions) marks nothing.
+    let matched = marks.broadcast(&format!("HashJoin({kind}) marks"), |bitmaps| {
+        let mut bitmaps = bitmaps.into_iter();
+        let first = bitmaps.next();
+        Ok(match first {
+            Some(first) => Some(bitmaps.try_fold(first, |all, b| or(&all, &b))?),
+            None => None,
+        })
+    });
+    let (t, m) = (table.clone(), matched.clone());
+    let keep_marked = kind == JoinKind::LeftSemi;
+    Ok(cx
+        .rdd
+        .parallelize((0..partitions).collect::<Vec<usize>>(), partitions)
+        .map_partitions_with_broadcasts(
+            &format!("HashJoin({kind}, emit left)"),
+            &[&table, &matched],
+            move |task, _| {
+                let (table, matched) = (t.value(task)?, m.value(task)?);
+                let build = table.batch();
+                let chunk = build.num_rows().div_ceil(partitions).max(1);
+                let at = (task.partition * chunk).min(build.num_rows());
+                let len = chunk.min(build.num_rows() - at);
+                let marked = match matched.as_ref() {
+                    Some(m) => m.slice(at, len),
+                    None => BooleanArray::from(vec![false; len]),
+                };
+                let keep = if keep_marked { marked } else { not(&marked)? };
+                let rows = filter_record_batch(&build.slice(at, len), &keep)?;
+                let rows = RecordBatch::try_new(schema.clone(), rows.columns().to_vec())?;
+                Ok(into_iter(vec![rows]))
+            },
+        ))
+}
+
 /// A join without equality keys; the right side is broadcast.
 pub fn lower_nested_loop_join(
     left: &Arc<PhysicalPlan>,
@@ -147,24 +229,32 @@ pub fn lower_nested_loop_join(
     schema: &SchemaRef,
     cx: &ExecContext,
 ) -> Result<Rdd<RecordBatch>> {
-    let build = Arc::new(lower(right, cx)?.collect()?);
     let right_schema = right.schema();
     let filter = filter.clone();
     let schema = schema.clone();
-    Ok(
-        lower(left, cx)?.map_partitions(&format!("NestedLoopJoin({kind})"), move |_, iter| {
-            let join = NestedLoopJoin::new(
-                build.as_ref().clone(),
+    let build = lower(right, cx)?.broadcast(
+        &format!("NestedLoopJoin({kind}) build side"),
+        move |batches| {
+            Ok(NestedLoopJoin::new(
+                batches,
                 right_schema.clone(),
                 kind,
                 filter.clone(),
                 schema.clone(),
-            )?;
+            )?)
+        },
+    );
+    let join = build.clone();
+    Ok(lower(left, cx)?.map_partitions_with_broadcasts(
+        &format!("NestedLoopJoin({kind})"),
+        &[&build],
+        move |task, iter| {
+            let join = join.value(task)?;
             let mut out = Vec::new();
             for batch in iter {
                 out.extend(join.probe(&batch?)?);
             }
             Ok(into_iter(out))
-        }),
-    )
+        },
+    ))
 }

@@ -8,9 +8,9 @@
 //!
 //! Times are inclusive in the RDD layer (a task pulling a filter also runs the scan
 //! below it), so a node's own time is its time minus that of the inputs computed in
-//! the same task: every input, except the map side of an exchange (an earlier stage)
-//! and the build side of a broadcast join (collected while lowering, whose time is
-//! counted as the join's lowering time instead).
+//! the same task: every input, except the map side of an exchange and the build side
+//! of a broadcast join (earlier stages of the job). A join built on its left side
+//! marks in a stage of its own; that pass's time is added to the join's.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,7 +28,7 @@ pub struct NodeMetrics {
     batches: AtomicU64,
     bytes: AtomicU64,
     task_nanos: AtomicU64,
-    lower_nanos: AtomicU64,
+    side_nanos: AtomicU64,
 }
 
 impl NodeMetrics {
@@ -37,9 +37,10 @@ impl NodeMetrics {
         self.rows.load(Ordering::Relaxed)
     }
 
-    /// Adds time spent while lowering the node (broadcast builds run then).
-    pub fn add_lower_time(&self, spent: Duration) {
-        self.lower_nanos
+    /// Adds time the node spent in tasks other than those of its own RDD (the
+    /// marking pass of a join built on its left side).
+    pub fn add_side_time(&self, spent: Duration) {
+        self.side_nanos
             .fetch_add(spent.as_nanos() as u64, Ordering::Relaxed);
     }
 
@@ -47,8 +48,8 @@ impl NodeMetrics {
         self.task_nanos.load(Ordering::Relaxed)
     }
 
-    fn lower_nanos(&self) -> u64 {
-        self.lower_nanos.load(Ordering::Relaxed)
+    fn side_nanos(&self) -> u64 {
+        self.side_nanos.load(Ordering::Relaxed)
     }
 }
 
@@ -128,14 +129,7 @@ impl OperatorMetrics {
                     .filter_map(|c| child(c))
                     .map(|c| c.task_nanos())
                     .sum();
-                let inner_lower: u64 = node
-                    .inputs()
-                    .iter()
-                    .filter_map(|c| child(c))
-                    .map(|c| c.lower_nanos())
-                    .sum();
-                let own = m.task_nanos().saturating_sub(inner_task)
-                    + m.lower_nanos().saturating_sub(inner_lower);
+                let own = m.task_nanos().saturating_sub(inner_task) + m.side_nanos();
                 format!(
                     "rows={} batches={} bytes={} time={}",
                     m.rows(),

@@ -38,15 +38,14 @@ pub struct ExecContext {
     pub work_tables: Arc<HashMap<String, Vec<RecordBatch>>>,
 }
 
-/// Lowers `plan` into an RDD whose partitions hold its output.
+/// Lowers `plan` into an RDD whose partitions hold its output. Nothing runs: the
+/// action on the RDD runs the whole plan as one job.
 pub fn lower(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBatch>> {
-    let Some(node) = cx.metrics.as_ref().and_then(|m| m.node(plan)).cloned() else {
-        return lower_node(plan, cx);
-    };
-    let start = std::time::Instant::now();
     let rdd = lower_node(plan, cx)?;
-    node.add_lower_time(start.elapsed());
-    Ok(rdd.observe(node))
+    Ok(match cx.metrics.as_ref().and_then(|m| m.node(plan)) {
+        Some(node) => rdd.observe(node.clone()),
+        None => rdd,
+    })
 }
 
 fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBatch>> {
@@ -82,7 +81,17 @@ fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBa
             filter,
             distribution,
             schema,
-        } => join::lower_hash_join(left, right, *kind, on, filter, *distribution, schema, cx),
+        } => join::lower_hash_join(
+            left,
+            right,
+            *kind,
+            on,
+            filter,
+            *distribution,
+            schema,
+            cx,
+            cx.metrics.as_ref().and_then(|m| m.node(plan)).cloned(),
+        ),
         PhysicalPlan::NestedLoopJoin {
             left,
             right,

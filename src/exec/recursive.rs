@@ -1,7 +1,8 @@
-//! RecursiveQuery and WorkTable: a recursive CTE runs on the driver, round by round —
-//! the static term once, then the recursive term with the work table holding the
-//! previous round's new rows — until a round adds nothing. Each round is an ordinary
-//! job; the result is one partition.
+//! RecursiveQuery and WorkTable: a recursive CTE runs round by round — the static
+//! term once, then the recursive term with the work table holding the previous
+//! round's new rows — until a round adds nothing. How many rounds is known only while
+//! it runs, so the query is one task that lowers each round and runs it as further
+//! stages of its own job; the result is that task's one partition.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,12 +12,12 @@ use arrow::datatypes::SchemaRef;
 use ember_planner::physical::PhysicalPlan;
 
 use crate::error::{EmberError, Result};
-use crate::exec::{ExecContext, execute};
+use crate::exec::{ExecContext, into_iter, lower};
 use crate::ops::batch_with_schema;
 use crate::ops::recursive_query::SeenRows;
-use crate::rdd::Rdd;
+use crate::rdd::{Rdd, TaskContext};
 
-/// Runs the recursion and returns its rows.
+/// The recursion as a one-partition RDD; nothing runs until its job does.
 pub fn lower_recursive_query(
     name: &str,
     static_term: &Arc<PhysicalPlan>,
@@ -25,6 +26,49 @@ pub fn lower_recursive_query(
     schema: &SchemaRef,
     cx: &ExecContext,
 ) -> Result<Rdd<RecordBatch>> {
+    let name = name.to_string();
+    let (static_term, recursive_term) = (static_term.clone(), recursive_term.clone());
+    let schema = schema.clone();
+    let query_cx = cx.clone();
+    Ok(cx
+        .rdd
+        .source(&format!("RecursiveQuery {name}"), 1, move |_, task| {
+            let rows = recurse(
+                &name,
+                &static_term,
+                &recursive_term,
+                distinct,
+                &schema,
+                &query_cx,
+                task,
+            )?;
+            Ok(into_iter(rows))
+        }))
+}
+
+/// Runs `plan` as stages of `task`'s job and returns its batches in partition order.
+fn run_in_task(
+    plan: &Arc<PhysicalPlan>,
+    cx: &ExecContext,
+    task: &TaskContext,
+) -> Result<Vec<RecordBatch>> {
+    let rdd = lower(plan, cx)?;
+    let parts = cx.rdd.run_within_task(task, &rdd, |_, items| {
+        items.collect::<crate::rdd::error::Result<Vec<_>>>()
+    })?;
+    Ok(parts.into_iter().flatten().collect())
+}
+
+/// The rows of the recursion, computed inside `task`.
+fn recurse(
+    name: &str,
+    static_term: &Arc<PhysicalPlan>,
+    recursive_term: &Arc<PhysicalPlan>,
+    distinct: bool,
+    schema: &SchemaRef,
+    cx: &ExecContext,
+    task: &TaskContext,
+) -> Result<Vec<RecordBatch>> {
     let mut seen = if distinct {
         Some(SeenRows::new(schema)?)
     } else {
@@ -44,7 +88,7 @@ pub fn lower_recursive_query(
         }
         Ok(out)
     };
-    let mut all = conform(execute(static_term, cx)?)?;
+    let mut all = conform(run_in_task(static_term, cx, task)?)?;
     let mut last = all.clone();
     // Rounds that added rows; the limit bounds these (the last, empty round is free).
     let mut rounds = 0usize;
@@ -55,7 +99,7 @@ pub fn lower_recursive_query(
             work_tables: Arc::new(tables),
             ..cx.clone()
         };
-        last = conform(execute(recursive_term, &round_cx)?)?;
+        last = conform(run_in_task(recursive_term, &round_cx, task)?)?;
         if !last.is_empty() {
             rounds += 1;
             if rounds > cx.max_recursion_iterations {
@@ -68,7 +112,7 @@ pub fn lower_recursive_query(
         }
         all.extend(last.iter().cloned());
     }
-    Ok(cx.rdd.parallelize(all, 1))
+    Ok(all)
 }
 
 /// The previous round's rows of the enclosing recursive query.

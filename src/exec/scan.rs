@@ -11,9 +11,9 @@ use ember_planner::physical::PhysExpr;
 use crate::error::{EmberError, Result};
 use crate::exec::ExecContext;
 use crate::exec::cache::CachedTable;
+use crate::expr::evaluate_predicate;
 use crate::ops::values::values_batch;
 use crate::rdd::{Rdd, RddError};
-use crate::expr::evaluate_predicate;
 use crate::sources::prune::may_match;
 use crate::sources::{DataSource, Table};
 use std::collections::HashMap;
@@ -130,7 +130,9 @@ fn folder_values_pass(
         .iter()
         .zip(&known)
         .map(|(f, v)| match v {
-            Some(v) => arrow::compute::cast(&v.to_array(1), f.data_type()).map_err(EmberError::from),
+            Some(v) => {
+                arrow::compute::cast(&v.to_array(1), f.data_type()).map_err(EmberError::from)
+            }
             None => Ok(arrow::array::new_null_array(f.data_type(), 1)),
         })
         .collect::<Result<Vec<_>>>()?;

@@ -4,7 +4,9 @@
 //! chose, and the node's result type. Out: an `Operand` of that type.
 //! Integers use Arrow's checked kernels (overflow and division by zero are errors);
 //! decimals are computed here over `i128` with the SQL scale rules and half-up
-//! rounding; dates move by days or by interval months (clamped to the month's end).
+//! rounding, and a result with more digits than its type's precision is an overflow
+//! error; dates move by days or by interval months (clamped to the month's end), and
+//! the difference of two timestamps is an interval.
 
 use std::sync::Arc;
 
@@ -12,14 +14,16 @@ use arrow::array::{Array, ArrayRef, ArrowPrimitiveType, AsArray, PrimitiveArray,
 use arrow::buffer::NullBuffer;
 use arrow::compute::kernels::numeric;
 use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Int64Type, IntervalMonthDayNanoType, IntervalUnit,
+    DataType, Date32Type, Decimal128Type, Int64Type, IntervalMonthDayNano,
+    IntervalMonthDayNanoType, IntervalUnit, TimeUnit, TimestampMicrosecondType,
 };
 use arrow::error::ArrowError;
 use ember_planner::expr::BinaryOp;
 use ember_planner::scalar::{date32_to_naive, naive_to_date32};
+use ember_planner::types::sql_type_name;
 
 use crate::error::{EmberError, Result};
-use crate::expr::eval::{Operand, datum_kernel};
+use crate::expr::operand::{Operand, datum_kernel};
 
 const NANOS_PER_DAY: i64 = 86_400_000_000_000;
 
@@ -55,6 +59,7 @@ pub fn binary(op: BinaryOp, l: &Operand, r: &Operand, data_type: &DataType) -> R
             })
         }
         (Interval(_), Date32) if op == BinaryOp::Plus => date_plus_interval(op, r, l),
+        (Timestamp(_, _), Timestamp(_, _)) if op == BinaryOp::Minus => timestamp_difference(l, r),
         (Date32, Date32) if op == BinaryOp::Minus => {
             zip_map::<Date32Type, Date32Type, Int64Type>(l, r, &Int64, |a, b| {
                 Ok(a as i64 - b as i64)
@@ -73,7 +78,8 @@ pub fn binary(op: BinaryOp, l: &Operand, r: &Operand, data_type: &DataType) -> R
                 Decimal128(p, s) => (*p, *s),
                 t => {
                     return Err(EmberError::internal(format!(
-                        "decimal '{op}' with result type {t}"
+                        "decimal '{op}' with result type {}",
+                        sql_type_name(t)
                     )));
                 }
             };
@@ -231,6 +237,31 @@ fn date_plus_interval(op: BinaryOp, date: &Operand, interval: &Operand) -> Resul
     )
 }
 
+/// `a - b` of two timestamps as an interval of days and time (no months), both parts
+/// with the sign of the difference, as in PostgreSQL: one day three hours is
+/// `1 day 03:00:00`, its negation `-1 days -03:00:00`.
+fn timestamp_difference(a: &Operand, b: &Operand) -> Result<Operand> {
+    const MICROS_PER_DAY: i64 = 86_400_000_000;
+    let a = to_type(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+    let b = to_type(b, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+    zip_map::<TimestampMicrosecondType, TimestampMicrosecondType, IntervalMonthDayNanoType>(
+        &a,
+        &b,
+        &DataType::Interval(IntervalUnit::MonthDayNano),
+        |x, y| {
+            let out_of_range =
+                || EmberError::execution("interval out of range in timestamp '-' timestamp");
+            let micros = x.checked_sub(y).ok_or_else(out_of_range)?;
+            let days = i32::try_from(micros / MICROS_PER_DAY).map_err(|_| out_of_range())?;
+            Ok(IntervalMonthDayNano::new(
+                0,
+                days,
+                (micros % MICROS_PER_DAY) * 1000,
+            ))
+        },
+    )
+}
+
 /// Adds months (clamping to the month's last day) and then days to a date.
 pub fn add_months_days(date: i32, months: i64, days: i64) -> Option<i32> {
     let mut d = date32_to_naive(date)?;
@@ -282,7 +313,20 @@ fn decimal_binary(op: BinaryOp, l: &Operand, r: &Operand, target: (u8, i8)) -> R
     if let Some(out) = decimal_unchecked(op, l, r, &out_type) {
         return Ok(out);
     }
-    let overflow = || EmberError::execution(format!("decimal overflow in '{op}'"));
+    let overflow = || {
+        EmberError::execution(format!(
+            "decimal overflow in '{op}': the result does not fit DECIMAL({p},{s})"
+        ))
+    };
+    // Every result must fit the precision of its type, not merely an i128.
+    let limit = pow10(u32::from(p)).ok_or_else(overflow)?;
+    let fit = |v: i128| {
+        if v.unsigned_abs() < limit.unsigned_abs() {
+            Ok(v)
+        } else {
+            Err(overflow())
+        }
+    };
     match op {
         BinaryOp::Plus | BinaryOp::Minus => {
             zip_map::<Decimal128Type, Decimal128Type, Decimal128Type>(l, r, &out_type, |a, b| {
@@ -293,7 +337,7 @@ fn decimal_binary(op: BinaryOp, l: &Operand, r: &Operand, target: (u8, i8)) -> R
                 } else {
                     a.checked_sub(b)
                 };
-                v.ok_or_else(overflow)
+                fit(v.ok_or_else(overflow)?)
             })
         }
         BinaryOp::Multiply => {
@@ -306,7 +350,7 @@ fn decimal_binary(op: BinaryOp, l: &Operand, r: &Operand, target: (u8, i8)) -> R
                 } else {
                     pow10((-diff) as u32).map(|f| div_round(v, f))
                 };
-                v.ok_or_else(overflow)
+                fit(v.ok_or_else(overflow)?)
             })
         }
         BinaryOp::Divide => {
@@ -319,12 +363,12 @@ fn decimal_binary(op: BinaryOp, l: &Operand, r: &Operand, target: (u8, i8)) -> R
                     let n = a
                         .checked_mul(pow10(k as u32).ok_or_else(overflow)?)
                         .ok_or_else(overflow)?;
-                    Ok(div_round(n, b))
+                    fit(div_round(n, b))
                 } else {
                     let d = b
                         .checked_mul(pow10((-k) as u32).ok_or_else(overflow)?)
                         .ok_or_else(overflow)?;
-                    Ok(div_round(a, d))
+                    fit(div_round(a, d))
                 }
             })
         }
@@ -336,7 +380,7 @@ fn decimal_binary(op: BinaryOp, l: &Operand, r: &Operand, target: (u8, i8)) -> R
                 if b == 0 {
                     return Err(EmberError::execution(DIVISION_BY_ZERO));
                 }
-                rescale(a % b, common, s).ok_or_else(overflow)
+                fit(rescale(a % b, common, s).ok_or_else(overflow)?)
             })
         }
         other => Err(EmberError::internal(format!("'{other}' is not arithmetic"))),
@@ -354,22 +398,24 @@ fn decimal_unchecked(
     r: &Operand,
     out_type: &DataType,
 ) -> Option<Operand> {
-    let (DataType::Decimal128(p1, s1), DataType::Decimal128(p2, s2), DataType::Decimal128(_, s)) =
+    let (DataType::Decimal128(p1, s1), DataType::Decimal128(p2, s2), DataType::Decimal128(p, s)) =
         (l.data_type(), r.data_type(), out_type)
     else {
         return None;
     };
-    let (p1, s1, p2, s2, s) = (*p1 as i32, *s1 as i32, *p2 as i32, *s2 as i32, *s as i32);
+    let (p1, s1, p2, s2, p, s) = (
+        *p1 as i32, *s1 as i32, *p2 as i32, *s2 as i32, *p as i32, *s as i32,
+    );
     let (ma, mb) = match op {
         BinaryOp::Plus | BinaryOp::Minus => {
             let digits = (p1 - s1).max(p2 - s2) + s1.max(s2) + 1;
-            if s != s1.max(s2) || digits > 38 || s1 < 0 || s2 < 0 {
+            if s != s1.max(s2) || digits > p || s1 < 0 || s2 < 0 {
                 return None;
             }
             (pow10((s - s1) as u32)?, pow10((s - s2) as u32)?)
         }
         BinaryOp::Multiply => {
-            if s != s1 + s2 || p1 + p2 > 38 {
+            if s != s1 + s2 || p1 + p2 > p {
                 return None;
             }
             (1, 1)

@@ -5,36 +5,21 @@
 //! In: an array and a target type. Out: the array in that type, or
 //! `cannot cast 'abc' to INTEGER`. Floats and decimals become integers rounded (half
 //! to even for floats, half away from zero for decimals) rather than truncated;
-//! timestamps print as `YYYY-MM-DD HH:MM:SS[.ffffff]`; text loses surrounding spaces
-//! before it becomes a number, date, timestamp or boolean.
+//! timestamps print as `YYYY-MM-DD HH:MM:SS[.ffffff]` and floats as results print them
+//! (`1e+20`, `100`, `0.1`; see `ember_planner::scalar::format_f64`); text loses
+//! surrounding spaces before it becomes a number, date, timestamp or boolean.
 
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use arrow::compute::{CastOptions, can_cast_types, cast_with_options};
-use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
+use arrow::datatypes::{DataType, Float32Type, Float64Type, TimeUnit, TimestampMicrosecondType};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
-use crate::error::{EmberError, Result};
+use ember_planner::scalar::{format_f32, format_f64};
+use ember_planner::types::sql_type_name;
 
-/// The SQL name of a type, for messages.
-pub fn sql_type_name(t: &DataType) -> String {
-    match t {
-        DataType::Int8 => "TINYINT".into(),
-        DataType::Int16 => "SMALLINT".into(),
-        DataType::Int32 => "INTEGER".into(),
-        DataType::Int64 => "BIGINT".into(),
-        DataType::Float32 => "REAL".into(),
-        DataType::Float64 => "DOUBLE".into(),
-        DataType::Decimal128(p, s) => format!("DECIMAL({p},{s})"),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "VARCHAR".into(),
-        DataType::Date32 => "DATE".into(),
-        DataType::Timestamp(_, _) => "TIMESTAMP".into(),
-        DataType::Boolean => "BOOLEAN".into(),
-        DataType::Interval(_) => "INTERVAL".into(),
-        other => other.to_string(),
-    }
-}
+use crate::error::{EmberError, Result};
 
 /// Casts `array` to `to`; a value that does not convert is an execution error naming it.
 pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
@@ -44,6 +29,9 @@ pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     }
     if matches!(from, DataType::Timestamp(_, _)) && ember_planner::types::is_string(to) {
         return timestamp_text(array, to);
+    }
+    if ember_planner::types::is_float(from) && ember_planner::types::is_string(to) {
+        return float_text(array, to);
     }
     if *from == DataType::Utf8 && !ember_planner::types::is_string(to) {
         // Text is read without its surrounding spaces, as SQL's input functions do.
@@ -103,13 +91,42 @@ fn explain_failure(array: &ArrayRef, to: &DataType, original: &ArrayRef) -> Opti
     let row = (0..array.len()).find(|&i| array.is_valid(i) && lenient.is_null(i))?;
     let formatter = ArrayFormatter::try_new(original.as_ref(), &FormatOptions::default()).ok()?;
     let value = formatter.value(row).to_string();
+    // A number that does not become another number is one too large for the target.
+    let numeric = |t: &DataType| ember_planner::types::is_numeric(t);
+    let why = if numeric(original.data_type()) && numeric(to) {
+        ": out of range"
+    } else {
+        ""
+    };
     Some(EmberError::execution(format!(
-        "cannot cast '{value}' to {}",
+        "cannot cast '{value}' to {}{why}",
         sql_type_name(to)
     )))
 }
 
 /// Timestamps as `YYYY-MM-DD HH:MM:SS`, with the fraction only when it is not zero.
+/// Floats as text, in the form results print them in.
+fn float_text(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
+    let out: StringArray = match array.data_type() {
+        DataType::Float32 => array
+            .as_primitive::<Float32Type>()
+            .iter()
+            .map(|v| v.map(format_f32))
+            .collect(),
+        _ => cast_array(array, &DataType::Float64)?
+            .as_primitive::<Float64Type>()
+            .iter()
+            .map(|v| v.map(format_f64))
+            .collect(),
+    };
+    let out: ArrayRef = Arc::new(out);
+    if *to == DataType::Utf8 {
+        Ok(out)
+    } else {
+        strict(&out, to, &out)
+    }
+}
+
 fn timestamp_text(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     let micros = strict(
         array,

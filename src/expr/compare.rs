@@ -9,9 +9,10 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringBuilder, new_nu
 use arrow::compute::kernels::cmp;
 use arrow::datatypes::DataType;
 use ember_planner::expr::BinaryOp;
+use ember_planner::types::sql_type_name;
 
 use crate::error::{EmberError, Result};
-use crate::expr::eval::{Operand, datum_kernel};
+use crate::expr::operand::{Operand, datum_kernel};
 
 /// `l op r` for a comparison operator.
 pub fn compare(op: BinaryOp, l: &Operand, r: &Operand) -> Result<Operand> {
@@ -77,7 +78,8 @@ pub fn to_boolean(array: ArrayRef) -> Result<BooleanArray> {
         DataType::Boolean => Ok(array.as_boolean().clone()),
         DataType::Null => Ok(BooleanArray::from(vec![None; array.len()])),
         t => Err(EmberError::internal(format!(
-            "expected a BOOLEAN operand, got {t}"
+            "expected a BOOLEAN operand, got {}",
+            sql_type_name(t)
         ))),
     }
 }

@@ -3,95 +3,24 @@
 //!
 //! In: a `PhysExpr` and a batch. Out: an [`Operand`] (a column, or one constant that
 //! kernels broadcast), an `ArrayRef` from [`evaluate`], or a filter mask from
-//! [`evaluate_predicate`] where NULL counts as false.
+//! [`evaluate_predicate`] where NULL counts as false. The kernels import
+//! [`Operand`] from `operand`, not from here; only CASE, which evaluates its branches on
+//! the rows still undecided, calls back into this file.
 
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, RecordBatchOptions, Scalar, UInt32Array,
-};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow::compute::kernels::boolean::{and_kleene, not, or_kleene};
-use arrow::compute::{is_not_null, is_null, prep_null_mask_filter, take};
+use arrow::compute::{is_not_null, is_null, prep_null_mask_filter};
 use arrow::datatypes::{DataType, Schema};
+use ember_planner::ScalarValue;
 use ember_planner::expr::BinaryOp;
 use ember_planner::physical::PhysExpr;
+use ember_planner::types::sql_type_name;
 
 use crate::error::{EmberError, Result};
+use crate::expr::operand::Operand;
 use crate::expr::{arithmetic, case, cast, compare, functions, in_list, like};
-
-/// The value of an expression over a batch: a whole column, or one constant held as
-/// a one-row array that kernels broadcast without copying.
-#[derive(Debug, Clone)]
-pub enum Operand {
-    /// One value per row.
-    Array(ArrayRef),
-    /// The same value for every row (a one-row array).
-    Scalar(ArrayRef),
-}
-
-impl Operand {
-    /// The data type.
-    pub fn data_type(&self) -> &DataType {
-        match self {
-            Operand::Array(a) | Operand::Scalar(a) => a.data_type(),
-        }
-    }
-
-    /// The underlying array (one row for a scalar).
-    pub fn array(&self) -> &ArrayRef {
-        match self {
-            Operand::Array(a) | Operand::Scalar(a) => a,
-        }
-    }
-
-    /// True for a constant.
-    pub fn is_scalar(&self) -> bool {
-        matches!(self, Operand::Scalar(_))
-    }
-
-    /// A column of `len` rows (a scalar is repeated).
-    pub fn into_array(self, len: usize) -> Result<ArrayRef> {
-        match self {
-            Operand::Array(a) => Ok(a),
-            Operand::Scalar(a) => broadcast(&a, len),
-        }
-    }
-
-    /// Applies `f` to the underlying array, keeping the scalar/array shape.
-    pub fn map(self, f: impl FnOnce(&ArrayRef) -> Result<ArrayRef>) -> Result<Operand> {
-        Ok(match self {
-            Operand::Array(a) => Operand::Array(f(&a)?),
-            Operand::Scalar(a) => Operand::Scalar(f(&a)?),
-        })
-    }
-}
-
-/// Repeats row 0 of `array` `len` times.
-pub(crate) fn broadcast(array: &ArrayRef, len: usize) -> Result<ArrayRef> {
-    if array.len() == len {
-        return Ok(array.clone());
-    }
-    if array.is_empty() {
-        return Err(EmberError::internal("cannot broadcast an empty constant"));
-    }
-    let indices = UInt32Array::from(vec![0u32; len]);
-    Ok(take(array.as_ref(), &indices, None)?)
-}
-
-/// Calls an Arrow kernel taking two datums, passing scalars as [`Scalar`]s; the result
-/// is a scalar when both inputs are.
-pub(crate) fn datum_kernel<F>(l: &Operand, r: &Operand, f: F) -> Result<Operand>
-where
-    F: FnOnce(&dyn arrow::array::Datum, &dyn arrow::array::Datum) -> Result<ArrayRef>,
-{
-    let out = match (l, r) {
-        (Operand::Array(a), Operand::Array(b)) => Operand::Array(f(a, b)?),
-        (Operand::Array(a), Operand::Scalar(b)) => Operand::Array(f(a, &Scalar::new(b.clone()))?),
-        (Operand::Scalar(a), Operand::Array(b)) => Operand::Array(f(&Scalar::new(a.clone()), b)?),
-        (Operand::Scalar(a), Operand::Scalar(b)) => Operand::Scalar(f(a, b)?),
-    };
-    Ok(out)
-}
 
 /// Evaluates `expr` over `batch` into one value per row.
 pub fn evaluate(expr: &PhysExpr, batch: &RecordBatch) -> Result<ArrayRef> {
@@ -106,7 +35,8 @@ pub fn evaluate_predicate(expr: &PhysExpr, batch: &RecordBatch) -> Result<Boolea
         DataType::Null => BooleanArray::from(vec![false; array.len()]),
         t => {
             return Err(EmberError::internal(format!(
-                "predicate {expr} has type {t}, not BOOLEAN"
+                "predicate {expr} has type {}, not BOOLEAN",
+                sql_type_name(t)
             )));
         }
     };
@@ -117,19 +47,38 @@ pub fn evaluate_predicate(expr: &PhysExpr, batch: &RecordBatch) -> Result<Boolea
     })
 }
 
-/// True when `expr` reads no column, so it has one value for every row.
+/// True when `expr` reads no column, so it has one value for every row. Stops at the
+/// first column, walking with a stack of its own (the tree may be deep).
 fn is_constant(expr: &PhysExpr) -> bool {
-    let mut constant = true;
-    expr.visit(&mut |e| {
+    let mut pending = vec![expr];
+    while let Some(e) = pending.pop() {
         if matches!(e, PhysExpr::Column { .. }) {
-            constant = false;
+            return false;
         }
-    });
-    constant
+        e.for_each_child(|c| pending.push(c));
+    }
+    true
 }
 
+/// Stack that evaluating one level of an expression may use before more is needed.
+const STACK_RED_ZONE: usize = 256 << 10;
+
+/// Stack added when less than [`STACK_RED_ZONE`] is left.
+const STACK_GROWTH: usize = 16 << 20;
+
 /// Evaluates `expr` over `batch`, keeping constants as scalars.
+///
+/// Evaluation recurses once per level of nesting, on worker threads whose stacks are
+/// fixed when the session starts, while `ember.sql.max_expression_depth` may be raised
+/// at any time: each level makes sure a red zone of stack is left, and moves to a new
+/// stack segment when it is not.
 pub fn evaluate_operand(expr: &PhysExpr, batch: &RecordBatch) -> Result<Operand> {
+    stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
+        evaluate_operand_here(expr, batch)
+    })
+}
+
+fn evaluate_operand_here(expr: &PhysExpr, batch: &RecordBatch) -> Result<Operand> {
     let len = batch.num_rows();
     match expr {
         PhysExpr::Column { index, name } => {
@@ -221,16 +170,32 @@ fn evaluate_node(expr: &PhysExpr, batch: &RecordBatch, len: usize) -> Result<Ope
             expr,
             list,
             negated,
-        } => in_list::evaluate_in_list(expr, list, *negated, batch)?,
+        } => {
+            let value = evaluate_operand(expr, batch)?;
+            // Literal candidates are looked up in a hash set; the others are evaluated.
+            let constants: Vec<&ScalarValue> = list
+                .iter()
+                .filter_map(|item| match item {
+                    PhysExpr::Literal(v) => Some(v),
+                    _ => None,
+                })
+                .collect();
+            let others = list
+                .iter()
+                .filter(|item| !matches!(item, PhysExpr::Literal(_)))
+                .map(|item| evaluate_operand(item, batch));
+            in_list::evaluate_in_list(&value, &constants, others, *negated, len)?
+        }
         PhysExpr::Like {
             expr,
             pattern,
             negated,
             case_insensitive,
+            escape,
         } => {
             let value = evaluate_operand(expr, batch)?;
             let pattern = evaluate_operand(pattern, batch)?;
-            like::evaluate_like(&value, &pattern, *negated, *case_insensitive)?
+            like::evaluate_like(&value, &pattern, *negated, *case_insensitive, *escape)?
         }
         PhysExpr::Function {
             name,

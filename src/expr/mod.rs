@@ -5,6 +5,7 @@
 //! Imports only `arrow`, `chrono`, `ember_planner` and `crate::error`; knows no RDDs
 //! and no operators.
 //!
+//! - [`operand`]: [`Operand`], a column or a broadcast constant, what the kernels take.
 //! - [`eval`]: the dispatcher, [`evaluate`] and [`evaluate_predicate`].
 //! - [`arithmetic`]: `+ - * / %` on integers, floats, decimals and dates; negation.
 //! - [`compare`]: comparisons, AND/OR/NOT with SQL three-valued logic, `||`.
@@ -22,8 +23,10 @@ pub mod eval;
 pub mod functions;
 pub mod in_list;
 pub mod like;
+pub mod operand;
 
-pub use eval::{Operand, evaluate, evaluate_operand, evaluate_predicate};
+pub use eval::{evaluate, evaluate_operand, evaluate_predicate};
+pub use operand::Operand;
 
 #[cfg(test)]
 mod tests;

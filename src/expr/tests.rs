@@ -386,6 +386,7 @@ fn like_and_ilike() {
             pattern: Box::new(utf8(pattern)),
             negated,
             case_insensitive: ci,
+            escape: Some('\\'),
         };
         bools(&evaluate(&e, &b).unwrap())
     };
@@ -599,4 +600,32 @@ fn extreme_arguments_are_errors_or_values_not_panics() {
     )
     .unwrap();
     assert_eq!(left.as_string::<i32>().value(0), "");
+}
+
+#[test]
+fn deep_expressions_evaluate_on_a_small_stack() {
+    // `c0 + 1 + 1 + ...` nested 5,000 deep, evaluated on a thread of 1 MiB (a worker's
+    // stack is fixed at start; the depth limit may be raised at any time): each level
+    // grows the stack when it runs short instead of overflowing it.
+    const DEPTH: usize = 5_000;
+    let out = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let one = || lit(ScalarValue::Int64(Some(1)));
+            let mut e = col(0);
+            for _ in 0..DEPTH {
+                e = bin(e, BinaryOp::Plus, one(), DataType::Int64);
+            }
+            let b = batch(vec![Arc::new(Int64Array::from(vec![Some(1), None]))]);
+            let out = evaluate(&e, &b).map(|a| a.as_primitive::<Int64Type>().clone());
+            // Dropping the tree recurses too, in small frames: on a stack of its own.
+            stacker::grow(64 << 20, move || drop(e));
+            out
+        })
+        .unwrap()
+        .join()
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.value(0), 1 + DEPTH as i64);
+    assert!(out.is_null(1));
 }

@@ -2,8 +2,10 @@
 //! text and says what kind of value it was (so CSV can quote, JSON can leave numbers
 //! bare, and tables can right-align them).
 //!
-//! Decimals print at their scale, floats in Rust's shortest round-trip form, dates as
-//! `YYYY-MM-DD`; types without a rule here fall back to Arrow's display.
+//! Decimals print at their scale, floats in their shortest round-trip form with an
+//! exponent outside 1e-4..1e15 as PostgreSQL prints them (`1.5`, `100`, `1e-300`,
+//! `1e+20`; see `ember_planner::scalar::format_f64`), dates as `YYYY-MM-DD`; types
+//! without a rule here fall back to Arrow's display.
 
 use std::fmt::Write as _;
 
@@ -13,7 +15,7 @@ use arrow::datatypes::{
     Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use ember_planner::scalar::{date32_to_naive, format_decimal};
+use ember_planner::scalar::{date32_to_naive, format_decimal, format_f32, format_f64};
 
 /// Timestamps print as SQL writes them: `2024-01-02 03:04:05[.fraction]`.
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
@@ -47,11 +49,11 @@ macro_rules! integer {
 }
 
 macro_rules! float {
-    ($array:expr, $t:ty) => {{
+    ($array:expr, $t:ty, $format:path) => {{
         let a = $array.as_primitive::<$t>();
         Box::new(move |i: usize, out: &mut String| {
             let v = a.value(i);
-            let _ = write!(out, "{v}");
+            out.push_str(&$format(v));
             if v.is_finite() {
                 Cell::Number
             } else {
@@ -80,8 +82,8 @@ pub(crate) fn cell_writer<'a>(array: &'a dyn Array) -> Result<CellWriter<'a>> {
         DataType::UInt16 => integer!(array, UInt16Type),
         DataType::UInt32 => integer!(array, UInt32Type),
         DataType::UInt64 => integer!(array, UInt64Type),
-        DataType::Float32 => float!(array, Float32Type),
-        DataType::Float64 => float!(array, Float64Type),
+        DataType::Float32 => float!(array, Float32Type, format_f32),
+        DataType::Float64 => float!(array, Float64Type, format_f64),
         DataType::Decimal128(_, scale) => {
             let a = array.as_primitive::<Decimal128Type>();
             let scale = *scale;
@@ -173,9 +175,9 @@ mod tests {
         assert_eq!(t[1], (String::new(), Cell::Null));
         assert_eq!(t[2].0, "-0.05");
 
-        let f = Float64Array::from(vec![0.1, 1e21, f64::NAN, 2.0]);
+        let f = Float64Array::from(vec![0.1, 1e21, f64::NAN, 2.0, 1e-300, f64::INFINITY]);
         let t: Vec<String> = texts(&f).into_iter().map(|(s, _)| s).collect();
-        assert_eq!(t, vec!["0.1", "1000000000000000000000", "NaN", "2"]);
+        assert_eq!(t, vec!["0.1", "1e+21", "NaN", "2", "1e-300", "Infinity"]);
         assert_eq!(texts(&f)[2].1, Cell::Text);
 
         let dates = Date32Array::from(vec![0, 10_561]);

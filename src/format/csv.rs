@@ -75,7 +75,7 @@ mod tests {
             text,
             "id,name,price,ratio,day,ok\n\
              1,plain,123.40,0.1,1998-12-01,true\n\
-             2,\"a,b \"\"q\"\"\",-0.05,1000000000000000000000,1970-01-01,false\n\
+             2,\"a,b \"\"q\"\"\",-0.05,1e+21,1970-01-01,false\n\
              ,\"line\nbreak\",,,,\n"
         );
     }

@@ -1,5 +1,9 @@
 //! Newline-delimited JSON output: one object per row, keys in column order, numbers
 //! (decimals too, at their scale) bare, NULL as `null`, dates and other values as strings.
+//! Keys are unique: a column whose name an earlier column already has gets the first
+//! free suffix `_1`, `_2`, ... (`SELECT 1 AS a, 2 AS a` prints `{"a":1,"a_1":2}`).
+
+use std::collections::HashSet;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -11,12 +15,12 @@ use crate::error::Result;
 /// Renders the whole result, one JSON object per line.
 pub(super) fn render(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
     check_widths(schema, batches)?;
-    let keys: Vec<String> = schema
-        .fields()
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let keys: Vec<String> = unique_keys(&names)
         .iter()
-        .map(|f| {
+        .map(|name| {
             let mut k = String::new();
-            push_string(&mut k, f.name());
+            push_string(&mut k, name);
             k
         })
         .collect();
@@ -47,6 +51,28 @@ pub(super) fn render(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Stri
         }
     }
     Ok(out)
+}
+
+/// The column names made unique: the first of equal names keeps it, later ones get the
+/// smallest suffix `_N` that is neither a column's name nor a key given before.
+fn unique_keys(names: &[&str]) -> Vec<String> {
+    let taken: HashSet<&str> = names.iter().copied().collect();
+    let mut used: HashSet<String> = HashSet::new();
+    names
+        .iter()
+        .map(|&name| {
+            let key = if used.contains(name) {
+                (1..)
+                    .map(|n| format!("{name}_{n}"))
+                    .find(|k| !taken.contains(k.as_str()) && !used.contains(k))
+                    .unwrap_or_else(|| name.to_string())
+            } else {
+                name.to_string()
+            };
+            used.insert(key.clone());
+            key
+        })
+        .collect()
 }
 
 /// Appends `text` as a JSON string literal.
@@ -82,11 +108,22 @@ mod tests {
             lines,
             vec![
                 r#"{"id":1,"name":"plain","price":123.40,"ratio":0.1,"day":"1998-12-01","ok":true}"#,
-                r#"{"id":2,"name":"a,b \"q\"","price":-0.05,"ratio":1000000000000000000000,"day":"1970-01-01","ok":false}"#,
+                r#"{"id":2,"name":"a,b \"q\"","price":-0.05,"ratio":1e+21,"day":"1970-01-01","ok":false}"#,
                 r#"{"id":null,"name":"line\nbreak","price":null,"ratio":null,"day":null,"ok":null}"#,
             ]
         );
         assert_eq!(render(&schema, &[]).unwrap(), "");
+    }
+
+    #[test]
+    fn duplicate_column_names_get_suffixes() {
+        assert_eq!(
+            unique_keys(&["a", "a", "b", "a"]),
+            vec!["a", "a_1", "b", "a_2"]
+        );
+        // `a_1` is a column of its own, so the second `a` skips it.
+        assert_eq!(unique_keys(&["a", "a", "a_1"]), vec!["a", "a_2", "a_1"]);
+        assert_eq!(unique_keys(&["x", "y"]), vec!["x", "y"]);
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //!
 //! In: a schema and the result batches. Out: text on a writer. Every format prints the
 //! values the same way (see `cell`): decimals at their scale, floats in shortest
-//! round-trip form, dates as `YYYY-MM-DD`.
+//! round-trip form with an exponent below 1e-4 and from 1e15 (`1e-05`, `1e+20`, as
+//! PostgreSQL prints them), dates as `YYYY-MM-DD`.
 //!
 //! - `cell`: one value as text, per type.
 //! - `csv`: RFC 4180 CSV with one header row.
-//! - `json`: one JSON object per row per line.
+//! - `json`: one JSON object per row per line, keys made unique (`a`, `a_1`).
 //! - `table`: a bordered table with a row-count footer.
 
 mod cell;
@@ -47,6 +48,23 @@ impl std::str::FromStr for OutputFormat {
     }
 }
 
+/// Renders `batches` (all of `schema`) as text in `format`. A result with no columns
+/// renders as nothing.
+pub fn render_batches(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    format: OutputFormat,
+) -> Result<String> {
+    if schema.fields().is_empty() {
+        return Ok(String::new());
+    }
+    match format {
+        OutputFormat::Table => table::render(schema, batches),
+        OutputFormat::Csv => csv::render(schema, batches),
+        OutputFormat::Json => json::render(schema, batches),
+    }
+}
+
 /// Writes `batches` (all of `schema`) to `out` in `format`. A result with no columns
 /// prints nothing.
 pub fn write_batches(
@@ -55,14 +73,10 @@ pub fn write_batches(
     batches: &[RecordBatch],
     format: OutputFormat,
 ) -> Result<()> {
-    if schema.fields().is_empty() {
+    let text = render_batches(schema, batches, format)?;
+    if text.is_empty() {
         return Ok(());
     }
-    let text = match format {
-        OutputFormat::Table => table::render(schema, batches)?,
-        OutputFormat::Csv => csv::render(schema, batches)?,
-        OutputFormat::Json => json::render(schema, batches)?,
-    };
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
         .map_err(|e| EmberError::io("<output>", e))

@@ -213,6 +213,20 @@ impl RddContext {
         self.scheduler.run_job(rdd.node(), partitions, &func)
     }
 
+    /// Runs `func` over every partition of `rdd` from inside `task`, as further stages
+    /// of `task`'s job rather than a job of its own (work whose shape is known only
+    /// while the job runs, such as the rounds of an iteration).
+    pub fn run_within_task<T: Data, U: Send + 'static>(
+        &self,
+        task: &TaskContext,
+        rdd: &Rdd<T>,
+        func: impl Fn(&TaskContext, PartitionIter<T>) -> Result<U> + Send + Sync,
+    ) -> Result<Vec<U>> {
+        let partitions: Vec<usize> = (0..rdd.num_partitions()).collect();
+        self.scheduler
+            .run_within(task, rdd.node(), &partitions, &func)
+    }
+
     /// Totals since the context was created.
     pub fn metrics(&self) -> MetricsSnapshot {
         self.metrics.snapshot()

@@ -16,6 +16,8 @@
 //! - [`rdd`]: the typed handle [`Rdd<T>`] and the object-safe lineage traits
 //!   [`RddBase`] (what the scheduler sees) and [`RddNode<T>`] (what computes).
 //! - [`dependency`]: narrow and shuffle dependencies between RDDs.
+//! - [`broadcast`]: [`Broadcast`], every partition of an RDD gathered through a
+//!   stage boundary into one value the tasks of a job share (a join's build side).
 //! - RDD kinds, one per file: [`parallel_collection`], [`source`], [`text_file`],
 //!   [`map_partitions`], [`union`], [`zip_partitions`], [`shuffled`], [`cached`],
 //!   [`observed`] (items and time reported to an observer, for operator metrics).
@@ -37,6 +39,7 @@
 
 pub mod actions;
 pub mod block_manager;
+pub mod broadcast;
 pub mod cache_store;
 pub mod cached;
 pub mod context;
@@ -65,6 +68,7 @@ pub mod union;
 pub mod zip_partitions;
 
 pub use block_manager::{BlockId, BlockManager};
+pub use broadcast::{AnyBroadcast, Broadcast};
 pub use context::{RddConfig, RddContext};
 pub use dependency::{Dependency, NarrowDependency, ShuffleDependencyBase};
 pub use error::{BoxError, Failure, RddError};

@@ -15,8 +15,11 @@
 //! while tasks run: jobs from several threads share the pool freely (two jobs
 //! racing to compute the same shuffle may both compute it; the blocks agree).
 //! Fault injection may fail an attempt before it runs (never the last one).
+//! A task may run further stages inside its own job ([`DagScheduler::run_within`]),
+//! for work whose shape depends on data seen only while the job runs (the rounds of
+//! a recursive query): those stages count, and are logged, as the job's.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -60,6 +63,8 @@ pub struct DagScheduler {
     next_stage_id: AtomicUsize,
     /// Shuffles whose map stage completed once (so missing blocks are losses).
     computed_shuffles: Mutex<HashSet<usize>>,
+    /// The jobs running now, for tasks that run stages inside their job.
+    running_jobs: Mutex<HashMap<usize, Arc<JobRun>>>,
 }
 
 impl DagScheduler {
@@ -98,6 +103,7 @@ impl DagScheduler {
             faults,
             next_stage_id: AtomicUsize::new(0),
             computed_shuffles: Mutex::new(HashSet::new()),
+            running_jobs: Mutex::new(HashMap::new()),
         }
     }
 
@@ -114,12 +120,14 @@ impl DagScheduler {
         partitions: &[usize],
         func: &JobFn<'_, T, U>,
     ) -> Result<Vec<U>> {
-        let job = JobRun {
+        let job = Arc::new(JobRun {
             job_id: self.metrics.new_job(),
             totals: Mutex::new(WorkTotals::default()),
-        };
+        });
         let start = self.metrics.elapsed();
+        self.running_jobs().insert(job.job_id, Arc::clone(&job));
         let result = self.run_job_stages(&job, rdd, partitions, func);
+        self.running_jobs().remove(&job.job_id);
         self.metrics.log_job(JobRecord {
             job_id: job.job_id,
             totals: *job.totals.lock().unwrap_or_else(|e| e.into_inner()),
@@ -128,6 +136,31 @@ impl DagScheduler {
             succeeded: result.is_ok(),
         });
         result
+    }
+
+    /// Runs `func` over the given partitions of `rdd` as stages of the job `task`
+    /// belongs to (called from inside that task): as [`DagScheduler::run_job`], but the
+    /// stages count toward that job and no job of their own is started.
+    pub fn run_within<T: Data, U: Send>(
+        &self,
+        task: &TaskContext,
+        rdd: &Arc<dyn RddNode<T>>,
+        partitions: &[usize],
+        func: &JobFn<'_, T, U>,
+    ) -> Result<Vec<U>> {
+        let job = self.running_jobs().get(&task.job_id).cloned();
+        let job = job.ok_or_else(|| {
+            RddError::internal(format!(
+                "stages asked for inside job {}, which is not running",
+                task.job_id
+            ))
+        })?;
+        self.run_job_stages(&job, rdd, partitions, func)
+    }
+
+    fn running_jobs(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Arc<JobRun>>> {
+        // Only inserts and removes happen under this lock, so a poisoned map is valid.
+        self.running_jobs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn run_job_stages<T: Data, U: Send>(
@@ -829,6 +862,42 @@ mod tests {
             inner.count().unwrap_or(usize::MAX)
         });
         assert_eq!(rdd.collect().unwrap_or_default(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn stages_run_within_a_task_belong_to_its_job() {
+        let ctx = ctx(2);
+        let inner_ctx = Arc::clone(&ctx);
+        let rdd = ctx.source("rounds", 1, move |_, task| {
+            // Two rounds, each a shuffle and a result stage, inside this task's job.
+            let mut total = 0;
+            for round in 1..=2u32 {
+                let data: Vec<(u32, i64)> = (0..10).map(|i| (i % 3, i64::from(round))).collect();
+                let sums = inner_ctx
+                    .parallelize(data, 2)
+                    .reduce_by_key(|a, b| a + b, 2);
+                let parts = inner_ctx.run_within_task(task, &sums, |_, mut items| {
+                    items.try_fold(0i64, |acc, kv| kv.map(|(_, v)| acc + v))
+                })?;
+                total += parts.into_iter().sum::<i64>();
+            }
+            Ok(Box::new(std::iter::once(Ok(total))) as PartitionIter<i64>)
+        });
+        assert_eq!(rdd.collect().ok(), Some(vec![10 + 20]));
+        let m = ctx.metrics();
+        assert_eq!((m.jobs, m.stages), (1, 1 + 2 * 2));
+        let stages = ctx.stage_log();
+        assert_eq!(stages.len(), 5);
+        assert!(stages.iter().all(|s| s.job_id == 0), "{stages:?}");
+        let job = ctx.job_log();
+        assert_eq!(job.first().map(|j| j.totals.stages), Some(5));
+
+        // Outside a running job there is no job to run stages in.
+        let orphan = TaskContext::new(99, 0, 0, 0, 1);
+        let out = ctx.run_within_task(&orphan, &ctx.parallelize(vec![1], 1), |_, items| {
+            Ok(items.count())
+        });
+        assert!(matches!(out, Err(RddError::Internal(_))), "{out:?}");
     }
 
     #[test]

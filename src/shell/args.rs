@@ -14,7 +14,9 @@ struct Cli {
     /// Register the eight TPC-H tables, generated in memory at scale factor SF.
     #[arg(long, value_name = "SF", allow_negative_numbers = true)]
     tpch: Option<f64>,
-    /// How results are printed.
+    /// How results are printed. Doubles print in their shortest exact form, with an
+    /// exponent below 1e-4 and from 1e15 (1e-05, 1e+20). json writes one object per
+    /// row per line; a repeated column name gets a suffix there (a, a_1, a_2).
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
     /// Worker threads (default: the number of cores).

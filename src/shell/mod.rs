@@ -4,19 +4,21 @@
 //! format; errors (`error: ...`) on stderr, and nothing but results on stdout.
 //!
 //! - `args`: clap options; `-c SQL` and `-f FILE` run in command-line order.
-//! - `split`: scripts to statements with their start lines.
+//! - `split`: whether REPL input ends a statement (scripts are split by the planner,
+//!   which gives each statement's start so errors can name positions in the script).
 //! - `repl`: the interactive loop (rustyline), used when stdin is a terminal and there
 //!   is neither `-c` nor `-f`.
 //!
 //! Without `-c`/`-f` and with stdin not a terminal, all of stdin is run as a script. A
 //! failing statement stops a script run with exit status 1; the REPL reports it and
-//! goes on.
+//! goes on. When the reader of stdout goes away (`ember ... | head`), the run stops
+//! quietly with status 0.
 
 mod args;
 mod repl;
 mod split;
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{ErrorKind, IsTerminal, Read, Write};
 
 pub use args::{Action, ShellOptions};
 pub use split::ends_statement;
@@ -25,7 +27,7 @@ use ember_planner::sql::SqlStatementText;
 
 use crate::config::SessionConfig;
 use crate::error::{EmberError, Result};
-use crate::format::{OutputFormat, write_batches};
+use crate::format::{OutputFormat, render_batches};
 use crate::session::SessionContext;
 
 /// Runs the shell on the process's arguments and standard streams; returns the exit
@@ -95,29 +97,52 @@ fn execute(
             return 1;
         }
     };
-    let ok = if options.actions.is_empty() {
+    let mut end = ScriptEnd::Done;
+    if options.actions.is_empty() {
         let mut text = String::new();
-        match stdin.read_to_string(&mut text) {
+        end = match stdin.read_to_string(&mut text) {
             Ok(_) => shell.run_script(&text, &Origin::Stdin, stdout, stderr),
             Err(e) => {
                 let _ = writeln!(stderr, "error: cannot read standard input: {e}");
-                false
+                ScriptEnd::Failed
+            }
+        };
+    } else {
+        for action in &options.actions {
+            end = match action {
+                Action::Sql(sql) => shell.run_script(sql, &Origin::Command, stdout, stderr),
+                Action::File(path) => match std::fs::read_to_string(path) {
+                    Ok(text) => {
+                        shell.run_script(&text, &Origin::File(path.clone()), stdout, stderr)
+                    }
+                    Err(e) => {
+                        let _ = writeln!(stderr, "error: {}", EmberError::io(path, e));
+                        ScriptEnd::Failed
+                    }
+                },
+            };
+            if end != ScriptEnd::Done {
+                break;
             }
         }
-    } else {
-        options.actions.iter().all(|action| match action {
-            Action::Sql(sql) => shell.run_script(sql, &Origin::Command, stdout, stderr),
-            Action::File(path) => match std::fs::read_to_string(path) {
-                Ok(text) => shell.run_script(&text, &Origin::File(path.clone()), stdout, stderr),
-                Err(e) => {
-                    let _ = writeln!(stderr, "error: {}", EmberError::io(path, e));
-                    false
-                }
-            },
-        })
-    };
+    }
     shell.print_metrics(stderr);
-    if ok { 0 } else { 1 }
+    match end {
+        ScriptEnd::Done | ScriptEnd::OutputClosed => 0,
+        ScriptEnd::Failed => 1,
+    }
+}
+
+/// How running a script ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScriptEnd {
+    /// Every statement ran and printed.
+    Done,
+    /// A statement failed; its error went to stderr.
+    Failed,
+    /// Whoever read the output stopped reading (`ember ... | head`): the run stops
+    /// quietly and successfully, as psql's and DuckDB's do.
+    OutputClosed,
 }
 
 /// Where a script came from, for error messages.
@@ -134,11 +159,17 @@ pub(crate) enum Origin {
 }
 
 impl Origin {
-    fn error_prefix(&self, line: u64) -> String {
-        match self {
-            Origin::File(path) => format!("error in {path} (statement at line {line})"),
-            Origin::Stdin => format!("error (statement at line {line})"),
-            Origin::Command | Origin::Repl => "error".to_string(),
+    /// The start of an error line: `error in q.sql`, `error`, ... An error that knows
+    /// its position in the script says it itself; otherwise the line of the failing
+    /// statement is given, when the script may hold more than one line.
+    fn error_prefix(&self, statement_line: Option<u64>) -> String {
+        match (self, statement_line) {
+            (Origin::File(path), Some(line)) => {
+                format!("error in {path} (statement at line {line})")
+            }
+            (Origin::File(path), None) => format!("error in {path}"),
+            (Origin::Stdin, Some(line)) => format!("error (statement at line {line})"),
+            _ => "error".to_string(),
         }
     }
 }
@@ -174,35 +205,50 @@ impl Shell {
     }
 
     /// Runs every statement of `text`, printing results; stops at the first error,
-    /// which goes to `stderr`. Returns whether all statements succeeded.
+    /// which goes to `stderr` with its position in `text`, or when `stdout` is closed.
     pub(crate) fn run_script(
         &self,
         text: &str,
         origin: &Origin,
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
-    ) -> bool {
+    ) -> ScriptEnd {
         let statements = match split(text) {
             Ok(s) => s,
             Err(e) => {
-                let _ = writeln!(stderr, "{}: {e}", origin.error_prefix(1));
-                return false;
+                // The tokenizer read the whole script: its position is the script's.
+                let _ = writeln!(stderr, "{}: {e}", origin.error_prefix(None));
+                return ScriptEnd::Failed;
             }
         };
         for statement in statements {
-            if let Err(e) = self.run_statement(&statement.text, stdout) {
-                let _ = writeln!(stderr, "{}: {e}", origin.error_prefix(statement.line));
-                return false;
+            match self.run_statement(&statement.text, stdout) {
+                Ok(Printed::Yes) => {}
+                Ok(Printed::OutputClosed) => return ScriptEnd::OutputClosed,
+                Err(e) => {
+                    let (e, placed) = place_in_script(e, &statement);
+                    let line = (!placed).then_some(statement.line);
+                    let _ = writeln!(stderr, "{}: {e}", origin.error_prefix(line));
+                    return ScriptEnd::Failed;
+                }
             }
         }
-        true
+        ScriptEnd::Done
     }
 
     /// Plans, runs and prints one statement.
-    fn run_statement(&self, sql: &str, stdout: &mut dyn Write) -> Result<()> {
+    fn run_statement(&self, sql: &str, stdout: &mut dyn Write) -> Result<Printed> {
         let df = self.ctx.sql(sql)?;
         let batches = df.collect()?;
-        write_batches(stdout, &df.schema(), &batches, self.format)
+        let text = render_batches(&df.schema(), &batches, self.format)?;
+        match stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
+            Ok(()) => Ok(Printed::Yes),
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(Printed::OutputClosed),
+            Err(e) => Err(EmberError::io("<output>", e)),
+        }
     }
 
     /// With `--metrics`, prints the session's job metrics (not defined yet: prints
@@ -217,6 +263,24 @@ impl Shell {
 /// `--metrics`: one JSON line of job, stage and task totals on stderr.
 fn print_metrics(ctx: &SessionContext, out: &mut dyn Write) {
     let _ = writeln!(out, "{}", ctx.metrics_json());
+}
+
+/// Whether a statement's result reached the output.
+enum Printed {
+    Yes,
+    /// The reader of the output went away (a broken pipe).
+    OutputClosed,
+}
+
+/// Gives a statement's error its position in the script rather than in the statement;
+/// says whether the error had a position to give.
+fn place_in_script(e: EmberError, statement: &SqlStatementText) -> (EmberError, bool) {
+    match e {
+        EmberError::Plan(p) if p.location().is_some() => {
+            (EmberError::Plan(p.within(statement.start())), true)
+        }
+        other => (other, false),
+    }
 }
 
 /// Splits a script into statements.
@@ -280,10 +344,8 @@ mod tests {
         assert_eq!(code, 1);
         assert!(out.is_empty(), "{out}");
         let first = err.lines().next().unwrap_or("");
-        assert!(
-            first.starts_with(&format!("error in {path} (statement at line 3): ")),
-            "{err}"
-        );
+        assert!(first.starts_with(&format!("error in {path}: ")), "{err}");
+        assert!(first.ends_with(" at line 3, column 15"), "{err}");
         assert_eq!(
             err.lines().count(),
             1,
@@ -293,6 +355,12 @@ mod tests {
         let (code, out, err) = run_with(&[], "\n\nSELECT * FROM no_such_table_xyz;");
         assert_eq!(code, 1);
         assert!(out.is_empty());
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(err.contains(" at line 3, column 15"), "{err}");
+
+        // An error without a position in the SQL names the statement's line.
+        let (code, _, err) = run_with(&[], "SELECT 1;\n\nSELECT 1 / 0;");
+        assert_eq!(code, 1);
         assert!(err.starts_with("error (statement at line 3): "), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -300,9 +368,13 @@ mod tests {
     #[test]
     fn error_prefixes_name_file_and_line() {
         assert_eq!(
-            Origin::File("q01.sql".into()).error_prefix(3),
+            Origin::File("q01.sql".into()).error_prefix(Some(3)),
             "error in q01.sql (statement at line 3)"
         );
-        assert_eq!(Origin::Command.error_prefix(3), "error");
+        assert_eq!(
+            Origin::File("q01.sql".into()).error_prefix(None),
+            "error in q01.sql"
+        );
+        assert_eq!(Origin::Command.error_prefix(Some(3)), "error");
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
-use super::{Origin, Shell, ends_statement};
+use super::{Origin, ScriptEnd, Shell, ends_statement};
 
 const PROMPT: &str = "ember> ";
 const CONTINUATION: &str = "   ...> ";
@@ -52,9 +52,12 @@ pub(super) fn run_repl(shell: &Shell, stdout: &mut dyn Write, stderr: &mut dyn W
                 buffer.push_str(&line);
                 if ends_statement(&buffer) {
                     let _ = editor.add_history_entry(buffer.as_str());
-                    shell.run_script(&buffer, &Origin::Repl, stdout, stderr);
+                    let end = shell.run_script(&buffer, &Origin::Repl, stdout, stderr);
                     let _ = stdout.flush();
                     buffer.clear();
+                    if end == ScriptEnd::OutputClosed {
+                        break;
+                    }
                 }
             }
             // Ctrl-C drops the statement being typed.

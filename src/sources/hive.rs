@@ -84,10 +84,9 @@ pub fn infer_type(values: &[Option<&str>]) -> DataType {
     }
     if present.iter().all(|v| v.parse::<i64>().is_ok()) {
         DataType::Int64
-    } else if present
-        .iter()
-        .all(|v| v.parse::<f64>().is_ok_and(f64::is_finite) && !v.contains(|c: char| c.is_alphabetic()))
-    {
+    } else if present.iter().all(|v| {
+        v.parse::<f64>().is_ok_and(f64::is_finite) && !v.contains(|c: char| c.is_alphabetic())
+    }) {
         DataType::Float64
     } else if present
         .iter()
@@ -133,7 +132,11 @@ impl HivePartitioned {
         file_of: &[usize],
     ) -> Result<HivePartitioned> {
         let inner_schema = inner.schema();
-        let mut fields: Vec<Field> = inner_schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        let mut fields: Vec<Field> = inner_schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
         let mut types = Vec::with_capacity(names.len());
         for (c, name) in names.iter().enumerate() {
             if inner_schema.fields().iter().any(|f| f.name() == name) {
@@ -179,7 +182,11 @@ impl HivePartitioned {
         self.schema.fields().len() - self.names.len()
     }
 
-    fn partition_column_statistics(&self, partitions: &[usize], rows: Option<usize>) -> Vec<ColumnStatistics> {
+    fn partition_column_statistics(
+        &self,
+        partitions: &[usize],
+        rows: Option<usize>,
+    ) -> Vec<ColumnStatistics> {
         (0..self.names.len())
             .map(|c| {
                 let mut distinct: Vec<&ScalarValue> = Vec::new();
@@ -191,7 +198,13 @@ impl HivePartitioned {
                 }
                 let all_null = distinct.iter().all(|v| v.is_null());
                 ColumnStatistics {
-                    null_count: if all_null { rows } else if distinct.iter().all(|v| !v.is_null()) { Some(0) } else { None },
+                    null_count: if all_null {
+                        rows
+                    } else if distinct.iter().all(|v| !v.is_null()) {
+                        Some(0)
+                    } else {
+                        None
+                    },
                     min: None,
                     max: None,
                     distinct_count: Some(distinct.len()),
@@ -219,7 +232,11 @@ impl DataSource for HivePartitioned {
     }
 
     fn describe(&self) -> String {
-        format!("{}, partitioned by ({})", self.inner.describe(), self.names.join(", "))
+        format!(
+            "{}, partitioned by ({})",
+            self.inner.describe(),
+            self.names.join(", ")
+        )
     }
 
     fn num_partitions(&self) -> usize {
@@ -239,7 +256,13 @@ impl DataSource for HivePartitioned {
     fn partition_values(&self, partition: usize) -> Option<Vec<(usize, ScalarValue)>> {
         let n = self.inner_width();
         let values = self.values.get(partition)?;
-        Some(values.iter().enumerate().map(|(c, v)| (n + c, v.clone())).collect())
+        Some(
+            values
+                .iter()
+                .enumerate()
+                .map(|(c, v)| (n + c, v.clone()))
+                .collect(),
+        )
     }
 
     fn partition_columns(&self) -> Vec<String> {
@@ -275,7 +298,11 @@ impl DataSource for HivePartitioned {
                 })
                 .collect();
             let options = RecordBatchOptions::new().with_row_count(Some(rows));
-            Ok(RecordBatch::try_new_with_options(out_schema.clone(), columns, &options)?)
+            Ok(RecordBatch::try_new_with_options(
+                out_schema.clone(),
+                columns,
+                &options,
+            )?)
         })))
     }
 }
@@ -304,13 +331,22 @@ mod tests {
 
     #[test]
     fn partition_column_types_are_inferred() {
-        assert_eq!(infer_type(&[Some("2024"), Some("01"), None]), DataType::Int64);
+        assert_eq!(
+            infer_type(&[Some("2024"), Some("01"), None]),
+            DataType::Int64
+        );
         assert_eq!(infer_type(&[Some("1.5"), Some("2")]), DataType::Float64);
         assert_eq!(infer_type(&[Some("2024-01-02")]), DataType::Date32);
         assert_eq!(infer_type(&[Some("AIR"), Some("1")]), DataType::Utf8);
         assert_eq!(infer_type(&[Some("inf")]), DataType::Utf8);
         assert_eq!(infer_type(&[None]), DataType::Utf8);
-        assert_eq!(typed_value(Some("01"), &DataType::Int64), ScalarValue::Int64(Some(1)));
-        assert_eq!(typed_value(None, &DataType::Date32), ScalarValue::Date32(None));
+        assert_eq!(
+            typed_value(Some("01"), &DataType::Int64),
+            ScalarValue::Int64(Some(1))
+        );
+        assert_eq!(
+            typed_value(None, &DataType::Date32),
+            ScalarValue::Date32(None)
+        );
     }
 }

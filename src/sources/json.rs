@@ -62,7 +62,10 @@ fn infer(path: &PathBuf) -> Result<SchemaRef> {
             other => {
                 return Err(EmberError::data(
                     path.display().to_string(),
-                    format!("column '{}' holds nested values ({other}), which Ember does not read", f.name()),
+                    format!(
+                        "column '{}' holds nested values ({other}), which Ember does not read",
+                        f.name()
+                    ),
                 ));
             }
         };

@@ -77,7 +77,7 @@ fn glob_files(pattern: &str) -> Result<(PathBuf, Vec<PathBuf>)> {
         .collect();
     let mut files = Vec::new();
     for p in paths {
-        let p = p.map_err(|e| EmberError::io(e.path().to_path_buf(), e.into_error()))?;
+        let p = p.map_err(|e| EmberError::io(e.path().to_path_buf(), e.into()))?;
         let hidden = p
             .strip_prefix(&root)
             .unwrap_or(&p)
@@ -165,7 +165,8 @@ mod tests {
     use super::*;
 
     fn tree(name: &str, files: &[&str]) -> PathBuf {
-        let root = std::env::temp_dir().join(format!("ember-listing-{name}-{}", std::process::id()));
+        let root =
+            std::env::temp_dir().join(format!("ember-listing-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         for f in files {
             let p = root.join(f);
@@ -193,7 +194,10 @@ mod tests {
         assert_eq!(l.partition_columns, vec!["y", "m"]);
         assert_eq!(
             l.files[1].partitions,
-            vec![("y".into(), Some("2024".into())), ("m".into(), Some("02".into()))]
+            vec![
+                ("y".into(), Some("2024".into())),
+                ("m".into(), Some("02".into()))
+            ]
         );
         let pattern = format!("{}/**/*.parquet", root.display());
         let g = list(&pattern, "parquet").unwrap();

@@ -129,7 +129,10 @@ fn layout(
     }
     if rows < SMALL_TABLE_ROWS {
         let one = if batches.len() == 1 {
-            batches.into_iter().next().unwrap_or_else(|| RecordBatch::new_empty(schema.clone()))
+            batches
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| RecordBatch::new_empty(schema.clone()))
         } else {
             concat_batches(&batches[0].schema(), &batches).map_err(EmberError::from)?
         };
@@ -209,11 +212,18 @@ mod tests {
             .unwrap();
         assert_eq!((t.num_rows(), t.num_partitions()), (7, 1));
         assert_eq!(t.batches().len(), 1);
-        let big: Vec<RecordBatch> = (0..30).map(|i| batch(&schema, i * 10_000, 10_000)).collect();
+        let big: Vec<RecordBatch> = (0..30)
+            .map(|i| batch(&schema, i * 10_000, 10_000))
+            .collect();
         t.replace(big, 4).unwrap();
         assert_eq!((t.num_rows(), t.num_partitions()), (300_000, 4));
         let counts: Vec<usize> = (0..4)
-            .map(|p| t.scan(p, &[0], 1 << 20).unwrap().map(|b| b.unwrap().num_rows()).sum())
+            .map(|p| {
+                t.scan(p, &[0], 1 << 20)
+                    .unwrap()
+                    .map(|b| b.unwrap().num_rows())
+                    .sum()
+            })
             .collect();
         assert_eq!(counts, vec![75_000; 4]);
         // A scan started before a write keeps reading the rows it started with.

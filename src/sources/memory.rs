@@ -8,6 +8,7 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use ember_planner::catalog::Statistics;
+use ember_planner::types::sql_type_name;
 
 use super::stats::ColumnStatsBuilder;
 use super::{BatchIter, DataSource, check_projection, conform_batch, normalize_schema};
@@ -65,8 +66,8 @@ fn check_batch(schema: &SchemaRef, batch: &RecordBatch) -> Result<(), String> {
             return Err(format!(
                 "column '{}' is {} in the batch but {} in the table",
                 want.name(),
-                got.data_type(),
-                want.data_type()
+                sql_type_name(got.data_type()),
+                sql_type_name(want.data_type())
             ));
         }
     }
@@ -218,6 +219,10 @@ mod tests {
         let other = Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, true)]));
         let b = RecordBatch::try_new(other, vec![Arc::new(Int64Array::from(vec![1]))]).unwrap();
         let err = MemTable::try_new(schema, vec![vec![b]]).unwrap_err();
-        assert!(err.to_string().contains("Int64"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("column 'k' is BIGINT in the batch but INTEGER in the table"),
+            "{err}"
+        );
     }
 }

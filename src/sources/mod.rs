@@ -6,7 +6,8 @@
 //! planner sees as an [`ember_planner::TableSource`].
 //!
 //! - [`parquet`]: Parquet files, one partition per row group, statistics from the footer.
-//! - [`csv`]: CSV files with schema inference, one partition per file.
+//! - [`csv`]: CSV files with schema inference, one partition per file, and errors
+//!   naming the physical line of a malformed record.
 //! - [`json`]: JSON lines files, one partition per file.
 //! - [`listing`]: the files a path, folder or glob names, with their partition folders.
 //! - [`memory`]: record batches held in memory, with exact statistics.
@@ -20,7 +21,7 @@
 //! Strings are always `Utf8` inside Ember: sources report `Utf8View` and `LargeUtf8`
 //! columns as `Utf8` and convert them as they read.
 //!
-//! May import: `arrow`, `parquet`, `tpchgen*`, `ember_planner::{catalog, scalar}` and
+//! May import: `arrow`, `parquet`, `tpchgen*`, `ember_planner::{catalog, scalar, types}` and
 //! `crate::error`. Knows nothing of plans, RDDs or operators.
 
 pub mod csv;
@@ -89,7 +90,10 @@ pub trait DataSource: Send + Sync + std::fmt::Debug {
     }
     /// For a partition lying in `name=value` folders: its value of each such column,
     /// by column position. Scans skip partitions whose values fail a filter.
-    fn partition_values(&self, _partition: usize) -> Option<Vec<(usize, ember_planner::ScalarValue)>> {
+    fn partition_values(
+        &self,
+        _partition: usize,
+    ) -> Option<Vec<(usize, ember_planner::ScalarValue)>> {
         None
     }
 }
@@ -147,7 +151,8 @@ pub fn open_file_table(path: &str, format: Option<&str>) -> Result<Table> {
 /// `name=value` folders become columns.
 pub fn open_parquet(path: &str) -> Result<Arc<dyn DataSource>> {
     let listing = listing::list(path, "parquet")?;
-    let table = ParquetTable::from_files(path, listing.files.iter().map(|f| f.path.clone()).collect())?;
+    let table =
+        ParquetTable::from_files(path, listing.files.iter().map(|f| f.path.clone()).collect())?;
     let file_of = table.partition_files();
     with_partition_columns(Arc::new(table), &listing, &file_of)
 }

@@ -370,8 +370,11 @@ impl DataSource for ParquetTable {
                 .zip(out_schema.fields())
                 .map(|(c, f)| Field::new(f.name(), c.data_type().clone(), true))
                 .collect();
-            let batch =
-                RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), columns, &options)?;
+            let batch = RecordBatch::try_new_with_options(
+                Arc::new(Schema::new(fields)),
+                columns,
+                &options,
+            )?;
             conform_batch(batch, &out_schema)
         });
         Ok(Box::new(iter))

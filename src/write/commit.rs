@@ -65,7 +65,10 @@ impl WriteJob {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| {
-                EmberError::execution(format!("'{}' is not a file or folder name", target.display()))
+                EmberError::execution(format!(
+                    "'{}' is not a file or folder name",
+                    target.display()
+                ))
             })?;
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -336,7 +339,9 @@ mod tests {
     fn only_committed_attempts_reach_the_target() {
         let root = temp("tasks");
         let target = root.join("out");
-        let job = WriteJob::setup(&target, SaveMode::ErrorIfExists).unwrap().unwrap();
+        let job = WriteJob::setup(&target, SaveMode::ErrorIfExists)
+            .unwrap()
+            .unwrap();
         write_attempt(&job, 0, 0, "a0");
         job.abort_task(0, 0);
         write_attempt(&job, 0, 1, "a1");
@@ -357,7 +362,11 @@ mod tests {
         assert_eq!(left.len(), 1);
         let again = WriteJob::setup(&target, SaveMode::ErrorIfExists).unwrap_err();
         assert!(again.to_string().contains("already exists"), "{again}");
-        assert!(WriteJob::setup(&target, SaveMode::Ignore).unwrap().is_none());
+        assert!(
+            WriteJob::setup(&target, SaveMode::Ignore)
+                .unwrap()
+                .is_none()
+        );
         fs::remove_dir_all(&root).unwrap();
     }
 
@@ -367,14 +376,18 @@ mod tests {
         let target = root.join("out");
         fs::create_dir_all(&target).unwrap();
         fs::write(target.join("old.csv"), "old").unwrap();
-        let job = WriteJob::setup(&target, SaveMode::Overwrite).unwrap().unwrap();
+        let job = WriteJob::setup(&target, SaveMode::Overwrite)
+            .unwrap()
+            .unwrap();
         write_attempt(&job, 0, 0, "new.csv");
         job.commit_task(0, 0).unwrap();
         job.abort();
         assert_eq!(fs::read_to_string(target.join("old.csv")).unwrap(), "old");
         assert_eq!(fs::read_dir(&root).unwrap().count(), 1);
 
-        let job = WriteJob::setup(&target, SaveMode::Overwrite).unwrap().unwrap();
+        let job = WriteJob::setup(&target, SaveMode::Overwrite)
+            .unwrap()
+            .unwrap();
         write_attempt(&job, 0, 0, "new.csv");
         job.commit_task(0, 0).unwrap();
         job.commit_folder().unwrap();

@@ -81,9 +81,15 @@ fn concat_parquet(parts: &[PathBuf], out: &Path, options: &WriteOptions) -> Resu
     let schema = first.file_metadata().schema_descr().root_schema_ptr();
     let output = File::create(out).map_err(|e| EmberError::io(out, e))?;
     let props = Arc::new(parquet_properties(options)?);
-    let mut writer = SerializedFileWriter::new(BufWriter::with_capacity(1 << 20, output), schema, props)?;
+    let mut writer =
+        SerializedFileWriter::new(BufWriter::with_capacity(1 << 20, output), schema, props)?;
     // The Arrow schema the parts carry, so readers get the same Arrow types back.
-    for kv in first.file_metadata().key_value_metadata().into_iter().flatten() {
+    for kv in first
+        .file_metadata()
+        .key_value_metadata()
+        .into_iter()
+        .flatten()
+    {
         writer.append_key_value_metadata(kv.clone());
     }
     for (input, metadata) in &inputs {

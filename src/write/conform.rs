@@ -18,7 +18,8 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use ember_planner::sql::{MAX_LENGTH_KEY, SMALLINT_KEY};
 
 use crate::error::{EmberError, Result};
-use crate::expr::cast::{cast_array, sql_type_name};
+use crate::expr::cast::cast_array;
+use ember_planner::types::sql_type_name;
 
 /// The table being written, for conversions and messages.
 pub struct Target<'a> {
@@ -56,11 +57,7 @@ impl Target<'_> {
                             let row = failing_row(source, to).unwrap_or(0);
                             self.row_error(
                                 first_row + row,
-                                format!(
-                                    "column '{}' is {}: {e}",
-                                    field.name(),
-                                    sql_type_name(to)
-                                ),
+                                format!("column '{}' is {}: {e}", field.name(), sql_type_name(to)),
                             )
                         })?
                     }
@@ -222,7 +219,10 @@ mod tests {
         ]));
         RecordBatch::try_new(
             s,
-            vec![Arc::new(StringArray::from(a)), Arc::new(StringArray::from(b))],
+            vec![
+                Arc::new(StringArray::from(a)),
+                Arc::new(StringArray::from(b)),
+            ],
         )
         .unwrap()
     }
@@ -236,11 +236,19 @@ mod tests {
             partition: None,
         };
         let ok = t
-            .conform(&source(vec![Some("1"), Some(" 2")], vec![Some("x"), None]), &[Some(0), Some(1)], 1)
+            .conform(
+                &source(vec![Some("1"), Some(" 2")], vec![Some("x"), None]),
+                &[Some(0), Some(1)],
+                1,
+            )
             .unwrap();
         assert_eq!(ok.column(0).data_type(), &DataType::Int32);
         let e = t
-            .conform(&source(vec![Some("1"), Some("zz")], vec![None, None]), &[Some(0), Some(1)], 11)
+            .conform(
+                &source(vec![Some("1"), Some("zz")], vec![None, None]),
+                &[Some(0), Some(1)],
+                11,
+            )
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -248,15 +256,26 @@ mod tests {
             "table 't', row 12: column 'a' is INTEGER: cannot cast 'zz' to INTEGER"
         );
         let e = t
-            .conform(&source(vec![Some("1"), None], vec![None, None]), &[Some(0), Some(1)], 1)
+            .conform(
+                &source(vec![Some("1"), None], vec![None, None]),
+                &[Some(0), Some(1)],
+                1,
+            )
             .unwrap_err()
             .to_string();
         assert_eq!(e, "table 't', row 2: NULL in column 'a', which is NOT NULL");
         let e = t
-            .conform(&source(vec![Some("1")], vec![Some("abcd")]), &[Some(0), Some(1)], 1)
+            .conform(
+                &source(vec![Some("1")], vec![Some("abcd")]),
+                &[Some(0), Some(1)],
+                1,
+            )
             .unwrap_err()
             .to_string();
-        assert!(e.contains("row 1: value 'abcd' is too long for column 'b' (VARCHAR(3))"), "{e}");
+        assert!(
+            e.contains("row 1: value 'abcd' is too long for column 'b' (VARCHAR(3))"),
+            "{e}"
+        );
         let e = t
             .conform(&source(vec![Some("1")], vec![None]), &[None, Some(1)], 1)
             .unwrap_err()
@@ -275,12 +294,23 @@ mod tests {
         let b = |v: Vec<Option<i64>>| {
             RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(v))]).unwrap()
         };
-        t.check_unique(&[b(vec![Some(1), None]), b(vec![None, Some(2)])], &[vec![0]], 0)
-            .unwrap();
+        t.check_unique(
+            &[b(vec![Some(1), None]), b(vec![None, Some(2)])],
+            &[vec![0]],
+            0,
+        )
+        .unwrap();
         let e = t
-            .check_unique(&[b(vec![Some(1), Some(2)]), b(vec![Some(3), Some(2)])], &[vec![0]], 2)
+            .check_unique(
+                &[b(vec![Some(1), Some(2)]), b(vec![Some(3), Some(2)])],
+                &[vec![0]],
+                2,
+            )
             .unwrap_err()
             .to_string();
-        assert_eq!(e, "table 't', row 2: duplicate key (k)=(2) violates a unique key");
+        assert_eq!(
+            e,
+            "table 't', row 2: duplicate key (k)=(2) violates a unique key"
+        );
     }
 }

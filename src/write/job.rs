@@ -179,7 +179,12 @@ fn finish_file(
 
 /// One empty file as the output of a task number no task used (`task`), so an empty
 /// result is still a readable folder.
-fn empty_part(job: &WriteJob, task: usize, schema: &SchemaRef, options: &WriteOptions) -> Result<()> {
+fn empty_part(
+    job: &WriteJob,
+    task: usize,
+    schema: &SchemaRef,
+    options: &WriteOptions,
+) -> Result<()> {
     let dir = job.setup_task(task, 0)?;
     let path = dir.join(format!(
         "part-{task:05}-{}-c000.{}",

@@ -26,7 +26,9 @@ impl SaveMode {
     /// The mode named `s` (`error`, `errorifexists`, `overwrite`, `append`, `ignore`).
     pub fn parse(s: &str) -> Result<SaveMode> {
         match s.to_ascii_lowercase().as_str() {
-            "error" | "errorifexists" | "error_if_exists" | "default" => Ok(SaveMode::ErrorIfExists),
+            "error" | "errorifexists" | "error_if_exists" | "default" => {
+                Ok(SaveMode::ErrorIfExists)
+            }
             "overwrite" => Ok(SaveMode::Overwrite),
             "append" => Ok(SaveMode::Append),
             "ignore" => Ok(SaveMode::Ignore),
@@ -236,9 +238,7 @@ fn flag(key: &str, value: &OptionValue) -> Result<bool> {
 
 fn count(key: &str, text: &str) -> Result<usize> {
     text.trim().parse::<usize>().map_err(|_| {
-        EmberError::config(format!(
-            "option '{key}' takes a whole number, got '{text}'"
-        ))
+        EmberError::config(format!("option '{key}' takes a whole number, got '{text}'"))
     })
 }
 
@@ -256,7 +256,10 @@ mod tests {
             WriteFormat::Csv,
             &pairs(&[
                 ("format", OptionValue::Text("PARQUET".into())),
-                ("partition_by", OptionValue::List(vec!["a".into(), "b".into()])),
+                (
+                    "partition_by",
+                    OptionValue::List(vec!["a".into(), "b".into()]),
+                ),
                 ("compression", OptionValue::Text("zstd".into())),
                 ("overwrite", OptionValue::Flag),
             ]),
@@ -282,7 +285,10 @@ mod tests {
             &pairs(&[("compresion", OptionValue::Text("zstd".into()))]),
         )
         .unwrap_err();
-        assert!(e.to_string().contains("unknown write option 'compresion'"), "{e}");
+        assert!(
+            e.to_string().contains("unknown write option 'compresion'"),
+            "{e}"
+        );
         let e = WriteOptions::from_pairs(
             WriteFormat::Csv,
             &pairs(&[("header", OptionValue::Text("maybe".into()))]),
@@ -291,7 +297,12 @@ mod tests {
         assert!(e.to_string().contains("true or false"), "{e}");
         let mut o = WriteOptions::new(WriteFormat::Csv);
         o.compression = Compression::Zstd;
-        assert!(o.validate().unwrap_err().to_string().contains("Parquet only"));
+        assert!(
+            o.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("Parquet only")
+        );
         assert!(SaveMode::parse("sideways").is_err());
     }
 }

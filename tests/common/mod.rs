@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: rendering results as CSV text and
-//! comparing them with reference answers.
+//! comparing them with reference answers. `benches/tpch.rs` includes this file too
+//! (`#[path]`), for its `--verify` check.
 
 #![allow(dead_code)]
 

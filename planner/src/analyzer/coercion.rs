@@ -11,12 +11,13 @@ use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 
-use crate::analyzer::fold::{cast_literal, date_interval, integer_arithmetic};
+use crate::analyzer::fold::{date_interval, integer_arithmetic};
+use crate::cast::cast_scalar;
 use crate::error::{PlanError, Result};
-use crate::expr::{BinaryOp, Expr, SortExpr};
+use crate::expr::{BinaryOp, Expr};
 use crate::logical::{LogicalPlan, LogicalPlanBuilder, Transformed};
 use crate::schema::PlanSchema;
-use crate::types;
+use crate::types::{self, SqlType};
 
 /// Coerces every expression in `plan`, bottom-up.
 pub fn coerce_plan(plan: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
@@ -24,36 +25,18 @@ pub fn coerce_plan(plan: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
 }
 
 fn coerce_node(node: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
-    let rebuilt = match node.as_ref() {
-        LogicalPlan::Filter { input, predicate } => {
-            let p = coerce_expr(predicate.clone(), &input.schema())?;
-            if p == *predicate {
-                return Ok(Transformed::no(node));
-            }
-            LogicalPlanBuilder::from_arc(input.clone()).filter(p)?
-        }
-        LogicalPlan::Projection { input, exprs, .. } => {
-            let schema = input.schema();
-            let new = keep_names(exprs, &schema)?;
-            if new == *exprs {
-                return Ok(Transformed::no(node));
-            }
-            LogicalPlanBuilder::from_arc(input.clone()).project(new)?
-        }
-        LogicalPlan::Aggregate {
-            input,
-            group_by,
-            aggregates,
-            ..
-        } => {
-            let schema = input.schema();
-            let g = keep_names(group_by, &schema)?;
-            let a = keep_names(aggregates, &schema)?;
-            if g == *group_by && a == *aggregates {
-                return Ok(Transformed::no(node));
-            }
-            LogicalPlanBuilder::from_arc(input.clone()).aggregate(g, a)?
-        }
+    node.map_expressions(&mut |e, schema| {
+        let new = coerce_expr(e.clone(), schema)?;
+        let changed = new != e;
+        Ok(Transformed::new(new, changed))
+    })?
+    .and_then(unify_columns)
+}
+
+/// What coercing expressions one at a time cannot do: the two keys of each join
+/// equality get one type, and each VALUES cell its column's type.
+fn unify_columns(node: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
+    match node.as_ref() {
         LogicalPlan::Join {
             left,
             right,
@@ -65,117 +48,54 @@ fn coerce_node(node: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> 
             let (ls, rs) = (left.schema(), right.schema());
             let mut new_on = Vec::with_capacity(on.len());
             for (l, r) in on {
-                let l = coerce_expr(l.clone(), &ls)?;
-                let r = coerce_expr(r.clone(), &rs)?;
                 let (lt, rt) = (l.data_type(&ls)?, r.data_type(&rs)?);
                 let t = types::common_type(&lt, &rt).ok_or_else(|| {
+                    let (lt, rt) = (SqlType(&lt), SqlType(&rt));
                     PlanError::type_mismatch(format!("cannot join {l} ({lt}) with {r} ({rt})"))
                 })?;
-                new_on.push((cast_to(l, &lt, &t), cast_to(r, &rt, &t)));
+                new_on.push((cast_to(l.clone(), &lt, &t), cast_to(r.clone(), &rt, &t)));
             }
-            let new_filter = match filter {
-                Some(f) => Some(coerce_expr(f.clone(), &ls.join(&rs))?),
-                None => None,
-            };
-            if new_on == *on && new_filter == *filter {
+            if new_on == *on {
                 return Ok(Transformed::no(node));
             }
-            LogicalPlanBuilder::from_arc(left.clone()).join_on(
+            let joined = LogicalPlanBuilder::from_arc(left.clone()).join_on(
                 right.clone(),
                 *kind,
                 new_on,
-                new_filter,
-            )?
-        }
-        LogicalPlan::Window { input, exprs, .. } => {
-            let new = keep_names(exprs, &input.schema())?;
-            if new == *exprs {
-                return Ok(Transformed::no(node));
-            }
-            LogicalPlanBuilder::from_arc(input.clone()).window(new)?
-        }
-        LogicalPlan::Sort { input, keys } => {
-            let schema = input.schema();
-            let new = keys
-                .iter()
-                .map(|k| {
-                    Ok(SortExpr {
-                        expr: coerce_expr(k.expr.clone(), &schema)?,
-                        ..k.clone()
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            if new == *keys {
-                return Ok(Transformed::no(node));
-            }
-            LogicalPlanBuilder::from_arc(input.clone()).sort(new)?
-        }
-        LogicalPlan::Scan {
-            table,
-            source,
-            projection,
-            filters,
-            schema,
-        } => {
-            let new = filters
-                .iter()
-                .map(|f| coerce_expr(f.clone(), schema))
-                .collect::<Result<Vec<_>>>()?;
-            if new == *filters {
-                return Ok(Transformed::no(node));
-            }
-            return Ok(Transformed::yes(Arc::new(LogicalPlan::Scan {
-                table: table.clone(),
-                source: source.clone(),
-                projection: projection.clone(),
-                filters: new,
-                schema: schema.clone(),
-            })));
+                filter.clone(),
+            )?;
+            Ok(Transformed::yes(joined.build_arc()))
         }
         LogicalPlan::Values { rows, schema } => {
-            let empty = PlanSchema::default();
+            let none = PlanSchema::default();
             let mut new_rows = Vec::with_capacity(rows.len());
             for row in rows {
                 let mut new_row = Vec::with_capacity(row.len());
                 for (cell, field) in row.iter().zip(&schema.fields) {
-                    let cell = coerce_expr(cell.clone(), &empty)?;
-                    let t = cell.data_type(&empty)?;
-                    new_row.push(cast_to(cell, &t, &field.data_type));
+                    let t = cell.data_type(&none)?;
+                    new_row.push(cast_to(cell.clone(), &t, &field.data_type));
                 }
                 new_rows.push(new_row);
             }
             if new_rows == *rows {
                 return Ok(Transformed::no(node));
             }
-            return Ok(Transformed::yes(Arc::new(LogicalPlan::Values {
+            Ok(Transformed::yes(Arc::new(LogicalPlan::Values {
                 rows: new_rows,
                 schema: schema.clone(),
-            })));
+            })))
         }
-        _ => return Ok(Transformed::no(node)),
-    };
-    Ok(Transformed::yes(rebuilt.build_arc()))
-}
-
-/// Coerces each expression, aliasing it to its old output name when that changed.
-fn keep_names(exprs: &[Expr], schema: &PlanSchema) -> Result<Vec<Expr>> {
-    exprs
-        .iter()
-        .map(|e| {
-            let new = coerce_expr(e.clone(), schema)?;
-            let old_name = e.output_name();
-            Ok(if new.output_name() == old_name {
-                new
-            } else {
-                new.alias(old_name)
-            })
-        })
-        .collect()
+        _ => Ok(Transformed::no(node)),
+    }
 }
 
 /// Coerces one expression over `schema`, children first.
 pub fn coerce_expr(e: Expr, schema: &PlanSchema) -> Result<Expr> {
-    e.transform_up(&mut |x| coerce_one(x, schema))
+    // Whether the whole expression changed is what callers ask, and they compare.
+    Ok(
+        e.transform_up(&mut |x| coerce_one(x, schema).map(Transformed::yes))?
+            .data,
+    )
 }
 
 /// Coerces the operands of one node whose children are already coerced.
@@ -291,7 +211,7 @@ fn coerce_one(e: Expr, schema: &PlanSchema) -> Result<Expr> {
             }
         }
         Expr::Cast { expr, data_type } => match expr.as_ref() {
-            Expr::Literal(v) => match cast_literal(v, &data_type) {
+            Expr::Literal(v) => match cast_scalar(v, &data_type) {
                 Some(v) => Expr::Literal(v),
                 None => Expr::Cast { expr, data_type },
             },
@@ -316,8 +236,8 @@ fn literal_fits<'t>(
     }
     match (left, right) {
         (Expr::Literal(_), Expr::Literal(_)) => None,
-        (_, Expr::Literal(v)) if *lt != DataType::Null => cast_literal(v, lt).map(|_| lt),
-        (Expr::Literal(v), _) if *rt != DataType::Null => cast_literal(v, rt).map(|_| rt),
+        (_, Expr::Literal(v)) if *lt != DataType::Null => cast_scalar(v, lt).map(|_| lt),
+        (Expr::Literal(v), _) if *rt != DataType::Null => cast_scalar(v, rt).map(|_| rt),
         _ => None,
     }
 }
@@ -336,6 +256,7 @@ fn unify(exprs: Vec<Expr>, schema: &PlanSchema, what: &str) -> Result<Vec<Expr>>
                 continue;
             }
             common = types::common_type(&common, t).ok_or_else(|| {
+                let (common, t) = (SqlType(&common), SqlType(t));
                 PlanError::type_mismatch(format!("{what} mixes types {common} and {t}"))
             })?;
         }
@@ -344,7 +265,7 @@ fn unify(exprs: Vec<Expr>, schema: &PlanSchema, what: &str) -> Result<Vec<Expr>>
     let narrow = common_of(true)?;
     let literals_fit = narrow != DataType::Null
         && exprs.iter().all(|e| match e {
-            Expr::Literal(v) => cast_literal(v, &narrow).is_some(),
+            Expr::Literal(v) => cast_scalar(v, &narrow).is_some(),
             _ => true,
         });
     let common = if literals_fit {
@@ -365,7 +286,7 @@ fn cast_to(e: Expr, from: &DataType, to: &DataType) -> Expr {
         return e;
     }
     if let Expr::Literal(v) = &e
-        && let Some(folded) = cast_literal(v, to)
+        && let Some(folded) = cast_scalar(v, to)
     {
         return Expr::Literal(folded);
     }
@@ -486,7 +407,7 @@ mod tests {
     fn join_keys_get_a_common_type() {
         let text = coerced("select 1 from orders join partsupp on o_shippriority = ps_partkey");
         assert!(
-            text.contains("on=[CAST(orders.o_shippriority AS Int64) = partsupp.ps_partkey]"),
+            text.contains("on=[CAST(orders.o_shippriority AS BIGINT) = partsupp.ps_partkey]"),
             "{text}"
         );
     }

@@ -4,7 +4,7 @@
 use arrow::datatypes::DataType;
 
 use crate::error::{PlanError, Result};
-use crate::types;
+use crate::types::{self, SqlType};
 
 /// Aggregate functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -124,21 +124,24 @@ impl AggFunc {
             | AggFunc::PercentileCont => match arg.ok_or_else(|| need("one"))? {
                 t if types::is_numeric(t) || *t == Null => Ok(Float64),
                 t => Err(PlanError::type_mismatch(format!(
-                    "{}() needs a numeric argument, got {t}",
-                    self.name()
+                    "{}() needs a numeric argument, got {}",
+                    self.name(),
+                    SqlType(t)
                 ))),
             },
             AggFunc::BoolAnd | AggFunc::BoolOr => match arg.ok_or_else(|| need("one"))? {
                 Boolean | Null => Ok(Boolean),
                 t => Err(PlanError::type_mismatch(format!(
-                    "{}() needs a BOOLEAN argument, got {t}",
-                    self.name()
+                    "{}() needs a BOOLEAN argument, got {}",
+                    self.name(),
+                    SqlType(t)
                 ))),
             },
             AggFunc::StringAgg => match arg.ok_or_else(|| need("one"))? {
                 t if types::is_string(t) || *t == Null => Ok(Utf8),
                 t => Err(PlanError::type_mismatch(format!(
-                    "string_agg() needs a string argument, got {t}"
+                    "string_agg() needs a string argument, got {}",
+                    SqlType(t)
                 ))),
             },
             AggFunc::Min | AggFunc::Max | AggFunc::SingleValue => {
@@ -150,7 +153,8 @@ impl AggFunc {
                 t if types::is_float(t) => Ok(Float64),
                 Null => Ok(Int64),
                 t => Err(PlanError::type_mismatch(format!(
-                    "sum() needs a numeric argument, got {t}"
+                    "sum() needs a numeric argument, got {}",
+                    SqlType(t)
                 ))),
             },
             AggFunc::Avg => match arg.ok_or_else(|| need("one"))? {
@@ -160,7 +164,8 @@ impl AggFunc {
                 )),
                 t if types::is_numeric(t) || *t == Null => Ok(Float64),
                 t => Err(PlanError::type_mismatch(format!(
-                    "avg() needs a numeric argument, got {t}"
+                    "avg() needs a numeric argument, got {}",
+                    SqlType(t)
                 ))),
             },
         }

@@ -1,17 +1,66 @@
 //! How expressions print: the SQL-like text EXPLAIN shows, with operands that are
-//! themselves operators in parentheses and subqueries as `<subquery: columns>` (their
+//! themselves operators in parentheses (a chain of ANDs or ORs prints flat, whatever the
+//! shape of its tree) and subqueries as `<subquery: columns>` (their
 //! plans print under the node holding them, see [`LogicalPlan::display_indent`]).
+//! The CASE and IN list forms are shared with the physical expressions' text.
 
 use std::fmt;
 
 use crate::expr::Expr;
 use crate::logical::LogicalPlan;
+use crate::scalar::ScalarValue;
+
+/// `CASE [operand] WHEN w THEN t ... [ELSE e] END`, for logical and physical expressions.
+pub(crate) fn write_case<E: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    operand: Option<&E>,
+    when_then: &[(E, E)],
+    else_expr: Option<&E>,
+) -> fmt::Result {
+    write!(f, "CASE")?;
+    if let Some(o) = operand {
+        write!(f, " {o}")?;
+    }
+    for (w, t) in when_then {
+        write!(f, " WHEN {w} THEN {t}")?;
+    }
+    if let Some(e) = else_expr {
+        write!(f, " ELSE {e}")?;
+    }
+    write!(f, " END")
+}
+
+/// `expr [NOT ]IN (a, b, ...)`, for logical and physical expressions.
+pub(crate) fn write_in_list<E: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    expr: impl fmt::Display,
+    negated: bool,
+    list: &[E],
+) -> fmt::Result {
+    let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+    write!(
+        f,
+        "{expr} {}IN ({})",
+        if negated { "NOT " } else { "" },
+        items.join(", ")
+    )
+}
 
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Column(c) => write!(f, "{c}"),
             Expr::Literal(v) => write!(f, "{v}"),
+            Expr::Binary { op, .. } if op.is_logical() => {
+                // A chain of ANDs (or ORs) prints flat, whatever shape the tree has.
+                for (i, operand) in self.chain_operands(*op).into_iter().enumerate() {
+                    if i > 0 {
+                        write!(f, " {op} ")?;
+                    }
+                    write!(f, "{}", Paren(operand))?;
+                }
+                Ok(())
+            }
             Expr::Binary { left, op, right } => write!(f, "{} {op} {}", Paren(left), Paren(right)),
             Expr::Not(e) => write!(f, "NOT {}", Paren(e)),
             Expr::Negative(e) => write!(f, "-{}", Paren(e)),
@@ -21,34 +70,15 @@ impl fmt::Display for Expr {
                 operand,
                 when_then,
                 else_expr,
-            } => {
-                write!(f, "CASE")?;
-                if let Some(o) = operand {
-                    write!(f, " {o}")?;
-                }
-                for (w, t) in when_then {
-                    write!(f, " WHEN {w} THEN {t}")?;
-                }
-                if let Some(e) = else_expr {
-                    write!(f, " ELSE {e}")?;
-                }
-                write!(f, " END")
+            } => write_case(f, operand.as_deref(), when_then, else_expr.as_deref()),
+            Expr::Cast { expr, data_type } => {
+                write!(f, "CAST({expr} AS {})", crate::types::SqlType(data_type))
             }
-            Expr::Cast { expr, data_type } => write!(f, "CAST({expr} AS {data_type})"),
             Expr::InList {
                 expr,
                 list,
                 negated,
-            } => {
-                let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
-                write!(
-                    f,
-                    "{} {}IN ({})",
-                    Paren(expr),
-                    if *negated { "NOT " } else { "" },
-                    items.join(", ")
-                )
-            }
+            } => write_in_list(f, Paren(expr), *negated, list),
             Expr::Between {
                 expr,
                 negated,
@@ -67,14 +97,22 @@ impl fmt::Display for Expr {
                 pattern,
                 negated,
                 case_insensitive,
-            } => write!(
-                f,
-                "{} {}{} {}",
-                Paren(expr),
-                if *negated { "NOT " } else { "" },
-                if *case_insensitive { "ILIKE" } else { "LIKE" },
-                Paren(pattern)
-            ),
+                escape,
+            } => {
+                write!(
+                    f,
+                    "{} {}{} {}",
+                    Paren(expr),
+                    if *negated { "NOT " } else { "" },
+                    if *case_insensitive { "ILIKE" } else { "LIKE" },
+                    Paren(pattern)
+                )?;
+                match escape {
+                    Some(crate::expr::DEFAULT_LIKE_ESCAPE) => Ok(()),
+                    Some(c) => write!(f, " ESCAPE {}", ScalarValue::Utf8(Some(c.to_string()))),
+                    None => write!(f, " ESCAPE ''"),
+                }
+            }
             Expr::Function { name, args } => {
                 let a: Vec<String> = args.iter().map(|e| e.to_string()).collect();
                 write!(f, "{name}({})", a.join(", "))

@@ -113,8 +113,10 @@ impl WindowFunc {
                 match args.get(2) {
                     Some(d) => types::common_type(&value, d).ok_or_else(|| {
                         PlanError::type_mismatch(format!(
-                            "{}() default of type {d} does not match the value type {value}",
-                            self.name()
+                            "{}() default of type {} does not match the value type {}",
+                            self.name(),
+                            types::SqlType(d),
+                            types::SqlType(&value)
                         ))
                     }),
                     None => Ok(value),

@@ -116,11 +116,21 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
         "regexp_replace(s VARCHAR, pattern VARCHAR, repl VARCHAR [, flags VARCHAR]) -> VARCHAR",
         "s with the first match replaced (flag g: every match, i: ignore case); \\1 in repl is a group",
     ),
+    spec(
+        "reverse",
+        "reverse(s VARCHAR) -> VARCHAR",
+        "the characters of s in reverse order",
+    ),
+    spec(
+        "chr",
+        "chr(code BIGINT) -> VARCHAR",
+        "the character with Unicode code point code (0 and non-characters are errors)",
+    ),
     // math
     spec("abs", "abs(x NUMERIC) -> type of x", "absolute value"),
     spec(
         "round",
-        "round(x NUMERIC [, digits BIGINT]) -> type of x (integers BIGINT)",
+        "round(x NUMERIC [, digits BIGINT]) -> type of x (integers BIGINT; a DECIMAL with constant digits d has scale d)",
         "x rounded to digits after the point (half away from zero; a DOUBLE without digits half to even)",
     ),
     spec(
@@ -196,6 +206,12 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
         "nullif",
         "nullif(a, b) -> type of a",
         "NULL when a = b, else a",
+    ),
+    // types
+    spec(
+        "typeof",
+        "typeof(x ANY) -> VARCHAR",
+        "the SQL name of the type of x (never NULL)",
     ),
     // dates and times
     spec(

@@ -10,7 +10,7 @@ mod catalog;
 mod return_type;
 
 pub use catalog::{AGGREGATES, FUNCTIONS};
-pub use return_type::{TIMESTAMP, return_type};
+pub use return_type::{TIMESTAMP, call_return_type, return_type};
 
 /// One registered function.
 #[derive(Debug, Clone, Copy)]

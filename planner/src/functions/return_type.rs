@@ -6,7 +6,8 @@ use arrow::datatypes::{DataType, TimeUnit};
 
 use super::spec_of;
 use crate::error::{PlanError, Result};
-use crate::types;
+use crate::scalar::ScalarValue;
+use crate::types::{self, SqlType};
 
 /// The timestamp type Ember uses (microseconds, no time zone).
 pub const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
@@ -22,7 +23,7 @@ pub fn return_type(name: &str, args: &[DataType]) -> Result<DataType> {
             check.integers(1..args.len())?;
             Ok(Utf8)
         }
-        "upper" | "lower" => {
+        "upper" | "lower" | "reverse" => {
             check.arity(1, 1)?;
             check.string(0)?;
             Ok(Utf8)
@@ -89,6 +90,15 @@ pub fn return_type(name: &str, args: &[DataType]) -> Result<DataType> {
             check.strings(0..args.len())?;
             Ok(Utf8)
         }
+        "chr" => {
+            check.arity(1, 1)?;
+            check.integer(0)?;
+            Ok(Utf8)
+        }
+        "typeof" => {
+            check.arity(1, 1)?;
+            Ok(Utf8)
+        }
         "abs" => {
             check.arity(1, 1)?;
             check.numeric(0)?;
@@ -147,6 +157,7 @@ pub fn return_type(name: &str, args: &[DataType]) -> Result<DataType> {
             }
             args.iter().skip(1).try_fold(args[0].clone(), |acc, t| {
                 types::common_type(&acc, t).ok_or_else(|| {
+                    let (acc, t) = (SqlType(&acc), SqlType(t));
                     PlanError::type_mismatch(format!("{name}() arguments have types {acc} and {t}"))
                 })
             })
@@ -156,7 +167,8 @@ pub fn return_type(name: &str, args: &[DataType]) -> Result<DataType> {
             if types::common_type(&args[0], &args[1]).is_none() {
                 return Err(PlanError::type_mismatch(format!(
                     "nullif() cannot compare {} with {}",
-                    args[0], args[1]
+                    SqlType(&args[0]),
+                    SqlType(&args[1])
                 )));
             }
             Ok(args[0].clone())
@@ -209,6 +221,50 @@ pub fn return_type(name: &str, args: &[DataType]) -> Result<DataType> {
     }
 }
 
+/// The return type of a call whose constant arguments are known (`constants[i]` is
+/// argument `i` when it is a literal): `round(x, d)` of a DECIMAL with a constant `d`
+/// has scale `d`, as in PostgreSQL (digits past the point are dropped or padded), and
+/// `round(x)` scale 0; with `d` computed per row it keeps the type of `x`. Other
+/// functions as [`return_type`].
+pub fn call_return_type(
+    name: &str,
+    args: &[DataType],
+    constants: &[Option<&ScalarValue>],
+) -> Result<DataType> {
+    let t = return_type(name, args)?;
+    if name != "round" {
+        return Ok(t);
+    }
+    let Some(DataType::Decimal128(p, s)) = args.first() else {
+        return Ok(t);
+    };
+    // `round(x)` rounds to 0 digits.
+    let digits = match constants.get(1) {
+        None if args.len() == 1 => 0,
+        Some(Some(ScalarValue::Int64(Some(d)))) => *d,
+        Some(Some(ScalarValue::Int32(Some(d)))) => i64::from(*d),
+        _ => return Ok(t),
+    };
+    Ok(round_decimal_type(*p, *s, digits))
+}
+
+/// The type of `round(DECIMAL(p, s), digits)`: scale `digits` (0 when negative), and
+/// one more integer digit when rounding can carry (`round(9.96, 1)` is `10.0`), within
+/// 38 digits.
+fn round_decimal_type(p: u8, s: i8, digits: i64) -> DataType {
+    let max = i64::from(types::MAX_DECIMAL_PRECISION);
+    let (p, s) = (i64::from(p), i64::from(s));
+    let int_digits = p - s;
+    let (int_digits, scale) = if digits >= s {
+        // Nothing is rounded away: the fraction is padded with zeros, up to what fits.
+        (int_digits, digits.min(max - int_digits).max(s))
+    } else {
+        (int_digits + 1, digits.max(0))
+    };
+    let precision = (int_digits + scale).clamp(1, max);
+    DataType::Decimal128(precision as u8, scale.min(precision) as i8)
+}
+
 /// Argument checks for one call; errors quote the signature.
 struct Check<'a> {
     name: &'a str,
@@ -243,9 +299,10 @@ impl Check<'_> {
         match self.args.get(i) {
             Some(t) if ok(t) || *t == DataType::Null => Ok(()),
             Some(t) => Err(PlanError::type_mismatch(format!(
-                "{}() argument {} must be {what}, got {t}{}",
+                "{}() argument {} must be {what}, got {}{}",
                 self.name,
                 i + 1,
+                SqlType(t),
                 self.signature()
             ))),
             None => Ok(()),
@@ -300,5 +357,28 @@ mod tests {
             return_type("greatest", &[DataType::Int32, DataType::Float64]).unwrap(),
             DataType::Float64
         );
+    }
+
+    #[test]
+    fn round_of_a_decimal_takes_the_constant_digits_as_scale() {
+        let round = |p, s, d: Option<i64>| {
+            let digits = d.map(|d| ScalarValue::Int64(Some(d)));
+            call_return_type(
+                "round",
+                &[DataType::Decimal128(p, s), DataType::Int64],
+                &[None, digits.as_ref()],
+            )
+            .unwrap()
+        };
+        assert_eq!(round(38, 17, Some(2)), DataType::Decimal128(24, 2));
+        assert_eq!(round(10, 2, Some(0)), DataType::Decimal128(9, 0));
+        assert_eq!(round(10, 2, Some(-2)), DataType::Decimal128(9, 0));
+        assert_eq!(round(4, 1, Some(3)), DataType::Decimal128(6, 3));
+        assert_eq!(round(38, 0, Some(2)), DataType::Decimal128(38, 0));
+        assert_eq!(round(38, 0, Some(-1)), DataType::Decimal128(38, 0));
+        // Digits computed per row: the type of x.
+        assert_eq!(round(10, 4, None), DataType::Decimal128(10, 4));
+        let no_digits = call_return_type("round", &[DataType::Decimal128(3, 2)], &[None]);
+        assert_eq!(no_digits.unwrap(), DataType::Decimal128(2, 0));
     }
 }

@@ -10,7 +10,8 @@ use crate::error::{PlanError, Result};
 use crate::expr::{Column, Expr, SortExpr};
 use crate::logical::plan::{JoinKind, LogicalPlan};
 use crate::schema::{PlanField, PlanSchema, is_deduplicated, unique_names};
-use crate::types;
+use crate::transformed::Transformed;
+use crate::types::{self, SqlType};
 
 /// Builds a [`LogicalPlan`] bottom-up.
 #[derive(Debug, Clone)]
@@ -67,7 +68,12 @@ impl LogicalPlanBuilder {
             for row in &rows {
                 let rt = row[c].data_type(&empty)?;
                 t = types::common_type(&t, &rt).ok_or_else(|| {
-                    PlanError::type_mismatch(format!("VALUES column {} mixes {t} and {rt}", c + 1))
+                    PlanError::type_mismatch(format!(
+                        "VALUES column {} mixes {} and {}",
+                        c + 1,
+                        SqlType(&t),
+                        SqlType(&rt)
+                    ))
                 })?;
                 nullable |= row[c].nullable(&empty)?;
             }
@@ -90,7 +96,8 @@ impl LogicalPlanBuilder {
         let t = predicate.data_type(&schema)?;
         if !matches!(t, DataType::Boolean | DataType::Null) {
             return Err(PlanError::type_mismatch(format!(
-                "filter predicate '{predicate}' must be BOOLEAN, got {t}"
+                "filter predicate '{predicate}' must be BOOLEAN, got {}",
+                SqlType(&t)
             )));
         }
         Ok(Self::from(LogicalPlan::Filter {
@@ -202,6 +209,7 @@ impl LogicalPlanBuilder {
             let lt = l.data_type(&ls)?;
             let rt = r.data_type(&rs)?;
             types::common_type(&lt, &rt).ok_or_else(|| {
+                let (lt, rt) = (SqlType(&lt), SqlType(&rt));
                 PlanError::type_mismatch(format!("cannot join {l} ({lt}) with {r} ({rt})"))
             })?;
             on_checked.push((l, r));
@@ -218,7 +226,8 @@ impl LogicalPlanBuilder {
             let t = f.data_type(&all)?;
             if !matches!(t, DataType::Boolean | DataType::Null) {
                 return Err(PlanError::type_mismatch(format!(
-                    "join condition '{f}' must be BOOLEAN, got {t}"
+                    "join condition '{f}' must be BOOLEAN, got {}",
+                    SqlType(&t)
                 )));
             }
         }
@@ -303,7 +312,9 @@ impl LogicalPlanBuilder {
             let t = types::common_type(&l.data_type, &r.data_type).ok_or_else(|| {
                 PlanError::type_mismatch(format!(
                     "UNION column '{}' has types {} and {}",
-                    l.name, l.data_type, r.data_type
+                    l.name,
+                    SqlType(&l.data_type),
+                    SqlType(&r.data_type)
                 ))
             })?;
             fields.push(PlanField::new(
@@ -368,13 +379,14 @@ pub fn field_column(field: &PlanField) -> Expr {
 /// fits several fields is an error. For APIs that take expressions from users (the
 /// DataFrame API); SQL resolves names as it plans.
 pub fn resolve_user_columns(e: Expr, schema: &PlanSchema) -> Result<Expr> {
-    e.transform_up(&mut |x| match x {
+    Ok(e.transform_up(&mut |x| match x {
         Expr::Column(c) => {
             let i = schema.resolve(c.relation.as_deref(), &c.name, Default::default())?;
-            Ok(field_column(schema.field(i)))
+            Ok(Transformed::yes(field_column(schema.field(i))))
         }
-        other => Ok(other),
-    })
+        other => Ok(Transformed::no(other)),
+    })?
+    .data)
 }
 
 /// The output field of a projected expression: a bare column keeps its qualifier, and
@@ -452,6 +464,15 @@ pub fn join_schema(left: &PlanSchema, right: &PlanSchema, kind: JoinKind) -> Pla
     };
     match kind {
         JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => left.clone(),
+        JoinKind::LeftMark | JoinKind::LeftMarkNullAware => {
+            let mark = PlanField::new(
+                None,
+                crate::logical::plan::MARK_COLUMN,
+                DataType::Boolean,
+                kind == JoinKind::LeftMarkNullAware,
+            );
+            left.join(&PlanSchema::new(vec![mark]))
+        }
         JoinKind::Left => left.join(&nullable(right, true)),
         JoinKind::Right => nullable(left, true).join(right),
         JoinKind::Full => nullable(left, true).join(&nullable(right, true)),

@@ -4,7 +4,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::catalog::TableSource;
-use crate::error::Result;
 use crate::expr::{Expr, SortExpr};
 use crate::schema::{PlanSchema, PlanSchemaRef};
 
@@ -27,6 +26,16 @@ pub enum JoinKind {
     /// excludes the row — SQL's NOT IN; the build side must be seen whole (left columns
     /// only). With an empty right side every left row (even a NULL key) comes out.
     LeftAntiNullAware,
+    /// Every left row once, then a BOOLEAN column `__mark`: TRUE when some right row
+    /// matches (keys equal, filter true), else FALSE. EXISTS anywhere but a top-level
+    /// AND term of WHERE.
+    LeftMark,
+    /// As [`JoinKind::LeftMark`], with SQL's three-valued IN on the first key pair
+    /// `x = y` (the other keys and the filter match as usual, picking the right rows
+    /// that count): TRUE when one of those rows has `y = x`; else NULL when there is
+    /// one at all and `x` is NULL, or one has `y` NULL; else FALSE. `x IN (subquery)`
+    /// anywhere but a top-level AND term of WHERE.
+    LeftMarkNullAware,
     /// Every pair (no condition).
     Cross,
 }
@@ -39,7 +48,15 @@ impl JoinKind {
             JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware
         )
     }
+
+    /// True for mark joins: the left columns, then the boolean mark column.
+    pub fn is_mark(self) -> bool {
+        matches!(self, JoinKind::LeftMark | JoinKind::LeftMarkNullAware)
+    }
 }
+
+/// The name of a mark join's last output column.
+pub const MARK_COLUMN: &str = "__mark";
 
 impl fmt::Display for JoinKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -51,6 +68,8 @@ impl fmt::Display for JoinKind {
             JoinKind::LeftSemi => "LeftSemi",
             JoinKind::LeftAnti => "LeftAnti",
             JoinKind::LeftAntiNullAware => "LeftAntiNullAware",
+            JoinKind::LeftMark => "LeftMark",
+            JoinKind::LeftMarkNullAware => "LeftMarkNullAware",
             JoinKind::Cross => "Cross",
         };
         f.write_str(s)
@@ -101,7 +120,8 @@ pub enum LogicalPlan {
         /// Output schema.
         schema: PlanSchemaRef,
     },
-    /// Join(left, right, on, filter) → left columns then right columns (left only for semi/anti).
+    /// Join(left, right, on, filter) → left columns then right columns (left only for
+    /// semi/anti; left then `__mark` for mark joins).
     Join {
         /// Left input.
         left: Arc<LogicalPlan>,
@@ -318,8 +338,12 @@ impl LogicalPlan {
             LogicalPlan::Join {
                 kind, on, filter, ..
             } => {
-                let keys: Vec<String> = on.iter().map(|(l, r)| format!("{l} = {r}")).collect();
-                let mut s = format!("{kind} Join: on=[{}]", keys.join(", "));
+                let mut keys: Vec<String> = on.iter().map(|(l, r)| format!("{l} = {r}")).collect();
+                let mut s = format!("{kind} Join: ");
+                if *kind == JoinKind::LeftMarkNullAware && !keys.is_empty() {
+                    s += &format!("in=[{}] ", keys.remove(0));
+                }
+                s += &format!("on=[{}]", keys.join(", "));
                 if let Some(f) = filter {
                     s += &format!(" filter={f}");
                 }
@@ -352,102 +376,6 @@ impl LogicalPlan {
                 produce_one_row, ..
             } => format!("Empty: one_row={produce_one_row}"),
         }
-    }
-
-    /// Rebuilds this node over new inputs (same count and order as [`LogicalPlan::inputs`]),
-    /// recomputing the schema where it depends on the inputs.
-    pub fn with_new_inputs(&self, mut inputs: Vec<Arc<LogicalPlan>>) -> Result<LogicalPlan> {
-        use crate::logical::builder::LogicalPlanBuilder as B;
-        let mut next = || inputs.remove(0);
-        Ok(match self {
-            LogicalPlan::Scan { .. }
-            | LogicalPlan::Values { .. }
-            | LogicalPlan::Empty { .. }
-            | LogicalPlan::WorkTable { .. } => self.clone(),
-            LogicalPlan::Window { exprs, .. } => B::from_arc(next()).window(exprs.clone())?.build(),
-            LogicalPlan::RecursiveQuery {
-                name,
-                distinct,
-                schema,
-                ..
-            } => LogicalPlan::RecursiveQuery {
-                name: name.clone(),
-                static_term: next(),
-                recursive_term: next(),
-                distinct: *distinct,
-                schema: schema.clone(),
-            },
-            LogicalPlan::Filter { predicate, .. } => LogicalPlan::Filter {
-                input: next(),
-                predicate: predicate.clone(),
-            },
-            LogicalPlan::Projection { exprs, .. } => {
-                B::from_arc(next()).project(exprs.clone())?.build()
-            }
-            LogicalPlan::Aggregate {
-                group_by,
-                aggregates,
-                ..
-            } => B::from_arc(next())
-                .aggregate(group_by.clone(), aggregates.clone())?
-                .build(),
-            LogicalPlan::Join {
-                kind, on, filter, ..
-            } => {
-                let l = next();
-                let r = next();
-                B::from_arc(l)
-                    .join_on(r, *kind, on.clone(), filter.clone())?
-                    .build()
-            }
-            LogicalPlan::Sort { keys, .. } => LogicalPlan::Sort {
-                input: next(),
-                keys: keys.clone(),
-            },
-            LogicalPlan::Limit { skip, fetch, .. } => LogicalPlan::Limit {
-                input: next(),
-                skip: *skip,
-                fetch: *fetch,
-            },
-            LogicalPlan::Union { schema, .. } => LogicalPlan::Union {
-                inputs: std::mem::take(&mut inputs),
-                schema: schema.clone(),
-            },
-            LogicalPlan::Distinct { .. } => LogicalPlan::Distinct { input: next() },
-            LogicalPlan::SubqueryAlias {
-                input: old_input,
-                alias,
-                schema: old_schema,
-            } => {
-                // Keep the names given to repeated columns when the input lost some
-                // columns (pruning): references above still use them.
-                let input = next();
-                let old_in = old_input.schema();
-                let new_in = input.schema();
-                let fields = new_in
-                    .fields
-                    .iter()
-                    .map(|f| {
-                        let name = old_in
-                            .index_of(f.qualifier.as_deref(), &f.name)
-                            .ok()
-                            .filter(|&i| old_in.fields[i].qualifier == f.qualifier)
-                            .map(|i| old_schema.fields[i].name.clone())
-                            .unwrap_or_else(|| f.name.clone());
-                        crate::schema::PlanField {
-                            qualifier: Some(alias.clone()),
-                            name,
-                            ..f.clone()
-                        }
-                    })
-                    .collect();
-                LogicalPlan::SubqueryAlias {
-                    input,
-                    alias: alias.clone(),
-                    schema: Arc::new(PlanSchema::new(fields).deduplicated()),
-                }
-            }
-        })
     }
 
     /// Indented EXPLAIN text of the whole tree.

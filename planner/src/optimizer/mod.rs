@@ -10,12 +10,31 @@ pub mod cost;
 pub mod rule;
 pub mod rules;
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use crate::error::{PlanError, Result};
 use crate::logical::LogicalPlan;
 
 pub use rule::OptimizerRule;
+
+thread_local! {
+    /// Optimizer runs started on this thread.
+    static RUNS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many optimizer runs this thread has started, or other threads have started on
+/// its behalf (see [`count_runs_on_this_thread`]), so tests can check that a query is
+/// optimized once.
+pub fn optimizer_runs_on_this_thread() -> usize {
+    RUNS.with(Cell::get)
+}
+
+/// Counts `runs` optimizer runs as this thread's: a thread that plans for another (one
+/// with a larger stack) hands its count back to the thread that waited for it.
+pub fn count_runs_on_this_thread(runs: usize) {
+    RUNS.with(|r| r.set(r.get() + runs));
+}
 
 /// A named group of rules run together until none changes the plan.
 pub struct RuleBatch {
@@ -155,6 +174,7 @@ impl Optimizer {
         plan: Arc<LogicalPlan>,
         observer: &mut dyn FnMut(OptimizerStep),
     ) -> Result<Arc<LogicalPlan>> {
+        RUNS.with(|runs| runs.set(runs.get() + 1));
         let mut plan = plan;
         for batch in &self.batches {
             for _ in 0..batch.max_passes.max(1) {
@@ -203,7 +223,7 @@ impl Optimizer {
 pub fn decorrelate(plan: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
     let mut aliases = rules::subquery_util::AliasGen::for_plan(&plan);
     let before = plan.schema();
-    let out = rules::subquery_util::decorrelate_tree(plan, &mut aliases)?.data;
+    let out = rules::decorrelate_tree::decorrelate_tree(plan, &mut aliases)?.data;
     if let Some(what) = rules::subquery_util::leftover(&out) {
         return Err(PlanError::unsupported(format!(
             "subquery that could not be decorrelated: {what}"

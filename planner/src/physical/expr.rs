@@ -5,6 +5,7 @@ use std::fmt;
 
 use arrow::datatypes::DataType;
 
+use crate::expr::display::{write_case, write_in_list};
 use crate::expr::{AggFunc, BinaryOp, WindowFrame, WindowFunc};
 use crate::scalar::ScalarValue;
 
@@ -74,6 +75,8 @@ pub enum PhysExpr {
         negated: bool,
         /// ILIKE.
         case_insensitive: bool,
+        /// The escape character of the pattern (`None`: no escapes).
+        escape: Option<char>,
     },
     /// A registered scalar function.
     Function {
@@ -95,42 +98,53 @@ impl PhysExpr {
         }
     }
 
-    /// Calls `f` on every node, parents first.
+    /// Calls `f` on every node, parents first (children left to right). Walks with a
+    /// stack of its own, so a tree of any depth is visited without recursing.
     pub fn visit(&self, f: &mut impl FnMut(&PhysExpr)) {
-        f(self);
+        let mut pending = vec![self];
+        while let Some(e) = pending.pop() {
+            f(e);
+            let first = pending.len();
+            e.for_each_child(|c| pending.push(c));
+            pending[first..].reverse();
+        }
+    }
+
+    /// Calls `f` on each direct child, left to right.
+    pub fn for_each_child<'e>(&'e self, mut f: impl FnMut(&'e PhysExpr)) {
         match self {
             PhysExpr::Column { .. } | PhysExpr::Literal(_) => {}
             PhysExpr::Binary { left, right, .. } => {
-                left.visit(f);
-                right.visit(f);
+                f(left);
+                f(right);
             }
             PhysExpr::Not(e)
             | PhysExpr::Negative(e)
             | PhysExpr::IsNull(e)
-            | PhysExpr::IsNotNull(e) => e.visit(f),
-            PhysExpr::Cast { expr, .. } => expr.visit(f),
+            | PhysExpr::IsNotNull(e) => f(e),
+            PhysExpr::Cast { expr, .. } => f(expr),
             PhysExpr::Case {
                 when_then,
                 else_expr,
                 ..
             } => {
                 for (w, t) in when_then {
-                    w.visit(f);
-                    t.visit(f);
+                    f(w);
+                    f(t);
                 }
                 if let Some(e) = else_expr {
-                    e.visit(f);
+                    f(e);
                 }
             }
             PhysExpr::InList { expr, list, .. } => {
-                expr.visit(f);
-                list.iter().for_each(|e| e.visit(f));
+                f(expr);
+                list.iter().for_each(f);
             }
             PhysExpr::Like { expr, pattern, .. } => {
-                expr.visit(f);
-                pattern.visit(f);
+                f(expr);
+                f(pattern);
             }
-            PhysExpr::Function { args, .. } => args.iter().for_each(|e| e.visit(f)),
+            PhysExpr::Function { args, .. } => args.iter().for_each(f),
         }
     }
 }
@@ -142,6 +156,23 @@ impl fmt::Display for PhysExpr {
                 write!(f, "{}@{index}", crate::schema::display_name(name))
             }
             PhysExpr::Literal(v) => write!(f, "{v}"),
+            PhysExpr::Binary { op, .. } if op.is_logical() => {
+                // A chain of ANDs (or ORs) prints flat, whatever shape the tree has.
+                let mut operands = Vec::new();
+                let mut pending = vec![self];
+                while let Some(e) = pending.pop() {
+                    match e {
+                        PhysExpr::Binary {
+                            left, op: o, right, ..
+                        } if o == op => {
+                            pending.push(right);
+                            pending.push(left);
+                        }
+                        other => operands.push(other.to_string()),
+                    }
+                }
+                write!(f, "({})", operands.join(&format!(" {op} ")))
+            }
             PhysExpr::Binary {
                 left, op, right, ..
             } => write!(f, "({left} {op} {right})"),
@@ -153,41 +184,34 @@ impl fmt::Display for PhysExpr {
                 when_then,
                 else_expr,
                 ..
-            } => {
-                write!(f, "CASE")?;
-                for (w, t) in when_then {
-                    write!(f, " WHEN {w} THEN {t}")?;
-                }
-                if let Some(e) = else_expr {
-                    write!(f, " ELSE {e}")?;
-                }
-                write!(f, " END")
+            } => write_case(f, None, when_then, else_expr.as_deref()),
+            PhysExpr::Cast { expr, data_type } => {
+                write!(f, "CAST({expr} AS {})", crate::types::SqlType(data_type))
             }
-            PhysExpr::Cast { expr, data_type } => write!(f, "CAST({expr} AS {data_type})"),
             PhysExpr::InList {
                 expr,
                 list,
                 negated,
-            } => {
-                let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
-                write!(
-                    f,
-                    "{expr} {}IN ({})",
-                    if *negated { "NOT " } else { "" },
-                    items.join(", ")
-                )
-            }
+            } => write_in_list(f, expr, *negated, list),
             PhysExpr::Like {
                 expr,
                 pattern,
                 negated,
                 case_insensitive,
-            } => write!(
-                f,
-                "{expr} {}{} {pattern}",
-                if *negated { "NOT " } else { "" },
-                if *case_insensitive { "ILIKE" } else { "LIKE" }
-            ),
+                escape,
+            } => {
+                write!(
+                    f,
+                    "{expr} {}{} {pattern}",
+                    if *negated { "NOT " } else { "" },
+                    if *case_insensitive { "ILIKE" } else { "LIKE" }
+                )?;
+                match escape {
+                    Some(crate::expr::DEFAULT_LIKE_ESCAPE) => Ok(()),
+                    Some(c) => write!(f, " ESCAPE {}", ScalarValue::Utf8(Some(c.to_string()))),
+                    None => write!(f, " ESCAPE ''"),
+                }
+            }
             PhysExpr::Function { name, args, .. } => {
                 let a: Vec<String> = args.iter().map(|e| e.to_string()).collect();
                 write!(f, "{name}({})", a.join(", "))

@@ -107,7 +107,7 @@ pub enum PhysicalPlan {
         schema: SchemaRef,
     },
     /// HashJoin(left probe, right build, on, filter) → left columns then right columns
-    /// (left only for semi/anti).
+    /// (left only for semi/anti; left then the mark for mark joins).
     HashJoin {
         /// Probe side.
         left: Arc<PhysicalPlan>,
@@ -130,7 +130,7 @@ pub enum PhysicalPlan {
         left: Arc<PhysicalPlan>,
         /// Broadcast side.
         right: Arc<PhysicalPlan>,
-        /// Inner, Left, LeftSemi, LeftAnti or Cross.
+        /// Inner, Left, LeftSemi, LeftAnti, LeftMark or Cross.
         kind: JoinKind,
         /// Condition over left columns followed by right columns.
         filter: Option<PhysExpr>,
@@ -316,11 +316,12 @@ impl PhysicalPlan {
                 distribution,
                 ..
             } => {
-                let keys: Vec<String> = on.iter().map(|(l, r)| format!("{l} = {r}")).collect();
-                let mut s = format!(
-                    "HashJoin({kind}, {distribution:?}): on=[{}]",
-                    keys.join(", ")
-                );
+                let mut keys: Vec<String> = on.iter().map(|(l, r)| format!("{l} = {r}")).collect();
+                let mut s = format!("HashJoin({kind}, {distribution:?}): ");
+                if *kind == JoinKind::LeftMarkNullAware && !keys.is_empty() {
+                    s += &format!("in=[{}] ", keys.remove(0));
+                }
+                s += &format!("on=[{}]", keys.join(", "));
                 if let Some(f) = filter {
                     s += &format!(" filter={f}");
                 }

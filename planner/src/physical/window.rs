@@ -8,8 +8,9 @@ use crate::error::{PlanError, Result};
 use crate::expr::{Expr, WindowFunc};
 use crate::logical::LogicalPlan;
 use crate::physical::expr::{PhysExpr, PhysSortKey, WindowExpr};
+use crate::physical::expr_planner::{arrow_schema, cast_to, create_physical_expr};
 use crate::physical::plan::{Partitioning, PhysicalPlan};
-use crate::physical::planner::{PhysicalPlanner, arrow_schema, cast_to, create_physical_expr};
+use crate::physical::planner::PhysicalPlanner;
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
 
@@ -47,7 +48,7 @@ impl PhysicalPlanner {
             .map(|(e, f)| window_expr(e, &in_schema, &f.name))
             .collect::<Result<Vec<_>>>()?;
 
-        let child = self.plan(input)?;
+        let child = self.plan_input(input)?;
         let partitioning = if partition_by.is_empty() {
             Partitioning::Single
         } else {

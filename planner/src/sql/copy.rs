@@ -173,7 +173,7 @@ fn parse_options(p: &mut Parser) -> Result<Vec<(String, OptionValue)>> {
         }
         p.expect_token(&Token::RParen).map_err(parse_error)?;
     }
-    p.consume_token(&Token::SemiColon);
+    let _ = p.consume_token(&Token::SemiColon);
     let next = p.peek_token();
     if next.token != Token::EOF {
         return Err(PlanError::Parse {

@@ -79,10 +79,16 @@ impl SqlPlanner<'_> {
             ("LIKE", c.like.is_some()),
             ("CLONE", c.clone.is_some()),
             ("LOCATION (use CREATE EXTERNAL TABLE)", c.location.is_some()),
-            ("STORED AS (use CREATE EXTERNAL TABLE)", c.file_format.is_some()),
+            (
+                "STORED AS (use CREATE EXTERNAL TABLE)",
+                c.file_format.is_some(),
+            ),
             ("PARTITION BY", c.partition_by.is_some()),
             ("ORDER BY", c.order_by.is_some()),
-            ("CLUSTER BY", c.cluster_by.is_some() || c.clustered_by.is_some()),
+            (
+                "CLUSTER BY",
+                c.cluster_by.is_some() || c.clustered_by.is_some(),
+            ),
             ("INHERITS", c.inherits.is_some()),
             ("PARTITION OF", c.partition_of.is_some()),
             ("ON COMMIT", c.on_commit.is_some()),
@@ -99,7 +105,7 @@ impl SqlPlanner<'_> {
             if !c.columns.is_empty() || !c.constraints.is_empty() {
                 return Err(unsupported(
                     "column definitions with CREATE TABLE AS (the query gives the columns)",
-                    &c.name,
+                    c,
                 ));
             }
             return Ok(Statement::CreateTableAs {
@@ -148,7 +154,7 @@ impl SqlPlanner<'_> {
                 if unique {
                     return Err(unsupported(
                         "ALTER TABLE ADD COLUMN with PRIMARY KEY or UNIQUE",
-                        &column_def.name,
+                        column_def,
                     ));
                 }
                 AlterTableOp::AddColumn {
@@ -258,7 +264,7 @@ fn table_definition(
         {
             return Err(PlanError::plan_at(
                 format!("column '{}' specified more than once", field.name()),
-                loc(&c.name),
+                loc(c),
             ));
         }
         if unique {
@@ -300,7 +306,7 @@ fn table_definition(
 
 /// One column definition as a field, and whether it is a one-column key.
 fn column_field(c: &ast::ColumnDef) -> Result<(Field, bool)> {
-    let at = loc(&c.name);
+    let at = loc(c);
     let (data_type, max_length) = column_type(&c.data_type, at)?;
     let mut nullable = true;
     let mut unique = false;
@@ -316,8 +322,10 @@ fn column_field(c: &ast::ColumnDef) -> Result<(Field, bool)> {
             ColumnOption::Comment(_) => {}
             other => {
                 return Err(unsupported(
-                    format!("column option '{other}' (NULL, NOT NULL, PRIMARY KEY and UNIQUE are supported)"),
-                    &c.name,
+                    format!(
+                        "column option '{other}' (NULL, NOT NULL, PRIMARY KEY and UNIQUE are supported)"
+                    ),
+                    c,
                 ));
             }
         }
@@ -351,7 +359,9 @@ fn column_type(
 ) -> Result<(DataType, Option<ColumnLimit>)> {
     use ast::DataType as S;
     let length = |l: &Option<ast::CharacterLength>| match l {
-        Some(ast::CharacterLength::IntegerLength { length, .. }) => Some(ColumnLimit::Length(*length)),
+        Some(ast::CharacterLength::IntegerLength { length, .. }) => {
+            Some(ColumnLimit::Length(*length))
+        }
         _ => None,
     };
     match t {

@@ -33,15 +33,24 @@ impl SqlPlanner<'_> {
             return Err(PlanError::unsupported("INSERT INTO a table function"));
         };
         let refused: &[(&str, bool)] = &[
-            ("OR REPLACE/IGNORE", i.or.is_some() || i.ignore || i.replace_into),
+            (
+                "OR REPLACE/IGNORE",
+                i.or.is_some() || i.ignore || i.replace_into,
+            ),
             ("a table alias", i.table_alias.is_some()),
             ("SET assignments", !i.assignments.is_empty()),
-            ("PARTITION", i.partitioned.is_some() || !i.after_columns.is_empty()),
+            (
+                "PARTITION",
+                i.partitioned.is_some() || !i.after_columns.is_empty(),
+            ),
             ("OVERRIDING", i.overriding.is_some()),
             ("ON CONFLICT / ON DUPLICATE KEY", i.on.is_some()),
             ("RETURNING", i.returning.is_some() || i.output.is_some()),
             ("aliases", i.insert_alias.is_some()),
-            ("SETTINGS or FORMAT", i.settings.is_some() || i.format_clause.is_some()),
+            (
+                "SETTINGS or FORMAT",
+                i.settings.is_some() || i.format_clause.is_some(),
+            ),
             ("priority", i.priority.is_some()),
         ];
         if let Some((what, _)) = refused.iter().find(|(_, set)| *set) {
@@ -255,7 +264,11 @@ impl SqlPlanner<'_> {
             if !assignable(&vt, ct) {
                 return Err(type_error(&table_schema, idx, &vt, loc(&a.value)));
             }
-            values[idx] = Some(if vt == *ct { value } else { value.cast(ct.clone()) });
+            values[idx] = Some(if vt == *ct {
+                value
+            } else {
+                value.cast(ct.clone())
+            });
         }
         let predicate = match &u.selection {
             Some(w) => Some(self.sql_to_expr(w, &scope)?),
@@ -372,7 +385,12 @@ impl SqlPlanner<'_> {
         }
     }
 
-    fn table_scan(&self, name: &str, alias: Option<&str>, at: Location) -> Result<LogicalPlanBuilder> {
+    fn table_scan(
+        &self,
+        name: &str,
+        alias: Option<&str>,
+        at: Location,
+    ) -> Result<LogicalPlanBuilder> {
         let source = self.target_table(name, at)?;
         let scan = LogicalPlanBuilder::scan(name, source)?;
         match alias {

@@ -3,10 +3,14 @@
 //! In: a sqlparser `Expr` and an [`ExprScope`]. Out: an [`Expr`] whose columns are fully
 //! qualified, type-checked node by node so errors carry the line and column.
 //! Subqueries become [`Expr::ScalarSubquery`], [`Expr::InSubquery`] and [`Expr::Exists`]
-//! holding their plans; names they do not define resolve in the enclosing queries as
+//! holding their plans (ANY / ALL become these too, see `quantified`); names they do not define resolve in the enclosing queries as
 //! [`Expr::OuterColumn`]s (decorrelation later turns them into joins).
 
+use std::cell::Cell;
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use arrow::datatypes::DataType;
 
 use sqlparser::ast::{
     self, BinaryOperator, CastKind, DuplicateTreatment, FunctionArg, FunctionArgExpr,
@@ -20,8 +24,9 @@ use crate::logical::LogicalPlan;
 use crate::logical::builder::field_column;
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
-use crate::sql::errors::{loc, unsupported};
+use crate::sql::errors::{expression_depth_error, loc, unsupported};
 use crate::sql::literal;
+use crate::sql::quantified::{quantified, quantifier_op};
 use crate::sql::statement::SqlPlanner;
 use crate::sql::types::sql_to_arrow_type;
 
@@ -42,7 +47,14 @@ pub(crate) struct ExprScope<'s> {
 impl SqlPlanner<'_> {
     /// Plans `e` against `scope`.
     pub(crate) fn sql_to_expr(&self, e: &ast::Expr, scope: &ExprScope) -> Result<Expr> {
-        let at = loc(e);
+        self.sql_to_expr_at(e, scope, loc(e))
+    }
+
+    /// Plans `e`, which starts at `at`. An expression starts where its leftmost operand
+    /// does, so that location is handed down to the leftmost operand instead of being
+    /// looked for again at every level of a long chain (`1 + 1 + ...`).
+    fn sql_to_expr_at(&self, e: &ast::Expr, scope: &ExprScope, at: Location) -> Result<Expr> {
+        let _level = self.enter_expression(e, at)?;
         let built = self.build_expr(e, scope, at)?;
         if needs_check(&built) {
             built
@@ -52,10 +64,34 @@ impl SqlPlanner<'_> {
         Ok(built)
     }
 
+    /// Counts one more level of nesting for `e` (parentheses alone do not count), or
+    /// fails when an operator would nest deeper than the limit; the level is given back
+    /// when the returned guard drops. Names and constants cannot nest further, so they
+    /// may sit one level below the limit.
+    fn enter_expression(&self, e: &ast::Expr, at: Location) -> Result<DepthGuard<'_>> {
+        use ast::Expr as A;
+        if matches!(e, A::Nested(_)) {
+            return Ok(DepthGuard(None));
+        }
+        let depth = self.expression_depth.get() + 1;
+        let leaf = matches!(
+            e,
+            A::Identifier(_) | A::CompoundIdentifier(_) | A::Value(_) | A::TypedString(_)
+        );
+        if depth > self.max_expression_depth && !leaf {
+            return Err(expression_depth_error(self.max_expression_depth, at));
+        }
+        self.expression_depth.set(depth);
+        Ok(DepthGuard(Some(&self.expression_depth)))
+    }
+
     fn build_expr(&self, e: &ast::Expr, scope: &ExprScope, at: Location) -> Result<Expr> {
         use ast::Expr as A;
         let sub = |x: &ast::Expr| self.sql_to_expr(x, scope);
         let boxed = |x: &ast::Expr| sub(x).map(Box::new);
+        // The leftmost operand, which starts where `e` does.
+        let first = |x: &ast::Expr| self.sql_to_expr_at(x, scope, at);
+        let first_boxed = |x: &ast::Expr| first(x).map(Box::new);
         Ok(match e {
             A::Identifier(id) => self.resolve_column(None, id, scope, at)?,
             A::CompoundIdentifier(ids) => match ids.as_slice() {
@@ -86,27 +122,48 @@ impl SqlPlanner<'_> {
                 }
             }
             A::Interval(i) => Expr::Literal(literal::interval(i, at)?),
-            A::Nested(inner) => sub(inner)?,
+            A::Nested(inner) => first(inner)?,
+            A::BinaryOp {
+                op: op @ (BinaryOperator::And | BinaryOperator::Or),
+                ..
+            } => {
+                // `a OR b OR c ...` parses as a left-deep tree as deep as it is long;
+                // planned as a balanced tree, 100,000 operands nest 17 deep.
+                let op_kind = if *op == BinaryOperator::And {
+                    BinaryOp::And
+                } else {
+                    BinaryOp::Or
+                };
+                let mut operands = chain_operands(e, op)
+                    .into_iter()
+                    .map(sub)
+                    .collect::<Result<Vec<_>>>()?;
+                if op_kind == BinaryOp::Or {
+                    operands = equalities_to_in_lists(operands);
+                }
+                Expr::balanced(op_kind, operands)
+                    .ok_or_else(|| PlanError::internal(format!("'{op}' without operands")))?
+            }
             A::BinaryOp { left, op, right } => Expr::Binary {
-                left: boxed(left)?,
+                left: first_boxed(left)?,
                 op: binary_op(op).ok_or_else(|| unsupported(format!("operator {op}"), e))?,
                 right: boxed(right)?,
             },
             A::UnaryOp { op, expr } => match op {
-                UnaryOperator::Not => Expr::Not(boxed(expr)?),
-                UnaryOperator::Plus => sub(expr)?,
-                UnaryOperator::Minus => negate(sub(expr)?),
+                UnaryOperator::Not => Expr::Not(first_boxed(expr)?),
+                UnaryOperator::Plus => first(expr)?,
+                UnaryOperator::Minus => negate(first(expr)?),
                 other => return Err(unsupported(format!("operator {other}"), e)),
             },
-            A::IsNull(x) => Expr::IsNull(boxed(x)?),
-            A::IsNotNull(x) => Expr::IsNotNull(boxed(x)?),
+            A::IsNull(x) => Expr::IsNull(first_boxed(x)?),
+            A::IsNotNull(x) => Expr::IsNotNull(first_boxed(x)?),
             A::Between {
                 expr,
                 negated,
                 low,
                 high,
             } => Expr::Between {
-                expr: boxed(expr)?,
+                expr: first_boxed(expr)?,
                 negated: *negated,
                 low: boxed(low)?,
                 high: boxed(high)?,
@@ -118,12 +175,12 @@ impl SqlPlanner<'_> {
                 global: false,
             } => match target {
                 ast::InTarget::List(list) => Expr::InList {
-                    expr: boxed(expr)?,
+                    expr: first_boxed(expr)?,
                     list: list.iter().map(sub).collect::<Result<_>>()?,
                     negated: *negated,
                 },
                 ast::InTarget::Subquery(q) => {
-                    let x = sub(expr)?;
+                    let x = first(expr)?;
                     let subquery = self.plan_subquery(q, scope)?;
                     let sq_schema = subquery.schema();
                     let [field] = sq_schema.fields.as_slice() else {
@@ -139,8 +196,9 @@ impl SqlPlanner<'_> {
                     if crate::types::common_type(&xt, &field.data_type).is_none() {
                         return Err(PlanError::TypeMismatch {
                             message: format!(
-                                "IN compares {xt} with a subquery column of type {} in '{e}'",
-                                field.data_type
+                                "IN compares {} with a subquery column of type {} in '{e}'",
+                                crate::types::SqlType(&xt),
+                                crate::types::SqlType(&field.data_type)
                             ),
                             location: at,
                         });
@@ -158,15 +216,27 @@ impl SqlPlanner<'_> {
                 any: false,
                 expr,
                 pattern,
-                escape_char: None,
-            } => like(boxed(expr)?, boxed(pattern)?, *negated, false),
+                escape_char,
+            } => like(
+                first_boxed(expr)?,
+                boxed(pattern)?,
+                *negated,
+                false,
+                like_escape(escape_char.as_deref())?,
+            ),
             A::ILike {
                 negated,
                 any: false,
                 expr,
                 pattern,
-                escape_char: None,
-            } => like(boxed(expr)?, boxed(pattern)?, *negated, true),
+                escape_char,
+            } => like(
+                first_boxed(expr)?,
+                boxed(pattern)?,
+                *negated,
+                true,
+                like_escape(escape_char.as_deref())?,
+            ),
             A::Case {
                 operand,
                 conditions,
@@ -186,7 +256,7 @@ impl SqlPlanner<'_> {
                 data_type,
                 format: None,
             } => Expr::Cast {
-                expr: boxed(expr)?,
+                expr: first_boxed(expr)?,
                 data_type: sql_to_arrow_type(data_type, at)?,
             },
             A::Extract {
@@ -270,6 +340,17 @@ impl SqlPlanner<'_> {
                 }
             }
             A::Function(f) => self.function(f, scope, at)?,
+            A::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            } => self.quantified(e, left, compare_op, right, false, scope, at)?,
+            A::AllOp {
+                left,
+                compare_op,
+                right,
+            } => self.quantified(e, left, compare_op, right, true, scope, at)?,
             A::Exists { subquery, negated } => Expr::Exists {
                 subquery: self.plan_subquery(subquery, scope)?,
                 negated: *negated,
@@ -298,6 +379,32 @@ impl SqlPlanner<'_> {
                 ));
             }
         })
+    }
+
+    /// `left op ANY|ALL (right)` (see [`crate::sql::quantified`]).
+    #[allow(clippy::too_many_arguments)]
+    fn quantified(
+        &self,
+        e: &ast::Expr,
+        left: &ast::Expr,
+        op: &BinaryOperator,
+        right: &ast::Expr,
+        all: bool,
+        scope: &ExprScope,
+        at: Location,
+    ) -> Result<Expr> {
+        let Some(op) = quantifier_op(op) else {
+            return Err(unsupported(format!("operator {op} in '{e}'"), e));
+        };
+        let ast::Expr::Subquery(q) = right else {
+            return Err(unsupported(
+                format!("ANY / ALL over something other than a subquery in '{e}'"),
+                e,
+            ));
+        };
+        let x = self.sql_to_expr(left, scope)?;
+        let plan = self.plan_subquery(q, scope)?;
+        quantified(x, op, all, plan, scope.schema, at)
     }
 
     /// Plans a subquery inside an expression over `scope`: its names resolve first in its
@@ -521,6 +628,126 @@ impl SqlPlanner<'_> {
     }
 }
 
+/// How many equalities of one expression with constants an OR chain needs before they
+/// are planned as one IN list. Generated SQL writes thousands (`x = 1 OR x = 2 OR ...`):
+/// as an IN list they are one node instead of a tree of thousands, and execution looks
+/// each row up in a hash set instead of comparing it with every constant. Shorter
+/// chains stay as written, so their EXPLAIN text and column names read as the query.
+const MIN_EQUALITIES_FOR_IN_LIST: usize = 16;
+
+/// The operands of an OR chain with every group of at least
+/// [`MIN_EQUALITIES_FOR_IN_LIST`] equalities `e = constant` (same `e`, constants of one
+/// type) replaced by `e IN (constants)` where the group's first member was; the same
+/// result, NULLs included.
+fn equalities_to_in_lists(operands: Vec<Expr>) -> Vec<Expr> {
+    fn equality(e: &Expr) -> Option<(&Expr, &ScalarValue)> {
+        match e {
+            Expr::Binary {
+                left,
+                op: BinaryOp::Eq,
+                right,
+            } => match (left.as_ref(), right.as_ref()) {
+                (Expr::Literal(_), Expr::Literal(_)) => None,
+                (x, Expr::Literal(v)) | (Expr::Literal(v), x) => Some((x, v)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    if operands.len() < MIN_EQUALITIES_FOR_IN_LIST {
+        return operands;
+    }
+    // Groups by tested expression and constant type, in order of first appearance,
+    // found by the expression's text (and then checked to be equal).
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut by_key: HashMap<(String, DataType), usize> = HashMap::new();
+    let mut group_of = vec![None; operands.len()];
+    for (i, e) in operands.iter().enumerate() {
+        let Some((x, v)) = equality(e) else {
+            continue;
+        };
+        let g = *by_key
+            .entry((x.to_string(), v.data_type()))
+            .or_insert_with(|| {
+                groups.push((i, Vec::new()));
+                groups.len() - 1
+            });
+        let same = equality(&operands[groups[g].0]).is_some_and(|(fx, _)| fx == x);
+        if same {
+            groups[g].1.push(i);
+            group_of[i] = Some(g);
+        }
+    }
+    if groups
+        .iter()
+        .all(|(_, members)| members.len() < MIN_EQUALITIES_FOR_IN_LIST)
+    {
+        return operands;
+    }
+    let mut lists: Vec<Option<(Expr, Vec<Expr>)>> = vec![None; groups.len()];
+    let mut out = Vec::with_capacity(operands.len());
+    let mut slot_of_group = vec![usize::MAX; groups.len()];
+    for (i, e) in operands.into_iter().enumerate() {
+        let Some(g) = group_of[i].filter(|g| groups[*g].1.len() >= MIN_EQUALITIES_FOR_IN_LIST)
+        else {
+            out.push(Some(e));
+            continue;
+        };
+        let Some((x, v)) = equality(&e) else {
+            out.push(Some(e));
+            continue;
+        };
+        let v = Expr::Literal(v.clone());
+        match &mut lists[g] {
+            Some((_, items)) => items.push(v),
+            None => {
+                lists[g] = Some((x.clone(), vec![v]));
+                slot_of_group[g] = out.len();
+                out.push(None);
+            }
+        }
+    }
+    for (g, list) in lists.into_iter().enumerate() {
+        if let Some((x, items)) = list {
+            out[slot_of_group[g]] = Some(x.in_list(items));
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// Gives a level of expression nesting back when planning of the expression ends.
+pub(crate) struct DepthGuard<'p>(Option<&'p Cell<usize>>);
+
+impl Drop for DepthGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(depth) = self.0 {
+            depth.set(depth.get().saturating_sub(1));
+        }
+    }
+}
+
+/// The operands of a chain of `op` (and parenthesized chains of it), left to right,
+/// found with a stack of their own: the chain may be far longer than the call stack
+/// could recurse.
+fn chain_operands<'e>(e: &'e ast::Expr, op: &BinaryOperator) -> Vec<&'e ast::Expr> {
+    let mut out = Vec::new();
+    let mut pending = vec![e];
+    while let Some(x) = pending.pop() {
+        match x {
+            ast::Expr::BinaryOp { left, op: o, right } if o == op => {
+                pending.push(right);
+                pending.push(left);
+            }
+            ast::Expr::Nested(inner) if matches!(inner.as_ref(), ast::Expr::BinaryOp { op: o, .. } if o == op) =>
+            {
+                pending.push(inner);
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// True for nodes whose type rules can fail (checked as they are built).
 fn needs_check(e: &Expr) -> bool {
     matches!(
@@ -533,13 +760,67 @@ fn needs_check(e: &Expr) -> bool {
     )
 }
 
-fn like(expr: Box<Expr>, pattern: Box<Expr>, negated: bool, case_insensitive: bool) -> Expr {
-    Expr::Like {
-        expr,
-        pattern,
-        negated,
-        case_insensitive,
+/// `expr [NOT] [I]LIKE pattern`; `escape` as [`like_escape`] reads it.
+fn like(
+    expr: Box<Expr>,
+    pattern: Box<Expr>,
+    negated: bool,
+    case_insensitive: bool,
+    escape: LikeEscape,
+) -> Expr {
+    match escape {
+        LikeEscape::Char(escape) => Expr::Like {
+            expr,
+            pattern,
+            negated,
+            case_insensitive,
+            escape,
+        },
+        // `ESCAPE NULL` makes the pattern unknown, so the result is NULL.
+        LikeEscape::Null => Expr::Like {
+            expr,
+            pattern: Box::new(Expr::Literal(ScalarValue::Utf8(None))),
+            negated,
+            case_insensitive,
+            escape: Some(crate::expr::DEFAULT_LIKE_ESCAPE),
+        },
     }
+}
+
+/// What a LIKE's ESCAPE clause says.
+enum LikeEscape {
+    /// The escape character (`None`: escapes are off).
+    Char(Option<char>),
+    /// `ESCAPE NULL`.
+    Null,
+}
+
+/// The escape character of `[NOT] [I]LIKE pattern [ESCAPE e]`: `\` without the clause,
+/// none for `ESCAPE ''`; `e` must be a string of at most one character (PostgreSQL).
+fn like_escape(e: Option<&ast::Expr>) -> Result<LikeEscape> {
+    let Some(e) = e else {
+        return Ok(LikeEscape::Char(Some(crate::expr::DEFAULT_LIKE_ESCAPE)));
+    };
+    let text = match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => s,
+            ast::Value::Null => return Ok(LikeEscape::Null),
+            _ => return Err(bad_escape(e)),
+        },
+        _ => return Err(bad_escape(e)),
+    };
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (c, None) => Ok(LikeEscape::Char(c)),
+        _ => Err(bad_escape(e)),
+    }
+}
+
+fn bad_escape(e: &ast::Expr) -> PlanError {
+    PlanError::plan_at(
+        format!("invalid ESCAPE {e}: it must be a string constant of one character, or empty"),
+        loc(e),
+    )
 }
 
 /// `-e`, folded into numeric literals.

@@ -647,7 +647,7 @@ fn only_from(e: &Expr, schema: &PlanSchema) -> bool {
     !cols.is_empty()
         && cols
             .iter()
-            .all(|c| schema.index_of(c.relation.as_deref(), &c.name).is_ok())
+            .all(|c| schema.find(c.relation.as_deref(), &c.name).is_some())
 }
 
 /// Applies `AS alias [(c1, c2, ...)]`.

@@ -1,4 +1,5 @@
-//! Literal values: numbers (integers are BIGINT, `0.05` is DECIMAL(2,2)), strings,
+//! Literal values: numbers (integers are BIGINT, `0.05` is DECIMAL(2,2)), strings
+//! (`'...'` and `E'...'` with backslash escapes),
 //! `DATE '...'` and `INTERVAL '3' MONTH`.
 //!
 //! In: sqlparser values and interval nodes. Out: [`ScalarValue`]s.
@@ -14,9 +15,10 @@ use crate::types::MAX_DECIMAL_PRECISION;
 pub(crate) fn value_to_scalar(v: &Value, at: Location) -> Result<ScalarValue> {
     Ok(match v {
         Value::Number(text, _) => number(text, at)?,
-        Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => {
-            ScalarValue::Utf8(Some(s.clone()))
-        }
+        // `E'...'` strings arrive with their backslash escapes already read.
+        Value::SingleQuotedString(s)
+        | Value::DoubleQuotedString(s)
+        | Value::EscapedStringLiteral(s) => ScalarValue::Utf8(Some(s.clone())),
         Value::Boolean(b) => ScalarValue::Boolean(Some(*b)),
         Value::Null => ScalarValue::Null,
         other => return Err(PlanError::unsupported_at(format!("literal {other}"), at)),
@@ -24,6 +26,8 @@ pub(crate) fn value_to_scalar(v: &Value, at: Location) -> Result<ScalarValue> {
 }
 
 /// An integer is BIGINT (DECIMAL when too large), `1.25` is DECIMAL(3,2), `1e3` is DOUBLE.
+/// A number of more than 38 digits (trailing zeros after the point aside) fits no
+/// DECIMAL and is an error: read as a DOUBLE it would look exact but compare wrongly.
 pub(crate) fn number(text: &str, at: Location) -> Result<ScalarValue> {
     let bad = || PlanError::Parse {
         message: format!("invalid number '{text}'"),
@@ -47,13 +51,22 @@ pub(crate) fn number(text: &str, at: Location) -> Result<ScalarValue> {
         return Err(bad());
     }
     let int_digits = int_part.trim_start_matches('0').len();
+    let mut frac_part = frac_part;
+    if int_digits + frac_part.len() > MAX_DECIMAL_PRECISION as usize {
+        // Zeros at the end of the fraction change nothing but the scale.
+        frac_part = frac_part.trim_end_matches('0');
+    }
     let scale = frac_part.len();
     let precision = (int_digits + scale).max(1);
     if precision > MAX_DECIMAL_PRECISION as usize {
-        return text
-            .parse::<f64>()
-            .map(|f| ScalarValue::Float64(Some(f)))
-            .map_err(|_| bad());
+        return Err(PlanError::plan_at(
+            format!(
+                "numeric literal '{text}' has {precision} digits, more than the \
+                 {MAX_DECIMAL_PRECISION} a DECIMAL holds (write it with an exponent, \
+                 e.g. 1e40, for an approximate DOUBLE)"
+            ),
+            at,
+        ));
     }
     let unscaled: i128 = format!("{int_part}{frac_part}")
         .parse()
@@ -217,6 +230,23 @@ mod tests {
         assert_eq!(
             number("1e3", at).unwrap(),
             ScalarValue::Float64(Some(1000.0))
+        );
+    }
+
+    #[test]
+    fn numbers_beyond_38_digits_are_errors_unless_the_extra_digits_are_trailing_zeros() {
+        let at = Location::default();
+        let max = "9".repeat(38);
+        assert_eq!(
+            number(&max, at).unwrap(),
+            ScalarValue::Decimal128(Some(10i128.pow(38) - 1), 38, 0)
+        );
+        let err = number(&"9".repeat(41), at).unwrap_err().to_string();
+        assert!(err.contains("has 41 digits, more than the 38"), "{err}");
+        assert!(number(&format!("0.{}1", "0".repeat(38)), at).is_err());
+        assert_eq!(
+            number(&format!("1.5{}", "0".repeat(40)), at).unwrap(),
+            ScalarValue::Decimal128(Some(15), 2, 1)
         );
     }
 }

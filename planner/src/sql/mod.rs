@@ -12,11 +12,13 @@
 //! - `dml`: INSERT, UPDATE and DELETE, typed against the target table.
 //! - [`copy`]: COPY ... TO / FROM with its options.
 //! - `query`: WITH, set operations, ORDER BY, LIMIT.
+//! - `order_by`: one ORDER BY key's direction and null placement.
 //! - `recursive`: WITH RECURSIVE.
 //! - `select`: one SELECT block: projection, aggregation, HAVING, DISTINCT.
 //! - `grouping`: ROLLUP, CUBE, GROUPING SETS and GROUPING().
 //! - `from`: FROM items and joins, names resolved through the catalog.
 //! - `expr`: SQL expressions to [`crate::Expr`].
+//! - `quantified`: `x op ANY / ALL (subquery)` as IN or an aggregate subquery.
 //! - `window`: window calls (OVER) and the Window nodes of a SELECT block.
 //! - `literal`: numbers, dates and intervals.
 //! - `types`: SQL type names to Arrow types.
@@ -31,7 +33,9 @@ mod expr;
 mod from;
 mod grouping;
 mod literal;
+mod order_by;
 mod own_statement;
+mod quantified;
 mod query;
 mod recursive;
 mod select;
@@ -43,7 +47,7 @@ mod window;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use split::{SqlStatementText, split_statements};
 pub use copy::OptionValue;
 pub use ddl::{AlterTableOp, MAX_LENGTH_KEY, SMALLINT_KEY, TableDefinition};
-pub use statement::{FileFormat, SqlPlanner, Statement};
+pub use split::{SqlStatementText, split_statements};
+pub use statement::{DEFAULT_MAX_EXPRESSION_DEPTH, FileFormat, SqlPlanner, Statement};

@@ -17,6 +17,7 @@ use crate::logical::{LogicalPlan, LogicalPlanBuilder};
 use crate::sql::errors::{loc, unsupported};
 use crate::sql::expr::ExprScope;
 use crate::sql::from::{Ctes, with_alias};
+use crate::sql::order_by::{SortOrder, sort_order};
 use crate::sql::select::ordinal;
 use crate::sql::statement::SqlPlanner;
 
@@ -213,13 +214,7 @@ impl SqlPlanner<'_> {
             if o.with_fill.is_some() {
                 return Err(unsupported("ORDER BY ... WITH FILL", &o.expr));
             }
-            let asc = match &o.options.sort {
-                None | Some(ast::OrderBySort::Asc) => true,
-                Some(ast::OrderBySort::Desc) => false,
-                Some(ast::OrderBySort::Using(op)) => {
-                    return Err(unsupported(format!("ORDER BY ... USING {op}"), &o.expr));
-                }
-            };
+            let SortOrder { asc, nulls_first } = sort_order(o)?;
             let expr = match ordinal(&o.expr, schema.len(), "ORDER BY")? {
                 Some(i) => field_column(schema.field(i)),
                 None => self.sql_to_expr(&o.expr, &scope)?,
@@ -227,7 +222,7 @@ impl SqlPlanner<'_> {
             keys.push(SortExpr {
                 expr,
                 asc,
-                nulls_first: o.options.nulls_first.unwrap_or(!asc),
+                nulls_first,
             });
         }
         plan.sort(keys)

@@ -90,7 +90,10 @@ impl SqlPlanner<'_> {
                 return Err(PlanError::TypeMismatch {
                     message: format!(
                         "column '{}' of '{}' is {} in the non-recursive term but {} in the recursive term",
-                        f.name, cte.alias.name.value, f.data_type, r.data_type
+                        f.name,
+                        cte.alias.name.value,
+                        types::SqlType(&f.data_type),
+                        types::SqlType(&r.data_type)
                     ),
                     location: at,
                 });

@@ -15,7 +15,9 @@ use crate::sql::errors::{loc, unsupported};
 use crate::sql::expr::ExprScope;
 use crate::sql::from::Ctes;
 use crate::sql::grouping::{GroupingSets, aggregate_sets, check_grouping_args};
+use crate::sql::order_by::{SortOrder, sort_order};
 use crate::sql::statement::SqlPlanner;
+use crate::transformed::Transformed;
 
 /// One planned select-list column.
 struct Item {
@@ -376,13 +378,7 @@ impl SqlPlanner<'_> {
         if o.with_fill.is_some() {
             return Err(unsupported("ORDER BY ... WITH FILL", &o.expr));
         }
-        let asc = match &o.options.sort {
-            None | Some(ast::OrderBySort::Asc) => true,
-            Some(ast::OrderBySort::Desc) => false,
-            Some(ast::OrderBySort::Using(op)) => {
-                return Err(unsupported(format!("ORDER BY ... USING {op}"), &o.expr));
-            }
-        };
+        let SortOrder { asc, nulls_first } = sort_order(o)?;
         let target = if let Some(i) = ordinal(&o.expr, items.len(), "ORDER BY")? {
             SortTarget::Output(i)
         } else if let ast::Expr::Identifier(id) = &o.expr
@@ -399,7 +395,7 @@ impl SqlPlanner<'_> {
         Ok(SortItem {
             target,
             asc,
-            nulls_first: o.options.nulls_first.unwrap_or(!asc),
+            nulls_first,
         })
     }
 
@@ -411,29 +407,29 @@ impl SqlPlanner<'_> {
         group_by: &[Expr],
         agg_schema: &PlanSchema,
     ) -> Result<Expr> {
-        let out = e.transform_down(&mut |x| {
-            if let Some(i) = group_by.iter().position(|g| *g == x) {
-                return Ok((field_column(agg_schema.field(i)), false));
-            }
-            if matches!(x, Expr::Aggregate { .. }) {
-                return Ok((Expr::Column(Column::new(x.to_string())), false));
-            }
-            if matches!(x, Expr::Grouping(_)) {
-                // A column under grouping sets; 0 under a plain GROUP BY.
-                let name = x.to_string();
-                return Ok(if agg_schema.index_of(None, &name).is_ok() {
-                    (Expr::Column(Column::new(name)), false)
-                } else {
-                    (
-                        Expr::Literal(crate::scalar::ScalarValue::Int64(Some(0))),
-                        false,
-                    )
-                });
-            }
-            Ok((x, true))
-        })?;
+        let out = e
+            .transform_down(&mut |x| {
+                if let Some(i) = group_by.iter().position(|g| *g == x) {
+                    return Ok(Transformed::yes(field_column(agg_schema.field(i))).jump());
+                }
+                if matches!(x, Expr::Aggregate { .. }) {
+                    return Ok(Transformed::yes(Expr::Column(Column::new(x.to_string()))).jump());
+                }
+                if matches!(x, Expr::Grouping(_)) {
+                    // A column under grouping sets; 0 under a plain GROUP BY.
+                    let name = x.to_string();
+                    return Ok(Transformed::yes(if agg_schema.find(None, &name).is_some() {
+                        Expr::Column(Column::new(name))
+                    } else {
+                        Expr::Literal(crate::scalar::ScalarValue::Int64(Some(0)))
+                    })
+                    .jump());
+                }
+                Ok(Transformed::no(x))
+            })?
+            .data;
         for c in out.columns() {
-            if agg_schema.index_of(c.relation.as_deref(), &c.name).is_err() {
+            if agg_schema.find(c.relation.as_deref(), &c.name).is_none() {
                 return Err(PlanError::plan_at(
                     format!(
                         "column '{c}' must appear in the GROUP BY clause or be used in an aggregate function"

@@ -1,12 +1,13 @@
 //! Splits a SQL script into statements at `;` outside strings and comments.
 //!
 //! In: script text. Out: each statement's text (sliced from the script, so quoting and
-//! spacing stay as written) and the line it starts on. Uses sqlparser's tokenizer only.
+//! spacing stay as written) and the line and column it starts at, so that positions in
+//! a statement's errors can be given in the script. Uses sqlparser's tokenizer only.
 
 use sqlparser::dialect::GenericDialect;
 use sqlparser::tokenizer::{Location as TokenLocation, Token, Tokenizer};
 
-use crate::error::{PlanError, Result};
+use crate::error::{Location, PlanError, Result};
 
 /// One statement of a script.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,18 @@ pub struct SqlStatementText {
     pub text: String,
     /// The 1-based line its first token is on.
     pub line: u64,
+    /// The 1-based column (in characters) its first token starts at.
+    pub column: u64,
+}
+
+impl SqlStatementText {
+    /// Where the statement starts in its script.
+    pub fn start(&self) -> Location {
+        Location {
+            line: self.line,
+            column: self.column,
+        }
+    }
 }
 
 /// Cuts `text` at every `;` outside strings and comments; empty statements are dropped.
@@ -25,71 +38,92 @@ pub fn split_statements(text: &str) -> Result<Vec<SqlStatementText>> {
             message: e.message.clone(),
             location: e.location.into(),
         })?;
-    let offsets = Offsets::new(text);
+    let mut offsets = Offsets::new(text);
     let mut out = Vec::new();
-    // (line, byte offset) of the current statement's first token, and the end of its last.
-    let mut start: Option<(u64, usize)> = None;
+    // Position and byte offset of the current statement's first token, and the end of
+    // its last.
+    let mut start: Option<(Location, usize)> = None;
     let mut end = 0;
     for t in &tokens {
         match &t.token {
             Token::SemiColon => {
-                if let Some((line, from)) = start.take() {
-                    push(&mut out, text, line, from, end);
+                if let Some((at, from)) = start.take() {
+                    push(&mut out, text, at, from, end);
                 }
             }
             Token::Whitespace(_) | Token::EOF => {}
             _ => {
                 let from = offsets.byte(t.span.start);
                 if start.is_none() {
-                    start = Some((t.span.start.line, from));
+                    start = Some((t.span.start.into(), from));
                 }
                 end = offsets.byte(t.span.end).max(from);
             }
         }
     }
-    if let Some((line, from)) = start {
-        push(&mut out, text, line, from, end);
+    if let Some((at, from)) = start {
+        push(&mut out, text, at, from, end);
     }
     Ok(out)
 }
 
-fn push(out: &mut Vec<SqlStatementText>, text: &str, line: u64, from: usize, to: usize) {
+fn push(out: &mut Vec<SqlStatementText>, text: &str, at: Location, from: usize, to: usize) {
     if let Some(s) = text.get(from..to) {
-        let s = s.trim();
+        // `from` is the first token's start, so trimming only drops trailing space.
+        let s = s.trim_end();
         if !s.is_empty() {
             out.push(SqlStatementText {
                 text: s.to_string(),
-                line,
+                line: at.line,
+                column: at.column,
             });
         }
     }
 }
 
 /// Turns tokenizer locations (1-based line and character column) into byte offsets.
+/// Tokens come in text order, so a cursor moves forward from the last location asked
+/// for instead of counting characters from the start of the line each time (which was
+/// quadratic on a long line, such as an IN list of 100,000 items).
 struct Offsets<'t> {
     text: &'t str,
     line_starts: Vec<usize>,
+    /// The last location resolved: (line, column, byte offset).
+    cursor: (u64, u64, usize),
 }
 
 impl<'t> Offsets<'t> {
     fn new(text: &'t str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Offsets { text, line_starts }
+        Offsets {
+            text,
+            line_starts,
+            cursor: (1, 1, 0),
+        }
     }
 
-    fn byte(&self, at: TokenLocation) -> usize {
-        let Some(&line_start) = self.line_starts.get((at.line as usize).saturating_sub(1)) else {
-            return self.text.len();
+    fn byte(&mut self, at: TokenLocation) -> usize {
+        let (line, column, byte) = self.cursor;
+        let (from_column, from_byte) = if at.line == line && at.column >= column {
+            (column, byte)
+        } else {
+            let Some(&line_start) = self.line_starts.get((at.line as usize).saturating_sub(1))
+            else {
+                return self.text.len();
+            };
+            (1, line_start)
         };
-        let column = (at.column as usize).saturating_sub(1);
-        let rest = self.text.get(line_start..).unwrap_or("");
-        line_start
+        let ahead = (at.column.saturating_sub(from_column)) as usize;
+        let rest = self.text.get(from_byte..).unwrap_or("");
+        let offset = from_byte
             + rest
                 .char_indices()
-                .nth(column)
+                .nth(ahead)
                 .map(|(i, _)| i)
-                .unwrap_or(rest.len())
+                .unwrap_or(rest.len());
+        self.cursor = (at.line, at.column.max(1), offset);
+        offset
     }
 }
 
@@ -107,8 +141,10 @@ mod tests {
         assert_eq!(parts[0].line, 1);
         assert_eq!(parts[1].text, "select 'a;b''c', \"é\"\n  from t");
         assert_eq!(parts[1].line, 3);
+        assert_eq!(parts[1].column, 1);
         assert_eq!(parts[2].text, "select 2");
         assert_eq!(parts[2].line, 6);
+        assert_eq!(parts[2].column, 13);
     }
 
     #[test]

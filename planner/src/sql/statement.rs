@@ -5,12 +5,12 @@
 //! the token stream by `own_statement`; everything else goes through sqlparser's
 //! generic dialect.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use sqlparser::ast::{self, ObjectType};
 use sqlparser::dialect::GenericDialect;
-use sqlparser::parser::Parser;
+use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use crate::sql::copy::OptionValue;
@@ -21,7 +21,7 @@ use crate::catalog::Catalog;
 use crate::error::{Location, PlanError, Result};
 use crate::expr::Column;
 use crate::logical::LogicalPlan;
-use crate::sql::errors::{loc, parse_error, unsupported};
+use crate::sql::errors::{expression_depth_error, loc, parse_error, unsupported};
 
 /// File formats for external tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +90,11 @@ pub enum Statement {
     ShowColumns {
         /// Table name.
         table: String,
+    },
+    /// `DESCRIBE query`: the query's result columns, without running it.
+    DescribeQuery {
+        /// The query's plan.
+        plan: LogicalPlan,
     },
     /// `EXPLAIN [ANALYZE] [VERBOSE] query`.
     Explain {
@@ -226,9 +231,16 @@ pub struct SqlPlanner<'a> {
     pub(crate) cte_scopes: RefCell<Vec<crate::sql::from::Ctes>>,
     /// The WINDOW clauses of the SELECT blocks being planned (innermost last).
     pub(crate) named_windows: RefCell<Vec<Vec<sqlparser::ast::NamedWindowDefinition>>>,
+    /// How deep expressions may nest (see [`SqlPlanner::with_max_expression_depth`]).
+    pub(crate) max_expression_depth: usize,
+    /// How deep the expression being planned is nested right now.
+    pub(crate) expression_depth: Cell<usize>,
     /// Derived tables written without an alias so far (each gets `unnamed_subquery[_n]`).
     pub(crate) unnamed_subqueries: std::cell::Cell<usize>,
 }
+
+/// How deep expressions may nest unless a planner is told otherwise.
+pub const DEFAULT_MAX_EXPRESSION_DEPTH: usize = 1000;
 
 impl<'a> SqlPlanner<'a> {
     /// A planner resolving names through `catalog`.
@@ -239,8 +251,18 @@ impl<'a> SqlPlanner<'a> {
             outer_scopes: RefCell::new(Vec::new()),
             cte_scopes: RefCell::new(Vec::new()),
             named_windows: RefCell::new(Vec::new()),
+            max_expression_depth: DEFAULT_MAX_EXPRESSION_DEPTH,
+            expression_depth: Cell::new(0),
             unnamed_subqueries: std::cell::Cell::new(0),
         }
+    }
+
+    /// Expressions may nest at most `depth` operators deep (parentheses alone do not
+    /// count; a chain of ANDs or ORs counts once, since it is planned as a balanced
+    /// tree); deeper ones are a planning error rather than a stack overflow.
+    pub fn with_max_expression_depth(mut self, depth: usize) -> Self {
+        self.max_expression_depth = depth;
+        self
     }
 
     /// Plans one statement (a trailing `;` is allowed).
@@ -261,8 +283,23 @@ impl<'a> SqlPlanner<'a> {
         if let Some(s) = self.plan_copy(sql)? {
             return Ok(s);
         }
-        let statements = Parser::parse_sql(&GenericDialect {}, sql)
-            .map_err(|e| parse_error(e).with_location(end_of(sql)))?;
+        // sqlparser counts a level for each nested expression, query and statement, and
+        // two for an operand in parentheses (`1 + (1 + ...)`): give it room for the
+        // nesting the planner allows, so that the planner's limit is the one that speaks.
+        let recursion_limit = self
+            .max_expression_depth
+            .saturating_mul(2)
+            .saturating_add(64);
+        let statements = Parser::new(&GenericDialect {})
+            .with_recursion_limit(recursion_limit)
+            .try_with_sql(sql)
+            .and_then(|mut p| p.parse_statements())
+            .map_err(|e| match e {
+                ParserError::RecursionLimitExceeded => {
+                    expression_depth_error(self.max_expression_depth, Location::default())
+                }
+                e => parse_error(e).with_location(end_of(sql)),
+            })?;
         match statements.as_slice() {
             [one] => self.plan_parsed(one),
             [] => Err(PlanError::Parse {
@@ -397,17 +434,25 @@ impl<'a> SqlPlanner<'a> {
                 statement: inner,
                 format,
                 options,
-                describe_alias: _,
+                describe_alias,
             } => {
                 if *query_plan || *estimate || format.is_some() || options.is_some() {
                     return Err(unsupported(format!("{statement}"), statement));
                 }
                 let ast::Statement::Query(q) = inner.as_ref() else {
                     return Err(unsupported(
-                        "EXPLAIN of a statement other than a query",
+                        format!("{describe_alias} of a statement other than a query"),
                         statement,
                     ));
                 };
+                if *describe_alias != ast::DescribeAlias::Explain {
+                    if *analyze || *verbose {
+                        return Err(unsupported(format!("{statement}"), statement));
+                    }
+                    return Ok(Statement::DescribeQuery {
+                        plan: self.plan_top_query(q)?,
+                    });
+                }
                 Ok(Statement::Explain {
                     plan: self.plan_top_query(q)?,
                     analyze: *analyze,

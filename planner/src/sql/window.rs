@@ -16,9 +16,11 @@ use crate::expr::{
 };
 use crate::logical::LogicalPlanBuilder;
 use crate::scalar::ScalarValue;
-use crate::sql::errors::{loc, unsupported};
+use crate::sql::errors::loc;
 use crate::sql::expr::ExprScope;
+use crate::sql::order_by::{SortOrder, sort_order};
 use crate::sql::statement::SqlPlanner;
+use crate::transformed::Transformed;
 use crate::types;
 
 impl SqlPlanner<'_> {
@@ -107,13 +109,7 @@ impl SqlPlanner<'_> {
         }
         let mut order_by = Vec::new();
         for o in &spec.order_by {
-            let asc = match &o.options.sort {
-                None | Some(ast::OrderBySort::Asc) => true,
-                Some(ast::OrderBySort::Desc) => false,
-                Some(ast::OrderBySort::Using(op)) => {
-                    return Err(unsupported(format!("ORDER BY ... USING {op}"), &o.expr));
-                }
-            };
+            let SortOrder { asc, nulls_first } = sort_order(o)?;
             let expr = self.sql_to_expr(&o.expr, scope)?;
             if expr.contains_window() {
                 return Err(PlanError::plan_at(
@@ -124,7 +120,7 @@ impl SqlPlanner<'_> {
             order_by.push(SortExpr {
                 expr,
                 asc,
-                nulls_first: o.options.nulls_first.unwrap_or(!asc),
+                nulls_first,
             });
         }
         let frame = match &spec.window_frame {
@@ -279,7 +275,8 @@ impl SqlPlanner<'_> {
             if !(types::is_numeric(&t) || t == arrow::datatypes::DataType::Date32) {
                 return Err(PlanError::plan_at(
                     format!(
-                        "RANGE with an offset needs a numeric or date ORDER BY column, got {t}"
+                        "RANGE with an offset needs a numeric or date ORDER BY column, got {}",
+                        types::SqlType(&t)
                     ),
                     at,
                 ));
@@ -336,12 +333,14 @@ impl SqlPlanner<'_> {
         let exprs = exprs
             .into_iter()
             .map(|e| {
-                e.transform_down(&mut |x| {
+                Ok(e.transform_down(&mut |x| {
                     if matches!(x, Expr::Window(_)) {
-                        return Ok((Expr::Column(Column::new(x.to_string())), false));
+                        let c = Expr::Column(Column::new(x.to_string()));
+                        return Ok(Transformed::yes(c).jump());
                     }
-                    Ok((x, true))
-                })
+                    Ok(Transformed::no(x))
+                })?
+                .data)
             })
             .collect::<Result<Vec<_>>>()?;
         Ok((plan, exprs))

@@ -11,7 +11,7 @@ use super::Call;
 use crate::error::Result;
 use crate::expr::cast::cast_array;
 use crate::expr::compare::{align_types, compare, to_boolean};
-use crate::expr::eval::Operand;
+use crate::expr::operand::Operand;
 
 /// Evaluates one conditional function.
 pub(super) fn evaluate(c: &Call) -> Result<ArrayRef> {

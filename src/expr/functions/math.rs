@@ -17,7 +17,7 @@ use super::{Call, build_floats};
 use crate::error::{EmberError, Result};
 use crate::expr::arithmetic::{self, div_round, pow10};
 use crate::expr::cast::cast_array;
-use crate::expr::eval::Operand;
+use crate::expr::operand::Operand;
 
 /// Evaluates one numeric function.
 pub(super) fn evaluate(c: &Call) -> Result<ArrayRef> {

@@ -11,12 +11,14 @@
 //! - [`conditional`]: coalesce, ifnull, nullif.
 //! - [`datetime`]: date_part, date_trunc, make_date, current_date, ...
 //! - [`template`]: the `to_char` / `to_date` templates (`YYYY-MM-DD`).
+//! - [`type_of`]: `typeof`, the SQL name of an argument's type.
 
 mod conditional;
 mod datetime;
 mod math;
 mod string;
 mod template;
+mod type_of;
 
 use std::sync::Arc;
 
@@ -28,7 +30,7 @@ use arrow::datatypes::{DataType, Float64Type, Int64Type};
 
 use crate::error::{EmberError, Result};
 use crate::expr::cast::cast_array;
-use crate::expr::eval::Operand;
+use crate::expr::operand::Operand;
 
 /// Evaluates the scalar function `name` over its evaluated arguments.
 pub fn evaluate_function(
@@ -56,12 +58,12 @@ pub fn evaluate_function(
     let out = match name {
         "substring" | "upper" | "lower" | "trim" | "ltrim" | "rtrim" | "length" | "char_length"
         | "replace" | "concat" | "concat_ws" | "strpos" | "left" | "right" | "lpad" | "rpad"
-        | "split_part" | "starts_with" | "ends_with" | "regexp_like" | "regexp_replace" => {
-            string::evaluate(&call)?
-        }
+        | "split_part" | "starts_with" | "ends_with" | "regexp_like" | "regexp_replace"
+        | "reverse" | "chr" => string::evaluate(&call)?,
         "abs" | "round" | "ceil" | "ceiling" | "floor" | "sqrt" | "power" | "pow" | "ln"
         | "log" | "log10" | "exp" | "mod" | "sign" | "greatest" | "least" => math::evaluate(&call)?,
         "coalesce" | "ifnull" | "nullif" => conditional::evaluate(&call)?,
+        "typeof" => type_of::evaluate(&call)?,
         "date_part" | "date_trunc" | "current_date" | "current_timestamp" | "now" | "make_date"
         | "to_date" | "to_timestamp" | "to_char" | "strftime" => datetime::evaluate(&call)?,
         other => {

@@ -14,6 +14,8 @@ pub(super) fn evaluate(c: &Call) -> Result<ArrayRef> {
     match c.name {
         "substring" => substring(c),
         "upper" => unary(c, |s, out| out.push_str(&s.to_uppercase())),
+        "reverse" => unary(c, |s, out| out.extend(s.chars().rev())),
+        "chr" => chr(c),
         "lower" => unary(c, |s, out| out.push_str(&s.to_lowercase())),
         "length" | "char_length" => {
             c.arity(1, 1)?;
@@ -135,6 +137,28 @@ fn unary(c: &Call, f: impl Fn(&str, &mut String)) -> Result<ArrayRef> {
             return Ok(false);
         }
         f(s.value(i), out);
+        Ok(true)
+    })
+}
+
+/// The character of each code point; 0 and values that are no Unicode scalar value
+/// (negative, surrogates, above U+10FFFF) are errors, as in PostgreSQL.
+fn chr(c: &Call) -> Result<ArrayRef> {
+    c.arity(1, 1)?;
+    let codes = c.ints(0)?;
+    build_strings(c.rows, |i, out| {
+        if codes.is_null(i) {
+            return Ok(false);
+        }
+        let code = codes.value(i);
+        if code == 0 {
+            return Err(c.error("null character not permitted"));
+        }
+        let ch = u32::try_from(code)
+            .ok()
+            .and_then(char::from_u32)
+            .ok_or_else(|| c.error(format!("{code} is not a valid Unicode code point")))?;
+        out.push(ch);
         Ok(true)
     })
 }

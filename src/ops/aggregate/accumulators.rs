@@ -18,6 +18,7 @@ use arrow::datatypes::{
 use ember_planner::expr::AggFunc;
 use ember_planner::physical::AggregateExpr;
 use ember_planner::scalar::ScalarValue;
+use ember_planner::types::sql_type_name;
 
 use crate::error::{EmberError, Result};
 use crate::expr::arithmetic::{div_round, pow10};
@@ -193,7 +194,7 @@ impl Accumulator {
                 agg.func.name(),
                 agg.input_type
                     .as_ref()
-                    .map(|t| t.to_string())
+                    .map(sql_type_name)
                     .unwrap_or_default()
             ))
         };
@@ -513,7 +514,8 @@ fn average(sum: &AnySlots, counts: &[i64], return_type: &DataType) -> Result<Arr
             Ok(Arc::new(out))
         }
         _ => Err(EmberError::internal(format!(
-            "avg() with result type {return_type}"
+            "avg() with result type {}",
+            sql_type_name(return_type)
         ))),
     }
 }

@@ -4,13 +4,14 @@
 //! In: build batches and key expressions; then probe batches and their keys. Out:
 //! joined batches (see [`crate::ops::join::join_output`]); for Right and Full joins
 //! [`HashJoinProbe::finish`] adds the build rows this probe never matched.
-//! Keys with a NULL never match. One INT/BIGINT/DATE key uses a `HashMap<i64, u32>`;
+//! Keys with a NULL never match; a null-aware mark join asks [`MarkGroups`] which
+//! unmatched rows are unknown. One INT/BIGINT/DATE key uses a `HashMap<i64, u32>`;
 //! other keys are arrow-row bytes in a `HashTable`. Equal keys chain through `next`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
 use arrow::buffer::NullBuffer;
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Date32Type, Int32Type, Int64Type, SchemaRef};
@@ -23,7 +24,11 @@ use crate::error::{EmberError, Result};
 use crate::expr::cast::cast_array;
 use crate::expr::evaluate;
 use crate::ops::hash::hash_bytes;
-use crate::ops::join::join_output::{JoinSides, assemble, unmatched_build_rows};
+use crate::ops::join::join_output::{
+    JoinSides, assemble, mark_output, matched_rows, passing_pairs, unmatched_build_rows,
+};
+use crate::ops::join::null_aware_mark::MarkGroups;
+use crate::ops::split_batch;
 
 const END: u32 = u32::MAX;
 
@@ -172,7 +177,11 @@ impl JoinHashTable {
     }
 
     /// Candidate pairs (probe row, build row) with equal non-NULL keys.
-    fn candidates(&self, probe_keys: &[ArrayRef], rows: usize) -> Result<(Vec<u32>, Vec<u32>)> {
+    pub(crate) fn candidates(
+        &self,
+        probe_keys: &[ArrayRef],
+        rows: usize,
+    ) -> Result<(Vec<u32>, Vec<u32>)> {
         let columns = probe_keys
             .iter()
             .zip(&self.key_types)
@@ -234,6 +243,8 @@ pub struct HashJoinProbe {
     output_schema: SchemaRef,
     /// Build rows matched so far (Right and Full joins only).
     visited: Vec<bool>,
+    /// The build rows' groups, for a null-aware mark join.
+    mark_groups: Option<Arc<MarkGroups>>,
 }
 
 impl HashJoinProbe {
@@ -257,7 +268,14 @@ impl HashJoinProbe {
             filter,
             output_schema,
             visited,
+            mark_groups: None,
         }
+    }
+
+    /// Gives a null-aware mark join the groups of its build rows.
+    pub fn with_mark_groups(mut self, groups: Arc<MarkGroups>) -> Self {
+        self.mark_groups = Some(groups);
+        self
     }
 
     /// Joins one probe batch.
@@ -273,6 +291,9 @@ impl HashJoinProbe {
         let rows = batch.num_rows();
         let mut kind = self.kind;
         let (mut probe_idx, mut build_idx) = self.table.candidates(&keys, rows)?;
+        if kind == JoinKind::LeftMarkNullAware {
+            return self.null_aware_mark(batch, &keys, probe_idx, build_idx);
+        }
         if kind == JoinKind::LeftAntiNullAware {
             // SQL's NOT IN: against an empty set every row qualifies; a NULL in the set
             // makes every comparison unknown, so no row does; otherwise a NULL probe key
@@ -302,6 +323,38 @@ impl HashJoinProbe {
         };
         let visited = (!self.visited.is_empty()).then_some(self.visited.as_mut_slice());
         assemble(&sides, batch, 0..rows as u32, probe_idx, build_idx, visited)
+    }
+
+    /// A null-aware mark join's output for one probe batch: TRUE where a pair passes
+    /// the filter, else NULL where the groups say unknown, else FALSE.
+    fn null_aware_mark(
+        &self,
+        batch: &RecordBatch,
+        keys: &[ArrayRef],
+        probe_idx: Vec<u32>,
+        build_idx: Vec<u32>,
+    ) -> Result<Vec<RecordBatch>> {
+        let groups = self
+            .mark_groups
+            .as_ref()
+            .ok_or_else(|| EmberError::internal("null-aware mark join without its groups"))?;
+        let build = &self.table.batch;
+        let filter = self.filter.as_ref();
+        let rows = 0..batch.num_rows() as u32;
+        let (passed, _) = passing_pairs(filter, batch, build, probe_idx, build_idx)?;
+        let matched = matched_rows(&passed, &rows);
+        let unknown = groups.unknown(build, batch, keys, &matched, filter)?;
+        let mark: BooleanArray = matched
+            .iter()
+            .zip(&unknown)
+            .map(|(m, u)| (*m || !*u).then_some(*m))
+            .collect();
+        Ok(split_batch(mark_output(
+            &self.output_schema,
+            batch,
+            rows,
+            mark,
+        )?))
     }
 
     /// For Right and Full joins, the build rows never matched (NULL left columns);

@@ -3,7 +3,8 @@
 //! In: the probe batch, the build batch, candidate pairs as two index vectors (pairs
 //! of the same probe row adjacent), the optional extra filter over left columns then
 //! right columns, and the join kind. Out: output batches gathered with `take` on
-//! whole index arrays; the build rows that matched are marked for outer joins.
+//! whole index arrays; the build rows that matched are marked for outer joins. A mark
+//! join's output is the probe rows with a BOOLEAN column telling which had a pair.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -94,6 +95,11 @@ pub fn assemble(
                 &UInt32Array::from(right),
             )?
         }
+        JoinKind::LeftMark | JoinKind::LeftMarkNullAware => {
+            let matched = matched_rows(&probe_idx, &probe_rows);
+            let mark: BooleanArray = matched.into_iter().map(Some).collect();
+            mark_output(sides.schema, probe, probe_rows, mark)?
+        }
         JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => {
             let matched = matched_rows(&probe_idx, &probe_rows);
             let want = sides.kind == JoinKind::LeftSemi;
@@ -113,6 +119,46 @@ pub fn assemble(
         }
     };
     Ok(split_batch(batch))
+}
+
+/// The probe rows in `probe_rows` followed by their `mark` (a mark join's output).
+pub fn mark_output(
+    schema: &SchemaRef,
+    probe: &RecordBatch,
+    probe_rows: Range<u32>,
+    mark: BooleanArray,
+) -> Result<RecordBatch> {
+    let start = probe_rows.start as usize;
+    let len = probe_rows.len();
+    let mut columns: Vec<ArrayRef> = probe
+        .columns()
+        .iter()
+        .map(|c| c.slice(start, len))
+        .collect();
+    columns.push(Arc::new(mark));
+    batch_with_schema(schema, columns, len)
+}
+
+/// The candidate pairs that pass `filter` (all of them without one).
+pub fn passing_pairs(
+    filter: Option<&PhysExpr>,
+    probe: &RecordBatch,
+    build: &RecordBatch,
+    probe_idx: Vec<u32>,
+    build_idx: Vec<u32>,
+) -> Result<(Vec<u32>, Vec<u32>)> {
+    let Some(filter) = filter else {
+        return Ok((probe_idx, build_idx));
+    };
+    if probe_idx.is_empty() {
+        return Ok((probe_idx, build_idx));
+    }
+    let pairs = gather_pairs(probe, build, &probe_idx, &build_idx)?;
+    let mask = evaluate_predicate(filter, &pairs)?;
+    if mask.true_count() == probe_idx.len() {
+        return Ok((probe_idx, build_idx));
+    }
+    Ok((keep(&probe_idx, &mask), keep(&build_idx, &mask)))
 }
 
 /// The build rows never matched (`visited` false), with NULL left columns.
@@ -147,7 +193,8 @@ pub fn unmatched_build_rows(sides: &JoinSides<'_>, visited: &[bool]) -> Result<V
     Ok(split_batch(batch_with_schema(sides.schema, columns, n)?))
 }
 
-fn matched_rows(probe_idx: &[u32], probe_rows: &Range<u32>) -> Vec<bool> {
+/// For each row of `probe_rows`, whether some pair holds it.
+pub fn matched_rows(probe_idx: &[u32], probe_rows: &Range<u32>) -> Vec<bool> {
     let mut matched = vec![false; probe_rows.len()];
     for p in probe_idx {
         if let Some(m) = p

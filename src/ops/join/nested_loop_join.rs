@@ -1,18 +1,19 @@
 //! Nested loop join: every left row against every row of the materialized right
-//! side, for joins without equality keys (Inner, Cross, Left, LeftSemi, LeftAnti).
+//! side, for joins without equality keys (Inner, Cross, Left, LeftSemi, LeftAnti,
+//! LeftMark).
 //!
 //! In: the right batches once, then left batches. Out: joined batches, assembled by
 //! [`crate::ops::join::join_output`]. Pairs are formed in chunks of left rows so a
 //! chunk holds about 64K pairs.
 
-use arrow::array::RecordBatch;
+use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::concat_batches;
 use arrow::datatypes::SchemaRef;
 use ember_planner::logical::JoinKind;
 use ember_planner::physical::PhysExpr;
 
 use crate::error::{EmberError, Result};
-use crate::ops::join::join_output::{JoinSides, assemble};
+use crate::ops::join::join_output::{JoinSides, assemble, mark_output};
 
 const PAIRS_PER_CHUNK: usize = 65_536;
 
@@ -33,7 +34,10 @@ impl NestedLoopJoin {
         filter: Option<PhysExpr>,
         output_schema: SchemaRef,
     ) -> Result<Self> {
-        if matches!(kind, JoinKind::Right | JoinKind::Full) {
+        if matches!(
+            kind,
+            JoinKind::Right | JoinKind::Full | JoinKind::LeftMarkNullAware
+        ) {
             return Err(EmberError::Unsupported(format!(
                 "{kind:?} nested loop join"
             )));
@@ -51,6 +55,13 @@ impl NestedLoopJoin {
     pub fn probe(&self, left: &RecordBatch) -> Result<Vec<RecordBatch>> {
         let right_rows = self.right.num_rows();
         let left_rows = left.num_rows();
+        if self.kind == JoinKind::LeftMark && self.filter.is_none() {
+            // Without a condition every left row matches exactly when the right side
+            // has a row (an uncorrelated EXISTS).
+            let mark = BooleanArray::from(vec![right_rows > 0; left_rows]);
+            let batch = mark_output(&self.output_schema, left, 0..left_rows as u32, mark)?;
+            return Ok(crate::ops::split_batch(batch));
+        }
         let chunk = (PAIRS_PER_CHUNK / right_rows.max(1)).max(1);
         let sides = JoinSides {
             kind: self.kind,

@@ -33,7 +33,9 @@ fn output_schema(kind: JoinKind) -> SchemaRef {
         .iter()
         .map(|f| f.as_ref().clone().with_nullable(true))
         .collect();
-    if !kind.left_only() {
+    if kind.is_mark() {
+        fields.push(Field::new("__mark", DataType::Boolean, true));
+    } else if !kind.left_only() {
         fields.extend(
             right_schema()
                 .fields()
@@ -88,7 +90,9 @@ fn hash_join(kind: JoinKind, keys: usize, filter: Option<PhysExpr>) -> Vec<Strin
     let build_keys: Vec<PhysExpr> = (0..keys).map(|i| PhysExpr::column(i, "r")).collect();
     let probe_keys: Vec<PhysExpr> = (0..keys).map(|i| PhysExpr::column(i, "l")).collect();
     let table = Arc::new(JoinHashTable::build(right(), &build_keys, right_schema()).unwrap());
-    let mut probe = HashJoinProbe::new(table, kind, probe_keys, filter, output_schema(kind));
+    let groups = Arc::new(MarkGroups::build(table.batch(), &build_keys).unwrap());
+    let mut probe = HashJoinProbe::new(table, kind, probe_keys, filter, output_schema(kind))
+        .with_mark_groups(groups);
     let mut out = Vec::new();
     for b in left() {
         out.extend(probe.probe(&b).unwrap());
@@ -197,6 +201,79 @@ fn semi_and_anti() {
 }
 
 #[test]
+fn mark_joins_keep_every_left_row_with_its_mark() {
+    assert_eq!(
+        hash_join(JoinKind::LeftMark, 1, None),
+        vec![
+            "1|v|true",
+            "1|x|true",
+            "2|y|true",
+            "3|w|false",
+            "NULL|z|false"
+        ]
+    );
+    let never = PhysExpr::Literal(ScalarValue::Boolean(Some(false)));
+    assert_eq!(
+        hash_join(JoinKind::LeftMark, 1, Some(never)),
+        vec![
+            "1|v|false",
+            "1|x|false",
+            "2|y|false",
+            "3|w|false",
+            "NULL|z|false"
+        ]
+    );
+}
+
+#[test]
+fn null_aware_mark_is_null_where_a_null_could_have_matched() {
+    // The build side holds a NULL key: every miss is unknown, and so is a NULL probe key.
+    assert_eq!(
+        hash_join(JoinKind::LeftMarkNullAware, 1, None),
+        vec![
+            "1|v|true",
+            "1|x|true",
+            "2|y|true",
+            "3|w|NULL",
+            "NULL|z|NULL"
+        ]
+    );
+    assert_eq!(
+        hash_join(JoinKind::LeftMarkNullAware, 1, Some(strings_differ())),
+        vec![
+            "1|v|true",
+            "1|x|true",
+            "2|y|true",
+            "3|w|NULL",
+            "NULL|z|NULL"
+        ]
+    );
+    // Rows the filter rejects do not count, NULL or not.
+    let never = PhysExpr::Literal(ScalarValue::Boolean(Some(false)));
+    assert_eq!(
+        hash_join(JoinKind::LeftMarkNullAware, 1, Some(never)),
+        vec![
+            "1|v|false",
+            "1|x|false",
+            "2|y|false",
+            "3|w|false",
+            "NULL|z|false"
+        ]
+    );
+    // The second key is an ordinary one: it picks the rows that count (none for most).
+    assert_eq!(
+        hash_join(JoinKind::LeftMarkNullAware, 2, None),
+        vec![
+            "1|v|false",
+            "1|x|true",
+            "2|y|false",
+            "3|w|false",
+            "NULL|z|false"
+        ]
+    );
+}
+
+#[test]
 fn multi_column_keys() {
     assert_eq!(hash_join(JoinKind::Inner, 2, None), vec!["1|x|1|x"]);
     assert_eq!(
@@ -245,9 +322,40 @@ fn nested_loop_kinds() {
         vec!["2|y", "3|w"]
     );
     assert_eq!(
+        run(JoinKind::LeftMark, Some(greater.clone())),
+        vec![
+            "1|v|false",
+            "1|x|false",
+            "2|y|true",
+            "3|w|true",
+            "NULL|z|false"
+        ]
+    );
+    assert_eq!(
         run(JoinKind::LeftAnti, Some(greater)),
         vec!["1|v", "1|x", "NULL|z"]
     );
+    // Without a condition the mark says whether the right side has rows.
+    assert!(
+        run(JoinKind::LeftMark, None)
+            .iter()
+            .all(|r| r.ends_with("|true"))
+    );
+    let empty = NestedLoopJoin::new(
+        vec![],
+        right_schema(),
+        JoinKind::LeftMark,
+        None,
+        output_schema(JoinKind::LeftMark),
+    )
+    .unwrap();
+    let out: Vec<RecordBatch> = left()
+        .iter()
+        .flat_map(|b| empty.probe(b).unwrap())
+        .collect();
+    let marks = sorted_rows(&out);
+    assert_eq!(marks.len(), 5);
+    assert!(marks.iter().all(|r| r.ends_with("|false")), "{marks:?}");
     assert!(
         NestedLoopJoin::new(
             vec![],

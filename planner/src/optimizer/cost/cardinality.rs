@@ -1,6 +1,9 @@
 //! Cardinality estimation: how many rows a plan produces, from table row counts and
 //! per-column statistics, with textbook selectivities where statistics are silent.
 
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
 use crate::expr::{BinaryOp, Expr};
 use crate::logical::{JoinKind, LogicalPlan};
 use crate::scalar::ScalarValue;
@@ -12,8 +15,62 @@ const EQ_SELECTIVITY: f64 = 0.1;
 /// Selectivity of a range predicate without min/max.
 const RANGE_SELECTIVITY: f64 = 0.33;
 
-/// Estimated output rows of `plan`.
+/// Estimated output rows of `plan` (one walk over its nodes).
 pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
+    let inputs: Vec<f64> = plan
+        .inputs()
+        .into_iter()
+        .map(|i| estimate_rows(i))
+        .collect();
+    rows_from_inputs(plan, &inputs)
+}
+
+/// The estimated output rows of every node of one plan, computed bottom-up in one
+/// walk, so that planners and EXPLAIN look estimates up instead of recomputing them.
+/// Nodes are known by address, which is stable while the plan is borrowed.
+pub struct Estimates<'a> {
+    rows: HashMap<*const LogicalPlan, f64>,
+    plan: PhantomData<&'a LogicalPlan>,
+}
+
+impl<'a> Estimates<'a> {
+    /// Estimates every node of `plan`.
+    pub fn of(plan: &'a LogicalPlan) -> Self {
+        let mut out = Estimates {
+            rows: HashMap::new(),
+            plan: PhantomData,
+        };
+        out.visit(plan);
+        out
+    }
+
+    fn visit(&mut self, plan: &'a LogicalPlan) -> f64 {
+        let inputs: Vec<f64> = plan.inputs().into_iter().map(|i| self.visit(i)).collect();
+        let rows = rows_from_inputs(plan, &inputs);
+        self.rows.insert(plan, rows);
+        rows
+    }
+
+    /// The estimates by node address, for a planner that holds them while it walks the
+    /// same plan.
+    pub(crate) fn into_map(self) -> HashMap<*const LogicalPlan, f64> {
+        self.rows
+    }
+
+    /// The estimate of `node`, a node of the estimated plan; a node built later (not
+    /// part of that plan) is estimated on its own.
+    pub fn rows(&self, node: &LogicalPlan) -> f64 {
+        match self.rows.get(&(node as *const LogicalPlan)) {
+            Some(r) => *r,
+            None => estimate_rows(node),
+        }
+    }
+}
+
+/// Estimated output rows of `plan` given its inputs' estimates, in the order of
+/// [`LogicalPlan::inputs`].
+pub fn rows_from_inputs(plan: &LogicalPlan, inputs: &[f64]) -> f64 {
+    let input = |i: usize| inputs.get(i).copied().unwrap_or(UNKNOWN_ROWS);
     match plan {
         // A scan's `filters` are hints for skipping data; the Filter above the scan
         // applies them, and its estimate accounts for their selectivity.
@@ -25,24 +82,25 @@ pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
                 .unwrap_or(UNKNOWN_ROWS)
                 .max(1.0)
         }
-        LogicalPlan::Filter { input, predicate } => {
-            let sel = conjunction_selectivity(&predicate.clone().split_conjunction(), input);
-            (estimate_rows(input) * sel).max(1.0)
-        }
-        LogicalPlan::Projection { input, .. }
-        | LogicalPlan::Window { input, .. }
-        | LogicalPlan::Sort { input, .. }
-        | LogicalPlan::SubqueryAlias { input, .. } => estimate_rows(input),
-        LogicalPlan::Aggregate {
-            input, group_by, ..
+        LogicalPlan::Filter {
+            input: child,
+            predicate,
         } => {
+            let sel = conjunction_selectivity(&predicate.clone().split_conjunction(), child);
+            (input(0) * sel).max(1.0)
+        }
+        LogicalPlan::Projection { .. }
+        | LogicalPlan::Window { .. }
+        | LogicalPlan::Sort { .. }
+        | LogicalPlan::SubqueryAlias { .. } => input(0),
+        LogicalPlan::Aggregate { group_by, .. } => {
             if group_by.is_empty() {
                 1.0
             } else {
-                (estimate_rows(input) * 0.1).max(1.0)
+                (input(0) * 0.1).max(1.0)
             }
         }
-        LogicalPlan::Distinct { input } => (estimate_rows(input) * 0.5).max(1.0),
+        LogicalPlan::Distinct { .. } => (input(0) * 0.5).max(1.0),
         LogicalPlan::Join {
             left,
             right,
@@ -51,8 +109,7 @@ pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
             filter,
             ..
         } => {
-            let l = estimate_rows(left);
-            let r = estimate_rows(right);
+            let (l, r) = (input(0), input(1));
             let joined = || {
                 let rows = join_rows_with(left, l, right, r, on);
                 match filter {
@@ -66,19 +123,21 @@ pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
             match kind {
                 JoinKind::Cross => l * r,
                 JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => l * 0.5,
+                // Every left row comes out once, with its mark.
+                JoinKind::LeftMark | JoinKind::LeftMarkNullAware => l,
                 _ if on.is_empty() => l * r * RANGE_SELECTIVITY,
                 JoinKind::Left => l.max(joined()),
                 _ => joined(),
             }
         }
-        LogicalPlan::Limit { input, fetch, .. } => {
-            let rows = estimate_rows(input);
+        LogicalPlan::Limit { fetch, .. } => {
+            let rows = input(0);
             fetch.map(|f| rows.min(f as f64)).unwrap_or(rows)
         }
-        LogicalPlan::Union { inputs, .. } => inputs.iter().map(|i| estimate_rows(i)).sum(),
+        LogicalPlan::Union { .. } => inputs.iter().sum(),
         LogicalPlan::Values { rows, .. } => rows.len() as f64,
         // A guess: recursion usually adds a few times the seed rows.
-        LogicalPlan::RecursiveQuery { static_term, .. } => estimate_rows(static_term) * 10.0,
+        LogicalPlan::RecursiveQuery { .. } => input(0) * 10.0,
         LogicalPlan::WorkTable { .. } => 100.0,
         LogicalPlan::Empty {
             produce_one_row, ..
@@ -249,28 +308,10 @@ fn as_f64(v: &ScalarValue) -> Option<f64> {
     }
 }
 
-/// Finds the statistics of a column by walking down to the scan that produces it.
-fn column_stats(plan: &LogicalPlan, name: &str) -> Option<crate::catalog::ColumnStatistics> {
-    match plan {
-        LogicalPlan::Scan { source, .. } => {
-            let schema = source.schema();
-            let idx = schema
-                .fields()
-                .iter()
-                .position(|f| f.name().eq_ignore_ascii_case(name))?;
-            source.statistics().columns.get(idx).cloned()
-        }
-        other => other
-            .inputs()
-            .into_iter()
-            .find_map(|i| column_stats(i, name)),
-    }
-}
-
 /// Estimated distinct values of a column: the statistics' count, else for integer and
 /// date columns the width of the min..max range, capped by the table's rows.
 fn column_ndv(plan: &LogicalPlan, name: &str) -> Option<usize> {
-    let (stats, rows) = column_stats_and_rows(plan, name)?;
+    let (stats, rows) = column_stats(plan, name)?;
     if let Some(d) = stats.distinct_count {
         return Some(d);
     }
@@ -290,7 +331,9 @@ fn column_ndv(plan: &LogicalPlan, name: &str) -> Option<usize> {
     })
 }
 
-fn column_stats_and_rows(
+/// The statistics of a column and the row count of its table, found by walking down to
+/// the scan that produces the column.
+fn column_stats(
     plan: &LogicalPlan,
     name: &str,
 ) -> Option<(crate::catalog::ColumnStatistics, Option<usize>)> {
@@ -307,7 +350,7 @@ fn column_stats_and_rows(
         other => other
             .inputs()
             .into_iter()
-            .find_map(|i| column_stats_and_rows(i, name)),
+            .find_map(|i| column_stats(i, name)),
     }
 }
 
@@ -329,21 +372,15 @@ fn unique_key_ndv(plan: &LogicalPlan, key: &Expr) -> Option<f64> {
     let Expr::Column(c) = key.unalias() else {
         return None;
     };
-    let (_, rows) = column_stats_and_rows(plan, &c.name)?;
+    let (_, rows) = column_stats(plan, &c.name)?;
     let ndv = column_ndv(plan, &c.name)? as f64;
     (ndv >= rows? as f64 * 0.99).then_some(ndv)
 }
 
-/// Rows of an equi-join: |L| × |R| / max(ndv(left key), ndv(right key)), for the most
-/// selective key. When one side's key is a key of its table, the other side's values
-/// are assumed to be contained in it (a foreign key), so the other side has no more
-/// distinct values than that table has rows.
-pub fn join_rows(left: &LogicalPlan, right: &LogicalPlan, on: &[(Expr, Expr)]) -> f64 {
-    join_rows_with(left, estimate_rows(left), right, estimate_rows(right), on)
-}
-
-/// [`join_rows`] with the inputs' row counts already estimated (`l` for `left`, `r`
-/// for `right`).
+/// Rows of an equi-join of `left` (`l` rows) and `right` (`r` rows): |L| × |R| /
+/// max(ndv(left key), ndv(right key)), for the most selective key. When one side's key
+/// is a key of its table, the other side's values are assumed to be contained in it (a
+/// foreign key), so the other side has no more distinct values than that table has rows.
 pub fn join_rows_with(
     left: &LogicalPlan,
     l: f64,
@@ -369,6 +406,6 @@ pub fn join_rows_with(
 }
 
 fn column_min_max(plan: &LogicalPlan, name: &str) -> Option<(ScalarValue, ScalarValue)> {
-    let s = column_stats(plan, name)?;
+    let (s, _) = column_stats(plan, name)?;
     Some((s.min?, s.max?))
 }

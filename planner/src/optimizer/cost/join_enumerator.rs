@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::expr::{BinaryOp, Expr};
 use crate::logical::builder::LogicalPlanBuilder;
 use crate::logical::{JoinKind, LogicalPlan};
-use crate::optimizer::cost::{estimate_rows, join_rows, join_rows_with};
+use crate::optimizer::cost::{estimate_rows, join_rows_with, rows_from_inputs};
 use crate::optimizer::rules::util::resolves_in;
 use crate::schema::PlanSchema;
 
@@ -50,12 +50,21 @@ fn relations_of(p: &Expr, schemas: &[Arc<PlanSchema>]) -> u32 {
     for c in p.columns() {
         if let Some(i) = schemas
             .iter()
-            .position(|s| s.index_of(c.relation.as_deref(), &c.name).is_ok())
+            .position(|s| s.find(c.relation.as_deref(), &c.name).is_some())
         {
             mask |= 1 << i;
         }
     }
     mask
+}
+
+/// Estimated rows of a join of two planned halves (`l` and `r` rows), under the
+/// filter that holds its remaining predicates, without walking below the halves.
+fn pair_rows(plan: &LogicalPlan, l: f64, r: f64) -> f64 {
+    match plan {
+        LogicalPlan::Filter { input, .. } => rows_from_inputs(plan, &[pair_rows(input, l, r)]),
+        _ => rows_from_inputs(plan, &[l, r]),
+    }
 }
 
 /// The best plan found for one subset of relations.
@@ -135,12 +144,7 @@ fn dp_order(leaves: &[Arc<LogicalPlan>], preds: &[Expr]) -> Result<Option<Arc<Lo
             }),
             None => plan,
         };
-        let rows = match plan.as_ref() {
-            LogicalPlan::Join { on, filter, .. } if filter.is_none() => {
-                join_rows_with(&probe.plan, probe.rows, &build.plan, build.rows, on)
-            }
-            _ => estimate_rows(&plan),
-        };
+        let rows = pair_rows(&plan, probe.rows, build.rows);
         best[set as usize] = Some(Best {
             plan,
             rows,
@@ -227,6 +231,7 @@ fn greedy_order(leaves: Vec<Arc<LogicalPlan>>, mut preds: Vec<Expr>) -> Result<A
         .unwrap_or(0);
     remaining.retain(|&i| i != start);
     let mut current = leaves[start].clone();
+    let mut current_rows = sizes[start];
     while !remaining.is_empty() {
         let cur_schema = current.schema();
         let join_estimate = |i: usize| {
@@ -234,7 +239,7 @@ fn greedy_order(leaves: Vec<Arc<LogicalPlan>>, mut preds: Vec<Expr>) -> Result<A
             if keys.is_empty() {
                 f64::INFINITY
             } else {
-                join_rows(&current, &leaves[i], &keys)
+                join_rows_with(&current, current_rows, &leaves[i], sizes[i], &keys)
             }
         };
         let pick = remaining
@@ -253,6 +258,7 @@ fn greedy_order(leaves: Vec<Arc<LogicalPlan>>, mut preds: Vec<Expr>) -> Result<A
             .unwrap_or(remaining[0]);
         remaining.retain(|&i| i != pick);
         let (joined, rest) = join_pair(current, leaves[pick].clone(), preds)?;
+        current_rows = pair_rows(&joined, current_rows, sizes[pick]);
         current = joined;
         preds = rest;
     }

@@ -5,5 +5,6 @@ pub mod cardinality;
 pub mod join_enumerator;
 
 pub use cardinality::{
-    conjunction_selectivity, estimate_rows, join_rows, join_rows_with, selectivity,
+    Estimates, conjunction_selectivity, estimate_rows, join_rows_with, rows_from_inputs,
+    selectivity,
 };

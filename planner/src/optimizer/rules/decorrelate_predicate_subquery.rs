@@ -1,5 +1,8 @@
-//! decorrelate_predicate_subquery: a WHERE (or HAVING) conjunct `[NOT] EXISTS (sub)` or
-//! `x [NOT] IN (sub)` becomes a semi or anti join of the filter's input with the subquery.
+//! decorrelate_predicate_subquery: `[NOT] EXISTS (sub)` and `x [NOT] IN (sub)` become
+//! joins. A WHERE (or HAVING) conjunct becomes a semi or anti join of the filter's input
+//! with the subquery; anywhere else in a filter or a select list (under OR, NOT of a
+//! compound, CASE, ...) the predicate becomes a mark join's mark column (see
+//! [`crate::optimizer::rules::subquery_join`]), and the filter or projection reads it.
 //!
 //! ```text
 //! Filter: EXISTS (<subquery>) AND o.a > 1          Filter: o.a > 1
@@ -8,25 +11,23 @@
 //!       Scan: l                                        Scan: l
 //!   Scan: o
 //! ```
-//! The subquery's correlated equalities `inner = outer` become join keys, its other
-//! correlated predicates the join filter (outer columns turned back into columns of the
-//! left side). `x IN (sub)` adds the key `x = sub's column`. `NOT EXISTS` is a LeftAnti
-//! join; `x NOT IN (sub)` is a LeftAntiNullAware join (SQL's NULL rules) unless `x` and
-//! the subquery's column are both non-nullable, when LeftAnti gives the same answer.
-//! EXISTS/IN anywhere else (under OR, NOT of a compound, the select list, ...) is
-//! Unsupported. Subqueries nested in the subquery are decorrelated first.
+//! `NOT EXISTS` is a LeftAnti join; `x NOT IN (sub)` is a LeftAntiNullAware join (SQL's
+//! NULL rules) unless `x` and the subquery's column are both non-nullable, when LeftAnti
+//! gives the same answer; correlated, over NULLs, it is a null-aware mark join and a
+//! filter keeping the rows whose mark is FALSE. A filter that gained mark columns is
+//! projected back to its input's columns. Predicate subqueries in any other node (join
+//! conditions, GROUP BY, aggregate arguments) are Unsupported. Subqueries nested in the
+//! subquery are decorrelated first.
 
 use std::sync::Arc;
 
 use crate::error::{PlanError, Result};
 use crate::expr::Expr;
 use crate::logical::builder::field_column;
-use crate::logical::{JoinKind, LogicalPlan, LogicalPlanBuilder, Transformed};
+use crate::logical::{LogicalPlan, LogicalPlanBuilder, Transformed};
 use crate::optimizer::rule::OptimizerRule;
-use crate::optimizer::rules::subquery_util::{
-    AliasGen, alias_apart, check_outer_resolves, clashes, correlation_key, decorrelate_tree,
-    drop_top_sorts, map_right_columns, outer_to_column, plan_has_outer, pull_up_correlation,
-};
+use crate::optimizer::rules::subquery_join::PredicateJoin;
+use crate::optimizer::rules::subquery_util::AliasGen;
 
 /// See the module documentation.
 pub struct DecorrelatePredicateSubquery;
@@ -76,10 +77,11 @@ fn fold_not(e: Expr) -> Expr {
     }
 }
 
-fn unsupported_position(e: &Expr) -> PlanError {
+fn unsupported_position(e: &Expr, node: &LogicalPlan) -> PlanError {
     PlanError::unsupported(format!(
-        "subquery predicate in '{e}': EXISTS and IN (subquery) are supported only as \
-         top-level AND terms of WHERE or HAVING"
+        "subquery predicate in '{e}' of {}: EXISTS and IN (subquery) are supported only \
+         in WHERE, HAVING and the select list",
+        node.describe()
     ))
 }
 
@@ -88,125 +90,130 @@ pub(crate) fn rewrite_node(
     node: Arc<LogicalPlan>,
     aliases: &mut AliasGen,
 ) -> Result<Transformed<Arc<LogicalPlan>>> {
-    let LogicalPlan::Filter { input, predicate } = node.as_ref() else {
-        if let Some(e) = node
-            .expressions()
-            .into_iter()
-            .find(contains_predicate_subquery)
-        {
-            return Err(unsupported_position(&e));
+    match node.as_ref() {
+        LogicalPlan::Filter { input, predicate } if contains_predicate_subquery(predicate) => {
+            rewrite_filter(input, predicate, aliases).map(Transformed::yes)
         }
-        return Ok(Transformed::no(node));
-    };
-    if !contains_predicate_subquery(predicate) {
-        return Ok(Transformed::no(node));
+        LogicalPlan::Projection { input, exprs, .. }
+            if exprs.iter().any(contains_predicate_subquery) =>
+        {
+            let mut left = input.clone();
+            let mut new_exprs = Vec::with_capacity(exprs.len());
+            for e in exprs {
+                if !contains_predicate_subquery(e) {
+                    new_exprs.push(e.clone());
+                    continue;
+                }
+                let (l, new) = replace_with_marks(left, e.clone(), aliases)?;
+                left = l;
+                let name = e.output_name();
+                new_exprs.push(if new.output_name() == name {
+                    new
+                } else {
+                    new.alias(name)
+                });
+            }
+            Ok(Transformed::yes(
+                LogicalPlanBuilder::from_arc(left)
+                    .project(new_exprs)?
+                    .build_arc(),
+            ))
+        }
+        other => {
+            if let Some(e) = other
+                .expressions()
+                .into_iter()
+                .find(contains_predicate_subquery)
+            {
+                return Err(unsupported_position(&e, other));
+            }
+            Ok(Transformed::no(node))
+        }
     }
+}
+
+/// A filter's top-level EXISTS / IN terms as semi and anti joins, the others' subquery
+/// predicates as mark joins; projected back to the input's columns when marks came in.
+fn rewrite_filter(
+    input: &Arc<LogicalPlan>,
+    predicate: &Expr,
+    aliases: &mut AliasGen,
+) -> Result<Arc<LogicalPlan>> {
     let mut left = input.clone();
     let mut rest = Vec::new();
+    let mut marked = false;
     for c in predicate.clone().split_conjunction() {
         match fold_not(c) {
             Expr::Exists { subquery, negated } => {
-                left = semi_or_anti_join(left, subquery, None, negated, aliases)?;
+                let join = PredicateJoin::new(&left, subquery, None, aliases)?;
+                left = join.semi_or_anti(left, negated)?;
             }
             Expr::InSubquery {
                 expr,
                 subquery,
                 negated,
             } => {
-                left = semi_or_anti_join(left, subquery, Some(*expr), negated, aliases)?;
-            }
-            other => {
-                if contains_predicate_subquery(&other) {
-                    return Err(unsupported_position(&other));
+                let join = PredicateJoin::new(&left, subquery, Some(*expr), aliases)?;
+                if negated && join.not_in_needs_mark() {
+                    let (l, mark) = join.mark(left, aliases)?;
+                    left = l;
+                    marked = true;
+                    rest.push(Expr::Not(Box::new(mark)));
+                } else {
+                    left = join.semi_or_anti(left, negated)?;
                 }
-                rest.push(other);
             }
+            other if contains_predicate_subquery(&other) => {
+                let (l, new) = replace_with_marks(left, other, aliases)?;
+                left = l;
+                marked = true;
+                rest.push(new);
+            }
+            other => rest.push(other),
         }
     }
-    let out = match Expr::conjunction(rest) {
-        Some(p) => LogicalPlanBuilder::from_arc(left).filter(p)?.build_arc(),
-        None => left,
-    };
-    Ok(Transformed::yes(out))
+    let mut out = LogicalPlanBuilder::from_arc(left);
+    if let Some(p) = Expr::conjunction(rest) {
+        out = out.filter(p)?;
+    }
+    if marked {
+        let keep = input.schema().fields.iter().map(field_column).collect();
+        out = out.project(keep)?;
+    }
+    Ok(out.build_arc())
 }
 
-/// `left` semi/anti-joined with `subquery` (for `x IN`, `in_expr` is `x`).
-fn semi_or_anti_join(
+/// Mark-joins each EXISTS / IN of `e` to `left` and replaces it by its mark (`NOT mark`
+/// when negated).
+fn replace_with_marks(
     left: Arc<LogicalPlan>,
-    subquery: Arc<LogicalPlan>,
-    in_expr: Option<Expr>,
-    negated: bool,
+    e: Expr,
     aliases: &mut AliasGen,
-) -> Result<Arc<LogicalPlan>> {
-    let mut sub = drop_top_sorts(decorrelate_tree(subquery, aliases)?.data)?;
-    if in_expr.is_none() {
-        // What EXISTS's subquery selects does not matter.
-        while let LogicalPlan::Projection { input, .. } = sub.as_ref() {
-            sub = input.clone();
-        }
-    }
-    let (right, preds) = pull_up_correlation(&sub)?;
-    if plan_has_outer(&right) {
-        return Err(PlanError::unsupported(format!(
-            "correlated subquery whose outer references are not in its WHERE: {}",
-            right.describe()
-        )));
-    }
-    let ls = left.schema();
-    check_outer_resolves(&preds, &ls)?;
-    let before = right.schema();
-    let (right, right_cols) = if clashes(&ls, &before) {
-        alias_apart(&ls, right, aliases)?
-    } else {
-        let cols = before.fields.iter().map(field_column).collect();
-        (right, cols)
-    };
-    let correlated = !preds.is_empty();
-    let mut keys = Vec::new();
-    let mut filters = Vec::new();
-    for p in preds {
-        let p = map_right_columns(p, &before, &right_cols);
-        match correlation_key(&p) {
-            Some((outer, inner)) => {
-                let key = (outer_to_column(outer), inner);
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-            None => filters.push(outer_to_column(p)),
-        }
-    }
-    let mut kind = if negated {
-        JoinKind::LeftAnti
-    } else {
-        JoinKind::LeftSemi
-    };
-    if let Some(x) = in_expr {
-        if x.contains_outer_column() || x.contains_subquery() {
-            return Err(PlanError::unsupported(format!(
-                "IN whose tested value '{x}' is an outer reference or a subquery"
-            )));
-        }
-        let Some(column) = right_cols.first().cloned() else {
-            return Err(PlanError::plan("the subquery of IN returns no columns"));
-        };
-        let rs = right.schema();
-        if negated && (x.nullable(&ls)? || rs.field(0).nullable) {
-            if correlated {
-                return Err(PlanError::unsupported(format!(
-                    "NOT IN with a correlated subquery over nullable values ('{x}')"
-                )));
-            }
-            kind = JoinKind::LeftAntiNullAware;
-        }
-        let key = (x, column);
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
-    Ok(LogicalPlanBuilder::from_arc(left)
-        .join_on(right, kind, keys, Expr::conjunction(filters))?
-        .build_arc())
+) -> Result<(Arc<LogicalPlan>, Expr)> {
+    let mut joined = left;
+    let new = e
+        .transform_down(&mut |x| {
+            let (subquery, in_expr, negated) = match x {
+                Expr::Exists { subquery, negated } => (subquery, None, negated),
+                Expr::InSubquery {
+                    expr,
+                    subquery,
+                    negated,
+                } => (subquery, Some(*expr), negated),
+                other => return Ok(Transformed::no(other)),
+            };
+            let join = PredicateJoin::new(&joined, subquery, in_expr, aliases)?;
+            let (j, mark) = join.mark(joined.clone(), aliases)?;
+            joined = j;
+            Ok(Transformed::yes(if negated {
+                Expr::Not(Box::new(mark))
+            } else {
+                mark
+            })
+            .jump())
+        })?
+        .data;
+    Ok((joined, new))
 }
 
 #[cfg(test)]
@@ -333,16 +340,39 @@ mod tests {
     }
 
     #[test]
-    fn in_under_or_is_unsupported() {
-        let err = rewritten(
+    fn in_under_or_is_a_null_aware_mark_join() {
+        let text = rewritten(
             "select c_name from customer where c_acctbal > 0 or \
-             c_custkey in (select o_custkey from orders)",
+             (case when c_acctbal > 0 then c_custkey end) in (select o_custkey from orders)",
         )
-        .unwrap_err();
+        .unwrap();
         assert!(
-            matches!(&err, PlanError::Unsupported { what, .. }
-                if what.contains("customer.c_custkey IN (<subquery: o_custkey>)")),
-            "{err:?}"
+            text.contains("Filter: (customer.c_acctbal > 0.00) OR __mark_1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("LeftMarkNullAware Join: in=[CASE WHEN"),
+            "{text}"
+        );
+        assert!(text.contains("__mark AS __mark_1"), "{text}");
+    }
+
+    #[test]
+    fn exists_in_the_select_list_is_a_mark_join() {
+        let text = rewritten(
+            "select c_name, not exists (select * from orders where o_custkey = c_custkey) \
+             from customer",
+        )
+        .unwrap();
+        assert!(
+            text.starts_with(
+                "Projection: customer.c_name, NOT __mark_1 AS NOT EXISTS (SELECT * FROM orders WHERE o_custkey = c_custkey)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("LeftMark Join: on=[customer.c_custkey = orders.o_custkey]"),
+            "{text}"
         );
     }
 

@@ -25,11 +25,29 @@
 //!           Scan: l2                                 Aggregate: groupBy=[l2.k], aggr=[avg(l2.q)]
 //!   Scan: l                                            Scan: l2
 //! ```
+//! Correlated through anything else (`x.c > outer(t1.c)`, an OR, ...): the subquery is
+//! joined with the domain of the outer values it reads (their distinct values, see
+//! [`crate::optimizer::rules::subquery_domain`]) under those predicates, grouped by the
+//! domain's columns, and LEFT joined back on them — NULL-safely where a NULL outer
+//! value can have a result of its own:
+//! ```text
+//! Projection: t1.a, coalesce(__sq_2.count(*), 0)
+//!   Left Join: on=[t1.c = __sq_2.c]
+//!     Scan: t1
+//!     SubqueryAlias: __sq_2
+//!       Aggregate: groupBy=[__sq_1.c], aggr=[count(*)]
+//!         Inner Join: on=[] filter=x.c > __sq_1.c
+//!           Scan: x
+//!           SubqueryAlias: __sq_1
+//!             Distinct
+//!               Projection: t1.c
+//!                 Scan: t1
+//! ```
 //! A Filter's extra columns are projected away again, so every node keeps its output.
 //! A correlated subquery that is not such an aggregate is grouped the same way with
-//! `single_value` of its column. Correlation through anything but equalities, or under
-//! an aggregate, limit or similar, is Unsupported, as are scalar subqueries in other nodes
-//! (join conditions, GROUP BY, aggregate arguments).
+//! `single_value` of its column. Correlation under an aggregate, limit or similar is
+//! Unsupported, as are scalar subqueries in other nodes (join conditions, GROUP BY,
+//! aggregate arguments).
 
 use std::sync::Arc;
 
@@ -38,9 +56,12 @@ use crate::expr::{AggFunc, Expr};
 use crate::logical::builder::field_column;
 use crate::logical::{JoinKind, LogicalPlan, LogicalPlanBuilder, Transformed};
 use crate::optimizer::rule::OptimizerRule;
+use crate::optimizer::rules::decorrelate_tree::decorrelate_tree;
+use crate::optimizer::rules::subquery_domain::Domain;
+use crate::optimizer::rules::subquery_lift::lift_deep_references;
 use crate::optimizer::rules::subquery_util::{
-    AliasGen, alias_apart, check_outer_resolves, correlation_key, decorrelate_tree, drop_top_sorts,
-    outer_to_column, plan_has_outer, pull_up_correlation,
+    AliasGen, alias_apart, check_outer_resolves, correlation_key, drop_top_sorts, outer_to_column,
+    plan_has_outer, pull_up_correlation,
 };
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchemaRef;
@@ -127,14 +148,16 @@ fn replace_subqueries(
     aliases: &mut AliasGen,
 ) -> Result<(Arc<LogicalPlan>, Expr)> {
     let mut joined = input;
-    let new = e.transform_down(&mut |x| match x {
-        Expr::ScalarSubquery(plan) => {
-            let (j, value) = join_scalar(joined.clone(), plan, aliases)?;
-            joined = j;
-            Ok((value, false))
-        }
-        other => Ok((other, true)),
-    })?;
+    let new = e
+        .transform_down(&mut |x| match x {
+            Expr::ScalarSubquery(plan) => {
+                let (j, value) = join_scalar(joined.clone(), plan, aliases)?;
+                joined = j;
+                Ok(Transformed::yes(value).jump())
+            }
+            other => Ok(Transformed::no(other)),
+        })?
+        .data;
     Ok((joined, new))
 }
 
@@ -195,6 +218,7 @@ fn join_scalar(
     subquery: Arc<LogicalPlan>,
     aliases: &mut AliasGen,
 ) -> Result<(Arc<LogicalPlan>, Expr)> {
+    let subquery = lift_deep_references(&left, subquery, aliases)?;
     let sub = drop_top_sorts(decorrelate_tree(subquery, aliases)?.data)?;
     let ls = left.schema();
     if !plan_has_outer(&sub) {
@@ -225,6 +249,14 @@ fn join_scalar(
         return Ok((joined, value));
     }
     correlated(left, sub, aliases)
+}
+
+/// How a grouped subquery result joins back to the outer rows.
+enum JoinBack {
+    /// On these outer expressions (the correlated equalities' outer sides).
+    Keys(Vec<Expr>),
+    /// On the domain's columns.
+    Domain(Domain),
 }
 
 /// The correlated case. `[Projection] → Aggregate (no GROUP BY) → input` keeps its
@@ -264,23 +296,35 @@ fn correlated(
     }
     let ls = left.schema();
     check_outer_resolves(&preds, &ls)?;
-    let mut outer_keys = Vec::with_capacity(preds.len());
-    let mut inner_keys = Vec::with_capacity(preds.len());
-    for p in &preds {
-        let Some((outer, inner)) = correlation_key(p) else {
-            return Err(PlanError::unsupported(format!(
-                "correlated scalar subquery with a correlation that is not an equality: '{p}'"
-            )));
-        };
-        outer_keys.push(outer_to_column(outer));
-        inner_keys.push(inner);
-    }
-    let n = inner_keys.len();
-    let grouped = LogicalPlanBuilder::from_arc(inner_input)
-        .aggregate(inner_keys, aggregates.clone())?
-        .build_arc();
+    let equalities: Option<Vec<(Expr, Expr)>> = preds.iter().map(correlation_key).collect();
+    // Grouped by the correlation's inner sides (equalities) or by the domain's columns
+    // (anything else); then joined back on the matching outer expressions.
+    let (grouped, n, domain) = match equalities {
+        Some(pairs) => {
+            let (outer_keys, inner_keys): (Vec<Expr>, Vec<Expr>) = pairs
+                .into_iter()
+                .map(|(o, i)| (outer_to_column(o), i))
+                .unzip();
+            let n = inner_keys.len();
+            let grouped = LogicalPlanBuilder::from_arc(inner_input)
+                .aggregate(inner_keys, aggregates.clone())?
+                .build_arc();
+            (grouped, n, JoinBack::Keys(outer_keys))
+        }
+        None => {
+            let domain = Domain::new(&left, inner_input, preds, aliases)?;
+            let n = domain.columns.len();
+            let grouped = LogicalPlanBuilder::from_arc(domain.plan.clone())
+                .aggregate(domain.columns.clone(), aggregates.clone())?
+                .build_arc();
+            (grouped, n, JoinBack::Domain(domain))
+        }
+    };
     let (right, cols) = alias_apart(&ls, grouped, aliases)?;
-    let on = outer_keys.into_iter().zip(cols.iter().cloned()).collect();
+    let on = match domain {
+        JoinBack::Keys(outer_keys) => outer_keys.into_iter().zip(cols.iter().cloned()).collect(),
+        JoinBack::Domain(domain) => domain.join_back_keys(cols.get(..n).unwrap_or_default())?,
+    };
     let joined = LogicalPlanBuilder::from_arc(left)
         .join_on(right, JoinKind::Left, on, None)?
         .build_arc();
@@ -303,16 +347,19 @@ fn correlated(
     };
     let value = match value {
         None => result(0)?,
-        Some(e) => e.transform_up(&mut |x| {
-            Ok(match x {
-                Expr::Column(c) => match agg_schema.index_of(c.relation.as_deref(), &c.name) {
-                    Ok(j) => result(j)?,
-                    Err(_) => Expr::Column(c),
-                },
-                Expr::OuterColumn { column, .. } => Expr::Column(column),
-                other => other,
-            })
-        })?,
+        Some(e) => {
+            e.transform_up(&mut |x| {
+                Ok(match x {
+                    Expr::Column(c) => match agg_schema.index_of(c.relation.as_deref(), &c.name) {
+                        Ok(j) => Transformed::yes(result(j)?),
+                        Err(_) => Transformed::no(Expr::Column(c)),
+                    },
+                    Expr::OuterColumn { column, .. } => Transformed::yes(Expr::Column(column)),
+                    other => Transformed::no(other),
+                })
+            })?
+            .data
+        }
     };
     Ok((joined, value))
 }
@@ -342,7 +389,7 @@ mod tests {
             text,
             "Projection: orders.o_orderkey\n\
              \x20 Projection: orders.o_orderkey, orders.o_custkey, orders.o_orderstatus, orders.o_totalprice, orders.o_orderdate, orders.o_orderpriority, orders.o_clerk, orders.o_shippriority, orders.o_comment\n\
-             \x20   Filter: CAST(orders.o_totalprice AS Decimal128(19, 6)) > __sq_1.avg(o_totalprice)\n\
+             \x20   Filter: CAST(orders.o_totalprice AS DECIMAL(19,6)) > __sq_1.avg(o_totalprice)\n\
              \x20     Cross Join: on=[]\n\
              \x20       Scan: orders\n\
              \x20       SubqueryAlias: __sq_1\n\
@@ -363,7 +410,7 @@ mod tests {
             text,
             "Projection: customer.c_name\n\
              \x20 Projection: customer.c_custkey, customer.c_name, customer.c_address, customer.c_nationkey, customer.c_phone, customer.c_acctbal, customer.c_mktsegment, customer.c_comment\n\
-             \x20   Filter: CAST(customer.c_acctbal AS Decimal128(35, 2)) < (2 * __sq_1.max(orders.o_totalprice))\n\
+             \x20   Filter: CAST(customer.c_acctbal AS DECIMAL(35,2)) < (2 * __sq_1.max(orders.o_totalprice))\n\
              \x20     Left Join: on=[customer.c_custkey = __sq_1.o_custkey]\n\
              \x20       Scan: customer\n\
              \x20       SubqueryAlias: __sq_1\n\
@@ -406,17 +453,39 @@ mod tests {
     }
 
     #[test]
-    fn correlation_two_levels_out_is_unsupported() {
-        let err = rewritten(
+    fn correlation_two_levels_out_brings_the_outer_values_in() {
+        let text = rewritten(
             "select c_name from customer where c_acctbal > \
              (select avg(o_totalprice) from orders where o_custkey = c_custkey and o_totalprice > \
                (select min(l_extendedprice) from lineitem where l_suppkey = c_nationkey))",
         )
-        .unwrap_err();
+        .unwrap();
+        assert!(!text.contains("outer("), "{text}");
+        // The nation keys come into the middle query as a domain of distinct values.
+        assert!(text.contains("Distinct"), "{text}");
+        assert!(text.contains("Projection: customer.c_nationkey"), "{text}");
+    }
+
+    #[test]
+    fn inequality_correlation_groups_by_a_domain_of_outer_values() {
+        let text = rewritten(
+            "select c_name, (select count(*) from orders where o_totalprice > c_acctbal) \
+             from customer",
+        )
+        .unwrap();
         assert!(
-            matches!(&err, PlanError::Unsupported { what, .. } if what.contains("more than one level out")),
-            "{err:?}"
+            text.contains("Inner Join: on=[] filter=orders.o_totalprice > __sq_1.c_acctbal"),
+            "{text}"
         );
+        assert!(
+            text.contains("Aggregate: groupBy=[__sq_1.c_acctbal], aggr=[count(*)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Left Join: on=[customer.c_acctbal = __sq_2.c_acctbal_2]"),
+            "{text}"
+        );
+        assert!(text.contains("coalesce(__sq_2.count(*), 0)"), "{text}");
     }
 
     #[test]

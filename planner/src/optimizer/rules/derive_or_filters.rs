@@ -109,7 +109,7 @@ fn derive(expr: &Expr) -> Vec<Expr> {
         {
             continue;
         }
-        if let Some(or) = per_branch.into_iter().reduce(|a, b| a.or(b)) {
+        if let Some(or) = Expr::disjunction(per_branch) {
             out.push(or);
         }
     }

@@ -146,8 +146,8 @@ fn rejects_nulls(pred: &Expr, side: &PlanSchema, other: &PlanSchema) -> bool {
 fn null_when_side_null(e: &Expr, side: &PlanSchema, other: &PlanSchema) -> bool {
     match e {
         Expr::Column(c) => {
-            side.index_of(c.relation.as_deref(), &c.name).is_ok()
-                && other.index_of(c.relation.as_deref(), &c.name).is_err()
+            side.find(c.relation.as_deref(), &c.name).is_some()
+                && other.find(c.relation.as_deref(), &c.name).is_none()
         }
         Expr::Binary { left, op, right } => match op {
             // NULL AND false is false, NULL OR true is true.

@@ -104,7 +104,7 @@ fn factor_or(expr: Expr) -> Vec<Expr> {
         }
     }
     let mut out = common;
-    if let Some(or) = rest.into_iter().reduce(|a, b| a.or(b)) {
+    if let Some(or) = Expr::disjunction(rest) {
         out.push(or);
     }
     out

@@ -2,6 +2,7 @@
 
 pub(crate) mod decorrelate_predicate_subquery;
 pub(crate) mod decorrelate_scalar_subquery;
+pub(crate) mod decorrelate_tree;
 mod derive_or_filters;
 mod eliminate_outer_join;
 mod eliminate_redundant_sort;
@@ -13,6 +14,9 @@ mod push_down_semi_join;
 mod remove_redundant_projection;
 mod reorder_joins;
 mod simplify_expressions;
+pub(crate) mod subquery_domain;
+pub(crate) mod subquery_join;
+pub(crate) mod subquery_lift;
 pub(crate) mod subquery_util;
 #[cfg(test)]
 pub(crate) mod test_util;

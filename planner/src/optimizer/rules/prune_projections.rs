@@ -28,10 +28,9 @@ impl OptimizerRule for PruneProjections {
     }
 
     fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
-        let before = plan.display_indent();
         let all: BTreeSet<usize> = (0..plan.schema().len()).collect();
-        let new = prune(plan, &all, true)?;
-        if new.display_indent() == before {
+        let new = prune(plan.clone(), &all, true)?;
+        if new.same_as(&plan) {
             Ok(Transformed::no(new))
         } else {
             Ok(Transformed::yes(new))
@@ -63,15 +62,15 @@ fn prune(
 ) -> Result<Arc<LogicalPlan>> {
     match plan.as_ref() {
         LogicalPlan::Scan {
-            table,
-            source,
             projection,
             filters,
             schema,
+            ..
         } => {
             let mut need = required.clone();
             used_columns(filters, schema, &mut need);
-            if need.is_empty() {
+            // Read one column to count rows by, if the table has any.
+            if need.is_empty() && !schema.is_empty() {
                 need.insert(0);
             }
             if need.len() == schema.len() {
@@ -84,13 +83,7 @@ fn prune(
             let new_schema: PlanSchemaRef = Arc::new(PlanSchema::new(
                 need.iter().map(|&i| schema.field(i).clone()).collect(),
             ));
-            Ok(Arc::new(LogicalPlan::Scan {
-                table: table.clone(),
-                source: source.clone(),
-                projection: Some(new_proj),
-                filters: filters.clone(),
-                schema: new_schema,
-            }))
+            Ok(Arc::new(plan.with_scan_projection(new_proj, new_schema)))
         }
         LogicalPlan::Projection { input, exprs, .. } => {
             let kept: Vec<Expr> = if is_root {
@@ -102,8 +95,10 @@ fn prune(
                     .filter(|(i, _)| required.contains(i))
                     .map(|(_, e)| e.clone())
                     .collect();
-                if k.is_empty() {
-                    k.push(exprs[0].clone());
+                if k.is_empty()
+                    && let Some(first) = exprs.first()
+                {
+                    k.push(first.clone());
                 }
                 k
             };
@@ -184,7 +179,7 @@ fn prune(
             let rs = right.schema();
             let n = ls.len();
             let mut need_l: BTreeSet<usize> = required.iter().copied().filter(|&i| i < n).collect();
-            let mut need_r: BTreeSet<usize> = if kind.left_only() {
+            let mut need_r: BTreeSet<usize> = if kind.left_only() || kind.is_mark() {
                 BTreeSet::new()
             } else {
                 required
@@ -224,5 +219,46 @@ fn prune(
                 Ok(Arc::new(plan.with_new_inputs(inputs)?))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{col, lit};
+    use crate::optimizer::rules::test_util::{scan, t};
+
+    fn run(plan: Arc<LogicalPlan>) -> String {
+        let out = PruneProjections.rewrite(plan.clone()).unwrap().data;
+        assert_eq!(out.schema(), plan.schema());
+        out.display_indent()
+    }
+
+    #[test]
+    fn scans_read_only_the_columns_used() {
+        let plan = t()
+            .project(vec![col("t.c"), col("t.a")])
+            .unwrap()
+            .project(vec![col("t.a")])
+            .unwrap()
+            .build_arc();
+        assert_eq!(
+            run(plan),
+            "Projection: t.a\n  Projection: t.a\n    Scan: t projection=[a]\n"
+        );
+    }
+
+    #[test]
+    fn a_table_without_columns_is_no_panic() {
+        let plan = scan("e", &[])
+            .project(vec![lit(1i64).alias("one")])
+            .unwrap()
+            .project(vec![])
+            .unwrap()
+            .build_arc();
+        assert_eq!(
+            run(plan),
+            "Projection: \n  Projection: 1 AS one\n    Scan: e\n"
+        );
     }
 }

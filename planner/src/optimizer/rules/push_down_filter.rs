@@ -35,9 +35,8 @@ impl OptimizerRule for PushDownFilter {
     }
 
     fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
-        let before = plan.display_indent();
-        let new = push(plan, vec![])?;
-        if new.display_indent() == before {
+        let new = push(plan.clone(), vec![])?;
+        if new.same_as(&plan) {
             Ok(Transformed::no(new))
         } else {
             Ok(Transformed::yes(new))
@@ -75,8 +74,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                 .map(|p| {
                     replace_columns(p, &|c| {
                         schema
-                            .index_of(c.relation.as_deref(), &c.name)
-                            .ok()
+                            .find(c.relation.as_deref(), &c.name)
                             .map(|i| exprs[i].unalias().clone())
                     })
                 })
@@ -95,8 +93,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                 .map(|p| {
                     replace_columns(p, &|c| {
                         schema
-                            .index_of(c.relation.as_deref(), &c.name)
-                            .ok()
+                            .find(c.relation.as_deref(), &c.name)
                             .map(|i| field_column(in_schema.field(i)))
                     })
                 })
@@ -128,8 +125,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                 .map(|p| {
                     replace_columns(p, &|c| {
                         schema
-                            .index_of(c.relation.as_deref(), &c.name)
-                            .ok()
+                            .find(c.relation.as_deref(), &c.name)
                             .map(|i| group_by[i].unalias().clone())
                     })
                 })
@@ -152,11 +148,11 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                 let cols = p.columns();
                 !cols.is_empty()
                     && cols.iter().all(|c| {
-                        in_schema.index_of(c.relation.as_deref(), &c.name).is_ok()
+                        in_schema.find(c.relation.as_deref(), &c.name).is_some()
                             && keys.iter().any(|k| match k {
                                 Expr::Column(kc) => {
-                                    in_schema.index_of(kc.relation.as_deref(), &kc.name).ok()
-                                        == in_schema.index_of(c.relation.as_deref(), &c.name).ok()
+                                    in_schema.find(kc.relation.as_deref(), &kc.name)
+                                        == in_schema.find(c.relation.as_deref(), &c.name)
                                 }
                                 _ => false,
                             })
@@ -179,26 +175,14 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
             let new_input = push(input.clone(), preds)?;
             Ok(Arc::new(LogicalPlan::Distinct { input: new_input }))
         }
-        LogicalPlan::Scan {
-            table,
-            source,
-            projection,
-            filters,
-            schema,
-        } => {
+        LogicalPlan::Scan { filters, .. } => {
             let mut all = filters.clone();
             for p in &preds {
                 if !all.contains(p) && !p.columns().is_empty() {
                     all.push(p.clone());
                 }
             }
-            let scan = Arc::new(LogicalPlan::Scan {
-                table: table.clone(),
-                source: source.clone(),
-                projection: projection.clone(),
-                filters: all,
-                schema: schema.clone(),
-            });
+            let scan = Arc::new(plan.with_scan_filters(all));
             wrap(scan, preds)
         }
         LogicalPlan::Union { inputs, schema } => {
@@ -211,8 +195,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
                     .map(|p| {
                         replace_columns(p.clone(), &|c| {
                             schema
-                                .index_of(c.relation.as_deref(), &c.name)
-                                .ok()
+                                .find(c.relation.as_deref(), &c.name)
                                 .map(|i| field_column(in_schema.field(i)))
                         })
                     })
@@ -275,7 +258,14 @@ fn push_join(
                 );
             }
         }
-        JoinKind::Left | JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => {
+        // A mark join keeps every left row once; a null-aware one's first key pair stays
+        // first (keys found here are appended after it).
+        JoinKind::Left
+        | JoinKind::LeftSemi
+        | JoinKind::LeftAnti
+        | JoinKind::LeftAntiNullAware
+        | JoinKind::LeftMark
+        | JoinKind::LeftMarkNullAware => {
             let sides = OuterSides {
                 preserved: &ls,
                 other: &rs,
@@ -425,6 +415,9 @@ fn wrap(node: Arc<LogicalPlan>, preds: Vec<Expr>) -> Result<Arc<LogicalPlan>> {
 }
 
 fn dedupe(preds: &mut Vec<Expr>) {
+    if preds.len() < 2 {
+        return;
+    }
     let mut seen = HashSet::new();
     preds.retain(|p| seen.insert(p.to_string()));
 }

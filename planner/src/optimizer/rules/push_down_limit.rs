@@ -124,8 +124,7 @@ fn push_limit(node: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
                     .map(|k| SortExpr {
                         expr: replace_columns(k.expr.clone(), &|c| {
                             schema
-                                .index_of(c.relation.as_deref(), &c.name)
-                                .ok()
+                                .find(c.relation.as_deref(), &c.name)
                                 .map(|idx| field_column(is.field(idx)))
                         }),
                         ..k.clone()

@@ -42,8 +42,8 @@ impl OptimizerRule for PushDownSemiJoin {
 /// (Columns of the right input `right` may appear too, in the join filter.)
 fn left_part_in(e: &Expr, side: &PlanSchema, right: &PlanSchema) -> bool {
     e.columns().iter().all(|c| {
-        side.index_of(c.relation.as_deref(), &c.name).is_ok()
-            || right.index_of(c.relation.as_deref(), &c.name).is_ok()
+        side.find(c.relation.as_deref(), &c.name).is_some()
+            || right.find(c.relation.as_deref(), &c.name).is_some()
     })
 }
 

@@ -1,7 +1,7 @@
 //! Helpers shared by the decorrelation rules: fresh `__sq_N` aliases, pulling the
 //! correlated predicates (those reading [`Expr::OuterColumn`]s) up out of a subquery plan,
-//! renaming a subquery's columns so they cannot collide with the outer query's, and the
-//! walk that decorrelates a whole tree inside-out.
+//! renaming a subquery's columns so they cannot collide with the outer query's. The
+//! walk that decorrelates a whole tree is in `decorrelate_tree`.
 //!
 //! In: logical plans holding subquery expressions. Out: the pieces the two rules
 //! (`decorrelate_predicate_subquery`, `decorrelate_scalar_subquery`) assemble into joins.
@@ -12,27 +12,40 @@ use crate::error::{PlanError, Result};
 use crate::expr::{Column, Expr};
 use crate::logical::builder::field_column;
 use crate::logical::{LogicalPlan, LogicalPlanBuilder, Transformed};
-use crate::optimizer::rules::{decorrelate_predicate_subquery, decorrelate_scalar_subquery};
 use crate::schema::PlanSchema;
 
 /// Prefix of the aliases given to decorrelated subqueries.
 const ALIAS_PREFIX: &str = "__sq_";
 
-/// Hands out `__sq_1`, `__sq_2`, ... not yet used anywhere in a plan.
+/// Prefix of the names given to mark columns.
+const MARK_PREFIX: &str = "__mark_";
+
+/// Hands out `__sq_1`, `__sq_2`, ... (and mark column names `__mark_N`) not yet used
+/// anywhere in a plan.
 pub(crate) struct AliasGen {
     next: usize,
 }
 
 impl AliasGen {
-    /// Starts after the highest `__sq_N` already in `plan` (subquery plans included).
+    /// Starts after the highest `__sq_N` or `__mark_N` already in `plan` (subquery
+    /// plans included).
     pub(crate) fn for_plan(plan: &LogicalPlan) -> Self {
         let mut max = 0;
-        visit_plans(plan, &mut |p| {
-            if let LogicalPlan::SubqueryAlias { alias, .. } = p
-                && let Some(n) = alias.strip_prefix(ALIAS_PREFIX)
+        let mut see = |name: &str, prefix: &str| {
+            if let Some(n) = name.strip_prefix(prefix)
                 && let Ok(n) = n.parse::<usize>()
             {
                 max = max.max(n);
+            }
+        };
+        visit_plans(plan, &mut |p| {
+            if let LogicalPlan::SubqueryAlias { alias, .. } = p {
+                see(alias, ALIAS_PREFIX);
+            }
+            if let LogicalPlan::Projection { schema, .. } = p {
+                for f in &schema.fields {
+                    see(&f.name, MARK_PREFIX);
+                }
             }
         });
         AliasGen { next: max + 1 }
@@ -43,6 +56,13 @@ impl AliasGen {
         let n = self.next;
         self.next += 1;
         format!("{ALIAS_PREFIX}{n}")
+    }
+
+    /// A fresh name for a mark column.
+    pub(crate) fn fresh_mark(&mut self) -> String {
+        let n = self.next;
+        self.next += 1;
+        format!("{MARK_PREFIX}{n}")
     }
 }
 
@@ -90,11 +110,11 @@ pub(crate) fn outer_to_column(e: Expr) -> Expr {
     e.clone()
         .transform_up(&mut |x| {
             Ok(match x {
-                Expr::OuterColumn { column, .. } => Expr::Column(column),
-                other => other,
+                Expr::OuterColumn { column, .. } => Transformed::yes(Expr::Column(column)),
+                other => Transformed::no(other),
             })
         })
-        .unwrap_or(e)
+        .map_or(e, |t| t.data)
 }
 
 /// The outer columns `e` reads.
@@ -144,7 +164,7 @@ pub(crate) fn correlation_key(p: &Expr) -> Option<(Expr, Expr)> {
 pub(crate) fn check_outer_resolves(preds: &[Expr], outer: &PlanSchema) -> Result<()> {
     for p in preds {
         for c in outer_columns(p) {
-            if outer.index_of(c.relation.as_deref(), &c.name).is_err() {
+            if outer.find(c.relation.as_deref(), &c.name).is_none() {
                 return Err(PlanError::unsupported(format!(
                     "subquery correlated with a query more than one level out ('{p}' reads {c})"
                 )));
@@ -227,8 +247,7 @@ pub(crate) fn pull_up_correlation(
                 .map(|p| {
                     crate::optimizer::rules::util::replace_columns(p, &|c| {
                         in_schema
-                            .index_of(c.relation.as_deref(), &c.name)
-                            .ok()
+                            .find(c.relation.as_deref(), &c.name)
                             .map(|i| field_column(out_schema.field(i)))
                     })
                 })
@@ -250,7 +269,9 @@ pub(crate) fn pull_up_correlation(
                 .chain(filter.iter())
                 .any(|e| e.contains_outer_column());
             let both_sides = matches!(kind, JoinKind::Inner | JoinKind::Cross);
-            let left_side = kind.left_only() || *kind == JoinKind::Left;
+            // Joins keeping each left row (once, for semi, anti and mark joins) let a
+            // left-side predicate pass up.
+            let left_side = kind.left_only() || kind.is_mark() || *kind == JoinKind::Left;
             if own || !(both_sides || left_side && !plan_has_outer(right)) {
                 return Err(unsupported_below(plan));
             }
@@ -264,6 +285,22 @@ pub(crate) fn pull_up_correlation(
         }
         _ => Err(unsupported_below(plan)),
     }
+}
+
+/// `plan` with its correlated predicates dropped, as a source of distinct values for a
+/// domain: it yields every row `plan` does, and maybe more, which a domain may hold.
+pub(crate) fn uncorrelated_source(plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
+    if !plan_has_outer(plan) {
+        return Ok(plan.clone());
+    }
+    let (source, _) = pull_up_correlation(plan)?;
+    if plan_has_outer(&source) {
+        return Err(PlanError::unsupported(format!(
+            "a domain of outer values over a correlated input: {}",
+            source.describe()
+        )));
+    }
+    Ok(source)
 }
 
 /// `plan` without the ORDER BYs at its top (through projections and aliases): a
@@ -357,40 +394,7 @@ pub(crate) fn clashes(left: &PlanSchema, right: &PlanSchema) -> bool {
 pub(crate) fn map_right_columns(e: Expr, right_before: &PlanSchema, columns: &[Expr]) -> Expr {
     crate::optimizer::rules::util::replace_columns(e, &|c| {
         right_before
-            .index_of(c.relation.as_deref(), &c.name)
-            .ok()
+            .find(c.relation.as_deref(), &c.name)
             .and_then(|i| columns.get(i).cloned())
     })
-}
-
-/// Decorrelates every subquery in `plan` (nested ones first, as each is reached), with
-/// both rules, until none applies. Outer columns that belong to queries enclosing `plan`
-/// itself are left for the caller.
-pub(crate) fn decorrelate_tree(
-    plan: Arc<LogicalPlan>,
-    aliases: &mut AliasGen,
-) -> Result<Transformed<Arc<LogicalPlan>>> {
-    let mut plan = plan;
-    let mut changed = false;
-    for _ in 0..32 {
-        let t = plan.transform_up(&mut |node| {
-            let a = decorrelate_predicate_subquery::rewrite_node(node, aliases)?;
-            let b = decorrelate_scalar_subquery::rewrite_node(a.data, aliases)?;
-            Ok(Transformed {
-                data: b.data,
-                transformed: a.transformed || b.transformed,
-            })
-        })?;
-        plan = t.data;
-        if !t.transformed {
-            return Ok(Transformed {
-                data: plan,
-                transformed: changed,
-            });
-        }
-        changed = true;
-    }
-    Err(PlanError::internal(
-        "decorrelation did not reach a fixed point",
-    ))
 }

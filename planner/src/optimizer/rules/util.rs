@@ -3,12 +3,13 @@
 
 use crate::expr::{Column, Expr};
 use crate::schema::PlanSchema;
+use crate::transformed::Transformed;
 
 /// True when every column `expr` reads resolves in `schema`.
 pub fn resolves_in(expr: &Expr, schema: &PlanSchema) -> bool {
     expr.columns()
         .iter()
-        .all(|c| schema.index_of(c.relation.as_deref(), &c.name).is_ok())
+        .all(|c| schema.find(c.relation.as_deref(), &c.name).is_some())
 }
 
 /// Replaces each column reference `f` maps to `Some(new)`.
@@ -17,9 +18,12 @@ pub fn replace_columns(expr: Expr, f: &impl Fn(&Column) -> Option<Expr>) -> Expr
     expr.clone()
         .transform_up(&mut |e| {
             Ok(match &e {
-                Expr::Column(c) => f(c).unwrap_or(e),
-                _ => e,
+                Expr::Column(c) => match f(c) {
+                    Some(new) => Transformed::yes(new),
+                    None => Transformed::no(e),
+                },
+                _ => Transformed::no(e),
             })
         })
-        .unwrap_or(expr)
+        .map_or(expr, |t| t.data)
 }

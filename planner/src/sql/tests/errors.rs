@@ -66,7 +66,7 @@ fn function_errors_name_function_position_and_signature() {
     let text = e.to_string();
     assert!(text.contains("line 1, column 8"), "{text}");
     assert!(
-        text.contains("lpad() argument 2 must be an integer, got Utf8"),
+        text.contains("lpad() argument 2 must be an integer, got VARCHAR"),
         "{text}"
     );
     assert!(

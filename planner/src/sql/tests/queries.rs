@@ -120,10 +120,10 @@ fn literals_and_casts() {
          from lineitem where l_shipmode in ('MAIL', 'SHIP') and l_discount between 0.05 - 0.01 and 0.07",
     );
     assert!(
-        text.contains("CAST(lineitem.l_quantity AS Int64)"),
+        text.contains("CAST(lineitem.l_quantity AS BIGINT)"),
         "{text}"
     );
-    assert!(text.contains("CAST(lineitem.l_tax AS Float64)"), "{text}");
+    assert!(text.contains("CAST(lineitem.l_tax AS DOUBLE)"), "{text}");
     assert!(text.contains("0.05 AS 0.05"), "{text}");
     assert!(
         text.contains("DATE '1994-01-01' + INTERVAL '12 months 0 days 0 nanoseconds'"),
@@ -195,6 +195,18 @@ fn statements() {
     assert!(
         matches!(c.statement("describe nation").unwrap(), Statement::ShowColumns { table } if table == "nation")
     );
+    match c.statement("describe select n_name, 1 as one from nation") {
+        Ok(Statement::DescribeQuery { plan }) => {
+            let names: Vec<String> = plan
+                .schema()
+                .fields
+                .iter()
+                .map(|f| f.name.clone())
+                .collect();
+            assert_eq!(names, ["n_name", "one"]);
+        }
+        other => panic!("DESCRIBE of a query describes its columns: {other:?}"),
+    }
     assert!(matches!(
         c.statement("explain analyze select 1").unwrap(),
         Statement::Explain {

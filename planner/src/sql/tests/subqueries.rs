@@ -326,41 +326,77 @@ fn unsupported(sql: &str) -> String {
 }
 
 #[test]
-fn exists_inside_or_is_unsupported_with_the_expression() {
-    let what = unsupported(
-        "select c_name from customer where c_acctbal > 0 or \
-         exists (select * from orders where o_custkey = c_custkey)",
+fn exists_inside_or_is_a_mark_join() {
+    let sql = "select c_name from customer where c_acctbal > 0 or \
+               exists (select * from orders where o_custkey = c_custkey)";
+    let plan = decorrelated(sql).unwrap();
+    let text = plan.display_indent();
+    assert!(
+        text.contains("LeftMark Join: on=[customer.c_custkey = orders.o_custkey]"),
+        "{text}"
     );
-    assert!(what.contains("EXISTS (<subquery:"), "{what}");
-    assert!(what.contains("top-level AND terms"), "{what}");
-    // The optimizer's rule says the same.
-    let err = Optimizer::new()
-        .optimize(
-            coerced(
-                "select c_name from customer where c_acctbal > 0 or \
-                 exists (select * from orders where o_custkey = c_custkey)",
-            )
-            .unwrap(),
-        )
-        .unwrap_err();
-    assert!(matches!(err, PlanError::Unsupported { .. }), "{err}");
+    let p = physical(&plan);
+    assert!(
+        find_physical(&p, &|n| matches!(
+            n,
+            PhysicalPlan::HashJoin {
+                kind: crate::logical::JoinKind::LeftMark,
+                ..
+            }
+        )),
+        "{p:?}"
+    );
 }
 
 #[test]
-fn exists_in_the_select_list_is_unsupported() {
-    let what = unsupported(
+fn exists_in_the_select_list_is_a_mark_join() {
+    let plan = decorrelated(
         "select c_name, exists (select * from orders where o_custkey = c_custkey) from customer",
+    )
+    .unwrap();
+    let text = plan.display_indent();
+    assert!(text.contains("LeftMark Join"), "{text}");
+    assert_eq!(
+        plan.schema().fields[1].data_type,
+        arrow::datatypes::DataType::Boolean
     );
-    assert!(what.contains("EXISTS"), "{what}");
 }
 
 #[test]
-fn correlated_scalar_with_inequality_is_unsupported() {
-    let what = unsupported(
+fn in_over_nullable_values_in_the_select_list_is_a_broadcast_null_aware_mark_join() {
+    let plan = decorrelated(
+        "select c_name, (case when c_acctbal > 0 then c_custkey end) in \
+         (select o_custkey from orders) from customer",
+    )
+    .unwrap();
+    let p = physical(&plan);
+    assert!(
+        find_physical(&p, &|n| matches!(
+            n,
+            PhysicalPlan::HashJoin {
+                kind: crate::logical::JoinKind::LeftMarkNullAware,
+                distribution: JoinDistribution::Broadcast,
+                ..
+            }
+        )),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn correlated_scalar_with_inequality_joins_a_domain() {
+    let plan = decorrelated(
         "select c_name from customer where c_acctbal > \
          (select max(o_totalprice) from orders where o_custkey < c_custkey)",
+    )
+    .unwrap();
+    let text = plan.display_indent();
+    assert!(text.contains("Distinct"), "{text}");
+    assert!(
+        text.contains("filter=orders.o_custkey < __sq_1.c_custkey"),
+        "{text}"
     );
-    assert!(what.contains("not an equality"), "{what}");
+    physical(&plan);
 }
 
 #[test]
@@ -467,4 +503,28 @@ fn explain_shows_subquery_plans_under_their_node() {
         indent + 2
     );
     assert!(lines[filter + 2].contains("Projection:"), "{text}");
+}
+
+#[test]
+fn quantified_comparisons_become_in_or_an_aggregate_subquery() {
+    let text = TestCatalog::new()
+        .plan(
+            "select c_name from customer where c_nationkey = any (select n_nationkey from nation)",
+        )
+        .unwrap()
+        .display_indent();
+    assert!(text.contains("IN (<subquery: n_nationkey>)"), "{text}");
+    let text = TestCatalog::new()
+        .plan("select c_name from customer where c_acctbal > all (select o_totalprice from orders)")
+        .unwrap()
+        .display_indent();
+    assert!(
+        text.contains("Aggregate: groupBy=[], aggr=[count(*) AS n, count(orders.o_totalprice) AS nv, max(orders.o_totalprice) AS max_y]"),
+        "{text}"
+    );
+    let plan = decorrelated(
+        "select c_name from customer where c_acctbal > all (select o_totalprice from orders)",
+    )
+    .unwrap();
+    physical(&plan);
 }

@@ -2,8 +2,21 @@
 //! that name the file, the line and what was expected.
 //!
 //! In: a path to a `.csv` file or a directory of them (all with the same columns), and
-//! [`CsvOptions`]. Out: a [`DataSource`]. Inferred columns are `Int64`, `Float64`,
-//! `Boolean`, `Date32` (for `YYYY-MM-DD`) or `Utf8`; an empty field is NULL.
+//! [`CsvOptions`]. Out: a [`DataSource`]. Inferred columns are BIGINT, DOUBLE, BOOLEAN,
+//! DATE (for `YYYY-MM-DD`) or VARCHAR; an empty field is NULL. A file with only a
+//! header is an empty table; an empty file is an error (nothing names the columns).
+//!
+//! Malformed files fail the query, never read silently: a quoted field left open to
+//! the end of the file, a record with the wrong number of fields, or a value that is
+//! not of its column's type each name the file, the physical line and the column.
+//! Each file is one partition read from its start, so line numbers are the file's own.
+//!
+//! - `scanner`: follows quoting byte by byte to find unclosed quotes and the line each
+//!   record starts on.
+//! - `errors`: Arrow's CSV errors rewritten with those lines.
+
+mod errors;
+mod scanner;
 
 use std::fs::File;
 use std::io::BufReader;
@@ -13,9 +26,9 @@ use std::sync::Arc;
 use arrow::csv::ReaderBuilder;
 use arrow::csv::reader::Format;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use arrow::error::ArrowError;
 use ember_planner::catalog::Statistics;
 
+use self::scanner::CheckedReader;
 use super::{BatchIter, DataSource, check_projection, list_files, normalize_schema};
 use crate::error::{EmberError, Result};
 
@@ -94,9 +107,32 @@ fn format(options: &CsvOptions) -> Format {
 /// Infers the columns of a file from its first rows, keeping the types Ember knows.
 fn infer_schema(path: &PathBuf, options: &CsvOptions) -> Result<SchemaRef> {
     let file = File::open(path).map_err(|e| EmberError::io(path, e))?;
-    let (schema, _) = format(options)
-        .infer_schema(BufReader::new(file), Some(INFER_ROWS))
-        .map_err(|e| EmberError::data(path.display().to_string(), inference_message(&e)))?;
+    let mut reader = CheckedReader::new(BufReader::new(file), options.delimiter);
+    let inferred = format(options).infer_schema(&mut reader, Some(INFER_ROWS));
+    let schema = match inferred {
+        Ok((schema, _)) => schema,
+        // The CSV crate keeps only the text of I/O errors: ask the reader itself.
+        Err(e) => match reader.unterminated_quote() {
+            Some(fault) => {
+                return Err(EmberError::data(
+                    path.display().to_string(),
+                    fault.to_string(),
+                ));
+            }
+            None => return Err(errors::inference_error(&e, path)),
+        },
+    };
+    if schema.fields().is_empty() {
+        let expected = if options.has_header {
+            "a header line naming the columns"
+        } else {
+            "at least one row"
+        };
+        return Err(EmberError::data(
+            path.display().to_string(),
+            format!("the file is empty (expected {expected})"),
+        ));
+    }
     let fields: Vec<Field> = schema
         .fields()
         .iter()
@@ -113,62 +149,6 @@ fn infer_schema(path: &PathBuf, options: &CsvOptions) -> Result<SchemaRef> {
         })
         .collect();
     Ok(Arc::new(Schema::new(fields)))
-}
-
-fn inference_message(e: &ArrowError) -> String {
-    match e {
-        ArrowError::CsvError(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Rewrites an Arrow CSV error as `line N: ...` with 1-based line numbers of the file
-/// (Arrow counts records from 0 in parse errors and from 1 in field-count errors).
-fn row_error_message(e: &ArrowError, schema: &Schema) -> String {
-    let text = match e {
-        ArrowError::CsvError(m) | ArrowError::ParseError(m) => m.as_str(),
-        _ => return e.to_string(),
-    };
-    if let Some(rest) = text.strip_prefix("incorrect number of fields for line ")
-        // "<line>, expected <n> got <m>"
-        && let Some((line, counts)) = rest.split_once(", expected ")
-        && let Some((expected, got)) = counts.split_once(" got ")
-    {
-        return format!("line {line}: expected {expected} fields, found {got}");
-    }
-    if let Some(rest) = text.strip_prefix("Error while parsing value '")
-        // "<value>' as type '<type>' for column <c> at line <l>. Row data: ..."
-        && let Some((value, rest)) = rest.split_once("' as type '")
-        && let Some((ty, rest)) = rest.split_once("' for column ")
-        && let Some((column, rest)) = rest.split_once(" at line ")
-        && let (Ok(c), Ok(l)) = (
-            column.parse::<usize>(),
-            rest.split('.').next().unwrap_or("").parse::<usize>(),
-        )
-    {
-        let name = schema
-            .fields()
-            .get(c)
-            .map(|f| f.name().as_str())
-            .unwrap_or("?");
-        return format!(
-            "line {}: column '{name}' expected {}, found '{value}'",
-            l + 1,
-            type_name(ty)
-        );
-    }
-    text.to_string()
-}
-
-fn type_name(arrow_type: &str) -> &str {
-    match arrow_type {
-        "Int64" => "a BIGINT",
-        "Int32" => "an INT",
-        "Float64" => "a DOUBLE",
-        "Boolean" => "a BOOLEAN (true or false)",
-        "Date32" => "a DATE (YYYY-MM-DD)",
-        other => other,
-    }
 }
 
 impl DataSource for CsvTable {
@@ -201,20 +181,20 @@ impl DataSource for CsvTable {
             )));
         };
         let file = File::open(&path).map_err(|e| EmberError::io(&path, e))?;
+        let delimiter = self.options.delimiter;
         let reader = ReaderBuilder::new(self.schema.clone())
             .with_format(self.format())
             .with_batch_size(batch_size.max(1))
             .with_projection(projection.to_vec())
-            .build(file)?;
+            .build(CheckedReader::new(file, delimiter))?;
         let schema = self.schema.clone();
-        let name = path.display().to_string();
         let mut failed = false;
         let iter = reader.map_while(move |batch| {
             if failed {
                 return None;
             }
             failed = batch.is_err();
-            Some(batch.map_err(|e| EmberError::data(&name, row_error_message(&e, &schema))))
+            Some(batch.map_err(|e| errors::read_error(&e, &path, &schema, delimiter)))
         });
         Ok(Box::new(iter))
     }
@@ -304,7 +284,7 @@ mod tests {
         let err = read_all(&t, &[0, 1]).unwrap_err().to_string();
         assert!(err.contains("badnum.csv"), "{err}");
         assert!(
-            err.contains("line 4: column 'v' expected a BIGINT, found 'x'"),
+            err.contains("line 4, column 'v': expected a BIGINT, found 'x'"),
             "{err}"
         );
 
@@ -326,6 +306,118 @@ mod tests {
         assert!(err.contains("line 3: expected 3 fields, found 2"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
         std::fs::remove_dir_all(&dir2).unwrap();
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_not_one_long_field() {
+        // Row 10 opens a quote that nothing closes: reading must fail, never return
+        // fewer rows. Inference reads it when it is among the first rows...
+        let mut text = String::from("id,name\n");
+        for i in 1..=3000 {
+            if i == 10 {
+                text.push_str("10,\"broken name\n");
+            } else {
+                text.push_str(&format!("{i},name{i}\n"));
+            }
+        }
+        let (dir, f) = write("openquote", &text);
+        let err = CsvTable::try_new(f.to_str().unwrap(), CsvOptions::default()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("openquote.csv"), "{msg}");
+        assert!(
+            msg.contains("line 11, column 4: unterminated quoted field"),
+            "{msg}"
+        );
+        // ... and the scan finds it when the schema is known or the quote comes late.
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        let opts = CsvOptions {
+            schema: Some(schema),
+            ..CsvOptions::default()
+        };
+        let t = CsvTable::try_new(f.to_str().unwrap(), opts).unwrap();
+        let err = read_all(&t, &[0]).unwrap_err().to_string();
+        assert!(
+            err.contains("line 11, column 4: unterminated quoted field"),
+            "{err}"
+        );
+        // Past the rows inference reads: row 2001 is on line 2002.
+        let rows: String = (1..=2000).map(|i| format!("{i},n\n")).collect();
+        let (dir2, late) = write(
+            "latequote",
+            &format!("id,name\n{rows}2001,\"open\n2002,y\n"),
+        );
+        let t = CsvTable::try_new(late.to_str().unwrap(), CsvOptions::default()).unwrap();
+        let err = read_all(&t, &[0]).unwrap_err().to_string();
+        assert!(err.contains("latequote.csv"), "{err}");
+        assert!(
+            err.contains("line 2002, column 6: unterminated quoted field"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&dir2).unwrap();
+    }
+
+    #[test]
+    fn errors_name_physical_lines_when_quoted_fields_span_lines() {
+        // Records 2 and 3 span two lines each and line 6 is blank, so record 5 ("x")
+        // is on line 8.
+        let (dir, f) = write("multiline", "id,note\n1,\"a\nb\"\n2,\"c\nd\"\n\n3,e\nx,f\n");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("note", DataType::Utf8, true),
+        ]));
+        let opts = CsvOptions {
+            schema: Some(schema.clone()),
+            ..CsvOptions::default()
+        };
+        let t = CsvTable::try_new(f.to_str().unwrap(), opts.clone()).unwrap();
+        let err = read_all(&t, &[0, 1]).unwrap_err().to_string();
+        assert!(
+            err.contains("line 8, column 'id': expected a BIGINT, found 'x'"),
+            "{err}"
+        );
+        std::fs::write(&f, "id,note\n1,\"a\nb\"\n2,c,extra\n").unwrap();
+        let t = CsvTable::try_new(f.to_str().unwrap(), opts).unwrap();
+        let err = read_all(&t, &[0]).unwrap_err().to_string();
+        assert!(err.contains("line 4: expected 2 fields, found 3"), "{err}");
+        // Inference sees the same ragged row.
+        let err = CsvTable::try_new(f.to_str().unwrap(), CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 4: expected 2 fields, found 3"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn empty_files_are_errors_and_header_only_files_empty_tables() {
+        let (dir, f) = write("empty", "");
+        let err = CsvTable::try_new(f.to_str().unwrap(), CsvOptions::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "bad data in '{}': the file is empty (expected a header line naming the columns)",
+                f.display()
+            )
+        );
+        std::fs::write(&f, "a,b\n").unwrap();
+        let t = CsvTable::try_new(f.to_str().unwrap(), CsvOptions::default()).unwrap();
+        let names: Vec<&str> = t
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        let rows: usize = read_all(&t, &[0, 1])
+            .unwrap()
+            .iter()
+            .map(|b| b.num_rows())
+            .sum();
+        assert_eq!(rows, 0);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
