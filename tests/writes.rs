@@ -132,7 +132,7 @@ fn a_failed_job_leaves_an_overwrite_target_unchanged() {
     // One task hits a value that does not cast, deterministically: the job fails.
     let err = ctx
         .sql(&format!(
-            "COPY (SELECT l_orderkey, CAST(CASE WHEN l_orderkey = 5000 THEN 'x' ELSE '1' END AS INTEGER) AS v \
+            "COPY (SELECT l_orderkey, CAST(CASE WHEN l_orderkey = 1 THEN 'x' ELSE '1' END AS INTEGER) AS v \
              FROM lineitem) TO '{}' (FORMAT csv, OVERWRITE true)",
             out.display()
         ))

@@ -31,6 +31,9 @@ pub fn cast_scalar(v: &ScalarValue, to: &DataType) -> Option<ScalarValue> {
         (S::Date32(Some(d)), DataType::Timestamp(TimeUnit::Microsecond, None)) => {
             S::Timestamp(Some(i64::from(*d).checked_mul(86_400_000_000)?))
         }
+        (S::Int32(Some(i)), DataType::Utf8) => S::Utf8(Some(i.to_string())),
+        (S::Int64(Some(i)), DataType::Utf8) => S::Utf8(Some(i.to_string())),
+        (S::Boolean(Some(b)), DataType::Utf8) => S::Utf8(Some(b.to_string())),
         (S::Int32(Some(i)), DataType::Int64) => S::Int64(Some(i64::from(*i))),
         (S::Int64(Some(i)), DataType::Int32) => S::Int32(Some(i32::try_from(*i).ok()?)),
         (S::Int32(Some(i)), DataType::Float64) => S::Float64(Some(f64::from(*i))),

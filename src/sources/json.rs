@@ -52,8 +52,17 @@ fn infer(path: &PathBuf) -> Result<SchemaRef> {
     let (schema, _) =
         arrow::json::reader::infer_json_schema(BufReader::new(file), Some(INFER_LINES))
             .map_err(|e| EmberError::data(path.display().to_string(), e.to_string()))?;
-    let mut fields = Vec::with_capacity(schema.fields().len());
-    for f in schema.fields() {
+    // The inference lists keys by name; a reader expects them in the file's order.
+    let order = first_object_keys(path)?;
+    let mut inferred: Vec<_> = schema.fields().iter().collect();
+    inferred.sort_by_key(|f| {
+        order
+            .iter()
+            .position(|k| k == f.name())
+            .unwrap_or(usize::MAX)
+    });
+    let mut fields = Vec::with_capacity(inferred.len());
+    for f in inferred {
         let t = match f.data_type() {
             t @ (DataType::Int64 | DataType::Float64 | DataType::Boolean | DataType::Utf8) => {
                 t.clone()
@@ -72,6 +81,60 @@ fn infer(path: &PathBuf) -> Result<SchemaRef> {
         fields.push(Field::new(f.name(), t, true));
     }
     Ok(Arc::new(Schema::new(fields)))
+}
+
+/// The top-level keys of the first object in the file, in the order they are written.
+fn first_object_keys(path: &PathBuf) -> Result<Vec<String>> {
+    use std::io::BufRead;
+    let file = File::open(path).map_err(|e| EmberError::io(path, e))?;
+    let mut line = String::new();
+    for l in BufReader::new(file).lines() {
+        line = l.map_err(|e| EmberError::io(path, e))?;
+        if !line.trim().is_empty() {
+            break;
+        }
+    }
+    Ok(top_level_keys(&line))
+}
+
+/// The keys at depth one of a JSON object's text (`{"a":1,"b":{"c":2}}` → a, b).
+/// Malformed text yields what was found before it; the reader reports the error.
+fn top_level_keys(text: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut depth = 0usize;
+    let mut chars = text.chars();
+    // Whether the next string at depth one is a key (after `{` or `,`).
+    let mut expect_key = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '{' | '[' => {
+                depth += 1;
+                expect_key = depth == 1 && c == '{';
+            }
+            '}' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 1 => expect_key = true,
+            '"' => {
+                let mut s = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            if let Some(n) = chars.next() {
+                                s.push(n);
+                            }
+                        }
+                        '"' => break,
+                        c => s.push(c),
+                    }
+                }
+                if depth == 1 && expect_key {
+                    keys.push(s);
+                    expect_key = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    keys
 }
 
 impl DataSource for JsonTable {
@@ -109,5 +172,19 @@ impl DataSource for JsonTable {
             let batch = batch.map_err(|e| EmberError::data(&name, e.to_string()))?;
             Ok(batch.project(&projection)?)
         })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_level_keys;
+
+    #[test]
+    fn keys_in_written_order_at_depth_one() {
+        assert_eq!(
+            top_level_keys(r#"{"z":1,"a":{"inner":[1,{"x":2}]},"m\"q":"s,t:","b":null}"#),
+            ["z", "a", "m\"q", "b"]
+        );
+        assert!(top_level_keys("").is_empty());
     }
 }

@@ -365,9 +365,17 @@ fn plan_values(rows: &[Vec<Expr>], schema: &PlanSchema) -> Result<Arc<PhysicalPl
     for row in rows {
         let mut vals = Vec::with_capacity(row.len());
         for (i, e) in row.iter().enumerate() {
-            let v = constant_value(&create_physical_expr(e, &empty)?).ok_or_else(|| {
-                PlanError::unsupported(format!("non-constant expression in VALUES: {e}"))
-            })?;
+            let cell = create_physical_expr(e, &empty)?;
+            // A constant whose cast cannot be done now (`CAST('x' AS INTEGER)`) is kept
+            // as it is and cast (or refused, naming the value) as the batch is built.
+            let v = constant_value(&cell)
+                .or_else(|| match &cell {
+                    PhysExpr::Cast { expr, .. } => constant_value(expr),
+                    _ => None,
+                })
+                .ok_or_else(|| {
+                    PlanError::unsupported(format!("non-constant expression in VALUES: {e}"))
+                })?;
             // A cell that does not convert now is converted (or fails) as the batch
             // is built.
             let t = &schema.field(i).data_type;

@@ -475,7 +475,7 @@ impl SqlPlanner<'_> {
         }
     }
 
-    /// `read_parquet('path')`, `read_csv('path')`.
+    /// `read_parquet('path')`, `read_csv('path')`, `read_json('path')`.
     fn plan_table_function(
         &self,
         name: &ast::ObjectName,
@@ -486,6 +486,7 @@ impl SqlPlanner<'_> {
         let format = match fname.as_str() {
             "read_parquet" => "parquet",
             "read_csv" => "csv",
+            "read_json" | "read_ndjson" => "json",
             _ => {
                 return Err(PlanError::unsupported_at(
                     format!("table function '{name}'"),
