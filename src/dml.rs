@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use ember_planner::sql::{AlterTableOp, TableDefinition};
 use ember_planner::{LogicalPlan, PlanError};
@@ -145,7 +145,6 @@ impl SessionContext {
     pub(crate) fn update(&self, table: &str, rows: LogicalPlan) -> Result<Count> {
         let t = self.managed(table, "UPDATE")?;
         let _guard = t.lock_writes();
-        let before = t.num_rows();
         let schema = t.schema_ref();
         let target = Target {
             name: table,
@@ -153,14 +152,22 @@ impl SessionContext {
             partition: None,
         };
         let identity: Vec<Option<usize>> = (0..schema.fields().len()).map(Some).collect();
-        let rows = conform_all(
-            &target,
-            DataFrame::new(self.clone(), rows).collect()?,
-            &identity,
-        )?;
+        // The last column says whether the row was updated: counted, then dropped.
+        let mut updated = 0;
+        let mut batches = Vec::new();
+        for b in DataFrame::new(self.clone(), rows).collect()? {
+            let last = b.num_columns().saturating_sub(1);
+            let flags = b
+                .column(last)
+                .as_boolean_opt()
+                .ok_or_else(|| EmberError::internal("UPDATE's rows lack their updated flag"))?;
+            updated += flags.true_count();
+            batches.push(b.project(&(0..last).collect::<Vec<_>>())?);
+        }
+        let rows = conform_all(&target, batches, &identity)?;
         target.check_unique(&rows, &t.unique_keys(), 0)?;
         t.replace(rows, self.config().target_partitions)?;
-        Ok(before)
+        Ok(updated)
     }
 
     /// `DELETE FROM table [WHERE ...]`: `keep` holds the rows that stay.

@@ -177,11 +177,9 @@ impl Target<'_> {
     }
 }
 
-/// The first row (from 1) whose value alone does not cast to `to`.
+/// The index (from 0) of the first row whose value alone does not cast to `to`.
 fn failing_row(array: &ArrayRef, to: &DataType) -> Option<usize> {
-    (0..array.len())
-        .find(|&r| array.is_valid(r) && cast_array(&array.slice(r, 1), to).is_err())
-        .map(|r| r + 1)
+    (0..array.len()).find(|&r| array.is_valid(r) && cast_array(&array.slice(r, 1), to).is_err())
 }
 
 fn display(array: &ArrayRef, row: usize) -> String {

@@ -16,7 +16,7 @@ use sqlparser::ast::{self, SetExpr, TableFactor};
 
 use crate::catalog::{CatalogEntry, TableSource};
 use crate::error::{Location, PlanError, Result};
-use crate::expr::Expr;
+use crate::expr::{Expr, lit};
 use crate::logical::builder::field_column;
 use crate::logical::set_ops::SetOperation;
 use crate::logical::{LogicalPlan, LogicalPlanBuilder};
@@ -25,6 +25,9 @@ use crate::sql::errors::{loc, unsupported};
 use crate::sql::expr::ExprScope;
 use crate::sql::statement::{SqlPlanner, Statement, object_name};
 use crate::types::{assignable, common_type};
+
+/// The last column of an UPDATE's rows: whether the statement changed the row.
+pub const UPDATED_COLUMN: &str = "__ember_updated";
 
 impl SqlPlanner<'_> {
     /// `INSERT [OVERWRITE] INTO t [(cols)] VALUES ... | query`.
@@ -274,8 +277,9 @@ impl SqlPlanner<'_> {
             Some(w) => Some(self.sql_to_expr(w, &scope)?),
             None => None,
         };
-        let new_row = |keep_old: Option<&Expr>| -> Vec<Expr> {
-            schema
+        // Each row of the table, then whether the statement updated it.
+        let new_row = |keep_old: Option<&Expr>, updated: Expr| -> Vec<Expr> {
+            let mut row: Vec<Expr> = schema
                 .fields
                 .iter()
                 .zip(&values)
@@ -292,11 +296,16 @@ impl SqlPlanner<'_> {
                     };
                     e.alias(f.user_name())
                 })
-                .collect()
+                .collect();
+            row.push(updated.alias(UPDATED_COLUMN));
+            row
         };
         let rows = match predicate {
-            None => scan.project(new_row(None))?,
-            Some(p) if !p.contains_subquery() => scan.project(new_row(Some(&is_true(p))))?,
+            None => scan.project(new_row(None, lit(true)))?,
+            Some(p) if !p.contains_subquery() => {
+                let p = is_true(p);
+                scan.project(new_row(Some(&p), p.clone()))?
+            }
             Some(p) => {
                 // Subqueries stay top-level WHERE terms: the rows that do not match,
                 // then the matching rows with their new values.
@@ -307,7 +316,12 @@ impl SqlPlanner<'_> {
                     SetOperation::Except,
                     true,
                 )?;
-                unchanged.union(matched.project(new_row(None))?.build_arc())?
+                let mut keep: Vec<Expr> =
+                    unchanged.schema().fields.iter().map(field_column).collect();
+                keep.push(lit(false).alias(UPDATED_COLUMN));
+                unchanged
+                    .project(keep)?
+                    .union(matched.project(new_row(None, lit(true)))?.build_arc())?
             }
         };
         Ok(Statement::Update {

@@ -49,5 +49,6 @@ pub(crate) mod tests;
 
 pub use copy::OptionValue;
 pub use ddl::{AlterTableOp, MAX_LENGTH_KEY, SMALLINT_KEY, TableDefinition};
+pub use dml::UPDATED_COLUMN;
 pub use split::{SqlStatementText, split_statements};
 pub use statement::{DEFAULT_MAX_EXPRESSION_DEPTH, FileFormat, SqlPlanner, Statement};

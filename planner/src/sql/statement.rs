@@ -152,7 +152,8 @@ pub enum Statement {
     Update {
         /// Table name.
         table: String,
-        /// Every row of the table after the update, in the table's column order.
+        /// Every row of the table after the update, in the table's column order, then
+        /// a BOOLEAN column ([`crate::sql::UPDATED_COLUMN`]): whether the row was updated.
         rows: LogicalPlan,
     },
     /// `DELETE FROM table [WHERE ...]`.
