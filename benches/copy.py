@@ -93,7 +93,7 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
     con = duckdb.connect()
     con.execute(f"SET threads={args.threads}")
-    rows = con.sql(f"SELECT count(*) FROM read_parquet('{source}')").fetchone()[0]
+    rows = con.sql(f"SELECT count(*) FROM read_parquet('{source}')").fetchall()[0][0]
     print(f"{args.table}: {rows} rows from {source}, {args.threads} threads, median of {args.iterations}")
     print(f"{'case':<26}{'ember_s':>9}{'duckdb_s':>10}{'ratio':>8}{'ember_MB':>10}{'duckdb_MB':>11}")
     for name, ember_opts, duck_opts, folder in cases(args.table):
@@ -118,7 +118,7 @@ def main():
         read = "*.parquet" if ext == "parquet" else "*.csv"
         check = ember_target if not folder else os.path.join(ember_target, "**", read)
         reader = "read_parquet" if ext == "parquet" else "read_csv"
-        written = con.sql(f"SELECT count(*) FROM {reader}('{check}')").fetchone()[0]
+        written = con.sql(f"SELECT count(*) FROM {reader}('{check}')").fetchall()[0][0]
         if written != rows:
             sys.exit(f"{name}: Ember wrote {written} rows, expected {rows}")
         print(
