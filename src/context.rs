@@ -15,6 +15,9 @@ use crate::rdd::{FaultConfig, RddConfig, RddContext};
 use crate::sources::ManagedTable;
 use crate::sources::external::ExternalTable;
 
+/// Indexes by name (lower case): their table and, for UNIQUE ones, the key's columns.
+pub(crate) type Indexes = BTreeMap<String, (String, Option<Vec<usize>>)>;
+
 /// A table or view in the catalog.
 #[derive(Debug, Clone)]
 pub(crate) enum Entry {
@@ -37,7 +40,7 @@ pub(crate) struct SessionState {
     pub(crate) config: RwLock<SessionConfig>,
     pub(crate) tables: RwLock<BTreeMap<String, Entry>>,
     /// Indexes by name (lower case): their table and, for UNIQUE ones, the key.
-    pub(crate) indexes: Mutex<BTreeMap<String, (String, Option<Vec<usize>>)>>,
+    pub(crate) indexes: Mutex<Indexes>,
     pub(crate) rdd: Arc<RddContext>,
 }
 

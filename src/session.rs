@@ -419,9 +419,7 @@ impl SessionContext {
     }
 
     /// The session's index registry.
-    pub(crate) fn indexes(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, BTreeMap<String, (String, Option<Vec<usize>>)>>> {
+    pub(crate) fn indexes(&self) -> Result<std::sync::MutexGuard<'_, crate::context::Indexes>> {
         self.state
             .indexes
             .lock()

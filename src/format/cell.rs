@@ -15,7 +15,7 @@ use arrow::datatypes::{
     Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use ember_planner::scalar::{date32_to_naive, format_decimal, format_f32, format_f64};
+use ember_planner::scalar::{date32_to_naive, format_f32, format_f64};
 
 /// Timestamps print as SQL writes them: `2024-01-02 03:04:05[.fraction]`.
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
@@ -42,10 +42,70 @@ macro_rules! integer {
     ($array:expr, $t:ty) => {{
         let a = $array.as_primitive::<$t>();
         Box::new(move |i: usize, out: &mut String| {
-            let _ = write!(out, "{}", a.value(i));
+            push_integer(out, i128::from(a.value(i)));
             Cell::Number
         })
     }};
+}
+
+/// Appends the decimal digits of `v` (with a `-` when negative).
+fn push_integer(out: &mut String, v: i128) {
+    if v < 0 {
+        out.push('-');
+    }
+    push_digits(out, v.unsigned_abs(), 0);
+}
+
+/// Appends the digits of `v`, left-padded with zeros to at least `min_digits`.
+fn push_digits(out: &mut String, mut v: u128, min_digits: usize) {
+    let mut buf = [0u8; 40];
+    let mut at = buf.len();
+    while v > 0 || buf.len() - at < min_digits.max(1) {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.extend(buf[at..].iter().map(|&b| char::from(b)));
+}
+
+/// Appends an unscaled decimal at `scale` (`12340` at scale 2 is `123.40`), as
+/// `ember_planner::scalar::format_decimal` formats it.
+fn push_decimal(out: &mut String, v: i128, scale: i8) {
+    if scale <= 0 {
+        push_integer(out, v);
+        out.extend(std::iter::repeat_n('0', usize::from(scale.unsigned_abs())));
+        return;
+    }
+    if v < 0 {
+        out.push('-');
+    }
+    let unit = 10u128.pow(u32::from(scale.unsigned_abs()));
+    let magnitude = v.unsigned_abs();
+    push_digits(out, magnitude / unit, 1);
+    out.push('.');
+    push_digits(out, magnitude % unit, usize::from(scale.unsigned_abs()));
+}
+
+/// Appends a date as `YYYY-MM-DD` (years outside 0..=9999 as chrono prints them).
+fn push_date(out: &mut String, days: i32) {
+    // Years 0 to 9999: days -719528 to 2932896.
+    if (-719_528..=2_932_896).contains(&days) {
+        let (y, m, d) = civil_from_days(i64::from(days));
+        push_digits(out, y as u128, 4);
+        out.push('-');
+        push_digits(out, u128::from(m), 2);
+        out.push('-');
+        push_digits(out, u128::from(d), 2);
+        return;
+    }
+    match date32_to_naive(days) {
+        Some(d) => {
+            let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+        }
+        None => {
+            let _ = write!(out, "{days}");
+        }
+    }
 }
 
 macro_rules! float {
@@ -88,22 +148,14 @@ pub(crate) fn cell_writer<'a>(array: &'a dyn Array) -> Result<CellWriter<'a>> {
             let a = array.as_primitive::<Decimal128Type>();
             let scale = *scale;
             Box::new(move |i: usize, out: &mut String| {
-                out.push_str(&format_decimal(a.value(i), scale));
+                push_decimal(out, a.value(i), scale);
                 Cell::Number
             })
         }
         DataType::Date32 => {
             let a = array.as_primitive::<Date32Type>();
             Box::new(move |i: usize, out: &mut String| {
-                let days = a.value(i);
-                match date32_to_naive(days) {
-                    Some(d) => {
-                        let _ = write!(out, "{}", d.format("%Y-%m-%d"));
-                    }
-                    None => {
-                        let _ = write!(out, "{days}");
-                    }
-                }
+                push_date(out, a.value(i));
                 Cell::Text
             })
         }
@@ -149,6 +201,22 @@ pub(crate) fn cell_writer<'a>(array: &'a dyn Array) -> Result<CellWriter<'a>> {
     }))
 }
 
+/// Year, month and day of the proleptic Gregorian calendar for days since 1970-01-01
+/// (counting in 400-year eras of 146,097 days, each starting on a March 1).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +234,19 @@ mod tests {
     }
 
     #[test]
+    fn dates_agree_with_chrono_in_every_year() {
+        use chrono::Datelike;
+        for days in (-719_528..=2_932_896).step_by(97) {
+            let d = date32_to_naive(days).unwrap();
+            assert_eq!(
+                civil_from_days(i64::from(days)),
+                (i64::from(d.year()), d.month(), d.day()),
+                "{days}"
+            );
+        }
+    }
+
+    #[test]
     fn numbers_dates_and_nulls() {
         let d = Decimal128Array::from(vec![Some(12340), None, Some(-5)])
             .with_precision_and_scale(10, 2)
@@ -180,8 +261,40 @@ mod tests {
         assert_eq!(t, vec!["0.1", "1e+21", "NaN", "2", "1e-300", "Infinity"]);
         assert_eq!(texts(&f)[2].1, Cell::Text);
 
-        let dates = Date32Array::from(vec![0, 10_561]);
-        assert_eq!(texts(&dates)[1].0, "1998-12-01");
-        assert_eq!(texts(&Int32Array::from(vec![-7]))[0].0, "-7");
+        let dates = Date32Array::from(vec![0, 10_561, -719_528, 2_932_896, 3_000_000]);
+        let d: Vec<String> = texts(&dates).into_iter().map(|(s, _)| s).collect();
+        assert_eq!(
+            d,
+            [
+                "1970-01-01",
+                "1998-12-01",
+                "0000-01-01",
+                "9999-12-31",
+                "+10183-08-17"
+            ]
+        );
+        let ints: Vec<String> = texts(&Int32Array::from(vec![-7, 0, i32::MIN, 120]))
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        assert_eq!(ints, ["-7", "0", "-2147483648", "120"]);
+        // The same text as the planner's decimal formatting, for every scale.
+        for (v, scale) in [
+            (0, 2),
+            (5, 3),
+            (-5, 2),
+            (12340, 2),
+            (-1, 0),
+            (7, -2),
+            (i128::MAX, 10),
+        ] {
+            let mut s = String::new();
+            push_decimal(&mut s, v, scale);
+            assert_eq!(
+                s,
+                ember_planner::scalar::format_decimal(v, scale),
+                "{v} at {scale}"
+            );
+        }
     }
 }

@@ -11,7 +11,7 @@
 //! - `table`: a bordered table with a row-count footer.
 
 mod cell;
-mod csv;
+pub(crate) mod csv;
 mod json;
 mod table;
 

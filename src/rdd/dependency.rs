@@ -27,13 +27,23 @@ pub enum NarrowDependency {
         /// Number of partitions.
         length: usize,
     },
+    /// Child partition i reads the consecutive parent partitions `runs[i]` (a
+    /// coalesce).
+    Runs {
+        /// The parent.
+        rdd: Arc<dyn RddBase>,
+        /// The parent partitions of each child partition.
+        runs: Arc<Vec<std::ops::Range<usize>>>,
+    },
 }
 
 impl NarrowDependency {
     /// The parent RDD.
     pub fn rdd(&self) -> &Arc<dyn RddBase> {
         match self {
-            NarrowDependency::OneToOne(rdd) | NarrowDependency::Range { rdd, .. } => rdd,
+            NarrowDependency::OneToOne(rdd)
+            | NarrowDependency::Range { rdd, .. }
+            | NarrowDependency::Runs { rdd, .. } => rdd,
         }
     }
 
@@ -52,6 +62,9 @@ impl NarrowDependency {
                 } else {
                     Vec::new()
                 }
+            }
+            NarrowDependency::Runs { runs, .. } => {
+                runs.get(partition).cloned().into_iter().flatten().collect()
             }
         }
     }

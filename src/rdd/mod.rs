@@ -42,6 +42,7 @@ pub mod block_manager;
 pub mod broadcast;
 pub mod cache_store;
 pub mod cached;
+pub mod coalesce;
 pub mod context;
 pub mod debug_string;
 pub mod dependency;

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use crate::rdd::coalesce::CoalescedRdd;
 use crate::rdd::context::RddContext;
 use crate::rdd::debug_string::debug_string;
 use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
@@ -164,6 +165,13 @@ impl<T: Data> Rdd<T> {
             Arc::clone(&self.node),
             Arc::new(f),
         );
+        Rdd::from_node(Arc::clone(&self.ctx), Arc::new(node))
+    }
+
+    /// At most `partitions` partitions, each reading a run of consecutive partitions
+    /// of `self` (narrow, no shuffle; the order of the items is kept).
+    pub fn coalesce(&self, partitions: usize) -> Rdd<T> {
+        let node = CoalescedRdd::new(self.ctx.new_rdd_id(), Arc::clone(&self.node), partitions);
         Rdd::from_node(Arc::clone(&self.ctx), Arc::new(node))
     }
 

@@ -8,7 +8,7 @@
 //! with the columns.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -55,16 +55,19 @@ fn concat_text(
     } else {
         File::create(out).map_err(|e| EmberError::io(out, e))?;
     }
-    let file = File::options()
-        .append(true)
+    // File to file, so that the copy stays in the kernel (copy_file_range on Linux,
+    // which refuses a file opened for appending: hence the seek to the end).
+    let mut file = File::options()
+        .write(true)
         .open(out)
         .map_err(|e| EmberError::io(out, e))?;
-    let mut w = BufWriter::with_capacity(1 << 20, file);
+    file.seek(SeekFrom::End(0))
+        .map_err(|e| EmberError::io(out, e))?;
     for part in parts {
         let mut input = File::open(part).map_err(|e| EmberError::io(part, e))?;
-        std::io::copy(&mut input, &mut w).map_err(|e| EmberError::io(out, e))?;
+        std::io::copy(&mut input, &mut file).map_err(|e| EmberError::io(out, e))?;
     }
-    w.flush().map_err(|e| EmberError::io(out, e))
+    file.flush().map_err(|e| EmberError::io(out, e))
 }
 
 /// Every row group of every part, copied under one footer.

@@ -64,6 +64,17 @@ pub fn write_rdd(
         task_options.max_rows_per_file = 0;
     }
     let context = rdd.context().clone();
+    // Each task writes a file per folder it sees: a scan's many small partitions
+    // (a Parquet row group each) are written by two tasks per worker thread, each
+    // reading a run of them, so that the files are few and large.
+    let tasks = 2 * context.config().threads.max(1);
+    let coalesced;
+    let rdd = if rdd.num_partitions() > tasks {
+        coalesced = rdd.coalesce(tasks);
+        &coalesced
+    } else {
+        rdd
+    };
     let ran = context.run_job(rdd, |task, batches| {
         let dir = job.setup_task(task.partition, task.attempt)?;
         let result = (|| -> std::result::Result<usize, RddError> {

@@ -27,8 +27,13 @@ const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
 
 enum Writer {
     Parquet(Box<ArrowWriter<BufWriter<File>>>),
-    Csv(arrow::csv::Writer<BufWriter<File>>),
-    Json(arrow::json::LineDelimitedWriter<BufWriter<File>>),
+    /// Lines encoded as the shell prints CSV, written a batch at a time.
+    Csv {
+        out: BufWriter<File>,
+        delimiter: char,
+        text: String,
+    },
+    Json(Box<arrow::json::LineDelimitedWriter<BufWriter<File>>>),
 }
 
 /// A file being written.
@@ -53,19 +58,24 @@ impl FileSink {
                 schema.clone(),
                 Some(parquet_properties(options)?),
             )?)),
-            WriteFormat::Csv => Writer::Csv(
-                arrow::csv::WriterBuilder::new()
-                    .with_header(options.header)
-                    .with_delimiter(options.delimiter)
-                    .with_timestamp_format(TIMESTAMP_FORMAT.to_string())
-                    .build(out),
-            ),
-            WriteFormat::Json => Writer::Json(
+            WriteFormat::Csv => {
+                let delimiter = char::from(options.delimiter);
+                let mut text = String::new();
+                if options.header {
+                    crate::format::csv::write_header(schema, delimiter, &mut text);
+                }
+                Writer::Csv {
+                    out,
+                    delimiter,
+                    text,
+                }
+            }
+            WriteFormat::Json => Writer::Json(Box::new(
                 arrow::json::WriterBuilder::new()
                     .with_explicit_nulls(true)
                     .with_timestamp_format(TIMESTAMP_FORMAT.to_string())
                     .build::<_, arrow::json::writer::LineDelimited>(out),
-            ),
+            )),
         };
         Ok(FileSink {
             path: path.to_path_buf(),
@@ -78,7 +88,16 @@ impl FileSink {
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         match &mut self.writer {
             Writer::Parquet(w) => w.write(batch)?,
-            Writer::Csv(w) => w.write(batch)?,
+            Writer::Csv {
+                out,
+                delimiter,
+                text,
+            } => {
+                crate::format::csv::write_rows(batch, *delimiter, text)?;
+                out.write_all(text.as_bytes())
+                    .map_err(|e| EmberError::io(&self.path, e))?;
+                text.clear();
+            }
             Writer::Json(w) => w.write(batch)?,
         }
         self.rows += batch.num_rows();
@@ -95,7 +114,12 @@ impl FileSink {
         let path = self.path;
         let flushed = match self.writer {
             Writer::Parquet(w) => w.into_inner()?.into_inner(),
-            Writer::Csv(w) => w.into_inner().into_inner(),
+            Writer::Csv { mut out, text, .. } => {
+                // A header not yet written (a file with no rows).
+                out.write_all(text.as_bytes())
+                    .map_err(|e| EmberError::io(&path, e))?;
+                out.into_inner()
+            }
             Writer::Json(mut w) => {
                 w.finish()?;
                 w.into_inner().into_inner()
