@@ -172,7 +172,7 @@ fn bad_targets_and_paths_are_clear_errors() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("already exists") && err.contains("ErrorIfExists"),
+        err.contains("already exists") && err.contains("OVERWRITE true"),
         "{err}"
     );
     // Under a file, no folder can be made.

@@ -105,8 +105,8 @@ mod tests {
     fn runs_are_even_and_cover_everything() {
         assert_eq!(even_runs(53, 4), [0..14, 14..27, 27..40, 40..53]);
         assert_eq!(even_runs(3, 8), [0..1, 1..2, 2..3]);
-        assert_eq!(even_runs(0, 4), [0..0]);
-        assert_eq!(even_runs(5, 0), [0..5]);
+        assert_eq!(even_runs(0, 4), vec![std::ops::Range { start: 0, end: 0 }]);
+        assert_eq!(even_runs(5, 0), vec![std::ops::Range { start: 0, end: 5 }]);
     }
 
     #[test]

@@ -55,7 +55,7 @@ impl WriteJob {
             SaveMode::Ignore if exists => return Ok(None),
             SaveMode::ErrorIfExists if exists => {
                 return Err(EmberError::execution(format!(
-                    "'{}' already exists (save mode ErrorIfExists; use Overwrite or Append)",
+                    "'{}' already exists (to replace it: OVERWRITE true in COPY, mode Overwrite in a writer; to add to it: APPEND true, mode Append)",
                     target.display()
                 )));
             }
