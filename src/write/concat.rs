@@ -83,7 +83,7 @@ fn concat_parquet(parts: &[PathBuf], out: &Path, options: &WriteOptions) -> Resu
     let first = &inputs[0].1;
     let schema = first.file_metadata().schema_descr().root_schema_ptr();
     let output = File::create(out).map_err(|e| EmberError::io(out, e))?;
-    let props = Arc::new(parquet_properties(options)?);
+    let props = Arc::new(parquet_properties(options, None)?);
     let mut writer =
         SerializedFileWriter::new(BufWriter::with_capacity(1 << 20, output), schema, props)?;
     // The Arrow schema the parts carry, so readers get the same Arrow types back.
