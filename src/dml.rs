@@ -146,12 +146,6 @@ impl SessionContext {
         let t = self.managed(table, "UPDATE")?;
         let _guard = t.lock_writes();
         let schema = t.schema_ref();
-        let target = Target {
-            name: table,
-            schema: &schema,
-            partition: None,
-        };
-        let identity: Vec<Option<usize>> = (0..schema.fields().len()).map(Some).collect();
         // The last column says whether the row was updated: counted, then dropped.
         let mut updated = 0;
         let mut batches = Vec::new();
@@ -164,7 +158,12 @@ impl SessionContext {
             updated += flags.true_count();
             batches.push(b.project(&(0..last).collect::<Vec<_>>())?);
         }
-        let rows = conform_all(&target, batches, &identity)?;
+        let target = Target {
+            name: table,
+            schema: &schema,
+            partition: None,
+        };
+        let rows = conform_whole_rows(&target, batches)?;
         target.check_unique(&rows, &t.unique_keys(), 0)?;
         t.replace(rows, self.config().target_partitions)?;
         Ok(updated)
@@ -184,12 +183,7 @@ impl SessionContext {
                     schema: &schema,
                     partition: None,
                 };
-                let identity: Vec<Option<usize>> = (0..schema.fields().len()).map(Some).collect();
-                conform_all(
-                    &target,
-                    DataFrame::new(self.clone(), plan).collect()?,
-                    &identity,
-                )?
+                conform_whole_rows(&target, DataFrame::new(self.clone(), plan).collect()?)?
             }
         };
         let after: usize = rows.iter().map(|b| b.num_rows()).sum();
@@ -511,6 +505,12 @@ pub(crate) enum Writable {
 }
 
 /// `batches` in the table's columns, rows numbered from 1 across batches.
+/// [`conform_all`] for batches holding every column of the table, in its order.
+fn conform_whole_rows(target: &Target, batches: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
+    let identity: Vec<Option<usize>> = (0..target.schema.fields().len()).map(Some).collect();
+    conform_all(target, batches, &identity)
+}
+
 fn conform_all(
     target: &Target,
     batches: Vec<RecordBatch>,

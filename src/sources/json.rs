@@ -156,12 +156,7 @@ impl DataSource for JsonTable {
 
     fn scan(&self, partition: usize, projection: &[usize], batch_size: usize) -> Result<BatchIter> {
         check_projection(&self.schema, projection)?;
-        let Some(path) = self.files.get(partition).cloned() else {
-            return Err(EmberError::internal(format!(
-                "partition {partition} out of range for a table of {} partitions",
-                self.files.len()
-            )));
-        };
+        let path = super::partition_file(&self.files, partition)?;
         let file = File::open(&path).map_err(|e| EmberError::io(&path, e))?;
         let reader = arrow::json::ReaderBuilder::new(self.schema.clone())
             .with_batch_size(batch_size.max(1))

@@ -336,6 +336,16 @@ impl ParquetSink {
     }
 }
 
+/// The file of partition `partition` of a table with one partition per file.
+pub(crate) fn partition_file(files: &[PathBuf], partition: usize) -> Result<PathBuf> {
+    files.get(partition).cloned().ok_or_else(|| {
+        EmberError::internal(format!(
+            "partition {partition} out of range for a table of {} partitions",
+            files.len()
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -174,12 +174,7 @@ impl DataSource for CsvTable {
 
     fn scan(&self, partition: usize, projection: &[usize], batch_size: usize) -> Result<BatchIter> {
         check_projection(&self.schema, projection)?;
-        let Some(path) = self.files.get(partition).cloned() else {
-            return Err(EmberError::internal(format!(
-                "partition {partition} out of range for a table of {} partitions",
-                self.files.len()
-            )));
-        };
+        let path = super::partition_file(&self.files, partition)?;
         let file = File::open(&path).map_err(|e| EmberError::io(&path, e))?;
         let delimiter = self.options.delimiter;
         let reader = ReaderBuilder::new(self.schema.clone())
