@@ -203,7 +203,7 @@ pub(crate) fn cell_writer<'a>(array: &'a dyn Array) -> Result<CellWriter<'a>> {
 
 /// Year, month and day of the proleptic Gregorian calendar for days since 1970-01-01
 /// (counting in 400-year eras of 146,097 days, each starting on a March 1).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(super) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);

@@ -1,98 +1,217 @@
 //! CSV output: one header row (even for an empty result), RFC 4180 quoting, NULL as an
 //! empty field and the empty string as `""` so the two stay apart. The same encoder
 //! writes the shell's `--format csv` and CSV files (`COPY ... TO`, `df.write().csv`).
+//!
+//! Values print as everywhere else (see `cell`); the common column types (strings,
+//! integers, decimals, dates) are encoded here straight into bytes, which is most of
+//! the time a CSV write takes.
 
-use arrow::array::{Array, AsArray, RecordBatch, StringArray};
-use arrow::datatypes::SchemaRef;
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{
+    DataType, Date32Type, Decimal128Type, Int16Type, Int32Type, Int64Type, SchemaRef,
+};
 
-use super::cell::{Cell, CellWriter, cell_writer};
+use super::cell::{Cell, CellWriter, cell_writer, civil_from_days};
 use super::check_widths;
-use crate::error::Result;
+use crate::error::{EmberError, Result};
 
 /// Renders the whole result as CSV text, lines ending in `\n`.
 pub(super) fn render(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
     check_widths(schema, batches)?;
-    let mut out = String::new();
-    write_header(schema, ',', &mut out);
+    let mut out = Vec::new();
+    write_header(schema, b',', &mut out);
     for batch in batches {
-        write_rows(batch, ',', &mut out)?;
+        write_rows(batch, b',', &mut out)?;
     }
-    Ok(out)
+    String::from_utf8(out).map_err(|e| EmberError::internal(format!("CSV text: {e}")))
 }
 
 /// Appends the header line: the column names separated by `delimiter`.
-pub(crate) fn write_header(schema: &SchemaRef, delimiter: char, out: &mut String) {
+pub(crate) fn write_header(schema: &SchemaRef, delimiter: u8, out: &mut Vec<u8>) {
     for (i, field) in schema.fields().iter().enumerate() {
         if i > 0 {
             out.push(delimiter);
         }
-        push_field(out, field.name(), false, delimiter);
+        push_field(out, field.name().as_bytes(), false, delimiter);
     }
-    out.push('\n');
+    out.push(b'\n');
 }
 
-/// Appends one line per row of `batch`, fields separated by `delimiter`.
-pub(crate) fn write_rows(batch: &RecordBatch, delimiter: char, out: &mut String) -> Result<()> {
-    /// Strings are quoted straight from the array; other types go through their text.
-    enum Column<'a> {
-        Text(&'a StringArray),
-        Other(CellWriter<'a>),
-    }
-    let columns = batch
-        .columns()
-        .iter()
-        .map(|c| match c.as_string_opt::<i32>() {
-            Some(s) => Ok(Column::Text(s)),
-            None => cell_writer(c.as_ref()).map(Column::Other),
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let mut value = String::new();
-    for row in 0..batch.num_rows() {
-        for (i, column) in columns.iter().enumerate() {
-            if i > 0 {
-                out.push(delimiter);
+/// How one column's values become bytes.
+enum Encoder<'a> {
+    Text(&'a arrow::array::StringArray),
+    Int64(&'a arrow::array::Int64Array),
+    Int32(&'a arrow::array::Int32Array),
+    Int16(&'a arrow::array::Int16Array),
+    Decimal(&'a arrow::array::Decimal128Array, i8),
+    Date(&'a arrow::array::Date32Array),
+    Other(CellWriter<'a>),
+}
+
+impl<'a> Encoder<'a> {
+    fn new(array: &'a dyn Array) -> Result<Self> {
+        Ok(match array.data_type() {
+            DataType::Utf8 => Encoder::Text(array.as_string::<i32>()),
+            DataType::Int64 => Encoder::Int64(array.as_primitive::<Int64Type>()),
+            DataType::Int32 => Encoder::Int32(array.as_primitive::<Int32Type>()),
+            DataType::Int16 => Encoder::Int16(array.as_primitive::<Int16Type>()),
+            DataType::Decimal128(_, scale) => {
+                Encoder::Decimal(array.as_primitive::<Decimal128Type>(), *scale)
             }
-            match column {
-                Column::Text(s) => {
-                    if s.is_valid(row) {
-                        push_field(out, s.value(row), true, delimiter);
-                    }
-                }
-                Column::Other(w) => {
-                    value.clear();
-                    match w(row, &mut value) {
-                        Cell::Null => {}
-                        Cell::Text => push_field(out, &value, true, delimiter),
-                        Cell::Number | Cell::Bool => out.push_str(&value),
-                    }
+            DataType::Date32 => Encoder::Date(array.as_primitive::<Date32Type>()),
+            _ => Encoder::Other(cell_writer(array)?),
+        })
+    }
+
+    /// Appends row `row`'s field (not NULL: the caller checked).
+    fn push(&self, row: usize, delimiter: u8, out: &mut Vec<u8>, scratch: &mut String) {
+        match self {
+            Encoder::Text(a) => push_field(out, a.value(row).as_bytes(), true, delimiter),
+            Encoder::Int64(a) => push_i128(out, i128::from(a.value(row))),
+            Encoder::Int32(a) => push_i128(out, i128::from(a.value(row))),
+            Encoder::Int16(a) => push_i128(out, i128::from(a.value(row))),
+            Encoder::Decimal(a, scale) => push_decimal(out, a.value(row), *scale),
+            Encoder::Date(a) => push_date(out, a.value(row), scratch),
+            Encoder::Other(w) => {
+                scratch.clear();
+                match w(row, scratch) {
+                    Cell::Null => {}
+                    Cell::Text => push_field(out, scratch.as_bytes(), true, delimiter),
+                    Cell::Number | Cell::Bool => out.extend_from_slice(scratch.as_bytes()),
                 }
             }
         }
-        out.push('\n');
+    }
+}
+
+/// Appends one line per row of `batch`, fields separated by `delimiter`.
+pub(crate) fn write_rows(batch: &RecordBatch, delimiter: u8, out: &mut Vec<u8>) -> Result<()> {
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| Ok((c.logical_nulls(), Encoder::new(c.as_ref())?)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut scratch = String::new();
+    for row in 0..batch.num_rows() {
+        for (i, (nulls, encoder)) in columns.iter().enumerate() {
+            if i > 0 {
+                out.push(delimiter);
+            }
+            if nulls.as_ref().is_none_or(|n| n.is_valid(row)) {
+                encoder.push(row, delimiter, out, &mut scratch);
+            }
+        }
+        out.push(b'\n');
     }
     Ok(())
 }
 
-/// Appends one field, quoted when it holds the delimiter, a quote, CR or LF (or is an
-/// empty string and `quote_empty`), with inner quotes doubled.
-fn push_field(out: &mut String, text: &str, quote_empty: bool, delimiter: char) {
-    let needs_quotes = (quote_empty && text.is_empty())
-        || text
-            .bytes()
-            .any(|b| matches!(b, b'"' | b'\r' | b'\n') || u32::from(b) == u32::from(delimiter))
-        || (!delimiter.is_ascii() && text.contains(delimiter));
-    if !needs_quotes {
-        out.push_str(text);
+/// Two decimal digits for each value below 100.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Appends the digits of `v`, left-padded with zeros to at least `min_digits` (at most 39).
+fn push_digits(out: &mut Vec<u8>, v: u128, min_digits: usize) {
+    let mut buf = [b'0'; 40];
+    let mut at = buf.len();
+    // Above 64 bits, divide in u128 down to a value that fits (u128 division is slow).
+    let mut wide = v;
+    while wide > u128::from(u64::MAX) {
+        let pair = (wide % 100) as usize * 2;
+        wide /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    let mut v = wide as u64;
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        let pair = v as usize * 2;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        at -= 1;
+        buf[at] = b'0' + v as u8;
+    }
+    // The buffer starts as zeros: padding is moving the start back.
+    at = at.min(buf.len().saturating_sub(min_digits));
+    out.extend_from_slice(&buf[at..]);
+}
+
+fn push_i128(out: &mut Vec<u8>, v: i128) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_digits(out, v.unsigned_abs(), 1);
+}
+
+/// An unscaled decimal at `scale` (`12340` at scale 2 is `123.40`).
+fn push_decimal(out: &mut Vec<u8>, v: i128, scale: i8) {
+    if scale <= 0 {
+        push_i128(out, v);
+        out.resize(out.len() + usize::from(scale.unsigned_abs()), b'0');
         return;
     }
-    out.push('"');
-    for c in text.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
+    if v < 0 {
+        out.push(b'-');
     }
-    out.push('"');
+    let digits = usize::from(scale.unsigned_abs());
+    let unit = 10u128.pow(u32::from(scale.unsigned_abs()));
+    let magnitude = v.unsigned_abs();
+    push_digits(out, magnitude / unit, 1);
+    out.push(b'.');
+    push_digits(out, magnitude % unit, digits);
+}
+
+/// A date as `YYYY-MM-DD`; years outside 0..=9999 as the other formats print them.
+fn push_date(out: &mut Vec<u8>, days: i32, scratch: &mut String) {
+    if (-719_528..=2_932_896).contains(&days) {
+        let (y, m, d) = civil_from_days(i64::from(days));
+        push_digits(out, y as u128, 4);
+        out.push(b'-');
+        push_digits(out, u128::from(m), 2);
+        out.push(b'-');
+        push_digits(out, u128::from(d), 2);
+        return;
+    }
+    scratch.clear();
+    let date = arrow::array::Date32Array::from(vec![days]);
+    if let Ok(w) = cell_writer(&date) {
+        w(0, scratch);
+    }
+    out.extend_from_slice(scratch.as_bytes());
+}
+
+/// Appends one field, quoted when it holds the delimiter, a quote, CR or LF (or is an
+/// empty string and `quote_empty`), with inner quotes doubled.
+fn push_field(out: &mut Vec<u8>, text: &[u8], quote_empty: bool, delimiter: u8) {
+    let needs_quotes = (quote_empty && text.is_empty())
+        || memchr::memchr3(b'"', b'\n', delimiter, text).is_some()
+        || memchr::memchr(b'\r', text).is_some();
+    if !needs_quotes {
+        out.extend_from_slice(text);
+        return;
+    }
+    out.push(b'"');
+    for &b in text {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
 }
 
 #[cfg(test)]
@@ -125,10 +244,30 @@ mod tests {
             render(&schema, &[empty]).unwrap(),
             "id,name,price,ratio,day,ok\n"
         );
-        let mut s = String::new();
-        push_field(&mut s, "", true, ',');
-        push_field(&mut s, "x\ry", false, ',');
-        push_field(&mut s, "a;b", false, ';');
-        assert_eq!(s, "\"\"\"x\ry\"\"a;b\"");
+        let mut s = Vec::new();
+        push_field(&mut s, b"", true, b',');
+        push_field(&mut s, b"x\ry", false, b',');
+        push_field(&mut s, b"a;b", false, b';');
+        assert_eq!(s, b"\"\"\"x\ry\"\"a;b\"");
+        // Numbers and dates as the other formats print them.
+        let mut n = Vec::new();
+        for v in [0i128, 7, -42, 100, 1234567890123, i128::from(i64::MIN)] {
+            push_i128(&mut n, v);
+            n.push(b' ');
+        }
+        for (v, scale) in [(12340i128, 2i8), (-5, 2), (5, 3), (0, 2), (7, -2), (-1, 0)] {
+            push_decimal(&mut n, v, scale);
+            n.push(b' ');
+        }
+        let mut scratch = String::new();
+        for d in [0, 10_561, -719_528, 2_932_896, 3_000_000] {
+            push_date(&mut n, d, &mut scratch);
+            n.push(b' ');
+        }
+        assert_eq!(
+            String::from_utf8(n).unwrap(),
+            "0 7 -42 100 1234567890123 -9223372036854775808 123.40 -0.05 0.005 0.00 700 -1 \
+             1970-01-01 1998-12-01 0000-01-01 9999-12-31 +10183-09-21 "
+        );
     }
 }

@@ -39,8 +39,8 @@ enum Writer {
     /// Lines encoded as the shell prints CSV, written a batch at a time.
     Csv {
         out: BufWriter<File>,
-        delimiter: char,
-        text: String,
+        delimiter: u8,
+        text: Vec<u8>,
     },
     Json(Box<arrow::json::LineDelimitedWriter<BufWriter<File>>>),
 }
@@ -67,8 +67,8 @@ impl FileSink {
                 writer: None,
             },
             WriteFormat::Csv => {
-                let delimiter = char::from(options.delimiter);
-                let mut text = String::new();
+                let delimiter = options.delimiter;
+                let mut text = Vec::new();
                 if options.header {
                     crate::format::csv::write_header(schema, delimiter, &mut text);
                 }
@@ -110,7 +110,7 @@ impl FileSink {
                 text,
             } => {
                 crate::format::csv::write_rows(batch, *delimiter, text)?;
-                out.write_all(text.as_bytes())
+                out.write_all(text)
                     .map_err(|e| EmberError::io(&self.path, e))?;
                 text.clear();
             }
@@ -143,8 +143,7 @@ impl FileSink {
             }
             Writer::Csv { mut out, text, .. } => {
                 // A header not yet written (a file with no rows).
-                out.write_all(text.as_bytes())
-                    .map_err(|e| EmberError::io(&path, e))?;
+                out.write_all(&text).map_err(|e| EmberError::io(&path, e))?;
                 out.into_inner()
             }
             Writer::Json(mut w) => {
