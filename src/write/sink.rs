@@ -125,6 +125,27 @@ impl FileSink {
         self.rows
     }
 
+    /// Bytes held in memory for the row group being built (Parquet; 0 otherwise).
+    pub fn buffered_bytes(&self) -> usize {
+        match &self.writer {
+            Writer::Parquet {
+                writer: Some(w), ..
+            } => w.memory_size(),
+            _ => 0,
+        }
+    }
+
+    /// Ends the row group being built, writing it out (Parquet; nothing otherwise).
+    pub fn flush_row_group(&mut self) -> Result<()> {
+        if let Writer::Parquet {
+            writer: Some(w), ..
+        } = &mut self.writer
+        {
+            w.flush()?;
+        }
+        Ok(())
+    }
+
     /// Finishes the file (footer, buffers flushed) and returns its row count.
     pub fn close(self) -> Result<usize> {
         let path = self.path;

@@ -22,6 +22,9 @@ use crate::sources::hive;
 use crate::write::options::WriteOptions;
 use crate::write::sink::FileSink;
 
+/// Bytes one task's open Parquet files may hold in unfinished row groups together.
+const BUFFER_BUDGET: usize = 64 << 20;
+
 /// The open file of one folder (with its index in the list of files written), and
 /// how many files the folder has had.
 struct OpenFile {
@@ -165,12 +168,39 @@ impl<'a> TaskWriter<'a> {
                 if limit > 0 && sink.rows() >= limit {
                     self.close_file(&folder)?;
                 }
-                return Ok(());
+                return self.bound_buffers();
             }
             sink.write(&batch.slice(0, room))?;
             batch = batch.slice(room, batch.num_rows() - room);
             self.close_file(&folder)?;
         }
+    }
+
+    /// With many files open (one per partition folder), each building a Parquet row
+    /// group in memory, ends the largest row group while they hold more than
+    /// [`BUFFER_BUDGET`] bytes together.
+    fn bound_buffers(&mut self) -> Result<()> {
+        if self.open.len() < 2 {
+            return Ok(());
+        }
+        let sizes = || {
+            self.open
+                .values()
+                .filter_map(|f| f.sink.as_ref())
+                .map(|(s, _)| s.buffered_bytes())
+        };
+        if sizes().sum::<usize>() <= BUFFER_BUDGET {
+            return Ok(());
+        }
+        let largest = self
+            .open
+            .values_mut()
+            .filter_map(|f| f.sink.as_mut())
+            .max_by_key(|(s, _)| s.buffered_bytes());
+        if let Some((sink, _)) = largest {
+            sink.flush_row_group()?;
+        }
+        Ok(())
     }
 
     fn close_file(&mut self, folder: &str) -> Result<()> {
