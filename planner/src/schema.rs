@@ -234,10 +234,17 @@ impl PlanSchema {
     /// [`PlanSchema::index_of`] without building the error: `None` when no field or
     /// more than one fits (for rules that only ask whether a column is there).
     pub fn find(&self, qualifier: Option<&str>, name: &str) -> Option<usize> {
-        match self.matching(qualifier, |f| f.name.eq_ignore_ascii_case(name))[..] {
-            [i] => Some(i),
-            _ => None,
+        // The one match, without collecting the matches (rules ask this very often).
+        let mut found = None;
+        for (i, f) in self.fields.iter().enumerate() {
+            if field_matches(f, qualifier, |f| f.name.eq_ignore_ascii_case(name)) {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(i);
+            }
         }
+        found
     }
 
     /// The index of the field a plan's own column reference names: `qualifier.name`
@@ -265,16 +272,7 @@ impl PlanSchema {
         self.fields
             .iter()
             .enumerate()
-            .filter(|(_, f)| {
-                name_fits(f)
-                    && match qualifier {
-                        None => true,
-                        Some(q) => f
-                            .qualifier
-                            .as_deref()
-                            .is_some_and(|fq| fq.eq_ignore_ascii_case(q)),
-                    }
-            })
+            .filter(|(_, f)| field_matches(f, qualifier, &name_fits))
             .map(|(i, _)| i)
             .collect()
     }
@@ -349,6 +347,22 @@ impl fmt::Display for PlanSchema {
             .collect();
         write!(f, "[{}]", parts.join(", "))
     }
+}
+
+/// Whether `f` fits `name_fits` and, when a qualifier is given, carries it (any case).
+fn field_matches(
+    f: &PlanField,
+    qualifier: Option<&str>,
+    name_fits: impl Fn(&PlanField) -> bool,
+) -> bool {
+    name_fits(f)
+        && match qualifier {
+            None => true,
+            Some(q) => f
+                .qualifier
+                .as_deref()
+                .is_some_and(|fq| fq.eq_ignore_ascii_case(q)),
+        }
 }
 
 #[cfg(test)]

@@ -7,9 +7,15 @@ use crate::transformed::Transformed;
 
 /// True when every column `expr` reads resolves in `schema`.
 pub fn resolves_in(expr: &Expr, schema: &PlanSchema) -> bool {
-    expr.columns()
-        .iter()
-        .all(|c| schema.find(c.relation.as_deref(), &c.name).is_some())
+    // Asked for every predicate against every candidate input while ordering joins:
+    // walks the references in place rather than collecting copies of them.
+    let mut all = true;
+    expr.visit(&mut |e| {
+        if all && let Expr::Column(c) = e {
+            all = schema.find(c.relation.as_deref(), &c.name).is_some();
+        }
+    });
+    all
 }
 
 /// Replaces each column reference `f` maps to `Some(new)`.
