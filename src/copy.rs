@@ -27,10 +27,7 @@ impl SessionContext {
         options: &[(String, OptionValue)],
     ) -> Result<usize> {
         let format = WriteFormat::from_extension(path).unwrap_or(WriteFormat::Csv);
-        let mut write = WriteOptions::from_pairs(format, options)?;
-        if !options.iter().any(|(k, _)| k == "max_rows_per_file") {
-            write.max_rows_per_file = self.config().max_rows_per_file;
-        }
+        let write = WriteOptions::from_pairs(format, self.config().max_rows_per_file, options)?;
         let df = DataFrame::new(self.clone(), plan);
         Ok(write_rdd(&df.rdd()?, &df.schema(), path, &write)?.rows)
     }
@@ -43,38 +40,25 @@ impl SessionContext {
         options: &[(String, OptionValue)],
     ) -> Result<usize> {
         let target = self.table_schema(table)?;
-        let mut format = WriteFormat::from_extension(path).unwrap_or(WriteFormat::Csv);
-        let mut csv = CsvOptions::default();
-        for (key, value) in options {
-            let text = value.as_text();
-            match key.as_str() {
-                "format" => format = WriteFormat::parse(&text)?,
-                "header" => {
-                    csv.has_header = match text.to_ascii_lowercase().as_str() {
-                        "true" | "1" | "on" => true,
-                        "false" | "0" | "off" => false,
-                        other => {
-                            return Err(EmberError::config(format!(
-                                "option 'header' takes true or false, got '{other}'"
-                            )));
-                        }
-                    }
-                }
-                "delimiter" | "sep" | "delim" => {
-                    let [b] = text.as_bytes() else {
-                        return Err(EmberError::config(format!(
-                            "option 'delimiter' takes one character, got '{text}'"
-                        )));
-                    };
-                    csv.delimiter = *b;
-                }
-                other => {
-                    return Err(EmberError::config(format!(
-                        "unknown COPY FROM option '{other}' (expected format, header or delimiter)"
-                    )));
-                }
-            }
+        // The options a read takes, parsed as a write's options of the same names are.
+        if let Some((other, _)) = options.iter().find(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "format" | "header" | "delimiter" | "sep" | "delim"
+            )
+        }) {
+            return Err(EmberError::config(format!(
+                "unknown COPY FROM option '{other}' (expected format, header or delimiter)"
+            )));
         }
+        let default_format = WriteFormat::from_extension(path).unwrap_or(WriteFormat::Csv);
+        let read = WriteOptions::from_pairs(default_format, 0, options)?;
+        let format = read.format;
+        let mut csv = CsvOptions {
+            has_header: read.header,
+            delimiter: read.delimiter,
+            ..CsvOptions::default()
+        };
         let source: Arc<dyn TableSource> = match format {
             WriteFormat::Csv => {
                 // Read every field as the table's type: bad values name file and line.

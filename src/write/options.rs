@@ -142,13 +142,19 @@ impl WriteOptions {
     }
 
     /// Options from COPY's `(key value, ...)` list; `format` is the format to use
-    /// when no FORMAT option is given.
-    pub fn from_pairs(format: WriteFormat, pairs: &[(String, OptionValue)]) -> Result<Self> {
+    /// when no FORMAT option is given, `max_rows_per_file` the limit when no option
+    /// sets one (the session's setting).
+    pub fn from_pairs(
+        format: WriteFormat,
+        max_rows_per_file: usize,
+        pairs: &[(String, OptionValue)],
+    ) -> Result<Self> {
         let format = match pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case("format")) {
             Some((_, v)) => WriteFormat::parse(&v.as_text())?,
             None => format,
         };
         let mut o = WriteOptions::new(format);
+        o.max_rows_per_file = max_rows_per_file;
         for (key, value) in pairs {
             o.set(key, value)?;
         }
@@ -254,6 +260,7 @@ mod tests {
     fn copy_options_parse() {
         let o = WriteOptions::from_pairs(
             WriteFormat::Csv,
+            0,
             &pairs(&[
                 ("format", OptionValue::Text("PARQUET".into())),
                 (
@@ -271,6 +278,7 @@ mod tests {
         assert_eq!(o.mode, SaveMode::Overwrite);
         let csv = WriteOptions::from_pairs(
             WriteFormat::Csv,
+            0,
             &pairs(&[("header", OptionValue::Text("false".into()))]),
         )
         .unwrap();
@@ -282,6 +290,7 @@ mod tests {
     fn bad_options_name_what_is_expected() {
         let e = WriteOptions::from_pairs(
             WriteFormat::Csv,
+            0,
             &pairs(&[("compresion", OptionValue::Text("zstd".into()))]),
         )
         .unwrap_err();
@@ -291,6 +300,7 @@ mod tests {
         );
         let e = WriteOptions::from_pairs(
             WriteFormat::Csv,
+            0,
             &pairs(&[("header", OptionValue::Text("maybe".into()))]),
         )
         .unwrap_err();
