@@ -70,17 +70,7 @@ impl FaultInjector {
 
     /// Whether this task attempt should fail before it runs.
     pub fn should_fail_task(&self, task: &TaskContext) -> bool {
-        let config = self.config();
-        if config.task_failure_rate <= 0.0 || task.is_last_attempt() {
-            return false;
-        }
-        let key = [
-            1,
-            task.stage_id as u64,
-            task.partition as u64,
-            task.attempt as u64,
-        ];
-        unit(config.seed, &key) < config.task_failure_rate
+        self.task_draw(task, 1, None)
     }
 
     /// Whether a running task attempt should fail at `point`, a place in its work it
@@ -88,18 +78,26 @@ impl FaultInjector {
     /// that failures in the middle of a task are exercised too. A draw independent of
     /// [`FaultInjector::should_fail_task`] at the same rate; never the last attempt.
     pub fn should_fail_at(&self, task: &TaskContext, point: u64) -> bool {
+        self.task_draw(task, 4, Some(point))
+    }
+
+    /// A draw at the task failure rate for this attempt, keyed by `kind` (and `point`,
+    /// when given); never true for the last attempt.
+    fn task_draw(&self, task: &TaskContext, kind: u64, point: Option<u64>) -> bool {
         let config = self.config();
         if config.task_failure_rate <= 0.0 || task.is_last_attempt() {
             return false;
         }
         let key = [
-            4,
+            kind,
             task.stage_id as u64,
             task.partition as u64,
             task.attempt as u64,
-            point,
+            point.unwrap_or(0),
         ];
-        unit(config.seed, &key) < config.task_failure_rate
+        // Task draws keep their four-part key; a point is a fifth part.
+        let len = if point.is_some() { 5 } else { 4 };
+        unit(config.seed, &key[..len]) < config.task_failure_rate
     }
 
     /// Whether block `id`, about to be read by `task`, should be lost now.
