@@ -84,13 +84,12 @@ impl SessionContext {
         }
         let schema: SchemaRef = Arc::new(Schema::new(fields));
         let table = ManagedTable::try_new(schema.clone(), vec![])?;
-        let identity: Vec<Option<usize>> = (0..schema.fields().len()).map(Some).collect();
         let target = Target {
             name: "new table",
             schema: &schema,
             partition: None,
         };
-        let rows = conform_all(&target, df.collect()?, &identity)?;
+        let rows = conform_whole_rows(&target, df.collect()?)?;
         table.replace(rows, self.config().target_partitions)?;
         Ok(table)
     }
