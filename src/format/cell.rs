@@ -15,7 +15,9 @@ use arrow::datatypes::{
     Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use ember_planner::scalar::{date32_to_naive, format_f32, format_f64};
+use ember_planner::scalar::{format_f32, format_f64};
+
+use super::digits;
 
 /// Timestamps print as SQL writes them: `2024-01-02 03:04:05[.fraction]`.
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
@@ -48,64 +50,24 @@ macro_rules! integer {
     }};
 }
 
-/// Appends the decimal digits of `v` (with a `-` when negative).
+/// Appends what `write` writes as bytes (ASCII digits and signs) to `out`.
+fn push_bytes(out: &mut String, write: impl FnOnce(&mut Vec<u8>)) {
+    let mut bytes = std::mem::take(out).into_bytes();
+    write(&mut bytes);
+    *out = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+}
+
 fn push_integer(out: &mut String, v: i128) {
-    if v < 0 {
-        out.push('-');
-    }
-    push_digits(out, v.unsigned_abs(), 0);
+    push_bytes(out, |b| digits::push_i128(b, v));
 }
 
-/// Appends the digits of `v`, left-padded with zeros to at least `min_digits`.
-fn push_digits(out: &mut String, mut v: u128, min_digits: usize) {
-    let mut buf = [0u8; 40];
-    let mut at = buf.len();
-    while v > 0 || buf.len() - at < min_digits.max(1) {
-        at -= 1;
-        buf[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    out.extend(buf[at..].iter().map(|&b| char::from(b)));
-}
-
-/// Appends an unscaled decimal at `scale` (`12340` at scale 2 is `123.40`), as
-/// `ember_planner::scalar::format_decimal` formats it.
 fn push_decimal(out: &mut String, v: i128, scale: i8) {
-    if scale <= 0 {
-        push_integer(out, v);
-        out.extend(std::iter::repeat_n('0', usize::from(scale.unsigned_abs())));
-        return;
-    }
-    if v < 0 {
-        out.push('-');
-    }
-    let unit = 10u128.pow(u32::from(scale.unsigned_abs()));
-    let magnitude = v.unsigned_abs();
-    push_digits(out, magnitude / unit, 1);
-    out.push('.');
-    push_digits(out, magnitude % unit, usize::from(scale.unsigned_abs()));
+    push_bytes(out, |b| digits::push_decimal(b, v, scale));
 }
 
-/// Appends a date as `YYYY-MM-DD` (years outside 0..=9999 as chrono prints them).
 fn push_date(out: &mut String, days: i32) {
-    // Years 0 to 9999: days -719528 to 2932896.
-    if (-719_528..=2_932_896).contains(&days) {
-        let (y, m, d) = civil_from_days(i64::from(days));
-        push_digits(out, y as u128, 4);
-        out.push('-');
-        push_digits(out, u128::from(m), 2);
-        out.push('-');
-        push_digits(out, u128::from(d), 2);
-        return;
-    }
-    match date32_to_naive(days) {
-        Some(d) => {
-            let _ = write!(out, "{}", d.format("%Y-%m-%d"));
-        }
-        None => {
-            let _ = write!(out, "{days}");
-        }
-    }
+    push_bytes(out, |b| digits::push_date(b, days));
 }
 
 macro_rules! float {
@@ -201,22 +163,6 @@ pub(crate) fn cell_writer<'a>(array: &'a dyn Array) -> Result<CellWriter<'a>> {
     }))
 }
 
-/// Year, month and day of the proleptic Gregorian calendar for days since 1970-01-01
-/// (counting in 400-year eras of 146,097 days, each starting on a March 1).
-pub(super) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,9 +183,9 @@ mod tests {
     fn dates_agree_with_chrono_in_every_year() {
         use chrono::Datelike;
         for days in (-719_528..=2_932_896).step_by(97) {
-            let d = date32_to_naive(days).unwrap();
+            let d = ember_planner::scalar::date32_to_naive(days).unwrap();
             assert_eq!(
-                civil_from_days(i64::from(days)),
+                digits::civil_from_days(i64::from(days)),
                 (i64::from(d.year()), d.month(), d.day()),
                 "{days}"
             );

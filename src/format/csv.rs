@@ -11,8 +11,9 @@ use arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Int16Type, Int32Type, Int64Type, SchemaRef,
 };
 
-use super::cell::{Cell, CellWriter, cell_writer, civil_from_days};
+use super::cell::{Cell, CellWriter, cell_writer};
 use super::check_widths;
+use super::digits::{push_date, push_decimal, push_i128};
 use crate::error::{EmberError, Result};
 
 /// Renders the whole result as CSV text, lines ending in `\n`.
@@ -71,7 +72,7 @@ impl<'a> Encoder<'a> {
             Encoder::Int32(a) => push_i128(out, i128::from(a.value(row))),
             Encoder::Int16(a) => push_i128(out, i128::from(a.value(row))),
             Encoder::Decimal(a, scale) => push_decimal(out, a.value(row), *scale),
-            Encoder::Date(a) => push_date(out, a.value(row), scratch),
+            Encoder::Date(a) => push_date(out, a.value(row)),
             Encoder::Other(w) => {
                 scratch.clear();
                 match w(row, scratch) {
@@ -104,94 +105,6 @@ pub(crate) fn write_rows(batch: &RecordBatch, delimiter: u8, out: &mut Vec<u8>) 
         out.push(b'\n');
     }
     Ok(())
-}
-
-/// Two decimal digits for each value below 100.
-const DIGIT_PAIRS: [u8; 200] = {
-    let mut t = [0u8; 200];
-    let mut i = 0;
-    while i < 100 {
-        t[2 * i] = b'0' + (i / 10) as u8;
-        t[2 * i + 1] = b'0' + (i % 10) as u8;
-        i += 1;
-    }
-    t
-};
-
-/// Appends the digits of `v`, left-padded with zeros to at least `min_digits` (at most 39).
-fn push_digits(out: &mut Vec<u8>, v: u128, min_digits: usize) {
-    let mut buf = [b'0'; 40];
-    let mut at = buf.len();
-    // Above 64 bits, divide in u128 down to a value that fits (u128 division is slow).
-    let mut wide = v;
-    while wide > u128::from(u64::MAX) {
-        let pair = (wide % 100) as usize * 2;
-        wide /= 100;
-        at -= 2;
-        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    }
-    let mut v = wide as u64;
-    while v >= 100 {
-        let pair = (v % 100) as usize * 2;
-        v /= 100;
-        at -= 2;
-        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    }
-    if v >= 10 {
-        let pair = v as usize * 2;
-        at -= 2;
-        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    } else {
-        at -= 1;
-        buf[at] = b'0' + v as u8;
-    }
-    // The buffer starts as zeros: padding is moving the start back.
-    at = at.min(buf.len().saturating_sub(min_digits));
-    out.extend_from_slice(&buf[at..]);
-}
-
-fn push_i128(out: &mut Vec<u8>, v: i128) {
-    if v < 0 {
-        out.push(b'-');
-    }
-    push_digits(out, v.unsigned_abs(), 1);
-}
-
-/// An unscaled decimal at `scale` (`12340` at scale 2 is `123.40`).
-fn push_decimal(out: &mut Vec<u8>, v: i128, scale: i8) {
-    if scale <= 0 {
-        push_i128(out, v);
-        out.resize(out.len() + usize::from(scale.unsigned_abs()), b'0');
-        return;
-    }
-    if v < 0 {
-        out.push(b'-');
-    }
-    let digits = usize::from(scale.unsigned_abs());
-    let unit = 10u128.pow(u32::from(scale.unsigned_abs()));
-    let magnitude = v.unsigned_abs();
-    push_digits(out, magnitude / unit, 1);
-    out.push(b'.');
-    push_digits(out, magnitude % unit, digits);
-}
-
-/// A date as `YYYY-MM-DD`; years outside 0..=9999 as the other formats print them.
-fn push_date(out: &mut Vec<u8>, days: i32, scratch: &mut String) {
-    if (-719_528..=2_932_896).contains(&days) {
-        let (y, m, d) = civil_from_days(i64::from(days));
-        push_digits(out, y as u128, 4);
-        out.push(b'-');
-        push_digits(out, u128::from(m), 2);
-        out.push(b'-');
-        push_digits(out, u128::from(d), 2);
-        return;
-    }
-    scratch.clear();
-    let date = arrow::array::Date32Array::from(vec![days]);
-    if let Ok(w) = cell_writer(&date) {
-        w(0, scratch);
-    }
-    out.extend_from_slice(scratch.as_bytes());
 }
 
 /// Appends one field, quoted when it holds the delimiter, a quote, CR or LF (or is an
@@ -259,9 +172,8 @@ mod tests {
             push_decimal(&mut n, v, scale);
             n.push(b' ');
         }
-        let mut scratch = String::new();
         for d in [0, 10_561, -719_528, 2_932_896, 3_000_000] {
-            push_date(&mut n, d, &mut scratch);
+            push_date(&mut n, d);
             n.push(b' ');
         }
         assert_eq!(

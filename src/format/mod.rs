@@ -7,11 +7,13 @@
 //!
 //! - `cell`: one value as text, per type.
 //! - `csv`: RFC 4180 CSV with one header row.
+//! - `digits`: integers, decimals and dates as bytes, shared by the formats.
 //! - `json`: one JSON object per row per line, keys made unique (`a`, `a_1`).
 //! - `table`: a bordered table with a row-count footer.
 
 mod cell;
 pub(crate) mod csv;
+mod digits;
 mod json;
 mod table;
 
