@@ -48,12 +48,27 @@ impl JsonTable {
 }
 
 fn infer(path: &PathBuf) -> Result<SchemaRef> {
+    use std::io::{BufRead, Read};
     let file = File::open(path).map_err(|e| EmberError::io(path, e))?;
-    let (schema, _) =
-        arrow::json::reader::infer_json_schema(BufReader::new(file), Some(INFER_LINES))
-            .map_err(|e| EmberError::data(path.display().to_string(), e.to_string()))?;
-    // The inference lists keys by name; a reader expects them in the file's order.
-    let order = first_object_keys(path)?;
+    let mut reader = BufReader::new(file);
+    // The inference lists keys by name; a reader expects them in the file's order,
+    // which the first object gives. The lines read for it go to the inference too.
+    let mut head = String::new();
+    let first = loop {
+        let start = head.len();
+        let n = reader
+            .read_line(&mut head)
+            .map_err(|e| EmberError::io(path, e))?;
+        if n == 0 || !head[start..].trim().is_empty() {
+            break start;
+        }
+    };
+    let order = top_level_keys(&head[first..]);
+    let (schema, _) = arrow::json::reader::infer_json_schema(
+        BufReader::new(head.as_bytes().chain(reader)),
+        Some(INFER_LINES),
+    )
+    .map_err(|e| EmberError::data(path.display().to_string(), e.to_string()))?;
     let mut inferred: Vec<_> = schema.fields().iter().collect();
     inferred.sort_by_key(|f| {
         order
@@ -81,20 +96,6 @@ fn infer(path: &PathBuf) -> Result<SchemaRef> {
         fields.push(Field::new(f.name(), t, true));
     }
     Ok(Arc::new(Schema::new(fields)))
-}
-
-/// The top-level keys of the first object in the file, in the order they are written.
-fn first_object_keys(path: &PathBuf) -> Result<Vec<String>> {
-    use std::io::BufRead;
-    let file = File::open(path).map_err(|e| EmberError::io(path, e))?;
-    let mut line = String::new();
-    for l in BufReader::new(file).lines() {
-        line = l.map_err(|e| EmberError::io(path, e))?;
-        if !line.trim().is_empty() {
-            break;
-        }
-    }
-    Ok(top_level_keys(&line))
 }
 
 /// The keys at depth one of a JSON object's text (`{"a":1,"b":{"c":2}}` → a, b).
