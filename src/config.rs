@@ -64,6 +64,12 @@ settings! {
             change: Change::Anytime,
             description: "rows per batch read from sources",
         },
+        statement_timeout: Option<std::time::Duration> = None => {
+            name: "ember.execution.statement_timeout",
+            allowed: Allowed::Duration,
+            change: Change::Anytime,
+            description: "a statement running longer is cancelled",
+        },
         max_recursion_iterations: usize = 1000 => {
             name: "ember.execution.max_recursion_iterations",
             allowed: Allowed::Int { min: 0, max: 1_000_000_000 },

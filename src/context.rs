@@ -11,7 +11,7 @@ use ember_planner::catalog::TableSource;
 use crate::config::SessionConfig;
 use crate::error::{EmberError, Result};
 use crate::exec::cache::CachedTable;
-use crate::rdd::{FaultConfig, RddConfig, RddContext};
+use crate::rdd::{CancelToken, FaultConfig, RddConfig, RddContext};
 use crate::sources::ManagedTable;
 use crate::sources::external::ExternalTable;
 
@@ -123,6 +123,26 @@ impl SessionContext {
 
     /// Runs driver work (planning, lowering, waiting for jobs) on a thread whose stack
     /// holds expressions as deep as the settings allow.
+    /// Runs `f` as a statement of this session: jobs it starts are cancelled with the
+    /// caller's cancel token, and after the session's statement timeout
+    /// (`ember.execution.statement_timeout`).
+    pub(crate) fn statement_scope<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let Some(timeout) = self.config().statement_timeout else {
+            return f();
+        };
+        let token = match CancelToken::current() {
+            Some(outer) => outer.child_with_timeout(timeout),
+            None => CancelToken::with_timeout(timeout),
+        };
+        token.scope(f)
+    }
+
+    /// Cancels every job running in this session's executor (from any thread): each
+    /// fails with a "job cancelled" error once its running tasks have stopped.
+    pub fn cancel_all(&self) {
+        self.rdd_context().cancel_all();
+    }
+
     pub(crate) fn with_deep_stack<T: Send>(
         &self,
         f: impl FnOnce() -> Result<T> + Send,

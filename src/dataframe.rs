@@ -30,11 +30,11 @@ use ember_planner::schema::PlanSchema;
 use ember_planner::{LogicalPlan, LogicalPlanBuilder};
 
 use crate::context::SessionContext;
-use crate::error::Result;
+use crate::error::{EmberError, Result};
 use crate::exec::cache::CachedTable;
 use crate::exec::{self, ExecContext};
 use crate::format::{OutputFormat, write_batches};
-use crate::rdd::{Rdd, StorageLevel};
+use crate::rdd::{CancelToken, Rdd, StorageLevel};
 
 /// Builders for expressions: columns, literals and aggregate calls.
 pub mod functions {
@@ -85,6 +85,40 @@ pub mod functions {
         Expr::Function {
             name: name.to_lowercase(),
             args,
+        }
+    }
+}
+
+/// The batches of a running query, in order (from [`DataFrame::execute_stream`]); an
+/// error ends the stream.
+pub struct BatchStream {
+    rx: Option<std::sync::mpsc::Receiver<Result<RecordBatch>>>,
+    cancel: CancelToken,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BatchStream {
+    /// Stops the query: the stream ends with a "job cancelled" error.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+}
+
+impl Iterator for BatchStream {
+    type Item = Result<RecordBatch>;
+    fn next(&mut self) -> Option<Result<RecordBatch>> {
+        self.rx.as_ref()?.recv().ok()
+    }
+}
+
+impl Drop for BatchStream {
+    fn drop(&mut self) {
+        self.cancel
+            .cancel_because("its results were no longer read");
+        // The query thread's next send fails, and it returns.
+        self.rx = None;
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
         }
     }
 }
@@ -377,8 +411,84 @@ impl DataFrame {
 
     /// Runs the query and returns every batch.
     pub fn collect(&self) -> Result<Vec<RecordBatch>> {
-        self.session
-            .with_deep_stack(|| exec::execute(&self.physical_plan()?, &self.exec_context()))
+        self.session.statement_scope(|| {
+            self.session
+                .with_deep_stack(|| exec::execute(&self.physical_plan()?, &self.exec_context()))
+        })
+    }
+
+    /// Runs the query and hands its batches to `f` in order, on the calling thread, as
+    /// they are computed: only the partitions being computed and a few finished ones
+    /// wait in memory, whatever the size of the result. `f` returning `Ok(false)` stops
+    /// the query (its running tasks are cancelled); an error from `f` stops it and is
+    /// returned.
+    pub fn for_each_batch(&self, mut f: impl FnMut(RecordBatch) -> Result<bool>) -> Result<()> {
+        self.session.statement_scope(|| {
+            let rdd = self.rdd()?;
+            // Two results per worker thread ahead of the reader keeps the pool busy.
+            let window = 2 * self.session.config().threads.max(1);
+            let mut failure = None;
+            let ran = rdd.context().run_job_ordered(
+                &rdd,
+                window,
+                |_, items| items.collect::<crate::rdd::error::Result<Vec<_>>>(),
+                |batches| {
+                    for batch in batches.into_iter().filter(|b| b.num_rows() > 0) {
+                        match f(batch) {
+                            Ok(true) => {}
+                            Ok(false) => return Ok(false),
+                            Err(e) => {
+                                failure = Some(e);
+                                return Ok(false);
+                            }
+                        }
+                    }
+                    Ok(true)
+                },
+            );
+            match failure {
+                Some(e) => Err(e),
+                None => Ok(ran?),
+            }
+        })
+    }
+
+    /// Runs the query on a thread of its own and returns its batches as an iterator,
+    /// in order, as they are computed (see [`DataFrame::for_each_batch`]). Dropping the
+    /// stream, or [`BatchStream::cancel`], stops the query.
+    pub fn execute_stream(&self) -> BatchStream {
+        let cancel = CancelToken::current()
+            .map(|outer| outer.child())
+            .unwrap_or_default();
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        let df = self.clone();
+        let token = cancel.clone();
+        let handle = std::thread::Builder::new()
+            .name("ember-stream".into())
+            .spawn(move || {
+                let ran = token.scope(|| df.for_each_batch(|b| Ok(tx.send(Ok(b)).is_ok())));
+                if let Err(e) = ran {
+                    let _ = tx.send(Err(e));
+                }
+            });
+        match handle {
+            Ok(handle) => BatchStream {
+                rx: Some(rx),
+                cancel,
+                handle: Some(handle),
+            },
+            Err(e) => {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                let _ = tx.send(Err(EmberError::internal(format!(
+                    "cannot start a thread for the query: {e}"
+                ))));
+                BatchStream {
+                    rx: Some(rx),
+                    cancel,
+                    handle: None,
+                }
+            }
+        }
     }
 
     /// Runs the query and counts its rows.

@@ -79,14 +79,16 @@ impl SessionContext {
     /// thread with a stack for that (see [`crate::stack`]).
     pub fn sql(&self, sql: &str) -> Result<DataFrame> {
         let max_depth = self.config().max_expression_depth;
-        crate::stack::with_stack_for_depth(max_depth, || {
-            let stmt = {
-                let catalog = SessionCatalog { session: self };
-                SqlPlanner::new(&catalog)
-                    .with_max_expression_depth(max_depth)
-                    .plan_statement(sql)?
-            };
-            self.execute_statement(stmt)
+        self.statement_scope(|| {
+            crate::stack::with_stack_for_depth(max_depth, || {
+                let stmt = {
+                    let catalog = SessionCatalog { session: self };
+                    SqlPlanner::new(&catalog)
+                        .with_max_expression_depth(max_depth)
+                        .plan_statement(sql)?
+                };
+                self.execute_statement(stmt)
+            })
         })
     }
 

@@ -16,6 +16,7 @@ use std::cell::Cell;
 use ember_planner::optimizer::{count_runs_on_this_thread, optimizer_runs_on_this_thread};
 
 use crate::error::{EmberError, Result};
+use crate::rdd::CancelToken;
 
 /// Stack bytes one level of expression nesting may take across the deepest chain of
 /// recursive calls, with room to spare (measured in a debug build at a few KiB).
@@ -50,13 +51,18 @@ pub(crate) fn with_stack_for_depth<T: Send>(
     if STACK_BYTES.get() >= bytes {
         return f();
     }
+    // Jobs started there are the caller's: they take its cancel token.
+    let cancel = CancelToken::current();
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("ember-driver".into())
             .stack_size(bytes)
             .spawn_scoped(scope, move || {
                 STACK_BYTES.set(bytes);
-                let out = f();
+                let out = match cancel {
+                    Some(token) => token.scope(f),
+                    None => f(),
+                };
                 (out, optimizer_runs_on_this_thread())
             })
             .map_err(|e| {

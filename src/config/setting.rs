@@ -30,6 +30,9 @@ pub enum Allowed {
     Bool,
     /// One of these words, in any case.
     OneOf(&'static [&'static str]),
+    /// A length of time: `30s`, `500ms`, `2min`, `1h`, a bare number of
+    /// milliseconds; `0` for none.
+    Duration,
 }
 
 impl fmt::Display for Allowed {
@@ -44,6 +47,10 @@ impl fmt::Display for Allowed {
             Allowed::Int { min, max } => write!(f, "an integer from {min} to {max}"),
             Allowed::Number { min, max } => write!(f, "a number from {min} to {max}"),
             Allowed::Bool => write!(f, "true or false"),
+            Allowed::Duration => write!(
+                f,
+                "a duration such as '30s', '500ms', '2min' or '1h' (0 for none)"
+            ),
             Allowed::OneOf(words) => match words {
                 [] => write!(f, "nothing"),
                 [one] => write!(f, "{one}"),
@@ -186,6 +193,41 @@ impl SettingValue for String {
     }
     fn show(&self) -> String {
         self.clone()
+    }
+}
+
+/// A duration setting: `None` is no limit.
+impl SettingValue for Option<std::time::Duration> {
+    fn parse(text: &str, allowed: &Allowed) -> Option<Self> {
+        if !matches!(allowed, Allowed::Duration) {
+            return None;
+        }
+        let text = text.trim().to_ascii_lowercase();
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let number: f64 = number.parse().ok().filter(|n: &f64| n.is_finite())?;
+        let seconds = match unit.trim() {
+            "" | "ms" => number / 1000.0,
+            "s" | "sec" | "second" | "seconds" => number,
+            "m" | "min" | "minute" | "minutes" => number * 60.0,
+            "h" | "hour" | "hours" => number * 3600.0,
+            _ => return None,
+        };
+        if !(0.0..=1e9).contains(&seconds) {
+            return None;
+        }
+        Some((seconds > 0.0).then(|| std::time::Duration::from_secs_f64(seconds)))
+    }
+    fn show(&self) -> String {
+        match self {
+            None => "0".to_string(),
+            Some(d) if d.subsec_millis() != 0 || d.as_secs() == 0 => {
+                format!("{}ms", d.as_millis())
+            }
+            Some(d) => format!("{}s", d.as_secs()),
+        }
     }
 }
 

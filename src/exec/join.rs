@@ -250,11 +250,21 @@ pub fn lower_nested_loop_join(
         &[&build],
         move |task, iter| {
             let join = join.value(task)?;
-            let mut out = Vec::new();
-            for batch in iter {
-                out.extend(join.probe(&batch?)?);
-            }
-            Ok(into_iter(out))
+            // Lazily, chunk by chunk: a large product streams to the operator above.
+            let out = iter.flat_map(move |batch| -> PartitionIter<RecordBatch> {
+                match batch {
+                    Err(e) => Box::new(std::iter::once(Err(e))),
+                    Ok(batch) => Box::new(Arc::clone(&join).probe_chunks(batch).flat_map(
+                        |chunk| -> Vec<crate::rdd::error::Result<RecordBatch>> {
+                            match chunk {
+                                Ok(batches) => batches.into_iter().map(Ok).collect(),
+                                Err(e) => vec![Err(e.into())],
+                            }
+                        },
+                    )),
+                }
+            });
+            Ok(Box::new(out) as PartitionIter<RecordBatch>)
         },
     ))
 }

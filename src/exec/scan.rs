@@ -60,14 +60,20 @@ pub fn lower_scan(
         let schema = Arc::new(data.schema().project(&projection)?);
         return Ok(cx.rdd.parallelize(vec![RecordBatch::new_empty(schema)], 1));
     }
-    Ok(cx
-        .rdd
-        .source(&format!("Scan {table}"), kept.len(), move |partition, _| {
+    Ok(cx.rdd.source(
+        &format!("Scan {table}"),
+        kept.len(),
+        move |partition, task| {
             let batches = data.scan(kept[partition], &projection, batch_size)?;
-            let out: crate::rdd::PartitionIter<RecordBatch> =
-                Box::new(batches.map(|b| b.map_err(RddError::from)));
+            let task = task.clone();
+            let out: crate::rdd::PartitionIter<RecordBatch> = Box::new(batches.map(move |b| {
+                let b = b.map_err(RddError::from)?;
+                task.add_rows_read(b.num_rows() as u64);
+                Ok(b)
+            }));
             Ok(out)
-        }))
+        },
+    ))
 }
 
 /// The partitions of `data` a scan with `filters` (over the projected columns)

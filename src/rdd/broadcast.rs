@@ -14,6 +14,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::rdd::cancel::checked;
 use crate::rdd::dependency::{Dependency, NarrowDependency, ShuffleDependencyBase};
 use crate::rdd::error::Result;
 use crate::rdd::rdd::{Data, PartitionFn, PartitionIter, Rdd, RddBase, RddNode};
@@ -163,7 +164,8 @@ impl<T: Data, U: Data> RddBase for BroadcastReaderRdd<T, U> {
 
 impl<T: Data, U: Data> RddNode<U> for BroadcastReaderRdd<T, U> {
     fn compute(&self, partition: usize, task: &TaskContext) -> Result<PartitionIter<U>> {
-        (self.f)(task, self.parent.compute(partition, task)?)
+        let items = (self.f)(task, self.parent.compute(partition, task)?)?;
+        Ok(checked(items, &task.cancel))
     }
 }
 

@@ -15,6 +15,7 @@ use crate::rdd::error::Result;
 use crate::rdd::faults::{FaultConfig, FaultInjector};
 use crate::rdd::metrics::{JobRecord, Metrics, MetricsSnapshot, StageRecord, TaskRecord};
 use crate::rdd::parallel_collection::ParallelCollectionRdd;
+use crate::rdd::progress::JobProgress;
 use crate::rdd::rdd::{Data, PartitionIter, Rdd};
 use crate::rdd::scheduler::DagScheduler;
 use crate::rdd::source::SourceRdd;
@@ -211,6 +212,36 @@ impl RddContext {
         func: impl Fn(&TaskContext, PartitionIter<T>) -> Result<U> + Send + Sync,
     ) -> Result<Vec<U>> {
         self.scheduler.run_job(rdd.node(), partitions, &func)
+    }
+
+    /// Runs a job whose per-partition results go to `sink` in partition order, on the
+    /// calling thread, while later partitions are still computing (at most `window`
+    /// results ahead of the sink). `sink` returning `Ok(false)` stops the job.
+    pub fn run_job_ordered<T: Data, U: Send + 'static>(
+        &self,
+        rdd: &Rdd<T>,
+        window: usize,
+        func: impl Fn(&TaskContext, PartitionIter<T>) -> Result<U> + Send + Sync,
+        mut sink: impl FnMut(U) -> Result<bool>,
+    ) -> Result<()> {
+        let partitions: Vec<usize> = (0..rdd.num_partitions()).collect();
+        self.scheduler
+            .run_job_ordered(rdd.node(), &partitions, &func, window, &mut sink)
+    }
+
+    /// Cancels every running job.
+    pub fn cancel_all(&self) {
+        self.scheduler.cancel_all();
+    }
+
+    /// Task attempts running now.
+    pub fn running_tasks(&self) -> usize {
+        self.scheduler.running_tasks()
+    }
+
+    /// The progress of each running job, oldest first.
+    pub fn progress(&self) -> Vec<JobProgress> {
+        self.scheduler.progress()
     }
 
     /// Runs `func` over every partition of `rdd` from inside `task`, as further stages

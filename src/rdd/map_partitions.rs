@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::rdd::cancel::checked;
 use crate::rdd::dependency::{Dependency, NarrowDependency};
 use crate::rdd::error::Result;
 use crate::rdd::rdd::{Data, PartitionFn, PartitionIter, RddBase, RddNode};
@@ -54,6 +55,6 @@ impl<T: Data, U: Data> RddBase for MapPartitionsRdd<T, U> {
 impl<T: Data, U: Data> RddNode<U> for MapPartitionsRdd<T, U> {
     fn compute(&self, partition: usize, task: &TaskContext) -> Result<PartitionIter<U>> {
         let input = self.parent.compute(partition, task)?;
-        (self.f)(task, input)
+        Ok(checked((self.f)(task, input)?, &task.cancel))
     }
 }

@@ -25,11 +25,14 @@
 //!   deterministic (fails the job at once).
 //! - [`scheduler`]: the DAG scheduler — stages, tasks, retries, recompute of lost
 //!   shuffle output from lineage. [`task`] holds the [`TaskContext`] a task sees.
+//! - [`cancel`]: [`CancelToken`], how a running job is stopped (by a user, a
+//!   statement timeout, or whoever reads its results going away).
 //! - [`block_manager`]: shuffle blocks, and cached partitions in the
 //!   [`cache_store`] (memory budget, LRU eviction, spill to disk).
 //! - [`storage`]: [`StorageLevel`] and the [`BlockCodec`] that sizes and
 //!   serializes cached blocks; [`persist`]: `persist`, `cache`, `unpersist`.
 //! - [`faults`]: injected task failures and block losses ([`FaultConfig`]).
+//! - [`progress`]: [`JobProgress`], stages and tasks done of each running job.
 //! - [`metrics`]: job, stage and task counters and logs, and their JSON.
 //! - [`debug_string`]: lineage rendered like Spark's `toDebugString`.
 //! - [`transformations`], [`pair`], [`join`], [`sort`], [`actions`]: a typed
@@ -42,6 +45,7 @@ pub mod block_manager;
 pub mod broadcast;
 pub mod cache_store;
 pub mod cached;
+pub mod cancel;
 pub mod coalesce;
 pub mod context;
 pub mod debug_string;
@@ -55,6 +59,7 @@ pub mod observed;
 pub mod pair;
 pub mod parallel_collection;
 pub mod persist;
+pub mod progress;
 #[allow(clippy::module_inception)]
 pub mod rdd;
 pub mod scheduler;
@@ -70,11 +75,13 @@ pub mod zip_partitions;
 
 pub use block_manager::{BlockId, BlockManager};
 pub use broadcast::{AnyBroadcast, Broadcast};
+pub use cancel::CancelToken;
 pub use context::{RddConfig, RddContext};
 pub use dependency::{Dependency, NarrowDependency, ShuffleDependencyBase};
 pub use error::{BoxError, Failure, RddError};
 pub use faults::FaultConfig;
 pub use metrics::{JobRecord, MetricsSnapshot, StageKind, StageRecord, TaskRecord, WorkTotals};
+pub use progress::JobProgress;
 pub use rdd::{Data, PartitionIter, Rdd, RddBase, RddNode};
 pub use shuffled::{ShuffleDependency, ShuffledRdd};
 pub use storage::{BlockCodec, InlineSizeCodec, StorageLevel};

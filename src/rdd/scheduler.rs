@@ -18,21 +18,30 @@
 //! A task may run further stages inside its own job ([`DagScheduler::run_within`]),
 //! for work whose shape depends on data seen only while the job runs (the rounds of
 //! a recursive query): those stages count, and are logged, as the job's.
+//!
+//! Every job has a [`CancelToken`]: the calling thread's current one (so all the jobs
+//! of one statement share it), else its own. No task attempt starts once it is
+//! cancelled, running tasks stop at their next item, and a cancelled job returns
+//! [`RddError::Cancelled`] only after none of its tasks runs any more. Tasks run in
+//! their job's cancel scope, so jobs they start are cancelled with it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::rdd::block_manager::BlockManager;
+use crate::rdd::cancel::CancelToken;
 use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
 use crate::rdd::error::{RddError, Result};
 use crate::rdd::faults::FaultInjector;
 use crate::rdd::metrics::{
     JobRecord, Metrics, StageKind, StageRecord, TaskRecord, WorkTotals, add_totals,
 };
+use crate::rdd::progress::{JobProgress, ProgressCounters};
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
 use crate::rdd::task::TaskContext;
 
@@ -42,10 +51,17 @@ pub type JobFn<'a, T, U> = dyn Fn(&TaskContext, PartitionIter<T>) -> Result<U> +
 /// A task body: its output and the number of items it produced.
 type TaskBody<'a, R> = dyn Fn(&TaskContext) -> Result<(R, usize)> + Sync + 'a;
 
+/// Takes a job's per-partition results in partition order, on the calling thread;
+/// `Ok(false)` stops the job (its reader wants no more).
+pub type ResultSink<'a, U> = dyn FnMut(U) -> Result<bool> + 'a;
+
 /// The job a stage runs for, and its running totals.
 struct JobRun {
     job_id: usize,
     totals: Mutex<WorkTotals>,
+    cancel: CancelToken,
+    progress: Arc<ProgressCounters>,
+    started: Instant,
 }
 
 /// Retries of a task after lost shuffle output that do not count as attempts.
@@ -65,6 +81,8 @@ pub struct DagScheduler {
     computed_shuffles: Mutex<HashSet<usize>>,
     /// The jobs running now, for tasks that run stages inside their job.
     running_jobs: Mutex<HashMap<usize, Arc<JobRun>>>,
+    /// Task attempts running now, on any thread.
+    running_tasks: AtomicUsize,
 }
 
 impl DagScheduler {
@@ -104,7 +122,31 @@ impl DagScheduler {
             next_stage_id: AtomicUsize::new(0),
             computed_shuffles: Mutex::new(HashSet::new()),
             running_jobs: Mutex::new(HashMap::new()),
+            running_tasks: AtomicUsize::new(0),
         }
+    }
+
+    /// Cancels every running job (and so every job sharing a token with one).
+    pub fn cancel_all(&self) {
+        for job in self.running_jobs().values() {
+            job.cancel.cancel();
+        }
+    }
+
+    /// Task attempts running now.
+    pub fn running_tasks(&self) -> usize {
+        self.running_tasks.load(Ordering::Acquire)
+    }
+
+    /// The progress of each running job, oldest first.
+    pub fn progress(&self) -> Vec<JobProgress> {
+        let mut jobs: Vec<JobProgress> = self
+            .running_jobs()
+            .values()
+            .map(|j| j.progress.snapshot(j.job_id, j.started.elapsed()))
+            .collect();
+        jobs.sort_by_key(|j| j.job_id);
+        jobs
     }
 
     /// The counters and logs.
@@ -120,13 +162,49 @@ impl DagScheduler {
         partitions: &[usize],
         func: &JobFn<'_, T, U>,
     ) -> Result<Vec<U>> {
+        self.job(rdd, partitions, func, None)
+    }
+
+    /// As [`DagScheduler::run_job`], but each partition's result goes to `sink` in
+    /// partition order as soon as it and those before it are done, and at most
+    /// `window` result tasks are ahead of the sink at any time (so at most `window`
+    /// results wait in memory). A sink returning `Ok(false)` cancels the rest.
+    pub fn run_job_ordered<T: Data, U: Send>(
+        &self,
+        rdd: &Arc<dyn RddNode<T>>,
+        partitions: &[usize],
+        func: &JobFn<'_, T, U>,
+        window: usize,
+        sink: &mut ResultSink<'_, U>,
+    ) -> Result<()> {
+        self.job(rdd, partitions, func, Some((window.max(1), sink)))?;
+        Ok(())
+    }
+
+    fn job<T: Data, U: Send>(
+        &self,
+        rdd: &Arc<dyn RddNode<T>>,
+        partitions: &[usize],
+        func: &JobFn<'_, T, U>,
+        sink: Option<(usize, &mut ResultSink<'_, U>)>,
+    ) -> Result<Vec<U>> {
+        let cancel = match CancelToken::current() {
+            Some(scope) => scope.child(),
+            None => CancelToken::new(),
+        };
         let job = Arc::new(JobRun {
             job_id: self.metrics.new_job(),
             totals: Mutex::new(WorkTotals::default()),
+            cancel,
+            progress: Arc::default(),
+            started: Instant::now(),
         });
+        let base = Arc::clone(rdd) as Arc<dyn RddBase>;
+        let (stages, tasks) = self.stages_needed(&base);
+        job.progress.plan(stages + 1, tasks + partitions.len());
         let start = self.metrics.elapsed();
         self.running_jobs().insert(job.job_id, Arc::clone(&job));
-        let result = self.run_job_stages(&job, rdd, partitions, func);
+        let result = self.run_job_stages(&job, rdd, partitions, func, sink);
         self.running_jobs().remove(&job.job_id);
         self.metrics.log_job(JobRecord {
             job_id: job.job_id,
@@ -155,7 +233,31 @@ impl DagScheduler {
                 task.job_id
             ))
         })?;
-        self.run_job_stages(&job, rdd, partitions, func)
+        self.run_job_stages(&job, rdd, partitions, func, None)
+    }
+
+    /// The shuffle map stages a job ending in `rdd` will run, and their tasks: each
+    /// shuffle behind it whose map output is missing, once.
+    fn stages_needed(&self, rdd: &Arc<dyn RddBase>) -> (usize, usize) {
+        let mut seen = HashSet::new();
+        let mut pending = stage_parents(rdd);
+        let (mut stages, mut tasks) = (0, 0);
+        while let Some(dep) = pending.pop() {
+            if !seen.insert(dep.shuffle_id()) {
+                continue;
+            }
+            let missing = self.block_manager.missing_map_outputs(
+                dep.shuffle_id(),
+                dep.num_map_partitions(),
+                dep.num_reduce_partitions(),
+            );
+            if !missing.is_empty() {
+                stages += 1;
+                tasks += missing.len();
+                pending.extend(stage_parents(&dep.parent()));
+            }
+        }
+        (stages, tasks)
     }
 
     fn running_jobs(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Arc<JobRun>>> {
@@ -169,6 +271,7 @@ impl DagScheduler {
         rdd: &Arc<dyn RddNode<T>>,
         partitions: &[usize],
         func: &JobFn<'_, T, U>,
+        sink: Option<(usize, &mut ResultSink<'_, U>)>,
     ) -> Result<Vec<U>> {
         let n = rdd.num_partitions();
         if let Some(bad) = partitions.iter().find(|&&p| p >= n) {
@@ -201,6 +304,7 @@ impl DagScheduler {
                     None => Ok((out, trap.rows.load(Ordering::Relaxed))),
                 }
             },
+            sink,
         )
     }
 
@@ -247,6 +351,7 @@ impl DagScheduler {
             &missing,
             &parent,
             &|task| Ok(((), dep.run_map_task(task.partition, task)?)),
+            None,
         )?;
         self.computed_shuffles().insert(shuffle);
         Ok(())
@@ -264,7 +369,9 @@ impl DagScheduler {
         self.next_stage_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Runs one task per partition on the pool, and logs the stage.
+    /// Runs one task per partition on the pool, and logs the stage. With a sink the
+    /// results go to it in order (and none come back).
+    #[allow(clippy::too_many_arguments)]
     fn run_stage<R: Send>(
         &self,
         job: &JobRun,
@@ -273,17 +380,26 @@ impl DagScheduler {
         partitions: &[usize],
         root: &Arc<dyn RddBase>,
         task: &TaskBody<'_, R>,
+        sink: Option<(usize, &mut ResultSink<'_, R>)>,
     ) -> Result<Vec<R>> {
+        job.cancel.check()?;
         let start = self.metrics.elapsed();
+        job.progress.stage_started(partitions.len());
         let totals = Mutex::new(WorkTotals {
             stages: 1,
             ..WorkTotals::default()
         });
         let run = |p: usize| self.run_task(job, stage_id, p, root, task, &totals);
-        let result: Result<Vec<R>> = match &self.pool {
-            Some(pool) => pool.install(|| partitions.par_iter().map(|&p| run(p)).collect()),
-            None => partitions.iter().map(|&p| run(p)).collect(),
+        let result: Result<Vec<R>> = match (&self.pool, sink) {
+            (_, Some((window, sink))) => self
+                .run_ordered(partitions, window, &run, &job.cancel, sink)
+                .map(|()| Vec::new()),
+            (Some(pool), None) => pool.install(|| partitions.par_iter().map(|&p| run(p)).collect()),
+            (None, None) => partitions.iter().map(|&p| run(p)).collect(),
         };
+        if result.is_ok() {
+            job.progress.stage_done();
+        }
         let totals = *totals.lock().unwrap_or_else(|e| e.into_inner());
         add_totals(&job.totals, &totals);
         self.metrics.log_stage(StageRecord {
@@ -296,6 +412,63 @@ impl DagScheduler {
             succeeded: result.is_ok(),
         });
         result
+    }
+
+    /// Runs `run` for each of `partitions` on the pool, at most `window` ahead of the
+    /// partition `sink` waits for, and gives `sink` the results in order on the
+    /// calling thread. When the sink stops or a task fails, `cancel` stops the tasks
+    /// still running; this returns after they have.
+    fn run_ordered<R: Send>(
+        &self,
+        partitions: &[usize],
+        window: usize,
+        run: &(dyn Fn(usize) -> Result<R> + Sync),
+        cancel: &CancelToken,
+        sink: &mut ResultSink<'_, R>,
+    ) -> Result<()> {
+        let Some(pool) = &self.pool else {
+            for &p in partitions {
+                if !sink(run(p)?)? {
+                    break;
+                }
+            }
+            return Ok(());
+        };
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<R>)>();
+        pool.in_place_scope(|scope| {
+            let mut ready = BTreeMap::new();
+            let (mut spawned, mut delivered) = (0, 0);
+            let mut deliver = || loop {
+                while spawned < partitions.len() && spawned < delivered + window {
+                    let (tx, at, p) = (tx.clone(), spawned, partitions[spawned]);
+                    scope.spawn(move |_| {
+                        // The receiver outlives the scope: a send cannot fail.
+                        let _ = tx.send((at, run(p)));
+                    });
+                    spawned += 1;
+                }
+                if delivered == partitions.len() {
+                    return Ok(());
+                }
+                let (at, result) = rx
+                    .recv()
+                    .map_err(|_| RddError::internal("a result task vanished"))?;
+                ready.insert(at, result?);
+                while let Some(result) = ready.remove(&delivered) {
+                    delivered += 1;
+                    if !sink(result)? {
+                        cancel.cancel_because("its results were no longer read");
+                        return Ok(());
+                    }
+                }
+            };
+            let outcome = deliver();
+            if outcome.is_err() {
+                // Stop the tasks still running before the scope waits for them.
+                cancel.cancel_because("the job failed");
+            }
+            outcome
+        })
     }
 
     /// Runs one task of the stage ending in `root`, retrying transient failures up
@@ -332,9 +505,13 @@ impl DagScheduler {
                 // output it hid must be there to recompute it from.
                 self.ensure_shuffles(job, &walk_shuffles(root, false))?;
             }
+            job.cancel.check()?;
             self.metrics.attempts(1);
-            let context = TaskContext::new(job.job_id, stage_id, partition, attempt, max_attempts);
+            let context = TaskContext::new(job.job_id, stage_id, partition, attempt, max_attempts)
+                .with_cancel(job.cancel.clone())
+                .with_progress(Arc::clone(&job.progress));
             let start = self.metrics.elapsed();
+            let _running = RunningTask::new(&self.running_tasks);
             let outcome = if self.faults.should_fail_task(&context) {
                 self.metrics.injected_failures(1);
                 Err(RddError::InjectedFailure {
@@ -343,7 +520,7 @@ impl DagScheduler {
                     attempt,
                 })
             } else {
-                match catch_unwind(AssertUnwindSafe(|| task(&context))) {
+                match catch_unwind(AssertUnwindSafe(|| job.cancel.scope(|| task(&context)))) {
                     Ok(result) => result,
                     Err(panic) => Err(RddError::Panicked(panic_message(&*panic))),
                 }
@@ -362,6 +539,7 @@ impl DagScheduler {
             });
             let error = match outcome {
                 Ok((out, rows)) => {
+                    job.progress.task_done();
                     let work = WorkTotals {
                         attempts: 1,
                         rows,
@@ -399,6 +577,22 @@ impl DagScheduler {
             attempts: max_attempts,
             cause: Box::new(cause.unwrap_or_else(|| RddError::internal("a task ran no attempt"))),
         })
+    }
+}
+
+/// Counts a task attempt as running while it lives.
+struct RunningTask<'a>(&'a AtomicUsize);
+
+impl<'a> RunningTask<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        RunningTask(count)
+    }
+}
+
+impl Drop for RunningTask<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

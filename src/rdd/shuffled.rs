@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use crate::rdd::block_manager::BlockManager;
+use crate::rdd::cancel::checked;
 use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
 use crate::rdd::error::{RddError, Result};
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
@@ -159,11 +160,12 @@ impl<T: Data> RddNode<T> for ShuffledRdd<T> {
                     })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Box::new(BlocksIter {
+        let items = Box::new(BlocksIter {
             blocks: blocks.into_iter(),
             current: None,
             pos: 0,
-        }))
+        });
+        Ok(checked(items, &task.cancel))
     }
 }
 

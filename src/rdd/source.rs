@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::rdd::cancel::checked;
 use crate::rdd::dependency::Dependency;
 use crate::rdd::error::{RddError, Result};
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
@@ -56,6 +57,6 @@ impl<T: Data> RddNode<T> for SourceRdd<T> {
                 self.name, self.id
             )));
         }
-        (self.compute)(partition, task)
+        Ok(checked((self.compute)(partition, task)?, &task.cancel))
     }
 }

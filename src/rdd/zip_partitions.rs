@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::rdd::cancel::checked;
 use crate::rdd::dependency::{Dependency, NarrowDependency};
 use crate::rdd::error::Result;
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
@@ -71,7 +72,7 @@ impl<T: Data, U: Data, V: Data> RddNode<V> for ZipPartitionsRdd<T, U, V> {
     fn compute(&self, partition: usize, task: &TaskContext) -> Result<PartitionIter<V>> {
         let left = self.left.compute(partition, task)?;
         let right = self.right.compute(partition, task)?;
-        (self.f)(task, left, right)
+        Ok(checked((self.f)(task, left, right)?, &task.cancel))
     }
 }
 

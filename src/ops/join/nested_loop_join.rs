@@ -53,14 +53,53 @@ impl NestedLoopJoin {
 
     /// Joins one left batch against the whole right side.
     pub fn probe(&self, left: &RecordBatch) -> Result<Vec<RecordBatch>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        while let Some((batches, end)) = self.probe_from(left, start)? {
+            out.extend(batches);
+            start = end;
+        }
+        Ok(out)
+    }
+
+    /// Joins `left` against the whole right side one chunk of left rows at a time, as
+    /// the chunks are asked for: the output of a large product is never all in memory.
+    pub fn probe_chunks(
+        self: std::sync::Arc<Self>,
+        left: RecordBatch,
+    ) -> impl Iterator<Item = Result<Vec<RecordBatch>>> + Send {
+        let mut start = Some(0);
+        std::iter::from_fn(move || match self.probe_from(&left, start?) {
+            Ok(Some((batches, end))) => {
+                start = Some(end);
+                Some(Ok(batches))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                start = None;
+                Some(Err(e))
+            }
+        })
+    }
+
+    /// The output for the chunk of `left` rows from `start` and where the next chunk
+    /// starts; `None` past the last row.
+    fn probe_from(
+        &self,
+        left: &RecordBatch,
+        start: usize,
+    ) -> Result<Option<(Vec<RecordBatch>, usize)>> {
         let right_rows = self.right.num_rows();
         let left_rows = left.num_rows();
+        if start >= left_rows {
+            return Ok(None);
+        }
         if self.kind == JoinKind::LeftMark && self.filter.is_none() {
             // Without a condition every left row matches exactly when the right side
             // has a row (an uncorrelated EXISTS).
             let mark = BooleanArray::from(vec![right_rows > 0; left_rows]);
             let batch = mark_output(&self.output_schema, left, 0..left_rows as u32, mark)?;
-            return Ok(crate::ops::split_batch(batch));
+            return Ok(Some((crate::ops::split_batch(batch), left_rows)));
         }
         let chunk = (PAIRS_PER_CHUNK / right_rows.max(1)).max(1);
         let sides = JoinSides {
@@ -69,29 +108,24 @@ impl NestedLoopJoin {
             filter: self.filter.as_ref(),
             schema: &self.output_schema,
         };
-        let mut out = Vec::new();
-        let mut start = 0;
-        while start < left_rows {
-            let end = (start + chunk).min(left_rows);
-            let pairs = (end - start) * right_rows;
-            let mut probe_idx = Vec::with_capacity(pairs);
-            let mut build_idx = Vec::with_capacity(pairs);
-            for l in start..end {
-                for r in 0..right_rows {
-                    probe_idx.push(l as u32);
-                    build_idx.push(r as u32);
-                }
+        let end = (start + chunk).min(left_rows);
+        let pairs = (end - start) * right_rows;
+        let mut probe_idx = Vec::with_capacity(pairs);
+        let mut build_idx = Vec::with_capacity(pairs);
+        for l in start..end {
+            for r in 0..right_rows {
+                probe_idx.push(l as u32);
+                build_idx.push(r as u32);
             }
-            out.extend(assemble(
-                &sides,
-                left,
-                start as u32..end as u32,
-                probe_idx,
-                build_idx,
-                None,
-            )?);
-            start = end;
         }
-        Ok(out)
+        let batches = assemble(
+            &sides,
+            left,
+            start as u32..end as u32,
+            probe_idx,
+            build_idx,
+            None,
+        )?;
+        Ok(Some((batches, end)))
     }
 }
