@@ -138,7 +138,7 @@ impl SessionContext {
     }
 
     /// Cancels every job running in this session's executor (from any thread): each
-    /// fails with a "job cancelled" error once its running tasks have stopped.
+    /// fails with a "query cancelled" error once its running tasks have stopped.
     pub fn cancel_all(&self) {
         self.rdd_context().cancel_all();
     }

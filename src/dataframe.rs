@@ -98,7 +98,7 @@ pub struct BatchStream {
 }
 
 impl BatchStream {
-    /// Stops the query: the stream ends with a "job cancelled" error.
+    /// Stops the query: the stream ends with a "query cancelled" error.
     pub fn cancel(&self) {
         self.cancel.cancel();
     }

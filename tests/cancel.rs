@@ -159,7 +159,7 @@ fn batches_stream_in_order_and_a_reader_may_stop() {
     assert!(first.unwrap().unwrap().num_rows() > 0);
     stream.cancel();
     let e = stream.next().unwrap().unwrap_err().to_string();
-    assert!(e.contains("cancelled by the user"), "{e}");
+    assert!(e.contains("query cancelled: by the user"), "{e}");
     drop(stream);
     assert_eq!(ctx.rdd_context().running_tasks(), 0);
 }

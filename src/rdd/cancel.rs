@@ -70,7 +70,7 @@ impl CancelToken {
 
     /// Cancels the work holding this token, "by the user".
     pub fn cancel(&self) {
-        self.cancel_because("cancelled by the user");
+        self.cancel_because("by the user");
     }
 
     /// Cancels the work holding this token; `reason` ends up in its error.
@@ -105,7 +105,7 @@ impl CancelToken {
     pub fn check(&self) -> Result<()> {
         match self.cancelled_token() {
             Some(token) => {
-                let reason = token.0.reason.get().map_or("cancelled", String::as_str);
+                let reason = token.0.reason.get().map_or("no reason given", String::as_str);
                 Err(RddError::Cancelled(reason.to_string()))
             }
             None => Ok(()),
@@ -211,7 +211,7 @@ mod tests {
         token.cancel();
         let e = items.next().unwrap().unwrap_err();
         assert!(matches!(e, RddError::Cancelled(_)), "{e}");
-        assert_eq!(e.to_string(), "job cancelled: cancelled by the user");
+        assert_eq!(e.to_string(), "query cancelled: by the user");
         assert!(items.next().is_none());
     }
 
@@ -233,7 +233,7 @@ mod tests {
         let other = parent.child();
         parent.cancel();
         let e = other.check().unwrap_err();
-        assert_eq!(e.to_string(), "job cancelled: cancelled by the user");
+        assert_eq!(e.to_string(), "query cancelled: by the user");
         assert!(
             child
                 .check()

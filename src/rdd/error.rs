@@ -55,7 +55,7 @@ pub enum RddError {
         cause: Box<RddError>,
     },
     /// The job was cancelled before it finished.
-    #[error("job cancelled: {0}")]
+    #[error("query cancelled: {0}")]
     Cancelled(String),
     /// A task needed more of a bounded resource (memory, disk) than it could get.
     #[error("resources exhausted: {0}")]
