@@ -15,6 +15,7 @@
 //! quietly with status 0.
 
 mod args;
+pub mod complete;
 pub mod dot;
 mod repl;
 mod split;
