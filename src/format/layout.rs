@@ -8,10 +8,12 @@
 //! When the columns do not fit, the widest are cut first, never below
 //! [`MIN_WIDTH`] (a column narrower than that keeps its width). When even that is
 //! too wide, columns from the middle are hidden: the shown ones are taken from the
-//! left and the right edges in turn, as many as fit beside the `…` column.
+//! left and the right edges in turn, as many as fit beside the `…` column. Fewer
+//! columns that can be read beat many cut to a letter or two.
 
-/// The narrowest a cut column gets.
-pub(crate) const MIN_WIDTH: usize = 5;
+/// The narrowest a cut column gets: a date, or a number of eight digits, still shows
+/// whole.
+pub(crate) const MIN_WIDTH: usize = 10;
 
 /// Border and padding around one cell: a border and a space before, a space after.
 const CELL_FRAME: usize = 3;
@@ -191,17 +193,18 @@ mod tests {
         let l = fit(&[4, 50, 30], Some(61));
         assert_eq!(widths(&l), [Some(4), Some(24), Some(23)]);
         // Never below MIN_WIDTH, and narrow columns keep their width.
-        let l = fit(&[2, 50, 30], Some(1 + 5 + 8 + 8));
-        assert_eq!(widths(&l), [Some(2), Some(5), Some(5)]);
+        let l = fit(&[2, 50, 30], Some(1 + 5 + 13 + 13));
+        assert_eq!(widths(&l), [Some(2), Some(10), Some(10)]);
+        assert_eq!(l.hidden, 0);
     }
 
     #[test]
     fn middle_columns_hide_behind_an_ellipsis() {
-        // Ten columns of 20 in 40 columns: at 5 each, four fit beside the `…`, and
-        // the room left widens three of them by one.
+        // Ten columns of 20 in 40 columns: at 10 each, two fit beside the `…`, and
+        // share the room left.
         let l = fit(&[20; 10], Some(40));
-        assert_eq!(l.hidden, 6);
-        assert_eq!(widths(&l), [Some(6), Some(6), None, Some(6), Some(5)]);
+        assert_eq!(l.hidden, 8);
+        assert_eq!(widths(&l), [Some(15), None, Some(14)]);
         let indices: Vec<Option<usize>> = l
             .slots
             .iter()
@@ -210,11 +213,11 @@ mod tests {
                 Slot::Hidden => None,
             })
             .collect();
-        assert_eq!(indices, [Some(0), Some(1), None, Some(8), Some(9)]);
+        assert_eq!(indices, [Some(0), None, Some(9)]);
         assert_eq!(drawn_width(&l), 40);
         // Not even one column fits: the first one shows anyway.
         let l = fit(&[20; 3], Some(6));
-        assert_eq!(widths(&l), [Some(5), None]);
+        assert_eq!(widths(&l), [Some(10), None]);
         assert_eq!(l.hidden, 2);
     }
 }
