@@ -1,10 +1,13 @@
 //! CSV output: one header row (even for an empty result), RFC 4180 quoting, NULL as an
 //! empty field and the empty string as `""` so the two stay apart. The same encoder
-//! writes the shell's `--format csv` and CSV files (`COPY ... TO`, `df.write().csv`).
+//! writes the shell's `--format csv`, batch by batch as results stream in, and CSV
+//! files (`COPY ... TO`, `df.write().csv`).
 //!
 //! Values print as everywhere else (see `cell`); the common column types (strings,
 //! integers, decimals, dates) are encoded here straight into bytes, which is most of
 //! the time a CSV write takes.
+
+use std::io::Write;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{
@@ -12,19 +15,51 @@ use arrow::datatypes::{
 };
 
 use super::cell::{Cell, CellWriter, cell_writer};
-use super::check_widths;
 use super::digits::{push_date, push_decimal, push_i128};
-use crate::error::{EmberError, Result};
+use super::{ResultWriter, check_widths, write_text};
+use crate::error::Result;
 
-/// Renders the whole result as CSV text, lines ending in `\n`.
-pub(super) fn render(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
-    check_widths(schema, batches)?;
-    let mut out = Vec::new();
-    write_header(schema, b',', &mut out);
-    for batch in batches {
-        write_rows(batch, b',', &mut out)?;
+/// Writes CSV as batches come: the header first (also for an empty result), then each
+/// batch's lines, flushed.
+pub(super) struct CsvWriter<'a> {
+    out: &'a mut dyn Write,
+    schema: SchemaRef,
+    header_written: bool,
+    text: Vec<u8>,
+}
+
+impl<'a> CsvWriter<'a> {
+    pub(super) fn new(out: &'a mut dyn Write, schema: &SchemaRef) -> Self {
+        CsvWriter {
+            out,
+            schema: schema.clone(),
+            header_written: false,
+            text: Vec::new(),
+        }
     }
-    String::from_utf8(out).map_err(|e| EmberError::internal(format!("CSV text: {e}")))
+
+    fn push_header_once(&mut self) {
+        if !self.header_written {
+            write_header(&self.schema, b',', &mut self.text);
+            self.header_written = true;
+        }
+    }
+}
+
+impl ResultWriter for CsvWriter<'_> {
+    fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
+        check_widths(&self.schema, std::slice::from_ref(batch))?;
+        self.text.clear();
+        self.push_header_once();
+        write_rows(batch, b',', &mut self.text)?;
+        write_text(self.out, &self.text)
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        self.text.clear();
+        self.push_header_once();
+        write_text(self.out, &self.text)
+    }
 }
 
 /// Appends the header line: the column names separated by `delimiter`.
@@ -131,6 +166,11 @@ fn push_field(out: &mut Vec<u8>, text: &[u8], quote_empty: bool, delimiter: u8) 
 mod tests {
     use super::*;
     use crate::format::test_data::sample;
+    use crate::format::{OutputFormat, render_batches};
+
+    fn render(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
+        render_batches(schema, batches, OutputFormat::Csv)
+    }
 
     #[test]
     fn quotes_nulls_decimals_floats_dates() {
@@ -180,6 +220,29 @@ mod tests {
             String::from_utf8(n).unwrap(),
             "0 7 -42 100 1234567890123 -9223372036854775808 123.40 -0.05 0.005 0.00 700 -1 \
              1970-01-01 1998-12-01 0000-01-01 9999-12-31 +10183-09-21 "
+        );
+    }
+
+    #[test]
+    fn streaming_many_batches_equals_the_whole_result_at_once() {
+        let (schema, batches) = sample();
+        let whole = arrow::compute::concat_batches(&schema, &batches).unwrap();
+        let big = arrow::compute::concat_batches(&schema, &vec![whole; 334]).unwrap();
+        let mut expected = Vec::new();
+        write_header(&schema, b',', &mut expected);
+        write_rows(&big, b',', &mut expected).unwrap();
+
+        let mut streamed = Vec::new();
+        let mut writer = CsvWriter::new(&mut streamed, &schema);
+        for start in (0..big.num_rows()).step_by(7) {
+            let len = 7.min(big.num_rows() - start);
+            writer.write_batch(&big.slice(start, len)).unwrap();
+        }
+        Box::new(writer).finish().unwrap();
+        assert_eq!(big.num_rows(), 1002);
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            String::from_utf8(expected).unwrap()
         );
     }
 }

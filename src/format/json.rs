@@ -1,56 +1,83 @@
-//! Newline-delimited JSON output: one object per row, keys in column order, numbers
-//! (decimals too, at their scale) bare, NULL as `null`, dates and other values as strings.
-//! Keys are unique: a column whose name an earlier column already has gets the first
-//! free suffix `_1`, `_2`, ... (`SELECT 1 AS a, 2 AS a` prints `{"a":1,"a_1":2}`).
+//! Newline-delimited JSON output, written batch by batch: one object per row, keys in
+//! column order, numbers (decimals too, at their scale) bare, NULL as `null`, dates
+//! and other values as strings. Keys are unique: a column whose name an earlier
+//! column already has gets the first free suffix `_1`, `_2`, ... (`SELECT 1 AS a,
+//! 2 AS a` prints `{"a":1,"a_1":2}`).
 
 use std::collections::HashSet;
+use std::io::Write;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 
 use super::cell::{Cell, cell_writer};
-use super::check_widths;
+use super::{ResultWriter, check_widths, write_text};
 use crate::error::Result;
 
-/// Renders the whole result, one JSON object per line.
-pub(super) fn render(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
-    check_widths(schema, batches)?;
-    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    let keys: Vec<String> = unique_keys(&names)
-        .iter()
-        .map(|name| {
-            let mut k = String::new();
-            push_string(&mut k, name);
-            k
-        })
-        .collect();
-    let mut out = String::new();
-    let mut value = String::new();
-    for batch in batches {
+/// Writes one object per row as batches come, each batch flushed.
+pub(super) struct JsonWriter<'a> {
+    out: &'a mut dyn Write,
+    schema: SchemaRef,
+    /// Each column's key, as a JSON string literal.
+    keys: Vec<String>,
+    text: String,
+    value: String,
+}
+
+impl<'a> JsonWriter<'a> {
+    pub(super) fn new(out: &'a mut dyn Write, schema: &SchemaRef) -> Self {
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let keys = unique_keys(&names)
+            .iter()
+            .map(|name| {
+                let mut k = String::new();
+                push_string(&mut k, name);
+                k
+            })
+            .collect();
+        JsonWriter {
+            out,
+            schema: schema.clone(),
+            keys,
+            text: String::new(),
+            value: String::new(),
+        }
+    }
+}
+
+impl ResultWriter for JsonWriter<'_> {
+    fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
+        check_widths(&self.schema, std::slice::from_ref(batch))?;
         let writers = batch
             .columns()
             .iter()
             .map(|c| cell_writer(c.as_ref()))
             .collect::<Result<Vec<_>>>()?;
+        let (out, value) = (&mut self.text, &mut self.value);
+        out.clear();
         for row in 0..batch.num_rows() {
             out.push('{');
-            for (i, (w, key)) in writers.iter().zip(&keys).enumerate() {
+            for (i, (w, key)) in writers.iter().zip(&self.keys).enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
                 out.push_str(key);
                 out.push(':');
                 value.clear();
-                match w(row, &mut value) {
+                match w(row, value) {
                     Cell::Null => out.push_str("null"),
-                    Cell::Number | Cell::Bool => out.push_str(&value),
-                    Cell::Text => push_string(&mut out, &value),
+                    Cell::Number | Cell::Bool => out.push_str(value),
+                    Cell::Text => push_string(out, value),
                 }
             }
             out.push_str("}\n");
         }
+        write_text(self.out, self.text.as_bytes())
     }
-    Ok(out)
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        write_text(self.out, &[])
+    }
 }
 
 /// The column names made unique: the first of equal names keeps it, later ones get the
@@ -98,6 +125,11 @@ fn push_string(out: &mut String, text: &str) {
 mod tests {
     use super::*;
     use crate::format::test_data::sample;
+    use crate::format::{OutputFormat, render_batches};
+
+    fn render(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
+        render_batches(schema, batches, OutputFormat::Json)
+    }
 
     #[test]
     fn one_object_per_row() {

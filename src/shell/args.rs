@@ -15,8 +15,10 @@ struct Cli {
     #[arg(long, value_name = "SF", allow_negative_numbers = true)]
     tpch: Option<f64>,
     /// How results are printed. Doubles print in their shortest exact form, with an
-    /// exponent below 1e-4 and from 1e15 (1e-05, 1e+20). json writes one object per
-    /// row per line; a repeated column name gets a suffix there (a, a_1, a_2).
+    /// exponent below 1e-4 and from 1e15 (1e-05, 1e+20). box draws the table with
+    /// unicode lines and the column types; line prints one `name = value` per line;
+    /// json writes one object per row per line; a repeated column name gets a suffix
+    /// there (a, a_1, a_2).
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
     /// Worker threads (default: the number of cores).
@@ -41,8 +43,11 @@ struct Cli {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FormatArg {
     Table,
+    Box,
     Csv,
     Json,
+    Line,
+    Markdown,
 }
 
 /// One thing to run, from `-c` or `-f`.
@@ -102,8 +107,11 @@ impl ShellOptions {
             tpch: cli.tpch,
             format: match cli.format {
                 FormatArg::Table => OutputFormat::Table,
+                FormatArg::Box => OutputFormat::Box,
                 FormatArg::Csv => OutputFormat::Csv,
                 FormatArg::Json => OutputFormat::Json,
+                FormatArg::Line => OutputFormat::Line,
+                FormatArg::Markdown => OutputFormat::Markdown,
             },
             threads: cli.threads,
             actions: actions.into_iter().map(|(_, a)| a).collect(),
@@ -158,6 +166,10 @@ mod tests {
     fn bad_options_are_usage_errors() {
         let e = ShellOptions::parse(args(&["--format", "xml"])).unwrap_err();
         assert_eq!(e.exit_code(), 2);
+        for format in OutputFormat::ALL {
+            let o = ShellOptions::parse(args(&["--format", format.name()])).unwrap();
+            assert_eq!(o.format, format);
+        }
         let e = ShellOptions::parse(args(&["--threads", "0"])).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(

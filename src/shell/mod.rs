@@ -15,6 +15,8 @@
 //! quietly with status 0.
 
 mod args;
+pub mod complete;
+pub mod dot;
 mod repl;
 mod split;
 
