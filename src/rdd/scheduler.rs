@@ -275,6 +275,7 @@ impl DagScheduler {
         task: &TaskBody<'_, R>,
     ) -> Result<Vec<R>> {
         let start = self.metrics.elapsed();
+        let reads = stage_parents(root).iter().map(|d| d.shuffle_id()).collect();
         let totals = Mutex::new(WorkTotals {
             stages: 1,
             ..WorkTotals::default()
@@ -294,6 +295,7 @@ impl DagScheduler {
             start,
             end: self.metrics.elapsed(),
             succeeded: result.is_ok(),
+            reads,
         });
         result
     }
@@ -359,6 +361,7 @@ impl DagScheduler {
                 rows,
                 succeeded: outcome.is_ok(),
                 error: outcome.as_ref().err().map(|e| e.to_string()),
+                worker: rayon::current_thread_index(),
             });
             let error = match outcome {
                 Ok((out, rows)) => {
