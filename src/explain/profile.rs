@@ -207,3 +207,69 @@ fn add_operator(node: &PhysicalPlan, depth: usize, out: &mut Vec<OperatorProfile
     }
     at
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::datatypes::Schema;
+    use ember_planner::physical::PhysicalPlan;
+
+    use super::*;
+
+    fn values() -> Arc<PhysicalPlan> {
+        Arc::new(PhysicalPlan::Values {
+            rows: vec![],
+            schema: Arc::new(Schema::empty()),
+        })
+    }
+
+    fn stats(rows: u64, micros: u64) -> NodeStats {
+        NodeStats {
+            rows,
+            batches: 1,
+            bytes: 0,
+            self_time: Duration::from_micros(micros),
+        }
+    }
+
+    #[test]
+    fn total_time_adds_every_operator_below() {
+        // Limit ← Union(Values, Limit ← Values)
+        let plan = PhysicalPlan::Limit {
+            input: Arc::new(PhysicalPlan::Union {
+                inputs: vec![
+                    values(),
+                    Arc::new(PhysicalPlan::Limit {
+                        input: values(),
+                        skip: 0,
+                        fetch: None,
+                    }),
+                ],
+            }),
+            skip: 0,
+            fetch: Some(1),
+        };
+        let ops = operator_tree(
+            &plan,
+            &[Some(Estimate::exact(1.0))],
+            &[],
+            &[
+                stats(1, 1),
+                stats(2, 10),
+                stats(1, 100),
+                stats(1, 1000),
+                stats(1, 10000),
+            ],
+        );
+        let names: Vec<&str> = ops.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["Limit", "Union", "Values", "Limit", "Values"]);
+        assert_eq!(ops[1].children, [2, 3]);
+        assert_eq!(ops[3].depth, 2);
+        let totals: Vec<u128> = ops.iter().map(|o| o.total_time.as_micros()).collect();
+        assert_eq!(totals, [11111, 11110, 100, 11000, 10000]);
+        assert_eq!(ops[0].q_error(), Some(1.0));
+        assert_eq!(ops[1].q_error(), None);
+        assert_eq!(ops[0].line(), "Limit: skip=0, fetch=1");
+    }
+}

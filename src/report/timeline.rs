@@ -222,8 +222,9 @@ mod tests {
 
     #[test]
     fn ticks_are_round_numbers() {
-        assert_eq!(tick_step(0.08), 0.01);
-        assert_eq!(tick_step(1.0), 0.2);
-        assert_eq!(tick_step(3.0), 0.5);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b;
+        assert!(close(tick_step(0.07), 0.01), "{}", tick_step(0.07));
+        assert!(close(tick_step(1.0), 0.2), "{}", tick_step(1.0));
+        assert!(close(tick_step(3.0), 0.5), "{}", tick_step(3.0));
     }
 }

@@ -514,3 +514,110 @@ fn column_min_max(plan: &LogicalPlan, name: &str) -> Option<(ScalarValue, Scalar
     let (s, _) = column_stats(plan, name)?;
     Some((s.min?, s.max?))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::any::Any;
+    use std::sync::Arc;
+
+    use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+    use super::*;
+    use crate::catalog::{ColumnStatistics, Statistics, TableSource};
+    use crate::expr::{col, lit};
+    use crate::logical::LogicalPlanBuilder;
+
+    /// A table of `rows` rows whose column `k` runs from 1 to `rows`, counted as
+    /// `source` says.
+    #[derive(Debug)]
+    struct Counted {
+        rows: usize,
+        source: EstimateSource,
+    }
+
+    impl TableSource for Counted {
+        fn schema(&self) -> SchemaRef {
+            Arc::new(Schema::new(vec![
+                Field::new("k", DataType::Int64, false),
+                Field::new("s", DataType::Utf8, true),
+            ]))
+        }
+        fn statistics(&self) -> Statistics {
+            Statistics {
+                row_count: Some(self.rows),
+                total_bytes: None,
+                columns: vec![
+                    ColumnStatistics {
+                        null_count: Some(0),
+                        min: Some(ScalarValue::Int64(Some(1))),
+                        max: Some(ScalarValue::Int64(Some(self.rows as i64))),
+                        distinct_count: None,
+                    },
+                    ColumnStatistics::default(),
+                ],
+                source: self.source,
+            }
+        }
+        fn describe(&self) -> String {
+            "counted".to_string()
+        }
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+    }
+
+    fn table(name: &str, rows: usize, source: EstimateSource) -> LogicalPlanBuilder {
+        LogicalPlanBuilder::scan(name, Arc::new(Counted { rows, source })).expect("a scan")
+    }
+
+    fn root(b: crate::error::Result<LogicalPlanBuilder>) -> Estimate {
+        estimate_plan(&b.expect("the plan builds").build())
+    }
+
+    #[test]
+    fn scans_keep_the_source_of_their_row_counts() {
+        let exact = root(Ok(table("t", 100, EstimateSource::Exact)));
+        assert_eq!(exact, Estimate::exact(100.0));
+        let stats = root(Ok(table("t", 100, EstimateSource::Statistics)));
+        assert_eq!(stats.source, EstimateSource::Statistics);
+        let unknown = estimate_plan(&crate::optimizer::rules::test_util::t().build());
+        assert_eq!(unknown.source, EstimateSource::Guess);
+    }
+
+    #[test]
+    fn a_filter_is_as_sure_as_its_selectivity_and_its_input() {
+        let t = || table("t", 100, EstimateSource::Exact);
+        // A range on a column with min/max: statistics.
+        let range = root(t().filter(col("k").lt_eq(lit(25_i64))));
+        assert_eq!(range.source, EstimateSource::Statistics);
+        assert!((range.rows - 24.0).abs() < 1.0, "{range:?}");
+        // A LIKE has a fixed selectivity: a guess, even over an exact count.
+        let like = root(t().filter(col("s").like(lit("a%"))));
+        assert_eq!(like, Estimate::guess(10.0));
+        // Both: the weaker.
+        let both = root(t().filter(col("k").lt_eq(lit(25_i64)).and(col("s").like(lit("a%")))));
+        assert_eq!(both.source, EstimateSource::Guess);
+    }
+
+    #[test]
+    fn pass_through_nodes_keep_their_input_source_and_exact_steps_stay_exact() {
+        let t = || table("t", 100, EstimateSource::Exact);
+        let sorted = root(t().sort(vec![col("k").sort_asc()]));
+        assert_eq!(sorted, Estimate::exact(100.0));
+        let limited = root(t().limit(0, Some(10)));
+        assert_eq!(limited, Estimate::exact(10.0));
+        let counted = root(t().aggregate(vec![], vec![]));
+        assert_eq!(counted, Estimate::exact(1.0));
+        let grouped = root(t().aggregate(vec![col("s")], vec![]));
+        assert_eq!(grouped.source, EstimateSource::Guess);
+    }
+
+    #[test]
+    fn an_equi_join_on_keys_with_statistics_is_statistics() {
+        let left = table("l", 100, EstimateSource::Exact);
+        let right = table("r", 1000, EstimateSource::Statistics).build_arc();
+        let joined =
+            root(left.join_on(right, JoinKind::Inner, vec![(col("l.k"), col("r.k"))], None));
+        assert_eq!(joined.source, EstimateSource::Statistics);
+    }
+}
