@@ -395,9 +395,10 @@ impl DataFrame {
     fn cached_table_at(&self, name: &str, level: StorageLevel) -> Result<CachedTable> {
         let planned = self.planned_query()?;
         let rdd = exec::lower(&planned.physical, &self.exec_context())?;
-        let rows = ember_planner::optimizer::cost::estimate_rows(planned.optimized.as_ref());
+        let estimate = ember_planner::optimizer::cost::estimate_plan(planned.optimized.as_ref());
         let statistics = Statistics {
-            row_count: Some(rows as usize),
+            row_count: Some(estimate.rows as usize),
+            source: estimate.source,
             ..Statistics::default()
         };
         Ok(CachedTable::new(
@@ -520,6 +521,18 @@ impl DataFrame {
     pub fn analyze_rows(&self) -> Result<Vec<crate::explain::OperatorRows>> {
         self.session.with_deep_stack(|| {
             crate::explain::analyze_rows(self.planned_query()?, self.exec_context())
+        })
+    }
+
+    /// Runs the query and returns the HTML report of its run (see [`crate::report`]).
+    pub fn html_report(&self) -> Result<String> {
+        self.html_report_of(None)
+    }
+
+    /// As [`DataFrame::html_report`], showing `sql` as the query's text.
+    pub(crate) fn html_report_of(&self, sql: Option<&str>) -> Result<String> {
+        self.session.with_deep_stack(|| {
+            crate::explain::html_report(self.planned_query()?, self.exec_context(), sql)
         })
     }
 

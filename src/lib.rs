@@ -7,6 +7,8 @@
 //!   into a physical plan.
 //! - [`exec`]: lowers a physical plan into RDDs of Arrow record batches.
 //! - [`explain`]: EXPLAIN text, and per-operator estimated and actual rows.
+//! - [`report`]: one analyzed run as a self-contained HTML page (stages, task
+//!   timeline, operators).
 //! - [`rdd`]: lineage, the DAG scheduler (stages cut at shuffles, one task per
 //!   partition on a thread pool), shuffles and the block manager. Knows no SQL.
 //! - [`ops`]: columnar operators, batches in and batches out. Knows no RDDs.
@@ -32,6 +34,7 @@ pub mod expr;
 pub mod format;
 pub mod ops;
 pub mod rdd;
+pub mod report;
 pub mod session;
 pub mod shell;
 pub mod sources;

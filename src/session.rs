@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use ember_planner::catalog::{Catalog, CatalogEntry, TableSource};
-use ember_planner::sql::{FileFormat, SqlPlanner, Statement};
+use ember_planner::sql::{ExplainFormat, FileFormat, SqlPlanner, Statement};
 use ember_planner::types::sql_type_name;
 use ember_planner::{LogicalPlan, LogicalPlanBuilder, PlanError};
 
@@ -90,6 +90,37 @@ impl SessionContext {
                 self.execute_statement(stmt)
             })
         })
+    }
+
+    /// Runs one query and returns the HTML report of its run (see [`crate::report`]):
+    /// the stage graph, a timeline of task attempts per worker thread, and the operator
+    /// tree with actual beside estimated rows. `sql` is a query, or `EXPLAIN ANALYZE
+    /// (FORMAT HTML) query`. The document is self-contained (inline CSS, SVG and
+    /// script; it fetches nothing): write it to a `.html` file and open it in a
+    /// browser.
+    ///
+    /// ```no_run
+    /// # fn main() -> ember::Result<()> {
+    /// let ctx = ember::SessionContext::new();
+    /// ctx.register_tpch(0.01)?;
+    /// let html = ctx.html_report("SELECT n_name FROM nation WHERE n_regionkey = 1")?;
+    /// std::fs::write("report.html", html)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn html_report(&self, sql: &str) -> Result<String> {
+        let max_depth = self.config().max_expression_depth;
+        let plan = crate::stack::with_stack_for_depth(max_depth, || {
+            let catalog = SessionCatalog { session: self };
+            let statement = SqlPlanner::new(&catalog)
+                .with_max_expression_depth(max_depth)
+                .plan_statement(sql)?;
+            match statement {
+                Statement::Query(plan) | Statement::Explain { plan, .. } => Ok(plan),
+                _ => Err(PlanError::plan("a report runs a query: give a SELECT").into()),
+            }
+        })?;
+        DataFrame::new(self.clone(), plan).html_report_of(Some(sql))
     }
 
     fn execute_statement(&self, stmt: Statement) -> Result<DataFrame> {
@@ -181,8 +212,13 @@ impl SessionContext {
                 plan,
                 analyze,
                 verbose,
+                format,
             } => {
                 let df = DataFrame::new(self.clone(), plan);
+                if format == ExplainFormat::Html {
+                    let html = df.html_report_of(None)?;
+                    return self.text_frame(&["report"], vec![vec![html]]);
+                }
                 let text = df.explain_text(verbose, analyze)?;
                 self.text_frame(
                     &["plan"],

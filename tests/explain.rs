@@ -80,12 +80,9 @@ fn multi_way_joins_have_no_cross_join_and_build_on_the_smaller_input() {
     }
 }
 
-#[test]
-fn explain_analyze_shows_estimated_and_actual_rows_per_operator() {
-    let ctx = tpch();
-    let sql = format!("EXPLAIN ANALYZE {}", query("q03"));
-    let batches = ctx.sql(&sql).unwrap().collect().unwrap();
-    let text: String = batches
+/// The text of a one-column result, one row per line.
+fn text_of(batches: &[arrow::array::RecordBatch]) -> String {
+    batches
         .iter()
         .flat_map(|b| {
             let col = b
@@ -98,25 +95,193 @@ fn explain_analyze_shows_estimated_and_actual_rows_per_operator() {
                 .map(move |i| format!("{}\n", col.value(i)))
                 .collect::<Vec<_>>()
         })
-        .collect();
-    let analyzed: Vec<&str> = text
+        .collect()
+}
+
+/// One operator of the analyzed tree: its line and the facts under it.
+#[derive(Debug)]
+struct TreeNode {
+    operator: String,
+    rows: u64,
+    est: Option<f64>,
+    q: Option<f64>,
+    source: Option<String>,
+    self_secs: f64,
+    total_secs: f64,
+}
+
+fn seconds(t: &str) -> f64 {
+    for (unit, scale) in [("µs", 1e-6), ("ms", 1e-3), ("s", 1.0)] {
+        if let Some(n) = t.strip_suffix(unit) {
+            return n.parse::<f64>().unwrap() * scale;
+        }
+    }
+    panic!("not a time: {t}")
+}
+
+/// The operators of EXPLAIN ANALYZE's tree, in the order drawn (pre-order).
+fn analyzed_tree(text: &str) -> Vec<TreeNode> {
+    let lines: Vec<&str> = text
         .lines()
         .skip_while(|l| !l.starts_with("== Physical Plan (analyzed)"))
         .skip(1)
         .take_while(|l| !l.starts_with("=="))
+        .filter(|l| !l.starts_with('('))
         .collect();
-    assert!(!analyzed.is_empty(), "{text}");
-    for line in &analyzed {
-        assert!(line.contains(" rows="), "no actual rows: {line}");
-        assert!(line.contains(" time="), "no time: {line}");
-        if line.contains("HashJoin") || line.contains("Filter:") {
-            assert!(line.contains("est_rows="), "no estimate: {line}");
-        }
-    }
+    assert!(
+        lines.len() % 2 == 0,
+        "a facts line under every operator:\n{text}"
+    );
+    let strip = |l: &str| l.trim_start_matches([' ', '│', '├', '└', '─']).to_string();
+    lines
+        .chunks(2)
+        .map(|pair| {
+            let (operator, facts) = (strip(pair[0]), strip(pair[1]));
+            assert!(facts.starts_with("rows="), "{facts}");
+            let mut node = TreeNode {
+                operator,
+                rows: 0,
+                est: None,
+                q: None,
+                source: None,
+                self_secs: 0.0,
+                total_secs: 0.0,
+            };
+            let words: Vec<&str> = facts.split_whitespace().collect();
+            for (i, w) in words.iter().enumerate() {
+                match w.split_once('=') {
+                    Some(("rows", v)) => node.rows = v.parse().unwrap(),
+                    Some(("est", "-")) => {}
+                    Some(("est", v)) => node.est = Some(v.parse().unwrap()),
+                    Some(("q", v)) => {
+                        node.q = Some(v.parse().unwrap());
+                        node.source = Some(words[i + 1].to_string());
+                    }
+                    Some(("self", v)) => node.self_secs = seconds(v),
+                    Some(("total", v)) => node.total_secs = seconds(v),
+                    _ => {}
+                }
+            }
+            node
+        })
+        .collect()
+}
+
+#[test]
+fn explain_analyze_draws_every_operator_with_actual_and_estimated_rows() {
+    let ctx = tpch();
+    let df = ctx.sql(&query("q03")).unwrap();
+    let physical = df.physical_plan().unwrap();
+    let result_rows = df.count().unwrap() as u64;
+    let sql = format!("EXPLAIN ANALYZE {}", query("q03"));
+    let text = text_of(&ctx.sql(&sql).unwrap().collect().unwrap());
+    let tree = analyzed_tree(&text);
+    // Every operator of the physical plan, in pre-order, each with its own line.
+    let described: Vec<String> = physical.preorder().iter().map(|n| n.describe()).collect();
+    let drawn: Vec<&str> = tree.iter().map(|n| n.operator.as_str()).collect();
+    assert_eq!(drawn, described, "{text}");
+    assert!(text.contains("└─ "), "{text}");
     // Q3 returns its top ten rows; the root operator says so.
-    assert!(analyzed[0].contains(" rows=10 "), "{}", analyzed[0]);
+    assert_eq!(result_rows, 10);
+    assert_eq!(tree[0].rows, result_rows, "{text}");
+    for node in &tree {
+        if node.operator.starts_with("HashJoin") || node.operator.starts_with("Filter:") {
+            assert!(node.est.is_some(), "no estimate: {node:?}");
+        }
+        if let (Some(est), Some(q)) = (node.est, node.q) {
+            // The q-error of the estimate shown, which is rounded to whole rows.
+            let a = (node.rows as f64).max(1.0);
+            let q_of = |e: f64| (e.max(1.0) / a).max(a / e.max(1.0));
+            let (lo, hi) = (q_of(est - 0.5), q_of(est + 0.5));
+            assert!(
+                q >= lo.min(hi) - 0.01 && q <= lo.max(hi) + 0.01 && q >= 1.0,
+                "{node:?}"
+            );
+            let source = node.source.as_deref();
+            assert!(
+                matches!(source, Some("exact" | "stats" | "guess")),
+                "{node:?}"
+            );
+        }
+        // Total time holds the operator's own (both rounded for display).
+        assert!(node.total_secs >= node.self_secs * 0.94, "{node:?}");
+    }
     assert!(text.contains("== Stages =="), "{text}");
     assert!(text.contains("result, tasks="), "{text}");
+}
+
+#[test]
+fn scans_of_memory_tables_are_exact_and_fixed_selectivities_are_guesses() {
+    let ctx = tpch();
+    let sql = "SELECT n_name FROM nation WHERE n_name LIKE 'A%'";
+    let text = text_of(
+        &ctx.sql(&format!("EXPLAIN ANALYZE {sql}"))
+            .unwrap()
+            .collect()
+            .unwrap(),
+    );
+    let tree = analyzed_tree(&text);
+    let scan = tree
+        .iter()
+        .find(|n| n.operator.starts_with("Scan: nation"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(scan.source.as_deref(), Some("exact"), "{text}");
+    assert_eq!((scan.rows, scan.est), (25, Some(25.0)), "{text}");
+    assert_eq!(scan.q, Some(1.0), "{text}");
+    let filter = tree
+        .iter()
+        .find(|n| n.operator.starts_with("Filter:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(filter.source.as_deref(), Some("guess"), "{text}");
+    // ALGERIA and ARGENTINA, against a tenth of 25 rows.
+    let rows = ctx.sql(sql).unwrap().count().unwrap() as u64;
+    assert_eq!((filter.rows, rows), (2, 2), "{text}");
+    assert_eq!(filter.est, Some(3.0), "{text}");
+    assert_eq!(filter.q, Some(1.25), "{text}");
+
+    // A range over a column with min/max is read off the statistics.
+    let ops = ctx
+        .sql("SELECT o_orderkey FROM orders WHERE o_orderdate < DATE '1993-01-01'")
+        .unwrap()
+        .analyze_rows()
+        .unwrap();
+    let filter = ops
+        .iter()
+        .find(|o| o.operator.starts_with("Filter"))
+        .unwrap();
+    assert_eq!(
+        filter.source,
+        Some(ember::planner::optimizer::cost::EstimateSource::Statistics),
+        "{ops:#?}"
+    );
+}
+
+#[test]
+fn parquet_scans_are_estimated_from_file_statistics() {
+    let ctx = tpch();
+    let dir = std::env::temp_dir().join(format!("ember-explain-parquet-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("nation.parquet");
+    ctx.sql(&format!(
+        "COPY (SELECT * FROM nation) TO '{}' (FORMAT parquet)",
+        path.display()
+    ))
+    .unwrap()
+    .collect()
+    .unwrap();
+    let ops = ctx
+        .read_parquet(path.to_str().unwrap())
+        .unwrap()
+        .analyze_rows()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let scan = ops.iter().find(|o| o.operator.starts_with("Scan")).unwrap();
+    assert_eq!(
+        scan.source,
+        Some(ember::planner::optimizer::cost::EstimateSource::Statistics),
+        "{ops:#?}"
+    );
+    assert_eq!((scan.actual, scan.estimated), (25, Some(25.0)), "{ops:#?}");
 }
 
 #[test]

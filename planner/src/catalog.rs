@@ -9,6 +9,7 @@ use std::sync::Arc;
 use arrow::datatypes::SchemaRef;
 
 use crate::error::Result;
+use crate::optimizer::cost::EstimateSource;
 use crate::scalar::ScalarValue;
 
 /// Per-column statistics; every figure is optional.
@@ -33,6 +34,10 @@ pub struct Statistics {
     pub total_bytes: Option<usize>,
     /// One entry per column of the table's schema (may be empty when unknown).
     pub columns: Vec<ColumnStatistics>,
+    /// How far `row_count` can be trusted: `Exact` for rows counted in memory,
+    /// `Statistics` (the default) for counts read from files' metadata, `Guess` for a
+    /// count that is itself an estimate.
+    pub source: EstimateSource,
 }
 
 /// A table the planner can plan over.

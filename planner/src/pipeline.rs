@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::analyzer::coerce_plan;
 use crate::error::Result;
 use crate::logical::LogicalPlan;
+use crate::optimizer::cost::Estimate;
 use crate::optimizer::{Optimizer, OptimizerStep, decorrelate};
 use crate::physical::PhysicalPlan;
 use crate::physical::planner::{PhysicalPlanner, PhysicalPlannerConfig};
@@ -35,9 +36,9 @@ pub struct PlannedQuery {
     pub optimized: Arc<LogicalPlan>,
     /// The physical plan of `optimized`.
     pub physical: Arc<PhysicalPlan>,
-    /// Each physical node's estimated output rows, in pre-order
-    /// ([`PhysicalPlan::preorder`]); `None` where no estimate was made.
-    pub estimates: Vec<Option<f64>>,
+    /// Each physical node's estimated output rows and where they came from, in
+    /// pre-order ([`PhysicalPlan::preorder`]); `None` where no estimate was made.
+    pub estimates: Vec<Option<Estimate>>,
     /// The plan after every rule that changed it, in the order they ran.
     pub rule_trace: Vec<OptimizerStep>,
 }

@@ -3,8 +3,8 @@
 //!
 //! In: a physical plan. Lowering wraps each node's RDD in an observed RDD
 //! ([`crate::rdd::observed`]) that counts what the node produced and the time its
-//! tasks spent producing it. Out: one note per node in pre-order, for
-//! [`PhysicalPlan::display_indent_annotated`].
+//! tasks spent producing it. Out: one [`NodeStats`] per node in pre-order, for
+//! EXPLAIN ANALYZE's operator tree.
 //!
 //! Times are inclusive in the RDD layer (a task pulling a filter also runs the scan
 //! below it), so a node's own time is its time minus that of the inputs computed in
@@ -98,51 +98,69 @@ impl OperatorMetrics {
         self.metrics.iter().map(|m| m.rows()).collect()
     }
 
-    /// One note per node of `plan` (the plan these metrics were made for), in
-    /// pre-order: actual rows, batches, output bytes and the node's own time.
-    pub fn notes(&self, plan: &PhysicalPlan) -> Vec<String> {
-        let nodes = plan.preorder();
+    /// What each node of `plan` (the plan these metrics were made for) did, in
+    /// pre-order: rows, batches, output bytes and the node's own time.
+    pub fn stats(&self, plan: &PhysicalPlan) -> Vec<NodeStats> {
         let index = |n: &PhysicalPlan| self.nodes.iter().position(|&a| a == address(n));
-        nodes
-            .iter()
+        let child = |n: &PhysicalPlan| index(n).and_then(|i| self.metrics.get(i));
+        plan.preorder()
+            .into_iter()
             .map(|node| {
-                let Some(m) = index(node).and_then(|i| self.metrics.get(i)) else {
-                    return String::new();
+                let Some(m) = child(node) else {
+                    return NodeStats::default();
                 };
-                let same_task: Vec<&PhysicalPlan> = match node {
-                    PhysicalPlan::Exchange { .. }
-                    | PhysicalPlan::HashJoin {
-                        distribution: JoinDistribution::BroadcastLeft,
-                        ..
-                    } => vec![],
-                    PhysicalPlan::HashJoin {
-                        left,
-                        distribution: JoinDistribution::Broadcast,
-                        ..
-                    }
-                    | PhysicalPlan::NestedLoopJoin { left, .. } => vec![left.as_ref()],
-                    other => other.inputs().into_iter().map(|i| i.as_ref()).collect(),
-                };
-                let child = |n: &PhysicalPlan| index(n).and_then(|i| self.metrics.get(i));
-                let inner_task: u64 = same_task
-                    .iter()
-                    .filter_map(|c| child(c))
+                let inner_task: u64 = same_task_inputs(node)
+                    .into_iter()
+                    .filter_map(child)
                     .map(|c| c.task_nanos())
                     .sum();
                 let own = m.task_nanos().saturating_sub(inner_task) + m.side_nanos();
-                format!(
-                    "rows={} batches={} bytes={} time={}",
-                    m.rows(),
-                    m.batches.load(Ordering::Relaxed),
-                    human_bytes(m.bytes.load(Ordering::Relaxed)),
-                    human_time(own)
-                )
+                NodeStats {
+                    rows: m.rows(),
+                    batches: m.batches.load(Ordering::Relaxed),
+                    bytes: m.bytes.load(Ordering::Relaxed),
+                    self_time: Duration::from_nanos(own),
+                }
             })
             .collect()
     }
 }
 
-fn human_bytes(b: u64) -> String {
+/// The inputs of `node` that its tasks compute themselves, whose time is inside
+/// the node's: every input except the map side of an exchange and the build side of
+/// a broadcast join (earlier stages of the job).
+fn same_task_inputs(node: &PhysicalPlan) -> Vec<&PhysicalPlan> {
+    match node {
+        PhysicalPlan::Exchange { .. }
+        | PhysicalPlan::HashJoin {
+            distribution: JoinDistribution::BroadcastLeft,
+            ..
+        } => vec![],
+        PhysicalPlan::HashJoin {
+            left,
+            distribution: JoinDistribution::Broadcast,
+            ..
+        }
+        | PhysicalPlan::NestedLoopJoin { left, .. } => vec![left.as_ref()],
+        other => other.inputs().into_iter().map(|i| i.as_ref()).collect(),
+    }
+}
+
+/// What one plan node did in a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeStats {
+    /// Rows it produced.
+    pub rows: u64,
+    /// Batches it produced.
+    pub batches: u64,
+    /// Memory of the batches it produced.
+    pub bytes: u64,
+    /// Time spent in the node itself, its inputs' time taken out.
+    pub self_time: Duration,
+}
+
+/// Bytes as `512B`, `1.5KiB`, `2.0MiB` or `1.1GiB`.
+pub fn human_bytes(b: u64) -> String {
     match b {
         b if b >= 1 << 30 => format!("{:.1}GiB", b as f64 / (1u64 << 30) as f64),
         b if b >= 1 << 20 => format!("{:.1}MiB", b as f64 / (1u64 << 20) as f64),
@@ -151,8 +169,9 @@ fn human_bytes(b: u64) -> String {
     }
 }
 
-fn human_time(nanos: u64) -> String {
-    match nanos {
+/// A duration as `12µs`, `3.4ms` or `1.25s`.
+pub fn human_time(spent: Duration) -> String {
+    match spent.as_nanos() as u64 {
         n if n >= 1_000_000_000 => format!("{:.2}s", n as f64 / 1e9),
         n if n >= 1_000_000 => format!("{:.1}ms", n as f64 / 1e6),
         n => format!("{:.0}µs", n as f64 / 1e3),

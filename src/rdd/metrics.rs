@@ -108,6 +108,9 @@ pub struct TaskRecord {
     pub succeeded: bool,
     /// Why it failed, if it did.
     pub error: Option<String>,
+    /// The index of the pool thread that ran it; `None` when it ran on the thread
+    /// that submitted the job (no pool).
+    pub worker: Option<usize>,
 }
 
 /// What a stage computed.
@@ -164,6 +167,8 @@ pub struct StageRecord {
     pub end: Duration,
     /// Whether every task succeeded.
     pub succeeded: bool,
+    /// The shuffles its tasks read (written by the map stages it waits for).
+    pub reads: Vec<usize>,
 }
 
 /// One job run.
@@ -348,6 +353,7 @@ mod tests {
                 rows: 0,
                 succeeded: true,
                 error: None,
+                worker: None,
             });
         }
         let log = metrics.task_log();

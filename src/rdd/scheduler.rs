@@ -385,6 +385,7 @@ impl DagScheduler {
         job.cancel.check()?;
         let start = self.metrics.elapsed();
         job.progress.stage_started(partitions.len());
+        let reads = stage_parents(root).iter().map(|d| d.shuffle_id()).collect();
         let totals = Mutex::new(WorkTotals {
             stages: 1,
             ..WorkTotals::default()
@@ -410,6 +411,7 @@ impl DagScheduler {
             start,
             end: self.metrics.elapsed(),
             succeeded: result.is_ok(),
+            reads,
         });
         result
     }
@@ -536,6 +538,7 @@ impl DagScheduler {
                 rows,
                 succeeded: outcome.is_ok(),
                 error: outcome.as_ref().err().map(|e| e.to_string()),
+                worker: rayon::current_thread_index(),
             });
             let error = match outcome {
                 Ok((out, rows)) => {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use ember_planner::catalog::Statistics;
+use ember_planner::optimizer::cost::EstimateSource;
 use ember_planner::types::sql_type_name;
 
 use super::stats::ColumnStatsBuilder;
@@ -93,6 +94,8 @@ fn compute_statistics(schema: &SchemaRef, partitions: &[Vec<RecordBatch>]) -> St
         row_count: Some(rows),
         total_bytes: Some(bytes),
         columns: builders.into_iter().map(|b| b.finish()).collect(),
+        // Counted from the rows themselves.
+        source: EstimateSource::Exact,
     }
 }
 

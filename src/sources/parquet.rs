@@ -14,6 +14,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions, new_null_array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use ember_planner::catalog::{ColumnStatistics, Statistics};
+use ember_planner::optimizer::cost::EstimateSource;
 use ember_planner::scalar::ScalarValue;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
@@ -218,6 +219,7 @@ fn footer_statistics(schema: &SchemaRef, files: &[ParquetFile]) -> (Statistics, 
                 row_count: usize::try_from(rg.num_rows()).ok(),
                 total_bytes: usize::try_from(rg.total_byte_size()).ok(),
                 columns: Vec::with_capacity(schema.fields().len()),
+                source: EstimateSource::Statistics,
             });
         }
         let file_schema = file.metadata.schema();
@@ -241,6 +243,8 @@ fn footer_statistics(schema: &SchemaRef, files: &[ParquetFile]) -> (Statistics, 
         row_count: Some(rows),
         total_bytes: Some(bytes),
         columns,
+        // Read from the files' footers.
+        source: EstimateSource::Statistics,
     };
     (table, per_row_group)
 }

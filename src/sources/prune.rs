@@ -165,6 +165,7 @@ mod tests {
         Statistics {
             row_count: Some(rows),
             total_bytes: None,
+            source: Default::default(),
             columns: vec![ColumnStatistics {
                 null_count: Some(nulls),
                 min: Some(ScalarValue::Int64(Some(min))),
@@ -218,6 +219,7 @@ mod tests {
         let all_null = Statistics {
             row_count: Some(10),
             total_bytes: None,
+            source: Default::default(),
             columns: vec![ColumnStatistics {
                 null_count: Some(10),
                 ..Default::default()
@@ -236,6 +238,7 @@ mod tests {
         let s = Statistics {
             row_count: Some(5),
             total_bytes: None,
+            source: Default::default(),
             columns: vec![ColumnStatistics {
                 null_count: Some(0),
                 min: Some(ScalarValue::Decimal128(Some(500), 15, 2)),

@@ -10,6 +10,7 @@ use arrow::datatypes::DataType;
 use crate::error::{PlanError, Result};
 use crate::expr::Expr;
 use crate::logical::{JoinKind, LogicalPlan};
+use crate::optimizer::cost::Estimate;
 use crate::physical::expr::PhysExpr;
 use crate::physical::expr_planner::{arrow_schema, cast_to, create_physical_expr};
 use crate::physical::join_selection;
@@ -30,7 +31,7 @@ impl PhysicalPlanner {
         on: &[(Expr, Expr)],
         filter: Option<&Expr>,
         schema: &PlanSchema,
-        rows: f64,
+        rows: Estimate,
     ) -> Result<Arc<PhysicalPlan>> {
         let ls = left.schema();
         let rs = right.schema();
@@ -141,7 +142,7 @@ impl PhysicalPlanner {
         kind: JoinKind,
         filter: Option<&Expr>,
         schema: &PlanSchema,
-        rows: f64,
+        rows: Estimate,
     ) -> Result<Arc<PhysicalPlan>> {
         let ls = left.schema();
         let rs = right.schema();

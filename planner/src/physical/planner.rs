@@ -17,7 +17,7 @@ use crate::error::{PlanError, Result};
 use crate::expr::Expr;
 use crate::logical::LogicalPlan;
 use crate::logical::builder::field_column;
-use crate::optimizer::cost::{Estimates, estimate_rows};
+use crate::optimizer::cost::{Estimate, Estimates, estimate_plan};
 use crate::physical::expr::{PhysExpr, PhysSortKey};
 use crate::physical::expr_planner::{arrow_schema, constant_value, create_physical_expr};
 use crate::physical::plan::{Partitioning, PhysicalPlan};
@@ -49,10 +49,10 @@ pub struct PhysicalPlanner {
     pub(crate) config: PhysicalPlannerConfig,
     /// Estimated output rows of every node of the logical plan being planned, computed
     /// once when planning starts (by node address; cleared when planning ends).
-    logical_rows: RefCell<HashMap<*const LogicalPlan, f64>>,
+    logical_rows: RefCell<HashMap<*const LogicalPlan, Estimate>>,
     /// Estimated output rows of the physical nodes planned so far, for EXPLAIN (the
     /// node is kept alive so that its address stays its own).
-    noted: RefCell<HashMap<*const PhysicalPlan, (Arc<PhysicalPlan>, f64)>>,
+    noted: RefCell<HashMap<*const PhysicalPlan, (Arc<PhysicalPlan>, Estimate)>>,
 }
 
 impl PhysicalPlanner {
@@ -66,17 +66,18 @@ impl PhysicalPlanner {
     }
 
     /// Plans `plan`, and returns with it the estimated output rows of each node in
-    /// pre-order ([`PhysicalPlan::preorder`]); `None` where no estimate was made (the
-    /// partial step of an aggregate). An exchange carries its input's estimate.
+    /// pre-order ([`PhysicalPlan::preorder`]), with where each estimate came from;
+    /// `None` where no estimate was made (the partial step of an aggregate). An
+    /// exchange carries its input's estimate.
     pub fn plan_with_estimates(
         &self,
         plan: &LogicalPlan,
-    ) -> Result<(Arc<PhysicalPlan>, Vec<Option<f64>>)> {
+    ) -> Result<(Arc<PhysicalPlan>, Vec<Option<Estimate>>)> {
         self.noted.borrow_mut().clear();
         let out = self.plan(plan)?;
         let noted = std::mem::take(&mut *self.noted.borrow_mut());
         let nodes = out.preorder();
-        let mut rows: Vec<Option<f64>> = nodes
+        let mut rows: Vec<Option<Estimate>> = nodes
             .iter()
             .map(|n| noted.get(&(*n as *const PhysicalPlan)).map(|(_, r)| *r))
             .collect();
@@ -91,7 +92,7 @@ impl PhysicalPlanner {
     }
 
     /// Remembers `node`'s estimated output rows (the first estimate given for a node).
-    pub(crate) fn note(&self, node: Arc<PhysicalPlan>, rows: f64) -> Arc<PhysicalPlan> {
+    pub(crate) fn note(&self, node: Arc<PhysicalPlan>, rows: Estimate) -> Arc<PhysicalPlan> {
         self.noted
             .borrow_mut()
             .entry(Arc::as_ptr(&node))
@@ -101,13 +102,18 @@ impl PhysicalPlanner {
 
     /// The estimated output rows of `node`, a node of the plan being planned.
     pub(crate) fn rows(&self, node: &LogicalPlan) -> f64 {
+        self.estimate(node).rows
+    }
+
+    /// The estimate of `node`, a node of the plan being planned, with its source.
+    pub(crate) fn estimate(&self, node: &LogicalPlan) -> Estimate {
         match self
             .logical_rows
             .borrow()
             .get(&(node as *const LogicalPlan))
         {
             Some(r) => *r,
-            None => estimate_rows(node),
+            None => estimate_plan(node),
         }
     }
 
@@ -121,13 +127,13 @@ impl PhysicalPlanner {
 
     /// Plans `plan`, a node of the plan being planned.
     pub(crate) fn plan_input(&self, plan: &LogicalPlan) -> Result<Arc<PhysicalPlan>> {
-        let rows = self.rows(plan);
+        let rows = self.estimate(plan);
         let out = self.plan_node(plan, rows)?;
         Ok(self.note(out, rows))
     }
 
     /// Plans one node: each kind has its own function.
-    fn plan_node(&self, plan: &LogicalPlan, rows: f64) -> Result<Arc<PhysicalPlan>> {
+    fn plan_node(&self, plan: &LogicalPlan, rows: Estimate) -> Result<Arc<PhysicalPlan>> {
         match plan {
             LogicalPlan::Scan { .. } => self.plan_scan(plan),
             LogicalPlan::Filter { input, predicate } => Ok(Arc::new(PhysicalPlan::Filter {

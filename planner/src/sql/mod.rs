@@ -11,6 +11,7 @@
 //! - [`ddl`]: CREATE TABLE (columns or AS query), ALTER TABLE, TRUNCATE, CREATE INDEX.
 //! - `dml`: INSERT, UPDATE and DELETE, typed against the target table.
 //! - [`copy`]: COPY ... TO / FROM with its options.
+//! - [`explain`]: EXPLAIN's options (ANALYZE, VERBOSE, FORMAT TEXT | HTML).
 //! - `query`: WITH, set operations, ORDER BY, LIMIT.
 //! - `order_by`: one ORDER BY key's direction and null placement.
 //! - `recursive`: WITH RECURSIVE.
@@ -29,6 +30,7 @@ pub mod copy;
 pub mod ddl;
 mod dml;
 mod errors;
+pub mod explain;
 mod expr;
 mod from;
 mod grouping;
@@ -50,5 +52,6 @@ pub(crate) mod tests;
 pub use copy::OptionValue;
 pub use ddl::{AlterTableOp, MAX_LENGTH_KEY, SMALLINT_KEY, TableDefinition};
 pub use dml::UPDATED_COLUMN;
+pub use explain::{ExplainFormat, ExplainOptions};
 pub use split::{SqlStatementText, split_statements};
 pub use statement::{DEFAULT_MAX_EXPRESSION_DEPTH, FileFormat, SqlPlanner, Statement};

@@ -15,6 +15,9 @@ use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use crate::sql::copy::OptionValue;
 use crate::sql::ddl::{AlterTableOp, TableDefinition};
+use crate::sql::explain::{
+    ExplainFormat, ExplainOptions, explain_options, options_into_parentheses,
+};
 use crate::sql::own_statement::own_statement;
 
 use crate::catalog::Catalog;
@@ -96,7 +99,7 @@ pub enum Statement {
         /// The query's plan.
         plan: LogicalPlan,
     },
-    /// `EXPLAIN [ANALYZE] [VERBOSE] query`.
+    /// `EXPLAIN [ANALYZE] [VERBOSE] [(FORMAT TEXT | HTML)] query`.
     Explain {
         /// The query's plan.
         plan: LogicalPlan,
@@ -104,6 +107,8 @@ pub enum Statement {
         analyze: bool,
         /// `VERBOSE`.
         verbose: bool,
+        /// `FORMAT`: text lines, or one HTML document (with ANALYZE only).
+        format: ExplainFormat,
     },
     /// `CACHE TABLE name`.
     CacheTable {
@@ -275,8 +280,9 @@ impl<'a> SqlPlanner<'a> {
                 location: e.location.into(),
             })?;
         let words: Vec<TokenWithSpan> = tokens
-            .into_iter()
+            .iter()
             .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+            .cloned()
             .collect();
         if let Some(s) = own_statement(&words)? {
             return Ok(s);
@@ -291,9 +297,12 @@ impl<'a> SqlPlanner<'a> {
             .max_expression_depth
             .saturating_mul(2)
             .saturating_add(64);
-        let statements = Parser::new(&GenericDialect {})
-            .with_recursion_limit(recursion_limit)
-            .try_with_sql(sql)
+        let parser = Parser::new(&GenericDialect {}).with_recursion_limit(recursion_limit);
+        let parser = match options_into_parentheses(&tokens) {
+            Some(rewritten) => Ok(parser.with_tokens_with_locations(rewritten)),
+            None => parser.try_with_sql(sql),
+        };
+        let statements = parser
             .and_then(|mut p| p.parse_statements())
             .map_err(|e| match e {
                 ParserError::RecursionLimitExceeded => {
@@ -437,9 +446,16 @@ impl<'a> SqlPlanner<'a> {
                 options,
                 describe_alias,
             } => {
-                if *query_plan || *estimate || format.is_some() || options.is_some() {
+                if *query_plan || *estimate {
                     return Err(unsupported(format!("{statement}"), statement));
                 }
+                let options = explain_options(
+                    *analyze,
+                    *verbose,
+                    format.as_ref(),
+                    options.as_deref(),
+                    statement,
+                )?;
                 let ast::Statement::Query(q) = inner.as_ref() else {
                     return Err(unsupported(
                         format!("{describe_alias} of a statement other than a query"),
@@ -447,7 +463,7 @@ impl<'a> SqlPlanner<'a> {
                     ));
                 };
                 if *describe_alias != ast::DescribeAlias::Explain {
-                    if *analyze || *verbose {
+                    if options != ExplainOptions::default() {
                         return Err(unsupported(format!("{statement}"), statement));
                     }
                     return Ok(Statement::DescribeQuery {
@@ -456,8 +472,9 @@ impl<'a> SqlPlanner<'a> {
                 }
                 Ok(Statement::Explain {
                     plan: self.plan_top_query(q)?,
-                    analyze: *analyze,
-                    verbose: *verbose,
+                    analyze: options.analyze,
+                    verbose: options.verbose,
+                    format: options.format,
                 })
             }
             other => Err(unsupported(statement_kind(other), other)),

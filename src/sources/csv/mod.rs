@@ -27,6 +27,7 @@ use arrow::csv::ReaderBuilder;
 use arrow::csv::reader::Format;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use ember_planner::catalog::Statistics;
+use ember_planner::optimizer::cost::EstimateSource;
 
 use self::scanner::CheckedReader;
 use super::{BatchIter, DataSource, check_projection, list_files, normalize_schema};
@@ -161,6 +162,7 @@ impl DataSource for CsvTable {
             row_count: None,
             total_bytes: Some(self.total_bytes),
             columns: Vec::new(),
+            source: EstimateSource::Guess,
         }
     }
 

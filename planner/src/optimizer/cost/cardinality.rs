@@ -1,11 +1,14 @@
 //! Cardinality estimation: how many rows a plan produces, from table row counts and
 //! per-column statistics, with textbook selectivities where statistics are silent.
+//! Each estimate says where it came from ([`EstimateSource`]): the weakest of the
+//! node's own step and its inputs' estimates.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use crate::expr::{BinaryOp, Expr};
 use crate::logical::{JoinKind, LogicalPlan};
+use crate::optimizer::cost::estimate::{Estimate, EstimateSource};
 use crate::scalar::ScalarValue;
 
 /// Rows assumed for a table without statistics.
@@ -15,21 +18,30 @@ const EQ_SELECTIVITY: f64 = 0.1;
 /// Selectivity of a range predicate without min/max.
 const RANGE_SELECTIVITY: f64 = 0.33;
 
+const GUESS: EstimateSource = EstimateSource::Guess;
+const STATS: EstimateSource = EstimateSource::Statistics;
+const EXACT: EstimateSource = EstimateSource::Exact;
+
 /// Estimated output rows of `plan` (one walk over its nodes).
 pub fn estimate_rows(plan: &LogicalPlan) -> f64 {
-    let inputs: Vec<f64> = plan
+    estimate_plan(plan).rows
+}
+
+/// Estimated output rows of `plan` and where they came from (one walk over its nodes).
+pub fn estimate_plan(plan: &LogicalPlan) -> Estimate {
+    let inputs: Vec<Estimate> = plan
         .inputs()
         .into_iter()
-        .map(|i| estimate_rows(i))
+        .map(|i| estimate_plan(i))
         .collect();
-    rows_from_inputs(plan, &inputs)
+    estimate_from_inputs(plan, &inputs)
 }
 
 /// The estimated output rows of every node of one plan, computed bottom-up in one
 /// walk, so that planners and EXPLAIN look estimates up instead of recomputing them.
 /// Nodes are known by address, which is stable while the plan is borrowed.
 pub struct Estimates<'a> {
-    rows: HashMap<*const LogicalPlan, f64>,
+    rows: HashMap<*const LogicalPlan, Estimate>,
     plan: PhantomData<&'a LogicalPlan>,
 }
 
@@ -44,50 +56,69 @@ impl<'a> Estimates<'a> {
         out
     }
 
-    fn visit(&mut self, plan: &'a LogicalPlan) -> f64 {
-        let inputs: Vec<f64> = plan.inputs().into_iter().map(|i| self.visit(i)).collect();
-        let rows = rows_from_inputs(plan, &inputs);
-        self.rows.insert(plan, rows);
-        rows
+    fn visit(&mut self, plan: &'a LogicalPlan) -> Estimate {
+        let inputs: Vec<Estimate> = plan.inputs().into_iter().map(|i| self.visit(i)).collect();
+        let estimate = estimate_from_inputs(plan, &inputs);
+        self.rows.insert(plan, estimate);
+        estimate
     }
 
     /// The estimates by node address, for a planner that holds them while it walks the
     /// same plan.
-    pub(crate) fn into_map(self) -> HashMap<*const LogicalPlan, f64> {
+    pub(crate) fn into_map(self) -> HashMap<*const LogicalPlan, Estimate> {
         self.rows
     }
 
-    /// The estimate of `node`, a node of the estimated plan; a node built later (not
-    /// part of that plan) is estimated on its own.
+    /// The estimated rows of `node`, a node of the estimated plan; a node built later
+    /// (not part of that plan) is estimated on its own.
     pub fn rows(&self, node: &LogicalPlan) -> f64 {
+        self.estimate(node).rows
+    }
+
+    /// The estimate of `node` with its source, as [`Estimates::rows`].
+    pub fn estimate(&self, node: &LogicalPlan) -> Estimate {
         match self.rows.get(&(node as *const LogicalPlan)) {
-            Some(r) => *r,
-            None => estimate_rows(node),
+            Some(e) => *e,
+            None => estimate_plan(node),
         }
     }
 }
 
-/// Estimated output rows of `plan` given its inputs' estimates, in the order of
+/// Estimated output rows of `plan` given its inputs' estimated rows, in the order of
 /// [`LogicalPlan::inputs`].
 pub fn rows_from_inputs(plan: &LogicalPlan, inputs: &[f64]) -> f64 {
-    let input = |i: usize| inputs.get(i).copied().unwrap_or(UNKNOWN_ROWS);
+    let inputs: Vec<Estimate> = inputs.iter().map(|&r| Estimate::exact(r)).collect();
+    estimate_from_inputs(plan, &inputs).rows
+}
+
+/// The estimate of `plan` given its inputs' estimates, in the order of
+/// [`LogicalPlan::inputs`]: its rows, and the weakest of its own step's source and
+/// its inputs'.
+pub fn estimate_from_inputs(plan: &LogicalPlan, inputs: &[Estimate]) -> Estimate {
+    let input = |i: usize| {
+        inputs
+            .get(i)
+            .copied()
+            .unwrap_or(Estimate::guess(UNKNOWN_ROWS))
+    };
     match plan {
         // A scan's `filters` are hints for skipping data; the Filter above the scan
         // applies them, and its estimate accounts for their selectivity.
         LogicalPlan::Scan { source, .. } => {
             let stats = source.statistics();
-            stats
-                .row_count
-                .map(|r| r as f64)
-                .unwrap_or(UNKNOWN_ROWS)
-                .max(1.0)
+            match stats.row_count {
+                Some(r) => Estimate::new((r as f64).max(1.0), stats.source),
+                None => Estimate::guess(UNKNOWN_ROWS),
+            }
         }
         LogicalPlan::Filter {
             input: child,
             predicate,
         } => {
-            let sel = conjunction_selectivity(&predicate.clone().split_conjunction(), child);
-            (input(0) * sel).max(1.0)
+            let (sel, source) =
+                conjunction_selectivity_with_source(&predicate.clone().split_conjunction(), child);
+            let rows = input(0);
+            Estimate::new((rows.rows * sel).max(1.0), rows.source.weakest(source))
         }
         LogicalPlan::Projection { .. }
         | LogicalPlan::Window { .. }
@@ -95,12 +126,12 @@ pub fn rows_from_inputs(plan: &LogicalPlan, inputs: &[f64]) -> f64 {
         | LogicalPlan::SubqueryAlias { .. } => input(0),
         LogicalPlan::Aggregate { group_by, .. } => {
             if group_by.is_empty() {
-                1.0
+                Estimate::exact(1.0)
             } else {
-                (input(0) * 0.1).max(1.0)
+                Estimate::guess((input(0).rows * 0.1).max(1.0))
             }
         }
-        LogicalPlan::Distinct { .. } => (input(0) * 0.5).max(1.0),
+        LogicalPlan::Distinct { .. } => Estimate::guess((input(0).rows * 0.5).max(1.0)),
         LogicalPlan::Join {
             left,
             right,
@@ -110,38 +141,55 @@ pub fn rows_from_inputs(plan: &LogicalPlan, inputs: &[f64]) -> f64 {
             ..
         } => {
             let (l, r) = (input(0), input(1));
+            let both = l.source.weakest(r.source);
             let joined = || {
-                let rows = join_rows_with(left, l, right, r, on);
+                let rows = join_estimate(left, l, right, r, on);
                 match filter {
                     Some(f) => {
-                        let sel = conjunction_selectivity(&f.clone().split_conjunction(), plan);
-                        (rows * sel).max(1.0)
+                        let (sel, source) = conjunction_selectivity_with_source(
+                            &f.clone().split_conjunction(),
+                            plan,
+                        );
+                        Estimate::new((rows.rows * sel).max(1.0), rows.source.weakest(source))
                     }
                     None => rows,
                 }
             };
             match kind {
-                JoinKind::Cross => l * r,
-                JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => l * 0.5,
+                JoinKind::Cross => Estimate::new(l.rows * r.rows, both),
+                JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => {
+                    Estimate::guess(l.rows * 0.5)
+                }
                 // Every left row comes out once, with its mark.
                 JoinKind::LeftMark | JoinKind::LeftMarkNullAware => l,
-                _ if on.is_empty() => l * r * RANGE_SELECTIVITY,
-                JoinKind::Left => l.max(joined()),
+                _ if on.is_empty() => Estimate::guess(l.rows * r.rows * RANGE_SELECTIVITY),
+                JoinKind::Left => {
+                    let j = joined();
+                    Estimate::new(l.rows.max(j.rows), j.source.weakest(l.source))
+                }
                 _ => joined(),
             }
         }
+        // Exact over an exact input; otherwise as sure as the input (the input may
+        // have fewer rows than the fetch).
         LogicalPlan::Limit { fetch, .. } => {
             let rows = input(0);
-            fetch.map(|f| rows.min(f as f64)).unwrap_or(rows)
+            match fetch {
+                Some(f) => Estimate::new(rows.rows.min(*f as f64), rows.source),
+                None => rows,
+            }
         }
-        LogicalPlan::Union { .. } => inputs.iter().sum(),
-        LogicalPlan::Values { rows, .. } => rows.len() as f64,
+        LogicalPlan::Union { .. } => Estimate::new(
+            inputs.iter().map(|e| e.rows).sum(),
+            inputs.iter().fold(EXACT, |s, e| s.weakest(e.source)),
+        ),
+        LogicalPlan::Values { rows, .. } => Estimate::exact(rows.len() as f64),
         // A guess: recursion usually adds a few times the seed rows.
-        LogicalPlan::RecursiveQuery { .. } => input(0) * 10.0,
-        LogicalPlan::WorkTable { .. } => 100.0,
+        LogicalPlan::RecursiveQuery { .. } => Estimate::guess(input(0).rows * 10.0),
+        LogicalPlan::WorkTable { .. } => Estimate::guess(100.0),
         LogicalPlan::Empty {
             produce_one_row, ..
-        } => f64::from(u8::from(*produce_one_row)),
+        } => Estimate::exact(f64::from(u8::from(*produce_one_row))),
     }
 }
 
@@ -149,9 +197,20 @@ pub fn rows_from_inputs(plan: &LogicalPlan, inputs: &[f64]) -> f64 {
 /// Range bounds on the same column (`a >= x AND a < y`) are combined into one
 /// interval rather than treated as independent; other conjuncts multiply.
 pub fn conjunction_selectivity(preds: &[Expr], input: &LogicalPlan) -> f64 {
+    conjunction_selectivity_with_source(preds, input).0
+}
+
+/// As [`conjunction_selectivity`], with where the fraction came from: statistics
+/// when every conjunct was read off column statistics, a guess when any used a
+/// fixed selectivity.
+pub fn conjunction_selectivity_with_source(
+    preds: &[Expr],
+    input: &LogicalPlan,
+) -> (f64, EstimateSource) {
     // column name -> (lower bound, upper bound), as numbers.
     let mut ranges: Vec<(String, Option<f64>, Option<f64>)> = Vec::new();
     let mut sel = 1.0;
+    let mut source = EXACT;
     for p in preds {
         let bound = match p {
             Expr::Binary { op, left, right } if op.is_comparison() => {
@@ -186,7 +245,11 @@ pub fn conjunction_selectivity(preds: &[Expr], input: &LogicalPlan) -> f64 {
                 }
                 None => ranges.push((name, lo, hi)),
             },
-            None => sel *= selectivity(p, input),
+            None => {
+                let (s, from) = selectivity_with_source(p, input);
+                sel *= s;
+                source = source.weakest(from);
+            }
         }
     }
     for (name, lo, hi) in ranges {
@@ -195,8 +258,10 @@ pub fn conjunction_selectivity(preds: &[Expr], input: &LogicalPlan) -> f64 {
         };
         let (Some(min), Some(max)) = (as_f64(&min), as_f64(&max)) else {
             sel *= RANGE_SELECTIVITY;
+            source = GUESS;
             continue;
         };
+        source = source.weakest(STATS);
         if max <= min {
             continue;
         }
@@ -204,43 +269,57 @@ pub fn conjunction_selectivity(preds: &[Expr], input: &LogicalPlan) -> f64 {
         let hi = hi.unwrap_or(max).min(max);
         sel *= ((hi - lo) / (max - min)).clamp(0.005, 1.0);
     }
-    sel
+    (sel, source)
 }
 
 /// Estimated fraction of `input`'s rows for which `pred` is true.
 pub fn selectivity(pred: &Expr, input: &LogicalPlan) -> f64 {
+    selectivity_with_source(pred, input).0
+}
+
+/// As [`selectivity`], with where the fraction came from.
+pub fn selectivity_with_source(pred: &Expr, input: &LogicalPlan) -> (f64, EstimateSource) {
+    let ndv_or_guess = |c: &crate::expr::Column| match column_ndv(input, &c.name) {
+        Some(n) if n > 0 => (1.0 / n as f64, STATS),
+        _ => (EQ_SELECTIVITY, GUESS),
+    };
     match pred {
         Expr::Binary {
             op: BinaryOp::And,
             left,
             right,
-        } => selectivity(left, input) * selectivity(right, input),
+        } => {
+            let (a, sa) = selectivity_with_source(left, input);
+            let (b, sb) = selectivity_with_source(right, input);
+            (a * b, sa.weakest(sb))
+        }
         Expr::Binary {
             op: BinaryOp::Or,
             left,
             right,
         } => {
-            let (a, b) = (selectivity(left, input), selectivity(right, input));
-            (a + b - a * b).min(1.0)
+            let (a, sa) = selectivity_with_source(left, input);
+            let (b, sb) = selectivity_with_source(right, input);
+            ((a + b - a * b).min(1.0), sa.weakest(sb))
         }
         Expr::Binary {
             op: BinaryOp::Eq,
             left,
             right,
         } => match (left.as_ref(), right.as_ref()) {
-            (Expr::Column(_), Expr::Column(_)) => EQ_SELECTIVITY,
-            (Expr::Column(c), _) | (_, Expr::Column(c)) => match column_ndv(input, &c.name) {
-                Some(n) if n > 0 => 1.0 / n as f64,
-                _ => EQ_SELECTIVITY,
-            },
-            _ => EQ_SELECTIVITY,
+            (Expr::Column(_), Expr::Column(_)) => (EQ_SELECTIVITY, GUESS),
+            (Expr::Column(c), _) | (_, Expr::Column(c)) => ndv_or_guess(c),
+            _ => (EQ_SELECTIVITY, GUESS),
         },
         Expr::Binary {
             op: BinaryOp::NotEq,
             ..
-        } => 1.0 - EQ_SELECTIVITY,
+        } => (1.0 - EQ_SELECTIVITY, GUESS),
         Expr::Binary { op, left, right } if op.is_comparison() => {
-            range_selectivity(left, *op, right, input).unwrap_or(RANGE_SELECTIVITY)
+            match range_selectivity(left, *op, right, input) {
+                Some(s) => (s, STATS),
+                None => (RANGE_SELECTIVITY, GUESS),
+            }
         }
         Expr::Between {
             negated: false,
@@ -248,30 +327,40 @@ pub fn selectivity(pred: &Expr, input: &LogicalPlan) -> f64 {
             low,
             high,
         } => {
-            let lo = range_selectivity(expr, BinaryOp::GtEq, low, input).unwrap_or(0.5);
-            let hi = range_selectivity(expr, BinaryOp::LtEq, high, input).unwrap_or(0.5);
-            (lo + hi - 1.0).clamp(0.01, 1.0)
+            let lo = range_selectivity(expr, BinaryOp::GtEq, low, input);
+            let hi = range_selectivity(expr, BinaryOp::LtEq, high, input);
+            let source = if lo.is_some() && hi.is_some() {
+                STATS
+            } else {
+                GUESS
+            };
+            let (lo, hi) = (lo.unwrap_or(0.5), hi.unwrap_or(0.5));
+            ((lo + hi - 1.0).clamp(0.01, 1.0), source)
         }
         Expr::InList {
             list,
             negated: false,
             expr,
         } => {
-            let each = match expr.as_ref() {
-                Expr::Column(c) => column_ndv(input, &c.name)
-                    .map(|n| 1.0 / n.max(1) as f64)
-                    .unwrap_or(EQ_SELECTIVITY),
-                _ => EQ_SELECTIVITY,
+            let (each, source) = match expr.as_ref() {
+                Expr::Column(c) => match column_ndv(input, &c.name) {
+                    Some(n) => (1.0 / n.max(1) as f64, STATS),
+                    None => (EQ_SELECTIVITY, GUESS),
+                },
+                _ => (EQ_SELECTIVITY, GUESS),
             };
-            (each * list.len() as f64).min(1.0)
+            ((each * list.len() as f64).min(1.0), source)
         }
-        Expr::Like { negated: false, .. } => 0.1,
-        Expr::Not(e) => 1.0 - selectivity(e, input),
-        Expr::IsNull(_) => 0.05,
-        Expr::IsNotNull(_) => 0.95,
-        Expr::Literal(ScalarValue::Boolean(Some(true))) => 1.0,
-        Expr::Literal(_) => 0.0,
-        _ => 0.5,
+        Expr::Like { negated: false, .. } => (0.1, GUESS),
+        Expr::Not(e) => {
+            let (s, source) = selectivity_with_source(e, input);
+            (1.0 - s, source)
+        }
+        Expr::IsNull(_) => (0.05, GUESS),
+        Expr::IsNotNull(_) => (0.95, GUESS),
+        Expr::Literal(ScalarValue::Boolean(Some(true))) => (1.0, EXACT),
+        Expr::Literal(_) => (0.0, EXACT),
+        _ => (0.5, GUESS),
     }
 }
 
@@ -355,14 +444,16 @@ fn column_stats(
 }
 
 /// Estimated distinct values of a key expression in the output of `plan`, which
-/// produces `rows` rows (bare columns only; other keys count every row distinct).
-fn key_ndv(plan: &LogicalPlan, rows: f64, key: &Expr) -> f64 {
+/// produces `rows` rows (bare columns only; other keys count every row distinct), and
+/// whether statistics said so or the row count stood in for them.
+fn key_ndv(plan: &LogicalPlan, rows: f64, key: &Expr) -> (f64, EstimateSource) {
     match key.unalias() {
-        Expr::Column(c) => column_ndv(plan, &c.name)
-            .map(|n| (n as f64).min(rows))
-            .unwrap_or(rows),
+        Expr::Column(c) => match column_ndv(plan, &c.name) {
+            Some(n) => ((n as f64).min(rows), STATS),
+            None => (rows, GUESS),
+        },
         Expr::Cast { expr, .. } => key_ndv(plan, rows, expr),
-        _ => rows,
+        _ => (rows, GUESS),
     }
 }
 
@@ -388,24 +479,145 @@ pub fn join_rows_with(
     r: f64,
     on: &[(Expr, Expr)],
 ) -> f64 {
-    let divisor = on
-        .iter()
-        .map(|(lk, rk)| {
-            let mut nl = key_ndv(left, l, lk);
-            let mut nr = key_ndv(right, r, rk);
-            if let Some(k) = unique_key_ndv(right, rk) {
-                nl = nl.min(k);
-            }
-            if let Some(k) = unique_key_ndv(left, lk) {
-                nr = nr.min(k);
-            }
-            nl.max(nr)
-        })
-        .fold(1.0_f64, f64::max);
-    (l * r / divisor).max(1.0)
+    join_estimate(left, Estimate::exact(l), right, Estimate::exact(r), on).rows
+}
+
+/// As [`join_rows_with`], from the inputs' estimates: the result is as sure as the
+/// weaker input and the distinct counts of the key that decided it.
+pub fn join_estimate(
+    left: &LogicalPlan,
+    l: Estimate,
+    right: &LogicalPlan,
+    r: Estimate,
+    on: &[(Expr, Expr)],
+) -> Estimate {
+    let mut divisor = (1.0_f64, GUESS);
+    for (lk, rk) in on {
+        let mut nl = key_ndv(left, l.rows, lk);
+        let mut nr = key_ndv(right, r.rows, rk);
+        if let Some(k) = unique_key_ndv(right, rk).filter(|&k| k < nl.0) {
+            nl = (k, STATS);
+        }
+        if let Some(k) = unique_key_ndv(left, lk).filter(|&k| k < nr.0) {
+            nr = (k, STATS);
+        }
+        let key = if nl.0 >= nr.0 { nl } else { nr };
+        if key.0 > divisor.0 || (divisor.1 == GUESS && key.0 >= divisor.0) {
+            divisor = key;
+        }
+    }
+    let source = l.source.weakest(r.source).weakest(divisor.1);
+    Estimate::new((l.rows * r.rows / divisor.0).max(1.0), source)
 }
 
 fn column_min_max(plan: &LogicalPlan, name: &str) -> Option<(ScalarValue, ScalarValue)> {
     let (s, _) = column_stats(plan, name)?;
     Some((s.min?, s.max?))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::any::Any;
+    use std::sync::Arc;
+
+    use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+    use super::*;
+    use crate::catalog::{ColumnStatistics, Statistics, TableSource};
+    use crate::expr::{col, lit};
+    use crate::logical::LogicalPlanBuilder;
+
+    /// A table of `rows` rows whose column `k` runs from 1 to `rows`, counted as
+    /// `source` says.
+    #[derive(Debug)]
+    struct Counted {
+        rows: usize,
+        source: EstimateSource,
+    }
+
+    impl TableSource for Counted {
+        fn schema(&self) -> SchemaRef {
+            Arc::new(Schema::new(vec![
+                Field::new("k", DataType::Int64, false),
+                Field::new("s", DataType::Utf8, true),
+            ]))
+        }
+        fn statistics(&self) -> Statistics {
+            Statistics {
+                row_count: Some(self.rows),
+                total_bytes: None,
+                columns: vec![
+                    ColumnStatistics {
+                        null_count: Some(0),
+                        min: Some(ScalarValue::Int64(Some(1))),
+                        max: Some(ScalarValue::Int64(Some(self.rows as i64))),
+                        distinct_count: None,
+                    },
+                    ColumnStatistics::default(),
+                ],
+                source: self.source,
+            }
+        }
+        fn describe(&self) -> String {
+            "counted".to_string()
+        }
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+    }
+
+    fn table(name: &str, rows: usize, source: EstimateSource) -> LogicalPlanBuilder {
+        LogicalPlanBuilder::scan(name, Arc::new(Counted { rows, source })).expect("a scan")
+    }
+
+    fn root(b: crate::error::Result<LogicalPlanBuilder>) -> Estimate {
+        estimate_plan(&b.expect("the plan builds").build())
+    }
+
+    #[test]
+    fn scans_keep_the_source_of_their_row_counts() {
+        let exact = root(Ok(table("t", 100, EstimateSource::Exact)));
+        assert_eq!(exact, Estimate::exact(100.0));
+        let stats = root(Ok(table("t", 100, EstimateSource::Statistics)));
+        assert_eq!(stats.source, EstimateSource::Statistics);
+        let unknown = estimate_plan(&crate::optimizer::rules::test_util::t().build());
+        assert_eq!(unknown.source, EstimateSource::Guess);
+    }
+
+    #[test]
+    fn a_filter_is_as_sure_as_its_selectivity_and_its_input() {
+        let t = || table("t", 100, EstimateSource::Exact);
+        // A range on a column with min/max: statistics.
+        let range = root(t().filter(col("k").lt_eq(lit(25_i64))));
+        assert_eq!(range.source, EstimateSource::Statistics);
+        assert!((range.rows - 24.0).abs() < 1.0, "{range:?}");
+        // A LIKE has a fixed selectivity: a guess, even over an exact count.
+        let like = root(t().filter(col("s").like(lit("a%"))));
+        assert_eq!(like, Estimate::guess(10.0));
+        // Both: the weaker.
+        let both = root(t().filter(col("k").lt_eq(lit(25_i64)).and(col("s").like(lit("a%")))));
+        assert_eq!(both.source, EstimateSource::Guess);
+    }
+
+    #[test]
+    fn pass_through_nodes_keep_their_input_source_and_exact_steps_stay_exact() {
+        let t = || table("t", 100, EstimateSource::Exact);
+        let sorted = root(t().sort(vec![col("k").sort_asc()]));
+        assert_eq!(sorted, Estimate::exact(100.0));
+        let limited = root(t().limit(0, Some(10)));
+        assert_eq!(limited, Estimate::exact(10.0));
+        let counted = root(t().aggregate(vec![], vec![]));
+        assert_eq!(counted, Estimate::exact(1.0));
+        let grouped = root(t().aggregate(vec![col("s")], vec![]));
+        assert_eq!(grouped.source, EstimateSource::Guess);
+    }
+
+    #[test]
+    fn an_equi_join_on_keys_with_statistics_is_statistics() {
+        let left = table("l", 100, EstimateSource::Exact);
+        let right = table("r", 1000, EstimateSource::Statistics).build_arc();
+        let joined =
+            root(left.join_on(right, JoinKind::Inner, vec![(col("l.k"), col("r.k"))], None));
+        assert_eq!(joined.source, EstimateSource::Statistics);
+    }
 }
