@@ -105,7 +105,11 @@ impl CancelToken {
     pub fn check(&self) -> Result<()> {
         match self.cancelled_token() {
             Some(token) => {
-                let reason = token.0.reason.get().map_or("no reason given", String::as_str);
+                let reason = token
+                    .0
+                    .reason
+                    .get()
+                    .map_or("no reason given", String::as_str);
                 Err(RddError::Cancelled(reason.to_string()))
             }
             None => Ok(()),
@@ -157,9 +161,9 @@ fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         format!("{ms}ms")
-    } else if ms % 60_000 == 0 {
+    } else if ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{:.1}s", d.as_secs_f64())

@@ -7,9 +7,21 @@ use crate::config::setting;
 use crate::format::OutputFormat;
 use crate::sources::tpch::check_scale_factor;
 
-/// `ember`: run SQL on TPC-H data, Parquet and CSV files.
+/// Examples at the end of `--help`.
+const EXAMPLES: &str = "\
+Examples:
+  ember --tpch 0.1                        interactive shell over generated TPC-H data
+  ember --tpch 0.1 -c 'SELECT count(*) FROM lineitem'
+  ember -f report.sql --format csv > report.csv
+  echo 'SELECT 1 + 1;' | ember            statements from stdin
+  ember -c \"SELECT * FROM 'data/*.parquet' LIMIT 10\"   query files directly
+  ember --timeout 30s -f long.sql         cancel any statement running over 30 s
+
+In the shell, .help lists the commands; Ctrl-C cancels the running statement.";
+
+/// `ember`: run SQL on TPC-H data, Parquet, CSV and JSON files.
 #[derive(Debug, Parser)]
-#[command(name = "ember", version, about)]
+#[command(name = "ember", version, about, after_help = EXAMPLES)]
 struct Cli {
     /// Register the eight TPC-H tables, generated in memory at scale factor SF.
     #[arg(long, value_name = "SF", allow_negative_numbers = true)]
@@ -38,6 +50,10 @@ struct Cli {
     /// Print job metrics after running.
     #[arg(long)]
     metrics: bool,
+    /// Cancel any statement that runs longer (e.g. 30s, 500ms, 2min); sets
+    /// ember.execution.statement_timeout.
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -72,6 +88,8 @@ pub struct ShellOptions {
     pub actions: Vec<Action>,
     /// `--metrics`.
     pub metrics: bool,
+    /// `--timeout`, checked.
+    pub timeout: Option<String>,
 }
 
 impl ShellOptions {
@@ -89,6 +107,16 @@ impl ShellOptions {
                 invalid(format!(
                     "invalid value '{n}' for --threads: expected {}",
                     threads.allowed
+                ))
+            })?;
+        }
+        if let (Some(t), Some(timeout)) =
+            (&cli.timeout, setting("ember.execution.statement_timeout"))
+        {
+            timeout.check(t).map_err(|_| {
+                invalid(format!(
+                    "invalid value '{t}' for --timeout: expected {}",
+                    timeout.allowed
                 ))
             })?;
         }
@@ -116,6 +144,7 @@ impl ShellOptions {
             threads: cli.threads,
             actions: actions.into_iter().map(|(_, a)| a).collect(),
             metrics: cli.metrics,
+            timeout: cli.timeout,
         })
     }
 }
@@ -194,5 +223,15 @@ mod tests {
         }
         let help = ShellOptions::parse(args(&["--help"])).unwrap_err();
         assert_eq!(help.exit_code(), 0);
+        let text = help.render().to_string();
+        assert!(
+            text.contains("Examples:") && text.contains("--timeout 30s"),
+            "{text}"
+        );
+        let e = ShellOptions::parse(args(&["--timeout", "soon"])).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("expected a duration"), "{e}");
+        let o = ShellOptions::parse(args(&["--timeout", "30s"])).unwrap();
+        assert_eq!(o.timeout.as_deref(), Some("30s"));
     }
 }

@@ -197,11 +197,6 @@ impl ShellHelper {
         }
     }
 
-    /// The catalog snapshot completion reads.
-    pub fn catalog(&self) -> &Arc<Mutex<Catalog>> {
-        &self.catalog
-    }
-
     /// Tells the helper the lines of the statement typed so far (empty at a new
     /// statement), so that tables they name count and shell commands are offered only
     /// at a statement's start.

@@ -15,12 +15,16 @@
 //! quietly with status 0.
 
 mod args;
-pub mod complete;
-pub mod dot;
+mod complete;
+mod dot;
+mod progress;
 mod repl;
 mod split;
 
-use std::io::{ErrorKind, IsTerminal, Read, Write};
+use std::cell::RefCell;
+use std::io::{IsTerminal, Read, Write};
+use std::sync::Mutex;
+use std::time::Instant;
 
 pub use args::{Action, ShellOptions};
 pub use split::ends_statement;
@@ -29,8 +33,10 @@ use ember_planner::sql::SqlStatementText;
 
 use crate::config::SessionConfig;
 use crate::error::{EmberError, Result};
-use crate::format::{OutputFormat, render_batches};
+use crate::format::{DisplayOptions, OutputFormat, is_output_closed, result_writer};
+use crate::rdd::CancelToken;
 use crate::session::SessionContext;
+use progress::Progress;
 
 /// Runs the shell on the process's arguments and standard streams; returns the exit
 /// status.
@@ -179,8 +185,76 @@ impl Origin {
 /// A session plus how to print its results.
 pub(crate) struct Shell {
     ctx: SessionContext,
-    format: OutputFormat,
+    view: RefCell<View>,
     metrics: bool,
+    /// Whether a progress line may be drawn on stderr (a terminal).
+    progress: std::cell::Cell<bool>,
+    /// `.output FILE`: where results go instead of stdout.
+    output: RefCell<Option<(String, std::fs::File)>>,
+    /// The last statement run, for `.report`.
+    last_statement: RefCell<Option<String>>,
+}
+
+/// Whether the REPL goes on after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Continue,
+    Quit,
+}
+
+/// How results are shown; the REPL's dot commands change it.
+#[derive(Debug, Clone)]
+pub(crate) struct View {
+    /// The output mode.
+    pub(crate) format: OutputFormat,
+    /// Rows and width shown by grids.
+    pub(crate) display: DisplayOptions,
+    /// Print each statement's elapsed time.
+    pub(crate) timer: bool,
+}
+
+/// The statement running now, for Ctrl-C to cancel.
+static RUNNING: Mutex<Option<CancelToken>> = Mutex::new(None);
+
+/// Cancels the statement running now, if one is (the REPL's Ctrl-C).
+pub(crate) fn cancel_running() {
+    if let Some(token) = RUNNING.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        token.cancel();
+    }
+}
+
+/// Marks a statement as the running one while it lives.
+struct Running;
+
+impl Running {
+    fn start(token: &CancelToken) -> Running {
+        *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// Output that erases the progress line before the first byte of a result.
+struct AfterProgress<'a> {
+    out: &'a mut dyn Write,
+    progress: &'a mut Option<Progress>,
+}
+
+impl Write for AfterProgress<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(mut p) = self.progress.take() {
+            p.stop();
+        }
+        self.out.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 impl Shell {
@@ -196,14 +270,141 @@ impl Shell {
             None => SessionConfig::default(),
         };
         let ctx = SessionContext::with_config(config);
+        if let Some(timeout) = &options.timeout {
+            ctx.set("ember.execution.statement_timeout", timeout)?;
+        }
         if let Some(sf) = options.tpch {
             ctx.register_tpch(sf)?;
         }
         Ok(Shell {
             ctx,
-            format: options.format,
+            view: RefCell::new(View {
+                format: options.format,
+                display: DisplayOptions::default(),
+                timer: false,
+            }),
             metrics: options.metrics,
+            progress: std::cell::Cell::new(false),
+            output: RefCell::new(None),
+            last_statement: RefCell::new(None),
         })
+    }
+
+    /// Starts interactive use: a progress line when `progress` (stderr is a terminal).
+    pub(crate) fn start_interactive(&self, progress: bool) {
+        self.progress.set(progress);
+        let mut view = self.view.borrow_mut();
+        view.display.max_rows = crate::format::SHELL_MAX_ROWS;
+    }
+
+    /// Grids fit `width` columns (the terminal's), unless results go to a file.
+    pub(crate) fn fit_to(&self, width: Option<usize>) {
+        let to_file = self.output.borrow().is_some();
+        self.view.borrow_mut().display.max_width = if to_file { None } else { width };
+    }
+
+    /// The tables, their columns and the function names, for completion.
+    pub(crate) fn catalog(&self) -> complete::Catalog {
+        complete::Catalog::of_session(&self.ctx)
+    }
+
+    /// As [`Shell::run_script`], writing results to the `.output` file if one is set.
+    pub(crate) fn run_output_script(
+        &self,
+        text: &str,
+        origin: &Origin,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> ScriptEnd {
+        *self.last_statement.borrow_mut() = Some(text.to_string());
+        let mut output = self.output.borrow_mut();
+        match output.as_mut() {
+            Some((_, file)) => {
+                let mut file = std::io::BufWriter::new(file);
+                let end = self.run_script(text, origin, &mut file, stderr);
+                let _ = file.flush();
+                end
+            }
+            None => {
+                drop(output);
+                self.run_script(text, origin, stdout, stderr)
+            }
+        }
+    }
+
+    /// Runs one shell command.
+    pub(crate) fn run_command(
+        &self,
+        command: dot::Command,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> Flow {
+        use dot::Command;
+        let sql = |text: &str, stdout: &mut dyn Write, stderr: &mut dyn Write| {
+            self.run_script(text, &Origin::Command, stdout, stderr);
+        };
+        match command {
+            Command::Help => {
+                let _ = write!(stdout, "{}", dot::help_text());
+            }
+            Command::Tables => sql("SHOW TABLES", stdout, stderr),
+            Command::Schema(Some(table)) => {
+                sql(&format!("DESCRIBE {}", quote_name(&table)), stdout, stderr)
+            }
+            Command::Schema(None) => {
+                for table in self.ctx.table_names() {
+                    let _ = writeln!(stdout, "{table}");
+                    sql(&format!("DESCRIBE {}", quote_name(&table)), stdout, stderr);
+                }
+            }
+            Command::Mode(format) => self.view.borrow_mut().format = format,
+            Command::Timer(on) => {
+                let mut view = self.view.borrow_mut();
+                view.timer = on.unwrap_or(!view.timer);
+                let _ = writeln!(stderr, "timer is {}", if view.timer { "on" } else { "off" });
+            }
+            Command::Read(path) => match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    self.run_output_script(&text, &Origin::File(path), stdout, stderr);
+                }
+                Err(e) => {
+                    let _ = writeln!(stderr, "error: {}", EmberError::io(&path, e));
+                }
+            },
+            Command::Output(None) => *self.output.borrow_mut() = None,
+            Command::Output(Some(path)) => match std::fs::File::create(&path) {
+                Ok(file) => *self.output.borrow_mut() = Some((path, file)),
+                Err(e) => {
+                    let _ = writeln!(stderr, "error: {}", EmberError::io(&path, e));
+                }
+            },
+            Command::MaxRows(n) => self.view.borrow_mut().display.max_rows = n,
+            Command::Report(path) => self.write_report(&path, stderr),
+            Command::Quit => return Flow::Quit,
+        }
+        Flow::Continue
+    }
+
+    /// `.report FILE`: runs the last statement again, analyzed, and writes its HTML
+    /// job report to FILE.
+    fn write_report(&self, path: &str, stderr: &mut dyn Write) {
+        let Some(sql) = self.last_statement.borrow().clone() else {
+            let _ = writeln!(stderr, "error: .report needs a statement run before it");
+            return;
+        };
+        let token = CancelToken::new();
+        let _running = Running::start(&token);
+        let written = token
+            .scope(|| self.ctx.html_report(&sql))
+            .and_then(|html| std::fs::write(path, html).map_err(|e| EmberError::io(path, e)));
+        match written {
+            Ok(()) => {
+                let _ = writeln!(stderr, "report written to {path}");
+            }
+            Err(e) => {
+                let _ = writeln!(stderr, "error: {e}");
+            }
+        }
     }
 
     /// Runs every statement of `text`, printing results; stops at the first error,
@@ -224,7 +425,7 @@ impl Shell {
             }
         };
         for statement in statements {
-            match self.run_statement(&statement.text, stdout) {
+            match self.run_statement(&statement.text, stdout, stderr) {
                 Ok(Printed::Yes) => {}
                 Ok(Printed::OutputClosed) => return ScriptEnd::OutputClosed,
                 Err(e) => {
@@ -238,19 +439,52 @@ impl Shell {
         ScriptEnd::Done
     }
 
-    /// Plans, runs and prints one statement.
-    fn run_statement(&self, sql: &str, stdout: &mut dyn Write) -> Result<Printed> {
-        let df = self.ctx.sql(sql)?;
-        let batches = df.collect()?;
-        let text = render_batches(&df.schema(), &batches, self.format)?;
-        match stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-        {
-            Ok(()) => Ok(Printed::Yes),
-            Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(Printed::OutputClosed),
-            Err(e) => Err(EmberError::io("<output>", e)),
+    /// Plans, runs and prints one statement, printing its rows as they are computed;
+    /// Ctrl-C ([`cancel_running`]) cancels it.
+    fn run_statement(
+        &self,
+        sql: &str,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> Result<Printed> {
+        let view = self.view.borrow().clone();
+        let started = Instant::now();
+        let token = CancelToken::new();
+        let _running = Running::start(&token);
+        let mut progress = self
+            .progress
+            .get()
+            .then(|| Progress::start(self.ctx.rdd_context().clone()));
+        let printed = token.scope(|| {
+            let df = self.ctx.sql(sql)?;
+            let mut out = AfterProgress {
+                out: stdout,
+                progress: &mut progress,
+            };
+            let mut writer = result_writer(&mut out, &df.schema(), view.format, &view.display);
+            let mut closed = false;
+            df.for_each_batch(|batch| match writer.write_batch(&batch) {
+                Ok(()) => Ok(true),
+                Err(e) if is_output_closed(&e) => {
+                    closed = true;
+                    Ok(false)
+                }
+                Err(e) => Err(e),
+            })?;
+            if closed {
+                return Ok(Printed::OutputClosed);
+            }
+            match writer.finish() {
+                Ok(()) => Ok(Printed::Yes),
+                Err(e) if is_output_closed(&e) => Ok(Printed::OutputClosed),
+                Err(e) => Err(e),
+            }
+        });
+        drop(progress);
+        if view.timer {
+            let _ = writeln!(stderr, "Run Time: {:.3} s", started.elapsed().as_secs_f64());
         }
+        printed
     }
 
     /// With `--metrics`, prints the session's job metrics (not defined yet: prints
@@ -282,6 +516,19 @@ fn place_in_script(e: EmberError, statement: &SqlStatementText) -> (EmberError, 
             (EmberError::Plan(p.within(statement.start())), true)
         }
         other => (other, false),
+    }
+}
+
+/// `name` as an SQL identifier: quoted unless it is a plain lowercase name.
+fn quote_name(name: &str) -> String {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
     }
 }
 
@@ -364,6 +611,141 @@ mod tests {
         let (code, _, err) = run_with(&[], "SELECT 1;\n\nSELECT 1 / 0;");
         assert_eq!(code, 1);
         assert!(err.starts_with("error (statement at line 3): "), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A shell over TPC-H at SF 0.01, as the REPL has it.
+    fn repl_shell() -> Shell {
+        let options = ShellOptions::parse(
+            ["ember", "--tpch", "0.01"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        )
+        .unwrap();
+        let shell = Shell::new(&options).unwrap();
+        shell.start_interactive(false);
+        shell
+    }
+
+    /// Runs a command line (a dot command or SQL) as the REPL does; returns the flow,
+    /// stdout and stderr.
+    fn type_line(shell: &Shell, line: &str) -> (Flow, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let flow = match dot::parse_command(line) {
+            Some(command) => shell.run_command(command.unwrap(), &mut out, &mut err),
+            None => {
+                shell.run_output_script(line, &Origin::Repl, &mut out, &mut err);
+                Flow::Continue
+            }
+        };
+        (
+            flow,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    #[test]
+    fn shell_commands_run() {
+        let shell = repl_shell();
+        let (_, out, _) = type_line(&shell, ".help");
+        assert!(out.contains(".tables") && out.contains("\\dt"), "{out}");
+        let (_, out, _) = type_line(&shell, "\\dt");
+        assert!(out.contains("lineitem") && out.contains("region"), "{out}");
+        let (_, out, _) = type_line(&shell, ".schema nation");
+        assert!(
+            out.contains("n_nationkey") && !out.contains("r_regionkey"),
+            "{out}"
+        );
+        let (_, out, _) = type_line(&shell, "\\d");
+        assert!(
+            out.contains("n_nationkey") && out.contains("r_regionkey"),
+            "{out}"
+        );
+        let (_, _, err) = type_line(&shell, ".schema no_such");
+        assert!(err.contains("no_such"), "{err}");
+
+        type_line(&shell, ".mode csv");
+        let (_, out, _) = type_line(&shell, "SELECT 1 AS a, 'x' AS b;");
+        assert_eq!(out, "a,b\n1,x\n");
+        type_line(&shell, ".mode json");
+        let (_, out, _) = type_line(&shell, "SELECT 1 AS a;");
+        assert_eq!(out, "{\"a\":1}\n");
+        type_line(&shell, ".mode line");
+        let (_, out, _) = type_line(&shell, "SELECT 1 AS a;");
+        assert!(out.contains("a = 1"), "{out}");
+        type_line(&shell, ".mode markdown");
+        let (_, out, _) = type_line(&shell, "SELECT 1 AS a;");
+        assert!(out.starts_with("| a"), "{out}");
+        type_line(&shell, ".mode box");
+        let (_, out, _) = type_line(&shell, "SELECT 1 AS a;");
+        assert!(out.contains('┌'), "{out}");
+        type_line(&shell, ".mode table");
+
+        type_line(&shell, ".maxrows 4");
+        let (_, out, _) = type_line(&shell, "SELECT n_name FROM nation ORDER BY n_nationkey;");
+        assert!(
+            out.contains("ALGERIA") && out.contains("UNITED STATES"),
+            "{out}"
+        );
+        assert!(!out.contains("EGYPT"), "{out}");
+        assert!(out.contains("25 rows (4 shown)"), "{out}");
+        type_line(&shell, ".maxrows 0");
+        let (_, out, _) = type_line(&shell, "SELECT n_name FROM nation ORDER BY n_nationkey;");
+        assert!(out.contains("EGYPT") && out.contains("25 rows"), "{out}");
+
+        let (_, _, err) = type_line(&shell, ".timer on");
+        assert!(err.contains("timer is on"), "{err}");
+        let (_, _, err) = type_line(&shell, "SELECT 1;");
+        assert!(err.contains("Run Time: "), "{err}");
+        let (_, _, err) = type_line(&shell, "\\timing");
+        assert!(err.contains("timer is off"), "{err}");
+        let (_, _, err) = type_line(&shell, "SELECT 1;");
+        assert!(!err.contains("Run Time"), "{err}");
+
+        let dir = std::env::temp_dir().join(format!("ember-shell-cmd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("s.sql");
+        std::fs::write(
+            &script,
+            "CREATE TABLE t AS SELECT 7 AS x;\nSELECT x FROM t;\n",
+        )
+        .unwrap();
+        type_line(&shell, ".mode csv");
+        let (_, out, _) = type_line(&shell, &format!(".read {}", script.display()));
+        assert_eq!(out, "x\n7\n");
+        let (_, out, _) = type_line(&shell, &format!("\\i '{}'", script.display()));
+        assert!(out.is_empty(), "the table exists now: {out}");
+        let (_, _, err) = type_line(&shell, ".read /no/such.sql");
+        assert!(err.contains("/no/such.sql"), "{err}");
+
+        let file = dir.join("out.csv");
+        type_line(&shell, &format!(".output {}", file.display()));
+        let (_, out, _) = type_line(&shell, "SELECT 2 AS y;");
+        assert!(out.is_empty(), "{out}");
+        type_line(&shell, ".output");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "y\n2\n");
+        type_line(&shell, &format!("\\o {}", file.display()));
+        type_line(&shell, "SELECT 3 AS z;");
+        type_line(&shell, "\\o");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "z\n3\n");
+        let (_, out, _) = type_line(&shell, "SELECT 4 AS w;");
+        assert_eq!(out, "w\n4\n");
+
+        let report = dir.join("r.html");
+        type_line(&shell, "SELECT count(*) FROM lineitem;");
+        let (_, _, err) = type_line(&shell, &format!(".report {}", report.display()));
+        assert!(err.contains("report written"), "{err}");
+        let html = std::fs::read_to_string(&report).unwrap();
+        assert!(
+            html.contains("<html") && html.contains("lineitem"),
+            "{html}"
+        );
+
+        assert_eq!(type_line(&shell, ".quit").0, Flow::Quit);
+        assert_eq!(type_line(&shell, "\\q").0, Flow::Quit);
+        assert_eq!(type_line(&shell, ".exit").0, Flow::Quit);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -1,14 +1,24 @@
-//! The interactive loop: rustyline with history in `~/.ember_history`, statements that
-//! may span lines and end in `;`, `\q` / `.quit` / Ctrl-D to leave. Errors are printed
+//! The interactive loop: rustyline with completion and history in `~/.ember_history`
+//! (saved after every entry), statements that may span lines and end in `;`, dot
+//! commands and psql's backslash aliases (`dot`), results previewed to the
+//! terminal's size, a progress line on stderr for statements over a second.
+//!
+//! Ctrl-C while a statement runs cancels it (the prompt comes back once its tasks
+//! have stopped); at the prompt it drops the line being typed, and a second Ctrl-C in
+//! a row at an empty prompt leaves. Ctrl-D or `.quit` leave too. Errors are printed
 //! and the loop goes on.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
-use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
+use rustyline::history::FileHistory;
+use rustyline::{Config, Editor};
 
-use super::{Origin, ScriptEnd, Shell, ends_statement};
+use super::complete::{Catalog, ShellHelper};
+use super::dot::parse_command;
+use super::{Flow, Origin, ScriptEnd, Shell, cancel_running, ends_statement};
 
 const PROMPT: &str = "ember> ";
 const CONTINUATION: &str = "   ...> ";
@@ -19,74 +29,115 @@ fn history_path() -> Option<PathBuf> {
 
 /// Runs the REPL until end of input; returns the exit status.
 pub(super) fn run_repl(shell: &Shell, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let mut editor = match DefaultEditor::new() {
+    let config = Config::builder().auto_add_history(false).build();
+    let mut editor: Editor<ShellHelper, FileHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(e) => {
             let _ = writeln!(stderr, "error: cannot start the line editor: {e}");
             return 1;
         }
     };
+    let catalog = Arc::new(Mutex::new(shell.catalog()));
+    editor.set_helper(Some(ShellHelper::new(Arc::clone(&catalog))));
+    // Ctrl-C while a statement runs reaches the process as a signal (the terminal is
+    // not in raw mode then): it cancels the statement, not the shell.
+    if let Err(e) = ctrlc::set_handler(cancel_running) {
+        let _ = writeln!(stderr, "warning: Ctrl-C will not cancel statements: {e}");
+    }
+    shell.start_interactive(std::io::stderr().is_terminal());
     let history = history_path();
     if let Some(path) = &history {
         // A missing history file is normal on the first run.
         let _ = editor.load_history(path);
     }
+    let _ = writeln!(
+        stderr,
+        "Ember {} — .help for help, Ctrl-C cancels a running statement",
+        env!("CARGO_PKG_VERSION")
+    );
     let mut buffer = String::new();
+    let mut interrupted = false;
     loop {
         let prompt = if buffer.is_empty() {
             PROMPT
         } else {
             CONTINUATION
         };
-        match editor.readline(prompt) {
-            Ok(line) => {
-                if buffer.is_empty() && is_quit(&line) {
-                    break;
-                }
-                if buffer.is_empty() && line.trim().is_empty() {
-                    continue;
-                }
+        if let Some((columns, _)) = editor.dimensions() {
+            shell.fit_to(Some(columns as usize));
+        }
+        if let Some(helper) = editor.helper() {
+            helper.set_earlier_lines(&buffer);
+        }
+        let line = match editor.readline(prompt) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => {
                 if !buffer.is_empty() {
-                    buffer.push('\n');
-                }
-                buffer.push_str(&line);
-                if ends_statement(&buffer) {
-                    let _ = editor.add_history_entry(buffer.as_str());
-                    let end = shell.run_script(&buffer, &Origin::Repl, stdout, stderr);
-                    let _ = stdout.flush();
                     buffer.clear();
-                    if end == ScriptEnd::OutputClosed {
-                        break;
-                    }
+                } else if interrupted {
+                    break;
+                } else {
+                    let _ = writeln!(stderr, "(Ctrl-C again or .quit to leave)");
+                    interrupted = true;
                 }
+                continue;
             }
-            // Ctrl-C drops the statement being typed.
-            Err(ReadlineError::Interrupted) => buffer.clear(),
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 let _ = writeln!(stderr, "error: {e}");
                 break;
             }
+        };
+        interrupted = false;
+        if buffer.is_empty() && line.trim().is_empty() {
+            continue;
         }
-    }
-    if let Some(path) = &history {
-        let _ = editor.save_history(path);
+        if buffer.is_empty()
+            && let Some(command) = parse_command(&line)
+        {
+            remember(&mut editor, &history, line.trim());
+            let flow = match command {
+                Ok(command) => shell.run_command(command, stdout, stderr),
+                Err(message) => {
+                    let _ = writeln!(stderr, "error: {message}");
+                    Flow::Continue
+                }
+            };
+            let _ = stdout.flush();
+            refresh(shell, &catalog);
+            if flow == Flow::Quit {
+                break;
+            }
+            continue;
+        }
+        if !buffer.is_empty() {
+            buffer.push('\n');
+        }
+        buffer.push_str(&line);
+        if ends_statement(&buffer) {
+            remember(&mut editor, &history, &buffer);
+            let end = shell.run_output_script(&buffer, &Origin::Repl, stdout, stderr);
+            let _ = stdout.flush();
+            buffer.clear();
+            refresh(shell, &catalog);
+            if end == ScriptEnd::OutputClosed {
+                break;
+            }
+        }
     }
     0
 }
 
-fn is_quit(line: &str) -> bool {
-    matches!(line.trim(), "\\q" | ".quit" | ".exit")
+/// Adds an entry to the history and saves it at once, so a killed shell keeps it.
+fn remember(editor: &mut Editor<ShellHelper, FileHistory>, path: &Option<PathBuf>, entry: &str) {
+    let _ = editor.add_history_entry(entry);
+    if let Some(path) = path {
+        let _ = editor.append_history(path);
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quit_commands() {
-        assert!(is_quit("  \\q "));
-        assert!(is_quit(".quit"));
-        assert!(!is_quit("SELECT 1;"));
-    }
+/// Gives completion the tables and columns as they are after a statement.
+fn refresh(shell: &Shell, catalog: &Arc<Mutex<Catalog>>) {
+    let now = shell.catalog();
+    *catalog.lock().unwrap_or_else(|e| e.into_inner()) = now;
 }
