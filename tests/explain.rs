@@ -129,7 +129,7 @@ fn analyzed_tree(text: &str) -> Vec<TreeNode> {
         .filter(|l| !l.starts_with('('))
         .collect();
     assert!(
-        lines.len() % 2 == 0,
+        lines.len().is_multiple_of(2),
         "a facts line under every operator:\n{text}"
     );
     let strip = |l: &str| l.trim_start_matches([' ', '│', '├', '└', '─']).to_string();
