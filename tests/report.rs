@@ -160,7 +160,7 @@ fn query_and_plan_text_are_escaped() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("n_regionkey &lt; 2"));
     // The plan's text in the operator table too.
-    assert!(html.contains("<code class=\"op-detail\">nation.n_regionkey &lt; "));
+    assert!(html.contains("title=\"(n_regionkey@1 &lt; 2)\">(n_regionkey@1 &lt; 2)</code>"));
 }
 
 #[test]

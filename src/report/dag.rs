@@ -2,9 +2,10 @@
 //!
 //! In: the stages of a [`QueryProfile`]. A stage that reads shuffle `s` depends on
 //! the stages that wrote `s` (its map stages: the first run and any recomputation).
-//! Out: a box per stage, laid out in columns by depth (a stage sits one column right
-//! of the deepest stage it reads from), and an arrow per dependency. Retried stages
-//! carry a red mark, recomputations a dashed border.
+//! Out: a box per stage, laid out top-down in levels by depth (a stage sits one
+//! level below the deepest stage it reads from), and an arrow per dependency.
+//! Retried stages carry a red mark, recomputations a dashed border. A stage's
+//! `items` are what the RDD layer counts: for SQL, record batches.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -16,8 +17,8 @@ use crate::report::{escape, stage_colour};
 
 const BOX_WIDTH: usize = 220;
 const BOX_HEIGHT: usize = 66;
-const COLUMN_GAP: usize = 70;
-const ROW_GAP: usize = 18;
+const COLUMN_GAP: usize = 24;
+const ROW_GAP: usize = 34;
 const MARGIN: usize = 12;
 
 /// Per stage (by position in the profile), the positions of the stages it reads from.
@@ -38,10 +39,10 @@ fn producers(stages: &[StageRecord]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// Per stage, its column: 0 for a stage reading nothing of this run, else one more
+/// Per stage, its level: 0 for a stage reading nothing of this run, else one more
 /// than the deepest stage it reads from.
-fn columns(producers: &[Vec<usize>]) -> Vec<usize> {
-    fn column(
+fn levels(producers: &[Vec<usize>]) -> Vec<usize> {
+    fn level(
         at: usize,
         producers: &[Vec<usize>],
         memo: &mut [Option<usize>],
@@ -56,7 +57,7 @@ fn columns(producers: &[Vec<usize>]) -> Vec<usize> {
         } else {
             producers[at]
                 .iter()
-                .map(|&p| column(p, producers, memo, depth + 1) + 1)
+                .map(|&p| level(p, producers, memo, depth + 1) + 1)
                 .max()
                 .unwrap_or(0)
         };
@@ -65,7 +66,7 @@ fn columns(producers: &[Vec<usize>]) -> Vec<usize> {
     }
     let mut memo = vec![None; producers.len()];
     (0..producers.len())
-        .map(|i| column(i, producers, &mut memo, 0))
+        .map(|i| level(i, producers, &mut memo, 0))
         .collect()
 }
 
@@ -76,17 +77,17 @@ pub(super) fn render(p: &QueryProfile) -> String {
         return "<p class=\"empty\">No stage ran.</p>\n".to_string();
     }
     let producers = producers(stages);
-    let columns = columns(&producers);
-    let mut rows_used: HashMap<usize, usize> = HashMap::new();
-    let positions: Vec<(usize, usize)> = columns
+    let levels = levels(&producers);
+    let mut used: HashMap<usize, usize> = HashMap::new();
+    let positions: Vec<(usize, usize)> = levels
         .iter()
-        .map(|&c| {
-            let row = rows_used.entry(c).or_insert(0);
+        .map(|&level| {
+            let column = used.entry(level).or_insert(0);
             let at = (
-                MARGIN + c * (BOX_WIDTH + COLUMN_GAP),
-                MARGIN + *row * (BOX_HEIGHT + ROW_GAP),
+                MARGIN + *column * (BOX_WIDTH + COLUMN_GAP),
+                MARGIN + level * (BOX_HEIGHT + ROW_GAP),
             );
-            *row += 1;
+            *column += 1;
             at
         })
         .collect();
@@ -117,16 +118,16 @@ pub(super) fn render(p: &QueryProfile) -> String {
         for &from in from_all {
             let (fx, fy) = positions[from];
             let (tx, ty) = positions[to];
-            let (x1, y1) = (fx + BOX_WIDTH, fy + BOX_HEIGHT / 2);
-            let (x2, y2) = (tx, ty + BOX_HEIGHT / 2);
-            let mid = (x1 + x2) / 2;
+            let (x1, y1) = (fx + BOX_WIDTH / 2, fy + BOX_HEIGHT);
+            let (x2, y2) = (tx + BOX_WIDTH / 2, ty);
+            let mid = (y1 + y2) / 2;
             let shuffle = match stages[from].kind {
                 StageKind::ShuffleMap { shuffle } => shuffle,
                 StageKind::Result => 0,
             };
             let _ = writeln!(
                 svg,
-                "<path class=\"edge\" data-from=\"{}\" data-to=\"{}\" d=\"M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}\" marker-end=\"url(#arrow)\"><title>shuffle {shuffle}: stage {} → stage {}</title></path>",
+                "<path class=\"edge\" data-from=\"{}\" data-to=\"{}\" d=\"M{x1},{y1} C{x1},{mid} {x2},{mid} {x2},{y2}\" marker-end=\"url(#arrow)\"><title>shuffle {shuffle}: stage {} → stage {}</title></path>",
                 stages[from].stage_id,
                 stages[to].stage_id,
                 stages[from].stage_id,
@@ -179,7 +180,7 @@ fn stage_box(p: &QueryProfile, index: usize, stage: &StageRecord, x: usize, y: u
     );
     let _ = writeln!(
         out,
-        "<title>job {} stage {}: {}; {} tasks, {} attempts, {} failed, {} rows, {time}</title>",
+        "<title>job {} stage {}: {}; {} tasks, {} attempts, {} failed, {} items, {time}</title>",
         stage.job_id,
         stage.stage_id,
         escape(&kind(stage)),
@@ -206,7 +207,7 @@ fn stage_box(p: &QueryProfile, index: usize, stage: &StageRecord, x: usize, y: u
     );
     let _ = writeln!(
         out,
-        "<text x=\"16\" y=\"55\">{} rows{}</text>",
+        "<text x=\"16\" y=\"55\">{} items{}</text>",
         stage.totals.rows,
         if marks.is_empty() {
             String::new()
@@ -225,7 +226,7 @@ fn stage_box(p: &QueryProfile, index: usize, stage: &StageRecord, x: usize, y: u
 pub(super) fn table(p: &QueryProfile) -> String {
     let mut out = String::from(
         "<table class=\"stages\">\n<thead><tr><th>job</th><th>stage</th><th>kind</th>\
-         <th>reads</th><th>tasks</th><th>attempts</th><th>failed</th><th>rows</th>\
+         <th>reads</th><th>tasks</th><th>attempts</th><th>failed</th><th>items</th>\
          <th>time</th><th></th></tr></thead>\n<tbody>\n",
     );
     for (i, s) in p.stages.iter().enumerate() {

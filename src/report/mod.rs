@@ -100,7 +100,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         "<p class=\"hint\">q-error = max(estimated / actual, actual / estimated): \
          <span class=\"q q-good\">&lt; 2</span> <span class=\"q q-fair\">&lt; 10</span> \
          <span class=\"q q-bad\">&#8805; 10</span>. Estimates are an exact count, read \
-         from file statistics, or a default guess.</p>\n",
+         from statistics (file metadata, column min/max), or a default guess.</p>\n",
     );
     html.push_str(&operators::render(&p.operators));
     html.push_str("</section>\n");

@@ -65,10 +65,11 @@ pub(super) fn render(operators: &[OperatorProfile]) -> String {
         };
         let _ = writeln!(
             out,
-            "<tr class=\"operator\" data-depth=\"{}\"><td class=\"op\"><span class=\"tree\">{}</span><span class=\"op-name\">{}</span> <code class=\"op-detail\">{}</code>{note}</td><td class=\"num\">{}</td><td class=\"num\">{estimated}</td>{q}{source}<td class=\"num time\"><span class=\"time-bar\" style=\"width:{share:.1}%\"></span><span>{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr class=\"operator\" data-depth=\"{}\"><td class=\"op\"><span class=\"tree\">{}</span><span class=\"op-name\">{}</span> <code class=\"op-detail\" title=\"{}\">{}</code>{note}</td><td class=\"num\">{}</td><td class=\"num\">{estimated}</td>{q}{source}<td class=\"num time\"><span class=\"time-bar\" style=\"width:{share:.1}%\"></span><span>{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             op.depth,
             escape(&prefix),
             escape(&op.name),
+            escape(&op.detail),
             escape(&op.detail),
             op.rows(),
             human_time(op.stats.self_time),

@@ -172,7 +172,7 @@ fn bar(task: &TaskRecord, row: usize, colour: &str, x_of: &dyn Fn(Duration) -> f
         "url(#hatch)"
     };
     let mut title = format!(
-        "stage {} · partition {} · attempt {} · {} · {} rows",
+        "stage {} · partition {} · attempt {} · {} · {} items",
         task.stage_id,
         task.partition,
         task.attempt,

@@ -68,7 +68,7 @@ impl PhysicalPlanner {
     /// Plans `plan`, and returns with it the estimated output rows of each node in
     /// pre-order ([`PhysicalPlan::preorder`]), with where each estimate came from;
     /// `None` where no estimate was made (the partial step of an aggregate). An
-    /// exchange carries its input's estimate.
+    /// exchange, and a sort added under a merge, carry their input's estimate.
     pub fn plan_with_estimates(
         &self,
         plan: &LogicalPlan,
@@ -81,10 +81,15 @@ impl PhysicalPlanner {
             .iter()
             .map(|n| noted.get(&(*n as *const PhysicalPlan)).map(|(_, r)| *r))
             .collect();
-        // Exchanges move rows without changing their number: the input follows in
-        // pre-order. Walk backwards so chains of exchanges resolve too.
+        // Exchanges and full sorts (the per-partition sort under a merge) keep their
+        // rows' number: the input follows in pre-order. Walk backwards so chains of
+        // them resolve too.
         for i in (0..nodes.len()).rev() {
-            if rows[i].is_none() && matches!(nodes[i], PhysicalPlan::Exchange { .. }) {
+            let keeps_rows = matches!(
+                nodes[i],
+                PhysicalPlan::Exchange { .. } | PhysicalPlan::Sort { fetch: None, .. }
+            );
+            if rows[i].is_none() && keeps_rows {
                 rows[i] = rows.get(i + 1).copied().flatten();
             }
         }

@@ -15,8 +15,9 @@ pub enum EstimateSource {
     /// with no statistics on its columns, the groups of an aggregate).
     Guess,
     /// Statistics a source read from its files' metadata (Parquet footers' row counts,
-    /// column min/max and null counts), or formulas over column statistics. The
-    /// default for [`crate::catalog::Statistics`], as sources mostly read them.
+    /// column min/max and null counts), or formulas over a table's column statistics
+    /// (distinct counts from min/max, range selectivities). The default for
+    /// [`crate::catalog::Statistics`], as sources mostly read them.
     #[default]
     Statistics,
     /// A count known without any assumption: an in-memory table's rows, VALUES, a
@@ -43,7 +44,7 @@ impl EstimateSource {
     pub fn description(self) -> &'static str {
         match self {
             EstimateSource::Exact => "exact count",
-            EstimateSource::Statistics => "file statistics",
+            EstimateSource::Statistics => "statistics",
             EstimateSource::Guess => "default guess",
         }
     }
