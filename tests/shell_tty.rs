@@ -37,11 +37,10 @@ impl Pane {
         let name = format!("ember-{test}-{}", std::process::id());
         let home = std::env::temp_dir().join(&name);
         std::fs::create_dir_all(&home).unwrap();
-        let command = format!(
-            "HOME={} {} {args}",
-            home.display(),
-            env!("CARGO_BIN_EXE_ember")
-        );
+        // EMBER_BIN runs another build of the binary (a release build, to time it).
+        let binary =
+            std::env::var("EMBER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ember").into());
+        let command = format!("HOME={} {binary} {args}", home.display());
         tmux(&[
             "new-session",
             "-d",
