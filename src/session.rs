@@ -100,7 +100,7 @@ impl SessionContext {
     /// browser.
     ///
     /// ```no_run
-    /// # fn main() -> ember::Result<()> {
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let ctx = ember::SessionContext::new();
     /// ctx.register_tpch(0.01)?;
     /// let html = ctx.html_report("SELECT n_name FROM nation WHERE n_regionkey = 1")?;

@@ -209,6 +209,13 @@ fn completion_timer_and_modes_in_a_terminal() {
     let pane = Pane::start("keys", "--tpch 0.01");
     // Tab completes a table name after FROM, and a column of it.
     tmux(&["send-keys", "-t", &pane.name, "-l", "SELECT count(l_ship"]);
+    // Three columns start so: a second Tab lists them.
+    pane.keys(&["Tab"]);
+    pane.keys(&["Tab"]);
+    pane.wait_for("the candidates", Duration::from_secs(10), |s| {
+        s.contains("l_shipinstruct") && s.contains("l_shipmode")
+    });
+    tmux(&["send-keys", "-t", &pane.name, "-l", "d"]);
     pane.keys(&["Tab"]);
     pane.wait_for("a completed column", Duration::from_secs(10), |s| {
         s.contains("count(l_shipdate")

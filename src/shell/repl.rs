@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
-use rustyline::{Config, Editor};
+use rustyline::{CompletionType, Config, Editor};
 
 use super::complete::{Catalog, ShellHelper};
 use super::dot::parse_command;
@@ -29,7 +29,11 @@ fn history_path() -> Option<PathBuf> {
 
 /// Runs the REPL until end of input; returns the exit status.
 pub(super) fn run_repl(shell: &Shell, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let config = Config::builder().auto_add_history(false).build();
+    // Tab completes the common prefix; a second Tab lists the candidates.
+    let config = Config::builder()
+        .auto_add_history(false)
+        .completion_type(CompletionType::List)
+        .build();
     let mut editor: Editor<ShellHelper, FileHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(e) => {
