@@ -48,7 +48,7 @@ impl<'a> CsvWriter<'a> {
 
 impl ResultWriter for CsvWriter<'_> {
     fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
-        check_widths(&self.schema, std::slice::from_ref(batch))?;
+        check_widths(&self.schema, batch)?;
         self.text.clear();
         self.push_header_once();
         write_rows(batch, b',', &mut self.text)?;

@@ -10,8 +10,8 @@ use std::io::Write;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 
-use super::cell::{Cell, cell_writer};
-use super::{ResultWriter, check_widths, write_text};
+use super::cell::Cell;
+use super::{ResultWriter, column_writers, write_text};
 use crate::error::Result;
 
 /// Writes one object per row as batches come, each batch flushed.
@@ -47,12 +47,7 @@ impl<'a> JsonWriter<'a> {
 
 impl ResultWriter for JsonWriter<'_> {
     fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
-        check_widths(&self.schema, std::slice::from_ref(batch))?;
-        let writers = batch
-            .columns()
-            .iter()
-            .map(|c| cell_writer(c.as_ref()))
-            .collect::<Result<Vec<_>>>()?;
+        let writers = column_writers(&self.schema, batch)?;
         let (out, value) = (&mut self.text, &mut self.value);
         out.clear();
         for row in 0..batch.num_rows() {

@@ -8,9 +8,9 @@ use std::io::Write;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 
-use super::cell::{Cell, cell_writer};
+use super::cell::Cell;
 use super::width::{Align, display_width, push_padded};
-use super::{ResultWriter, check_widths, write_text};
+use super::{ResultWriter, column_writers, write_text};
 use crate::error::Result;
 
 /// Writes each row as a block of `name = value` lines.
@@ -54,12 +54,7 @@ impl<'a> LineWriter<'a> {
 
 impl ResultWriter for LineWriter<'_> {
     fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
-        check_widths(&self.schema, std::slice::from_ref(batch))?;
-        let writers = batch
-            .columns()
-            .iter()
-            .map(|c| cell_writer(c.as_ref()))
-            .collect::<Result<Vec<_>>>()?;
+        let writers = column_writers(&self.schema, batch)?;
         let out = &mut self.text;
         out.clear();
         for row in 0..batch.num_rows() {

@@ -228,16 +228,31 @@ fn write_text(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
         .map_err(|e| EmberError::io("<output>", e))
 }
 
-/// Checks that every batch has as many columns as the schema.
-fn check_widths(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<()> {
+/// Checks that `batch` has as many columns as the schema.
+fn check_widths(schema: &SchemaRef, batch: &RecordBatch) -> Result<()> {
     let n = schema.fields().len();
-    match batches.iter().find(|b| b.num_columns() != n) {
-        Some(b) => Err(EmberError::internal(format!(
+    if batch.num_columns() == n {
+        Ok(())
+    } else {
+        Err(EmberError::internal(format!(
             "result batch has {} columns, its schema {n}",
-            b.num_columns()
-        ))),
-        None => Ok(()),
+            batch.num_columns()
+        )))
     }
+}
+
+/// The writers of the cells of each column of `batch`, once it is checked against
+/// the schema.
+fn column_writers<'a>(
+    schema: &SchemaRef,
+    batch: &'a RecordBatch,
+) -> Result<Vec<cell::CellWriter<'a>>> {
+    check_widths(schema, batch)?;
+    batch
+        .columns()
+        .iter()
+        .map(|c| cell::cell_writer(c.as_ref()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -14,14 +14,14 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use ember_planner::types::{is_numeric, sql_type_name};
 
-use super::cell::{Cell, CellWriter, cell_writer};
+use super::cell::{Cell, CellWriter};
 use super::layout::{Layout, Slot, fit};
 use super::preview::{Preview, RowPreview};
 use super::width::{
     Align, ELLIPSIS, display_width, escape_controls, group_thousands, push_padded, push_repeated,
     rows_phrase, truncate,
 };
-use super::{DisplayOptions, ResultWriter, check_widths, write_text};
+use super::{DisplayOptions, ResultWriter, column_writers, write_text};
 use crate::error::Result;
 
 /// Which grid to draw.
@@ -152,12 +152,7 @@ impl<'a> GridWriter<'a> {
 
 impl ResultWriter for GridWriter<'_> {
     fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
-        check_widths(&self.schema, std::slice::from_ref(batch))?;
-        let writers = batch
-            .columns()
-            .iter()
-            .map(|c| cell_writer(c.as_ref()))
-            .collect::<Result<Vec<_>>>()?;
+        let writers = column_writers(&self.schema, batch)?;
         let style = self.style;
         self.rows.push_rows(batch.num_rows(), |row| {
             Ok(writers.iter().map(|w| shown_cell(w, row, style)).collect())
