@@ -150,13 +150,18 @@ fn batches_stream_in_order_and_a_reader_may_stop() {
     assert_eq!(ctx.rdd_context().running_tasks(), 0);
 
     // The iterator form, dropped early.
-    let mut stream = ctx.sql(LONG_QUERY).unwrap().execute_stream();
     let first = ctx
         .sql("SELECT * FROM lineitem")
         .unwrap()
         .execute_stream()
         .next();
     assert!(first.unwrap().unwrap().num_rows() > 0);
+    assert_eq!(ctx.rdd_context().running_tasks(), 0);
+    // And cancelled while it runs.
+    let mut stream = ctx.sql(LONG_QUERY).unwrap().execute_stream();
+    while ctx.rdd_context().progress().is_empty() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     stream.cancel();
     let e = stream.next().unwrap().unwrap_err().to_string();
     assert!(e.contains("query cancelled: by the user"), "{e}");
