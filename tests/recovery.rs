@@ -200,7 +200,13 @@ fn joins_recompute_lost_build_and_mark_blocks() {
         let used = ctx.rdd_context().metrics().since(&before);
         let maps: usize = shuffles.iter().map(|s| s.1).sum();
         assert_eq!(used.jobs, 1, "{sql}: {used:?}");
-        assert_eq!(used.recomputed_partitions, maps, "{sql}: {used:?}");
+        // Every lost map partition is recomputed. A shuffle that a stage and a task of
+        // the same job (building a broadcast inside it) both find missing may be
+        // recomputed by both at once (the blocks agree): at most once more each.
+        assert!(
+            (maps..=2 * maps).contains(&used.recomputed_partitions),
+            "{sql}: {maps} map partitions lost: {used:?}"
+        );
 
         // Blocks lost while the job runs are recomputed before the retry.
         ctx.set("ember.faults.block_loss_rate", "0.5").unwrap();

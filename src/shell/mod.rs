@@ -63,7 +63,15 @@ pub fn main() -> i32 {
         shell.print_metrics(&mut stderr);
         return status;
     }
-    execute(&options, &mut stdin.lock(), &mut stdout, &mut stderr)
+    // A long statement of a script shows its progress when stderr is a terminal.
+    let progress = std::io::stderr().is_terminal();
+    execute(
+        &options,
+        progress,
+        &mut stdin.lock(),
+        &mut stdout,
+        &mut stderr,
+    )
 }
 
 /// Runs the shell without a terminal: `args` (the first is the program name) are
@@ -76,7 +84,7 @@ pub fn run(
     stderr: &mut dyn Write,
 ) -> i32 {
     match ShellOptions::parse(args) {
-        Ok(options) => execute(&options, stdin, stdout, stderr),
+        Ok(options) => execute(&options, false, stdin, stdout, stderr),
         Err(e) => usage_error(e, stdout, stderr),
     }
 }
@@ -94,6 +102,7 @@ fn usage_error(e: clap::Error, stdout: &mut dyn Write, stderr: &mut dyn Write) -
 
 fn execute(
     options: &ShellOptions,
+    progress: bool,
     stdin: &mut dyn Read,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
@@ -105,6 +114,7 @@ fn execute(
             return 1;
         }
     };
+    shell.progress.set(progress);
     let mut end = ScriptEnd::Done;
     if options.actions.is_empty() {
         let mut text = String::new();
