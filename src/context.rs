@@ -121,8 +121,6 @@ impl SessionContext {
         &self.state.rdd
     }
 
-    /// Runs driver work (planning, lowering, waiting for jobs) on a thread whose stack
-    /// holds expressions as deep as the settings allow.
     /// Runs `f` as a statement of this session: jobs it starts are cancelled with the
     /// caller's cancel token, and after the session's statement timeout
     /// (`ember.execution.statement_timeout`).
@@ -130,11 +128,7 @@ impl SessionContext {
         let Some(timeout) = self.config().statement_timeout else {
             return f();
         };
-        let token = match CancelToken::current() {
-            Some(outer) => outer.child_with_timeout(timeout),
-            None => CancelToken::with_timeout(timeout),
-        };
-        token.scope(f)
+        CancelToken::under_current(Some(timeout)).scope(f)
     }
 
     /// Cancels every job running in this session's executor (from any thread): each
@@ -143,6 +137,8 @@ impl SessionContext {
         self.rdd_context().cancel_all();
     }
 
+    /// Runs driver work (planning, lowering, waiting for jobs) on a thread whose stack
+    /// holds expressions as deep as the settings allow.
     pub(crate) fn with_deep_stack<T: Send>(
         &self,
         f: impl FnOnce() -> Result<T> + Send,

@@ -458,9 +458,7 @@ impl DataFrame {
     /// in order, as they are computed (see [`DataFrame::for_each_batch`]). Dropping the
     /// stream, or [`BatchStream::cancel`], stops the query.
     pub fn execute_stream(&self) -> BatchStream {
-        let cancel = CancelToken::current()
-            .map(|outer| outer.child())
-            .unwrap_or_default();
+        let cancel = CancelToken::under_current(None);
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
         let df = self.clone();
         let token = cancel.clone();

@@ -44,26 +44,26 @@ impl CancelToken {
 
     /// A token that also cancels itself `timeout` from now.
     pub fn with_timeout(timeout: Duration) -> Self {
-        CancelToken(Arc::new(CancelState {
-            deadline: Some((Instant::now() + timeout, timeout)),
-            ..CancelState::default()
-        }))
+        CancelToken::under(None, Some(timeout))
     }
 
     /// A token cancelled with this one, and also on its own (without cancelling
     /// this one): a job's token under its statement's.
     pub fn child(&self) -> Self {
-        CancelToken(Arc::new(CancelState {
-            parent: Some(self.clone()),
-            ..CancelState::default()
-        }))
+        CancelToken::under(Some(self.clone()), None)
     }
 
-    /// As [`CancelToken::child`], also cancelling itself `timeout` from now.
-    pub fn child_with_timeout(&self, timeout: Duration) -> Self {
+    /// A token under the calling thread's current one (see [`CancelToken::scope`]),
+    /// or one of its own outside any scope; with `timeout`, it also cancels itself
+    /// that long from now.
+    pub fn under_current(timeout: Option<Duration>) -> Self {
+        CancelToken::under(CancelToken::current(), timeout)
+    }
+
+    fn under(parent: Option<CancelToken>, timeout: Option<Duration>) -> Self {
         CancelToken(Arc::new(CancelState {
-            parent: Some(self.clone()),
-            deadline: Some((Instant::now() + timeout, timeout)),
+            parent,
+            deadline: timeout.map(|t| (Instant::now() + t, t)),
             ..CancelState::default()
         }))
     }

@@ -188,14 +188,10 @@ impl DagScheduler {
         func: &JobFn<'_, T, U>,
         sink: Option<(usize, &mut ResultSink<'_, U>)>,
     ) -> Result<Vec<U>> {
-        let cancel = match CancelToken::current() {
-            Some(scope) => scope.child(),
-            None => CancelToken::new(),
-        };
         let job = Arc::new(JobRun {
             job_id: self.metrics.new_job(),
             totals: Mutex::new(WorkTotals::default()),
-            cancel,
+            cancel: CancelToken::under_current(None),
             progress: Arc::default(),
             started: Instant::now(),
         });

@@ -200,7 +200,7 @@ pub(crate) struct Shell {
     /// Whether a progress line may be drawn on stderr (a terminal).
     progress: std::cell::Cell<bool>,
     /// `.output FILE`: where results go instead of stdout.
-    output: RefCell<Option<(String, std::fs::File)>>,
+    output: RefCell<Option<std::fs::File>>,
     /// The last statement run, for `.report`.
     last_statement: RefCell<Option<String>>,
 }
@@ -233,20 +233,19 @@ pub(crate) fn cancel_running() {
     }
 }
 
-/// Marks a statement as the running one while it lives.
-struct Running;
-
-impl Running {
-    fn start(token: &CancelToken) -> Running {
-        *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
-        Running
+/// Runs `f` as the running statement: Ctrl-C ([`cancel_running`]) cancels the jobs
+/// it starts until it returns.
+fn cancellable<T>(f: impl FnOnce() -> T) -> T {
+    struct Running;
+    impl Drop for Running {
+        fn drop(&mut self) {
+            *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
     }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    }
+    let token = CancelToken::new();
+    *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+    let _running = Running;
+    token.scope(f)
 }
 
 /// Output that erases the progress line before the first byte of a result.
@@ -329,7 +328,7 @@ impl Shell {
         *self.last_statement.borrow_mut() = Some(text.to_string());
         let mut output = self.output.borrow_mut();
         match output.as_mut() {
-            Some((_, file)) => {
+            Some(file) => {
                 let mut file = std::io::BufWriter::new(file);
                 let end = self.run_script(text, origin, &mut file, stderr);
                 let _ = file.flush();
@@ -383,7 +382,7 @@ impl Shell {
             },
             Command::Output(None) => *self.output.borrow_mut() = None,
             Command::Output(Some(path)) => match std::fs::File::create(&path) {
-                Ok(file) => *self.output.borrow_mut() = Some((path, file)),
+                Ok(file) => *self.output.borrow_mut() = Some(file),
                 Err(e) => {
                     let _ = writeln!(stderr, "error: {}", EmberError::io(&path, e));
                 }
@@ -402,10 +401,7 @@ impl Shell {
             let _ = writeln!(stderr, "error: .report needs a statement run before it");
             return;
         };
-        let token = CancelToken::new();
-        let _running = Running::start(&token);
-        let written = token
-            .scope(|| self.ctx.html_report(&sql))
+        let written = cancellable(|| self.ctx.html_report(&sql))
             .and_then(|html| std::fs::write(path, html).map_err(|e| EmberError::io(path, e)));
         match written {
             Ok(()) => {
@@ -459,13 +455,11 @@ impl Shell {
     ) -> Result<Printed> {
         let view = self.view.borrow().clone();
         let started = Instant::now();
-        let token = CancelToken::new();
-        let _running = Running::start(&token);
         let mut progress = self
             .progress
             .get()
             .then(|| Progress::start(self.ctx.rdd_context().clone()));
-        let printed = token.scope(|| {
+        let printed = cancellable(|| {
             let df = self.ctx.sql(sql)?;
             let mut out = AfterProgress {
                 out: stdout,
