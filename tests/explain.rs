@@ -1,17 +1,12 @@
 //! EXPLAIN and EXPLAIN ANALYZE over TPC-H at scale factor 0.01: join order and build
 //! sides from estimates, estimated and actual rows per operator.
 
-use std::path::PathBuf;
+mod common;
+
+use common::tpch_query as query;
 
 use arrow::array::Array;
 use ember::SessionContext;
-
-fn query(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/tpch/queries")
-        .join(format!("{name}.sql"));
-    std::fs::read_to_string(path).unwrap()
-}
 
 fn tpch() -> SessionContext {
     let ctx = SessionContext::new();

@@ -4,17 +4,13 @@
 //! escaped, failed attempts and recomputed stages marked. `tests/report/check_html.sh`
 //! renders the same report in a headless browser.
 
+mod common;
+
+use common::tpch_query as query;
+
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use ember::{SessionConfig, SessionContext};
-
-fn query(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/tpch/queries")
-        .join(format!("{name}.sql"));
-    std::fs::read_to_string(path).unwrap()
-}
 
 fn tpch() -> SessionContext {
     let ctx = SessionContext::with_config(SessionConfig {

@@ -8,6 +8,14 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use ember::format::{OutputFormat, write_batches};
 
+/// The text of TPC-H query `name` (`q01` ... `q22`) as the tests keep it.
+pub fn tpch_query(name: &str) -> String {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/tpch/queries")
+        .join(format!("{name}.sql"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// The rows of a result as CSV text, header first.
 pub fn to_csv(schema: &SchemaRef, batches: &[RecordBatch]) -> String {
     let mut out = Vec::new();
