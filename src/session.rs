@@ -15,6 +15,7 @@ use crate::context::Entry;
 pub use crate::context::SessionContext;
 use crate::dataframe::DataFrame;
 use crate::error::{EmberError, Result};
+use crate::rdd::CancelToken;
 use crate::sources::external::ExternalTable;
 use crate::sources::{self, CsvOptions, DataSource, MemTable, Table};
 
@@ -494,11 +495,17 @@ impl SessionContext {
         )
     }
 
-    /// Registers the eight TPC-H tables, generated in memory at scale factor `sf`.
+    /// Registers the eight TPC-H tables at scale factor `sf`: generated in memory now
+    /// when small (up to about scale factor 0.4), else each generated into a temporary
+    /// Parquet file when a query first needs it (a cancelled statement stops it).
     pub fn register_tpch(&self, sf: f64) -> Result<()> {
         let parts = self.config().target_partitions.max(1);
-        for (name, table) in sources::tpch::tpch_tables(sf, parts)? {
-            self.register_table(&name, Arc::new(Table(Arc::new(table))))?;
+        let interrupt: sources::tpch::Interrupt = Arc::new(|| match CancelToken::current() {
+            Some(token) => Ok(token.check()?),
+            None => Ok(()),
+        });
+        for (name, table) in sources::tpch::tpch_tables(sf, parts, interrupt)? {
+            self.register_table(&name, Arc::new(Table(table)))?;
         }
         Ok(())
     }

@@ -23,7 +23,7 @@ In the shell, .help lists the commands; Ctrl-C cancels the running statement.";
 #[derive(Debug, Parser)]
 #[command(name = "ember", version, about, after_help = EXAMPLES)]
 struct Cli {
-    /// Register the eight TPC-H tables, generated in memory at scale factor SF.
+    /// Register the eight TPC-H tables at scale factor SF: generated in memory up to SF 0.4, above it each into a temporary Parquet file when first queried
     #[arg(long, value_name = "SF", allow_negative_numbers = true)]
     tpch: Option<f64>,
     /// How results are printed. Doubles print in their shortest exact form, with an

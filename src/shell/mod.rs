@@ -146,7 +146,7 @@ fn execute(
     }
     shell.print_metrics(stderr);
     match end {
-        ScriptEnd::Done | ScriptEnd::OutputClosed => 0,
+        ScriptEnd::Done | ScriptEnd::OutputClosed | ScriptEnd::Quit => 0,
         ScriptEnd::Failed => 1,
     }
 }
@@ -161,6 +161,8 @@ pub(crate) enum ScriptEnd {
     /// Whoever read the output stopped reading (`ember ... | head`): the run stops
     /// quietly and successfully, as psql's and DuckDB's do.
     OutputClosed,
+    /// `.quit`: the run stops successfully.
+    Quit,
 }
 
 /// Where a script came from, for error messages.
@@ -190,6 +192,15 @@ impl Origin {
             _ => "error".to_string(),
         }
     }
+
+    /// The start of the error line of a bad shell command at line `line`.
+    fn command_error_prefix(&self, line: u64) -> String {
+        match self {
+            Origin::File(path) => format!("error in {path} (line {line})"),
+            Origin::Stdin => format!("error (line {line})"),
+            _ => "error".to_string(),
+        }
+    }
 }
 
 /// A session plus how to print its results.
@@ -209,6 +220,8 @@ pub(crate) struct Shell {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flow {
     Continue,
+    /// The command failed; its error went to stderr. A script stops there.
+    Failed,
     Quit,
 }
 
@@ -325,7 +338,6 @@ impl Shell {
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
     ) -> ScriptEnd {
-        *self.last_statement.borrow_mut() = Some(text.to_string());
         let mut output = self.output.borrow_mut();
         match output.as_mut() {
             Some(file) => {
@@ -349,8 +361,11 @@ impl Shell {
         stderr: &mut dyn Write,
     ) -> Flow {
         use dot::Command;
-        let sql = |text: &str, stdout: &mut dyn Write, stderr: &mut dyn Write| {
-            self.run_script(text, &Origin::Command, stdout, stderr);
+        let mut failed = false;
+        let mut sql = |text: &str, stdout: &mut dyn Write, stderr: &mut dyn Write| {
+            if self.run_script(text, &Origin::Command, stdout, stderr) == ScriptEnd::Failed {
+                failed = true;
+            }
         };
         match command {
             Command::Help => {
@@ -374,10 +389,15 @@ impl Shell {
             }
             Command::Read(path) => match std::fs::read_to_string(&path) {
                 Ok(text) => {
-                    self.run_output_script(&text, &Origin::File(path), stdout, stderr);
+                    match self.run_output_script(&text, &Origin::File(path), stdout, stderr) {
+                        ScriptEnd::Failed => failed = true,
+                        ScriptEnd::Quit => return Flow::Quit,
+                        ScriptEnd::Done | ScriptEnd::OutputClosed => {}
+                    }
                 }
                 Err(e) => {
                     let _ = writeln!(stderr, "error: {}", EmberError::io(&path, e));
+                    failed = true;
                 }
             },
             Command::Output(None) => *self.output.borrow_mut() = None,
@@ -385,37 +405,73 @@ impl Shell {
                 Ok(file) => *self.output.borrow_mut() = Some(file),
                 Err(e) => {
                     let _ = writeln!(stderr, "error: {}", EmberError::io(&path, e));
+                    failed = true;
                 }
             },
             Command::MaxRows(n) => self.view.borrow_mut().display.max_rows = n,
-            Command::Report(path) => self.write_report(&path, stderr),
+            Command::Report(path) => failed = !self.write_report(&path, stderr),
             Command::Quit => return Flow::Quit,
         }
-        Flow::Continue
+        if failed { Flow::Failed } else { Flow::Continue }
     }
 
     /// `.report FILE`: runs the last statement again, analyzed, and writes its HTML
-    /// job report to FILE.
-    fn write_report(&self, path: &str, stderr: &mut dyn Write) {
+    /// job report to FILE. Returns whether it did.
+    fn write_report(&self, path: &str, stderr: &mut dyn Write) -> bool {
         let Some(sql) = self.last_statement.borrow().clone() else {
             let _ = writeln!(stderr, "error: .report needs a statement run before it");
-            return;
+            return false;
         };
         let written = cancellable(|| self.ctx.html_report(&sql))
             .and_then(|html| std::fs::write(path, html).map_err(|e| EmberError::io(path, e)));
         match written {
             Ok(()) => {
                 let _ = writeln!(stderr, "report written to {path}");
+                true
             }
             Err(e) => {
                 let _ = writeln!(stderr, "error: {e}");
+                false
             }
         }
     }
 
-    /// Runs every statement of `text`, printing results; stops at the first error,
-    /// which goes to `stderr` with its position in `text`, or when `stdout` is closed.
+    /// Runs every statement and shell command of `text`, printing results; stops at
+    /// the first error, which goes to `stderr` with its position in `text`, at `.quit`,
+    /// or when `stdout` is closed.
     pub(crate) fn run_script(
+        &self,
+        text: &str,
+        origin: &Origin,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> ScriptEnd {
+        for piece in split::script_pieces(text) {
+            let end = match piece {
+                split::Piece::Sql(sql) => self.run_sql(&sql, origin, stdout, stderr),
+                split::Piece::Command { line, text } => match dot::parse_command(&text) {
+                    Some(Ok(command)) => match self.run_command(command, stdout, stderr) {
+                        Flow::Continue => ScriptEnd::Done,
+                        Flow::Failed => ScriptEnd::Failed,
+                        Flow::Quit => ScriptEnd::Quit,
+                    },
+                    Some(Err(message)) => {
+                        let prefix = origin.command_error_prefix(line);
+                        let _ = writeln!(stderr, "{prefix}: {message}");
+                        ScriptEnd::Failed
+                    }
+                    None => ScriptEnd::Done,
+                },
+            };
+            if end != ScriptEnd::Done {
+                return end;
+            }
+        }
+        ScriptEnd::Done
+    }
+
+    /// Runs the SQL statements of a script (see [`Shell::run_script`]).
+    fn run_sql(
         &self,
         text: &str,
         origin: &Origin,
@@ -453,6 +509,7 @@ impl Shell {
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
     ) -> Result<Printed> {
+        *self.last_statement.borrow_mut() = Some(sql.to_string());
         let view = self.view.borrow().clone();
         let started = Instant::now();
         let mut progress = self
@@ -580,6 +637,34 @@ mod tests {
             err.starts_with("error: ") && err.contains("/no/such/q.sql"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn scripts_run_shell_commands_between_statements() {
+        // -c, stdin and files take the REPL's commands, psql's aliases included.
+        let (code, out, err) = run_with(&["-c", ".mode csv", "-c", "SELECT 1 AS a"], "");
+        assert_eq!((code, out.as_str(), err.as_str()), (0, "a\n1\n", ""));
+        let (code, out, err) = run_with(
+            &[],
+            "\\timing on\n.mode json\nSELECT 2 AS b;\n.mode line\nSELECT 3 AS c;\n.quit\nSELECT 4;",
+        );
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out, "{\"b\":2}\nc = 3\n", "the run ends at .quit");
+        assert_eq!(err.matches("Run Time: ").count(), 2, "{err}");
+        // A bad command stops the run with its line; so does a command that fails.
+        let (code, out, err) = run_with(&[], "SELECT 1;\n\n.mode xml\nSELECT 2;");
+        assert_eq!(code, 1);
+        assert!(out.contains('1') && !out.contains('2'), "{out}");
+        assert!(
+            err.starts_with("error (line 3): .mode: unknown mode 'xml'"),
+            "{err}"
+        );
+        let (code, _, err) = run_with(&["-c", ".read /no/such/file.sql", "-c", "SELECT 1"], "");
+        assert_eq!(code, 1);
+        assert!(err.contains("/no/such/file.sql"), "{err}");
+        // Inside a statement a line starting with `.` is SQL.
+        let (code, out, _) = run_with(&["--format", "csv", "-c", "SELECT\n.5 AS x"], "");
+        assert_eq!((code, out.as_str()), (0, "x\n0.5\n"));
     }
 
     #[test]

@@ -124,7 +124,7 @@ pub(super) fn run_repl(shell: &Shell, stdout: &mut dyn Write, stderr: &mut dyn W
             let _ = stdout.flush();
             buffer.clear();
             refresh(shell, &catalog);
-            if end == ScriptEnd::OutputClosed {
+            if matches!(end, ScriptEnd::OutputClosed | ScriptEnd::Quit) {
                 break;
             }
         }

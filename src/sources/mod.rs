@@ -15,7 +15,7 @@
 //! - [`hive`]: `name=value` partition folders, their escaping and typed values.
 //! - [`managed`]: tables created by `CREATE TABLE`: declared columns and keys, rows in
 //!   memory replaced whole by each write.
-//! - [`tpch`]: the eight TPC-H tables generated in memory.
+//! - [`tpch`]: the eight TPC-H tables, generated in memory or into files on first use.
 //! - `stats`: min/max/null counts of arrays, shared by the sources.
 //!
 //! Strings are always `Utf8` inside Ember: sources report `Utf8View` and `LargeUtf8`
@@ -313,14 +313,12 @@ pub struct ParquetSink {
 impl ParquetSink {
     /// Creates (or truncates) the file at `path` for rows of `schema`.
     pub fn create(path: &std::path::Path, schema: SchemaRef) -> Result<Self> {
-        use ::parquet::basic::Compression;
-        use ::parquet::file::properties::WriterProperties;
         let file = std::fs::File::create(path).map_err(|e| EmberError::io(path, e))?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(1 << 20))
-            .build();
-        let writer = ::parquet::arrow::ArrowWriter::try_new(file, schema, Some(props))?;
+        let writer = ::parquet::arrow::ArrowWriter::try_new(
+            file,
+            schema,
+            Some(parquet_properties().build()),
+        )?;
         Ok(ParquetSink { writer })
     }
 
@@ -333,6 +331,117 @@ impl ParquetSink {
     pub fn close(self) -> Result<()> {
         self.writer.close()?;
         Ok(())
+    }
+}
+
+/// The properties of the Parquet files Ember writes: Snappy, row groups of at most 2^20
+/// rows.
+pub fn parquet_properties() -> ::parquet::file::properties::WriterPropertiesBuilder {
+    ::parquet::file::properties::WriterProperties::builder()
+        .set_compression(::parquet::basic::Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(1 << 20))
+}
+
+/// A Parquet file written one whole row group at a time, in order, from row groups
+/// encoded elsewhere, several at once on other threads ([`RowGroupEncoder`]).
+pub struct ParquetRowGroupSink {
+    writer: ::parquet::file::writer::SerializedFileWriter<std::fs::File>,
+    encoders: RowGroupEncoders,
+}
+
+/// Makes [`RowGroupEncoder`]s for the row groups of one [`ParquetRowGroupSink`]; it can
+/// be shared between threads.
+#[derive(Clone)]
+pub struct RowGroupEncoders {
+    factory: Arc<::parquet::arrow::arrow_writer::ArrowRowGroupWriterFactory>,
+    schema: SchemaRef,
+}
+
+/// Encodes the rows of one row group into compressed column chunks, in memory.
+pub struct RowGroupEncoder {
+    writers: Vec<::parquet::arrow::arrow_writer::ArrowColumnWriter>,
+    schema: SchemaRef,
+}
+
+/// A row group encoded by a [`RowGroupEncoder`], ready to append.
+pub struct EncodedRowGroup(Vec<::parquet::arrow::arrow_writer::ArrowColumnChunk>);
+
+impl ParquetRowGroupSink {
+    /// Creates (or truncates) the file at `path` for rows of `schema`, written with
+    /// `properties` (see [`parquet_properties`]).
+    pub fn create(
+        path: &std::path::Path,
+        schema: SchemaRef,
+        properties: ::parquet::file::properties::WriterProperties,
+    ) -> Result<Self> {
+        let file = std::fs::File::create(path).map_err(|e| EmberError::io(path, e))?;
+        let writer =
+            ::parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(properties))?;
+        let (writer, factory) = writer.into_serialized_writer()?;
+        Ok(ParquetRowGroupSink {
+            writer,
+            encoders: RowGroupEncoders {
+                factory: Arc::new(factory),
+                schema,
+            },
+        })
+    }
+
+    /// What encodes this file's row groups.
+    pub fn encoders(&self) -> RowGroupEncoders {
+        self.encoders.clone()
+    }
+
+    /// Writes an encoded row group after the ones written before.
+    pub fn append(&mut self, row_group: EncodedRowGroup) -> Result<()> {
+        let mut writer = self.writer.next_row_group()?;
+        for chunk in row_group.0 {
+            chunk.append_to_row_group(&mut writer)?;
+        }
+        writer.close()?;
+        Ok(())
+    }
+
+    /// Writes the footer.
+    pub fn close(self) -> Result<()> {
+        self.writer.close()?;
+        Ok(())
+    }
+}
+
+impl RowGroupEncoders {
+    /// An encoder for row group number `index` (0-based) of the file.
+    pub fn encoder(&self, index: usize) -> Result<RowGroupEncoder> {
+        Ok(RowGroupEncoder {
+            writers: self.factory.create_column_writers(index)?,
+            schema: self.schema.clone(),
+        })
+    }
+}
+
+impl RowGroupEncoder {
+    /// Encodes the rows of `batch` (of the file's schema) after those written before.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let mut writers = self.writers.iter_mut();
+        for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
+            for leaf in ::parquet::arrow::arrow_writer::compute_leaves(field, column)? {
+                let writer = writers.next().ok_or_else(|| {
+                    EmberError::internal("a batch has more Parquet columns than its file")
+                })?;
+                writer.write(&leaf)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The encoded row group.
+    pub fn finish(self) -> Result<EncodedRowGroup> {
+        let chunks = self
+            .writers
+            .into_iter()
+            .map(|w| w.close())
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(EncodedRowGroup(chunks))
     }
 }
 

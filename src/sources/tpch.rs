@@ -1,13 +1,23 @@
-//! The eight TPC-H tables, generated in memory with `tpchgen-arrow`.
+//! The eight TPC-H tables, generated with `tpchgen-arrow`.
 //!
-//! In: a scale factor and a partition count. Out: one [`MemTable`] per table, one
-//! partition per generator part, with the column names and types of the Parquet files
-//! `tpchgen-cli` writes (strings as `Utf8`). Parts are generated in parallel on rayon's
-//! pool. `nation` and `region` are fixed tables and always have one partition.
+//! In: a scale factor and a partition count. Out: one [`DataSource`] per table, with
+//! the column names and types of the Parquet files `tpchgen-cli` writes (strings as
+//! `Utf8`). Small scale factors are generated in memory at once ([`MemTable`], one
+//! partition per generator part, parts generated in parallel on rayon's pool). Larger
+//! ones would take gigabytes of memory before the first query: each of their tables is
+//! generated when a query first needs it into a Parquet file of a temporary folder
+//! ([`GeneratedTable`]), a few parts at a time so that memory stays bounded, and is
+//! then read like any Parquet file; the folder is removed when the tables are dropped.
+//! `nation` and `region` are fixed tables and always have one partition.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
 use arrow::error::ArrowError;
+use ember_planner::catalog::Statistics;
 use rayon::prelude::*;
 use tpchgen::generators::{
     CustomerGenerator, LineItemGenerator, NationGenerator, OrderGenerator, PartGenerator,
@@ -19,6 +29,7 @@ use tpchgen_arrow::{
 };
 
 use super::memory::MemTable;
+use super::{BatchIter, DataSource, EncodedRowGroup};
 use crate::error::{EmberError, Result};
 
 /// The TPC-H table names, in the order [`tpch_tables`] returns them.
@@ -30,18 +41,48 @@ pub const TPCH_TABLE_NAMES: [&str; 8] = [
 /// 2.4 GB per scale factor above a fixed 0.3 GB, Arrow buffers and generator slack).
 const BYTES_PER_SCALE_FACTOR: f64 = 2.5e9;
 
-/// Share of the available memory the generated tables may take; queries need the rest.
-const MEMORY_SHARE: f64 = 0.8;
+/// Disk the Parquet files of the tables take per unit of scale factor (measured: 0.36 GB
+/// at scale factor 1, Snappy-compressed).
+const FILE_BYTES_PER_SCALE_FACTOR: f64 = 0.4e9;
 
-/// Checks that `sf` is a positive number and that the tables it makes fit in memory:
-/// their estimated size may take at most 80% of the memory available now.
-pub fn check_scale_factor(sf: f64) -> Result<()> {
-    check_scale_factor_within(sf, available_memory())
+/// Tables whose Arrow data would take more than this are generated into files on first
+/// use rather than into memory (about scale factor 0.4).
+const IN_MEMORY_MAX_BYTES: f64 = 1e9;
+
+/// Share of the available memory or disk the generated tables may take.
+const RESOURCE_SHARE: f64 = 0.8;
+
+/// Rows per generator part of the tables generated into files: one row group each.
+const ROWS_PER_PART: f64 = 131_072.0;
+
+/// Whether the tables at scale factor `sf` are generated in memory (else into files).
+fn in_memory(sf: f64) -> bool {
+    sf * BYTES_PER_SCALE_FACTOR <= IN_MEMORY_MAX_BYTES
 }
 
-/// As [`check_scale_factor`], with `available` bytes of memory (`None`: unknown, so
-/// only the sign is checked).
-fn check_scale_factor_within(sf: f64, available: Option<u64>) -> Result<()> {
+/// Checks that `sf` is a positive number and that the tables it makes fit: in memory,
+/// their estimated size may take at most 80% of the memory available now; as files, of
+/// the disk space free in the temporary folder.
+pub fn check_scale_factor(sf: f64) -> Result<()> {
+    if in_memory(sf) {
+        check_scale_factor_within(sf, available_memory(), Resource::Memory)
+    } else {
+        let dir = std::env::temp_dir();
+        let free = available_disk(&dir);
+        check_scale_factor_within(sf, free, Resource::Disk(dir))
+    }
+}
+
+/// Where generated tables are kept.
+enum Resource {
+    Memory,
+    /// Parquet files in this folder.
+    Disk(PathBuf),
+}
+
+/// As [`check_scale_factor`], with `available` bytes of the resource the tables go to
+/// (`None`: unknown, so only the sign is checked).
+fn check_scale_factor_within(sf: f64, available: Option<u64>, resource: Resource) -> Result<()> {
     if !(sf.is_finite() && sf > 0.0) {
         return Err(EmberError::config(format!(
             "invalid TPC-H scale factor {sf}: expected a number greater than 0"
@@ -50,24 +91,35 @@ fn check_scale_factor_within(sf: f64, available: Option<u64>) -> Result<()> {
     let Some(available) = available else {
         return Ok(());
     };
-    let budget = available as f64 * MEMORY_SHARE;
-    let need = sf * BYTES_PER_SCALE_FACTOR;
+    let per_sf = match resource {
+        Resource::Memory => BYTES_PER_SCALE_FACTOR,
+        Resource::Disk(_) => FILE_BYTES_PER_SCALE_FACTOR,
+    };
+    let budget = available as f64 * RESOURCE_SHARE;
+    let need = sf * per_sf;
     if need <= budget {
         return Ok(());
     }
-    let largest = budget / BYTES_PER_SCALE_FACTOR;
+    let largest = budget / per_sf;
     let largest = if largest >= 10.0 {
         format!("{}", largest.floor())
     } else {
         format!("{:.2}", (largest * 100.0).floor() / 100.0)
     };
-    Err(EmberError::config(format!(
-        "TPC-H scale factor {sf} needs about {} of memory to generate in memory, but {} \
-         is available (the tables may take 80% of it): the largest scale factor that fits \
-         is about {largest}; query Parquet files for larger data",
-        human_bytes(need),
-        human_bytes(available as f64)
-    )))
+    let (need, available) = (human_bytes(need), human_bytes(available as f64));
+    Err(EmberError::config(match resource {
+        Resource::Memory => format!(
+            "TPC-H scale factor {sf} needs about {need} of memory to generate in memory, but \
+             {available} is available (the tables may take 80% of it): the largest scale \
+             factor that fits is about {largest}; query Parquet files for larger data"
+        ),
+        Resource::Disk(dir) => format!(
+            "TPC-H scale factor {sf} needs about {need} of disk for its Parquet files in '{}', \
+             but {available} is free (the tables may take 80% of it): the largest scale \
+             factor that fits is about {largest}",
+            dir.display()
+        ),
+    }))
 }
 
 /// The memory available to new allocations, from `/proc/meminfo` (Linux).
@@ -76,6 +128,28 @@ fn available_memory() -> Option<u64> {
     let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     kb.checked_mul(1024)
+}
+
+/// The bytes free to unprivileged users on the file system holding `dir`.
+#[cfg(unix)]
+fn available_disk(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `path` is a NUL-terminated string and `stat` a buffer of the right type;
+    // statvfs only writes into it, and it is read only when the call succeeded.
+    let stat = unsafe {
+        if libc::statvfs(path.as_ptr(), stat.as_mut_ptr()) != 0 {
+            return None;
+        }
+        stat.assume_init()
+    };
+    (stat.f_bavail as u64).checked_mul(stat.f_frsize as u64)
+}
+
+#[cfg(not(unix))]
+fn available_disk(_dir: &Path) -> Option<u64> {
+    None
 }
 
 /// Bytes as "12.3 GB".
@@ -90,11 +164,46 @@ fn human_bytes(bytes: f64) -> String {
     format!("{value:.1} {}", units[unit])
 }
 
-/// Generates the eight TPC-H tables at scale factor `sf`, each split into `partitions`
-/// parts (at least one), and returns them by name. A scale factor whose tables would
-/// not fit in memory is an error ([`check_scale_factor`]).
-pub fn tpch_tables(sf: f64, partitions: usize) -> Result<Vec<(String, MemTable)>> {
+/// Stops a generation that is no longer wanted: called between parts, it returns an
+/// error once the statement that started the generation is cancelled.
+pub type Interrupt = Arc<dyn Fn() -> Result<()> + Send + Sync>;
+
+/// The eight TPC-H tables at scale factor `sf`, by name. Small scale factors are
+/// generated in memory now, each table split into `partitions` parts (at least one);
+/// larger ones become [`GeneratedTable`]s, generated into files on first use (stopped
+/// by `interrupt`). A scale factor whose tables would not fit is an error
+/// ([`check_scale_factor`]).
+pub fn tpch_tables(
+    sf: f64,
+    partitions: usize,
+    interrupt: Interrupt,
+) -> Result<Vec<(String, Arc<dyn DataSource>)>> {
     check_scale_factor(sf)?;
+    if in_memory(sf) {
+        return Ok(memory_tables(sf, partitions)?
+            .into_iter()
+            .map(|(name, table)| (name, Arc::new(table) as Arc<dyn DataSource>))
+            .collect());
+    }
+    let folder = Arc::new(TempFolder::new());
+    Ok(TPCH_TABLE_NAMES
+        .iter()
+        .map(|&name| {
+            let table = GeneratedTable {
+                name,
+                sf,
+                folder: folder.clone(),
+                interrupt: interrupt.clone(),
+                file: Mutex::new(None),
+            };
+            (name.to_string(), Arc::new(table) as Arc<dyn DataSource>)
+        })
+        .collect())
+}
+
+/// The eight TPC-H tables at scale factor `sf` generated in memory, each split into
+/// `partitions` parts (at least one).
+fn memory_tables(sf: f64, partitions: usize) -> Result<Vec<(String, MemTable)>> {
     let parts = partitions.clamp(1, i32::MAX as usize);
     let tasks: Vec<(usize, usize)> = TPCH_TABLE_NAMES
         .iter()
@@ -130,10 +239,113 @@ pub fn tpch_tables(sf: f64, partitions: usize) -> Result<Vec<(String, MemTable)>
         .collect()
 }
 
-/// Writes the eight TPC-H tables at scale factor `sf` as `<dir>/<table>.parquet`,
-/// generating each table in slices of about a million rows (two at a time, on the
-/// rayon pool) and appending them to the file, so memory stays bounded at any scale.
-pub fn write_tpch_parquet(dir: &std::path::Path, sf: f64) -> Result<()> {
+/// A temporary folder for generated files, removed with everything in it when dropped.
+#[derive(Debug)]
+struct TempFolder(PathBuf);
+
+impl TempFolder {
+    /// A new folder name under the system's temporary folder (created when written to).
+    fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("ember-tpch-{}-{n}", std::process::id());
+        TempFolder(std::env::temp_dir().join(name))
+    }
+}
+
+impl Drop for TempFolder {
+    fn drop(&mut self) {
+        // Nothing to do when no table was generated.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One TPC-H table generated when a query first needs it (its statistics, partitions or
+/// rows) into a Parquet file of a temporary folder, one row group per generator part,
+/// and read from that file from then on. A generation that fails or is interrupted is
+/// tried again by the next query.
+pub struct GeneratedTable {
+    name: &'static str,
+    sf: f64,
+    folder: Arc<TempFolder>,
+    interrupt: Interrupt,
+    /// The file once generated; the lock also keeps two queries from generating it at
+    /// the same time.
+    file: Mutex<Option<Arc<dyn DataSource>>>,
+}
+
+impl std::fmt::Debug for GeneratedTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratedTable")
+            .field("name", &self.name)
+            .field("sf", &self.sf)
+            .field("folder", &self.folder.0)
+            .finish()
+    }
+}
+
+impl GeneratedTable {
+    /// The Parquet file of the table, generated first if it is not there yet.
+    fn source(&self) -> Result<Arc<dyn DataSource>> {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(source) = file.as_ref() {
+            return Ok(source.clone());
+        }
+        let dir = &self.folder.0;
+        std::fs::create_dir_all(dir).map_err(|e| EmberError::io(dir, e))?;
+        let path = dir.join(format!("{}.parquet", self.name));
+        let partial = dir.join(format!("{}.parquet.partial", self.name));
+        let written = write_table(&partial, self.name, self.sf, &*self.interrupt)
+            .and_then(|()| std::fs::rename(&partial, &path).map_err(|e| EmberError::io(&path, e)));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+        let source = super::open_parquet(&path.to_string_lossy())?;
+        *file = Some(source.clone());
+        Ok(source)
+    }
+}
+
+impl DataSource for GeneratedTable {
+    fn schema(&self) -> SchemaRef {
+        schema_of(self.name)
+    }
+
+    fn statistics(&self) -> Statistics {
+        // A failed generation is reported by the scan, which tries again.
+        self.source().map(|s| s.statistics()).unwrap_or_default()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "tpch: {} at scale factor {} (generated into {})",
+            self.name,
+            self.sf,
+            self.folder
+                .0
+                .join(format!("{}.parquet", self.name))
+                .display()
+        )
+    }
+
+    fn num_partitions(&self) -> usize {
+        // One partition whose scan reports a failed generation.
+        self.source().map_or(1, |s| s.num_partitions())
+    }
+
+    fn partition_statistics(&self, partition: usize) -> Option<Statistics> {
+        self.source().ok()?.partition_statistics(partition)
+    }
+
+    fn scan(&self, partition: usize, projection: &[usize], batch_size: usize) -> Result<BatchIter> {
+        self.source()?.scan(partition, projection, batch_size)
+    }
+}
+
+/// Writes the eight TPC-H tables at scale factor `sf` as `<dir>/<table>.parquet`, a
+/// few generator parts at a time, so memory stays bounded at any scale.
+pub fn write_tpch_parquet(dir: &Path, sf: f64) -> Result<()> {
     if !(sf.is_finite() && sf > 0.0) {
         return Err(EmberError::execution(format!(
             "TPC-H scale factor must be a positive number, got {sf}"
@@ -141,29 +353,106 @@ pub fn write_tpch_parquet(dir: &std::path::Path, sf: f64) -> Result<()> {
     }
     std::fs::create_dir_all(dir).map_err(|e| EmberError::io(dir, e))?;
     for name in TPCH_TABLE_NAMES {
-        // lineitem has about 6M rows per unit of scale; the others fewer.
-        let parts = if is_fixed(name) {
-            1
-        } else {
-            ((sf * 8.0).ceil() as i32).max(1)
-        };
-        let path = dir.join(format!("{name}.parquet"));
-        let mut writer = super::ParquetSink::create(&path, schema_of(name))?;
-        let all: Vec<i32> = (1..=parts).collect();
-        for pair in all.chunks(2) {
-            let slices: Vec<Result<Vec<RecordBatch>>> = pair
-                .par_iter()
-                .map(|&p| generate(name, sf, p, parts))
-                .collect();
-            for batches in slices {
-                for batch in batches? {
-                    writer.write(&batch)?;
-                }
-            }
-        }
-        writer.close()?;
+        write_table(&dir.join(format!("{name}.parquet")), name, sf, &|| Ok(()))?;
     }
     Ok(())
+}
+
+/// Rows of each table per unit of scale factor (nation and region are fixed).
+fn rows_per_scale_factor(name: &str) -> f64 {
+    match name {
+        "part" => 200_000.0,
+        "supplier" => 10_000.0,
+        "partsupp" => 800_000.0,
+        "customer" => 150_000.0,
+        "orders" => 1_500_000.0,
+        "lineitem" => 6_000_000.0,
+        _ => 0.0,
+    }
+}
+
+/// Writes table `name` at scale factor `sf` to a Parquet file at `path`, one row group
+/// per generator part of about 131,072 rows. As many parts as there are cores are
+/// generated and encoded at once, each on a thread of its own (so it never waits on a
+/// busy task pool), and appended in order; `interrupt` is asked before each part is
+/// appended whether to go on.
+fn write_table(
+    path: &Path,
+    name: &'static str,
+    sf: f64,
+    interrupt: &(dyn Fn() -> Result<()> + Send + Sync),
+) -> Result<()> {
+    let parts = if is_fixed(name) {
+        1
+    } else {
+        let n = (sf * rows_per_scale_factor(name) / ROWS_PER_PART).ceil();
+        n.clamp(1.0, i32::MAX as f64) as i32
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(parts as usize);
+    let schema = schema_of(name);
+    // Dictionaries only for the strings with few distinct values (flags, modes,
+    // priorities, types): comments, names, addresses, phone numbers and most numbers
+    // are nearly all distinct, and interning them would only cost time.
+    let mut properties = super::parquet_properties().set_dictionary_enabled(false);
+    for field in schema.fields() {
+        let column = field.name().as_str();
+        let few_values = matches!(field.data_type(), DataType::Utf8 | DataType::Utf8View)
+            && !["comment", "name", "address", "phone"]
+                .iter()
+                .any(|suffix| column.ends_with(suffix));
+        if few_values {
+            let path = ::parquet::schema::types::ColumnPath::from(column);
+            properties = properties.set_column_dictionary_enabled(path, true);
+        }
+    }
+    let mut sink = super::ParquetRowGroupSink::create(path, schema, properties.build())?;
+    let encoders = sink.encoders();
+    let next_part = AtomicI32::new(1);
+    let encode = |part: i32| -> Result<EncodedRowGroup> {
+        let mut encoder = encoders.encoder(part as usize - 1)?;
+        for batch in generate_stream(name, sf, part, parts) {
+            encoder.write(&batch?)?;
+        }
+        encoder.finish()
+    };
+    std::thread::scope(|scope| -> Result<()> {
+        // Each worker holds at most one finished part waiting to be sent.
+        let (sender, receiver) = std::sync::mpsc::sync_channel(threads);
+        for _ in 0..threads {
+            let sender = sender.clone();
+            let (next_part, encode) = (&next_part, &encode);
+            scope.spawn(move || {
+                loop {
+                    let part = next_part.fetch_add(1, Ordering::Relaxed);
+                    // A closed channel means the writer stopped.
+                    if part > parts || sender.send((part, encode(part))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        // Parts finish out of order; they are appended in order.
+        let mut finished = std::collections::BTreeMap::new();
+        let mut expected = 1;
+        for (part, encoded) in receiver {
+            finished.insert(part, encoded);
+            while let Some(encoded) = finished.remove(&expected) {
+                interrupt()?;
+                sink.append(encoded?)?;
+                expected += 1;
+            }
+        }
+        if expected <= parts {
+            return Err(EmberError::internal(format!(
+                "generating TPC-H table {name}: part {expected} of {parts} never came"
+            )));
+        }
+        Ok(())
+    })?;
+    sink.close()
 }
 
 fn is_fixed(name: &str) -> bool {
@@ -186,38 +475,64 @@ fn schema_of(name: &str) -> SchemaRef {
 
 /// Generates part `part` (1-based) of `parts` of one table.
 fn generate(name: &str, sf: f64, part: i32, parts: i32) -> Result<Vec<RecordBatch>> {
-    let batches: std::result::Result<Vec<RecordBatch>, ArrowError> = match name {
-        "nation" => NationArrow::new(NationGenerator::new(sf, part, parts)).collect(),
-        "region" => RegionArrow::new(RegionGenerator::new(sf, part, parts)).collect(),
-        "part" => PartArrow::new(PartGenerator::new(sf, part, parts)).collect(),
-        "supplier" => SupplierArrow::new(SupplierGenerator::new(sf, part, parts)).collect(),
-        "partsupp" => PartSuppArrow::new(PartSuppGenerator::new(sf, part, parts)).collect(),
-        "customer" => CustomerArrow::new(CustomerGenerator::new(sf, part, parts)).collect(),
-        "orders" => OrderArrow::new(OrderGenerator::new(sf, part, parts)).collect(),
-        _ => LineItemArrow::new(LineItemGenerator::new(sf, part, parts)).collect(),
-    };
-    Ok(batches?)
+    generate_stream(name, sf, part, parts).collect()
+}
+
+/// The batches of part `part` (1-based) of `parts` of one table, generated as they are
+/// read.
+fn generate_stream(
+    name: &str,
+    sf: f64,
+    part: i32,
+    parts: i32,
+) -> Box<dyn Iterator<Item = Result<RecordBatch>> + Send> {
+    fn boxed(
+        batches: impl Iterator<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'static,
+    ) -> Box<dyn Iterator<Item = Result<RecordBatch>> + Send> {
+        Box::new(batches.map(|b| b.map_err(EmberError::from)))
+    }
+    match name {
+        "nation" => boxed(NationArrow::new(NationGenerator::new(sf, part, parts))),
+        "region" => boxed(RegionArrow::new(RegionGenerator::new(sf, part, parts))),
+        "part" => boxed(PartArrow::new(PartGenerator::new(sf, part, parts))),
+        "supplier" => boxed(SupplierArrow::new(SupplierGenerator::new(sf, part, parts))),
+        "partsupp" => boxed(PartSuppArrow::new(PartSuppGenerator::new(sf, part, parts))),
+        "customer" => boxed(CustomerArrow::new(CustomerGenerator::new(sf, part, parts))),
+        "orders" => boxed(OrderArrow::new(OrderGenerator::new(sf, part, parts))),
+        _ => boxed(LineItemArrow::new(LineItemGenerator::new(sf, part, parts))),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::DataSource;
-    use arrow::datatypes::DataType;
+
+    /// Strings as Utf8, as Ember reads them.
+    fn normalize_type(t: &DataType) -> DataType {
+        match t {
+            DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+            t => t.clone(),
+        }
+    }
+
+    fn go_on() -> Interrupt {
+        Arc::new(|| Ok(()))
+    }
 
     #[test]
-    fn scale_factor_must_be_positive_and_fit_in_memory() {
+    fn scale_factor_must_be_positive_and_fit() {
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            let e = check_scale_factor_within(bad, None)
+            let e = check_scale_factor_within(bad, None, Resource::Memory)
                 .unwrap_err()
                 .to_string();
             assert!(e.contains("expected a number greater than 0"), "{e}");
         }
-        assert!(check_scale_factor_within(1000.0, None).is_ok());
-        // 16 GB available: 12.8 GB for the tables, about scale factor 5.
+        assert!(check_scale_factor_within(1000.0, None, Resource::Memory).is_ok());
+        // 16 GB available: 12.8 GB for the tables, about scale factor 5 in memory and
+        // 32 as files.
         let gb16 = Some(16_000_000_000);
-        assert!(check_scale_factor_within(5.0, gb16).is_ok());
-        let e = check_scale_factor_within(1000.0, gb16)
+        assert!(check_scale_factor_within(5.0, gb16, Resource::Memory).is_ok());
+        let e = check_scale_factor_within(1000.0, gb16, Resource::Memory)
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -226,11 +541,24 @@ mod tests {
              but 16.0 GB is available (the tables may take 80% of it): the largest scale \
              factor that fits is about 5.12; query Parquet files for larger data"
         );
+        let disk = || Resource::Disk(PathBuf::from("/tmp"));
+        assert!(check_scale_factor_within(30.0, gb16, disk()).is_ok());
+        let e = check_scale_factor_within(100.0, gb16, disk())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "TPC-H scale factor 100 needs about 40.0 GB of disk for its Parquet files in \
+             '/tmp', but 16.0 GB is free (the tables may take 80% of it): the largest scale \
+             factor that fits is about 32"
+        );
+        // Which one applies depends on the size.
+        assert!(in_memory(0.1) && in_memory(0.4) && !in_memory(1.0));
     }
 
     #[test]
     fn row_counts_at_sf_001() {
-        let tables = tpch_tables(0.01, 3).unwrap();
+        let tables = memory_tables(0.01, 3).unwrap();
         let counts: Vec<(String, Option<usize>, usize)> = tables
             .iter()
             .map(|(n, t)| (n.clone(), t.statistics().row_count, t.num_partitions()))
@@ -267,9 +595,68 @@ mod tests {
         assert_eq!(batch.column(0).data_type(), &DataType::Utf8);
     }
 
+    /// All rows of a source, in partition order.
+    fn rows(source: &dyn DataSource) -> Vec<RecordBatch> {
+        let all: Vec<usize> = (0..source.schema().fields().len()).collect();
+        (0..source.num_partitions())
+            .flat_map(|p| source.scan(p, &all, 8192).unwrap())
+            .map(|b| b.unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn generated_tables_hold_the_same_rows_as_memory_tables_and_leave_no_files() {
+        let folder = Arc::new(TempFolder::new());
+        let dir = folder.0.clone();
+        let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = interrupted.clone();
+        let orders = GeneratedTable {
+            name: "orders",
+            sf: 0.1,
+            folder: folder.clone(),
+            interrupt: Arc::new(move || {
+                if flag.load(Ordering::Relaxed) {
+                    Err(EmberError::execution("stopped"))
+                } else {
+                    Ok(())
+                }
+            }),
+            file: Mutex::new(None),
+        };
+        // An interrupted generation fails, leaves no file, and is tried again.
+        let e = orders
+            .scan(0, &[0], 10)
+            .err()
+            .expect("the generation was stopped");
+        assert_eq!(e.to_string(), "stopped");
+        assert_eq!(orders.num_partitions(), 1);
+        assert_eq!(orders.statistics(), Statistics::default());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        interrupted.store(false, Ordering::Relaxed);
+        // 150,000 rows: two parts, one row group each.
+        assert_eq!(orders.num_partitions(), 2);
+        assert_eq!(orders.statistics().row_count, Some(150_000));
+        assert!(orders.describe().contains("orders at scale factor 0.1"));
+        let generated = rows(&orders);
+        // The parts put together are the table generated in one piece.
+        let expected = generate("orders", 0.1, 1, 1).unwrap();
+        let concat = |b: &[RecordBatch]| {
+            let all = arrow::compute::concat_batches(&b[0].schema(), b).unwrap();
+            all.columns()
+                .iter()
+                .map(|c| arrow::compute::cast(c, &normalize_type(c.data_type())).unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(concat(&generated), concat(&expected));
+        assert!(dir.join("orders.parquet").exists());
+        drop(orders);
+        drop(folder);
+        assert!(!dir.exists(), "the folder is removed with its tables");
+    }
+
     #[test]
     fn rejects_bad_scale_factors() {
-        assert!(tpch_tables(0.0, 1).is_err());
-        assert!(tpch_tables(f64::NAN, 1).is_err());
+        assert!(tpch_tables(0.0, 1, go_on()).is_err());
+        assert!(tpch_tables(f64::NAN, 1, go_on()).is_err());
     }
 }
