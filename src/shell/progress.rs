@@ -2,7 +2,8 @@
 //! line on stderr shows its stages and tasks done, the rows read and the time spent,
 //! redrawn several times a second and erased before the result prints.
 //!
-//! In: the session's running jobs ([`crate::rdd::JobProgress`]). Out: the line, drawn
+//! In: the session's running jobs ([`crate::rdd::JobProgress`]), or before they start
+//! the TPC-H tables being generated ([`crate::sources::tpch::generating`]). Out: the line, drawn
 //! by a thread of its own that [`Progress::stop`] (or dropping it) ends and erases.
 
 use std::io::Write;
@@ -12,6 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::rdd::{JobProgress, RddContext};
+use crate::sources::tpch::{Generation, generating};
 
 /// How long a statement runs before the line appears.
 const DELAY: Duration = Duration::from_secs(1);
@@ -59,10 +61,15 @@ impl Progress {
                         _ => break,
                     }
                     let jobs = rdd.progress();
-                    if jobs.is_empty() && !drawn {
+                    let generating = generating();
+                    if jobs.is_empty() && generating.is_empty() && !drawn {
                         continue;
                     }
-                    let line = render(&jobs, started.elapsed());
+                    let line = if jobs.is_empty() && !generating.is_empty() {
+                        render_generation(&generating, started.elapsed())
+                    } else {
+                        render(&jobs, started.elapsed())
+                    };
                     let _ = write!(err, "\r\x1b[2K{line}");
                     let _ = err.flush();
                     drawn = true;
@@ -106,14 +113,41 @@ pub(crate) fn render(jobs: &[JobProgress], elapsed: Duration) -> String {
     } else {
         tasks_done as f64 / tasks as f64
     };
-    let filled = ((fraction * BAR as f64).round() as usize).min(BAR);
     format!(
-        "[{}{}] {:>3}%  stages {stages_done}/{stages}  tasks {tasks_done}/{tasks}  rows {}  {:.1}s",
-        "█".repeat(filled),
-        "░".repeat(BAR - filled),
-        (fraction * 100.0).floor() as u64,
+        "{}  stages {stages_done}/{stages}  tasks {tasks_done}/{tasks}  rows {}  {:.1}s",
+        bar(fraction),
         short_count(rows),
         elapsed.as_secs_f64()
+    )
+}
+
+/// The line while TPC-H tables are generated into files (before the statement's jobs
+/// start): a bar of the parts written.
+pub(crate) fn render_generation(tables: &[Generation], elapsed: Duration) -> String {
+    let done: i64 = tables.iter().map(|g| i64::from(g.parts_done)).sum();
+    let parts: i64 = tables.iter().map(|g| i64::from(g.parts)).sum();
+    let fraction = if parts == 0 {
+        0.0
+    } else {
+        done as f64 / parts as f64
+    };
+    let names: Vec<&str> = tables.iter().map(|g| g.table).collect();
+    format!(
+        "{}  generating TPC-H {}: parts {done}/{parts}  {:.1}s",
+        bar(fraction),
+        names.join(", "),
+        elapsed.as_secs_f64()
+    )
+}
+
+/// `[████░░░░]  50%`.
+fn bar(fraction: f64) -> String {
+    let filled = ((fraction * BAR as f64).round() as usize).min(BAR);
+    format!(
+        "[{}{}] {:>3}%",
+        "█".repeat(filled),
+        "░".repeat(BAR - filled),
+        (fraction * 100.0).floor() as u64
     )
 }
 
@@ -159,5 +193,22 @@ mod tests {
         );
         let empty = render(&[], Duration::ZERO);
         assert!(empty.contains("  0%  stages 0/0"), "{empty}");
+    }
+
+    #[test]
+    fn the_generation_line_counts_parts() {
+        let lineitem = Generation {
+            table: "lineitem",
+            parts_done: 23,
+            parts: 46,
+        };
+        assert_eq!(
+            render_generation(&[lineitem], Duration::from_millis(1250)),
+            format!(
+                "[{}{}]  50%  generating TPC-H lineitem: parts 23/46  1.2s",
+                "█".repeat(12),
+                "░".repeat(12)
+            )
+        );
     }
 }

@@ -11,7 +11,7 @@
 //! `nation` and `region` are fixed tables and always have one partition.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
@@ -245,11 +245,40 @@ struct TempFolder(PathBuf);
 
 impl TempFolder {
     /// A new folder name under the system's temporary folder (created when written to).
+    /// Folders left by Ember processes that were killed are removed first.
     fn new() -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = format!("ember-tpch-{}-{n}", std::process::id());
-        TempFolder(std::env::temp_dir().join(name))
+        let temp = std::env::temp_dir();
+        if n == 0 {
+            remove_abandoned_folders(&temp);
+        }
+        TempFolder(temp.join(format!("{FOLDER_PREFIX}{}-{n}", std::process::id())))
+    }
+}
+
+/// The start of the names of the folders of generated tables: `ember-tpch-<pid>-<n>`.
+const FOLDER_PREFIX: &str = "ember-tpch-";
+
+/// Removes the folders of generated tables in `temp` whose process is gone (where
+/// `/proc` tells which processes run).
+fn remove_abandoned_folders(temp: &Path) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(FOLDER_PREFIX)) else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or("");
+        if pid.parse::<u32>().is_ok() && !proc.join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -374,8 +403,8 @@ fn rows_per_scale_factor(name: &str) -> f64 {
 /// Writes table `name` at scale factor `sf` to a Parquet file at `path`, one row group
 /// per generator part of about 131,072 rows. As many parts as there are cores are
 /// generated and encoded at once, each on a thread of its own (so it never waits on a
-/// busy task pool), and appended in order; `interrupt` is asked before each part is
-/// appended whether to go on.
+/// busy task pool), and appended in order; `interrupt` is asked every 20 ms whether to
+/// go on.
 fn write_table(
     path: &Path,
     name: &'static str,
@@ -408,51 +437,127 @@ fn write_table(
         }
     }
     let mut sink = super::ParquetRowGroupSink::create(path, schema, properties.build())?;
-    let encoders = sink.encoders();
-    let next_part = AtomicI32::new(1);
-    let encode = |part: i32| -> Result<EncodedRowGroup> {
-        let mut encoder = encoders.encoder(part as usize - 1)?;
-        for batch in generate_stream(name, sf, part, parts) {
-            encoder.write(&batch?)?;
-        }
-        encoder.finish()
-    };
-    std::thread::scope(|scope| -> Result<()> {
-        // Each worker holds at most one finished part waiting to be sent.
-        let (sender, receiver) = std::sync::mpsc::sync_channel(threads);
-        for _ in 0..threads {
-            let sender = sender.clone();
-            let (next_part, encode) = (&next_part, &encode);
-            scope.spawn(move || {
-                loop {
-                    let part = next_part.fetch_add(1, Ordering::Relaxed);
-                    // A closed channel means the writer stopped.
-                    if part > parts || sender.send((part, encode(part))).is_err() {
-                        break;
-                    }
+    // The workers are threads of their own, not scoped: an interrupted writer returns
+    // at once, and they stop at their next batch.
+    let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+    let next_part = Arc::new(AtomicI32::new(1));
+    // Each worker holds at most one finished part waiting to be sent.
+    let (sender, receiver) = std::sync::mpsc::sync_channel(threads);
+    for _ in 0..threads {
+        let (sender, encoders) = (sender.clone(), sink.encoders());
+        let (stopped, next_part) = (stop.0.clone(), next_part.clone());
+        let encode = move |part: i32| -> Result<EncodedRowGroup> {
+            let mut encoder = encoders.encoder(part as usize - 1)?;
+            for batch in generate_stream(name, sf, part, parts) {
+                if stopped.load(Ordering::Relaxed) {
+                    return Err(EmberError::execution("generation stopped"));
                 }
-            });
-        }
-        drop(sender);
-        // Parts finish out of order; they are appended in order.
-        let mut finished = std::collections::BTreeMap::new();
-        let mut expected = 1;
-        for (part, encoded) in receiver {
-            finished.insert(part, encoded);
-            while let Some(encoded) = finished.remove(&expected) {
-                interrupt()?;
-                sink.append(encoded?)?;
-                expected += 1;
+                encoder.write(&batch?)?;
             }
+            encoder.finish()
+        };
+        let stopped = stop.0.clone();
+        std::thread::spawn(move || {
+            loop {
+                let part = next_part.fetch_add(1, Ordering::Relaxed);
+                // A closed channel means the writer stopped.
+                if part > parts
+                    || stopped.load(Ordering::Relaxed)
+                    || sender.send((part, encode(part))).is_err()
+                {
+                    break;
+                }
+            }
+        });
+    }
+    drop(sender);
+    // Parts finish out of order; they are appended in order.
+    let progress = GenerationEntry::start(name, parts);
+    let mut finished = std::collections::BTreeMap::new();
+    let mut expected = 1;
+    loop {
+        use std::sync::mpsc::RecvTimeoutError;
+        match receiver.recv_timeout(std::time::Duration::from_millis(20)) {
+            Ok((part, encoded)) => {
+                finished.insert(part, encoded);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
         }
-        if expected <= parts {
-            return Err(EmberError::internal(format!(
-                "generating TPC-H table {name}: part {expected} of {parts} never came"
-            )));
+        interrupt()?;
+        while let Some(encoded) = finished.remove(&expected) {
+            sink.append(encoded?)?;
+            progress.set_done(expected);
+            expected += 1;
         }
-        Ok(())
-    })?;
+    }
+    if expected <= parts {
+        return Err(EmberError::internal(format!(
+            "generating TPC-H table {name}: part {expected} of {parts} never came"
+        )));
+    }
     sink.close()
+}
+
+/// A table being generated into a file, for progress displays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    /// The table.
+    pub table: &'static str,
+    /// Parts written.
+    pub parts_done: i32,
+    /// Parts in all.
+    pub parts: i32,
+}
+
+/// The generations running now, by an id of their own.
+static GENERATING: Mutex<Vec<(usize, Generation)>> = Mutex::new(Vec::new());
+
+/// The tables being generated into files now, in the process.
+pub fn generating() -> Vec<Generation> {
+    let running = GENERATING.lock().unwrap_or_else(|e| e.into_inner());
+    running.iter().map(|(_, g)| g.clone()).collect()
+}
+
+/// One entry of [`GENERATING`], removed when dropped.
+struct GenerationEntry(usize);
+
+impl GenerationEntry {
+    fn start(table: &'static str, parts: i32) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        let generation = Generation {
+            table,
+            parts_done: 0,
+            parts,
+        };
+        let mut running = GENERATING.lock().unwrap_or_else(|e| e.into_inner());
+        running.push((id, generation));
+        GenerationEntry(id)
+    }
+
+    fn set_done(&self, parts_done: i32) {
+        let mut running = GENERATING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, g)) = running.iter_mut().find(|(id, _)| *id == self.0) {
+            g.parts_done = parts_done;
+        }
+    }
+}
+
+impl Drop for GenerationEntry {
+    fn drop(&mut self) {
+        let mut running = GENERATING.lock().unwrap_or_else(|e| e.into_inner());
+        running.retain(|(id, _)| *id != self.0);
+    }
+}
+
+/// Tells the workers of [`write_table`] to stop when the writer returns, whichever way.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 fn is_fixed(name: &str) -> bool {
@@ -652,6 +757,25 @@ mod tests {
         drop(orders);
         drop(folder);
         assert!(!dir.exists(), "the folder is removed with its tables");
+    }
+
+    #[test]
+    fn folders_of_killed_processes_are_removed() {
+        let temp = std::env::temp_dir().join(format!("ember-abandoned-{}", std::process::id()));
+        // No process has pid 4294967295; this one is alive.
+        let gone = temp.join(format!("{FOLDER_PREFIX}4294967295-0"));
+        let alive = temp.join(format!("{FOLDER_PREFIX}{}-0", std::process::id()));
+        let other = temp.join("ember-tpch-notes");
+        for dir in [&gone, &alive, &other] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("orders.parquet"), "x").unwrap();
+        }
+        remove_abandoned_folders(&temp);
+        if Path::new("/proc/self").exists() {
+            assert!(!gone.exists());
+        }
+        assert!(alive.exists() && other.exists());
+        std::fs::remove_dir_all(&temp).unwrap();
     }
 
     #[test]
