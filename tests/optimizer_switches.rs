@@ -57,6 +57,10 @@ const EXAMPLES: &[(&str, &str)] = &[
          WHERE l_orderkey = o_orderkey AND o_custkey = c_custkey AND c_mktsegment = 'BUILDING'",
     ),
     (
+        "aggregates",
+        "SELECT count(*), count(s_comment) FROM supplier, nation",
+    ),
+    (
         "sort_limit",
         "SELECT n_name FROM (SELECT n_name, n_nationkey FROM nation ORDER BY n_nationkey) \
          ORDER BY n_name LIMIT 3",

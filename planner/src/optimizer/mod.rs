@@ -91,10 +91,12 @@ impl Optimizer {
     ///    pass moves predicates that reordering, or an outer join made inner, left above
     ///    the joins. (No batch before this one pushes filters again, so that switching
     ///    `push_down` off shows what it does.)
-    /// 5. `sort_limit` after every filter has moved (filters do not pass a limit):
+    /// 5. `aggregates`: with the joins final, counts over joins without a condition
+    ///    become products of each side's counts;
+    /// 6. `sort_limit` after every filter has moved (filters do not pass a limit):
     ///    sorts nobody sees go first, so that a limit lands on the sort that matters,
     ///    then limits move down (a limit over a sort stays: that pair is a top-k);
-    /// 6. `prune` runs last, once every column reference is final; projections left
+    /// 7. `prune` runs last, once every column reference is final; projections left
     ///    outputting exactly their input go after pruning has settled the columns.
     pub fn new() -> Self {
         use rules::*;
@@ -130,6 +132,11 @@ impl Optimizer {
                 RuleBatch {
                     name: "join_order",
                     rules: vec![Box::new(ReorderJoins), Box::new(PushDownFilter)],
+                    max_passes: 1,
+                },
+                RuleBatch {
+                    name: "aggregates",
+                    rules: vec![Box::new(CountCrossJoin)],
                     max_passes: 1,
                 },
                 RuleBatch {

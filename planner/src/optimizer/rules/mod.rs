@@ -1,5 +1,6 @@
 //! Optimizer rules, one rewrite per file.
 
+mod count_cross_join;
 pub(crate) mod decorrelate_predicate_subquery;
 pub(crate) mod decorrelate_scalar_subquery;
 pub(crate) mod decorrelate_tree;
@@ -22,6 +23,7 @@ pub(crate) mod subquery_util;
 pub(crate) mod test_util;
 pub(crate) mod util;
 
+pub use count_cross_join::CountCrossJoin;
 pub use decorrelate_predicate_subquery::DecorrelatePredicateSubquery;
 pub use decorrelate_scalar_subquery::DecorrelateScalarSubquery;
 pub use derive_or_filters::DeriveOrFilters;
