@@ -687,9 +687,10 @@ fn csv_options(options: &[(String, String)]) -> Result<CsvOptions> {
     Ok(o)
 }
 
-/// The planner's view of the session catalog.
-struct SessionCatalog<'a> {
-    session: &'a SessionContext,
+/// The planner's view of the session catalog (the Spark Connect server plans with it
+/// too, adding the relations it translates).
+pub(crate) struct SessionCatalog<'a> {
+    pub(crate) session: &'a SessionContext,
 }
 
 impl Catalog for SessionCatalog<'_> {
