@@ -20,7 +20,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::datatypes::DataType;
+use ember_planner::logical::builder::field_column;
 use ember_planner::schema::PlanSchema;
+use ember_planner::transformed::Transformed;
+use ember_planner::{Expr, LogicalPlan, LogicalPlanBuilder};
 use ember_planner::types::{SqlType, is_integer};
 
 use super::proto::expression::window::window_frame::{FrameType, frame_boundary::Boundary};
@@ -41,31 +44,102 @@ pub struct Input {
     /// The DataFrames (Spark `plan_id`s) inside the relation, each with the qualifier
     /// its columns carry here (`None`: any column of the relation).
     pub plan_ids: HashMap<i64, Option<String>>,
-    /// The name of each column inside the view (the view dedups repeated names).
+    /// The name of each column inside the view: its own, or, where several columns
+    /// share a name (a join's `id` and `id`), `name#n` so SQL can tell them apart.
     pub view_names: Vec<String>,
+    /// The plan registered as the view (the relation, with repeated names renamed).
+    pub plan: LogicalPlan,
 }
 
 impl Input {
-    /// An input named `view` over a relation with `schema`.
-    pub fn new(view: &str, schema: Arc<PlanSchema>, plan_ids: HashMap<i64, Option<String>>) -> Self {
-        let view_names = schema
-            .with_qualifier(view)
-            .deduplicated()
+    /// An input named `view` over `plan`.
+    pub fn new(
+        view: &str,
+        plan: &LogicalPlan,
+        plan_ids: HashMap<i64, Option<String>>,
+    ) -> Result<Self> {
+        let schema = plan.schema();
+        let lower: Vec<String> = schema
             .fields
-            .into_iter()
-            .map(|f| f.name)
+            .iter()
+            .map(|f| f.user_name().to_ascii_lowercase())
             .collect();
-        Input {
+        let view_names: Vec<String> = schema
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if lower.iter().filter(|n| **n == lower[i]).count() > 1 {
+                    format!("{}#{}", f.user_name(), i + 1)
+                } else {
+                    f.user_name().to_string()
+                }
+            })
+            .collect();
+        let renamed = schema
+            .fields
+            .iter()
+            .zip(&view_names)
+            .any(|(f, v)| f.name != *v);
+        let plan = if renamed {
+            let exprs = schema
+                .fields
+                .iter()
+                .zip(&view_names)
+                .map(|(f, v)| field_column(f).alias(v.as_str()))
+                .collect();
+            LogicalPlanBuilder::from(plan.clone()).project(exprs)?.build()
+        } else {
+            plan.clone()
+        };
+        Ok(Input {
             view: view.to_string(),
             schema,
             plan_ids,
             view_names,
-        }
+            plan,
+        })
     }
 
     /// `"view"."column"` for the column at `i`.
     pub fn column_sql(&self, i: usize) -> String {
         format!("{}.{}", quote(&self.view), quote(&self.view_names[i]))
+    }
+
+    /// The column at `i` for a select list: under its own name.
+    pub fn select_sql(&self, i: usize) -> String {
+        let user = self.schema.fields[i].user_name();
+        if self.view_names[i] == user {
+            self.column_sql(i)
+        } else {
+            format!("{} AS {}", self.column_sql(i), quote(user))
+        }
+    }
+
+    /// `e`, planned over this input's view, as an expression over the input itself.
+    pub fn from_view(&self, e: Expr) -> Result<Expr> {
+        let schema = self.schema.clone();
+        self.from_view_onto(e, &schema)
+    }
+
+    /// `e`, planned over this input's view, as an expression over `target`: the
+    /// input's plan under another alias (its columns in the same order).
+    pub fn from_view_onto(&self, e: Expr, target: &PlanSchema) -> Result<Expr> {
+        let rewritten = e.transform_up(&mut |x| match x {
+            Expr::Column(c)
+                if c.relation
+                    .as_deref()
+                    .is_some_and(|r| r.eq_ignore_ascii_case(&self.view)) =>
+            {
+                match self.view_names.iter().position(|n| n.eq_ignore_ascii_case(&c.name)) {
+                    Some(i) if i < target.len() => Ok(Transformed::yes(field_column(target.field(i)))),
+                    Some(_) => Err(ember_planner::PlanError::internal("a view wider than its relation")),
+                    None => Ok(Transformed::no(Expr::Column(c))),
+                }
+            }
+            other => Ok(Transformed::no(other)),
+        })?;
+        Ok(rewritten.data)
     }
 }
 
@@ -163,12 +237,23 @@ impl Scope<'_> {
 
     /// `e` with the name Spark gives its column when it has no alias.
     pub fn named_sql(&self, e: &Expression) -> Result<String> {
+        // `selectExpr("x AS y")`: the text may carry its own alias.
+        if let ExprType::ExpressionString(s) = expr_type(e)? {
+            return Ok(s.expression.clone());
+        }
         let sql = self.sql(e)?;
         Ok(match expr_type(e)? {
-            ExprType::Alias(_)
-            | ExprType::UnresolvedAttribute(_)
-            | ExprType::UnresolvedStar(_)
-            | ExprType::ExpressionString(_) => sql,
+            ExprType::UnresolvedAttribute(a) => {
+                let (input, i) = self.resolve(&a.unparsed_identifier, a.plan_id)?;
+                self.inputs[input].select_sql(i)
+            }
+            ExprType::UnresolvedStar(star) => self
+                .star_columns(star)?
+                .into_iter()
+                .map(|(input, i)| self.inputs[input].select_sql(i))
+                .collect::<Vec<_>>()
+                .join(", "),
+            ExprType::Alias(_) | ExprType::ExpressionString(_) => sql,
             _ => format!("{sql} AS {}", quote(&spark_name(e))),
         })
     }
@@ -227,12 +312,21 @@ impl Scope<'_> {
     }
 
     fn star(&self, s: &pe::UnresolvedStar) -> Result<Vec<String>> {
+        Ok(self
+            .star_columns(s)?
+            .into_iter()
+            .map(|(input, i)| self.inputs[input].column_sql(i))
+            .collect())
+    }
+
+    /// The columns `*` or `alias.*` stands for: (input, column) pairs.
+    fn star_columns(&self, s: &pe::UnresolvedStar) -> Result<Vec<(usize, usize)>> {
         let target = s
             .unparsed_target
             .as_deref()
             .map(|t| t.strip_suffix(".*").unwrap_or(t).trim_matches('`'));
         let mut out = Vec::new();
-        for input in self.inputs {
+        for (n, input) in self.inputs.iter().enumerate() {
             if let Some(p) = s.plan_id
                 && !input.plan_ids.contains_key(&p)
             {
@@ -247,7 +341,7 @@ impl Scope<'_> {
                     }
                 };
                 if keep {
-                    out.push(input.column_sql(i));
+                    out.push((n, i));
                 }
             }
         }
@@ -266,17 +360,11 @@ impl Scope<'_> {
             .child
             .as_deref()
             .ok_or_else(|| EmberError::execution("a sort key without its expression"))?;
-        let desc = s.direction == SortDirection::Descending as i32;
-        // Spark's defaults: ascending puts NULLs first, descending last.
-        let nulls_first = match NullOrdering::try_from(s.null_ordering) {
-            Ok(NullOrdering::SortNullsFirst) => true,
-            Ok(NullOrdering::SortNullsLast) => false,
-            _ => !desc,
-        };
+        let (asc, nulls_first) = direction(s);
         Ok(format!(
             "{} {} NULLS {}",
             self.sql(child)?,
-            if desc { "DESC" } else { "ASC" },
+            if asc { "ASC" } else { "DESC" },
             if nulls_first { "FIRST" } else { "LAST" }
         ))
     }
@@ -528,6 +616,18 @@ impl Scope<'_> {
             _ => return Err(unsupported(format!("function: {name}"))),
         })
     }
+}
+
+/// A sort key's direction and NULL placement: (ascending, nulls first), with Spark's
+/// defaults (ascending puts NULLs first, descending last).
+pub fn direction(s: &pe::SortOrder) -> (bool, bool) {
+    let asc = s.direction != SortDirection::Descending as i32;
+    let nulls_first = match NullOrdering::try_from(s.null_ordering) {
+        Ok(NullOrdering::SortNullsFirst) => true,
+        Ok(NullOrdering::SortNullsLast) => false,
+        _ => asc,
+    };
+    (asc, nulls_first)
 }
 
 fn call(name: &str, args: &[String]) -> String {

@@ -16,9 +16,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Schema};
+use ember_planner::schema::PlanSchema;
 use ember_planner::catalog::{Catalog, CatalogEntry, TableSource};
 use ember_planner::logical::JoinKind;
 use ember_planner::sql::{SqlPlanner, Statement};
+use ember_planner::expr::SortExpr;
 use ember_planner::{LogicalPlan, LogicalPlanBuilder};
 
 use super::expr::{Input, Scope, quote};
@@ -134,8 +136,14 @@ impl<'a> Translator<'a> {
                     .condition
                     .as_ref()
                     .ok_or_else(|| EmberError::execution("filter without its condition"))?;
-                self.over_one(&input, |s, v| {
-                    Ok(format!("SELECT * FROM {v} WHERE {}", s.sql(cond)?))
+                let [predicate] = self.exprs_over(&input, |s| Ok(vec![s.sql(cond)?]))?.try_into()
+                    .map_err(|_| EmberError::internal("one filter predicate"))?;
+                let plan = LogicalPlanBuilder::from(input.df.logical_plan().clone())
+                    .filter(predicate)?
+                    .build();
+                Ok(Rel {
+                    df: DataFrame::new(self.ctx.clone(), plan),
+                    plan_ids: input.plan_ids,
                 })
             }
             RelType::Sort(o) => {
@@ -143,13 +151,35 @@ impl<'a> Translator<'a> {
                 if o.order.is_empty() {
                     return Ok(input);
                 }
-                self.over_one(&input, |s, v| {
-                    let keys = o
-                        .order
+                let exprs = self.exprs_over(&input, |s| {
+                    o.order
                         .iter()
-                        .map(|k| s.sort_key(k))
-                        .collect::<Result<Vec<_>>>()?;
-                    Ok(format!("SELECT * FROM {v} ORDER BY {}", keys.join(", ")))
+                        .map(|k| {
+                            let child = k.child.as_deref().ok_or_else(|| {
+                                EmberError::execution("a sort key without its expression")
+                            })?;
+                            s.sql(child)
+                        })
+                        .collect()
+                })?;
+                let keys = exprs
+                    .into_iter()
+                    .zip(&o.order)
+                    .map(|(expr, k)| {
+                        let (asc, nulls_first) = super::expr::direction(k);
+                        SortExpr {
+                            expr,
+                            asc,
+                            nulls_first,
+                        }
+                    })
+                    .collect();
+                let plan = LogicalPlanBuilder::from(input.df.logical_plan().clone())
+                    .sort(keys)?
+                    .build();
+                Ok(Rel {
+                    df: DataFrame::new(self.ctx.clone(), plan),
+                    plan_ids: input.plan_ids,
                 })
             }
             RelType::Limit(l) => {
@@ -243,7 +273,7 @@ impl<'a> Translator<'a> {
                     }
                     let kept: Vec<String> = (0..schema.len())
                         .filter(|i| !dropped.contains(i))
-                        .map(|i| s.inputs[0].column_sql(i))
+                        .map(|i| s.inputs[0].select_sql(i))
                         .collect();
                     if kept.is_empty() {
                         return Err(unsupported("drop() of every column"));
@@ -501,7 +531,7 @@ impl<'a> Translator<'a> {
                         quote(&rview),
                         cols.join(", ")
                     ))
-                })?,
+                }, |_, _| Ok(()))?,
                 None => DataFrame::new(
                     self.ctx.clone(),
                     lb.join_using(rb.build_arc(), kind, &j.using_columns)?.build(),
@@ -518,7 +548,8 @@ impl<'a> Translator<'a> {
                     .build(),
                 ),
                 Some(cond) => {
-                    let condition = self.condition_over(&inputs, cond)?;
+                    let (ls, rs) = (lb.schema(), rb.schema());
+                    let condition = self.condition_over(&inputs, cond, &ls, &rs)?;
                     let kind = if kind == JoinKind::Cross { JoinKind::Inner } else { kind };
                     DataFrame::new(
                         self.ctx.clone(),
@@ -531,12 +562,16 @@ impl<'a> Translator<'a> {
         Ok(Rel { df, plan_ids })
     }
 
-    /// A join condition as an expression over the two sides aliased as their views.
+    /// A join condition as an expression over the two sides aliased as their views
+    /// (with schemas `left` and `right`).
     fn condition_over(
         &self,
         inputs: &[(&Rel, &str)],
         cond: &Expression,
+        left: &PlanSchema,
+        right: &PlanSchema,
     ) -> Result<ember_planner::Expr> {
+        let mut condition = None;
         let df = self.sql_over(inputs, |s| {
             Ok(format!(
                 "SELECT {} FROM {} CROSS JOIN {}",
@@ -544,13 +579,48 @@ impl<'a> Translator<'a> {
                 quote(inputs[0].1),
                 quote(inputs[1].1)
             ))
-        })?;
-        match df.logical_plan() {
-            LogicalPlan::Projection { exprs, .. } if exprs.len() == 1 => {
-                Ok(exprs[0].unalias().clone())
+        }, |scope, plan| {
+            if let LogicalPlan::Projection { exprs, .. } = plan
+                && let [e] = exprs.as_slice()
+            {
+                let e = scope[0].from_view_onto(e.unalias().clone(), left)?;
+                condition = Some(scope[1].from_view_onto(e, right)?);
             }
-            _ => Err(unsupported("a join condition with aggregates or windows")),
-        }
+            Ok(())
+        })?;
+        let _ = df;
+        condition.ok_or_else(|| unsupported("a join condition with aggregates or windows"))
+    }
+
+    /// Expressions over `input`, written as SQL by `build`, as expressions over the
+    /// input's own columns (for the builder's filter and sort, which keep the input's
+    /// columns and their qualifiers as they are).
+    fn exprs_over(
+        &self,
+        input: &Rel,
+        build: impl FnOnce(&Scope<'_>) -> Result<Vec<String>>,
+    ) -> Result<Vec<ember_planner::Expr>> {
+        let view = view_name(input, "__input");
+        let mut out = None;
+        let count = std::cell::Cell::new(0);
+        self.sql_over(&[(input, view.as_str())], |s| {
+            let list = build(s)?;
+            count.set(list.len());
+            Ok(format!("SELECT {} FROM {}", list.join(", "), quote(&view)))
+        }, |scope, plan| {
+            if let LogicalPlan::Projection { exprs, .. } = plan
+                && exprs.len() == count.get()
+            {
+                out = Some(
+                    exprs
+                        .iter()
+                        .map(|e| scope[0].from_view(e.unalias().clone()))
+                        .collect::<Result<Vec<_>>>()?,
+                );
+            }
+            Ok(())
+        })?;
+        out.ok_or_else(|| unsupported("aggregate or window functions in a filter or sort"))
     }
 
     fn set_operation(&self, s: &proto::SetOperation) -> Result<Rel> {
@@ -580,7 +650,7 @@ impl<'a> Translator<'a> {
                         .position(|f| f.user_name().eq_ignore_ascii_case(name))
                 };
                 for (i, f) in l.schema.fields.iter().enumerate() {
-                    lcols.push(l.column_sql(i));
+                    lcols.push(l.select_sql(i));
                     match find(r, f.user_name()) {
                         Some(j) => rcols.push(r.column_sql(j)),
                         None if allow_missing => rcols.push(format!(
@@ -612,7 +682,7 @@ impl<'a> Translator<'a> {
                     }
                 }
             } else {
-                lcols = (0..l.schema.len()).map(|i| l.column_sql(i)).collect();
+                lcols = (0..l.schema.len()).map(|i| l.select_sql(i)).collect();
                 rcols = (0..r.schema.len()).map(|i| r.column_sql(i)).collect();
             }
             Ok(format!(
@@ -623,7 +693,7 @@ impl<'a> Translator<'a> {
                 rcols.join(", "),
                 quote(&rview)
             ))
-        })?;
+        }, |_, _| Ok(()))?;
         Ok(Rel::new(df))
     }
 
@@ -692,7 +762,7 @@ impl<'a> Translator<'a> {
                         used[k] = true;
                         cols.push(format!("{} AS {}", new[k].1, quote(&new[k].0)));
                     }
-                    None => cols.push(s.inputs[0].column_sql(i)),
+                    None => cols.push(s.inputs[0].select_sql(i)),
                 }
             }
             for (k, (name, sql)) in new.iter().enumerate() {
@@ -718,7 +788,7 @@ impl<'a> Translator<'a> {
                 .enumerate()
                 .map(|(i, f)| match new_name(i, f.user_name()) {
                     Some(n) => format!("{} AS {}", s.inputs[0].column_sql(i), quote(&n)),
-                    None => s.inputs[0].column_sql(i),
+                    None => s.inputs[0].select_sql(i),
                 })
                 .collect();
             Ok(format!("SELECT {} FROM {v}", cols.join(", ")))
@@ -734,24 +804,26 @@ impl<'a> Translator<'a> {
     ) -> Result<Rel> {
         let view = view_name(input, "__input");
         let quoted = quote(&view);
-        let df = self.sql_over(&[(input, view.as_str())], |s| build(s, &quoted))?;
+        let df = self.sql_over(&[(input, view.as_str())], |s| build(s, &quoted), |_, _| Ok(()))?;
         let plan_ids = input.plan_ids.keys().map(|k| (*k, None)).collect();
         Ok(Rel { df, plan_ids })
     }
 
-    /// Plans the SQL `build` writes, with `inputs` registered as views.
+    /// Plans the SQL `build` writes, with `inputs` registered as views; `inspect`
+    /// sees the inputs and the plan.
     fn sql_over(
         &self,
         inputs: &[(&Rel, &str)],
         build: impl FnOnce(&Scope<'_>) -> Result<String>,
+        inspect: impl FnOnce(&[Input], &LogicalPlan) -> Result<()>,
     ) -> Result<DataFrame> {
-        let views: Vec<(String, LogicalPlan)> = inputs
-            .iter()
-            .map(|(r, v)| (v.to_string(), r.df.logical_plan().clone()))
-            .collect();
         let scope_inputs: Vec<Input> = inputs
             .iter()
-            .map(|(r, v)| Input::new(v, r.df.logical_plan().schema(), r.plan_ids.clone()))
+            .map(|(r, v)| Input::new(v, r.df.logical_plan(), r.plan_ids.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        let views: Vec<(String, LogicalPlan)> = scope_inputs
+            .iter()
+            .map(|i| (i.view.clone(), i.plan.clone()))
             .collect();
         let from = views
             .iter()
@@ -772,6 +844,7 @@ impl<'a> Translator<'a> {
         };
         let sql = build(&scope)?;
         let plan = self.plan_sql(&views, &sql)?;
+        inspect(&scope_inputs, &plan)?;
         Ok(DataFrame::new(self.ctx.clone(), plan))
     }
 
