@@ -520,7 +520,9 @@ impl<'a> Translator<'a> {
                         .using_columns
                         .iter()
                         .map(|c| {
-                            let (_, i) = s.resolve(&format!("`{}`", c.replace('`', "``")), None)
+                            let i = s.inputs[0]
+                                .schema
+                                .resolve(None, c, Default::default())
                                 .map_err(|_| EmberError::execution(format!("join column '{c}' is not in the left DataFrame")))?;
                             Ok(quote(&s.inputs[0].view_names[i]))
                         })
