@@ -17,11 +17,14 @@
 //! - `arrow`: Arrow IPC streams in and out.
 //! - `show`: `df.show()`'s text, laid out as Spark does.
 //! - `range`: `spark.range` as a source generating its rows.
+//! - `catalog`: `spark.catalog` calls (`listTables`, `tableExists`, ...).
+//! - `write`: `df.write` (files with mode, partitionBy and options; `saveAsTable`).
 //!
 //! May import anything in the crate; nothing outside `connect` imports it but the
 //! shell's `serve` command.
 
 mod arrow;
+mod catalog;
 mod expr;
 mod plan;
 pub mod proto;
@@ -31,6 +34,7 @@ mod service;
 mod sessions;
 mod show;
 mod types;
+mod write;
 
 pub use server::{ServeOptions, Server, serve};
 

@@ -13,7 +13,9 @@
 //! the crate's session, DataFrame and sources.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use prost::Message;
 
 use arrow::datatypes::{DataType, Schema};
 use ember_planner::schema::PlanSchema;
@@ -26,6 +28,7 @@ use ember_planner::{LogicalPlan, LogicalPlanBuilder};
 use super::expr::{Input, Scope, quote};
 use super::proto::relation::RelType;
 use super::proto::{self, Expression, Relation};
+use super::sessions::{Cached, Session};
 use super::unsupported;
 use crate::dataframe::DataFrame;
 use crate::error::{EmberError, Result};
@@ -54,6 +57,7 @@ impl Rel {
 /// Translates relations in one session.
 pub struct Translator<'a> {
     ctx: &'a SessionContext,
+    cached: Option<&'a Mutex<HashMap<Vec<u8>, Cached>>>,
 }
 
 fn input_of(r: &Option<Box<Relation>>, what: &str) -> Result<Relation> {
@@ -68,13 +72,23 @@ fn rel_name(t: &RelType) -> String {
 }
 
 impl<'a> Translator<'a> {
-    /// A translator for `ctx`'s session.
-    pub fn new(ctx: &'a SessionContext) -> Self {
-        Translator { ctx }
+    /// A translator for `session`, reading the DataFrames it persisted.
+    pub fn for_session(session: &'a Session) -> Self {
+        Translator {
+            ctx: &session.ctx,
+            cached: Some(&session.cached),
+        }
     }
 
     /// `r` as a DataFrame.
     pub fn relation(&self, r: &Relation) -> Result<Rel> {
+        if let Some(cached) = self.cached
+            && let Ok(cached) = cached.lock()
+            && !cached.is_empty()
+            && let Some(c) = cached.get(&r.encode_to_vec())
+        {
+            return Ok(c.rel.clone());
+        }
         let t = r
             .rel_type
             .as_ref()
@@ -313,6 +327,7 @@ impl<'a> Translator<'a> {
             RelType::Repartition(r) => self.child(&r.input, "repartition"),
             RelType::RepartitionByExpression(r) => self.child(&r.input, "repartition"),
             RelType::Hint(h) => self.child(&h.input, "hint"),
+            RelType::Catalog(c) => Ok(Rel::new(super::catalog::catalog(self.ctx, c)?)),
             RelType::CachedLocalRelation(_) | RelType::ChunkedCachedLocalRelation(_) => {
                 Err(unsupported(
                     "relation: CachedLocalRelation (createDataFrame of more rows than \

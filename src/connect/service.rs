@@ -11,6 +11,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
+use prost::Message;
 use tokio::sync::mpsc;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
@@ -111,7 +112,7 @@ fn execute(session: &Session, plan: &Plan, out: &Sender) -> Result<()> {
         .ok_or_else(|| EmberError::execution("a plan with neither a relation nor a command"))?;
     match op {
         OpType::Root(rel) => {
-            let df = Translator::new(&session.ctx).relation(rel)?.df;
+            let df = Translator::for_session(session).relation(rel)?.df;
             stream_result(&df, out)?;
         }
         OpType::Command(cmd) => {
@@ -199,7 +200,7 @@ fn command(session: &Session, kind: &CommandType, out: &Sender) -> Result<()> {
                 _ => None,
             };
             // Planning checks the query now, as Spark does; a command also runs now.
-            let df = Translator::new(ctx).relation(&relation)?.df;
+            let df = Translator::for_session(session).relation(&relation)?.df;
             let result = match query_text {
                 Some(q) if !is_query(&q) => {
                     // The command's output (often nothing) goes back as local rows.
@@ -231,7 +232,7 @@ fn command(session: &Session, kind: &CommandType, out: &Sender) -> Result<()> {
                 .input
                 .as_ref()
                 .ok_or_else(|| EmberError::execution("createTempView without its DataFrame"))?;
-            let df = Translator::new(ctx).relation(input)?.df;
+            let df = Translator::for_session(session).relation(input)?.df;
             if !v.replace && ctx.has_entry(&v.name) {
                 return Err(EmberError::execution(format!(
                     "temporary view '{}' already exists (use createOrReplaceTempView)",
@@ -239,6 +240,14 @@ fn command(session: &Session, kind: &CommandType, out: &Sender) -> Result<()> {
                 )));
             }
             ctx.put_entry(&v.name, Entry::View(df.logical_plan().clone()))
+        }
+        CommandType::WriteOperation(w) => {
+            let input = w
+                .input
+                .as_ref()
+                .ok_or_else(|| EmberError::execution("a write without its DataFrame"))?;
+            let df = Translator::for_session(session).relation(input)?.df;
+            super::write::write(&df, w)
         }
         other => {
             let debug = format!("{other:?}");
@@ -259,9 +268,8 @@ fn plan_relation(plan: Option<&Plan>) -> Result<&Relation> {
 }
 
 fn analyze(session: &Session, which: &Analyze) -> Result<ar::Result> {
-    let ctx = &session.ctx;
     let df_of = |plan: Option<&Plan>| -> Result<DataFrame> {
-        Ok(Translator::new(ctx).relation(plan_relation(plan)?)?.df)
+        Ok(Translator::for_session(session).relation(plan_relation(plan)?)?.df)
     };
     Ok(match which {
         Analyze::Schema(s) => {
@@ -315,6 +323,70 @@ fn analyze(session: &Session, which: &Analyze) -> Result<ar::Result> {
                 .map_err(EmberError::execution)?;
             ar::Result::DdlParse(ar::DdlParse { parsed: Some(t) })
         }
+        Analyze::Persist(p) => {
+            let relation = p
+                .relation
+                .as_ref()
+                .ok_or_else(|| EmberError::execution("persist without its DataFrame"))?;
+            let rel = Translator::for_session(session).relation(relation)?;
+            let level = p.storage_level.clone().unwrap_or(StorageLevel {
+                use_disk: true,
+                use_memory: true,
+                deserialized: true,
+                replication: 1,
+                ..Default::default()
+            });
+            let ember_level = if level.use_disk {
+                crate::rdd::StorageLevel::MemoryAndDisk
+            } else {
+                crate::rdd::StorageLevel::MemoryOnly
+            };
+            let df = rel.df.persist(ember_level)?;
+            let cached = super::sessions::Cached {
+                rel: super::plan::Rel {
+                    df,
+                    plan_ids: rel.plan_ids,
+                },
+                level,
+            };
+            session
+                .cached
+                .lock()
+                .map_err(|_| EmberError::internal("cache lock poisoned"))?
+                .insert(relation.encode_to_vec(), cached);
+            ar::Result::Persist(ar::Persist {})
+        }
+        Analyze::Unpersist(u) => {
+            let relation = u
+                .relation
+                .as_ref()
+                .ok_or_else(|| EmberError::execution("unpersist without its DataFrame"))?;
+            let removed = session
+                .cached
+                .lock()
+                .map_err(|_| EmberError::internal("cache lock poisoned"))?
+                .remove(&relation.encode_to_vec());
+            if let Some(c) = removed {
+                unpersist(c.rel.df.logical_plan());
+            }
+            ar::Result::Unpersist(ar::Unpersist {})
+        }
+        Analyze::GetStorageLevel(g) => {
+            let relation = g
+                .relation
+                .as_ref()
+                .ok_or_else(|| EmberError::execution("storageLevel without its DataFrame"))?;
+            let level = session
+                .cached
+                .lock()
+                .map_err(|_| EmberError::internal("cache lock poisoned"))?
+                .get(&relation.encode_to_vec())
+                .map(|c| c.level.clone())
+                .unwrap_or_default();
+            ar::Result::GetStorageLevel(ar::GetStorageLevel {
+                storage_level: Some(level),
+            })
+        }
         other => {
             let debug = format!("{other:?}");
             return Err(unsupported(format!(
@@ -323,6 +395,23 @@ fn analyze(session: &Session, which: &Analyze) -> Result<ar::Result> {
             )));
         }
     })
+}
+
+/// Frees the cached blocks a persisted DataFrame's plan reads.
+fn unpersist(plan: &ember_planner::LogicalPlan) {
+    use ember_planner::LogicalPlan as P;
+    match plan {
+        P::Scan { source, .. } => {
+            if let Some(c) = source
+                .as_any()
+                .downcast_ref::<crate::exec::cache::CachedTable>()
+            {
+                c.unpersist();
+            }
+        }
+        P::Projection { input, .. } => unpersist(input),
+        _ => {}
+    }
 }
 
 /// `printSchema()`'s text: `root` and one ` |-- name: type (nullable = ...)` line

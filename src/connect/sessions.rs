@@ -25,6 +25,17 @@ pub struct Session {
     pub spark_conf: Mutex<BTreeMap<String, String>>,
     /// Running operations: id → (tags, cancel token).
     operations: Mutex<HashMap<String, (Vec<String>, CancelToken)>>,
+    /// DataFrames persisted with `df.cache()`/`persist()`, by their relation's encoded
+    /// bytes: a later plan holding the same relation reads the cached rows.
+    pub cached: Mutex<HashMap<Vec<u8>, Cached>>,
+}
+
+/// A persisted DataFrame and the level it was asked for.
+pub struct Cached {
+    /// The DataFrame reading the cached rows.
+    pub rel: super::plan::Rel,
+    /// The storage level the client asked for.
+    pub level: super::proto::StorageLevel,
 }
 
 impl Session {
@@ -125,6 +136,7 @@ impl Sessions {
             server_side_id: new_id(),
             spark_conf: Mutex::new(BTreeMap::new()),
             operations: Mutex::new(HashMap::new()),
+            cached: Mutex::new(HashMap::new()),
         });
         sessions.insert(id.to_string(), session.clone());
         Ok(session)

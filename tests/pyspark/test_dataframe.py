@@ -243,3 +243,59 @@ def test_read_files(spark, tmp_path):
     jpath = tmp_path / "t.json"
     jpath.write_text('{"a": 1}\n{"a": 5}\n')
     assert spark.read.json(str(jpath)).agg(F.sum("a")).first()[0] == 6
+
+
+def test_cache_and_catalog(spark):
+    df = spark.range(10).withColumn("sq", F.col("id") * F.col("id"))
+    df.cache()
+    assert df.storageLevel.useMemory
+    assert df.agg(F.sum("sq")).first()[0] == 285
+    assert df.filter("id > 5").count() == 4
+    df.unpersist()
+    assert df.count() == 10
+    df.createOrReplaceTempView("squares")
+    names = {t.name: t for t in spark.catalog.listTables()}
+    assert names["squares"].isTemporary
+    assert "lineitem" in names and not names["lineitem"].isTemporary
+    assert spark.catalog.tableExists("squares")
+    assert spark.catalog.currentDatabase() == "default"
+    assert spark.catalog.dropTempView("squares")
+    assert not spark.catalog.tableExists("squares")
+
+
+def test_write_and_read_back(spark, tmp_path):
+    df = spark.range(6).withColumn("part", F.col("id") % 2)
+    out = str(tmp_path / "out")
+    df.write.mode("overwrite").partitionBy("part").parquet(out)
+    back = spark.read.parquet(out)
+    assert back.count() == 6
+    assert sorted(r.id for r in back.filter(F.col("part") == 1).collect()) == [1, 3, 5]
+    with pytest.raises(Exception):
+        df.write.parquet(out)  # exists, and the default mode is errorifexists
+    csv_out = str(tmp_path / "csv")
+    df.write.csv(csv_out, header=True)
+    assert spark.read.csv(csv_out, header=True).count() == 6
+    df.write.saveAsTable("saved")
+    assert spark.table("saved").count() == 6
+
+
+def test_interrupt_all_stops_a_running_query(spark):
+    import threading
+    import time
+
+    big = spark.range(2_000_000).crossJoin(spark.range(2_000_000).withColumnRenamed("id", "j"))
+    errors = []
+
+    def run():
+        try:
+            big.count()
+        except Exception as e:  # the interrupted query fails
+            errors.append(str(e))
+
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(1.0)
+    spark.interruptAll()
+    t.join(60)
+    assert not t.is_alive()
+    assert errors and "cancelled" in errors[0]
