@@ -36,7 +36,9 @@ fn runtime() -> tokio::runtime::Runtime {
 
 async fn client(server: &Server) -> SparkConnectServiceClient<Channel> {
     let url = format!("http://127.0.0.1:{}", server.addr().port());
-    SparkConnectServiceClient::connect(url).await.expect("connects")
+    SparkConnectServiceClient::connect(url)
+        .await
+        .expect("connects")
 }
 
 fn rel(t: RelType) -> Relation {
@@ -68,18 +70,22 @@ fn ex(t: ExprType) -> Expression {
 }
 
 fn col(name: &str) -> Expression {
-    ex(ExprType::UnresolvedAttribute(expression::UnresolvedAttribute {
-        unparsed_identifier: name.into(),
-        ..Default::default()
-    }))
+    ex(ExprType::UnresolvedAttribute(
+        expression::UnresolvedAttribute {
+            unparsed_identifier: name.into(),
+            ..Default::default()
+        },
+    ))
 }
 
 fn col_of(name: &str, plan_id: i64) -> Expression {
-    ex(ExprType::UnresolvedAttribute(expression::UnresolvedAttribute {
-        unparsed_identifier: name.into(),
-        plan_id: Some(plan_id),
-        ..Default::default()
-    }))
+    ex(ExprType::UnresolvedAttribute(
+        expression::UnresolvedAttribute {
+            unparsed_identifier: name.into(),
+            plan_id: Some(plan_id),
+            ..Default::default()
+        },
+    ))
 }
 
 fn long(n: i64) -> Expression {
@@ -90,11 +96,13 @@ fn long(n: i64) -> Expression {
 }
 
 fn call(name: &str, args: Vec<Expression>) -> Expression {
-    ex(ExprType::UnresolvedFunction(expression::UnresolvedFunction {
-        function_name: name.into(),
-        arguments: args,
-        ..Default::default()
-    }))
+    ex(ExprType::UnresolvedFunction(
+        expression::UnresolvedFunction {
+            function_name: name.into(),
+            arguments: args,
+            ..Default::default()
+        },
+    ))
 }
 
 fn alias(e: Expression, name: &str) -> Expression {
@@ -205,10 +213,14 @@ fn sql_queries_come_back_as_arrow_batches() {
             .unwrap();
         assert_eq!(longs(&batches, 0), vec![42]);
         assert_eq!(batches[0].schema().field(0).name(), "answer");
-        let empty = run(&mut c, "s1", sql("SELECT 1 AS a WHERE false")).await.unwrap();
+        let empty = run(&mut c, "s1", sql("SELECT 1 AS a WHERE false"))
+            .await
+            .unwrap();
         assert_eq!(empty.iter().map(|b| b.num_rows()).sum::<usize>(), 0);
         assert_eq!(empty[0].schema().field(0).name(), "a");
-        let err = run(&mut c, "s1", sql("SELECT nope FROM nowhere")).await.unwrap_err();
+        let err = run(&mut c, "s1", sql("SELECT nope FROM nowhere"))
+            .await
+            .unwrap_err();
         assert!(err.message().contains("nowhere"), "{}", err.message());
     });
 }
@@ -222,7 +234,10 @@ fn a_dataframe_relation_tree_runs() {
         //     .orderBy(desc(id)).limit(3)
         let filtered = rel(RelType::Filter(Box::new(Filter {
             input: boxed(range(10, 1)),
-            condition: Some(call("==", vec![call("%", vec![col("id"), long(2)]), long(0)])),
+            condition: Some(call(
+                "==",
+                vec![call("%", vec![col("id"), long(2)]), long(0)],
+            )),
         })));
         let projected = rel(RelType::Project(Box::new(Project {
             input: boxed(filtered),
@@ -252,7 +267,13 @@ fn a_dataframe_relation_tree_runs() {
             group_type: aggregate::GroupType::Groupby as i32,
             grouping_expressions: vec![alias(call("%", vec![col("id"), long(3)]), "k")],
             aggregate_expressions: vec![
-                alias(call("count", vec![ex(ExprType::UnresolvedStar(Default::default()))]), "n"),
+                alias(
+                    call(
+                        "count",
+                        vec![ex(ExprType::UnresolvedStar(Default::default()))],
+                    ),
+                    "n",
+                ),
                 call("sum", vec![col("id")]),
             ],
             ..Default::default()

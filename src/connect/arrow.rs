@@ -33,7 +33,9 @@ pub fn ipc_to_batches(data: &[u8]) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let schema = reader.schema();
     let batches = reader
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| EmberError::execution(format!("cannot read the rows sent as Arrow IPC: {e}")))?;
+        .map_err(|e| {
+            EmberError::execution(format!("cannot read the rows sent as Arrow IPC: {e}"))
+        })?;
     Ok((schema, batches))
 }
 

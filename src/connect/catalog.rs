@@ -48,7 +48,10 @@ pub fn catalog(ctx: &SessionContext, c: &Catalog) -> Result<DataFrame> {
             frame(ctx, RecordBatch::try_new(schema, columns)?)
         }
         CatType::ListTables(l) => {
-            if l.db_name.as_deref().is_some_and(|d| !d.eq_ignore_ascii_case("default")) {
+            if l.db_name
+                .as_deref()
+                .is_some_and(|d| !d.eq_ignore_ascii_case("default"))
+            {
                 return Err(EmberError::execution(format!(
                     "database '{}' not found (Ember has one: default)",
                     l.db_name.as_deref().unwrap_or_default()
@@ -154,7 +157,11 @@ fn one_string(ctx: &SessionContext, name: &str, value: &str) -> Result<DataFrame
 }
 
 fn one_bool(ctx: &SessionContext, value: bool) -> Result<DataFrame> {
-    let schema = Arc::new(Schema::new(vec![Field::new("value", DataType::Boolean, false)]));
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "value",
+        DataType::Boolean,
+        false,
+    )]));
     let batch = RecordBatch::try_new(schema, vec![Arc::new(BooleanArray::from(vec![value]))])?;
     frame(ctx, batch)
 }

@@ -7,10 +7,9 @@
 //! Column references are resolved here, against the inputs' schemas (by name, by
 //! `alias.name`, or by the DataFrame a column came from, Spark's `plan_id`), and
 //! written as `"view"."column"` so the SQL planner has nothing left to guess.
-//! Spark function names become Ember's where the two differ (`startswith` →
-//! `starts_with`, `log(x)` → `ln(x)`, `year(d)` → `date_part('year', d)`, `/` of
-//! integers → a DOUBLE division). A function Ember lacks is an error naming it, from
-//! the SQL planner; UDFs, lambdas, struct fields and the like are refused here.
+//! Function calls are in `super::functions`, literals in `super::literal`, column
+//! names in `super::names`. UDFs, lambdas, struct fields and the like are refused
+//! here, naming what was sent.
 //!
 //! In: `proto::Expression`s and the inputs in scope. Out: SQL text, and each
 //! expression's Spark column name. May import `ember_planner::{schema, types}`,
@@ -24,14 +23,14 @@ use ember_planner::logical::builder::field_column;
 use ember_planner::schema::PlanSchema;
 use ember_planner::transformed::Transformed;
 use ember_planner::{Expr, LogicalPlan, LogicalPlanBuilder};
-use ember_planner::types::{SqlType, is_integer};
 
+use super::literal::{cast_type_sql, literal_sql};
+use super::names::spark_name;
+use super::proto::Expression;
 use super::proto::expression::window::window_frame::{FrameType, frame_boundary::Boundary};
 use super::proto::expression::{
-    self as pe, ExprType, literal::LiteralType, sort_order::NullOrdering,
-    sort_order::SortDirection,
+    self as pe, ExprType, literal::LiteralType, sort_order::NullOrdering, sort_order::SortDirection,
 };
-use super::proto::Expression;
 use super::unsupported;
 use crate::error::{EmberError, Result};
 
@@ -88,7 +87,9 @@ impl Input {
                 .zip(&view_names)
                 .map(|(f, v)| field_column(f).alias(v.as_str()))
                 .collect();
-            LogicalPlanBuilder::from(plan.clone()).project(exprs)?.build()
+            LogicalPlanBuilder::from(plan.clone())
+                .project(exprs)?
+                .build()
         } else {
             plan.clone()
         };
@@ -117,23 +118,31 @@ impl Input {
     }
 
     /// `e`, planned over this input's view, as an expression over the input itself.
-    pub fn from_view(&self, e: Expr) -> Result<Expr> {
+    pub fn onto_input(&self, e: Expr) -> Result<Expr> {
         let schema = self.schema.clone();
-        self.from_view_onto(e, &schema)
+        self.onto_schema(e, &schema)
     }
 
     /// `e`, planned over this input's view, as an expression over `target`: the
     /// input's plan under another alias (its columns in the same order).
-    pub fn from_view_onto(&self, e: Expr, target: &PlanSchema) -> Result<Expr> {
+    pub fn onto_schema(&self, e: Expr, target: &PlanSchema) -> Result<Expr> {
         let rewritten = e.transform_up(&mut |x| match x {
             Expr::Column(c)
                 if c.relation
                     .as_deref()
                     .is_some_and(|r| r.eq_ignore_ascii_case(&self.view)) =>
             {
-                match self.view_names.iter().position(|n| n.eq_ignore_ascii_case(&c.name)) {
-                    Some(i) if i < target.len() => Ok(Transformed::yes(field_column(target.field(i)))),
-                    Some(_) => Err(ember_planner::PlanError::internal("a view wider than its relation")),
+                match self
+                    .view_names
+                    .iter()
+                    .position(|n| n.eq_ignore_ascii_case(&c.name))
+                {
+                    Some(i) if i < target.len() => {
+                        Ok(Transformed::yes(field_column(target.field(i))))
+                    }
+                    Some(_) => Err(ember_planner::PlanError::internal(
+                        "a view wider than its relation",
+                    )),
                     None => Ok(Transformed::no(Expr::Column(c))),
                 }
             }
@@ -197,7 +206,9 @@ impl Scope<'_> {
                     .as_deref()
                     .ok_or_else(|| EmberError::execution("an alias without its expression"))?;
                 let [name] = a.name.as_slice() else {
-                    return Err(unsupported("an alias of several names (multi-column output)"));
+                    return Err(unsupported(
+                        "an alias of several names (multi-column output)",
+                    ));
                 };
                 format!("{} AS {}", self.sql(inner)?, quote(name))
             }
@@ -279,11 +290,11 @@ impl Scope<'_> {
                 None if plan_id.is_some() && self.has_plan_id(plan_id) => continue,
                 None => qualifier,
             };
-            if let Some(i) = input.schema.resolve(qualifier, name, Default::default()).ok() {
+            if let Ok(i) = input.schema.resolve(qualifier, name, Default::default()) {
                 found.push((n, i));
             } else if let Some(q) = qualifier
                 && q.eq_ignore_ascii_case(&input.view)
-                && let Some(i) = input.schema.resolve(None, name, Default::default()).ok()
+                && let Ok(i) = input.schema.resolve(None, name, Default::default())
             {
                 found.push((n, i));
             }
@@ -296,14 +307,16 @@ impl Scope<'_> {
                     .iter()
                     .flat_map(|i| i.schema.fields.iter().map(|f| f.user_name().to_string()))
                     .collect();
-                Err(EmberError::Plan(ember_planner::error::PlanError::plan(format!(
-                    "column '{identifier}' not found (columns: {})",
-                    available.join(", ")
-                ))))
+                Err(EmberError::Plan(ember_planner::error::PlanError::plan(
+                    format!(
+                        "column '{identifier}' not found (columns: {})",
+                        available.join(", ")
+                    ),
+                )))
             }
-            _ => Err(EmberError::Plan(ember_planner::error::PlanError::plan(format!(
-                "column reference '{identifier}' is ambiguous: more than one input has it"
-            )))),
+            _ => Err(EmberError::Plan(ember_planner::error::PlanError::plan(
+                format!("column reference '{identifier}' is ambiguous: more than one input has it"),
+            ))),
         }
     }
 
@@ -337,7 +350,9 @@ impl Scope<'_> {
                     None => true,
                     Some(t) => {
                         input.view.eq_ignore_ascii_case(t)
-                            || f.qualifier.as_deref().is_some_and(|q| q.eq_ignore_ascii_case(t))
+                            || f.qualifier
+                                .as_deref()
+                                .is_some_and(|q| q.eq_ignore_ascii_case(t))
                     }
                 };
                 if keep {
@@ -418,7 +433,9 @@ impl Scope<'_> {
                     Some(ExprType::Literal(l)) => match &l.literal_type {
                         Some(LiteralType::Integer(n)) => i64::from(*n),
                         Some(LiteralType::Long(n)) => *n,
-                        _ => return Err(unsupported("a window frame bound that is not an integer")),
+                        _ => {
+                            return Err(unsupported("a window frame bound that is not an integer"));
+                        }
                     },
                     _ => return Err(unsupported("a window frame bound that is not a literal")),
                 };
@@ -428,192 +445,6 @@ impl Scope<'_> {
                     n => format!("{n} FOLLOWING"),
                 }
             }
-        })
-    }
-
-    fn function(&self, name: &str, args: &[Expression], distinct: bool) -> Result<String> {
-        let lower = name.to_ascii_lowercase();
-        let a = |i: usize| -> Result<String> {
-            args.get(i)
-                .ok_or_else(|| {
-                    EmberError::execution(format!("function {name}: argument {} is missing", i + 1))
-                })
-                .and_then(|e| self.sql(e))
-        };
-        let all = || args.iter().map(|e| self.sql(e)).collect::<Result<Vec<_>>>();
-        let arity = |n: usize| -> Result<()> {
-            if args.len() == n {
-                Ok(())
-            } else {
-                Err(EmberError::execution(format!(
-                    "function {name} takes {n} argument(s), got {}",
-                    args.len()
-                )))
-            }
-        };
-        let binary = |op: &str| -> Result<String> {
-            arity(2)?;
-            Ok(format!("({} {op} {})", a(0)?, a(1)?))
-        };
-        Ok(match lower.as_str() {
-            "==" => binary("=")?,
-            "!=" | "<>" => binary("<>")?,
-            "<" | "<=" | ">" | ">=" | "+" | "*" | "%" => binary(&lower)?,
-            "-" if args.len() == 1 => format!("(- {})", a(0)?),
-            "-" => binary("-")?,
-            "/" => {
-                arity(2)?;
-                let (l, r) = (a(0)?, a(1)?);
-                // Spark divides integers into a DOUBLE; SQL would truncate.
-                if is_integer(&(self.type_of)(&l)?) && is_integer(&(self.type_of)(&r)?) {
-                    format!("(CAST({l} AS DOUBLE) / {r})")
-                } else {
-                    format!("({l} / {r})")
-                }
-            }
-            "and" => binary("AND")?,
-            "or" => binary("OR")?,
-            "<=>" | "equal_null" => binary("IS NOT DISTINCT FROM")?,
-            "not" | "!" => {
-                arity(1)?;
-                format!("(NOT {})", a(0)?)
-            }
-            "negative" => {
-                arity(1)?;
-                format!("(- {})", a(0)?)
-            }
-            "positive" => {
-                arity(1)?;
-                a(0)?
-            }
-            "isnull" => {
-                arity(1)?;
-                format!("({} IS NULL)", a(0)?)
-            }
-            "isnotnull" => {
-                arity(1)?;
-                format!("({} IS NOT NULL)", a(0)?)
-            }
-            "in" => {
-                if args.len() < 2 {
-                    return Err(EmberError::execution("isin() needs at least one value"));
-                }
-                let list = all()?;
-                format!("({} IN ({}))", list[0], list[1..].join(", "))
-            }
-            "like" | "ilike" => {
-                if args.len() != 2 {
-                    return Err(unsupported(format!("{name} with an escape character")));
-                }
-                format!("({} {} {})", a(0)?, lower.to_ascii_uppercase(), a(1)?)
-            }
-            "rlike" | "regexp" | "regexp_like" => {
-                arity(2)?;
-                format!("regexp_like({}, {})", a(0)?, a(1)?)
-            }
-            "when" | "case_when" => {
-                if args.len() < 2 {
-                    return Err(EmberError::execution("when() needs a condition and a value"));
-                }
-                let list = all()?;
-                let mut out = String::from("CASE");
-                for pair in list.chunks(2) {
-                    match pair {
-                        [c, v] => out.push_str(&format!(" WHEN {c} THEN {v}")),
-                        [otherwise] => out.push_str(&format!(" ELSE {otherwise}")),
-                        _ => {}
-                    }
-                }
-                out.push_str(" END");
-                out
-            }
-            "count" | "count_distinct" | "countdistinct" => {
-                let distinct = distinct || lower != "count";
-                let star = matches!(
-                    args,
-                    [Expression {
-                        expr_type: Some(ExprType::UnresolvedStar(_)),
-                        ..
-                    }]
-                );
-                if star && !distinct {
-                    "count(*)".into()
-                } else if args.len() == 1 {
-                    format!(
-                        "count({}{})",
-                        if distinct { "DISTINCT " } else { "" },
-                        a(0)?
-                    )
-                } else {
-                    return Err(unsupported("count of several columns"));
-                }
-            }
-            "sum_distinct" | "sumdistinct" => {
-                arity(1)?;
-                format!("sum(DISTINCT {})", a(0)?)
-            }
-            "startswith" => call("starts_with", &all()?),
-            "endswith" => call("ends_with", &all()?),
-            "contains" => {
-                arity(2)?;
-                format!("(strpos({}, {}) > 0)", a(0)?, a(1)?)
-            }
-            "instr" => call("strpos", &all()?),
-            "locate" | "position" if args.len() == 2 => call("strpos", &[a(1)?, a(0)?]),
-            "substr" => call("substring", &all()?),
-            "concat" => {
-                // Spark's concat is NULL when any argument is; Ember's concat skips NULLs.
-                let list = all()?;
-                if list.is_empty() {
-                    "''".into()
-                } else {
-                    format!("({})", list.join(" || "))
-                }
-            }
-            "log" if args.len() == 1 => call("ln", &all()?),
-            "pow" => call("power", &all()?),
-            "year" | "month" | "quarter" | "hour" | "minute" => {
-                arity(1)?;
-                format!("date_part('{lower}', {})", a(0)?)
-            }
-            "dayofmonth" | "day" => {
-                arity(1)?;
-                format!("date_part('day', {})", a(0)?)
-            }
-            "dayofyear" => {
-                arity(1)?;
-                format!("date_part('doy', {})", a(0)?)
-            }
-            "weekofyear" => {
-                arity(1)?;
-                format!("date_part('week', {})", a(0)?)
-            }
-            "dayofweek" => {
-                arity(1)?;
-                // Spark counts from Sunday = 1.
-                format!("(date_part('dow', {}) + 1)", a(0)?)
-            }
-            "second" => {
-                arity(1)?;
-                format!("CAST(floor(date_part('second', {})) AS INTEGER)", a(0)?)
-            }
-            "to_date" if args.len() == 1 => format!("CAST({} AS DATE)", a(0)?),
-            "to_timestamp" if args.len() == 1 => format!("CAST({} AS TIMESTAMP)", a(0)?),
-            "nvl" => call("coalesce", &all()?),
-            "first" | "last" | "collect_list" | "collect_set" | "explode" | "posexplode"
-            | "array" | "struct" | "map" | "udf" | "pandas_udf" | "to_date" | "to_timestamp"
-            | "date_format" | "regexp_extract" => {
-                return Err(unsupported(format!("function: {name}")));
-            }
-            _ if is_identifier(&lower) => {
-                let list = all()?;
-                if distinct {
-                    format!("{lower}(DISTINCT {})", list.join(", "))
-                } else {
-                    call(&lower, &list)
-                }
-            }
-            _ => return Err(unsupported(format!("function: {name}"))),
         })
     }
 }
@@ -628,106 +459,6 @@ pub fn direction(s: &pe::SortOrder) -> (bool, bool) {
         _ => asc,
     };
     (asc, nulls_first)
-}
-
-fn call(name: &str, args: &[String]) -> String {
-    format!("{name}({})", args.join(", "))
-}
-
-fn is_identifier(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-}
-
-/// The SQL type to cast to; Ember has no TINYINT or REAL arithmetic worth keeping, so
-/// they widen as Ember's SQL would.
-fn cast_type_sql(t: &DataType) -> Result<String> {
-    Ok(match t {
-        DataType::Int8 | DataType::Int16 => "SMALLINT".into(),
-        DataType::Float32 => "REAL".into(),
-        DataType::Binary => return Err(unsupported("cast to BINARY")),
-        DataType::Timestamp(_, _) => "TIMESTAMP".into(),
-        DataType::List(_) | DataType::Struct(_) | DataType::Map(_, _) => {
-            return Err(unsupported(format!("cast to {t}")));
-        }
-        other => SqlType(other).to_string(),
-    })
-}
-
-/// A literal as SQL text of the same type.
-pub fn literal_sql(l: &pe::Literal) -> Result<String> {
-    let Some(v) = &l.literal_type else {
-        return Err(EmberError::execution("a literal without its value"));
-    };
-    Ok(match v {
-        LiteralType::Null(t) => {
-            let t = super::types::from_spark(t).map_err(EmberError::execution)?;
-            if t == DataType::Null {
-                "NULL".into()
-            } else {
-                format!("CAST(NULL AS {})", cast_type_sql(&t)?)
-            }
-        }
-        LiteralType::Boolean(b) => if *b { "TRUE" } else { "FALSE" }.into(),
-        LiteralType::Byte(n) | LiteralType::Short(n) => format!("CAST({n} AS SMALLINT)"),
-        LiteralType::Integer(n) => format!("CAST({n} AS INTEGER)"),
-        LiteralType::Long(n) => {
-            if *n < 0 {
-                format!("({n})")
-            } else {
-                n.to_string()
-            }
-        }
-        LiteralType::Float(x) => format!("CAST({} AS REAL)", double_sql(f64::from(*x))),
-        LiteralType::Double(x) => double_sql(*x),
-        LiteralType::Decimal(d) => {
-            let (p, s) = match (d.precision, d.scale) {
-                (Some(p), Some(s)) => (p, s),
-                _ => {
-                    let digits = d.value.trim_start_matches('-');
-                    let (i, f) = digits.split_once('.').unwrap_or((digits, ""));
-                    let s = f.len() as i32;
-                    ((i.len() as i32 + s).max(1), s)
-                }
-            };
-            format!("CAST({} AS DECIMAL({p},{s}))", string_literal(&d.value))
-        }
-        LiteralType::String(s) => string_literal(s),
-        LiteralType::Date(days) => {
-            let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
-                .and_then(|e| e.checked_add_signed(chrono::Duration::days(i64::from(*days))))
-                .ok_or_else(|| EmberError::execution(format!("date {days} out of range")))?;
-            format!("DATE '{}'", date.format("%Y-%m-%d"))
-        }
-        LiteralType::Timestamp(us) | LiteralType::TimestampNtz(us) => {
-            let t = chrono::DateTime::from_timestamp_micros(*us)
-                .ok_or_else(|| EmberError::execution(format!("timestamp {us} out of range")))?;
-            format!("TIMESTAMP '{}'", t.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f"))
-        }
-        other => {
-            let debug = format!("{other:?}");
-            let kind = debug.split('(').next().unwrap_or("?");
-            return Err(unsupported(format!("literal of type {kind}")));
-        }
-    })
-}
-
-fn double_sql(x: f64) -> String {
-    if x.is_finite() {
-        // An exponent makes Ember read a DOUBLE rather than a DECIMAL.
-        let text = format!("{x:e}");
-        if x < 0.0 { format!("({text})") } else { text }
-    } else {
-        let name = if x.is_nan() {
-            "NaN"
-        } else if x > 0.0 {
-            "Infinity"
-        } else {
-            "-Infinity"
-        };
-        format!("CAST('{name}' AS DOUBLE)")
-    }
 }
 
 /// The parts of a column reference: `a.b`, `` `a.b` `` (one part), ``a.`b c` ``.
@@ -761,80 +492,13 @@ pub fn split_identifier(text: &str) -> Result<Vec<String>> {
     Ok(parts)
 }
 
-/// The name Spark gives an expression's column: `a`, `(a + 1)`, `sum(x)`,
-/// `count(1)`, `CASE WHEN ... END`.
-pub fn spark_name(e: &Expression) -> String {
-    let Some(t) = &e.expr_type else {
-        return "?".into();
-    };
-    match t {
-        ExprType::Alias(a) => a.name.join("."),
-        ExprType::UnresolvedAttribute(a) => split_identifier(&a.unparsed_identifier)
-            .ok()
-            .and_then(|p| p.last().cloned())
-            .unwrap_or_else(|| a.unparsed_identifier.clone()),
-        ExprType::Literal(l) => match &l.literal_type {
-            Some(LiteralType::String(s)) => s.clone(),
-            Some(LiteralType::Null(_)) => "NULL".into(),
-            Some(LiteralType::Boolean(b)) => b.to_string(),
-            Some(LiteralType::Integer(n)) => n.to_string(),
-            Some(LiteralType::Long(n)) => format!("{n}L"),
-            Some(LiteralType::Double(x)) => super::show::java_double(*x),
-            Some(LiteralType::Decimal(d)) => d.value.clone(),
-            _ => literal_sql(l).unwrap_or_else(|_| "?".into()),
-        },
-        ExprType::Cast(c) => c.expr.as_deref().map(spark_name).unwrap_or_default(),
-        ExprType::ExpressionString(s) => s.expression.clone(),
-        ExprType::UnresolvedStar(_) => "*".into(),
-        ExprType::Window(w) => w
-            .window_function
-            .as_deref()
-            .map(spark_name)
-            .unwrap_or_default(),
-        ExprType::SortOrder(s) => s.child.as_deref().map(spark_name).unwrap_or_default(),
-        ExprType::UnresolvedFunction(f) => function_name(&f.function_name, &f.arguments, f.is_distinct),
-        ExprType::CallFunction(f) => function_name(&f.function_name, &f.arguments, false),
-        _ => "?".into(),
-    }
-}
-
-fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
-    let names: Vec<String> = args.iter().map(spark_name).collect();
-    let op = |o: &str| format!("({} {o} {})", names[0], names[1]);
-    match (name.to_ascii_lowercase().as_str(), names.len()) {
-        ("==", 2) => op("="),
-        ("and", 2) => op("AND"),
-        ("or", 2) => op("OR"),
-        ("<=>", 2) => op("<=>"),
-        (o @ ("<" | "<=" | ">" | ">=" | "+" | "-" | "*" | "/" | "%" | "!="), 2) => op(o),
-        ("not", 1) => format!("(NOT {})", names[0]),
-        ("negative" | "-", 1) => format!("(- {})", names[0]),
-        ("isnull", 1) => format!("({} IS NULL)", names[0]),
-        ("isnotnull", 1) => format!("({} IS NOT NULL)", names[0]),
-        ("count", 1) if names[0] == "*" => "count(1)".into(),
-        ("when", _) => {
-            let mut out = String::from("CASE");
-            for pair in names.chunks(2) {
-                match pair {
-                    [c, v] => out.push_str(&format!(" WHEN {c} THEN {v}")),
-                    [otherwise] => out.push_str(&format!(" ELSE {otherwise}")),
-                    _ => {}
-                }
-            }
-            out + " END"
-        }
-        (lower, _) => format!(
-            "{lower}({}{})",
-            if distinct { "DISTINCT " } else { "" },
-            names.join(", ")
-        ),
-    }
-}
-
 fn variant_name(t: &ExprType) -> String {
     match t {
         ExprType::CommonInlineUserDefinedFunction(f) => {
-            format!("user-defined function {} (Python UDFs cannot run on Ember)", f.function_name)
+            format!(
+                "user-defined function {} (Python UDFs cannot run on Ember)",
+                f.function_name
+            )
         }
         other => {
             let debug = format!("{other:?}");
@@ -854,17 +518,5 @@ mod tests {
         assert_eq!(split_identifier("t.`x``y`").unwrap(), vec!["t", "x`y"]);
         assert!(split_identifier("`a").is_err());
         assert!(split_identifier("a.").is_err());
-    }
-
-    #[test]
-    fn literals_keep_their_types_in_sql() {
-        let lit = |t| pe::Literal {
-            literal_type: Some(t),
-            ..Default::default()
-        };
-        assert_eq!(literal_sql(&lit(LiteralType::Integer(3))).unwrap(), "CAST(3 AS INTEGER)");
-        assert_eq!(literal_sql(&lit(LiteralType::Double(0.5))).unwrap(), "5e-1");
-        assert_eq!(literal_sql(&lit(LiteralType::String("it's".into()))).unwrap(), "'it''s'");
-        assert_eq!(literal_sql(&lit(LiteralType::Date(1))).unwrap(), "DATE '1970-01-02'");
     }
 }

@@ -11,8 +11,12 @@
 //!   in this module; queries run on Ember's own pool, off the runtime's threads).
 //! - `service`: the RPCs (`ExecutePlan`, `AnalyzePlan`, `Config`, `Interrupt`, ...).
 //! - `sessions`: one Ember session per Spark session id, all on one executor.
-//! - `plan`: relations and commands → DataFrames.
-//! - `expr`: expressions → SQL expression text over the relation's inputs.
+//! - `execute`, `analyze`, `conf`: the work of ExecutePlan, AnalyzePlan and Config.
+//! - `plan`: relations → DataFrames; `read`, `columns`, `join` and `set_ops` hold
+//!   the relations of each kind.
+//! - `expr`: expressions → SQL expression text over the relation's inputs;
+//!   `functions` (Spark function names), `literal` (typed literals) and `names`
+//!   (Spark's column names) are its parts.
 //! - `types`: Spark data types ↔ Arrow types, DDL schema strings.
 //! - `arrow`: Arrow IPC streams in and out.
 //! - `show`: `df.show()`'s text, laid out as Spark does.
@@ -23,15 +27,25 @@
 //! May import anything in the crate; nothing outside `connect` imports it but the
 //! shell's `serve` command.
 
+mod analyze;
 mod arrow;
 mod catalog;
+mod columns;
+mod conf;
+mod execute;
 mod expr;
+mod functions;
+mod join;
+mod literal;
+mod names;
 mod plan;
 pub mod proto;
 mod range;
+mod read;
 mod server;
 mod service;
 mod sessions;
+mod set_ops;
 mod show;
 mod types;
 mod write;

@@ -129,8 +129,14 @@ mod tests {
 
     #[test]
     fn ranges_hold_every_step_before_the_end() {
-        assert_eq!(all(&RangeSource::try_new(0, 10, 3, 2).unwrap()), vec![0, 3, 6, 9]);
-        assert_eq!(all(&RangeSource::try_new(5, 0, -2, 4).unwrap()), vec![5, 3, 1]);
+        assert_eq!(
+            all(&RangeSource::try_new(0, 10, 3, 2).unwrap()),
+            vec![0, 3, 6, 9]
+        );
+        assert_eq!(
+            all(&RangeSource::try_new(5, 0, -2, 4).unwrap()),
+            vec![5, 3, 1]
+        );
         assert!(all(&RangeSource::try_new(5, 0, 1, 4).unwrap()).is_empty());
         assert!(RangeSource::try_new(0, 1, 0, 1).is_err());
     }

@@ -17,7 +17,7 @@ use crate::sources::Table;
 
 use super::proto::spark_connect_service_server::SparkConnectServiceServer;
 use super::service::ConnectService;
-use super::sessions::Sessions;
+use super::sessions::{SessionSetup, Sessions};
 
 /// The most a message may weigh (PySpark's own limit): `createDataFrame` sends its
 /// rows in one.
@@ -82,24 +82,23 @@ impl Server {
             .local_addr()
             .map_err(|e| EmberError::execution(format!("cannot listen on {addr}: {e}")))?;
         // TPC-H tables are generated once; every session registers the same ones.
-        let setup: Option<Arc<dyn Fn(&SessionContext) -> Result<()> + Send + Sync>> =
-            match options.tpch {
-                None => None,
-                Some(sf) => {
-                    let parts = options.config.target_partitions.max(1);
-                    let tables: Vec<(String, Arc<dyn TableSource>)> =
-                        crate::sources::tpch::tpch_tables(sf, parts)?
-                            .into_iter()
-                            .map(|(name, t)| (name, Arc::new(Table::new(t)) as Arc<dyn TableSource>))
-                            .collect();
-                    Some(Arc::new(move |ctx: &SessionContext| {
-                        for (name, t) in &tables {
-                            ctx.register_table(name, t.clone())?;
-                        }
-                        Ok(())
-                    }))
-                }
-            };
+        let setup: Option<SessionSetup> = match options.tpch {
+            None => None,
+            Some(sf) => {
+                let parts = options.config.target_partitions.max(1);
+                let tables: Vec<(String, Arc<dyn TableSource>)> =
+                    crate::sources::tpch::tpch_tables(sf, parts)?
+                        .into_iter()
+                        .map(|(name, t)| (name, Arc::new(Table::new(t)) as Arc<dyn TableSource>))
+                        .collect();
+                Some(Arc::new(move |ctx: &SessionContext| {
+                    for (name, t) in &tables {
+                        ctx.register_table(name, t.clone())?;
+                    }
+                    Ok(())
+                }))
+            }
+        };
         let sessions = Arc::new(Sessions::new(options.config.clone(), setup));
         let service = ConnectService::new(sessions, options.token.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

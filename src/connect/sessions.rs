@@ -87,21 +87,21 @@ pub enum Interrupt<'a> {
     Operation(&'a str),
 }
 
+/// What every new session runs first (registering shared tables, say).
+pub type SessionSetup = Arc<dyn Fn(&SessionContext) -> crate::Result<()> + Send + Sync>;
+
 /// Every session of the server, and the executor they share.
 pub struct Sessions {
     rdd: Arc<RddContext>,
     config: SessionConfig,
-    setup: Option<Arc<dyn Fn(&SessionContext) -> crate::Result<()> + Send + Sync>>,
+    setup: Option<SessionSetup>,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
 }
 
 impl Sessions {
     /// Sessions made with `config`, on one executor; `setup` runs on each new one
     /// (registering TPC-H tables, say).
-    pub fn new(
-        config: SessionConfig,
-        setup: Option<Arc<dyn Fn(&SessionContext) -> crate::Result<()> + Send + Sync>>,
-    ) -> Self {
+    pub fn new(config: SessionConfig, setup: Option<SessionSetup>) -> Self {
         let rdd = SessionContext::with_config(config.clone())
             .rdd_context()
             .clone();

@@ -163,10 +163,14 @@ fn cell(col: &ArrayRef, row: usize) -> String {
         return "NULL".into();
     }
     match col.data_type() {
-        DataType::Float64 => java_double(col.as_primitive::<arrow::datatypes::Float64Type>().value(row)),
-        DataType::Float32 => {
-            java_double(f64::from(col.as_primitive::<arrow::datatypes::Float32Type>().value(row)))
-        }
+        DataType::Float64 => java_double(
+            col.as_primitive::<arrow::datatypes::Float64Type>()
+                .value(row),
+        ),
+        DataType::Float32 => java_double(f64::from(
+            col.as_primitive::<arrow::datatypes::Float32Type>()
+                .value(row),
+        )),
         DataType::Timestamp(TimeUnit::Microsecond, _) => {
             let us = col
                 .as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
@@ -254,7 +258,11 @@ mod tests {
             schema.clone(),
             vec![
                 Arc::new(Int64Array::from(vec![1, 22, 333])),
-                Arc::new(StringArray::from(vec![Some("a"), None, Some("a long value here")])),
+                Arc::new(StringArray::from(vec![
+                    Some("a"),
+                    None,
+                    Some("a long value here"),
+                ])),
             ],
         )
         .unwrap();
@@ -269,7 +277,7 @@ mod tests {
             truncate: 20,
             vertical: false,
         };
-        let text = show_string(&schema, &[b.clone()], &opts);
+        let text = show_string(&schema, std::slice::from_ref(&b), &opts);
         assert_eq!(
             text,
             "+---+----+\n| id|name|\n+---+----+\n|  1|   a|\n| 22|NULL|\n+---+----+\nonly showing top 2 rows\n"
@@ -279,7 +287,7 @@ mod tests {
             truncate: 8,
             vertical: false,
         };
-        let text = show_string(&schema, &[b.clone()], &opts);
+        let text = show_string(&schema, std::slice::from_ref(&b), &opts);
         assert!(text.contains("|333|a lon...|\n"), "{text}");
         let opts = ShowOptions {
             num_rows: 1,

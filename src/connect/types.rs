@@ -8,8 +8,8 @@
 
 use arrow::datatypes::{DataType, Field, Fields, IntervalUnit, TimeUnit};
 
-use super::proto::data_type::{self as dt, Kind};
 use super::proto::DataType as SparkType;
+use super::proto::data_type::{self as dt, Kind};
 
 /// The Spark type of an Arrow column type.
 pub fn to_spark(t: &DataType) -> Result<SparkType, String> {
@@ -19,9 +19,7 @@ pub fn to_spark(t: &DataType) -> Result<SparkType, String> {
         DataType::Int8 => Kind::Byte(dt::Byte::default()),
         DataType::Int16 | DataType::UInt8 => Kind::Short(dt::Short::default()),
         DataType::Int32 | DataType::UInt16 => Kind::Integer(dt::Integer::default()),
-        DataType::Int64 | DataType::UInt32 | DataType::UInt64 => {
-            Kind::Long(dt::Long::default())
-        }
+        DataType::Int64 | DataType::UInt32 | DataType::UInt64 => Kind::Long(dt::Long::default()),
         DataType::Float16 | DataType::Float32 => Kind::Float(dt::Float::default()),
         DataType::Float64 => Kind::Double(dt::Double::default()),
         DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => Kind::Decimal(dt::Decimal {
@@ -112,9 +110,7 @@ pub fn from_spark(t: &SparkType) -> Result<DataType, String> {
                 .element_type
                 .as_deref()
                 .ok_or("an array type without its element type")?;
-            DataType::List(
-                Field::new("element", from_spark(element)?, a.contains_null).into(),
-            )
+            DataType::List(Field::new("element", from_spark(element)?, a.contains_null).into())
         }
         Kind::Struct(s) => DataType::Struct(
             s.fields
