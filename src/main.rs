@@ -7,6 +7,7 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(
     name = "ember serve",
+    bin_name = "ember serve",
     about = "Serve Spark Connect: PySpark connects with SparkSession.builder.remote(\"sc://localhost:15002\")"
 )]
 struct ServeCli {
