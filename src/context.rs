@@ -71,6 +71,15 @@ impl SessionContext {
             faults: fault_config(&config),
             ..RddConfig::default()
         });
+        Self::with_rdd_context(config, rdd)
+    }
+
+    /// A session with the given settings whose jobs run on `rdd`, an executor other
+    /// sessions may share (a server's sessions share one pool and block manager). Its
+    /// tables and settings are its own; the executor's settings (threads, task
+    /// attempts, fault injection) are the executor's, so one session's `SET` of those
+    /// reaches every session on it.
+    pub fn with_rdd_context(config: SessionConfig, rdd: Arc<RddContext>) -> Self {
         SessionContext {
             state: Arc::new(SessionState {
                 config: RwLock::new(config),

@@ -19,10 +19,12 @@
 //! - [`writer`]: `df.write()` and `ctx.read()` in Spark's vocabulary.
 //! - [`format`]: rendering results as tables, CSV or JSON.
 //! - [`shell`]: the `ember` command-line shell.
+//! - [`connect`]: `ember serve`, a Spark Connect server: PySpark programs run on Ember.
 //! - `stack`: planning on a thread with a stack deep enough for nested expressions.
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod connect;
 mod context;
 mod copy;
 pub mod dataframe;

@@ -19,6 +19,21 @@ use crate::rdd::CancelToken;
 use crate::sources::external::ExternalTable;
 use crate::sources::{self, CsvOptions, DataSource, MemTable, Table};
 
+/// The eight TPC-H tables at scale factor `sf` as the planner sees them, split into
+/// `partitions` parts, ready to register in one session or several (see
+/// [`SessionContext::register_tpch`]); a generation into files stops when the statement
+/// that started it is cancelled.
+pub fn tpch_tables(sf: f64, partitions: usize) -> Result<Vec<(String, Arc<dyn TableSource>)>> {
+    let interrupt: sources::tpch::Interrupt = Arc::new(|| match CancelToken::current() {
+        Some(token) => Ok(token.check()?),
+        None => Ok(()),
+    });
+    Ok(sources::tpch::tpch_tables(sf, partitions, interrupt)?
+        .into_iter()
+        .map(|(name, table)| (name, Arc::new(Table(table)) as Arc<dyn TableSource>))
+        .collect())
+}
+
 impl SessionContext {
     /// Caches the rows of table or view `name` (computed now), as `CACHE TABLE` does;
     /// returns the number of rows cached.
@@ -500,12 +515,8 @@ impl SessionContext {
     /// Parquet file when a query first needs it (a cancelled statement stops it).
     pub fn register_tpch(&self, sf: f64) -> Result<()> {
         let parts = self.config().target_partitions.max(1);
-        let interrupt: sources::tpch::Interrupt = Arc::new(|| match CancelToken::current() {
-            Some(token) => Ok(token.check()?),
-            None => Ok(()),
-        });
-        for (name, table) in sources::tpch::tpch_tables(sf, parts, interrupt)? {
-            self.register_table(&name, Arc::new(Table(table)))?;
+        for (name, table) in tpch_tables(sf, parts)? {
+            self.register_table(&name, table)?;
         }
         Ok(())
     }
@@ -694,9 +705,10 @@ fn csv_options(options: &[(String, String)]) -> Result<CsvOptions> {
     Ok(o)
 }
 
-/// The planner's view of the session catalog.
-struct SessionCatalog<'a> {
-    session: &'a SessionContext,
+/// The planner's view of the session catalog (the Spark Connect server plans with it
+/// too, adding the relations it translates).
+pub(crate) struct SessionCatalog<'a> {
+    pub(crate) session: &'a SessionContext,
 }
 
 impl Catalog for SessionCatalog<'_> {
