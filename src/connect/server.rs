@@ -8,7 +8,6 @@
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
-
 use crate::config::SessionConfig;
 use crate::context::SessionContext;
 use crate::error::{EmberError, Result};
