@@ -23,13 +23,15 @@ pub fn script_pieces(text: &str) -> Vec<Piece> {
     // The SQL since the last command, and the line it starts on.
     let mut sql = String::new();
     let mut sql_line = 1;
+    let flush = |pieces: &mut Vec<Piece>, sql: &str, sql_line: u64| {
+        if !sql.trim().is_empty() {
+            pieces.push(Piece::Sql("\n".repeat(sql_line as usize - 1) + sql));
+        }
+    };
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let number = i as u64 + 1;
         if line.trim_start().starts_with(['.', '\\']) && between_statements(&sql) {
-            if !sql.trim().is_empty() {
-                let padding = "\n".repeat(sql_line as usize - 1);
-                pieces.push(Piece::Sql(padding + &sql));
-            }
+            flush(&mut pieces, &sql, sql_line);
             pieces.push(Piece::Command {
                 line: number,
                 text: line.trim().to_string(),
@@ -40,9 +42,7 @@ pub fn script_pieces(text: &str) -> Vec<Piece> {
             sql.push_str(line);
         }
     }
-    if !sql.trim().is_empty() {
-        pieces.push(Piece::Sql("\n".repeat(sql_line as usize - 1) + &sql));
-    }
+    flush(&mut pieces, &sql, sql_line);
     pieces
 }
 
