@@ -194,7 +194,7 @@ pub fn tpch_tables(
                 sf,
                 folder: folder.clone(),
                 interrupt: interrupt.clone(),
-                file: Mutex::new(None),
+                file: Mutex::new(Generated::NotYet),
             };
             (name.to_string(), Arc::new(table) as Arc<dyn DataSource>)
         })
@@ -292,15 +292,25 @@ impl Drop for TempFolder {
 /// One TPC-H table generated when a query first needs it (its statistics, partitions or
 /// rows) into a Parquet file of a temporary folder, one row group per generator part,
 /// and read from that file from then on. A generation that fails or is interrupted is
-/// tried again by the next query.
+/// tried once more by the next query's planning (its statistics); within one query the
+/// other calls report the failure rather than generating again.
 pub struct GeneratedTable {
     name: &'static str,
     sf: f64,
     folder: Arc<TempFolder>,
     interrupt: Interrupt,
-    /// The file once generated; the lock also keeps two queries from generating it at
-    /// the same time.
-    file: Mutex<Option<Arc<dyn DataSource>>>,
+    /// Where the generation stands; the lock also keeps two queries from generating the
+    /// table at the same time.
+    file: Mutex<Generated>,
+}
+
+/// Where the generation of a [`GeneratedTable`] stands.
+enum Generated {
+    NotYet,
+    /// The file, read as Parquet.
+    Ready(Arc<dyn DataSource>),
+    /// The last attempt failed with this message.
+    Failed(String),
 }
 
 impl std::fmt::Debug for GeneratedTable {
@@ -314,25 +324,47 @@ impl std::fmt::Debug for GeneratedTable {
 }
 
 impl GeneratedTable {
-    /// The Parquet file of the table, generated first if it is not there yet.
-    fn source(&self) -> Result<Arc<dyn DataSource>> {
+    /// The Parquet file of the table, generated first if it is not there yet; after a
+    /// failed generation, generated again only when `retry` is set, else the failure.
+    fn source(&self, retry: bool) -> Result<Arc<dyn DataSource>> {
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(source) = file.as_ref() {
-            return Ok(source.clone());
+        match &*file {
+            Generated::Ready(source) => return Ok(source.clone()),
+            Generated::Failed(message) if !retry => {
+                return Err(EmberError::execution(message.clone()));
+            }
+            Generated::NotYet | Generated::Failed(_) => {}
         }
+        match self.generate() {
+            Ok(source) => {
+                *file = Generated::Ready(source.clone());
+                Ok(source)
+            }
+            Err(e) => {
+                *file = Generated::Failed(e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    /// Where the file goes.
+    fn path(&self) -> PathBuf {
+        self.folder.0.join(format!("{}.parquet", self.name))
+    }
+
+    /// Generates the file (no file is left when that fails) and opens it.
+    fn generate(&self) -> Result<Arc<dyn DataSource>> {
         let dir = &self.folder.0;
         std::fs::create_dir_all(dir).map_err(|e| EmberError::io(dir, e))?;
-        let path = dir.join(format!("{}.parquet", self.name));
-        let partial = dir.join(format!("{}.parquet.partial", self.name));
+        let path = self.path();
+        let partial = path.with_extension("parquet.partial");
         let written = write_table(&partial, self.name, self.sf, &*self.interrupt)
             .and_then(|()| std::fs::rename(&partial, &path).map_err(|e| EmberError::io(&path, e)));
         if let Err(e) = written {
             let _ = std::fs::remove_file(&partial);
             return Err(e);
         }
-        let source = super::open_parquet(&path.to_string_lossy())?;
-        *file = Some(source.clone());
-        Ok(source)
+        super::open_parquet(&path.to_string_lossy())
     }
 }
 
@@ -342,8 +374,11 @@ impl DataSource for GeneratedTable {
     }
 
     fn statistics(&self) -> Statistics {
-        // A failed generation is reported by the scan, which tries again.
-        self.source().map(|s| s.statistics()).unwrap_or_default()
+        // Planning asks first: a failed generation is tried again here, and reported by
+        // the scan.
+        self.source(true)
+            .map(|s| s.statistics())
+            .unwrap_or_default()
     }
 
     fn describe(&self) -> String {
@@ -351,24 +386,21 @@ impl DataSource for GeneratedTable {
             "tpch: {} at scale factor {} (generated into {})",
             self.name,
             self.sf,
-            self.folder
-                .0
-                .join(format!("{}.parquet", self.name))
-                .display()
+            self.path().display()
         )
     }
 
     fn num_partitions(&self) -> usize {
         // One partition whose scan reports a failed generation.
-        self.source().map_or(1, |s| s.num_partitions())
+        self.source(false).map_or(1, |s| s.num_partitions())
     }
 
     fn partition_statistics(&self, partition: usize) -> Option<Statistics> {
-        self.source().ok()?.partition_statistics(partition)
+        self.source(false).ok()?.partition_statistics(partition)
     }
 
     fn scan(&self, partition: usize, projection: &[usize], batch_size: usize) -> Result<BatchIter> {
-        self.source()?.scan(partition, projection, batch_size)
+        self.source(false)?.scan(partition, projection, batch_size)
     }
 }
 
@@ -715,32 +747,42 @@ mod tests {
         let dir = folder.0.clone();
         let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let flag = interrupted.clone();
+        // An interrupted generation asks once: this counts the attempts.
+        let asked = Arc::new(AtomicUsize::new(0));
+        let attempts = asked.clone();
         let orders = GeneratedTable {
             name: "orders",
             sf: 0.1,
             folder: folder.clone(),
             interrupt: Arc::new(move || {
+                attempts.fetch_add(1, Ordering::Relaxed);
                 if flag.load(Ordering::Relaxed) {
                     Err(EmberError::execution("stopped"))
                 } else {
                     Ok(())
                 }
             }),
-            file: Mutex::new(None),
+            file: Mutex::new(Generated::NotYet),
         };
-        // An interrupted generation fails, leaves no file, and is tried again.
+        // An interrupted generation fails and leaves no file; the rest of the query
+        // reports it without generating again, the next query's planning tries again.
         let e = orders
             .scan(0, &[0], 10)
             .err()
             .expect("the generation was stopped");
         assert_eq!(e.to_string(), "stopped");
         assert_eq!(orders.num_partitions(), 1);
+        assert_eq!(orders.partition_statistics(0), None);
+        let e = orders.scan(0, &[0], 10).err().expect("still failed");
+        assert_eq!(e.to_string(), "stopped");
+        assert_eq!(asked.load(Ordering::Relaxed), 1, "one attempt");
         assert_eq!(orders.statistics(), Statistics::default());
+        assert_eq!(asked.load(Ordering::Relaxed), 2, "planning tried again");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
         interrupted.store(false, Ordering::Relaxed);
         // 150,000 rows: two parts, one row group each.
-        assert_eq!(orders.num_partitions(), 2);
         assert_eq!(orders.statistics().row_count, Some(150_000));
+        assert_eq!(orders.num_partitions(), 2);
         assert!(orders.describe().contains("orders at scale factor 0.1"));
         let generated = rows(&orders);
         // The parts put together are the table generated in one piece.
