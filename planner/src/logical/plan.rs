@@ -295,7 +295,9 @@ impl LogicalPlan {
                 aggregates,
                 ..
             } => group_by.iter().chain(aggregates.iter()).cloned().collect(),
-            LogicalPlan::Expand { projections, .. } => projections.iter().flatten().cloned().collect(),
+            LogicalPlan::Expand { projections, .. } => {
+                projections.iter().flatten().cloned().collect()
+            }
             LogicalPlan::Join { on, filter, .. } => on
                 .iter()
                 .flat_map(|(l, r)| [l.clone(), r.clone()])
@@ -351,7 +353,10 @@ impl LogicalPlan {
                 )
             }
             LogicalPlan::Expand { projections, .. } => {
-                let sets: Vec<String> = projections.iter().map(|p| format!("[{}]", list(p))).collect();
+                let sets: Vec<String> = projections
+                    .iter()
+                    .map(|p| format!("[{}]", list(p)))
+                    .collect();
                 format!("Expand: {} sets: {}", projections.len(), sets.join(", "))
             }
             LogicalPlan::Join {

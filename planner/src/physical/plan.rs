@@ -308,7 +308,10 @@ impl PhysicalPlan {
                 format!("Projection: {}", items.join(", "))
             }
             PhysicalPlan::Expand { projections, .. } => {
-                let sets: Vec<String> = projections.iter().map(|p| format!("[{}]", list(p))).collect();
+                let sets: Vec<String> = projections
+                    .iter()
+                    .map(|p| format!("[{}]", list(p)))
+                    .collect();
                 format!("Expand: {} sets: {}", projections.len(), sets.join(", "))
             }
             PhysicalPlan::HashAggregate {

@@ -12,10 +12,10 @@ use sqlparser::ast::{self, GroupByExpr, GroupByWithModifier};
 
 use crate::error::{PlanError, Result};
 use crate::expr::{AggFunc, Expr};
-use crate::schema::PlanSchema;
 use crate::logical::LogicalPlanBuilder;
 use crate::logical::builder::{expr_field, field_column};
 use crate::scalar::ScalarValue;
+use crate::schema::PlanSchema;
 use crate::sql::errors::unsupported;
 use crate::sql::statement::SqlPlanner;
 
@@ -288,9 +288,7 @@ pub(crate) fn aggregate_sets(
 
     let ex_schema = expanded.schema();
     let n = key_exprs.len();
-    let group_by: Vec<Expr> = (0..=n)
-        .map(|i| field_column(ex_schema.field(i)))
-        .collect();
+    let group_by: Vec<Expr> = (0..=n).map(|i| field_column(ex_schema.field(i))).collect();
     let values: Vec<Expr> = (0..value_exprs.len())
         .map(|j| field_column(ex_schema.field(n + 1 + j)))
         .collect();
@@ -427,7 +425,9 @@ impl Final {
                 args.extend(rest.iter().cloned());
                 vec![call(*func, args, *distinct)]
             }
-            Final::SumOfCounts { value } => vec![call(AggFunc::Sum, vec![values[*value].clone()], false)],
+            Final::SumOfCounts { value } => {
+                vec![call(AggFunc::Sum, vec![values[*value].clone()], false)]
+            }
             Final::Average { sum, count } => vec![
                 call(AggFunc::Sum, vec![values[*sum].clone()], false),
                 call(AggFunc::Sum, vec![values[*count].clone()], false),
@@ -527,7 +527,9 @@ fn pre_aggregate(
     let below = plan.aggregate(sets.exprs.clone(), aliased)?;
     let schema = below.schema();
     let keys = (0..n).map(|i| field_column(schema.field(i))).collect();
-    let values = (0..count).map(|j| field_column(schema.field(n + j))).collect();
+    let values = (0..count)
+        .map(|j| field_column(schema.field(n + j)))
+        .collect();
     Ok((below, keys, values, finals))
 }
 
@@ -544,7 +546,11 @@ fn expand_arguments(
     for c in calls {
         let (func, first, rest) = match c.args.split_first() {
             Some((first, rest)) => (c.func, first.clone(), rest.to_vec()),
-            None => (c.func, Expr::Literal(ScalarValue::Boolean(Some(true))), vec![]),
+            None => (
+                c.func,
+                Expr::Literal(ScalarValue::Boolean(Some(true))),
+                vec![],
+            ),
         };
         let value = match values.iter().position(|v| *v == first) {
             Some(i) => i,

@@ -168,9 +168,8 @@ fn rollup_reads_its_input_once_through_one_expand() {
         "{plan}"
     );
     assert!(
-        lines[..expand]
-            .iter()
-            .any(|l| l.contains("Aggregate: groupBy=[__grouping_key_0, __grouping_key_1, __grouping_id]")),
+        lines[..expand].iter().any(|l| l
+            .contains("Aggregate: groupBy=[__grouping_key_0, __grouping_key_1, __grouping_id]")),
         "{plan}"
     );
 }
@@ -189,11 +188,16 @@ fn aggregates_that_do_not_merge_expand_the_input_rows() {
         .unwrap_or_else(|| panic!("{plan}"));
     assert!(lines[expand + 1].contains("Scan: lineitem"), "{plan}");
     // The empty set's row for an empty input comes from a one-row VALUES.
-    assert!(plan.contains("Union: 2 inputs") && plan.contains("Values: 1 rows"), "{plan}");
+    assert!(
+        plan.contains("Union: 2 inputs") && plan.contains("Values: 1 rows"),
+        "{plan}"
+    );
     // Pruning keeps only what the keys and the aggregates read.
     assert!(
-        lines[expand + 1].contains("projection=[l_suppkey, l_quantity, l_returnflag, l_linestatus]")
-            || lines[expand + 1].contains("projection=[l_returnflag, l_linestatus, l_suppkey, l_quantity]"),
+        lines[expand + 1]
+            .contains("projection=[l_suppkey, l_quantity, l_returnflag, l_linestatus]")
+            || lines[expand + 1]
+                .contains("projection=[l_returnflag, l_linestatus, l_suppkey, l_quantity]"),
         "{plan}"
     );
 }
@@ -214,7 +218,10 @@ fn a_predicate_on_a_grouping_column_stays_above_the_expand() {
         lines[..expand].iter().any(|l| l.contains("IS NULL")),
         "{plan}"
     );
-    assert!(!lines[expand..].iter().any(|l| l.contains("IS NULL")), "{plan}");
+    assert!(
+        !lines[expand..].iter().any(|l| l.contains("IS NULL")),
+        "{plan}"
+    );
 }
 
 #[test]
