@@ -5,6 +5,7 @@
 mod aggregate;
 pub mod cache;
 mod exchange;
+mod expand;
 mod join;
 mod limit;
 pub mod metrics;
@@ -66,6 +67,11 @@ fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBa
             exprs,
             schema,
         } => unary::lower_projection(lower(input, cx)?, exprs, schema),
+        PhysicalPlan::Expand {
+            input,
+            projections,
+            schema,
+        } => expand::lower_expand(lower(input, cx)?, projections, schema),
         PhysicalPlan::HashAggregate {
             input,
             mode,

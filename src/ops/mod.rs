@@ -5,6 +5,7 @@
 //!
 //! - [`filter`], [`project`], [`values`], [`limit`]: the row-wise operators.
 //! - [`aggregate`]: hash aggregation in Partial, Final and Single modes.
+//! - [`expand`]: each row once per grouping set.
 //! - [`join`]: hash joins (build table and per-task probe) and nested loop joins.
 //! - [`sort`], [`topk`]: full sorts and bounded top-k.
 //! - [`window`]: window functions over sorted partitions.
@@ -13,6 +14,7 @@
 //! - [`hash`]: the fixed-seed hash shared by the above.
 
 pub mod aggregate;
+pub mod expand;
 pub mod filter;
 pub mod hash;
 pub mod join;
