@@ -32,3 +32,54 @@ def test_a_client_without_the_token_is_refused():
         ok.stop()
     finally:
         stop_server(proc)
+
+
+CLIENT = """
+import sys
+from pyspark.sql import SparkSession
+
+url, rows = sys.argv[1], int(sys.argv[2])
+spark = SparkSession.builder.remote(url).create()
+spark.range(rows).createOrReplaceTempView("mine")
+spark.range(rows * 10).createOrReplaceTempView(f"only_{rows}")
+for _ in range(20):
+    n = spark.sql("SELECT count(*) AS n, max(id) AS m FROM mine").first()
+    assert (n.n, n.m) == (rows, rows - 1), (rows, n)
+other = 7 if rows == 3 else 3
+try:
+    spark.sql(f"SELECT * FROM only_{other}").collect()
+    raise SystemExit(f"client {rows} sees the view of client {other}")
+except SystemExit:
+    raise
+except Exception as e:
+    assert f"only_{other}" in str(e), str(e)
+print(spark.sql(f"SELECT count(*) FROM only_{rows}").first()[0])
+spark.stop()
+"""
+
+
+def test_two_client_processes_at_once_see_only_their_own_views(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "client.py"
+    script.write_text(CLIENT)
+    port, proc = start_server()
+    try:
+        url = f"sc://localhost:{port}"
+        clients = [
+            subprocess.Popen(
+                [sys.executable, str(script), url, str(rows)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for rows in (3, 7)
+        ]
+        outputs = [c.communicate(timeout=120) for c in clients]
+        for c, (out, err), rows in zip(clients, outputs, (3, 7)):
+            assert c.returncode == 0, err
+            assert out.strip() == str(rows * 10)
+    finally:
+        stop_server(proc)
+        proc.wait()

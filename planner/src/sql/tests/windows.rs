@@ -126,13 +126,14 @@ fn intersect_all_numbers_copies_and_counts_sides() {
 }
 
 #[test]
-fn rollup_is_a_union_of_one_aggregate_per_set() {
+fn rollup_aggregates_once_over_an_expand_of_its_sets() {
     let plan = TestCatalog::new()
         .plan("select n_regionkey, n_name, count(*) from nation group by rollup (n_regionkey, n_name)")
         .unwrap()
         .display_indent();
-    assert_eq!(plan.matches("Aggregate:").count(), 3, "{plan}");
-    assert!(plan.contains("Union: 3 inputs"), "{plan}");
+    assert_eq!(plan.matches("Scan: nation").count(), 1, "{plan}");
+    assert!(plan.contains("Expand: 3 sets"), "{plan}");
+    assert_eq!(plan.matches("Aggregate:").count(), 2, "{plan}");
 }
 
 #[test]
