@@ -10,7 +10,8 @@ Each engine's server runs in a process of its own, started by this script on a f
 loopback port and stopped at the end. The eight tables are registered as temporary
 views with `spark.read.parquet(...)`; every query in --queries runs once to warm up
 (its rows are checked against --verify and written as CSV into --results), then K
-times through `spark.sql(query).toArrow()`. The table gives the median seconds per
+times through `spark.sql(query).toArrow()`, the engines taking turns run by run so
+that a busy machine slows them alike. The table gives the median seconds per
 query, Ember's ratio to each other engine (below 1.00 means Ember is faster), the
 geometric means and each server's peak resident memory.
 
@@ -124,59 +125,100 @@ def mismatch(expected_csv, rows):
     return None
 
 
-def run_engine(engine, args, queries):
-    """Runs every query on one engine; returns ({query: (times, error)}, peak MB)."""
-    from pyspark.sql import SparkSession
+class Server:
+    """One engine's Spark Connect server in a process of its own, with a session
+    whose temporary views are the eight tables."""
 
-    port = free_port()
-    cmd, extra_env = server_command(engine, port, args)
-    proc = subprocess.Popen(
-        cmd,
-        env={**os.environ, **extra_env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    results = {}
-    peak = None
-    try:
-        wait_listening(port, proc)
-        spark = SparkSession.builder.remote(f"sc://127.0.0.1:{port}").getOrCreate()
-        for table in TABLES:
-            path = os.path.join(args.data, f"{table}.parquet")
-            spark.read.parquet(path).createOrReplaceTempView(table)
-        for name, text in queries:
-            times, error = [], None
-            try:
-                rows = [[cell_text(v) for v in r] for r in spark.sql(text).collect()]
-                if args.results:
-                    out = Path(args.results) / engine
-                    out.mkdir(parents=True, exist_ok=True)
-                    with open(out / f"{name}.csv", "w", newline="") as f:
-                        w = csv.writer(f)
-                        w.writerow([f"c{i}" for i in range(len(rows[0]) if rows else 0)])
-                        w.writerows(rows)
-                if args.verify:
-                    error = mismatch(os.path.join(args.verify, f"{name}.csv"), rows)
-                for _ in range(args.iterations):
-                    start = time.perf_counter()
-                    spark.sql(text).toArrow()
-                    times.append(time.perf_counter() - start)
-            except Exception as e:  # the client raises the server's error
-                error = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-            results[name] = (times, error)
-            status = "ok" if error is None else f"FAILED: {error}"
-            median = f"{statistics.median(times):.3f} s" if times else "-"
-            print(f"  {engine:6} {name}  {median}  {status}", file=sys.stderr, flush=True)
-        peak = peak_rss_mb(proc.pid)
-        spark.stop()
-    finally:
-        proc.terminate()
+    def __init__(self, engine, args):
+        from pyspark.sql import SparkSession
+
+        self.engine = engine
+        port = free_port()
+        cmd, extra_env = server_command(engine, port, args)
+        self.proc = subprocess.Popen(
+            cmd,
+            env={**os.environ, **extra_env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
-            proc.wait(timeout=20)
+            wait_listening(port, self.proc)
+            self.spark = SparkSession.builder.remote(f"sc://127.0.0.1:{port}").create()
+            for table in TABLES:
+                path = os.path.join(args.data, f"{table}.parquet")
+                self.spark.read.parquet(path).createOrReplaceTempView(table)
+        except BaseException:
+            self.stop()
+            raise
+
+    def first_run(self, name, text, args):
+        """Runs a query once, writes and checks its rows; returns an error or None."""
+        rows = [[cell_text(v) for v in r] for r in self.spark.sql(text).collect()]
+        if args.results:
+            out = Path(args.results) / self.engine
+            out.mkdir(parents=True, exist_ok=True)
+            with open(out / f"{name}.csv", "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow([f"c{i}" for i in range(len(rows[0]) if rows else 0)])
+                w.writerows(rows)
+        if args.verify:
+            return mismatch(os.path.join(args.verify, f"{name}.csv"), rows)
+        return None
+
+    def timed_run(self, text):
+        start = time.perf_counter()
+        self.spark.sql(text).toArrow()
+        return time.perf_counter() - start
+
+    def stop(self):
+        """Stops the server; returns its peak resident memory in MB."""
+        peak = peak_rss_mb(self.proc.pid)
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return results, peak
+            self.proc.kill()
+            self.proc.wait()
+        return peak
+
+
+def error_line(e):
+    text = str(e).strip()
+    return text.splitlines()[0][:200] if text else type(e).__name__
+
+
+def run_all(engines, args, queries):
+    """Runs every query on every engine, the engines taking turns run by run so that
+    a machine's load falls on all of them alike. Returns ({engine: {query: (times,
+    error)}}, {engine: peak MB})."""
+    servers = {}
+    runs = {e: {} for e in engines}
+    try:
+        for engine in engines:
+            servers[engine] = Server(engine, args)
+        for name, text in queries:
+            times = {e: [] for e in engines}
+            errors = {}
+            for engine in engines:
+                try:
+                    errors[engine] = servers[engine].first_run(name, text, args)
+                except Exception as e:  # the client raises the server's error
+                    errors[engine] = error_line(e)
+            for _ in range(args.iterations):
+                for engine in engines:
+                    try:
+                        times[engine].append(servers[engine].timed_run(text))
+                    except Exception as e:
+                        errors[engine] = errors[engine] or error_line(e)
+                        break
+            for engine in engines:
+                runs[engine][name] = (times[engine], errors[engine])
+                status = "ok" if errors[engine] is None else f"FAILED: {errors[engine]}"
+                median = f"{statistics.median(times[engine]):.3f} s" if times[engine] else "-"
+                print(f"  {engine:6} {name}  {median}  {status}", file=sys.stderr, flush=True)
+    finally:
+        peaks = {e: s.stop() for e, s in servers.items()}
+    return runs, peaks
 
 
 def geomean(values):
@@ -204,9 +246,7 @@ def main():
     if not queries:
         raise SystemExit(f"no q*.sql files in {args.queries}")
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    runs, peaks = {}, {}
-    for engine in engines:
-        runs[engine], peaks[engine] = run_engine(engine, args, queries)
+    runs, peaks = run_all(engines, args, queries)
 
     if args.output:
         with open(args.output, "w", newline="") as f:
