@@ -6,17 +6,20 @@
 //! - [`filter`], [`project`], [`values`], [`limit`]: the row-wise operators.
 //! - [`aggregate`]: hash aggregation in Partial, Final and Single modes.
 //! - [`join`]: hash joins (build table and per-task probe) and nested loop joins.
-//! - [`sort`], [`topk`]: full sorts and bounded top-k.
+//! - [`sort`], [`topk`]: full sorts and bounded top-k; [`external_sort`] sorts within
+//!   a memory reservation, spilling sorted runs that [`merge`] merges back.
 //! - [`window`]: window functions over sorted partitions.
 //! - [`recursive_query`]: the rows a recursive query under UNION has produced.
 //! - [`partition`]: hash partitioning for exchanges.
 //! - [`hash`]: the fixed-seed hash shared by the above.
 
 pub mod aggregate;
+pub mod external_sort;
 pub mod filter;
 pub mod hash;
 pub mod join;
 pub mod limit;
+pub mod merge;
 pub mod partition;
 pub mod project;
 pub mod recursive_query;
