@@ -93,7 +93,15 @@ fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBa
             group_by,
             aggregates,
             schema,
-        } => aggregate::lower_aggregate(lower(input, cx)?, *mode, group_by, aggregates, schema),
+        } => aggregate::lower_aggregate(
+            lower(input, cx)?,
+            *mode,
+            group_by,
+            aggregates,
+            schema,
+            cx,
+            node_metrics(plan, cx),
+        ),
         PhysicalPlan::HashJoin {
             left,
             right,

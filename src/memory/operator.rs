@@ -104,6 +104,21 @@ impl OperatorMemory {
         QueryMemory::unbounded().operator(consumer, false, None)
     }
 
+    /// Another handle in the same pool, named `consumer`, that cannot spill and adds
+    /// to the same counters (a spilled operator's merge step, which must fit).
+    pub fn unspillable_sibling(&self, consumer: impl Into<String>) -> OperatorMemory {
+        OperatorMemory {
+            reservation: self.reservation.pool().reserve(consumer, false),
+            spill: None,
+            counters: Arc::clone(&self.counters),
+        }
+    }
+
+    /// The consumer's name.
+    pub fn consumer(&self) -> &str {
+        self.reservation.consumer()
+    }
+
     /// Bytes held now.
     pub fn size(&self) -> u64 {
         self.reservation.size()

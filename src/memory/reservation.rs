@@ -31,6 +31,11 @@ impl MemoryReservation {
         }
     }
 
+    /// The pool it reserves from.
+    pub fn pool(&self) -> &Arc<MemoryPool> {
+        &self.pool
+    }
+
     /// The consumer's name.
     pub fn consumer(&self) -> &str {
         &self.consumer
