@@ -166,6 +166,8 @@ fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBa
             order_by,
             exprs,
             schema,
+            cx,
+            node_metrics(plan, cx),
         ),
         PhysicalPlan::RecursiveQuery {
             name,

@@ -15,6 +15,7 @@ use ember_planner::physical::PhysSortKey;
 
 use crate::error::Result;
 use crate::memory::{OperatorMemory, SpillFile};
+use crate::ops::batch_bytes;
 use crate::ops::merge::{SortedMerge, SortedStream, limit_stream, stream_of};
 use crate::ops::sort::sort_batches;
 
@@ -29,7 +30,7 @@ pub struct ExternalSort {
 
 /// Memory to reserve for keeping `batch` until the sort: the batch and its sorted copy.
 fn reserved_for(batch: &RecordBatch) -> u64 {
-    2 * batch.get_array_memory_size() as u64
+    2 * batch_bytes(batch)
 }
 
 impl ExternalSort {
@@ -51,18 +52,23 @@ impl ExternalSort {
         }
         let bytes = reserved_for(&batch);
         if let Err(refused) = self.memory.try_grow(bytes) {
-            if !self.memory.can_spill() || self.buffered.is_empty() {
+            if !self.memory.can_spill() {
                 return Err(refused);
             }
-            self.spill()?;
-            self.memory.try_grow(bytes)?;
+            if !self.buffered.is_empty() {
+                self.spill()?;
+            }
+            // Alone, a batch is sorted as it is written: its own bytes are enough.
+            if self.memory.try_grow(bytes).is_err() {
+                self.memory.try_grow(bytes / 2)?;
+            }
         }
         self.buffered.push(batch);
         Ok(())
     }
 
     /// Runs written so far.
-    pub fn spilled_runs(&self) -> usize {
+    pub fn spilledruns(&self) -> usize {
         self.runs.len()
     }
 
@@ -112,23 +118,29 @@ impl ExternalSort {
 fn hold(stream: SortedStream, memory: OperatorMemory, runs: Vec<SpillFile>) -> SortedStream {
     Box::new(Holding {
         stream,
-        _memory: memory,
-        _runs: runs,
+        memory,
+        runs,
     })
 }
 
 /// A stream with what it reads from kept alive beside it.
 struct Holding {
     stream: SortedStream,
-    _memory: OperatorMemory,
-    _runs: Vec<SpillFile>,
+    memory: OperatorMemory,
+    runs: Vec<SpillFile>,
 }
 
 impl Iterator for Holding {
     type Item = Result<RecordBatch>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.stream.next()
+        let next = self.stream.next();
+        if next.is_none() {
+            // Done: the operator above should not be charged for what is gone.
+            self.memory.free();
+            self.runs.clear();
+        }
+        next
     }
 }
 
@@ -218,7 +230,7 @@ mod tests {
     }
 
     #[test]
-    fn a_tiny_limit_spills_runs_and_merges_to_the_same_order() {
+    fn a_tiny_limit_spillsruns_and_merges_to_the_same_order() {
         let (unlimited, counters, _) = run(u64::MAX, None);
         assert_eq!(counters.spill_files(), 0);
         let (spilled, counters, memory) = run(64 << 10, None);

@@ -64,6 +64,20 @@ pub fn batch_with_schema(
     )?)
 }
 
+/// Bytes of the rows of `batch` — of its slice only, not of the whole buffers a
+/// zero-copy slice points into — for reserving memory per batch.
+pub fn batch_bytes(batch: &RecordBatch) -> u64 {
+    batch
+        .columns()
+        .iter()
+        .map(|c| {
+            let data = c.to_data();
+            data.get_slice_memory_size()
+                .unwrap_or_else(|_| c.get_array_memory_size()) as u64
+        })
+        .sum()
+}
+
 /// Splits a batch into zero-copy slices of at most [`BATCH_SIZE`] rows (none when empty).
 pub fn split_batch(batch: RecordBatch) -> Vec<RecordBatch> {
     let rows = batch.num_rows();
