@@ -17,6 +17,7 @@ use crate::ops::window::window_batches;
 use crate::rdd::Rdd;
 
 /// The Window node over `input`, whose output schema is `input_schema`.
+#[allow(clippy::too_many_arguments)]
 pub fn lower_window(
     input: Rdd<RecordBatch>,
     input_schema: SchemaRef,

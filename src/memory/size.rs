@@ -81,7 +81,7 @@ impl fmt::Display for ByteSize {
     /// The largest unit that shows the size exactly; bytes otherwise.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (name, scale) in SHOWN {
-            if self.0 >= *scale && self.0 % scale == 0 {
+            if self.0 >= *scale && self.0.is_multiple_of(*scale) {
                 return write!(f, "{}{name}", self.0 / scale);
             }
         }
