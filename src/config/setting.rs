@@ -33,6 +33,10 @@ pub enum Allowed {
     /// A length of time: `30s`, `500ms`, `2min`, `1h`, a bare number of
     /// milliseconds; `0` for none.
     Duration,
+    /// A number of bytes: `4GB`, `512MiB`, `80%` of physical memory, a bare number.
+    Bytes,
+    /// A folder path (any text but the empty one).
+    Folder,
 }
 
 impl fmt::Display for Allowed {
@@ -51,6 +55,12 @@ impl fmt::Display for Allowed {
                 f,
                 "a duration such as '30s', '500ms', '2min' or '1h' (0 for none)"
             ),
+            Allowed::Bytes => write!(
+                f,
+                "a size such as '4GB', '200MB', '512MiB', '80%' (of physical memory) \
+                 or a number of bytes"
+            ),
+            Allowed::Folder => write!(f, "a folder path"),
             Allowed::OneOf(words) => match words {
                 [] => write!(f, "nothing"),
                 [one] => write!(f, "{one}"),
@@ -188,11 +198,24 @@ impl SettingValue for String {
                 .iter()
                 .find(|w| w.eq_ignore_ascii_case(text))
                 .map(|w| w.to_string()),
+            Allowed::Folder => (!text.trim().is_empty()).then(|| text.to_string()),
             _ => None,
         }
     }
     fn show(&self) -> String {
         self.clone()
+    }
+}
+
+impl SettingValue for crate::memory::ByteSize {
+    fn parse(text: &str, allowed: &Allowed) -> Option<Self> {
+        match allowed {
+            Allowed::Bytes => crate::memory::ByteSize::parse(text),
+            _ => None,
+        }
+    }
+    fn show(&self) -> String {
+        self.to_string()
     }
 }
 
@@ -353,6 +376,21 @@ mod tests {
         assert_eq!(
             String::parse("MEMORY_ONLY", &words).as_deref(),
             Some("memory_only")
+        );
+        let size = crate::memory::ByteSize::parse;
+        assert_eq!(
+            crate::memory::ByteSize::parse("200MB"),
+            <crate::memory::ByteSize as SettingValue>::parse("200MB", &Allowed::Bytes)
+        );
+        assert!(size("200MB").is_some());
+        assert_eq!(
+            <crate::memory::ByteSize as SettingValue>::parse("lots", &Allowed::Bytes),
+            None
+        );
+        assert_eq!(String::parse("", &Allowed::Folder), None);
+        assert_eq!(
+            String::parse("/tmp/x", &Allowed::Folder).as_deref(),
+            Some("/tmp/x")
         );
         // A type and allowed values that do not go together accept nothing.
         assert_eq!(bool::parse("true", &int), None);

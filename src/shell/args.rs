@@ -54,6 +54,10 @@ struct Cli {
     /// ember.execution.statement_timeout.
     #[arg(long, value_name = "DURATION")]
     timeout: Option<String>,
+    /// Memory the running queries may hold (e.g. 4GB, 512MiB, 50%); past it sorts and
+    /// aggregations spill to disk. Sets ember.memory.limit (default 80% of memory).
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -90,6 +94,8 @@ pub struct ShellOptions {
     pub metrics: bool,
     /// `--timeout`, checked.
     pub timeout: Option<String>,
+    /// `--memory-limit`, checked.
+    pub memory_limit: Option<String>,
 }
 
 impl ShellOptions {
@@ -120,6 +126,14 @@ impl ShellOptions {
                 ))
             })?;
         }
+        if let (Some(m), Some(limit)) = (&cli.memory_limit, setting("ember.memory.limit")) {
+            limit.check(m).map_err(|_| {
+                invalid(format!(
+                    "invalid value '{m}' for --memory-limit: expected {}",
+                    limit.allowed
+                ))
+            })?;
+        }
         if let Some(sf) = cli.tpch {
             check_scale_factor(sf).map_err(|e| invalid(format!("--tpch: {e}")))?;
         }
@@ -145,6 +159,7 @@ impl ShellOptions {
             actions: actions.into_iter().map(|(_, a)| a).collect(),
             metrics: cli.metrics,
             timeout: cli.timeout,
+            memory_limit: cli.memory_limit,
         })
     }
 }
@@ -233,5 +248,14 @@ mod tests {
         assert!(e.to_string().contains("expected a duration"), "{e}");
         let o = ShellOptions::parse(args(&["--timeout", "30s"])).unwrap();
         assert_eq!(o.timeout.as_deref(), Some("30s"));
+        let e = ShellOptions::parse(args(&["--memory-limit", "lots"])).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string()
+                .contains("invalid value 'lots' for --memory-limit: expected a size"),
+            "{e}"
+        );
+        let o = ShellOptions::parse(args(&["--memory-limit", "200MB"])).unwrap();
+        assert_eq!(o.memory_limit.as_deref(), Some("200MB"));
     }
 }
