@@ -16,6 +16,7 @@ Examples:
   echo 'SELECT 1 + 1;' | ember            statements from stdin
   ember -c \"SELECT * FROM 'data/*.parquet' LIMIT 10\"   query files directly
   ember --timeout 30s -f long.sql         cancel any statement running over 30 s
+  ember serve --tpch 1                    a Spark Connect server for PySpark (ember serve --help)
 
 In the shell, .help lists the commands; Ctrl-C cancels the running statement.";
 

@@ -21,6 +21,21 @@ def test_non_loopback_host_needs_a_token():
     assert "--token" in refused.stderr
 
 
+def test_a_bad_memory_limit_is_refused_at_start():
+    import subprocess
+
+    from conftest import ember_bin
+
+    refused = subprocess.run(
+        [ember_bin(), "serve", "--port", "0", "--memory-limit", "lots"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert "--memory-limit" in refused.stderr and "lots" in refused.stderr, refused.stderr
+
+
 def test_a_client_without_the_token_is_refused():
     port, proc = start_server("--host", "0.0.0.0", "--token", "s3cret")
     try:
