@@ -173,6 +173,12 @@ class Server:
     def stop(self):
         """Stops the server; returns its peak resident memory in MB."""
         peak = peak_rss_mb(self.proc.pid)
+        spark = getattr(self, "spark", None)
+        if spark is not None:
+            try:
+                spark.stop()
+            except Exception:
+                pass  # the server is stopped next either way
         self.proc.terminate()
         try:
             self.proc.wait(timeout=20)

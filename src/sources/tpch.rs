@@ -370,7 +370,9 @@ impl GeneratedTable {
 
 impl DataSource for GeneratedTable {
     fn schema(&self) -> SchemaRef {
-        schema_of(self.name)
+        // The schema its Parquet file is read with: strings as Utf8, not the
+        // generator's Utf8View (writers check batches against this schema).
+        super::normalize_schema(&schema_of(self.name))
     }
 
     fn statistics(&self) -> Statistics {
@@ -785,6 +787,8 @@ mod tests {
         assert_eq!(orders.num_partitions(), 2);
         assert!(orders.describe().contains("orders at scale factor 0.1"));
         let generated = rows(&orders);
+        // Batches have the table's schema (writers check it).
+        assert_eq!(generated[0].schema().fields(), orders.schema().fields());
         // The parts put together are the table generated in one piece.
         let expected = generate("orders", 0.1, 1, 1).unwrap();
         let concat = |b: &[RecordBatch]| {
