@@ -36,6 +36,7 @@ pub mod expr;
 pub mod format;
 pub mod ops;
 pub mod rdd;
+pub mod remote;
 pub mod report;
 pub mod session;
 pub mod shell;

@@ -16,6 +16,7 @@ Examples:
   echo 'SELECT 1 + 1;' | ember            statements from stdin
   ember -c \"SELECT * FROM 'data/*.parquet' LIMIT 10\"   query files directly
   ember --timeout 30s -f long.sql         cancel any statement running over 30 s
+  ember --remote sc://spark:15002 -f q.sql   plan here, run on a Spark Connect cluster
 
 In the shell, .help lists the commands; Ctrl-C cancels the running statement.";
 
@@ -54,6 +55,11 @@ struct Cli {
     /// ember.execution.statement_timeout.
     #[arg(long, value_name = "DURATION")]
     timeout: Option<String>,
+    /// Run queries on a Spark Connect server (Spark 3.4+, Sail): Ember plans and
+    /// optimizes them and sends the optimized plan; tables must be files the cluster
+    /// can read. Sets ember.execution.remote.
+    #[arg(long, value_name = "sc://HOST:PORT")]
+    remote: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -90,6 +96,8 @@ pub struct ShellOptions {
     pub metrics: bool,
     /// `--timeout`, checked.
     pub timeout: Option<String>,
+    /// `--remote`, checked.
+    pub remote: Option<String>,
 }
 
 impl ShellOptions {
@@ -120,6 +128,15 @@ impl ShellOptions {
                 ))
             })?;
         }
+        if let (Some(url), Some(remote)) = (&cli.remote, setting("ember.execution.remote")) {
+            remote.check(url).map_err(|_| {
+                let why = match crate::remote::RemoteUrl::parse(url) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => remote.invalid(url),
+                };
+                invalid(format!("--remote: {why}"))
+            })?;
+        }
         if let Some(sf) = cli.tpch {
             check_scale_factor(sf).map_err(|e| invalid(format!("--tpch: {e}")))?;
         }
@@ -145,6 +162,7 @@ impl ShellOptions {
             actions: actions.into_iter().map(|(_, a)| a).collect(),
             metrics: cli.metrics,
             timeout: cli.timeout,
+            remote: cli.remote,
         })
     }
 }

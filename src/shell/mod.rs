@@ -295,6 +295,9 @@ impl Shell {
         if let Some(timeout) = &options.timeout {
             ctx.set("ember.execution.statement_timeout", timeout)?;
         }
+        if let Some(url) = &options.remote {
+            ctx.set("ember.execution.remote", url)?;
+        }
         if let Some(sf) = options.tpch {
             ctx.register_tpch(sf)?;
         }
