@@ -159,7 +159,8 @@ impl Scope<'_> {
                     .iter()
                     .map(|a| self.expr(a))
                     .collect::<Result<Vec<_>>>()?;
-                functions::aggregate_call(*func, args, translated, *distinct)?
+                let arg_type = args.first().map(|a| self.type_of(a)).transpose()?;
+                functions::aggregate_call(*func, args, translated, *distinct, arg_type.as_ref())?
             }
             Expr::Window(w) => self.window(w)?,
             Expr::ScalarSubquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. } => {
@@ -240,7 +241,8 @@ impl Scope<'_> {
             .iter()
             .map(|a| self.expr(a))
             .collect::<Result<Vec<_>>>()?;
-        let function = functions::window_call(w.func, &w.args, args)?;
+        let arg_type = w.args.first().map(|a| self.type_of(a)).transpose()?;
+        let function = functions::window_call(w.func, &w.args, args, arg_type.as_ref())?;
         let frame = if w.func.uses_frame() {
             Some(Box::new(self.frame(&w.frame)?))
         } else {

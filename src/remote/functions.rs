@@ -8,10 +8,13 @@
 //! translations. Out: a Spark Connect expression. May import `ember_planner::expr`,
 //! `super::{builders, literal}` and `crate::connect::proto`.
 
+use arrow::datatypes::DataType;
 use ember_planner::ScalarValue;
 use ember_planner::expr::{AggFunc, Expr, WindowFunc};
+use ember_planner::types::MAX_DECIMAL_PRECISION as MAX_PRECISION;
 
 use super::builders::{call, call_with, cast, int, string};
+use super::literal::spark_type;
 use super::untranslatable;
 use crate::connect::proto::Expression;
 use crate::error::{EmberError, Result};
@@ -127,7 +130,10 @@ pub static SCALAR_FUNCTIONS: &[FunctionMapping] = &[
 pub static AGGREGATE_FUNCTIONS: &[FunctionMapping] = &[
     rewritten("count", "count(x); count(*) as count(1)"),
     named("sum", "sum"),
-    named("avg", "avg"),
+    rewritten(
+        "avg",
+        "avg(x); of DECIMAL(p,s): avg(CAST(x AS DECIMAL(p+1,s+1))) cast to DECIMAL(p+4,s+4), so the last digit is rounded, not cut",
+    ),
     named("min", "min"),
     named("max", "max"),
     named("stddev_samp", "stddev_samp"),
@@ -196,7 +202,7 @@ pub(super) fn scalar_call(
     name: &str,
     ember_args: &[Expr],
     args: Vec<Expression>,
-    result_type: &arrow::datatypes::DataType,
+    result_type: &DataType,
 ) -> Result<Expression> {
     let Some(form) = mapping(SCALAR_FUNCTIONS, name) else {
         return Err(untranslatable(format!(
@@ -232,7 +238,7 @@ pub(super) fn scalar_call(
             ("date_part", 2) => date_part(ember_args, args),
             ("date_trunc", 2) => Ok(cast(
                 call("date_trunc", args),
-                &super::literal::spark_type(result_type)?,
+                &spark_type(result_type)?,
             )),
             ("to_date", 1) => Ok(call("to_date", args)),
             ("to_timestamp", 1) => Ok(call("to_timestamp_ntz", args)),
@@ -283,6 +289,7 @@ pub(super) fn aggregate_call(
     ember_args: &[Expr],
     mut args: Vec<Expression>,
     distinct: bool,
+    arg_type: Option<&DataType>,
 ) -> Result<Expression> {
     let name = func.name();
     let Some(form) = mapping(AGGREGATE_FUNCTIONS, name) else {
@@ -292,12 +299,29 @@ pub(super) fn aggregate_call(
         SparkForm::Named(spark) => Ok(call_with(spark, args, distinct)),
         SparkForm::Refused(why) => Err(refusal("aggregate", name, why)),
         SparkForm::Rewritten(_) => {
-            if distinct && func != AggFunc::Count {
+            if distinct && !matches!(func, AggFunc::Count | AggFunc::Avg) {
                 return Err(untranslatable(format!("{name}(DISTINCT ...)")));
             }
             match func {
                 AggFunc::Count if args.is_empty() => Ok(call("count", vec![int(1)])),
                 AggFunc::Count => Ok(call_with("count", args, distinct)),
+                AggFunc::Avg => match arg_type {
+                    // Some engines cut the average of decimals at the result's scale;
+                    // one more digit, then a rounding cast, gives SQL's rounded value.
+                    Some(DataType::Decimal128(p, s)) if args.len() == 1 => {
+                        let wider = DataType::Decimal128(
+                            (*p + 1).min(MAX_PRECISION),
+                            (*s + 1).min(MAX_PRECISION as i8),
+                        );
+                        let result = func.return_type(arg_type)?;
+                        let value = cast(args.remove(0), &spark_type(&wider)?);
+                        Ok(cast(
+                            call_with("avg", vec![value], distinct),
+                            &spark_type(&result)?,
+                        ))
+                    }
+                    _ => Ok(call_with("avg", args, distinct)),
+                },
                 AggFunc::Median if args.len() == 1 => {
                     args.push(super::literal::literal(&ScalarValue::Float64(Some(0.5)))?);
                     Ok(call("percentile", args))
@@ -353,9 +377,10 @@ pub(super) fn window_call(
     func: WindowFunc,
     ember_args: &[Expr],
     args: Vec<Expression>,
+    arg_type: Option<&DataType>,
 ) -> Result<Expression> {
     if let WindowFunc::Aggregate(agg) = func {
-        return aggregate_call(agg, ember_args, args, false);
+        return aggregate_call(agg, ember_args, args, false, arg_type);
     }
     let name = func.name();
     match mapping(WINDOW_FUNCTIONS, name) {
@@ -388,7 +413,7 @@ mod tests {
             "to_char",
             &[],
             vec![],
-            &arrow::datatypes::DataType::Utf8,
+            &DataType::Utf8,
         )
         .unwrap_err();
         assert!(
