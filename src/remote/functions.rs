@@ -396,7 +396,10 @@ mod tests {
 
     #[test]
     fn every_function_ember_knows_has_a_row() {
-        for f in ember_planner::functions::FUNCTIONS {
+        for f in ember_planner::functions::FUNCTIONS
+            .iter()
+            .chain(ember_planner::functions::AGGREGATES)
+        {
             let known = mapping(SCALAR_FUNCTIONS, f.name)
                 .or_else(|| mapping(AGGREGATE_FUNCTIONS, f.name))
                 .or_else(|| {

@@ -129,7 +129,7 @@ mod tests {
         assert_eq!(u.token.as_deref(), Some("abc"));
         assert_eq!(u.user_id.as_deref(), Some("ann"));
         let d = RemoteUrl::parse("sc://spark.example").unwrap();
-        assert_eq!((d.port, d.token), (DEFAULT_PORT, None));
+        assert_eq!((d.port, d.token.as_deref()), (DEFAULT_PORT, None));
         assert_eq!(d.endpoint(), "http://spark.example:15002");
         assert_eq!(d.to_string(), "sc://spark.example:15002");
     }
