@@ -33,10 +33,18 @@ fn parquet_session() -> (SessionContext, tempdir::Dir) {
 }
 
 fn explain(ctx: &SessionContext, sql: &str) -> String {
-    let batches = ctx.sql(&format!("EXPLAIN {sql}")).unwrap().collect().unwrap();
+    let batches = ctx
+        .sql(&format!("EXPLAIN {sql}"))
+        .unwrap()
+        .collect()
+        .unwrap();
     let mut text = String::new();
     for b in batches {
-        let lines = b.column(0).as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+        let lines = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
         for l in lines.iter().flatten() {
             text.push_str(l);
             text.push('\n');
@@ -78,7 +86,10 @@ fn explain_shows_both_plans() {
          WHERE n_name LIKE 'A%' GROUP BY r_name ORDER BY n DESC LIMIT 3 OFFSET 1",
     );
     assert!(text.contains("== Optimized Logical Plan =="), "{text}");
-    assert!(text.contains("== Spark Connect Plan (for sc://127.0.0.1:1) =="), "{text}");
+    assert!(
+        text.contains("== Spark Connect Plan (for sc://127.0.0.1:1) =="),
+        "{text}"
+    );
     for part in [
         "Read parquet [",
         "nation.parquet]",
@@ -103,22 +114,67 @@ fn every_plan_node_kind_has_a_relation() {
     let (ctx, _dir) = parquet_session();
     let cases = [
         ("SELECT DISTINCT n_regionkey FROM nation", "Deduplicate"),
-        ("SELECT n_name FROM nation UNION ALL SELECT r_name FROM region", "SetOperation UNION ALL"),
-        ("SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v(x, y)", "LocalRelation ("),
-        ("SELECT n_name, rank() OVER (PARTITION BY n_regionkey ORDER BY n_name) FROM nation", "rank() OVER (PARTITION BY `n_regionkey_"),
-        ("SELECT n_name FROM nation n WHERE NOT EXISTS (SELECT 1 FROM region r WHERE r.r_regionkey = n.n_regionkey)", "Join LEFT_ANTI"),
-        ("SELECT n_name FROM nation WHERE n_regionkey IN (SELECT r_regionkey FROM region)", "Join LEFT_SEMI"),
-        ("SELECT n_name FROM nation WHERE n_regionkey NOT IN (SELECT r_regionkey FROM region)", "isnull(`"),
-        ("SELECT * FROM nation LEFT JOIN region ON n_regionkey = r_regionkey", "Join LEFT_OUTER"),
-        ("SELECT * FROM nation FULL JOIN region ON n_regionkey = r_regionkey", "Join FULL_OUTER"),
+        (
+            "SELECT n_name FROM nation UNION ALL SELECT r_name FROM region",
+            "SetOperation UNION ALL",
+        ),
+        (
+            "SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v(x, y)",
+            "LocalRelation (",
+        ),
+        (
+            "SELECT n_name, rank() OVER (PARTITION BY n_regionkey ORDER BY n_name) FROM nation",
+            "rank() OVER (PARTITION BY `n_regionkey_",
+        ),
+        (
+            "SELECT n_name FROM nation n WHERE NOT EXISTS (SELECT 1 FROM region r WHERE r.r_regionkey = n.n_regionkey)",
+            "Join LEFT_ANTI",
+        ),
+        (
+            "SELECT n_name FROM nation WHERE n_regionkey IN (SELECT r_regionkey FROM region)",
+            "Join LEFT_SEMI",
+        ),
+        (
+            "SELECT n_name FROM nation WHERE n_regionkey NOT IN (SELECT r_regionkey FROM region)",
+            "isnull(`",
+        ),
+        (
+            "SELECT * FROM nation LEFT JOIN region ON n_regionkey = r_regionkey",
+            "Join LEFT_OUTER",
+        ),
+        (
+            "SELECT * FROM nation FULL JOIN region ON n_regionkey = r_regionkey",
+            "Join FULL_OUTER",
+        ),
         ("SELECT * FROM nation CROSS JOIN region", "Join CROSS"),
-        ("SELECT n_name FROM nation INTERSECT SELECT r_name FROM region", "SetOperation UNION ALL"),
-        ("SELECT x.n_name FROM (SELECT n_name FROM nation) AS x", "Project"),
-        ("SELECT CASE WHEN n_nationkey > 3 THEN 'big' ELSE 'small' END AS s FROM nation", "when((`n_nationkey_"),
-        ("SELECT CAST(n_nationkey AS DECIMAL(10,2)) / 3 AS d FROM nation", "CAST(`n_nationkey_"),
-        ("SELECT n_nationkey / 2 AS half FROM nation", "div(`n_nationkey_"),
-        ("SELECT DATE '2024-01-01' + 1 AS d", "date_add(DATE(day 19723), 1L)"),
-        ("SELECT concat(n_name, NULL) AS c FROM nation", "concat_ws('', `n_name_"),
+        (
+            "SELECT n_name FROM nation INTERSECT SELECT r_name FROM region",
+            "SetOperation UNION ALL",
+        ),
+        (
+            "SELECT x.n_name FROM (SELECT n_name FROM nation) AS x",
+            "Project",
+        ),
+        (
+            "SELECT CASE WHEN n_nationkey > 3 THEN 'big' ELSE 'small' END AS s FROM nation",
+            "when((`n_nationkey_",
+        ),
+        (
+            "SELECT CAST(n_nationkey AS DECIMAL(10,2)) / 3 AS d FROM nation",
+            "CAST(`n_nationkey_",
+        ),
+        (
+            "SELECT n_nationkey / 2 AS half FROM nation",
+            "div(`n_nationkey_",
+        ),
+        (
+            "SELECT DATE '2024-01-01' + 1 AS d",
+            "date_add(DATE(day 19723), 1L)",
+        ),
+        (
+            "SELECT concat(n_name, NULL) AS c FROM nation",
+            "concat_ws('', `n_name_",
+        ),
     ];
     for (sql, part) in cases {
         let text = explain(&ctx, sql);
@@ -141,14 +197,19 @@ fn untranslatable_queries_are_refused_before_sending() {
     );
     let local = SessionContext::new();
     local.register_tpch(0.01).unwrap();
-    local.set("ember.execution.remote", "sc://127.0.0.1:1").unwrap();
+    local
+        .set("ember.execution.remote", "sc://127.0.0.1:1")
+        .unwrap();
     let e = local
         .sql("SELECT count(*) FROM lineitem")
         .unwrap()
         .collect()
         .unwrap_err()
         .to_string();
-    assert!(e.starts_with("cannot run remotely: table lineitem (memory"), "{e}");
+    assert!(
+        e.starts_with("cannot run remotely: table lineitem (memory"),
+        "{e}"
+    );
     let e = local
         .sql("WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 3) SELECT * FROM t")
         .unwrap()
@@ -167,13 +228,21 @@ fn the_remote_setting_checks_urls_and_resets() {
         .to_string();
     assert!(e.contains("expected a Spark Connect URL"), "{e}");
     assert!(SessionContext::remote("sc://x:notaport").is_err());
-    ctx.sql("SET ember.execution.remote = 'sc://h:7/;token=secret'").unwrap();
-    assert_eq!(ctx.config().remote.as_deref(), Some("sc://h:7/;token=secret"));
+    ctx.sql("SET ember.execution.remote = 'sc://h:7/;token=secret'")
+        .unwrap();
+    assert_eq!(
+        ctx.config().remote.as_deref(),
+        Some("sc://h:7/;token=secret")
+    );
     let shown = ctx.sql("SHOW ALL").unwrap().to_table_string().unwrap();
-    assert!(shown.contains("sc://h:7/;token=***") && !shown.contains("secret"), "{shown}");
+    assert!(
+        shown.contains("sc://h:7/;token=***") && !shown.contains("secret"),
+        "{shown}"
+    );
     ctx.sql("RESET ember.execution.remote").unwrap();
     assert_eq!(ctx.config().remote, None);
-    ctx.sql("SET ember.execution.target_partitions = 3").unwrap();
+    ctx.sql("SET ember.execution.target_partitions = 3")
+        .unwrap();
     ctx.sql("RESET ALL").unwrap();
     assert_ne!(ctx.config().target_partitions, 3);
     let e = ctx.sql("RESET ember.no_such").unwrap_err().to_string();

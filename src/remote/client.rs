@@ -147,9 +147,8 @@ fn request_headers(url: &RemoteUrl) -> Result<Vec<(AsciiMetadataKey, AsciiMetada
         ));
     }
     for (k, v) in &url.headers {
-        let key = AsciiMetadataKey::from_bytes(k.as_bytes()).map_err(|_| {
-            EmberError::config(format!("'{k}' cannot be sent as a header"))
-        })?;
+        let key = AsciiMetadataKey::from_bytes(k.as_bytes())
+            .map_err(|_| EmberError::config(format!("'{k}' cannot be sent as a header")))?;
         headers.push((key, value(v)?));
     }
     Ok(headers)
@@ -232,7 +231,10 @@ mod tests {
         drop(listener);
         let url = RemoteUrl::parse(&format!("sc://127.0.0.1:{port}")).unwrap();
         let e = execute(&url, Relation::default()).unwrap_err().to_string();
-        assert!(e.starts_with("remote: cannot reach the Spark Connect server at sc://127.0.0.1:"), "{e}");
+        assert!(
+            e.starts_with("remote: cannot reach the Spark Connect server at sc://127.0.0.1:"),
+            "{e}"
+        );
         assert!(!e.contains('\n'), "{e}");
     }
 }

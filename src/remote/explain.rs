@@ -80,7 +80,11 @@ fn write_relation(out: &mut String, relation: &Relation, depth: usize) {
             children.extend(s.left_input.as_deref());
             children.extend(s.right_input.as_deref());
             let kind = crate::connect::proto::set_operation::SetOpType::try_from(s.set_op_type)
-                .map(|t| t.as_str_name().trim_start_matches("SET_OP_TYPE_").to_string())
+                .map(|t| {
+                    t.as_str_name()
+                        .trim_start_matches("SET_OP_TYPE_")
+                        .to_string()
+                })
                 .unwrap_or_default();
             let all = if s.is_all == Some(true) { " ALL" } else { "" };
             format!("SetOperation {kind}{all}")
@@ -198,7 +202,10 @@ pub(super) fn expr_text(e: &Expression) -> String {
         Some(ExprType::Window(w)) => {
             let mut s = format!(
                 "{} OVER (",
-                w.window_function.as_deref().map(expr_text).unwrap_or_default()
+                w.window_function
+                    .as_deref()
+                    .map(expr_text)
+                    .unwrap_or_default()
             );
             let mut parts = Vec::new();
             if !w.partition_spec.is_empty() {
@@ -207,11 +214,17 @@ pub(super) fn expr_text(e: &Expression) -> String {
             if !w.order_spec.is_empty() {
                 parts.push(format!(
                     "ORDER BY {}",
-                    w.order_spec.iter().map(sort_text).collect::<Vec<_>>().join(", ")
+                    w.order_spec
+                        .iter()
+                        .map(sort_text)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
             if let Some(f) = &w.frame_spec {
-                let bound = |b: &Option<Box<crate::connect::proto::expression::window::window_frame::FrameBoundary>>| match b.as_ref().and_then(|b| b.boundary.as_ref()) {
+                let bound = |b: &Option<
+                    Box<crate::connect::proto::expression::window::window_frame::FrameBoundary>,
+                >| match b.as_ref().and_then(|b| b.boundary.as_ref()) {
                     Some(Boundary::CurrentRow(_)) => "CURRENT ROW".to_string(),
                     Some(Boundary::Unbounded(_)) => "UNBOUNDED".to_string(),
                     Some(Boundary::Value(v)) => expr_text(v),

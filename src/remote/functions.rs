@@ -71,7 +71,10 @@ pub static SCALAR_FUNCTIONS: &[FunctionMapping] = &[
     rewritten("ltrim", "ltrim(s); refused with characters"),
     rewritten("rtrim", "rtrim(s); refused with characters"),
     named("replace", "replace"),
-    rewritten("concat", "concat_ws('', ...), which skips NULLs as Ember's concat does"),
+    rewritten(
+        "concat",
+        "concat_ws('', ...), which skips NULLs as Ember's concat does",
+    ),
     named("concat_ws", "concat_ws"),
     named("strpos", "instr"),
     named("left", "left"),
@@ -117,7 +120,10 @@ pub static SCALAR_FUNCTIONS: &[FunctionMapping] = &[
     named("current_timestamp", "localtimestamp"),
     named("now", "localtimestamp"),
     named("make_date", "make_date"),
-    rewritten("to_date", "to_date(s); refused with a format (its patterns differ)"),
+    rewritten(
+        "to_date",
+        "to_date(s); refused with a format (its patterns differ)",
+    ),
     rewritten(
         "to_timestamp",
         "to_timestamp_ntz(s); refused with a format (its patterns differ)",
@@ -175,10 +181,12 @@ fn mapping(table: &[FunctionMapping], name: &str) -> Option<SparkForm> {
 }
 
 fn refusal(kind: &str, name: &str, why: &str) -> EmberError {
-    untranslatable(format!("the {kind} {name}() has no Spark equivalent: {why}"))
+    untranslatable(format!(
+        "the {kind} {name}() has no Spark equivalent: {why}"
+    ))
 }
 
-fn constant<'a>(args: &'a [Expr], i: usize) -> Option<&'a ScalarValue> {
+fn constant(args: &[Expr], i: usize) -> Option<&ScalarValue> {
     match args.get(i) {
         Some(Expr::Literal(v)) => Some(v),
         Some(Expr::Cast { expr, .. }) => match expr.as_ref() {
@@ -236,10 +244,7 @@ pub(super) fn scalar_call(
             ("log", _) => Ok(call("log", args)),
             ("mod", 2) => Ok(call("%", args)),
             ("date_part", 2) => date_part(ember_args, args),
-            ("date_trunc", 2) => Ok(cast(
-                call("date_trunc", args),
-                &spark_type(result_type)?,
-            )),
+            ("date_trunc", 2) => Ok(cast(call("date_trunc", args), &spark_type(result_type)?)),
             ("to_date", 1) => Ok(call("to_date", args)),
             ("to_timestamp", 1) => Ok(call("to_timestamp_ntz", args)),
             ("to_date" | "to_timestamp", _) => Err(refusal(
@@ -256,9 +261,7 @@ pub(super) fn scalar_call(
 
 fn date_part(ember_args: &[Expr], mut args: Vec<Expression>) -> Result<Expression> {
     let Some(field) = constant_text(ember_args, 0) else {
-        return Err(untranslatable(
-            "date_part() whose field is not a constant",
-        ));
+        return Err(untranslatable("date_part() whose field is not a constant"));
     };
     let value = args.remove(1);
     let spark = match field.as_str() {
@@ -364,9 +367,7 @@ fn string_agg(ember_args: &[Expr], mut args: Vec<Expression>) -> Result<Expressi
         Some("asc") => list = call("array_sort", vec![list]),
         Some("desc") => list = call("reverse", vec![call("array_sort", vec![list])]),
         Some(other) => {
-            return Err(untranslatable(format!(
-                "string_agg() ordered by '{other}'"
-            )));
+            return Err(untranslatable(format!("string_agg() ordered by '{other}'")));
         }
     }
     Ok(call("array_join", vec![list, separator]))
@@ -403,8 +404,7 @@ mod tests {
             let known = mapping(SCALAR_FUNCTIONS, f.name)
                 .or_else(|| mapping(AGGREGATE_FUNCTIONS, f.name))
                 .or_else(|| {
-                    AggFunc::from_name(f.name)
-                        .and_then(|a| mapping(AGGREGATE_FUNCTIONS, a.name()))
+                    AggFunc::from_name(f.name).and_then(|a| mapping(AGGREGATE_FUNCTIONS, a.name()))
                 });
             assert!(known.is_some(), "{} has no row in the Spark table", f.name);
         }
@@ -412,13 +412,7 @@ mod tests {
 
     #[test]
     fn refused_functions_say_why() {
-        let e = scalar_call(
-            "to_char",
-            &[],
-            vec![],
-            &DataType::Utf8,
-        )
-        .unwrap_err();
+        let e = scalar_call("to_char", &[], vec![], &DataType::Utf8).unwrap_err();
         assert!(
             e.to_string().contains("to_char() has no Spark equivalent"),
             "{e}"

@@ -118,7 +118,10 @@ mod tests {
 
     #[test]
     fn types_have_spark_names() {
-        assert_eq!(spark_type(&DataType::Decimal128(15, 2)).unwrap(), "decimal(15,2)");
+        assert_eq!(
+            spark_type(&DataType::Decimal128(15, 2)).unwrap(),
+            "decimal(15,2)"
+        );
         assert_eq!(
             spark_type(&DataType::Timestamp(TimeUnit::Microsecond, None)).unwrap(),
             "timestamp_ntz"

@@ -105,10 +105,16 @@ fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
             .map(|f| f.as_ref().clone().with_nullable(true))
             .collect::<Vec<_>>(),
     ));
-    let target = if columns.iter().zip(schema.fields()).any(|(c, f)| !f.is_nullable() && c.null_count() > 0) {
+    let target = if columns
+        .iter()
+        .zip(schema.fields())
+        .any(|(c, f)| !f.is_nullable() && c.null_count() > 0)
+    {
         nullable
     } else {
         schema.clone()
     };
-    Ok(RecordBatch::try_new_with_options(target, columns, &options)?)
+    Ok(RecordBatch::try_new_with_options(
+        target, columns, &options,
+    )?)
 }

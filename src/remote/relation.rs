@@ -218,7 +218,10 @@ impl Translator {
                 let mut t = self.node(input)?;
                 let count = |n: usize, what: &str| {
                     i32::try_from(n).map_err(|_| {
-                        untranslatable(format!("{what} {n} (Spark Connect takes at most {})", i32::MAX))
+                        untranslatable(format!(
+                            "{what} {n} (Spark Connect takes at most {})",
+                            i32::MAX
+                        ))
                     })
                 };
                 if *skip > 0 {
@@ -370,7 +373,9 @@ impl Translator {
                 .collect::<Result<Vec<_>>>()?;
             ddl = Some(columns.join(", "));
             if location.format == "csv" {
-                options.entry("header".into()).or_insert_with(|| "true".into());
+                options
+                    .entry("header".into())
+                    .or_insert_with(|| "true".into());
             }
         }
         let read = relation(RelType::Read(Read {

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::compute::{cast, concat};
 use arrow::datatypes::{Field, Schema};
+use ember_planner::ScalarValue;
 use ember_planner::expr::Expr;
 use ember_planner::schema::PlanSchema;
-use ember_planner::ScalarValue;
 
 use super::builders::{alias, relation};
 use super::expr::Scope;
