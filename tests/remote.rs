@@ -248,3 +248,28 @@ fn the_remote_setting_checks_urls_and_resets() {
     let e = ctx.sql("RESET ember.no_such").unwrap_err().to_string();
     assert!(e.contains("unknown setting"), "{e}");
 }
+
+#[test]
+fn docs_list_every_function_of_the_translation_table() {
+    use ember::remote::functions::{
+        AGGREGATE_FUNCTIONS, SCALAR_FUNCTIONS, SparkForm, WINDOW_FUNCTIONS,
+    };
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/remote.md");
+    let text = std::fs::read_to_string(path).expect("docs/remote.md exists");
+    for m in SCALAR_FUNCTIONS
+        .iter()
+        .chain(AGGREGATE_FUNCTIONS)
+        .chain(WINDOW_FUNCTIONS)
+    {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", m.ember)))
+            .unwrap_or_else(|| panic!("docs/remote.md has no row for {}", m.ember));
+        let expected = match m.spark {
+            SparkForm::Named(s) => format!("`{s}`"),
+            SparkForm::Rewritten(how) => how.to_string(),
+            SparkForm::Refused(why) => format!("refused: {why}"),
+        };
+        assert!(row.contains(&expected), "{row} does not say {expected}");
+    }
+}
