@@ -60,6 +60,12 @@ const fn refused(ember: &'static str, why: &'static str) -> FunctionMapping {
     }
 }
 
+/// Extra decimal digits an average of decimals is computed with before the rounding
+/// cast to Ember's scale. Some servers cut the average at its scale, others round it;
+/// with k extra digits the final rounding is Ember's for any group of fewer than
+/// 10^k rows (a remainder m/c just under one half is at least 1/(2c) away from it).
+const AVG_EXTRA_DIGITS: u8 = 10;
+
 /// Scalar functions.
 pub static SCALAR_FUNCTIONS: &[FunctionMapping] = &[
     named("substring", "substring"),
@@ -138,7 +144,7 @@ pub static AGGREGATE_FUNCTIONS: &[FunctionMapping] = &[
     named("sum", "sum"),
     rewritten(
         "avg",
-        "avg(x); of DECIMAL(p,s): avg(CAST(x AS DECIMAL(p+1,s+1))) cast to DECIMAL(p+4,s+4), so the last digit is rounded, not cut",
+        "avg(x); of DECIMAL(p,s): avg(CAST(x AS DECIMAL(p+k,s+k))) cast to DECIMAL(p+4,s+4), k = min(10, 28 - p), so the last digit is rounded as Ember rounds it whether the server cuts or rounds",
     ),
     named("min", "min"),
     named("max", "max"),
@@ -309,13 +315,11 @@ pub(super) fn aggregate_call(
                 AggFunc::Count if args.is_empty() => Ok(call("count", vec![int(1)])),
                 AggFunc::Count => Ok(call_with("count", args, distinct)),
                 AggFunc::Avg => match arg_type {
-                    // Some engines cut the average of decimals at the result's scale;
-                    // one more digit, then a rounding cast, gives SQL's rounded value.
-                    Some(DataType::Decimal128(p, s)) if args.len() == 1 => {
-                        let wider = DataType::Decimal128(
-                            (*p + 1).min(MAX_PRECISION),
-                            (*s + 1).min(MAX_PRECISION as i8),
-                        );
+                    Some(DataType::Decimal128(p, s))
+                        if args.len() == 1 && *p < MAX_PRECISION - 10 =>
+                    {
+                        let k = AVG_EXTRA_DIGITS.min(MAX_PRECISION - 10 - *p);
+                        let wider = DataType::Decimal128(*p + k, *s + k as i8);
                         let result = func.return_type(arg_type)?;
                         let value = cast(args.remove(0), &spark_type(&wider)?);
                         Ok(cast(
