@@ -148,6 +148,14 @@ fn every_plan_node_kind_has_a_relation() {
         ),
         ("SELECT * FROM nation CROSS JOIN region", "Join CROSS"),
         (
+            "SELECT n_name, EXISTS (SELECT 1 FROM region WHERE r_regionkey = n_regionkey) AS e FROM nation",
+            "Deduplicate",
+        ),
+        (
+            "SELECT n_name FROM nation WHERE n_regionkey = 1 OR n_nationkey IN (SELECT r_regionkey FROM region)",
+            "AS has_null_",
+        ),
+        (
             "SELECT n_name FROM nation INTERSECT SELECT r_name FROM region",
             "SetOperation UNION ALL",
         ),

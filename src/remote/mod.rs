@@ -23,6 +23,7 @@ mod explain;
 mod expr;
 pub mod functions;
 mod literal;
+mod mark_join;
 mod relation;
 mod url;
 mod values;

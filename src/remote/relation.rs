@@ -13,7 +13,7 @@
 //! | Filter | Filter |
 //! | Projection | Project with aliases |
 //! | Aggregate | Aggregate (GROUPBY) + ToDF |
-//! | Join | Join of the same kind; NOT IN's null-aware anti join as an anti join whose condition also matches NULL keys |
+//! | Join | Join of the same kind; NOT IN's null-aware anti join as an anti join whose condition also matches NULL keys; mark joins in `mark_join` |
 //! | Sort | Sort (global) |
 //! | Limit | Offset and Limit |
 //! | Union | SetOperation UNION ALL, by position |
@@ -71,18 +71,18 @@ pub(super) fn query_relation(plan: &LogicalPlan) -> Result<Relation> {
     Ok(project(top.relation, exprs))
 }
 
-struct Translator {
+pub(super) struct Translator {
     next: usize,
 }
 
-fn project(input: Relation, expressions: Vec<Expression>) -> Relation {
+pub(super) fn project(input: Relation, expressions: Vec<Expression>) -> Relation {
     relation(RelType::Project(Box::new(Project {
         input: Some(Box::new(input)),
         expressions,
     })))
 }
 
-fn to_df(input: Relation, names: &[String]) -> Relation {
+pub(super) fn to_df(input: Relation, names: &[String]) -> Relation {
     relation(RelType::ToDf(Box::new(ToDf {
         input: Some(Box::new(input)),
         column_names: names.to_vec(),
@@ -101,7 +101,7 @@ fn exactly(t: Translated) -> Translated {
 
 impl Translator {
     /// A name no other column of the query has, readable after the user's name.
-    fn fresh(&mut self, user: &str) -> String {
+    pub(super) fn fresh(&mut self, user: &str) -> String {
         self.next += 1;
         let mut base: String = ember_planner::schema::user_name(user)
             .chars()
@@ -118,7 +118,7 @@ impl Translator {
         schema.fields.iter().map(|f| self.fresh(&f.name)).collect()
     }
 
-    fn node(&mut self, plan: &LogicalPlan) -> Result<Translated> {
+    pub(super) fn node(&mut self, plan: &LogicalPlan) -> Result<Translated> {
         match plan {
             LogicalPlan::Scan {
                 table,
@@ -449,9 +449,7 @@ impl Translator {
             JoinKind::LeftAnti | JoinKind::LeftAntiNullAware => JoinType::LeftAnti,
             JoinKind::Cross => JoinType::Cross,
             JoinKind::LeftMark | JoinKind::LeftMarkNullAware => {
-                return Err(untranslatable(
-                    "EXISTS or IN (subquery) inside OR or a SELECT list (a mark join: Spark Connect has no relation for it)",
-                ));
+                return self.mark_join(left, right, kind, on, filter);
             }
         };
         let l = self.node(left)?;

@@ -99,6 +99,12 @@ NODE_QUERIES = {
     "anti_join": "SELECT r_name FROM region WHERE NOT EXISTS (SELECT 1 FROM nation WHERE n_regionkey = r_regionkey AND n_name LIKE 'C%') ORDER BY r_name",
     "not_in_with_nulls": "SELECT v FROM nulls WHERE k NOT IN (SELECT k FROM nulls WHERE v = 'a') ORDER BY v",
     "not_in_null_set": "SELECT n_name FROM nation WHERE n_nationkey NOT IN (SELECT k FROM nulls)",
+    "mark_join_exists": "SELECT n_name, EXISTS (SELECT 1 FROM region WHERE r_regionkey = n_regionkey AND r_name LIKE 'A%') AS e "
+                        "FROM nation ORDER BY n_nationkey",
+    "mark_join_in": "SELECT k, v, k IN (SELECT k FROM nulls WHERE v = 'a') AS i, k NOT IN (SELECT k FROM nulls) AS ni, "
+                    "k IN (SELECT n_nationkey FROM nation) AS nn FROM nulls ORDER BY v",
+    "mark_join_or": "SELECT n_name FROM nation WHERE n_regionkey = 1 OR n_nationkey IN (SELECT r_regionkey FROM region) ORDER BY 1",
+    "mark_join_correlated_in": "SELECT a.k, a.k IN (SELECT b.k FROM nulls b WHERE b.v = a.v) AS same FROM nulls a ORDER BY a.v",
     "cross_join": "SELECT count(*) AS n FROM nation CROSS JOIN region",
     "sort_nulls": "SELECT k, v FROM nulls ORDER BY v DESC NULLS LAST, k NULLS FIRST",
     "limit_offset": "SELECT n_name FROM nation ORDER BY n_name LIMIT 4 OFFSET 3",
