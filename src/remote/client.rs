@@ -61,13 +61,33 @@ fn session_id() -> &'static str {
     })
 }
 
-/// Runs `relation` on the server at `url` and returns its rows.
+/// How often a running query looks at its cancel token.
+const CANCEL_POLL: Duration = Duration::from_millis(100);
+
+/// Runs `relation` on the server at `url` and returns its rows. The calling thread's
+/// cancel token (Ctrl-C, the statement timeout) stops the wait: the call is dropped,
+/// which cancels it on the server, and the error says why.
 pub(super) fn execute(url: &RemoteUrl, relation: Relation) -> Result<Vec<RecordBatch>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| EmberError::internal(format!("cannot start the client runtime: {e}")))?;
-    runtime.block_on(execute_async(url, relation))
+    let token = crate::rdd::CancelToken::current();
+    runtime.block_on(async {
+        let work = execute_async(url, relation);
+        tokio::pin!(work);
+        let mut ticks = tokio::time::interval(CANCEL_POLL);
+        loop {
+            tokio::select! {
+                result = &mut work => return result,
+                _ = ticks.tick() => {
+                    if let Some(token) = &token {
+                        token.check().map_err(EmberError::Job)?;
+                    }
+                }
+            }
+        }
+    })
 }
 
 async fn execute_async(url: &RemoteUrl, relation: Relation) -> Result<Vec<RecordBatch>> {
@@ -222,6 +242,23 @@ mod tests {
     fn messages_keep_their_first_line() {
         assert_eq!(first_line("\n  boom: x \n\tat y"), "boom: x");
         assert_eq!(first_line(""), "(no message)");
+    }
+
+    #[test]
+    fn a_cancelled_statement_stops_waiting() {
+        // A listener that accepts and never answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let url = RemoteUrl::parse(&format!("sc://127.0.0.1:{port}")).unwrap();
+        let token = crate::rdd::CancelToken::with_timeout(Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        let e = token
+            .scope(|| execute(&url, Relation::default()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("statement timeout"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        drop(listener);
     }
 
     #[test]
