@@ -86,7 +86,18 @@ impl Scope<'_> {
                 call("when", args)
             }
             Expr::Cast { expr, data_type } => {
-                super::builders::cast(self.expr(expr)?, &super::literal::spark_type(data_type)?)
+                let mut value = self.expr(expr)?;
+                if is_integer(data_type) {
+                    // Ember rounds to an integer (decimals half away from zero, floats
+                    // half to even); Spark's cast would cut the fraction.
+                    let from = self.type_of(expr)?;
+                    if matches!(from, DataType::Decimal128(..)) {
+                        value = call("round", vec![value, super::builders::int(0)]);
+                    } else if ember_planner::types::is_float(&from) {
+                        value = call("bround", vec![value, super::builders::int(0)]);
+                    }
+                }
+                super::builders::cast(value, &super::literal::spark_type(data_type)?)
             }
             Expr::InList {
                 expr,
@@ -243,10 +254,13 @@ impl Scope<'_> {
             .collect::<Result<Vec<_>>>()?;
         let arg_type = w.args.first().map(|a| self.type_of(a)).transpose()?;
         let function = functions::window_call(w.func, &w.args, args, arg_type.as_ref())?;
-        let frame = if w.func.uses_frame() {
+        // Spark fixes the frame of ranking and offset functions itself; without ORDER
+        // BY every row is a peer, so a RANGE frame is the whole partition, Spark's
+        // default there (some servers refuse a RANGE frame without ORDER BY).
+        let whole_partition = w.order_by.is_empty() && w.frame.units == FrameUnits::Range;
+        let frame = if w.func.uses_frame() && !whole_partition {
             Some(Box::new(self.frame(&w.frame)?))
         } else {
-            // Spark fixes the frame of ranking and offset functions itself.
             None
         };
         Ok(expression(ExprType::Window(Box::new(Window {

@@ -126,14 +126,8 @@ pub static SCALAR_FUNCTIONS: &[FunctionMapping] = &[
     named("current_timestamp", "localtimestamp"),
     named("now", "localtimestamp"),
     named("make_date", "make_date"),
-    rewritten(
-        "to_date",
-        "to_date(s); refused with a format (its patterns differ)",
-    ),
-    rewritten(
-        "to_timestamp",
-        "to_timestamp_ntz(s); refused with a format (its patterns differ)",
-    ),
+    refused("to_date", "Ember's format patterns are not Spark's"),
+    refused("to_timestamp", "Ember's format patterns are not Spark's"),
     refused("to_char", "Ember's format patterns are not Spark's"),
     refused("strftime", "Ember's format patterns are not Spark's"),
 ];
@@ -251,13 +245,6 @@ pub(super) fn scalar_call(
             ("mod", 2) => Ok(call("%", args)),
             ("date_part", 2) => date_part(ember_args, args),
             ("date_trunc", 2) => Ok(cast(call("date_trunc", args), &spark_type(result_type)?)),
-            ("to_date", 1) => Ok(call("to_date", args)),
-            ("to_timestamp", 1) => Ok(call("to_timestamp_ntz", args)),
-            ("to_date" | "to_timestamp", _) => Err(refusal(
-                "function",
-                name,
-                "its format patterns are not Spark's",
-            )),
             _ => Err(untranslatable(format!(
                 "the function {name}() with {n} argument(s)"
             ))),

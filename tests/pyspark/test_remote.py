@@ -131,6 +131,19 @@ NODE_QUERIES = {
                  "FROM nation ORDER BY n_nationkey LIMIT 5",
     "scalar_subquery": "SELECT n_name FROM nation WHERE n_nationkey > (SELECT avg(n_nationkey) FROM nation) ORDER BY 1",
     "csv_table": "SELECT k, v FROM nulls ORDER BY k NULLS LAST",
+    "string_functions": "SELECT split_part('a,b,c', ',', 2) AS s, lpad('7', 3, '0') AS lp, rpad('7', 3) AS rp, left('hello', 2) AS l, right('hello', 2) AS r, greatest(1, 5, 3) AS g, least(2, NULL, 1) AS le, nullif(1, 1) AS nf, chr(65) AS c, reverse('abc') AS rv, replace('aXbX', 'X', '-') AS rp2, ltrim('  a') AS lt, rtrim('a  ') || '|' AS rt, trim('xxaxx', 'x') AS tr",
+    "date_functions": "SELECT date_trunc('month', DATE '2024-05-17') AS m, date_trunc('year', TIMESTAMP '2024-05-17 10:11:12') AS y, make_date(2024, 2, 29) AS md, date_part('dow', DATE '2024-05-19') AS dow, date_part('doy', DATE '2024-02-01') AS doy, date_part('quarter', DATE '2024-05-17') AS q, date_part('week', DATE '2024-05-17') AS w, date_part('hour', TIMESTAMP '2024-05-17 10:11:12') AS h",
+    "aggregate_functions": "SELECT n_regionkey, string_agg(n_name, ',' ORDER BY n_name) AS names, median(n_nationkey) AS med, percentile_cont(0.25) WITHIN GROUP (ORDER BY n_nationkey) AS p25, bool_and(n_nationkey > 2) AS ba, bool_or(n_nationkey > 20) AS bo, round(var_pop(n_nationkey), 6) AS vp, round(stddev_pop(n_nationkey), 6) AS sp FROM nation GROUP BY n_regionkey ORDER BY 1",
+    "window_functions": "SELECT n_name, ntile(3) OVER (ORDER BY n_nationkey) AS t, percent_rank() OVER (ORDER BY n_regionkey) AS pr, cume_dist() OVER (ORDER BY n_regionkey) AS cd, lead(n_name) OVER (PARTITION BY n_regionkey ORDER BY n_name) AS nx, first_value(n_name) OVER (PARTITION BY n_regionkey ORDER BY n_name) AS fv, last_value(n_name) OVER (PARTITION BY n_regionkey ORDER BY n_name ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS lv, nth_value(n_name, 2) OVER (PARTITION BY n_regionkey ORDER BY n_name) AS nv, dense_rank() OVER (ORDER BY n_regionkey DESC) AS dr FROM nation ORDER BY n_nationkey",
+    "window_frames": "SELECT n_nationkey, sum(n_nationkey) OVER (ORDER BY n_nationkey RANGE BETWEEN 2 PRECEDING AND 1 FOLLOWING) AS rs, avg(n_nationkey) OVER (PARTITION BY n_regionkey) AS pa, count(*) OVER () AS c FROM nation ORDER BY 1",
+    "like_and_regex": "SELECT n_name ILIKE 'a%' AS il, n_name LIKE 'A\\_%' AS esc, n_name LIKE 'A#%' ESCAPE '#' AS e2, upper(n_name) || lower(n_name) AS ul, char_length(n_comment) AS cl, starts_with(n_name, 'AL') AS sw, ends_with(n_name, 'A') AS ew, regexp_like(n_name, '^[AB]') AS rl FROM nation ORDER BY n_nationkey LIMIT 8",
+    "math": "SELECT round(12.345, 1) AS r1, round(-2.5) AS r2, ceil(1.2) AS c, floor(-1.2) AS f, sqrt(16.0) AS s, power(2, 10) AS p, ln(exp(1.0)) AS ln1, log(100.0) AS lg, log10(1000.0) AS l10, mod(10, 3) AS m, 10 % 3 AS m2, sign(-3) AS sg, abs(-4.5) AS a, -7 / 2 AS idiv, 7.5 / 2 AS fdiv",
+    "rounding_casts": "SELECT CAST(2.5 AS INT) a, CAST(-2.5 AS INT) b, CAST(CAST(2.5 AS DOUBLE) AS INT) c, "
+                      "CAST(CAST(-2.5 AS DOUBLE) AS INT) e, CAST(2.45 AS DECIMAL(5,1)) f, CAST(n_nationkey * 1.5 AS INT) h FROM nation ORDER BY h",
+    "casts": "SELECT CAST('2024-01-02' AS DATE) AS d, CAST('12' AS INT) + 1 AS i, CAST(3.7 AS INT) AS ti, CAST(n_nationkey AS VARCHAR) || 'x' AS s, CAST('2024-01-02 03:04:05' AS TIMESTAMP) AS ts, CAST(1 AS DOUBLE) / 3 AS third FROM nation WHERE n_nationkey < 2 ORDER BY 1, 2",
+    "non_equi_join": "SELECT * FROM nation n1 JOIN nation n2 ON n1.n_nationkey < n2.n_nationkey AND n1.n_regionkey = n2.n_regionkey ORDER BY 1, 5 LIMIT 5",
+    "correlated_scalar_subquery": "SELECT r_name, (SELECT count(*) FROM nation WHERE n_regionkey = r_regionkey) AS c FROM region ORDER BY 1",
+    "except": "SELECT n_regionkey, n_name FROM nation EXCEPT SELECT n_regionkey, n_name FROM nation WHERE n_nationkey > 3 ORDER BY 1, 2",
 }
 
 
