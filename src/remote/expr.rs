@@ -159,7 +159,11 @@ impl Scope<'_> {
                     .iter()
                     .map(|a| self.expr(a))
                     .collect::<Result<Vec<_>>>()?;
-                functions::scalar_call(name, args, translated, &self.type_of(e)?)?
+                let types = args
+                    .iter()
+                    .map(|a| self.type_of(a))
+                    .collect::<Result<Vec<_>>>()?;
+                functions::scalar_call(name, args, translated, &types, &self.type_of(e)?)?
             }
             Expr::Aggregate {
                 func,

@@ -68,7 +68,10 @@ const AVG_EXTRA_DIGITS: u8 = 10;
 
 /// Scalar functions.
 pub static SCALAR_FUNCTIONS: &[FunctionMapping] = &[
-    named("substring", "substring"),
+    rewritten(
+        "substring",
+        "substring(s, start, len), a start below 1 moved to 1 and the length shortened by as much (Spark would count a negative start from the end)",
+    ),
     named("upper", "upper"),
     named("lower", "lower"),
     named("length", "char_length"),
@@ -98,7 +101,10 @@ pub static SCALAR_FUNCTIONS: &[FunctionMapping] = &[
     named("reverse", "reverse"),
     named("chr", "chr"),
     named("abs", "abs"),
-    named("round", "round"),
+    rewritten(
+        "round",
+        "round(x, d); a DOUBLE to whole numbers bround(x), half to even as Ember",
+    ),
     named("ceil", "ceil"),
     named("ceiling", "ceil"),
     named("floor", "floor"),
@@ -209,7 +215,8 @@ fn constant_text(args: &[Expr], i: usize) -> Option<String> {
 pub(super) fn scalar_call(
     name: &str,
     ember_args: &[Expr],
-    args: Vec<Expression>,
+    mut args: Vec<Expression>,
+    arg_types: &[DataType],
     result_type: &DataType,
 ) -> Result<Expression> {
     let Some(form) = mapping(SCALAR_FUNCTIONS, name) else {
@@ -222,6 +229,24 @@ pub(super) fn scalar_call(
         SparkForm::Named(spark) => Ok(call(spark, args)),
         SparkForm::Refused(why) => Err(refusal("function", name, why)),
         SparkForm::Rewritten(_) => match (name, n) {
+            ("substring", 2 | 3) => Ok(substring(ember_args, args)),
+            ("round", 1 | 2) => {
+                let whole = n == 1
+                    || matches!(
+                        constant(ember_args, 1),
+                        Some(ScalarValue::Int32(Some(0)) | ScalarValue::Int64(Some(0)))
+                    );
+                if whole
+                    && arg_types
+                        .first()
+                        .is_some_and(ember_planner::types::is_float)
+                {
+                    args.truncate(1);
+                    Ok(call("bround", args))
+                } else {
+                    Ok(call("round", args))
+                }
+            }
             ("trim" | "ltrim" | "rtrim", 1) => Ok(call(name, args)),
             ("trim", 2) => Ok(call("btrim", args)),
             ("ltrim" | "rtrim", _) => Err(refusal(
@@ -250,6 +275,33 @@ pub(super) fn scalar_call(
             ))),
         },
     }
+}
+
+/// SQL's substring: a start below 1 counts the characters before the string against
+/// the length; Spark counts a negative start from the end instead.
+fn substring(ember_args: &[Expr], mut args: Vec<Expression>) -> Expression {
+    let start_is_positive = matches!(
+        constant(ember_args, 1),
+        Some(ScalarValue::Int32(Some(1..)) | ScalarValue::Int64(Some(1..)))
+    );
+    if start_is_positive {
+        return call("substring", args);
+    }
+    let start = args.remove(1);
+    let before = call("<", vec![start.clone(), int(1)]);
+    let mut spark_args = vec![
+        args.remove(0),
+        call("when", vec![before.clone(), int(1), start.clone()]),
+    ];
+    if let Some(len) = args.pop() {
+        let shortened = call("-", vec![call("+", vec![len.clone(), start]), int(1)]);
+        let len = call("when", vec![before, shortened, len]);
+        spark_args.push(call(
+            "when",
+            vec![call("<", vec![len.clone(), int(0)]), int(0), len],
+        ));
+    }
+    call("substring", spark_args)
 }
 
 fn date_part(ember_args: &[Expr], mut args: Vec<Expression>) -> Result<Expression> {
@@ -403,7 +455,7 @@ mod tests {
 
     #[test]
     fn refused_functions_say_why() {
-        let e = scalar_call("to_char", &[], vec![], &DataType::Utf8).unwrap_err();
+        let e = scalar_call("to_char", &[], vec![], &[], &DataType::Utf8).unwrap_err();
         assert!(
             e.to_string().contains("to_char() has no Spark equivalent"),
             "{e}"

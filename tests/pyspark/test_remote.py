@@ -140,6 +140,9 @@ NODE_QUERIES = {
     "math": "SELECT round(12.345, 1) AS r1, round(-2.5) AS r2, ceil(1.2) AS c, floor(-1.2) AS f, sqrt(16.0) AS s, power(2, 10) AS p, ln(exp(1.0)) AS ln1, log(100.0) AS lg, log10(1000.0) AS l10, mod(10, 3) AS m, 10 % 3 AS m2, sign(-3) AS sg, abs(-4.5) AS a, -7 / 2 AS idiv, 7.5 / 2 AS fdiv",
     "rounding_casts": "SELECT CAST(2.5 AS INT) a, CAST(-2.5 AS INT) b, CAST(CAST(2.5 AS DOUBLE) AS INT) c, "
                       "CAST(CAST(-2.5 AS DOUBLE) AS INT) e, CAST(2.45 AS DECIMAL(5,1)) f, CAST(n_nationkey * 1.5 AS INT) h FROM nation ORDER BY h",
+    "substring_and_round": "SELECT substring('hello', 0, 3) a, substring('hello', -1, 3) b, substring('hello', -5, 3) d, "
+                           "substring('hello', n_nationkey - 1, 2) e, substring('hello', n_nationkey - 2) f, "
+                           "round(-0.5::DOUBLE) r2, round(2.5::DOUBLE, 0) r4, round(-2.5) r5 FROM nation WHERE n_nationkey < 4 ORDER BY n_nationkey",
     "casts": "SELECT CAST('2024-01-02' AS DATE) AS d, CAST('12' AS INT) + 1 AS i, CAST(3.7 AS INT) AS ti, CAST(n_nationkey AS VARCHAR) || 'x' AS s, CAST('2024-01-02 03:04:05' AS TIMESTAMP) AS ts, CAST(1 AS DOUBLE) / 3 AS third FROM nation WHERE n_nationkey < 2 ORDER BY 1, 2",
     "non_equi_join": "SELECT * FROM nation n1 JOIN nation n2 ON n1.n_nationkey < n2.n_nationkey AND n1.n_regionkey = n2.n_regionkey ORDER BY 1, 5 LIMIT 5",
     "correlated_scalar_subquery": "SELECT r_name, (SELECT count(*) FROM nation WHERE n_regionkey = r_regionkey) AS c FROM region ORDER BY 1",
