@@ -13,6 +13,8 @@ use std::collections::BTreeSet;
 use ember_planner::optimizer::Optimizer;
 
 use crate::error::{EmberError, Result};
+use crate::memory::ByteSize;
+use crate::memory::size::default_memory_limit;
 use setting::{Allowed, Change, Setting, settings};
 
 /// Most worker threads a session may have.
@@ -141,6 +143,24 @@ settings! {
             allowed: ANY_COUNT,
             change: Change::Anytime,
             description: "most rows in one written file (a task starts a new file past it); 0 for no limit",
+        },
+        memory_limit: ByteSize = default_memory_limit() => {
+            name: "ember.memory.limit",
+            allowed: Allowed::Bytes,
+            change: Change::Anytime,
+            description: "memory the operators of all running queries may hold at once (default 80% of physical memory); past it sorts and aggregations spill, other operators fail",
+        },
+        spill_dir: String = std::env::temp_dir().display().to_string() => {
+            name: "ember.spill.dir",
+            allowed: Allowed::Folder,
+            change: Change::Anytime,
+            description: "folder under which each query keeps its spill files (removed when it ends)",
+        },
+        spill_max_bytes: ByteSize = ByteSize(100 << 30) => {
+            name: "ember.spill.max_bytes",
+            allowed: Allowed::Bytes,
+            change: Change::Anytime,
+            description: "most bytes of spill files one query may have on disk at once",
         },
         cache_storage_level: String = "memory_and_disk".to_string() => {
             name: "ember.cache.storage_level",

@@ -69,6 +69,7 @@ impl SessionContext {
             max_task_attempts: config.max_task_attempts.max(1),
             cache_budget_bytes: config.cache_budget_bytes,
             faults: fault_config(&config),
+            memory_limit: config.memory_limit.bytes(),
             ..RddConfig::default()
         });
         Self::with_rdd_context(config, rdd)
@@ -145,6 +146,10 @@ impl SessionContext {
         // Settings the RDD layer reads take effect for the next job.
         self.state.rdd.set_faults(fault_config(&c));
         self.state.rdd.set_max_task_attempts(c.max_task_attempts);
+        self.state
+            .rdd
+            .memory_pool()
+            .set_limit(c.memory_limit.bytes());
         Ok(())
     }
 
@@ -154,9 +159,13 @@ impl SessionContext {
     pub fn metrics_json(&self) -> String {
         let json = self.state.rdd.metrics_json();
         let body = json.trim_end().trim_end_matches('}');
+        let memory = self.state.rdd.memory_pool().snapshot();
         format!(
-            "{body},\"parquet_row_groups_read\":{}}}",
-            crate::sources::parquet::row_groups_read()
+            "{body},\"parquet_row_groups_read\":{},\"peak_memory\":{},\"spilled_bytes\":{},\"spill_files\":{}}}",
+            crate::sources::parquet::row_groups_read(),
+            memory.peak,
+            memory.spilled_bytes,
+            memory.spill_files
         )
     }
 

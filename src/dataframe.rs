@@ -34,6 +34,7 @@ use crate::error::{EmberError, Result};
 use crate::exec::cache::CachedTable;
 use crate::exec::{self, ExecContext};
 use crate::format::{OutputFormat, write_batches};
+use crate::memory::QueryMemory;
 use crate::rdd::{CancelToken, Rdd, StorageLevel};
 
 /// Builders for expressions: columns, literals and aggregate calls.
@@ -347,12 +348,20 @@ impl DataFrame {
     }
 
     pub(crate) fn exec_context(&self) -> ExecContext {
+        let config = self.session.config();
+        let rdd = self.session.rdd_context().clone();
+        let memory = QueryMemory::new(
+            rdd.memory_pool().clone(),
+            std::path::Path::new(&config.spill_dir),
+            config.spill_max_bytes.bytes(),
+        );
         ExecContext {
-            rdd: self.session.rdd_context().clone(),
-            batch_size: self.session.config().batch_size,
+            rdd,
+            batch_size: config.batch_size,
             metrics: None,
-            max_recursion_iterations: self.session.config().max_recursion_iterations,
+            max_recursion_iterations: config.max_recursion_iterations,
             work_tables: Default::default(),
+            memory,
         }
     }
 

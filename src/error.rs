@@ -51,6 +51,9 @@ pub enum EmberError {
     /// block that kept vanishing, ...
     #[error(transparent)]
     Job(RddError),
+    /// An operator could not reserve the memory (or spill space) it needed.
+    #[error(transparent)]
+    ResourcesExhausted(#[from] crate::memory::pool::ResourcesExhausted),
     /// A feature the runtime does not support.
     #[error("not supported: {0}")]
     Unsupported(String),

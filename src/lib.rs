@@ -12,6 +12,7 @@
 //! - [`rdd`]: lineage, the DAG scheduler (stages cut at shuffles, one task per
 //!   partition on a thread pool), shuffles and the block manager. Knows no SQL.
 //! - [`ops`]: columnar operators, batches in and batches out. Knows no RDDs.
+//! - [`memory`]: the memory pool operators reserve from, and spill files.
 //! - [`expr`]: evaluation of physical expressions with Arrow kernels.
 //! - [`sources`]: Parquet, CSV, in-memory tables and the built-in TPC-H generator.
 //! - [`write`]: files out (COPY TO, DataFrame writers) as jobs with a commit
@@ -34,6 +35,7 @@ pub mod exec;
 pub mod explain;
 pub mod expr;
 pub mod format;
+pub mod memory;
 pub mod ops;
 pub mod rdd;
 pub mod remote;

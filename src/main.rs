@@ -26,6 +26,10 @@ struct ServeCli {
     /// Worker threads shared by every session (default: the number of cores).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+    /// Memory all sessions' queries may hold at once (e.g. 4GB, 50%); past it sorts
+    /// and aggregations spill to disk (default: 80% of physical memory).
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<String>,
 }
 
 fn serve(args: &[String]) -> i32 {
@@ -39,6 +43,12 @@ fn serve(args: &[String]) -> i32 {
     let mut config = ember::SessionConfig::default();
     if let Some(n) = cli.threads {
         config.threads = n;
+    }
+    if let Some(limit) = &cli.memory_limit
+        && let Err(e) = config.set("ember.memory.limit", limit)
+    {
+        eprintln!("error: --memory-limit: {e}");
+        return 2;
     }
     if let Err(e) = config.validate() {
         eprintln!("error: {e}");

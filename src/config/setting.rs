@@ -35,6 +35,10 @@ pub enum Allowed {
     Duration,
     /// A Spark Connect URL `sc://host:port[/;token=...]`, or empty for none.
     RemoteUrl,
+    /// A number of bytes: `4GB`, `512MiB`, `80%` of physical memory, a bare number.
+    Bytes,
+    /// A folder path (any text but the empty one).
+    Folder,
 }
 
 impl fmt::Display for Allowed {
@@ -57,6 +61,12 @@ impl fmt::Display for Allowed {
                 f,
                 "a Spark Connect URL sc://host:port[/;token=...] (empty for none)"
             ),
+            Allowed::Bytes => write!(
+                f,
+                "a size such as '4GB', '200MB', '512MiB', '80%' (of physical memory) \
+                 or a number of bytes"
+            ),
+            Allowed::Folder => write!(f, "a folder path"),
             Allowed::OneOf(words) => match words {
                 [] => write!(f, "nothing"),
                 [one] => write!(f, "{one}"),
@@ -194,11 +204,24 @@ impl SettingValue for String {
                 .iter()
                 .find(|w| w.eq_ignore_ascii_case(text))
                 .map(|w| w.to_string()),
+            Allowed::Folder => (!text.trim().is_empty()).then(|| text.to_string()),
             _ => None,
         }
     }
     fn show(&self) -> String {
         self.clone()
+    }
+}
+
+impl SettingValue for crate::memory::ByteSize {
+    fn parse(text: &str, allowed: &Allowed) -> Option<Self> {
+        match allowed {
+            Allowed::Bytes => crate::memory::ByteSize::parse(text),
+            _ => None,
+        }
+    }
+    fn show(&self) -> String {
+        self.to_string()
     }
 }
 
@@ -385,6 +408,21 @@ mod tests {
         assert_eq!(
             String::parse("MEMORY_ONLY", &words).as_deref(),
             Some("memory_only")
+        );
+        let size = crate::memory::ByteSize::parse;
+        assert_eq!(
+            crate::memory::ByteSize::parse("200MB"),
+            <crate::memory::ByteSize as SettingValue>::parse("200MB", &Allowed::Bytes)
+        );
+        assert!(size("200MB").is_some());
+        assert_eq!(
+            <crate::memory::ByteSize as SettingValue>::parse("lots", &Allowed::Bytes),
+            None
+        );
+        assert_eq!(String::parse("", &Allowed::Folder), None);
+        assert_eq!(
+            String::parse("/tmp/x", &Allowed::Folder).as_deref(),
+            Some("/tmp/x")
         );
         // A type and allowed values that do not go together accept nothing.
         assert_eq!(bool::parse("true", &int), None);

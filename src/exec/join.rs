@@ -21,6 +21,8 @@ use crate::error::{EmberError, Result};
 use crate::exec::metrics::NodeMetrics;
 use crate::exec::{ExecContext, drain, into_iter, lower};
 use crate::expr::evaluate;
+use crate::memory::{OperatorMemory, QueryMemory};
+use crate::ops::batch_bytes;
 use crate::ops::join::{HashJoinProbe, JoinHashTable, MarkGroups, NestedLoopJoin};
 use crate::rdd::{PartitionIter, Rdd};
 
@@ -34,6 +36,26 @@ fn probe_all(
     }
     out.extend(probe.finish()?);
     Ok(into_iter(out))
+}
+
+/// Bytes of index per build row: a map entry and the row's chain link.
+const INDEX_BYTES_PER_ROW: usize = 16;
+
+/// Reserves the memory of a build table over `batches` before it is built: the
+/// batches, their concatenated copy and the index; `shrink_after_build` is what
+/// can be given back once the batches are gone.
+fn reserve_build(
+    memory: &QueryMemory,
+    consumer: &str,
+    partition: usize,
+    batches: &[RecordBatch],
+    node: Option<&Arc<NodeMetrics>>,
+) -> Result<(OperatorMemory, u64)> {
+    let mut handle = ExecContext::operator_memory(memory, consumer, partition, false, node);
+    let bytes: u64 = batches.iter().map(batch_bytes).sum();
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    handle.try_grow(2 * bytes + (rows * INDEX_BYTES_PER_ROW) as u64)?;
+    Ok((handle, bytes))
 }
 
 /// A hash join; `metrics` are the join's own counters under EXPLAIN ANALYZE.
@@ -56,10 +78,15 @@ pub fn lower_hash_join(
     let right_schema = right.schema();
     let left_rdd = lower(left, cx)?;
     let right_rdd = lower(right, cx)?;
+    let memory = cx.memory.clone();
+    let build_name = format!("HashJoin({kind}) build side");
     match distribution {
         JoinDistribution::Broadcast => {
+            let node = metrics.clone();
             let build =
                 right_rdd.broadcast(&format!("HashJoin({kind}) build side"), move |batches| {
+                    let (mut reserved, copy) =
+                        reserve_build(&memory, &build_name, 0, &batches, node.as_ref())?;
                     let table = Arc::new(JoinHashTable::build(
                         batches,
                         &right_keys,
@@ -71,7 +98,8 @@ pub fn lower_hash_join(
                         }
                         _ => None,
                     };
-                    Ok((table, groups))
+                    reserved.shrink(copy);
+                    Ok((table, groups, Arc::new(reserved)))
                 });
             let side = build.clone();
             Ok(left_rdd.map_partitions_with_broadcasts(
@@ -79,7 +107,7 @@ pub fn lower_hash_join(
                 &[&build],
                 move |task, iter| {
                     let built = side.value(task)?;
-                    let (table, groups) = built.as_ref();
+                    let (table, groups, _) = built.as_ref();
                     let mut probe = HashJoinProbe::new(
                         table.clone(),
                         kind,
@@ -116,13 +144,21 @@ pub fn lower_hash_join(
         JoinDistribution::Partitioned => Ok(left_rdd.zip_partitions(
             &right_rdd,
             &format!("HashJoin({kind}, partitioned)"),
-            move |_, l, r| {
+            move |task, l, r| {
                 let build = drain(r)?;
+                let (mut reserved, copy) = reserve_build(
+                    &memory,
+                    &build_name,
+                    task.partition,
+                    &build,
+                    metrics.as_ref(),
+                )?;
                 let table = Arc::new(JoinHashTable::build(
                     build,
                     &right_keys,
                     right_schema.clone(),
                 )?);
+                reserved.shrink(copy);
                 let probe = HashJoinProbe::new(
                     table,
                     kind,
@@ -130,7 +166,9 @@ pub fn lower_hash_join(
                     filter.clone(),
                     schema.clone(),
                 );
-                Ok(probe_all(probe, l)?)
+                let out = probe_all(probe, l)?;
+                drop(reserved);
+                Ok(out)
             },
         )?),
     }

@@ -19,6 +19,7 @@ use std::time::Duration;
 use arrow::array::RecordBatch;
 use ember_planner::physical::{JoinDistribution, PhysicalPlan};
 
+use crate::memory::MemoryCounters;
 use crate::rdd::observed::Observer;
 
 /// Counters of one plan node; updated from task threads.
@@ -29,6 +30,8 @@ pub struct NodeMetrics {
     bytes: AtomicU64,
     task_nanos: AtomicU64,
     side_nanos: AtomicU64,
+    /// What the node's operators held and spilled.
+    pub memory: Arc<MemoryCounters>,
 }
 
 impl NodeMetrics {
@@ -120,6 +123,9 @@ impl OperatorMetrics {
                     batches: m.batches.load(Ordering::Relaxed),
                     bytes: m.bytes.load(Ordering::Relaxed),
                     self_time: Duration::from_nanos(own),
+                    peak_memory: m.memory.peak(),
+                    spilled_bytes: m.memory.spilled_bytes(),
+                    spill_files: m.memory.spill_files(),
                 }
             })
             .collect()
@@ -157,6 +163,12 @@ pub struct NodeStats {
     pub bytes: u64,
     /// Time spent in the node itself, its inputs' time taken out.
     pub self_time: Duration,
+    /// The most memory one of its tasks reserved at once.
+    pub peak_memory: u64,
+    /// Bytes it wrote to spill files.
+    pub spilled_bytes: u64,
+    /// Spill files it wrote.
+    pub spill_files: u64,
 }
 
 /// Bytes as `512B`, `1.5KiB`, `2.0MiB` or `1.1GiB`.

@@ -5,6 +5,7 @@
 mod aggregate;
 pub mod cache;
 mod exchange;
+mod expand;
 mod join;
 mod limit;
 pub mod metrics;
@@ -21,6 +22,7 @@ use arrow::array::RecordBatch;
 use ember_planner::physical::PhysicalPlan;
 
 use crate::error::Result;
+use crate::memory::{OperatorMemory, QueryMemory};
 use crate::rdd::{PartitionIter, Rdd, RddContext};
 
 /// What lowering needs from the session.
@@ -36,6 +38,26 @@ pub struct ExecContext {
     pub max_recursion_iterations: usize,
     /// The rows of each recursive query's last round, by work table name.
     pub work_tables: Arc<HashMap<String, Vec<RecordBatch>>>,
+    /// The memory pool operators reserve from and the query's spill folder.
+    pub memory: QueryMemory,
+}
+
+impl ExecContext {
+    /// The memory handle of `operator` in one task (`partition`), with the plan
+    /// node's counters under EXPLAIN ANALYZE.
+    pub(crate) fn operator_memory(
+        memory: &QueryMemory,
+        operator: &str,
+        partition: usize,
+        can_spill: bool,
+        node: Option<&Arc<metrics::NodeMetrics>>,
+    ) -> OperatorMemory {
+        memory.operator(
+            format!("{operator} (partition {partition})"),
+            can_spill,
+            node.map(|n| n.memory.clone()),
+        )
+    }
 }
 
 /// Lowers `plan` into an RDD whose partitions hold its output. Nothing runs: the
@@ -66,13 +88,26 @@ fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBa
             exprs,
             schema,
         } => unary::lower_projection(lower(input, cx)?, exprs, schema),
+        PhysicalPlan::Expand {
+            input,
+            projections,
+            schema,
+        } => expand::lower_expand(lower(input, cx)?, projections, schema),
         PhysicalPlan::HashAggregate {
             input,
             mode,
             group_by,
             aggregates,
             schema,
-        } => aggregate::lower_aggregate(lower(input, cx)?, *mode, group_by, aggregates, schema),
+        } => aggregate::lower_aggregate(
+            lower(input, cx)?,
+            *mode,
+            group_by,
+            aggregates,
+            schema,
+            cx,
+            node_metrics(plan, cx),
+        ),
         PhysicalPlan::HashJoin {
             left,
             right,
@@ -99,9 +134,14 @@ fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBa
             filter,
             schema,
         } => join::lower_nested_loop_join(left, right, *kind, filter, schema, cx),
-        PhysicalPlan::Sort { input, keys, fetch } => {
-            sort::lower_sort(lower(input, cx)?, keys, *fetch, plan.schema())
-        }
+        PhysicalPlan::Sort { input, keys, fetch } => sort::lower_sort(
+            lower(input, cx)?,
+            keys,
+            *fetch,
+            plan.schema(),
+            cx,
+            node_metrics(plan, cx),
+        ),
         PhysicalPlan::Limit { input, skip, fetch } => {
             limit::lower_limit(lower(input, cx)?, *skip, *fetch)
         }
@@ -132,6 +172,8 @@ fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBa
             order_by,
             exprs,
             schema,
+            cx,
+            node_metrics(plan, cx),
         ),
         PhysicalPlan::RecursiveQuery {
             name,
@@ -149,6 +191,11 @@ fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBa
         ),
         PhysicalPlan::WorkTable { name, schema } => recursive::lower_work_table(name, schema, cx),
     }
+}
+
+/// The counters of `plan` under EXPLAIN ANALYZE.
+fn node_metrics(plan: &PhysicalPlan, cx: &ExecContext) -> Option<Arc<metrics::NodeMetrics>> {
+    cx.metrics.as_ref().and_then(|m| m.node(plan)).cloned()
 }
 
 /// Runs `plan` and returns its output batches in partition order.

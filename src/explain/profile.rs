@@ -230,6 +230,7 @@ mod tests {
             batches: 1,
             bytes: 0,
             self_time: Duration::from_micros(micros),
+            ..NodeStats::default()
         }
     }
 

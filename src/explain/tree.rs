@@ -55,6 +55,16 @@ pub fn facts(op: &OperatorProfile) -> String {
         op.stats.batches,
         human_bytes(op.stats.bytes),
     );
+    if op.stats.peak_memory > 0 {
+        line.push_str(&format!("  peak_mem={}", human_bytes(op.stats.peak_memory)));
+    }
+    if op.stats.spill_files > 0 {
+        line.push_str(&format!(
+            "  spilled={} files={}",
+            human_bytes(op.stats.spilled_bytes),
+            op.stats.spill_files
+        ));
+    }
     if let Some(note) = &op.note {
         line.push_str("  ");
         line.push_str(note);
@@ -138,6 +148,7 @@ mod tests {
                 batches: 1,
                 bytes: 2048,
                 self_time: Duration::from_micros(10),
+                ..NodeStats::default()
             },
             total_time: Duration::from_micros(30),
         }

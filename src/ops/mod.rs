@@ -5,18 +5,23 @@
 //!
 //! - [`filter`], [`project`], [`values`], [`limit`]: the row-wise operators.
 //! - [`aggregate`]: hash aggregation in Partial, Final and Single modes.
+//! - [`expand`]: each row once per grouping set.
 //! - [`join`]: hash joins (build table and per-task probe) and nested loop joins.
-//! - [`sort`], [`topk`]: full sorts and bounded top-k.
+//! - [`sort`], [`topk`]: full sorts and bounded top-k; [`external_sort`] sorts within
+//!   a memory reservation, spilling sorted runs that [`merge`] merges back.
 //! - [`window`]: window functions over sorted partitions.
 //! - [`recursive_query`]: the rows a recursive query under UNION has produced.
 //! - [`partition`]: hash partitioning for exchanges.
 //! - [`hash`]: the fixed-seed hash shared by the above.
 
 pub mod aggregate;
+pub mod expand;
+pub mod external_sort;
 pub mod filter;
 pub mod hash;
 pub mod join;
 pub mod limit;
+pub mod merge;
 pub mod partition;
 pub mod project;
 pub mod recursive_query;
@@ -59,6 +64,20 @@ pub fn batch_with_schema(
         columns,
         &options,
     )?)
+}
+
+/// Bytes of the rows of `batch` — of its slice only, not of the whole buffers a
+/// zero-copy slice points into — for reserving memory per batch.
+pub fn batch_bytes(batch: &RecordBatch) -> u64 {
+    batch
+        .columns()
+        .iter()
+        .map(|c| {
+            let data = c.to_data();
+            data.get_slice_memory_size()
+                .unwrap_or_else(|_| c.get_array_memory_size()) as u64
+        })
+        .sum()
 }
 
 /// Splits a batch into zero-copy slices of at most [`BATCH_SIZE`] rows (none when empty).

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::memory::MemoryPool;
 use crate::rdd::block_manager::{BlockId, BlockManager};
 use crate::rdd::error::Result;
 use crate::rdd::faults::{FaultConfig, FaultInjector};
@@ -39,6 +40,9 @@ pub struct RddConfig {
     pub spill_dir: PathBuf,
     /// Faults to inject (default none); see also [`RddContext::set_faults`].
     pub faults: FaultConfig,
+    /// Bytes the tasks' operators may reserve at once from the executor's
+    /// [`MemoryPool`] (default: no limit); see also [`RddContext::memory_pool`].
+    pub memory_limit: u64,
 }
 
 impl Default for RddConfig {
@@ -49,6 +53,7 @@ impl Default for RddConfig {
             cache_budget_bytes: DEFAULT_CACHE_BUDGET_BYTES,
             spill_dir: std::env::temp_dir().join(format!("ember-{}", std::process::id())),
             faults: FaultConfig::default(),
+            memory_limit: u64::MAX,
         }
     }
 }
@@ -60,6 +65,7 @@ pub struct RddContext {
     scheduler: DagScheduler,
     metrics: Arc<Metrics>,
     faults: Arc<FaultInjector>,
+    memory_pool: Arc<MemoryPool>,
     next_rdd_id: AtomicUsize,
     next_shuffle_id: AtomicUsize,
 }
@@ -91,8 +97,10 @@ impl RddContext {
             Arc::clone(&metrics),
             Arc::clone(&faults),
         );
+        let memory_pool = MemoryPool::new(config.memory_limit);
         Arc::new(RddContext {
             config,
+            memory_pool,
             block_manager,
             scheduler,
             metrics,
@@ -140,6 +148,12 @@ impl RddContext {
             });
         }
         Ok(())
+    }
+
+    /// The memory pool every task of this executor reserves from (its limit may
+    /// change while it runs).
+    pub fn memory_pool(&self) -> &Arc<MemoryPool> {
+        &self.memory_pool
     }
 
     /// The block manager (shuffle blocks and cached partitions).

@@ -17,6 +17,7 @@ Examples:
   ember -c \"SELECT * FROM 'data/*.parquet' LIMIT 10\"   query files directly
   ember --timeout 30s -f long.sql         cancel any statement running over 30 s
   ember --remote sc://spark:15002 -f q.sql   plan here, run on a Spark Connect cluster
+  ember serve --tpch 1                    a Spark Connect server for PySpark (ember serve --help)
 
 In the shell, .help lists the commands; Ctrl-C cancels the running statement.";
 
@@ -60,6 +61,10 @@ struct Cli {
     /// can read. Sets ember.execution.remote.
     #[arg(long, value_name = "sc://HOST:PORT")]
     remote: Option<String>,
+    /// Memory the running queries may hold (e.g. 4GB, 512MiB, 50%); past it sorts and
+    /// aggregations spill to disk. Sets ember.memory.limit (default 80% of memory).
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -98,6 +103,8 @@ pub struct ShellOptions {
     pub timeout: Option<String>,
     /// `--remote`, checked.
     pub remote: Option<String>,
+    /// `--memory-limit`, checked.
+    pub memory_limit: Option<String>,
 }
 
 impl ShellOptions {
@@ -137,6 +144,14 @@ impl ShellOptions {
                 invalid(format!("--remote: {why}"))
             })?;
         }
+        if let (Some(m), Some(limit)) = (&cli.memory_limit, setting("ember.memory.limit")) {
+            limit.check(m).map_err(|_| {
+                invalid(format!(
+                    "invalid value '{m}' for --memory-limit: expected {}",
+                    limit.allowed
+                ))
+            })?;
+        }
         if let Some(sf) = cli.tpch {
             check_scale_factor(sf).map_err(|e| invalid(format!("--tpch: {e}")))?;
         }
@@ -163,6 +178,7 @@ impl ShellOptions {
             metrics: cli.metrics,
             timeout: cli.timeout,
             remote: cli.remote,
+            memory_limit: cli.memory_limit,
         })
     }
 }
@@ -251,5 +267,14 @@ mod tests {
         assert!(e.to_string().contains("expected a duration"), "{e}");
         let o = ShellOptions::parse(args(&["--timeout", "30s"])).unwrap();
         assert_eq!(o.timeout.as_deref(), Some("30s"));
+        let e = ShellOptions::parse(args(&["--memory-limit", "lots"])).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string()
+                .contains("invalid value 'lots' for --memory-limit: expected a size"),
+            "{e}"
+        );
+        let o = ShellOptions::parse(args(&["--memory-limit", "200MB"])).unwrap();
+        assert_eq!(o.memory_limit.as_deref(), Some("200MB"));
     }
 }

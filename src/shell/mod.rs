@@ -298,6 +298,9 @@ impl Shell {
         if let Some(url) = &options.remote {
             ctx.set("ember.execution.remote", url)?;
         }
+        if let Some(limit) = &options.memory_limit {
+            ctx.set("ember.memory.limit", limit)?;
+        }
         if let Some(sf) = options.tpch {
             ctx.register_tpch(sf)?;
         }

@@ -159,6 +159,52 @@ impl LogicalPlanBuilder {
         }))
     }
 
+    /// Emits every input row once per projection (see [`LogicalPlan::Expand`]). The
+    /// projections must have the same number of expressions and the same column types;
+    /// names come from the first, and a column is nullable when it is in any.
+    pub fn expand(self, projections: Vec<Vec<Expr>>) -> Result<Self> {
+        let input_schema = self.plan.schema();
+        let Some(first) = projections.first() else {
+            return Err(PlanError::internal("Expand needs at least one projection"));
+        };
+        let mut fields = first
+            .iter()
+            .map(|e| expr_field(e, &input_schema))
+            .collect::<Result<Vec<_>>>()?;
+        for p in &projections[1..] {
+            if p.len() != fields.len() {
+                return Err(PlanError::internal(format!(
+                    "Expand projections have {} and {} columns",
+                    fields.len(),
+                    p.len()
+                )));
+            }
+            for (e, f) in p.iter().zip(fields.iter_mut()) {
+                let t = e.data_type(&input_schema)?;
+                if t != f.data_type {
+                    return Err(PlanError::internal(format!(
+                        "Expand column '{}' has types {} and {}",
+                        f.name,
+                        SqlType(&f.data_type),
+                        SqlType(&t)
+                    )));
+                }
+                f.nullable |= e.nullable(&input_schema)?;
+            }
+        }
+        if let Some(f) = repeated_field(&fields) {
+            return Err(PlanError::internal(format!(
+                "Expand output column '{}' appears twice",
+                f.qualified_name()
+            )));
+        }
+        Ok(Self::from(LogicalPlan::Expand {
+            input: self.plan,
+            projections,
+            schema: Arc::new(PlanSchema::new(fields)),
+        }))
+    }
+
     /// Appends one column per window call (each an [`Expr::Window`], possibly aliased;
     /// all with the same PARTITION BY and ORDER BY).
     pub fn window(self, exprs: Vec<Expr>) -> Result<Self> {

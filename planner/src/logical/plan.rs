@@ -120,6 +120,18 @@ pub enum LogicalPlan {
         /// Output schema.
         schema: PlanSchemaRef,
     },
+    /// Expand(input, projections) → every input row once per projection, each time
+    /// with that projection's columns (GROUPING SETS: one projection per set, the
+    /// expressions a set does not group by replaced by NULL, plus a grouping id).
+    Expand {
+        /// Input.
+        input: Arc<LogicalPlan>,
+        /// One list of output expressions per copy of each row; all of the same
+        /// length and column types.
+        projections: Vec<Vec<Expr>>,
+        /// Output schema (names from the first projection).
+        schema: PlanSchemaRef,
+    },
     /// Join(left, right, on, filter) → left columns then right columns (left only for
     /// semi/anti; left then `__mark` for mark joins).
     Join {
@@ -228,6 +240,7 @@ impl LogicalPlan {
             LogicalPlan::Scan { schema, .. }
             | LogicalPlan::Projection { schema, .. }
             | LogicalPlan::Aggregate { schema, .. }
+            | LogicalPlan::Expand { schema, .. }
             | LogicalPlan::Join { schema, .. }
             | LogicalPlan::Union { schema, .. }
             | LogicalPlan::Values { schema, .. }
@@ -259,6 +272,7 @@ impl LogicalPlan {
             | LogicalPlan::Filter { input, .. }
             | LogicalPlan::Projection { input, .. }
             | LogicalPlan::Aggregate { input, .. }
+            | LogicalPlan::Expand { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }
             | LogicalPlan::Distinct { input }
@@ -281,6 +295,9 @@ impl LogicalPlan {
                 aggregates,
                 ..
             } => group_by.iter().chain(aggregates.iter()).cloned().collect(),
+            LogicalPlan::Expand { projections, .. } => {
+                projections.iter().flatten().cloned().collect()
+            }
             LogicalPlan::Join { on, filter, .. } => on
                 .iter()
                 .flat_map(|(l, r)| [l.clone(), r.clone()])
@@ -334,6 +351,13 @@ impl LogicalPlan {
                     list(group_by),
                     list(aggregates)
                 )
+            }
+            LogicalPlan::Expand { projections, .. } => {
+                let sets: Vec<String> = projections
+                    .iter()
+                    .map(|p| format!("[{}]", list(p)))
+                    .collect();
+                format!("Expand: {} sets: {}", projections.len(), sets.join(", "))
             }
             LogicalPlan::Join {
                 kind, on, filter, ..

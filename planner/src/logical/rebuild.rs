@@ -22,6 +22,9 @@ impl LogicalPlan {
             | LogicalPlan::Empty { .. }
             | LogicalPlan::WorkTable { .. } => self.clone(),
             LogicalPlan::Window { exprs, .. } => B::from_arc(next()).window(exprs.clone())?.build(),
+            LogicalPlan::Expand { projections, .. } => {
+                B::from_arc(next()).expand(projections.clone())?.build()
+            }
             LogicalPlan::RecursiveQuery {
                 name,
                 distinct,

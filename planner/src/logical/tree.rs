@@ -96,6 +96,16 @@ impl LogicalPlan {
                 let new = map_keeping_names(exprs, &schema, &mut map)?;
                 LogicalPlanBuilder::from_arc(input.clone()).window(new)
             }
+            LogicalPlan::Expand {
+                input, projections, ..
+            } => {
+                let schema = input.schema();
+                let new = projections
+                    .iter()
+                    .map(|p| map_keeping_names(p, &schema, &mut map))
+                    .collect::<Result<Vec<_>>>()?;
+                LogicalPlanBuilder::from_arc(input.clone()).expand(new)
+            }
             LogicalPlan::Join {
                 left,
                 right,

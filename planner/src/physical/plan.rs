@@ -93,6 +93,15 @@ pub enum PhysicalPlan {
         /// Output schema.
         schema: SchemaRef,
     },
+    /// Expand(input, projections) → every input row once per projection, evaluated by it.
+    Expand {
+        /// Input.
+        input: Arc<PhysicalPlan>,
+        /// One list of expressions per copy of each row (same length and types).
+        projections: Vec<Vec<PhysExpr>>,
+        /// Output schema.
+        schema: SchemaRef,
+    },
     /// HashAggregate(input, mode, group_by, aggregates) → groups then aggregates (or states).
     HashAggregate {
         /// Input.
@@ -213,6 +222,7 @@ impl PhysicalPlan {
             PhysicalPlan::Scan { schema, .. }
             | PhysicalPlan::Values { schema, .. }
             | PhysicalPlan::Projection { schema, .. }
+            | PhysicalPlan::Expand { schema, .. }
             | PhysicalPlan::HashAggregate { schema, .. }
             | PhysicalPlan::HashJoin { schema, .. }
             | PhysicalPlan::NestedLoopJoin { schema, .. }
@@ -244,6 +254,7 @@ impl PhysicalPlan {
             PhysicalPlan::Window { input, .. }
             | PhysicalPlan::Filter { input, .. }
             | PhysicalPlan::Projection { input, .. }
+            | PhysicalPlan::Expand { input, .. }
             | PhysicalPlan::HashAggregate { input, .. }
             | PhysicalPlan::Sort { input, .. }
             | PhysicalPlan::Limit { input, .. }
@@ -295,6 +306,13 @@ impl PhysicalPlan {
                     })
                     .collect();
                 format!("Projection: {}", items.join(", "))
+            }
+            PhysicalPlan::Expand { projections, .. } => {
+                let sets: Vec<String> = projections
+                    .iter()
+                    .map(|p| format!("[{}]", list(p)))
+                    .collect();
+                format!("Expand: {} sets: {}", projections.len(), sets.join(", "))
             }
             PhysicalPlan::HashAggregate {
                 mode,

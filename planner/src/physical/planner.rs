@@ -151,6 +151,11 @@ impl PhysicalPlanner {
                 schema,
             } => self.plan_projection(input, exprs, schema),
             LogicalPlan::SubqueryAlias { input, .. } => self.plan_input(input),
+            LogicalPlan::Expand {
+                input,
+                projections,
+                schema,
+            } => self.plan_expand(input, projections, schema),
             LogicalPlan::Window {
                 input,
                 exprs,
@@ -252,6 +257,28 @@ impl PhysicalPlanner {
             exprs: exprs
                 .iter()
                 .map(|e| create_physical_expr(e, &in_schema))
+                .collect::<Result<_>>()?,
+            input: self.plan_input(input)?,
+            schema: arrow_schema(schema),
+        }))
+    }
+
+    /// Each row once per projection; the copies stay in the input's partition.
+    fn plan_expand(
+        &self,
+        input: &LogicalPlan,
+        projections: &[Vec<Expr>],
+        schema: &PlanSchema,
+    ) -> Result<Arc<PhysicalPlan>> {
+        let in_schema = input.schema();
+        Ok(Arc::new(PhysicalPlan::Expand {
+            projections: projections
+                .iter()
+                .map(|p| {
+                    p.iter()
+                        .map(|e| create_physical_expr(e, &in_schema))
+                        .collect::<Result<Vec<_>>>()
+                })
                 .collect::<Result<_>>()?,
             input: self.plan_input(input)?,
             schema: arrow_schema(schema),

@@ -69,6 +69,22 @@ impl GroupKeys {
         Ok(GroupKeys { keys })
     }
 
+    /// Bytes the keys and their index hold (by capacity: what was allocated).
+    pub fn memory_size(&self) -> usize {
+        match &self.keys {
+            Keys::Global => 0,
+            Keys::Int { map, values, .. } => {
+                map.capacity() * (size_of::<(i64, u32)>() + 1) + values.capacity() * 8
+            }
+            Keys::Rows {
+                rows,
+                hashes,
+                table,
+                ..
+            } => rows.size() + hashes.capacity() * 8 + table.capacity() * (size_of::<u32>() + 1),
+        }
+    }
+
     /// The number of groups so far (1 without GROUP BY).
     pub fn num_groups(&self) -> usize {
         match &self.keys {

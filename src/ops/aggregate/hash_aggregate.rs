@@ -5,16 +5,23 @@
 //! aggregate, its state columns (Partial) or its final value (Final, Single), in
 //! batches of at most [`crate::ops::BATCH_SIZE`] rows. Without GROUP BY there is
 //! exactly one output row, even for empty input.
+//!
+//! Its state is reserved in an [`OperatorMemory`] after every batch. When the
+//! reservation cannot grow, a grouped aggregation without DISTINCT writes its groups'
+//! partial states to spill files ([`SpilledState`]) and starts again empty; at the end
+//! [`HashAggregator::into_stream`] merges the spilled parts one at a time.
 
 use arrow::array::{ArrayRef, RecordBatch};
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
 use ember_planner::physical::{AggregateExpr, AggregateMode, PhysExpr};
 
 use crate::error::{EmberError, Result};
 use crate::expr::evaluate;
+use crate::memory::{OperatorMemory, SpillFile};
 use crate::ops::aggregate::accumulators::Accumulator;
 use crate::ops::aggregate::distinct::DistinctFilter;
 use crate::ops::aggregate::group_keys::GroupKeys;
+use crate::ops::aggregate::spill::SpilledState;
 use crate::ops::{batch_with_schema, split_batch};
 
 /// A hash aggregation over the batches of one partition.
@@ -27,7 +34,19 @@ pub struct HashAggregator {
     accumulators: Vec<Accumulator>,
     distinct: Vec<Option<DistinctFilter>>,
     ids: Vec<u32>,
+    key_types: Vec<DataType>,
+    /// Output states rather than final values (Partial, or the merge of a spilled
+    /// Partial aggregation).
+    emit_states: bool,
+    memory: OperatorMemory,
+    spilled: Option<SpilledState>,
 }
+
+/// Output batches of an aggregation, computed as they are read when it spilled.
+pub type AggregateStream = Box<dyn Iterator<Item = Result<RecordBatch>> + Send>;
+
+/// Bytes of state per group and state column: a value and its "has a value" flag.
+const STATE_BYTES_PER_GROUP: usize = 17;
 
 impl HashAggregator {
     /// An aggregator producing `output_schema` (group columns first).
@@ -49,6 +68,7 @@ impl HashAggregator {
             ));
         }
         let keys = GroupKeys::new(&key_types)?;
+        let emit_states = mode == AggregateMode::Partial;
         let accumulators = aggregates
             .iter()
             .map(Accumulator::new)
@@ -71,7 +91,96 @@ impl HashAggregator {
             accumulators,
             distinct,
             ids: Vec::new(),
+            key_types,
+            emit_states,
+            memory: OperatorMemory::unbounded("HashAggregate"),
+            spilled: None,
         })
+    }
+
+    /// Reserves its state in `memory` (spilling when that is a spilling handle and
+    /// [`HashAggregator::can_spill`] allows).
+    pub fn with_memory(mut self, memory: OperatorMemory) -> Self {
+        self.memory = memory;
+        self
+    }
+
+    /// Whether an aggregation can spill its state: it has groups (a global aggregate
+    /// holds one) and no DISTINCT aggregate (whose sets of seen values do not merge).
+    pub fn can_spill(group_by: &[PhysExpr], aggregates: &[AggregateExpr]) -> bool {
+        !group_by.is_empty() && !aggregates.iter().any(|a| a.distinct)
+    }
+
+    /// Bytes its state holds, estimated from the key index's allocation and the state
+    /// columns per group.
+    fn memory_estimate(&self) -> u64 {
+        let groups = self.keys.num_groups();
+        let per_group: usize = self
+            .accumulators
+            .iter()
+            .map(|a| a.num_state_columns() * STATE_BYTES_PER_GROUP)
+            .sum();
+        (self.keys.memory_size() + groups * per_group + self.ids.capacity() * 4) as u64
+    }
+
+    /// Reserves the state's memory; spills it when the reservation cannot grow.
+    fn account(&mut self) -> Result<()> {
+        let Err(refused) = self.memory.try_resize(self.memory_estimate()) else {
+            return Ok(());
+        };
+        if !self.memory.can_spill() || !Self::can_spill(&self.group_by, &self.aggregates) {
+            return Err(refused);
+        }
+        let (columns, groups) = self.take_state()?;
+        let spilled = self
+            .spilled
+            .get_or_insert_with(|| SpilledState::new(self.group_by.len()));
+        spilled.write(columns, groups, &self.memory)?;
+        self.memory.free();
+        Ok(())
+    }
+
+    /// The groups' keys and states (as a Partial aggregate outputs them), leaving
+    /// the aggregator empty.
+    fn take_state(&mut self) -> Result<(Vec<ArrayRef>, usize)> {
+        let keys = std::mem::replace(&mut self.keys, GroupKeys::new(&self.key_types)?);
+        let fresh = self
+            .aggregates
+            .iter()
+            .map(Accumulator::new)
+            .collect::<Result<Vec<_>>>()?;
+        let accumulators = std::mem::replace(&mut self.accumulators, fresh);
+        let groups = keys.num_groups();
+        let mut columns = keys.into_columns()?;
+        for mut acc in accumulators {
+            acc.resize(groups);
+            columns.extend(acc.state()?);
+        }
+        Ok((columns, groups))
+    }
+
+    /// An aggregator that merges spilled states into this one's output; it must fit.
+    fn merger(&self) -> Result<HashAggregator> {
+        let mut merger = HashAggregator::new(
+            AggregateMode::Final,
+            self.group_by.clone(),
+            self.aggregates.clone(),
+            self.output_schema.clone(),
+        )?;
+        merger.emit_states = self.emit_states;
+        merger.memory = self
+            .memory
+            .unspillable_sibling(format!("{} merging spilled groups", self.memory.consumer()));
+        Ok(merger)
+    }
+
+    /// Merges one spilled part into its output batches.
+    fn merge_part(&self, part: SpillFile) -> Result<Vec<RecordBatch>> {
+        let mut merger = self.merger()?;
+        for batch in part.read()? {
+            merger.update(&batch?)?;
+        }
+        merger.finish()
     }
 
     /// Folds one input batch into the groups.
@@ -126,11 +235,31 @@ impl HashAggregator {
             }
         }
         self.ids = ids;
-        Ok(())
+        self.account()
+    }
+
+    /// The output as a stream: at once when nothing spilled, else part by part, each
+    /// spilled part merged when it is reached.
+    pub fn into_stream(mut self) -> Result<AggregateStream> {
+        let Some(mut spilled) = self.spilled.take() else {
+            return Ok(Box::new(self.finish()?.into_iter().map(Ok)));
+        };
+        let (columns, groups) = self.take_state()?;
+        spilled.write(columns, groups, &self.memory)?;
+        self.memory.free();
+        let parts = spilled.finish(&self.memory)?.into_iter();
+        let merged = parts.flat_map(move |part| match self.merge_part(part) {
+            Ok(batches) => batches.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(e)],
+        });
+        Ok(Box::new(merged))
     }
 
     /// The groups and their aggregates, in batches of at most 8192 rows.
     pub fn finish(self) -> Result<Vec<RecordBatch>> {
+        if self.spilled.is_some() {
+            return self.into_stream()?.collect();
+        }
         let groups = self.keys.num_groups();
         let mut accumulators = self.accumulators;
         for acc in &mut accumulators {
@@ -138,7 +267,7 @@ impl HashAggregator {
         }
         let mut columns = self.keys.into_columns()?;
         for acc in &accumulators {
-            if self.mode == AggregateMode::Partial {
+            if self.emit_states {
                 columns.extend(acc.state()?);
             } else {
                 columns.push(acc.evaluate()?);
@@ -443,5 +572,92 @@ mod tests {
         assert_eq!(out.iter().map(|b| b.num_rows()).sum::<usize>(), 10_000);
         let rows = sorted_rows(&out);
         assert!(rows.iter().all(|r| r.ends_with("|2")));
+    }
+
+    /// Many groups (string keys, every aggregate of [`aggregates`]) in batches.
+    fn many_groups() -> Vec<RecordBatch> {
+        (0..12)
+            .map(|b| {
+                let keys: Vec<String> = (0..2000)
+                    .map(|r| format!("key{}", (r * 7 + b * 13) % 5000))
+                    .collect();
+                let keys: Vec<Option<&str>> = keys.iter().map(|k| Some(k.as_str())).collect();
+                let values: Vec<Option<i64>> =
+                    (0..2000).map(|r| (r % 11 != 0).then_some(r + b)).collect();
+                let decimals: Vec<Option<i128>> =
+                    (0..2000).map(|r| Some((r * 3 + b) as i128)).collect();
+                input(keys, values, decimals)
+            })
+            .collect()
+    }
+
+    fn run_limited(
+        mode: AggregateMode,
+        schema: SchemaRef,
+        limit: u64,
+    ) -> (Vec<RecordBatch>, Arc<crate::memory::MemoryCounters>) {
+        use crate::memory::{MemoryCounters, MemoryPool, QueryMemory};
+        let memory = QueryMemory::new(MemoryPool::new(limit), &std::env::temp_dir(), u64::MAX);
+        let counters = Arc::new(MemoryCounters::default());
+        let handle = memory.operator("HashAggregate (partition 0)", true, Some(counters.clone()));
+        let mut agg =
+            HashAggregator::new(mode, vec![PhysExpr::column(0, "k")], aggregates(), schema)
+                .unwrap()
+                .with_memory(handle);
+        for b in many_groups() {
+            agg.update(&b).unwrap();
+        }
+        let out = agg
+            .into_stream()
+            .unwrap()
+            .collect::<Result<Vec<_>>>()
+            .unwrap();
+        assert_eq!(memory.pool().snapshot().reserved, 0);
+        (out, counters)
+    }
+
+    #[test]
+    fn a_tiny_limit_spills_groups_and_merges_to_the_same_answer() {
+        let aggs = aggregates();
+        for (mode, schema) in [
+            (AggregateMode::Single, final_schema(true, &aggs)),
+            (AggregateMode::Partial, partial_schema(true, &aggs)),
+        ] {
+            let (unlimited, counters) = run_limited(mode, schema.clone(), u64::MAX);
+            assert_eq!(counters.spill_files(), 0);
+            let (spilled, counters) = run_limited(mode, schema, 256 << 10);
+            assert!(counters.spill_files() > 0, "{mode:?}");
+            assert!(counters.spilled_bytes() > 0);
+            assert_eq!(unlimited.iter().map(|b| b.num_rows()).sum::<usize>(), 5000);
+            assert_eq!(sorted_rows(&spilled), sorted_rows(&unlimited), "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn distinct_aggregates_do_not_spill_but_fail_with_a_typed_error() {
+        use crate::memory::{MemoryPool, QueryMemory};
+        let aggs = vec![agg(AggFunc::Count, Some(1), true)];
+        assert!(!HashAggregator::can_spill(
+            &[PhysExpr::column(0, "k")],
+            &aggs
+        ));
+        let memory = QueryMemory::new(MemoryPool::new(4096), &std::env::temp_dir(), u64::MAX);
+        let handle = memory.operator("HashAggregate (partition 0)", false, None);
+        let mut agg = HashAggregator::new(
+            AggregateMode::Single,
+            vec![PhysExpr::column(0, "k")],
+            aggs.clone(),
+            final_schema(true, &aggs),
+        )
+        .unwrap()
+        .with_memory(handle);
+        let error = many_groups()
+            .iter()
+            .try_for_each(|b| agg.update(b))
+            .unwrap_err();
+        assert!(
+            matches!(error, EmberError::ResourcesExhausted(_)),
+            "{error}"
+        );
     }
 }

@@ -8,6 +8,7 @@
 //!   percentiles, string_agg).
 //! - [`hyperloglog`]: sketches for `approx_count_distinct`.
 //! - [`distinct`]: per-group sets of seen values for `agg(DISTINCT x)`.
+//! - [`spill`]: partial states written to disk by key hash when memory runs out.
 
 pub mod accumulators;
 pub mod distinct;
@@ -15,5 +16,6 @@ pub mod group_keys;
 pub mod group_state;
 pub mod hash_aggregate;
 pub mod hyperloglog;
+pub mod spill;
 
 pub use hash_aggregate::HashAggregator;

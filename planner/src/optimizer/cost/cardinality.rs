@@ -132,6 +132,11 @@ pub fn estimate_from_inputs(plan: &LogicalPlan, inputs: &[Estimate]) -> Estimate
             }
         }
         LogicalPlan::Distinct { .. } => Estimate::guess((input(0).rows * 0.5).max(1.0)),
+        // Every input row once per grouping set.
+        LogicalPlan::Expand { projections, .. } => {
+            let rows = input(0);
+            Estimate::new(rows.rows * projections.len() as f64, rows.source)
+        }
         LogicalPlan::Join {
             left,
             right,

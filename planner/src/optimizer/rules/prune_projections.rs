@@ -154,6 +154,28 @@ fn prune(
             let new_input = prune(input.clone(), &need, false)?;
             Ok(Arc::new(plan.with_new_inputs(vec![new_input])?))
         }
+        LogicalPlan::Expand {
+            input, projections, ..
+        } => {
+            // Columns nobody reads leave every projection alike; the input keeps what
+            // the remaining expressions read. At least one column stays so each copy of
+            // a row is still a row.
+            let width = plan.schema().len();
+            let mut keep: Vec<usize> = (0..width).filter(|i| required.contains(i)).collect();
+            if keep.is_empty() && width > 0 {
+                keep.push(0);
+            }
+            let kept: Vec<Vec<Expr>> = projections
+                .iter()
+                .map(|p| keep.iter().map(|&i| p[i].clone()).collect())
+                .collect();
+            let mut need = BTreeSet::new();
+            used_columns(kept.iter().flatten(), &input.schema(), &mut need);
+            let new_input = prune(input.clone(), &need, false)?;
+            Ok(LogicalPlanBuilder::from_arc(new_input)
+                .expand(kept)?
+                .build_arc())
+        }
         LogicalPlan::Window { input, exprs, .. } => {
             // Every window call stays (they are cheap next to the sort); the input
             // keeps what the parent reads plus what the calls read.

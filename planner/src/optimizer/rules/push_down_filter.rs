@@ -13,7 +13,8 @@
 //! every input of a UNION ALL, into both sides of inner joins, into the preserved side
 //! of outer joins (and an outer join's ON conjuncts over the NULL-supplying side alone
 //! into that side), and into scans (as `filters` hints; the Filter above the scan
-//! stays). They never pass a limit.
+//! stays). They never pass a limit, nor an Expand: a predicate on a grouping column
+//! would see the column before the grouping sets replace it by NULL.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -208,7 +209,7 @@ fn push(plan: Arc<LogicalPlan>, mut preds: Vec<Expr>) -> Result<Arc<LogicalPlan>
             }))
         }
         _ => {
-            // Limit, Values, Empty: predicates stay above; optimize below.
+            // Limit, Expand, Values, Empty: predicates stay above; optimize below.
             let inputs = plan
                 .inputs()
                 .into_iter()

@@ -82,6 +82,7 @@ fn scope_of(node: &LogicalPlan) -> PlanSchemaRef {
         | LogicalPlan::Projection { input, .. }
         | LogicalPlan::Aggregate { input, .. }
         | LogicalPlan::Window { input, .. }
+        | LogicalPlan::Expand { input, .. }
         | LogicalPlan::Sort { input, .. } => input.schema(),
         other => other.schema(),
     }

@@ -1,0 +1,216 @@
+//! Memory as a budget over TPC-H at scale factor 0.01: with `ember.memory.limit` small
+//! enough, sorts and aggregations spill to disk and give the same answers as without
+//! it; operators that cannot spill fail with a resources-exhausted error; and no
+//! spill file is left behind after success, failure or cancellation.
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, RecordBatch};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use ember::{SessionConfig, SessionContext};
+
+/// A session over TPC-H SF 0.01 with two threads, spilling under a folder of its own.
+fn session(name: &str) -> (SessionContext, PathBuf) {
+    let ctx = SessionContext::with_config(SessionConfig {
+        threads: 2,
+        target_partitions: 2,
+        ..SessionConfig::default()
+    });
+    ctx.register_tpch(0.01).unwrap();
+    let dir = std::env::temp_dir().join(format!("ember-memory-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    ctx.sql(&format!("SET ember.spill.dir = '{}'", dir.display()))
+        .unwrap()
+        .collect()
+        .unwrap();
+    (ctx, dir)
+}
+
+fn set(ctx: &SessionContext, key: &str, value: &str) {
+    ctx.set(key, value).unwrap();
+}
+
+/// Every row as text, in order.
+fn rows(batches: &[RecordBatch]) -> Vec<String> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut out = Vec::new();
+    for b in batches {
+        let formatters: Vec<ArrayFormatter> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref() as &dyn Array, &options).unwrap())
+            .collect();
+        for i in 0..b.num_rows() {
+            let cells: Vec<String> = formatters.iter().map(|f| f.value(i).to_string()).collect();
+            out.push(cells.join("|"));
+        }
+    }
+    out
+}
+
+fn run(ctx: &SessionContext, sql: &str) -> Vec<String> {
+    rows(&ctx.sql(sql).unwrap().collect().unwrap())
+}
+
+/// A number from `--metrics`' JSON.
+fn metric(ctx: &SessionContext, key: &str) -> u64 {
+    let json = ctx.metrics_json();
+    let at = json
+        .find(&format!("\"{key}\":"))
+        .unwrap_or_else(|| panic!("{key} in {json}"));
+    json[at + key.len() + 3..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+/// Everything left under the spill folder (query folders and their files).
+fn leftovers(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(leftovers(&path));
+        }
+        out.push(path);
+    }
+    out
+}
+
+const SORT: &str = "SELECT l_orderkey, l_linenumber, l_comment FROM lineitem \
+                    ORDER BY l_comment, l_orderkey, l_linenumber";
+
+#[test]
+fn a_sort_over_the_limit_spills_and_gives_the_same_order() {
+    let (ctx, dir) = session("sort");
+    let unlimited = run(&ctx, SORT);
+    assert_eq!(metric(&ctx, "spill_files"), 0);
+    set(&ctx, "ember.memory.limit", "4MB");
+    let limited = run(&ctx, SORT);
+    assert!(metric(&ctx, "spill_files") > 0, "{}", ctx.metrics_json());
+    assert!(metric(&ctx, "spilled_bytes") > 0);
+    assert_eq!(limited.len(), unlimited.len());
+    assert!(limited == unlimited, "the spilled sort's order differs");
+    // ORDER BY ... LIMIT keeps its small heap: no spill, same first rows.
+    let before = metric(&ctx, "spill_files");
+    let top = run(&ctx, &format!("{SORT} LIMIT 10"));
+    assert_eq!(top, unlimited[..10].to_vec());
+    assert_eq!(metric(&ctx, "spill_files"), before);
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_aggregation_over_the_limit_spills_and_gives_the_same_groups() {
+    let (ctx, dir) = session("aggregate");
+    let sql = "SELECT l_orderkey, l_suppkey, count(*), sum(l_quantity), avg(l_extendedprice), \
+               min(l_comment), max(l_shipdate) FROM lineitem GROUP BY l_orderkey, l_suppkey \
+               ORDER BY l_orderkey, l_suppkey";
+    let unlimited = run(&ctx, sql);
+    set(&ctx, "ember.memory.limit", "4MB");
+    let limited = run(&ctx, sql);
+    assert!(metric(&ctx, "spill_files") > 0, "{}", ctx.metrics_json());
+    assert!(
+        limited == unlimited,
+        "the spilled aggregation's groups differ"
+    );
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn explain_analyze_shows_peak_memory_and_spills() {
+    let (ctx, dir) = session("explain");
+    set(&ctx, "ember.memory.limit", "4MB");
+    let batches = ctx
+        .sql(&format!("EXPLAIN ANALYZE {SORT}"))
+        .unwrap()
+        .collect()
+        .unwrap();
+    let text = rows(&batches).join("\n");
+    // The analyzed tree: the Sort's line, then its facts.
+    let lines: Vec<&str> = text.lines().collect();
+    let sort_facts = lines
+        .windows(2)
+        .find(|w| w[0].contains("Sort:") && w[1].contains("self="))
+        .map(|w| w[1])
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(sort_facts.contains("peak_mem="), "{text}");
+    assert!(sort_facts.contains("spilled="), "{text}");
+    assert!(!sort_facts.contains("files=0"), "{text}");
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn operators_that_cannot_spill_fail_with_a_typed_error_naming_them() {
+    let (ctx, dir) = session("window");
+    set(&ctx, "ember.memory.limit", "1MB");
+    let sql = "SELECT l_orderkey, row_number() OVER (PARTITION BY l_suppkey ORDER BY l_orderkey) \
+               FROM lineitem";
+    let error = ctx.sql(sql).unwrap().collect().unwrap_err();
+    assert!(
+        matches!(error, ember::EmberError::ResourcesExhausted(_)),
+        "{error}"
+    );
+    let text = error.to_string();
+    assert!(text.contains("Window (partition"), "{text}");
+    assert!(text.contains("ember.memory.limit"), "{text}");
+    // The session goes on; with the limit raised the query runs.
+    set(&ctx, "ember.memory.limit", "1GB");
+    assert_eq!(run(&ctx, sql).len(), 60175);
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn no_spill_file_is_left_after_a_failure() {
+    let (ctx, dir) = session("failure");
+    set(&ctx, "ember.memory.limit", "4MB");
+    set(&ctx, "ember.spill.max_bytes", "200KB");
+    let error = ctx.sql(SORT).unwrap().collect().unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("ember.spill.max_bytes"), "{text}");
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn no_spill_file_is_left_after_cancellation() {
+    let (ctx, dir) = session("cancel");
+    set(&ctx, "ember.memory.limit", "16MB");
+    set(&ctx, "ember.execution.statement_timeout", "300ms");
+    // 1.5 million rows to sort: far longer than the timeout.
+    let sql = "SELECT l_comment, n_name FROM lineitem, nation ORDER BY l_comment, n_name";
+    let error = ctx.sql(sql).unwrap().collect().unwrap_err();
+    assert!(error.to_string().contains("cancel"), "{error}");
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_memory_settings_are_clear_errors() {
+    let ctx = SessionContext::new();
+    let error = ctx
+        .set("ember.memory.limit", "lots")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("invalid value 'lots' for ember.memory.limit: expected a size"),
+        "{error}"
+    );
+    assert!(ctx.set("ember.spill.max_bytes", "-1").is_err());
+    assert!(ctx.set("ember.spill.dir", "").is_err());
+    ctx.set("ember.memory.limit", "512MiB").unwrap();
+    assert_eq!(ctx.rdd_context().memory_pool().limit(), 512 << 20);
+    let shown = ctx.config().entries();
+    assert!(
+        shown
+            .iter()
+            .any(|(k, v, _)| k == "ember.memory.limit" && v == "512MiB"),
+        "{shown:?}"
+    );
+}
