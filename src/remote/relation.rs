@@ -17,6 +17,7 @@
 //! | Sort | Sort (global) |
 //! | Limit | Offset and Limit |
 //! | Union | SetOperation UNION ALL, by position |
+//! | Expand (grouping sets) | one Project of the input per grouping set, unioned |
 //! | Distinct | Deduplicate over all columns |
 //! | Values | LocalRelation (Arrow IPC) + ToDF |
 //! | SubqueryAlias | SubqueryAlias |
@@ -86,6 +87,18 @@ pub(super) fn to_df(input: Relation, names: &[String]) -> Relation {
     relation(RelType::ToDf(Box::new(ToDf {
         input: Some(Box::new(input)),
         column_names: names.to_vec(),
+    })))
+}
+
+/// UNION ALL of two relations, by position.
+fn union_all(left: Relation, right: Relation) -> Relation {
+    relation(RelType::SetOp(Box::new(SetOperation {
+        left_input: Some(Box::new(left)),
+        right_input: Some(Box::new(right)),
+        set_op_type: SetOpType::Union as i32,
+        is_all: Some(true),
+        by_name: Some(false),
+        allow_missing_columns: None,
     })))
 }
 
@@ -186,6 +199,39 @@ impl Translator {
                     names,
                 })
             }
+            LogicalPlan::Expand {
+                input,
+                projections,
+                schema,
+            } => {
+                // Spark Connect has no Expand: one projection of the input per copy,
+                // unioned by position.
+                let t = self.node(input)?;
+                let input_schema = input.schema();
+                let scope = Scope {
+                    schema: &input_schema,
+                    names: &t.names,
+                };
+                let names = self.fresh_names(schema);
+                let mut expanded: Option<Relation> = None;
+                for exprs in projections {
+                    let projected = exprs
+                        .iter()
+                        .zip(&names)
+                        .map(|(e, n)| scope.named(e, n))
+                        .collect::<Result<Vec<_>>>()?;
+                    let copy = project(t.relation.clone(), projected);
+                    expanded = Some(match expanded {
+                        None => copy,
+                        Some(left) => union_all(left, copy),
+                    });
+                }
+                Ok(Translated {
+                    relation: expanded
+                        .ok_or_else(|| EmberError::internal("an Expand without projections"))?,
+                    names,
+                })
+            }
             LogicalPlan::Join {
                 left,
                 right,
@@ -247,14 +293,7 @@ impl Translator {
                 let names = first.names;
                 let mut rel = first.relation;
                 for next in translated {
-                    rel = relation(RelType::SetOp(Box::new(SetOperation {
-                        left_input: Some(Box::new(rel)),
-                        right_input: Some(Box::new(next?.relation)),
-                        set_op_type: SetOpType::Union as i32,
-                        is_all: Some(true),
-                        by_name: Some(false),
-                        allow_missing_columns: None,
-                    })));
+                    rel = union_all(rel, next?.relation);
                 }
                 Ok(Translated {
                     relation: rel,

@@ -143,6 +143,8 @@ NODE_QUERIES = {
     "substring_and_round": "SELECT substring('hello', 0, 3) a, substring('hello', -1, 3) b, substring('hello', -5, 3) d, "
                            "substring('hello', n_nationkey - 1, 2) e, substring('hello', n_nationkey - 2) f, "
                            "round(-0.5::DOUBLE) r2, round(2.5::DOUBLE, 0) r4, round(-2.5) r5 FROM nation WHERE n_nationkey < 4 ORDER BY n_nationkey",
+    "rollup": "SELECT n_regionkey, substring(n_name, 1, 1) AS l, count(*) AS n, sum(n_nationkey) AS s, GROUPING(n_regionkey) AS g "
+              "FROM nation GROUP BY ROLLUP (n_regionkey, substring(n_name, 1, 1)) ORDER BY 1 NULLS LAST, 2 NULLS LAST",
     "casts": "SELECT CAST('2024-01-02' AS DATE) AS d, CAST('12' AS INT) + 1 AS i, CAST(3.7 AS INT) AS ti, CAST(n_nationkey AS VARCHAR) || 'x' AS s, CAST('2024-01-02 03:04:05' AS TIMESTAMP) AS ts, CAST(1 AS DOUBLE) / 3 AS third FROM nation WHERE n_nationkey < 2 ORDER BY 1, 2",
     "non_equi_join": "SELECT * FROM nation n1 JOIN nation n2 ON n1.n_nationkey < n2.n_nationkey AND n1.n_regionkey = n2.n_regionkey ORDER BY 1, 5 LIMIT 5",
     "correlated_scalar_subquery": "SELECT r_name, (SELECT count(*) FROM nation WHERE n_regionkey = r_regionkey) AS c FROM region ORDER BY 1",
