@@ -72,6 +72,12 @@ settings! {
             change: Change::Anytime,
             description: "a statement running longer is cancelled",
         },
+        remote: Option<String> = None => {
+            name: "ember.execution.remote",
+            allowed: Allowed::RemoteUrl,
+            change: Change::Anytime,
+            description: "run queries on this Spark Connect server (sc://host:port), planned and optimized by Ember; empty runs them here",
+        },
         max_recursion_iterations: usize = 1000 => {
             name: "ember.execution.max_recursion_iterations",
             allowed: Allowed::Int { min: 0, max: 1_000_000_000 },

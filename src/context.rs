@@ -91,6 +91,41 @@ impl SessionContext {
         }
     }
 
+    /// A session whose queries run on the Spark Connect server at `url`
+    /// (`sc://host:port[/;token=...]`): Ember plans and optimizes them, the cluster runs
+    /// them (see [`crate::remote`]).
+    pub fn remote(url: &str) -> Result<Self> {
+        let ctx = Self::new();
+        ctx.set("ember.execution.remote", url)?;
+        Ok(ctx)
+    }
+
+    /// Puts a setting back to its default, as `RESET key` does; `None` resets every
+    /// setting that may change (`RESET ALL`).
+    pub fn reset(&self, key: Option<&str>) -> Result<()> {
+        use crate::config::setting::Change;
+        match key {
+            Some(key) => match crate::config::setting(key) {
+                Some(s) => self.set(s.name, &(s.default)()),
+                // An optimizer batch switch is on by default; an unknown key fails
+                // with its suggestion.
+                None => self.set(key, "true"),
+            },
+            None => {
+                for s in crate::config::SETTINGS {
+                    if s.change == Change::Anytime {
+                        self.set(s.name, &(s.default)())?;
+                    }
+                }
+                let batches: Vec<String> = self.config().disabled_batches.into_iter().collect();
+                for b in batches {
+                    self.set(&format!("ember.optimizer.batch.{b}"), "true")?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// A copy of the current settings.
     pub fn config(&self) -> SessionConfig {
         self.state

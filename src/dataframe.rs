@@ -129,6 +129,9 @@ impl Drop for BatchStream {
 pub struct DataFrame {
     session: SessionContext,
     plan: Arc<LogicalPlan>,
+    /// A statement's own output (SHOW, EXPLAIN, a count of rows written): computed
+    /// by Ember even in remote mode.
+    runs_here: bool,
 }
 
 impl std::fmt::Debug for DataFrame {
@@ -158,6 +161,7 @@ impl DataFrame {
         DataFrame {
             session,
             plan: Arc::new(plan),
+            runs_here: false,
         }
     }
 
@@ -165,6 +169,7 @@ impl DataFrame {
         DataFrame {
             session: self.session.clone(),
             plan: b.build_arc(),
+            runs_here: false,
         }
     }
 
@@ -419,8 +424,43 @@ impl DataFrame {
         ))
     }
 
+    /// This DataFrame, marked as a statement's own output that Ember computes even
+    /// in remote mode.
+    pub(crate) fn here(mut self) -> Self {
+        self.runs_here = true;
+        self
+    }
+
+    /// The Spark Connect server the query runs on, in remote mode
+    /// (`ember.execution.remote`).
+    pub fn remote_url(&self) -> Option<String> {
+        if self.runs_here {
+            return None;
+        }
+        self.session.config().remote
+    }
+
+    /// Runs the query on the Spark Connect server at `url`: Ember's optimized plan,
+    /// translated, is sent; the rows come back with this DataFrame's schema.
+    fn collect_remote(&self, url: &str) -> Result<Vec<RecordBatch>> {
+        self.session.statement_scope(|| {
+            self.session.with_deep_stack(|| {
+                crate::remote::execute(url, self.optimized_plan()?.as_ref(), &self.schema())
+            })
+        })
+    }
+
+    /// The Spark Connect plan remote mode would send, as text.
+    pub fn remote_plan_text(&self) -> Result<String> {
+        self.session
+            .with_deep_stack(|| crate::remote::explain(self.optimized_plan()?.as_ref()))
+    }
+
     /// Runs the query and returns every batch.
     pub fn collect(&self) -> Result<Vec<RecordBatch>> {
+        if let Some(url) = self.remote_url() {
+            return self.collect_remote(&url);
+        }
         self.session.statement_scope(|| {
             self.session
                 .with_deep_stack(|| exec::execute(&self.physical_plan()?, &self.exec_context()))
@@ -433,6 +473,14 @@ impl DataFrame {
     /// the query (its running tasks are cancelled); an error from `f` stops it and is
     /// returned.
     pub fn for_each_batch(&self, mut f: impl FnMut(RecordBatch) -> Result<bool>) -> Result<()> {
+        if let Some(url) = self.remote_url() {
+            for batch in self.collect_remote(&url)? {
+                if !f(batch)? {
+                    break;
+                }
+            }
+            return Ok(());
+        }
         self.session.statement_scope(|| {
             let rdd = self.rdd()?;
             // Two results per worker thread ahead of the reader keeps the pool busy.

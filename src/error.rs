@@ -57,6 +57,14 @@ pub enum EmberError {
     /// A feature the runtime does not support.
     #[error("not supported: {0}")]
     Unsupported(String),
+    /// Remote mode cannot express part of a query for the Spark cluster (a function
+    /// with no Spark equivalent, rows held in memory, ...); nothing was sent.
+    #[error("cannot run remotely: {0}")]
+    Untranslatable(String),
+    /// The Spark Connect server could not be reached, refused the request or failed
+    /// the query; the message is its first line.
+    #[error("remote: {0}")]
+    Remote(String),
     /// A broken invariant (a bug).
     #[error("internal error: {0}")]
     Internal(String),

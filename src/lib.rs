@@ -38,6 +38,7 @@ pub mod format;
 pub mod memory;
 pub mod ops;
 pub mod rdd;
+pub mod remote;
 pub mod report;
 pub mod session;
 pub mod shell;

@@ -204,6 +204,10 @@ impl SessionContext {
                 self.set(&key, &value)?;
                 Ok(self.empty())
             }
+            Statement::Reset { key } => {
+                self.reset(key.as_deref())?;
+                Ok(self.empty())
+            }
             Statement::ShowTables => {
                 let names = self.table_names();
                 self.text_frame(
@@ -231,6 +235,9 @@ impl SessionContext {
                 format,
             } => {
                 let df = DataFrame::new(self.clone(), plan);
+                if let Some(url) = df.remote_url() {
+                    return self.remote_explain(&df, &url, analyze);
+                }
                 if format == ExplainFormat::Html {
                     let html = df.html_report_of(None)?;
                     return self.text_frame(&["report"], vec![vec![html]]);
@@ -329,6 +336,27 @@ impl SessionContext {
         }
     }
 
+    /// EXPLAIN in remote mode: Ember's optimized plan, then the Spark Connect plan
+    /// that would be sent to `url`.
+    fn remote_explain(&self, df: &DataFrame, url: &str, analyze: bool) -> Result<DataFrame> {
+        if analyze {
+            return Err(EmberError::Unsupported(
+                "EXPLAIN ANALYZE in remote mode (the query runs on the Spark cluster)".into(),
+            ));
+        }
+        let optimized = df.optimized_plan()?;
+        let server = crate::remote::RemoteUrl::parse(url)?;
+        let text = format!(
+            "== Optimized Logical Plan ==\n{}== Spark Connect Plan (for {server}) ==\n{}",
+            optimized.display_indent(),
+            df.remote_plan_text()?
+        );
+        self.text_frame(
+            &["plan"],
+            text.lines().map(|l| vec![l.to_string()]).collect(),
+        )
+    }
+
     /// A one-row result `count` (BIGINT): rows a statement wrote.
     fn count_frame(&self, n: usize) -> Result<DataFrame> {
         let schema = Arc::new(Schema::new(vec![Field::new(
@@ -344,7 +372,7 @@ impl SessionContext {
             schema,
             vec![vec![batch]],
         )?)));
-        self.scan_frame("result", source)
+        Ok(self.scan_frame("result", source)?.here())
     }
 
     /// Whether the catalog holds a table or view called `name` (any case).
@@ -600,7 +628,7 @@ impl SessionContext {
     }
 
     fn empty(&self) -> DataFrame {
-        DataFrame::new(self.clone(), LogicalPlanBuilder::empty(false).build())
+        DataFrame::new(self.clone(), LogicalPlanBuilder::empty(false).build()).here()
     }
 
     /// A small result of text columns (SHOW, EXPLAIN).
@@ -623,7 +651,7 @@ impl SessionContext {
             schema,
             vec![vec![batch]],
         )?)));
-        self.scan_frame("result", source)
+        Ok(self.scan_frame("result", source)?.here())
     }
 }
 

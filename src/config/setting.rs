@@ -33,6 +33,8 @@ pub enum Allowed {
     /// A length of time: `30s`, `500ms`, `2min`, `1h`, a bare number of
     /// milliseconds; `0` for none.
     Duration,
+    /// A Spark Connect URL `sc://host:port[/;token=...]`, or empty for none.
+    RemoteUrl,
     /// A number of bytes: `4GB`, `512MiB`, `80%` of physical memory, a bare number.
     Bytes,
     /// A folder path (any text but the empty one).
@@ -54,6 +56,10 @@ impl fmt::Display for Allowed {
             Allowed::Duration => write!(
                 f,
                 "a duration such as '30s', '500ms', '2min' or '1h' (0 for none)"
+            ),
+            Allowed::RemoteUrl => write!(
+                f,
+                "a Spark Connect URL sc://host:port[/;token=...] (empty for none)"
             ),
             Allowed::Bytes => write!(
                 f,
@@ -250,6 +256,32 @@ impl SettingValue for Option<std::time::Duration> {
                 format!("{}ms", d.as_millis())
             }
             Some(d) => format!("{}s", d.as_secs()),
+        }
+    }
+}
+
+/// A Spark Connect URL setting: `None` runs queries in Ember itself.
+impl SettingValue for Option<String> {
+    fn parse(text: &str, allowed: &Allowed) -> Option<Self> {
+        if !matches!(allowed, Allowed::RemoteUrl) {
+            return None;
+        }
+        let text = text.trim();
+        if text.is_empty() {
+            return Some(None);
+        }
+        crate::remote::RemoteUrl::parse(text)
+            .ok()
+            .map(|_| Some(text.to_string()))
+    }
+    fn show(&self) -> String {
+        match self {
+            None => String::new(),
+            // The token stays out of SHOW ALL.
+            Some(url) => match crate::remote::RemoteUrl::parse(url) {
+                Ok(u) if u.token.is_some() => format!("{u}/;token=***"),
+                _ => url.clone(),
+            },
         }
     }
 }

@@ -16,6 +16,7 @@ Examples:
   echo 'SELECT 1 + 1;' | ember            statements from stdin
   ember -c \"SELECT * FROM 'data/*.parquet' LIMIT 10\"   query files directly
   ember --timeout 30s -f long.sql         cancel any statement running over 30 s
+  ember --remote sc://spark:15002 -f q.sql   plan here, run on a Spark Connect cluster
   ember serve --tpch 1                    a Spark Connect server for PySpark (ember serve --help)
 
 In the shell, .help lists the commands; Ctrl-C cancels the running statement.";
@@ -55,6 +56,11 @@ struct Cli {
     /// ember.execution.statement_timeout.
     #[arg(long, value_name = "DURATION")]
     timeout: Option<String>,
+    /// Run queries on a Spark Connect server (Spark 3.4+, Sail): Ember plans and
+    /// optimizes them and sends the optimized plan; tables must be files the cluster
+    /// can read. Sets ember.execution.remote.
+    #[arg(long, value_name = "sc://HOST:PORT")]
+    remote: Option<String>,
     /// Memory the running queries may hold (e.g. 4GB, 512MiB, 50%); past it sorts and
     /// aggregations spill to disk. Sets ember.memory.limit (default 80% of memory).
     #[arg(long, value_name = "SIZE")]
@@ -95,6 +101,8 @@ pub struct ShellOptions {
     pub metrics: bool,
     /// `--timeout`, checked.
     pub timeout: Option<String>,
+    /// `--remote`, checked.
+    pub remote: Option<String>,
     /// `--memory-limit`, checked.
     pub memory_limit: Option<String>,
 }
@@ -125,6 +133,15 @@ impl ShellOptions {
                     "invalid value '{t}' for --timeout: expected {}",
                     timeout.allowed
                 ))
+            })?;
+        }
+        if let (Some(url), Some(remote)) = (&cli.remote, setting("ember.execution.remote")) {
+            remote.check(url).map_err(|_| {
+                let why = match crate::remote::RemoteUrl::parse(url) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => remote.invalid(url),
+                };
+                invalid(format!("--remote: {why}"))
             })?;
         }
         if let (Some(m), Some(limit)) = (&cli.memory_limit, setting("ember.memory.limit")) {
@@ -160,6 +177,7 @@ impl ShellOptions {
             actions: actions.into_iter().map(|(_, a)| a).collect(),
             metrics: cli.metrics,
             timeout: cli.timeout,
+            remote: cli.remote,
             memory_limit: cli.memory_limit,
         })
     }

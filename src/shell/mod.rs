@@ -295,6 +295,9 @@ impl Shell {
         if let Some(timeout) = &options.timeout {
             ctx.set("ember.execution.statement_timeout", timeout)?;
         }
+        if let Some(url) = &options.remote {
+            ctx.set("ember.execution.remote", url)?;
+        }
         if let Some(limit) = &options.memory_limit {
             ctx.set("ember.memory.limit", limit)?;
         }
@@ -736,6 +739,41 @@ mod tests {
             String::from_utf8(out).unwrap(),
             String::from_utf8(err).unwrap(),
         )
+    }
+
+    #[test]
+    fn remote_errors_are_one_line_and_the_shell_goes_on() {
+        let shell = repl_shell();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        type_line(
+            &shell,
+            &format!("SET ember.execution.remote = 'sc://127.0.0.1:{port}';"),
+        );
+        // TPC-H tables generated in memory cannot be read by a cluster: refused
+        // before anything is sent.
+        let (_, out, err) = type_line(&shell, "SELECT count(*) FROM nation;");
+        assert!(out.is_empty(), "{out}");
+        assert!(
+            err.contains("cannot run remotely: table nation") && err.trim().lines().count() == 1,
+            "{err}"
+        );
+        let (_, _, err) = type_line(&shell, "SELECT 1 + 1 AS two;");
+        assert!(
+            err.contains("cannot reach the Spark Connect server at sc://127.0.0.1:")
+                && err.trim().lines().count() == 1,
+            "{err}"
+        );
+        let (_, out, err) = type_line(&shell, "EXPLAIN SELECT upper('a') AS u;");
+        assert!(err.is_empty(), "{err}");
+        assert!(
+            out.contains("Spark Connect Plan") && out.contains("upper('a') AS u"),
+            "{out}"
+        );
+        type_line(&shell, "RESET ember.execution.remote;");
+        let (_, out, err) = type_line(&shell, "SELECT count(*) AS n FROM nation;");
+        assert!(err.is_empty() && out.contains("25"), "{out}{err}");
     }
 
     #[test]

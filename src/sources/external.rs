@@ -121,6 +121,10 @@ impl DataSource for ExternalTable {
         self.current_files().describe()
     }
 
+    fn file_location(&self) -> Option<super::FileLocation> {
+        self.current_files().file_location()
+    }
+
     fn num_partitions(&self) -> usize {
         self.current_files().num_partitions()
     }

@@ -231,6 +231,11 @@ impl DataSource for HivePartitioned {
         s
     }
 
+    fn file_location(&self) -> Option<super::FileLocation> {
+        // Spark finds the same `name=value` folders under the same root.
+        self.inner.file_location()
+    }
+
     fn describe(&self) -> String {
         format!(
             "{}, partitioned by ({})",

@@ -151,6 +151,14 @@ impl DataSource for JsonTable {
         format!("json: {}", self.path)
     }
 
+    fn file_location(&self) -> Option<super::FileLocation> {
+        Some(super::FileLocation {
+            format: "json".into(),
+            path: self.path.clone(),
+            options: Vec::new(),
+        })
+    }
+
     fn num_partitions(&self) -> usize {
         self.files.len()
     }

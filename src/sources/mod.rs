@@ -96,6 +96,23 @@ pub trait DataSource: Send + Sync + std::fmt::Debug {
     ) -> Option<Vec<(usize, ember_planner::ScalarValue)>> {
         None
     }
+    /// Where the rows lie when they are files another engine can read by path (remote
+    /// mode sends this); `None` for rows held in memory or generated.
+    fn file_location(&self) -> Option<FileLocation> {
+        None
+    }
+}
+
+/// Files as another engine reads them: a format, a path (file, folder or glob) and
+/// the reader's options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileLocation {
+    /// `parquet`, `csv` or `json`.
+    pub format: String,
+    /// The path as the table was given it.
+    pub path: String,
+    /// Reader options by Spark's names (`header`, `sep`).
+    pub options: Vec<(String, String)>,
 }
 
 /// A data source as the planner and the runtime share it. The planner sees a

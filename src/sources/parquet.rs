@@ -317,6 +317,14 @@ impl DataSource for ParquetTable {
         format!("parquet: {}", self.path)
     }
 
+    fn file_location(&self) -> Option<super::FileLocation> {
+        Some(super::FileLocation {
+            format: "parquet".into(),
+            path: self.path.clone(),
+            options: Vec::new(),
+        })
+    }
+
     fn num_partitions(&self) -> usize {
         self.partitions.len()
     }

@@ -85,6 +85,11 @@ pub enum Statement {
         /// The value as text (string literals unquoted).
         value: String,
     },
+    /// `RESET key` (`None`: `RESET ALL`): settings back to their defaults.
+    Reset {
+        /// The setting's name as written, or `None` for every setting.
+        key: Option<String>,
+    },
     /// `SHOW TABLES`.
     ShowTables,
     /// `SHOW ALL`: every setting with its value and description.
@@ -377,6 +382,22 @@ impl<'a> SqlPlanner<'a> {
                 }
             }
             S::Set(set) => plan_set(set, statement),
+            S::Reset(reset) => match &reset.reset {
+                ast::Reset::ALL => Ok(Statement::Reset { key: None }),
+                ast::Reset::ConfigurationParameter(name) => Ok(Statement::Reset {
+                    key: Some(
+                        name.0
+                            .iter()
+                            .map(|p| match p {
+                                ast::ObjectNamePart::Identifier(id) => Ok(id.value.clone()),
+                                other => Err(unsupported(format!("RESET name {other}"), statement)),
+                            })
+                            .collect::<Result<Vec<_>>>()?
+                            .join("."),
+                    ),
+                }),
+                other => Err(unsupported(format!("RESET {other:?}"), statement)),
+            },
             S::ShowVariable { variable }
                 if variable.len() == 1 && variable[0].value.eq_ignore_ascii_case("all") =>
             {

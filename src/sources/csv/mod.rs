@@ -170,6 +170,17 @@ impl DataSource for CsvTable {
         format!("csv: {}", self.path)
     }
 
+    fn file_location(&self) -> Option<crate::sources::FileLocation> {
+        Some(crate::sources::FileLocation {
+            format: "csv".into(),
+            path: self.path.clone(),
+            options: vec![
+                ("header".into(), self.options.has_header.to_string()),
+                ("sep".into(), char::from(self.options.delimiter).to_string()),
+            ],
+        })
+    }
+
     fn num_partitions(&self) -> usize {
         self.files.len()
     }

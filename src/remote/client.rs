@@ -1,0 +1,277 @@
+//! The Spark Connect client: sends one plan with ExecutePlan and reads the Arrow
+//! batches that stream back. A failure — the server unreachable, the token refused,
+//! the query failed on the cluster — is one line naming the server.
+//!
+//! tokio lives only here: each call runs on a small runtime of its own, so the rest
+//! of Ember stays synchronous.
+//!
+//! In: a [`RemoteUrl`] and a relation. Out: record batches. May import `tonic`,
+//! `tokio`, `arrow::ipc`, `crate::connect::proto` and `super::url`.
+
+use std::io::Cursor;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use arrow::array::RecordBatch;
+use arrow::ipc::reader::StreamReader;
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
+use tonic::transport::{Channel, Endpoint};
+
+use super::url::RemoteUrl;
+use crate::connect::proto::execute_plan_response::ResponseType;
+use crate::connect::proto::spark_connect_service_client::SparkConnectServiceClient;
+use crate::connect::proto::{ExecutePlanRequest, Plan, Relation, UserContext, plan::OpType};
+use crate::error::{EmberError, Result};
+
+/// How long to wait for the server to accept the connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Largest response message accepted (one Arrow batch).
+const MAX_MESSAGE_BYTES: usize = 256 << 20;
+
+/// The Spark session id every remote query of this process uses (a random UUID).
+fn session_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut bytes = [0u8; 16];
+        for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_usize(i);
+            h.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0),
+            );
+            h.write_u32(std::process::id());
+            chunk.copy_from_slice(&h.finish().to_le_bytes());
+        }
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    })
+}
+
+/// How often a running query looks at its cancel token.
+const CANCEL_POLL: Duration = Duration::from_millis(100);
+
+/// Runs `relation` on the server at `url` and returns its rows. The calling thread's
+/// cancel token (Ctrl-C, the statement timeout) stops the wait: the call is dropped,
+/// which cancels it on the server, and the error says why.
+pub(super) fn execute(url: &RemoteUrl, relation: Relation) -> Result<Vec<RecordBatch>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| EmberError::internal(format!("cannot start the client runtime: {e}")))?;
+    let token = crate::rdd::CancelToken::current();
+    runtime.block_on(async {
+        let work = execute_async(url, relation);
+        tokio::pin!(work);
+        let mut ticks = tokio::time::interval(CANCEL_POLL);
+        loop {
+            tokio::select! {
+                result = &mut work => return result,
+                _ = ticks.tick() => {
+                    if let Some(token) = &token {
+                        token.check().map_err(EmberError::Job)?;
+                    }
+                }
+            }
+        }
+    })
+}
+
+async fn execute_async(url: &RemoteUrl, relation: Relation) -> Result<Vec<RecordBatch>> {
+    let unreachable = |cause: String| {
+        EmberError::Remote(format!(
+            "cannot reach the Spark Connect server at {url}: {cause}"
+        ))
+    };
+    let endpoint = Endpoint::from_shared(url.endpoint())
+        .map_err(|e| unreachable(e.to_string()))?
+        .connect_timeout(CONNECT_TIMEOUT);
+    let channel: Channel = endpoint
+        .connect()
+        .await
+        .map_err(|e| unreachable(error_chain(&e)))?;
+    let headers = request_headers(url)?;
+    let mut client = SparkConnectServiceClient::with_interceptor(
+        channel,
+        move |mut request: tonic::Request<()>| {
+            for (key, value) in &headers {
+                request.metadata_mut().insert(key.clone(), value.clone());
+            }
+            Ok(request)
+        },
+    )
+    .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let request = ExecutePlanRequest {
+        session_id: session_id().to_string(),
+        user_context: Some(UserContext {
+            user_id: url.user_id.clone().unwrap_or_else(|| "ember".into()),
+            user_name: url.user_id.clone().unwrap_or_else(|| "ember".into()),
+            extensions: Vec::new(),
+        }),
+        plan: Some(Plan {
+            op_type: Some(OpType::Root(relation)),
+        }),
+        client_type: Some(format!("ember/{}", env!("CARGO_PKG_VERSION"))),
+        ..ExecutePlanRequest::default()
+    };
+    let mut stream = client
+        .execute_plan(request)
+        .await
+        .map_err(|s| server_error(url, &s))?
+        .into_inner();
+    let mut batches = Vec::new();
+    loop {
+        let response = stream.message().await.map_err(|s| server_error(url, &s))?;
+        let Some(response) = response else { break };
+        match response.response_type {
+            Some(ResponseType::ArrowBatch(arrow_batch)) => {
+                let reader = StreamReader::try_new(Cursor::new(arrow_batch.data.as_ref()), None)
+                    .map_err(|e| bad_rows(url, &e))?;
+                for batch in reader {
+                    batches.push(batch.map_err(|e| bad_rows(url, &e))?);
+                }
+            }
+            Some(ResponseType::ResultComplete(_)) => break,
+            _ => {}
+        }
+    }
+    Ok(batches)
+}
+
+fn request_headers(url: &RemoteUrl) -> Result<Vec<(AsciiMetadataKey, AsciiMetadataValue)>> {
+    let mut headers = Vec::new();
+    let value = |text: &str| {
+        AsciiMetadataValue::try_from(text).map_err(|_| {
+            EmberError::config(format!(
+                "a parameter of the Spark Connect URL {url} has characters a header cannot hold"
+            ))
+        })
+    };
+    if let Some(token) = &url.token {
+        headers.push((
+            AsciiMetadataKey::from_static("authorization"),
+            value(&format!("Bearer {token}"))?,
+        ));
+    }
+    for (k, v) in &url.headers {
+        let key = AsciiMetadataKey::from_bytes(k.as_bytes())
+            .map_err(|_| EmberError::config(format!("'{k}' cannot be sent as a header")))?;
+        headers.push((key, value(v)?));
+    }
+    Ok(headers)
+}
+
+/// A gRPC status as one line: the server's message up to its first line break (Spark
+/// appends stack traces), or what went wrong with the connection.
+fn server_error(url: &RemoteUrl, status: &tonic::Status) -> EmberError {
+    let message = first_line(status.message());
+    let what = match status.code() {
+        tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => {
+            format!("the Spark Connect server at {url} refused the credentials: {message}")
+        }
+        tonic::Code::Unavailable => {
+            format!("cannot reach the Spark Connect server at {url}: {message}")
+        }
+        _ => format!("the Spark Connect server at {url} failed the query: {message}"),
+    };
+    EmberError::Remote(what)
+}
+
+fn bad_rows(url: &RemoteUrl, e: &arrow::error::ArrowError) -> EmberError {
+    EmberError::Remote(format!(
+        "the rows from the Spark Connect server at {url} are not Arrow IPC: {e}"
+    ))
+}
+
+/// The first non-empty line of `text`, without trailing spaces.
+pub(super) fn first_line(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("(no message)");
+    const MAX: usize = 400;
+    if line.chars().count() > MAX {
+        format!("{}...", line.chars().take(MAX).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
+/// An error and its causes, joined with ': ' (transport errors hide the cause).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    first_line(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_uuids() {
+        let id = session_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(id.matches('-').count(), 4);
+        assert_eq!(&id[14..15], "4");
+    }
+
+    #[test]
+    fn messages_keep_their_first_line() {
+        assert_eq!(first_line("\n  boom: x \n\tat y"), "boom: x");
+        assert_eq!(first_line(""), "(no message)");
+    }
+
+    #[test]
+    fn a_cancelled_statement_stops_waiting() {
+        // A listener that accepts and never answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let url = RemoteUrl::parse(&format!("sc://127.0.0.1:{port}")).unwrap();
+        let token = crate::rdd::CancelToken::with_timeout(Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        let e = token
+            .scope(|| execute(&url, Relation::default()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("statement timeout"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        drop(listener);
+    }
+
+    #[test]
+    fn a_closed_port_is_one_clear_line() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let url = RemoteUrl::parse(&format!("sc://127.0.0.1:{port}")).unwrap();
+        let e = execute(&url, Relation::default()).unwrap_err().to_string();
+        assert!(
+            e.starts_with("remote: cannot reach the Spark Connect server at sc://127.0.0.1:"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
+    }
+}

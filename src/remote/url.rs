@@ -1,0 +1,151 @@
+//! `sc://host[:port][/;key=value;...]`: where a Spark Connect server listens, and the
+//! token and user to send it. The port defaults to 15002, as Spark's does.
+//!
+//! In: the URL text. Out: a [`RemoteUrl`] or an error naming what is wrong. Imports
+//! only `crate::error`.
+
+use crate::error::{EmberError, Result};
+
+/// Spark Connect's usual port.
+pub const DEFAULT_PORT: u16 = 15002;
+
+/// A parsed `sc://` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteUrl {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Sent as `Authorization: Bearer <token>` when set.
+    pub token: Option<String>,
+    /// The user the server runs queries for (default `ember`).
+    pub user_id: Option<String>,
+    /// Any other `key=value` parameters, sent as request headers.
+    pub headers: Vec<(String, String)>,
+}
+
+fn bad(url: &str, why: impl std::fmt::Display) -> EmberError {
+    EmberError::config(format!(
+        "invalid Spark Connect URL '{url}': {why} (expected sc://host:port[/;token=...;user_id=...])"
+    ))
+}
+
+impl RemoteUrl {
+    /// Parses `text`.
+    pub fn parse(text: &str) -> Result<RemoteUrl> {
+        let url = text.trim();
+        let Some(rest) = url.strip_prefix("sc://") else {
+            return Err(bad(url, "it does not start with sc://"));
+        };
+        let (authority, params) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, ""),
+        };
+        let (host, port_text) = match authority.strip_prefix('[') {
+            Some(inner) => {
+                let (h, after) = inner
+                    .split_once(']')
+                    .ok_or_else(|| bad(url, "'[' without ']'"))?;
+                (h, after.strip_prefix(':'))
+            }
+            None => match authority.split_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            },
+        };
+        let port = match port_text {
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| bad(url, format!("'{p}' is not a port")))?,
+            None => DEFAULT_PORT,
+        };
+        if host.is_empty() {
+            return Err(bad(url, "the host is missing"));
+        }
+        if host.contains(|c: char| c.is_whitespace() || c == '@' || c == '?') {
+            return Err(bad(url, format!("'{host}' is not a host name")));
+        }
+        let mut parsed = RemoteUrl {
+            host: host.to_string(),
+            port,
+            token: None,
+            user_id: None,
+            headers: Vec::new(),
+        };
+        for param in params.split(';').filter(|p| !p.is_empty()) {
+            let Some((key, value)) = param.split_once('=') else {
+                return Err(bad(url, format!("parameter '{param}' is not key=value")));
+            };
+            match key.to_ascii_lowercase().as_str() {
+                "token" => parsed.token = Some(value.to_string()),
+                "user_id" => parsed.user_id = Some(value.to_string()),
+                "use_ssl" if value.eq_ignore_ascii_case("true") => {
+                    return Err(bad(url, "TLS (use_ssl=true) is not supported yet"));
+                }
+                "use_ssl" => {}
+                other => {
+                    let valid = !other.is_empty()
+                        && other
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                    if !valid {
+                        return Err(bad(url, format!("'{key}' is not a parameter name")));
+                    }
+                    parsed.headers.push((other.to_string(), value.to_string()));
+                }
+            }
+        }
+        Ok(parsed)
+    }
+
+    /// `http://host:port`, the address gRPC connects to.
+    pub fn endpoint(&self) -> String {
+        if self.host.contains(':') {
+            format!("http://[{}]:{}", self.host, self.port)
+        } else {
+            format!("http://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl std::fmt::Display for RemoteUrl {
+    /// The URL without its token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "sc://{}:{}", self.host, self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse() {
+        let u = RemoteUrl::parse("sc://localhost:15003/;token=abc;user_id=ann").unwrap();
+        assert_eq!(u.host, "localhost");
+        assert_eq!(u.port, 15003);
+        assert_eq!(u.token.as_deref(), Some("abc"));
+        assert_eq!(u.user_id.as_deref(), Some("ann"));
+        let d = RemoteUrl::parse("sc://spark.example").unwrap();
+        assert_eq!((d.port, d.token.as_deref()), (DEFAULT_PORT, None));
+        assert_eq!(d.endpoint(), "http://spark.example:15002");
+        assert_eq!(d.to_string(), "sc://spark.example:15002");
+    }
+
+    #[test]
+    fn bad_urls_say_why() {
+        for (text, why) in [
+            ("http://x:1", "does not start with sc://"),
+            ("sc://:15002", "host is missing"),
+            ("sc://x:port", "'port' is not a port"),
+            ("sc://x:0", "'0' is not a port"),
+            ("sc://x:1/;token", "'token' is not key=value"),
+            ("sc://x:1/;use_ssl=true", "TLS"),
+        ] {
+            let e = RemoteUrl::parse(text).unwrap_err().to_string();
+            assert!(e.contains(why), "{text}: {e}");
+        }
+    }
+}
