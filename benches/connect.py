@@ -30,33 +30,15 @@ import argparse  # noqa: E402
 import csv
 import math
 import shutil
-import socket
 import statistics
 import subprocess
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "pyspark"))
+from helpers import cell_text, cells_match, free_port, wait_listening  # noqa: E402
 TABLES = ["region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port, proc, seconds=120):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with status {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"no server listening on port {port} after {seconds} s")
 
 
 def server_command(engine, port, args):
@@ -78,35 +60,6 @@ def peak_rss_mb(pid):
     except OSError:
         return None
     return None
-
-
-def cell_text(v):
-    """A value as the reference answers print it: NULL empty, floats in full."""
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return repr(v)
-    return str(v)
-
-
-def cells_match(expected, actual):
-    """Equal text, numbers within 1e-6 relative, or `actual` within one unit of the
-    last decimal it prints (decimals printed at their scale)."""
-    e, a = expected.strip(), actual.strip()
-    if e == a:
-        return True
-    try:
-        x, y = float(e), float(a)
-    except ValueError:
-        return e.lower() == a.lower() and e.lower() in ("true", "false")
-    if math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9):
-        return True
-    for text in (e, a):
-        if "." in text and "e" not in text.lower():
-            places = len(text.split(".", 1)[1])
-            if places >= 2 and abs(x - y) <= 10.0 ** -places:
-                return True
-    return False
 
 
 def mismatch(expected_csv, rows):

@@ -18,7 +18,6 @@ import csv
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,15 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "pyspark"))
-from conftest import cells_match  # noqa: E402
+from helpers import cells_match, free_port, wait_listening  # noqa: E402
 
 TABLES = ["nation", "region", "part", "supplier", "partsupp", "customer", "orders", "lineitem"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_sail(workers):
@@ -47,14 +40,12 @@ def start_sail(workers):
     sail = shutil.which("sail") or str(ROOT / "target" / "pyspark-venv" / "bin" / "sail")
     proc = subprocess.Popen([sail, "spark", "server", "--ip", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return f"sc://127.0.0.1:{port}", proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("Sail did not start")
+    try:
+        wait_listening(port, proc, seconds=30)
+    except RuntimeError as e:
+        proc.kill()
+        raise SystemExit(f"Sail did not start: {e}")
+    return f"sc://127.0.0.1:{port}", proc
 
 
 def run(ember, args):

@@ -6,37 +6,18 @@ Run: python -m pytest tests/pyspark   (needs pyspark-client==4.2.0, pytest, pand
 pyarrow; no JVM)."""
 
 import os
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+
+from helpers import cell_text, cells_match, free_port, wait_listening  # noqa: F401 (tests import them from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def ember_bin():
     return os.environ.get("EMBER_BIN", str(ROOT / "target" / "debug" / "ember"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port, proc, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"ember serve exited with {proc.returncode}: {proc.stderr.read()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("ember serve did not start listening")
 
 
 def start_server(*extra):
@@ -91,35 +72,6 @@ def new_session(server):
     yield make
     for s in made:
         s.stop()
-
-
-def cell_text(v):
-    """A PySpark value as the reference answers write it."""
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return repr(v)
-    return str(v)
-
-
-def cells_match(expected, actual):
-    """Equal text, or numbers within 1e-6 relative, or `actual` within one unit of
-    the last decimal `expected` prints (answers keep decimals at their scale)."""
-    e, a = expected.strip(), actual.strip()
-    if e == a:
-        return True
-    try:
-        x, y = float(e), float(a)
-    except ValueError:
-        return e.lower() == a.lower() and e.lower() in ("true", "false")
-    if abs(x - y) <= max(1e-6 * max(abs(x), abs(y)), 1e-9):
-        return True
-    for text in (e, a):
-        if "." in text and "e" not in text.lower():
-            places = len(text.split(".", 1)[1])
-            if places >= 2 and abs(x - y) <= 10.0 ** -places:
-                return True
-    return False
 
 
 def assert_rows_match(expected_rows, rows):
