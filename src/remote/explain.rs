@@ -147,7 +147,7 @@ fn sort_text(s: &SortOrder) -> String {
 }
 
 const INFIX: &[&str] = &[
-    "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or",
+    "==", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or",
 ];
 
 /// One expression as text.

@@ -215,7 +215,8 @@ impl Scope<'_> {
             BinaryOp::Divide => "/",
             BinaryOp::Modulo => "%",
             BinaryOp::Eq => "==",
-            BinaryOp::NotEq => "!=",
+            // Spark resolves `!=` in SQL text only; its plans spell it not(==).
+            BinaryOp::NotEq => return Ok(call("not", vec![call("==", vec![l, r])])),
             BinaryOp::Lt => "<",
             BinaryOp::LtEq => "<=",
             BinaryOp::Gt => ">",
