@@ -23,11 +23,11 @@ use ember_planner::logical::plan::JoinKind;
 use super::builders::{alias, call, column, conjunction, relation};
 use super::expr::Scope;
 use super::literal::literal;
-use super::relation::{Translated, Translator, project, to_df};
+use super::relation::{Translated, Translator, join_relation, project, to_df};
 use super::untranslatable;
 use crate::connect::proto::join::JoinType;
 use crate::connect::proto::relation::RelType;
-use crate::connect::proto::{Aggregate, Deduplicate, Expression, Join, aggregate::GroupType};
+use crate::connect::proto::{Aggregate, Deduplicate, Expression, aggregate::GroupType};
 use crate::error::Result;
 
 fn left_join(
@@ -40,14 +40,7 @@ fn left_join(
     } else {
         JoinType::Cross
     };
-    relation(RelType::Join(Box::new(Join {
-        left: Some(Box::new(left)),
-        right: Some(Box::new(right)),
-        join_condition: condition,
-        join_type: join_type as i32,
-        using_columns: Vec::new(),
-        join_data_type: None,
-    })))
+    join_relation(left, right, join_type, condition)
 }
 
 impl Translator {

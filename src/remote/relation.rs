@@ -90,6 +90,23 @@ pub(super) fn to_df(input: Relation, names: &[String]) -> Relation {
     })))
 }
 
+/// A join of two relations of the given kind, on `condition` (none for a cross join).
+pub(super) fn join_relation(
+    left: Relation,
+    right: Relation,
+    join_type: JoinType,
+    condition: Option<Expression>,
+) -> Relation {
+    relation(RelType::Join(Box::new(Join {
+        left: Some(Box::new(left)),
+        right: Some(Box::new(right)),
+        join_condition: condition,
+        join_type: join_type as i32,
+        using_columns: Vec::new(),
+        join_data_type: None,
+    })))
+}
+
 /// UNION ALL of two relations, by position.
 fn union_all(left: Relation, right: Relation) -> Relation {
     relation(RelType::SetOp(Box::new(SetOperation {
@@ -510,14 +527,7 @@ impl Translator {
             }
             condition = disjunction(condition.into_iter().chain(disjunction(nulls)).collect());
         }
-        let rel = relation(RelType::Join(Box::new(Join {
-            left: Some(Box::new(l.relation)),
-            right: Some(Box::new(r.relation)),
-            join_condition: condition,
-            join_type: join_type as i32,
-            using_columns: Vec::new(),
-            join_data_type: None,
-        })));
+        let rel = join_relation(l.relation, r.relation, join_type, condition);
         let names = if kind.left_only() { l.names } else { names };
         Ok(Translated {
             relation: rel,
