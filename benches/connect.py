@@ -37,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "pyspark"))
-from helpers import cell_text, cells_match, free_port, wait_listening  # noqa: E402
+from helpers import cell_text, free_port, read_answer, rows_mismatch, wait_listening  # noqa: E402
 TABLES = ["region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem"]
 
 
@@ -59,22 +59,6 @@ def peak_rss_mb(pid):
                     return int(line.split()[1]) / 1024
     except OSError:
         return None
-    return None
-
-
-def mismatch(expected_csv, rows):
-    """None when `rows` equal the answer file, else a one-line reason."""
-    with open(expected_csv, newline="") as f:
-        # a one-column row holding NULL is written as an empty line
-        expected = [r if r else [""] for r in csv.reader(f)][1:]
-    if len(rows) != len(expected):
-        return f"{len(rows)} rows, expected {len(expected)}"
-    for i, (exp, row) in enumerate(zip(expected, rows)):
-        if len(exp) != len(row):
-            return f"row {i + 1}: {len(row)} columns, expected {len(exp)}"
-        for j, (e, a) in enumerate(zip(exp, row)):
-            if not cells_match(e, a):
-                return f"row {i + 1}, column {j + 1}: {a!r}, expected {e!r}"
     return None
 
 
@@ -115,7 +99,7 @@ class Server:
                 w.writerow([f"c{i}" for i in range(len(rows[0]) if rows else 0)])
                 w.writerows(rows)
         if args.verify:
-            return mismatch(os.path.join(args.verify, f"{name}.csv"), rows)
+            return rows_mismatch(read_answer(os.path.join(args.verify, f"{name}.csv")), rows)
         return None
 
     def timed_run(self, text):

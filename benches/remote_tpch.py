@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "pyspark"))
-from helpers import cells_match, free_port, wait_listening  # noqa: E402
+from helpers import free_port, read_answer, rows_mismatch, wait_listening  # noqa: E402
 
 TABLES = ["nation", "region", "part", "supplier", "partsupp", "customer", "orders", "lineitem"]
 
@@ -56,12 +56,6 @@ def run(ember, args):
 
 def rows(text):
     return [r or [""] for r in list(csv.reader(io.StringIO(text)))[1:]]
-
-
-def matches(expected, actual):
-    return len(expected) == len(actual) and all(
-        len(e) == len(a) and all(cells_match(x, y) for x, y in zip(e, a))
-        for e, a in zip(expected, actual))
 
 
 def main():
@@ -100,8 +94,8 @@ def main():
             same = rows(local.stdout) == rows(remote.stdout)
             answer = "-"
             if args.answers:
-                with open(Path(args.answers) / f"q{i:02d}.csv", newline="") as f:
-                    answer = "ok" if matches(list(csv.reader(f))[1:], rows(remote.stdout)) else "DIFF"
+                expected = read_answer(Path(args.answers) / f"q{i:02d}.csv")
+                answer = "ok" if rows_mismatch(expected, rows(remote.stdout)) is None else "DIFF"
             failures += (not same) + (answer == "DIFF")
             print(f"q{i:02d}    {local_s:9.2f} {remote_s:9.2f}  {'yes ' if same else 'NO  '}  {answer}")
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cell_text, cells_match, free_port, wait_listening  # noqa: F401 (tests import them from here)
+from helpers import cell_text, free_port, read_answer, rows_mismatch, wait_listening  # noqa: F401 (tests import them from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,9 +75,5 @@ def new_session(server):
 
 
 def assert_rows_match(expected_rows, rows):
-    assert len(rows) == len(expected_rows), f"{len(rows)} rows, expected {len(expected_rows)}"
-    for i, (exp, row) in enumerate(zip(expected_rows, rows)):
-        got = [cell_text(v) for v in row]
-        assert len(got) == len(exp), f"row {i}: {got} vs {exp}"
-        for j, (e, a) in enumerate(zip(exp, got)):
-            assert cells_match(e, a), f"row {i}, column {j}: {a!r}, expected {e!r}"
+    reason = rows_mismatch(expected_rows, [[cell_text(v) for v in row] for row in rows])
+    assert reason is None, reason

@@ -2,6 +2,7 @@
 free ports, waiting for a server to listen, and comparing rows with the reference
 answers. Standard library only (the benchmarks run without pytest)."""
 
+import csv
 import socket
 import time
 
@@ -53,3 +54,24 @@ def cells_match(expected, actual):
             if places >= 2 and abs(x - y) <= 10.0 ** -places:
                 return True
     return False
+
+
+def read_answer(path):
+    """The rows of an answer file (CSV, header row first) as text; a one-column row
+    holding NULL is written as an empty line."""
+    with open(path, newline="") as f:
+        return [r if r else [""] for r in csv.reader(f)][1:]
+
+
+def rows_mismatch(expected, actual):
+    """None when the rows of text `actual` match `expected` in order, cell by cell
+    (`cells_match`), else a one-line reason."""
+    if len(actual) != len(expected):
+        return f"{len(actual)} rows, expected {len(expected)}"
+    for i, (exp, row) in enumerate(zip(expected, actual)):
+        if len(exp) != len(row):
+            return f"row {i + 1}: {row} has {len(row)} columns, expected {len(exp)} ({exp})"
+        for j, (e, a) in enumerate(zip(exp, row)):
+            if not cells_match(e, a):
+                return f"row {i + 1}, column {j + 1}: {a!r}, expected {e!r}"
+    return None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, assert_rows_match, ember_bin, free_port, stop_server, wait_listening
+from conftest import ROOT, assert_rows_match, ember_bin, read_answer, free_port, stop_server, wait_listening
 
 DATA = ROOT / "tests" / "data" / "tpch"
 QUERIES = [f"q{i:02d}" for i in range(1, 23)]
@@ -71,8 +71,7 @@ def csv_rows(text):
 
 
 def answer(name):
-    with open(DATA / "answers" / "sf0.01" / f"{name}.csv", newline="") as f:
-        return list(csv.reader(f))[1:]
+    return read_answer(DATA / "answers" / "sf0.01" / f"{name}.csv")
 
 
 @pytest.mark.parametrize("name", QUERIES)

@@ -2,22 +2,19 @@
 them written with the DataFrame API, each equal to the reference answers in
 tests/data/tpch/answers/sf0.01."""
 
-import csv
 import datetime
 
 import pytest
 from pyspark.sql import functions as F
 
-from conftest import ROOT, assert_rows_match
+from conftest import ROOT, assert_rows_match, read_answer
 
 DATA = ROOT / "tests" / "data" / "tpch"
 QUERIES = [f"q{i:02d}" for i in range(1, 23)]
 
 
 def answer(name):
-    with open(DATA / "answers" / "sf0.01" / f"{name}.csv", newline="") as f:
-        rows = list(csv.reader(f))
-    return rows[1:]
+    return read_answer(DATA / "answers" / "sf0.01" / f"{name}.csv")
 
 
 @pytest.mark.parametrize("name", QUERIES)
