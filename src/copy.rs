@@ -29,6 +29,9 @@ impl SessionContext {
         let format = WriteFormat::from_extension(path).unwrap_or(WriteFormat::Csv);
         let write = WriteOptions::from_pairs(format, self.config().max_rows_per_file, options)?;
         let df = DataFrame::new(self.clone(), plan);
+        if let Some(url) = df.remote_url() {
+            return Ok(df.write_remote(&url, path, &write)?.rows);
+        }
         Ok(write_rdd(&df.rdd()?, &df.schema(), path, &write)?.rows)
     }
 

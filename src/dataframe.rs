@@ -450,6 +450,21 @@ impl DataFrame {
         })
     }
 
+    /// Writes the rows to `path` on the Spark Connect server at `url`: the optimized
+    /// plan, translated, goes out as one WriteOperation.
+    pub(crate) fn write_remote(
+        &self,
+        url: &str,
+        path: &str,
+        options: &crate::write::WriteOptions,
+    ) -> Result<crate::write::WriteSummary> {
+        self.session.statement_scope(|| {
+            self.session.with_deep_stack(|| {
+                crate::remote::write(url, self.optimized_plan()?.as_ref(), path, options)
+            })
+        })
+    }
+
     /// The Spark Connect plan remote mode would send, as text.
     pub fn remote_plan_text(&self) -> Result<String> {
         self.session

@@ -128,6 +128,9 @@ impl DataFrameWriter {
 
     fn save_as(self, format: WriteFormat, path: &str) -> Result<WriteSummary> {
         let options = self.write_options(format)?;
+        if let Some(url) = self.df.remote_url() {
+            return self.df.write_remote(&url, path, &options);
+        }
         write_rdd(&self.df.rdd()?, &self.df.schema(), path, &options)
     }
 

@@ -5,7 +5,7 @@
 //! tokio lives only here: each call runs on a small runtime of its own, so the rest
 //! of Ember stays synchronous.
 //!
-//! In: a [`RemoteUrl`] and a relation. Out: record batches. May import `tonic`,
+//! In: a [`RemoteUrl`] and a relation or a command. Out: record batches. May import `tonic`,
 //! `tokio`, `arrow::ipc`, `crate::connect::proto` and `super::url`.
 
 use std::io::Cursor;
@@ -20,7 +20,9 @@ use tonic::transport::{Channel, Endpoint};
 use super::url::RemoteUrl;
 use crate::connect::proto::execute_plan_response::ResponseType;
 use crate::connect::proto::spark_connect_service_client::SparkConnectServiceClient;
-use crate::connect::proto::{ExecutePlanRequest, Plan, Relation, UserContext, plan::OpType};
+use crate::connect::proto::{
+    Command, ExecutePlanRequest, Plan, Relation, UserContext, plan::OpType,
+};
 use crate::error::{EmberError, Result};
 
 /// How long to wait for the server to accept the connection.
@@ -68,13 +70,23 @@ const CANCEL_POLL: Duration = Duration::from_millis(100);
 /// cancel token (Ctrl-C, the statement timeout) stops the wait: the call is dropped,
 /// which cancels it on the server, and the error says why.
 pub(super) fn execute(url: &RemoteUrl, relation: Relation) -> Result<Vec<RecordBatch>> {
+    run(url, OpType::Root(relation))
+}
+
+/// Runs `command` (a write) on the server at `url`; any rows it sends back are
+/// returned, as for a query.
+pub(super) fn execute_command(url: &RemoteUrl, command: Command) -> Result<Vec<RecordBatch>> {
+    run(url, OpType::Command(command))
+}
+
+fn run(url: &RemoteUrl, op: OpType) -> Result<Vec<RecordBatch>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| EmberError::internal(format!("cannot start the client runtime: {e}")))?;
     let token = crate::rdd::CancelToken::current();
     runtime.block_on(async {
-        let work = execute_async(url, relation);
+        let work = execute_async(url, op);
         tokio::pin!(work);
         let mut ticks = tokio::time::interval(CANCEL_POLL);
         loop {
@@ -90,7 +102,7 @@ pub(super) fn execute(url: &RemoteUrl, relation: Relation) -> Result<Vec<RecordB
     })
 }
 
-async fn execute_async(url: &RemoteUrl, relation: Relation) -> Result<Vec<RecordBatch>> {
+async fn execute_async(url: &RemoteUrl, op: OpType) -> Result<Vec<RecordBatch>> {
     let unreachable = |cause: String| {
         EmberError::Remote(format!(
             "cannot reach the Spark Connect server at {url}: {cause}"
@@ -121,9 +133,7 @@ async fn execute_async(url: &RemoteUrl, relation: Relation) -> Result<Vec<Record
             user_name: url.user_id.clone().unwrap_or_else(|| "ember".into()),
             extensions: Vec::new(),
         }),
-        plan: Some(Plan {
-            op_type: Some(OpType::Root(relation)),
-        }),
+        plan: Some(Plan { op_type: Some(op) }),
         client_type: Some(format!("ember/{}", env!("CARGO_PKG_VERSION"))),
         ..ExecutePlanRequest::default()
     };

@@ -10,11 +10,13 @@
 //! - `builders`: small constructors of protocol messages.
 //! - `client`: ExecutePlan over gRPC (tokio lives only there).
 //! - `explain`: the Spark Connect plan as text, for EXPLAIN.
+//! - `write`: `COPY ... TO` and `df.write()` as a WriteOperation the cluster runs.
 //!
 //! What cannot be said in Spark Connect (a function with no Spark equivalent, rows
 //! held in Ember's memory, a recursive query) is an error before anything is sent.
 //!
-//! May import the planner, `crate::sources` (to find a table's files),
+//! May import the planner, `crate::sources` (to find a table's files), `crate::write`
+//! (the options of a write),
 //! `crate::connect::proto` (the generated protocol types) and `crate::error`.
 
 mod builders;
@@ -27,6 +29,7 @@ mod mark_join;
 mod relation;
 mod url;
 mod values;
+mod write;
 
 use std::sync::Arc;
 
@@ -35,6 +38,7 @@ use arrow::datatypes::SchemaRef;
 use ember_planner::LogicalPlan;
 
 pub use url::RemoteUrl;
+pub use write::write;
 
 use crate::connect::proto::Relation;
 use crate::error::{EmberError, Result};

@@ -211,3 +211,54 @@ def test_untranslatable_function_is_refused_and_the_shell_goes_on(sail, tables):
     run = ember("--format", "csv", "-f", str(tables), "-c", script)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["n", "25", "y", "2024"]
+
+
+WRITE_QUERY = ("SELECT l_orderkey, l_linenumber, l_quantity, l_shipmode, l_shipdate FROM lineitem "
+               "WHERE l_orderkey < 200")
+# CSV keeps no types: the quantities are compared as numbers.
+WRITE_READ_BACK = ("SELECT l_orderkey, l_linenumber, CAST(l_quantity AS DOUBLE) AS q, l_shipmode, l_shipdate "
+                   "FROM {src} ORDER BY 1, 2")
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_copy_runs_as_a_write_on_the_cluster(sail, tables, tmp_path, fmt):
+    out = tmp_path / f"lines_{fmt}"
+    options = f"FORMAT {fmt}, PARTITION_BY (l_shipmode)" if fmt == "parquet" else f"FORMAT {fmt}, DELIMITER '|'"
+    run = ember("--remote", sail, "--format", "csv", "-f", str(tables), "-c",
+                f"COPY ({WRITE_QUERY}) TO '{out}' ({options})")
+    assert run.returncode == 0, run.stderr
+    # The cluster wrote a folder of files; Ember reads them back locally.
+    local = ember("--format", "csv", "-f", str(tables), "-c", f"SELECT count(*) FROM ({WRITE_QUERY})")
+    expected_count = local.stdout.split()[-1]
+    # The rows written, as the cluster counts them in the files.
+    assert run.stdout.split()[-1] == expected_count, run.stdout
+    parts = [p for p in out.rglob(f"*.{fmt}") if p.is_file()]
+    assert parts, list(out.rglob("*"))
+    if fmt == "parquet":
+        assert any(p.parent.name.startswith("l_shipmode=") for p in parts)
+        src = f"'{out}'"
+        setup = []
+    else:
+        src = "back"
+        setup = ["-c", f"CREATE EXTERNAL TABLE back STORED AS CSV LOCATION '{out}' OPTIONS ('delimiter' '|')"]
+    back = ember("--format", "csv", *setup, "-c", WRITE_READ_BACK.format(src=src))
+    want = ember("--format", "csv", "-f", str(tables), "-c", WRITE_READ_BACK.format(src=f"({WRITE_QUERY})"))
+    assert back.returncode == 0, back.stderr
+    assert want.returncode == 0, want.stderr
+    assert back.stdout == want.stdout
+
+
+def test_remote_write_modes_and_refused_options(sail, tables, tmp_path):
+    out = tmp_path / "nations"
+    copy = f"COPY (SELECT n_nationkey, n_name FROM nation) TO '{out}' (FORMAT parquet{{}})"
+    first = ember("--remote", sail, "--format", "csv", "-f", str(tables), "-c", copy.format(""))
+    assert first.returncode == 0, first.stderr
+    # The target exists: the default mode refuses, on the cluster, in one line.
+    again = ember("--remote", sail, "-f", str(tables), "-c", copy.format(""))
+    assert f"the Spark Connect server at {sail} failed the query" in one_line_error(again)
+    appended = ember("--remote", sail, "--format", "csv", "-f", str(tables), "-c", copy.format(", APPEND true"))
+    count = ember("--format", "csv", "-c", f"SELECT count(*) FROM '{out}'")
+    assert count.stdout.split()[-1] == "50", (appended.stderr, count.stdout, count.stderr)
+    # Options Spark cannot be given are refused before anything is sent.
+    refused = ember("--remote", sail, "-f", str(tables), "-c", copy.format(", ROW_GROUP_SIZE 1000, OVERWRITE true"))
+    assert "cannot run remotely: row_group_size" in one_line_error(refused)
