@@ -1,5 +1,5 @@
 //! Memory as a budget over TPC-H at scale factor 0.01: with `ember.memory.limit` small
-//! enough, sorts and aggregations spill to disk and give the same answers as without
+//! enough, sorts, aggregations and shuffles spill to disk and give the same answers as without
 //! it; operators that cannot spill fail with a resources-exhausted error; and no
 //! spill file is left behind after success, failure or cancellation.
 
@@ -99,6 +99,25 @@ fn a_sort_over_the_limit_spills_and_gives_the_same_order() {
     let top = run(&ctx, &format!("{SORT} LIMIT 10"));
     assert_eq!(top, unlimited[..10].to_vec());
     assert_eq!(metric(&ctx, "spill_files"), before);
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn shuffled_batches_past_a_quarter_of_the_limit_go_to_disk_and_come_back_whole() {
+    let (ctx, dir) = session("shuffle");
+    // Every row crosses a hash exchange (to the join) and the single exchange of the sort.
+    let sql = "SELECT o.o_orderkey, l.l_linenumber, l.l_comment, o.o_comment FROM lineitem l \
+               JOIN orders o ON o.o_orderkey = l.l_orderkey \
+               ORDER BY o.o_orderkey, l.l_linenumber";
+    let unlimited = run(&ctx, sql);
+    assert_eq!(metric(&ctx, "spilled_blocks"), 0);
+    set(&ctx, "ember.memory.limit", "8MB");
+    let limited = run(&ctx, sql);
+    assert!(metric(&ctx, "spilled_blocks") > 0, "{}", ctx.metrics_json());
+    assert!(metric(&ctx, "disk_blocks_read") > 0, "{}", ctx.metrics_json());
+    assert_eq!(limited.len(), unlimited.len());
+    assert!(limited == unlimited, "rows read back from shuffle runs differ");
     assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
     std::fs::remove_dir_all(dir).unwrap();
 }

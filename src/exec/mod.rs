@@ -158,7 +158,12 @@ fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBa
         PhysicalPlan::Exchange {
             input,
             partitioning,
-        } => exchange::lower_exchange(lower(input, cx)?, partitioning),
+        } => exchange::lower_exchange(
+            lower(input, cx)?,
+            input.schema(),
+            partitioning,
+            cx.memory.spill_dir(),
+        ),
         PhysicalPlan::Window {
             input,
             partition_by,

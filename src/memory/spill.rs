@@ -65,6 +65,13 @@ impl SpillDir {
         self.used.load(Ordering::Relaxed)
     }
 
+    /// The folder, made now if it does not exist yet (for files written by others,
+    /// such as shuffle output, removed with it).
+    pub fn created_path(&self) -> Result<&Path> {
+        self.ensure_created()?;
+        Ok(&self.path)
+    }
+
     fn ensure_created(&self) -> Result<()> {
         let mut created = self.created.lock().unwrap_or_else(|p| p.into_inner());
         if !*created {

@@ -10,14 +10,16 @@
 
 use std::any::Any;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::HashMap;
 
 use crate::rdd::cache_store::CacheStore;
 use crate::rdd::faults::FaultInjector;
 use crate::rdd::metrics::Metrics;
+use crate::memory::MemoryReservation;
 use crate::rdd::rdd::Data;
+use crate::rdd::shuffle_spill::SpilledBlock;
 use crate::rdd::storage::{BlockCodec, InlineSizeCodec, StorageLevel};
 use crate::rdd::task::TaskContext;
 
@@ -44,9 +46,19 @@ pub enum BlockId {
 
 type Block = Arc<dyn Any + Send + Sync>;
 
+/// A shuffle block as a reduce task reads it.
+pub enum ShuffleData<T> {
+    /// Every item in memory.
+    Memory(Arc<Vec<T>>),
+    /// Runs on disk, then items in memory.
+    Spilled(Arc<SpilledBlock<T>>),
+}
+
 /// Store of blocks, shared by all jobs of a context.
 pub struct BlockManager {
     blocks: RwLock<HashMap<BlockId, Block>>,
+    /// The pool's bytes held by each (shuffle, map) output kept in memory.
+    shuffle_memory: Mutex<HashMap<(usize, usize), MemoryReservation>>,
     cache: CacheStore,
     metrics: Arc<Metrics>,
     faults: Arc<FaultInjector>,
@@ -92,6 +104,7 @@ impl BlockManager {
     ) -> Self {
         BlockManager {
             blocks: RwLock::new(HashMap::new()),
+            shuffle_memory: Mutex::new(HashMap::new()),
             cache: CacheStore::new(cache_budget, spill_dir, Arc::clone(&metrics)),
             metrics,
             faults,
@@ -155,6 +168,63 @@ impl BlockManager {
         self.write().extend(blocks);
     }
 
+    /// Stores a map task's output written under the memory limit: `blocks[r]`
+    /// becomes block (shuffle, map, r); `reservation` (what stayed in memory) is
+    /// held until the shuffle is dropped or the output replaced.
+    pub fn put_spilled_shuffle_output<T: Data>(
+        &self,
+        shuffle: usize,
+        map: usize,
+        blocks: Vec<SpilledBlock<T>>,
+        reservation: MemoryReservation,
+    ) {
+        let blocks: Vec<(BlockId, Block)> = blocks
+            .into_iter()
+            .enumerate()
+            .map(|(reduce, block)| {
+                let id = BlockId::Shuffle {
+                    shuffle,
+                    map,
+                    reduce,
+                };
+                (id, Arc::new(block) as Block)
+            })
+            .collect();
+        self.metrics.shuffle_written(blocks.len());
+        self.write().extend(blocks);
+        self.shuffle_memory
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((shuffle, map), reservation);
+    }
+
+    /// Block (shuffle, map, reduce) as read by `task`, in memory or with runs on
+    /// disk; fault injection may remove it just before, so it reads as missing.
+    pub fn read_shuffle_data<T: Data>(
+        &self,
+        shuffle: usize,
+        map: usize,
+        reduce: usize,
+        task: &TaskContext,
+    ) -> Option<ShuffleData<T>> {
+        let id = BlockId::Shuffle {
+            shuffle,
+            map,
+            reduce,
+        };
+        if self.injected_loss(id, task) {
+            return None;
+        }
+        let block = Arc::clone(self.read().get(&id)?);
+        match block.downcast::<Vec<T>>() {
+            Ok(items) => Some(ShuffleData::Memory(items)),
+            Err(block) => block
+                .downcast::<SpilledBlock<T>>()
+                .ok()
+                .map(ShuffleData::Spilled),
+        }
+    }
+
     /// Block (shuffle, map, reduce) as read by `task`: fault injection may
     /// remove it just before, so it reads as missing.
     pub fn read_shuffle_block<T: Data>(
@@ -215,6 +285,10 @@ impl BlockManager {
         self.faults.forget_shuffle(shuffle);
         self.write()
             .retain(|id, _| !matches!(id, BlockId::Shuffle { shuffle: s, .. } if *s == shuffle));
+        self.shuffle_memory
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(s, _), _| *s != shuffle);
     }
 
     /// Stores a cached partition in memory, sized by [`InlineSizeCodec`];

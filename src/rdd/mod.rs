@@ -28,7 +28,8 @@
 //! - [`cancel`]: [`CancelToken`], how a running job is stopped (by a user, a
 //!   statement timeout, or whoever reads its results going away).
 //! - [`block_manager`]: shuffle blocks, and cached partitions in the
-//!   [`cache_store`] (memory budget, LRU eviction, spill to disk).
+//!   [`cache_store`] (memory budget, LRU eviction, spill to disk);
+//!   [`shuffle_spill`]: shuffle output held in the memory pool or written to disk.
 //! - [`storage`]: [`StorageLevel`] and the [`BlockCodec`] that sizes and
 //!   serializes cached blocks; [`persist`]: `persist`, `cache`, `unpersist`.
 //! - [`faults`]: injected task failures and block losses ([`FaultConfig`]).
@@ -63,6 +64,7 @@ pub mod progress;
 #[allow(clippy::module_inception)]
 pub mod rdd;
 pub mod scheduler;
+pub mod shuffle_spill;
 pub mod shuffled;
 pub mod sort;
 pub mod source;
@@ -73,7 +75,7 @@ pub mod transformations;
 pub mod union;
 pub mod zip_partitions;
 
-pub use block_manager::{BlockId, BlockManager};
+pub use block_manager::{BlockId, BlockManager, ShuffleData};
 pub use broadcast::{AnyBroadcast, Broadcast};
 pub use cancel::CancelToken;
 pub use context::{RddConfig, RddContext};

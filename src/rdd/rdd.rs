@@ -241,6 +241,39 @@ impl<T: Data> Rdd<T> {
         Rdd::from_node(Arc::clone(&self.ctx), Arc::new(node))
     }
 
+    /// [`Rdd::shuffle`] whose map output is held in the context's memory pool and
+    /// written to disk with `codec` under `folder` once the pool is a quarter full.
+    pub fn shuffle_spilling(
+        &self,
+        name: &str,
+        num_partitions: usize,
+        codec: Arc<dyn crate::rdd::storage::BlockCodec<T>>,
+        folder: crate::rdd::shuffle_spill::SpillFolder,
+        partitioner: impl Fn(T, usize) -> Result<Vec<(usize, T)>> + Send + Sync + 'static,
+    ) -> Rdd<T> {
+        let dep = Arc::new(
+            ShuffleDependency::new(
+                self.ctx.new_shuffle_id(),
+                Arc::clone(&self.node),
+                num_partitions,
+                Arc::new(partitioner),
+                Arc::clone(self.ctx.block_manager()),
+            )
+            .spilling(crate::rdd::shuffle_spill::ShuffleSpill {
+                codec,
+                pool: Arc::clone(self.ctx.memory_pool()),
+                folder,
+            }),
+        );
+        let node = ShuffledRdd::new(
+            self.ctx.new_rdd_id(),
+            name,
+            dep,
+            Arc::clone(self.ctx.block_manager()),
+        );
+        Rdd::from_node(Arc::clone(&self.ctx), Arc::new(node))
+    }
+
     /// The shuffles this RDD's stage reads (reachable through narrow
     /// dependencies only), e.g. to find the ids of its shuffle blocks.
     pub fn shuffle_dependencies(&self) -> Vec<Arc<dyn ShuffleDependencyBase>> {

@@ -10,11 +10,13 @@
 
 use std::sync::Arc;
 
-use crate::rdd::block_manager::BlockManager;
+use crate::rdd::block_manager::{BlockManager, ShuffleData};
 use crate::rdd::cancel::checked;
 use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
 use crate::rdd::error::{RddError, Result};
+use crate::rdd::metrics::Metrics;
 use crate::rdd::rdd::{Data, PartitionIter, RddBase, RddNode};
+use crate::rdd::shuffle_spill::{ShuffleSpill, SpilledBlock, SpillingBuckets};
 use crate::rdd::task::TaskContext;
 
 /// Splits an item into (reduce partition, piece) pairs, given the reduce
@@ -29,6 +31,8 @@ pub struct ShuffleDependency<T: Data> {
     num_reduces: usize,
     partitioner: Partitioner<T>,
     block_manager: Arc<BlockManager>,
+    /// When set, the output is held in the memory pool and spills past a quarter of it.
+    spill: Option<ShuffleSpill<T>>,
 }
 
 impl<T: Data> ShuffleDependency<T> {
@@ -46,7 +50,41 @@ impl<T: Data> ShuffleDependency<T> {
             num_reduces,
             partitioner,
             block_manager,
+            spill: None,
         }
+    }
+
+    /// Holds the map output in the memory pool, writing it to disk once the pool is
+    /// a quarter full.
+    pub fn spilling(mut self, spill: ShuffleSpill<T>) -> Self {
+        self.spill = Some(spill);
+        self
+    }
+
+    fn run_spilling_map_task(
+        &self,
+        map: usize,
+        task: &TaskContext,
+        spill: &ShuffleSpill<T>,
+    ) -> Result<usize> {
+        let n = self.num_reduces;
+        let mut buckets = SpillingBuckets::new(
+            n,
+            spill,
+            format!("shuffle {} output of map task {map}", self.shuffle_id),
+            Arc::clone(self.block_manager.metrics()),
+        );
+        let mut rows = 0;
+        for item in self.parent.compute(map, task)? {
+            for (reduce, piece) in (self.partitioner)(item?, n)? {
+                buckets.push(reduce, piece)?;
+                rows += 1;
+            }
+        }
+        let (blocks, reservation) = buckets.finish()?;
+        self.block_manager
+            .put_spilled_shuffle_output(self.shuffle_id, map, blocks, reservation);
+        Ok(rows)
     }
 }
 
@@ -70,6 +108,9 @@ impl<T: Data> ShuffleDependencyBase for ShuffleDependency<T> {
         self.num_reduces
     }
     fn run_map_task(&self, map: usize, task: &TaskContext) -> Result<usize> {
+        if let Some(spill) = &self.spill {
+            return self.run_spilling_map_task(map, task, spill);
+        }
         let n = self.num_reduces;
         let mut buckets: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
         let mut rows = 0;
@@ -152,7 +193,7 @@ impl<T: Data> RddNode<T> for ShuffledRdd<T> {
         let blocks = (0..self.dep.num_map_partitions())
             .map(|map| {
                 self.block_manager
-                    .read_shuffle_block::<T>(shuffle, map, partition, task)
+                    .read_shuffle_data::<T>(shuffle, map, partition, task)
                     .ok_or(RddError::FetchFailed {
                         shuffle,
                         map,
@@ -164,16 +205,22 @@ impl<T: Data> RddNode<T> for ShuffledRdd<T> {
             blocks: blocks.into_iter(),
             current: None,
             pos: 0,
+            runs: None,
+            metrics: Arc::clone(self.block_manager.metrics()),
         });
         Ok(checked(items, &task.cancel))
     }
 }
 
-/// Clones the items of several shared blocks, block after block.
+/// Clones the items of several shared blocks, block after block; a spilled block's
+/// runs are read from disk one at a time, before its items in memory.
 struct BlocksIter<T> {
-    blocks: std::vec::IntoIter<Arc<Vec<T>>>,
+    blocks: std::vec::IntoIter<ShuffleData<T>>,
     current: Option<Arc<Vec<T>>>,
     pos: usize,
+    /// A spilled block being read and its next run.
+    runs: Option<(Arc<SpilledBlock<T>>, usize)>,
+    metrics: Arc<Metrics>,
 }
 
 impl<T: Data> Iterator for BlocksIter<T> {
@@ -186,8 +233,30 @@ impl<T: Data> Iterator for BlocksIter<T> {
                 self.pos += 1;
                 return Some(Ok(item.clone()));
             }
-            self.current = Some(self.blocks.next()?);
             self.pos = 0;
+            self.current = None;
+            if let Some((block, next)) = &mut self.runs {
+                if *next < block.runs() {
+                    let run = block.read_run(*next, &self.metrics);
+                    *next += 1;
+                    match run {
+                        Ok(items) => self.current = Some(Arc::new(items)),
+                        Err(e) => {
+                            self.runs = None;
+                            return Some(Err(e));
+                        }
+                    }
+                } else {
+                    // The items that stayed in memory come after the runs.
+                    self.current = Some(block.memory_items());
+                    self.runs = None;
+                }
+                continue;
+            }
+            match self.blocks.next()? {
+                ShuffleData::Memory(items) => self.current = Some(items),
+                ShuffleData::Spilled(block) => self.runs = Some((block, 0)),
+            }
         }
     }
 }

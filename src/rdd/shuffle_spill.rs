@@ -1,0 +1,243 @@
+//! Shuffle output under the memory limit: a map task's buckets are held in the
+//! executor's [`MemoryPool`] while the pool is less than a quarter full (the rest is
+//! the operators'); past that they are written to disk as runs, in the codec of the
+//! shuffle's items, and read back by the reduce tasks run by run.
+//!
+//! In: the pieces a map task sends to each reduce partition, a [`BlockCodec`] that
+//! sizes, writes and reads them, the pool and a folder for the runs. Out: per reduce
+//! partition a [`SpilledBlock`] (runs on disk, then the items kept in memory, in the
+//! order they came) and the reservation of the items kept, which the block manager
+//! holds until the shuffle is dropped. A run's file is deleted when the last block
+//! referring to it goes.
+
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::memory::{MemoryPool, MemoryReservation};
+use crate::rdd::error::{RddError, Result};
+use crate::rdd::metrics::Metrics;
+use crate::rdd::rdd::Data;
+use crate::rdd::storage::BlockCodec;
+
+/// Bytes a map task gathers before asking the pool for them.
+const RESERVE_STEP: usize = 4 << 20;
+
+static NEXT_RUN: AtomicUsize = AtomicUsize::new(0);
+
+/// Where a shuffle writes its runs: the folder, made when first asked for. What the
+/// closure holds lives as long as the shuffle.
+pub type SpillFolder = Arc<dyn Fn() -> Result<PathBuf> + Send + Sync>;
+
+/// How a shuffle's map output is held: sized and written by `codec`, reserved in
+/// `pool`, spilled under `folder`.
+pub struct ShuffleSpill<T> {
+    /// Sizes, writes and reads the items.
+    pub codec: Arc<dyn BlockCodec<T>>,
+    /// The executor's memory pool.
+    pub pool: Arc<MemoryPool>,
+    /// The folder of the runs.
+    pub folder: SpillFolder,
+}
+
+/// One run of a reduce block on disk; the file goes with it.
+#[derive(Debug)]
+pub struct DiskRun {
+    path: PathBuf,
+}
+
+impl Drop for DiskRun {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// A reduce block of one map task's output: runs written to disk first, then the
+/// items that stayed in memory.
+pub struct SpilledBlock<T> {
+    runs: Vec<Arc<DiskRun>>,
+    items: Arc<Vec<T>>,
+    codec: Arc<dyn BlockCodec<T>>,
+}
+
+impl<T: Data> SpilledBlock<T> {
+    /// The items kept in memory (after every run).
+    pub fn memory_items(&self) -> Arc<Vec<T>> {
+        Arc::clone(&self.items)
+    }
+
+    /// The runs on disk, in order.
+    pub fn runs(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Reads run `i` back.
+    pub fn read_run(&self, i: usize, metrics: &Metrics) -> Result<Vec<T>> {
+        let run = self
+            .runs
+            .get(i)
+            .ok_or_else(|| RddError::internal(format!("shuffle block has no run {i}")))?;
+        let file = std::fs::File::open(&run.path).map_err(|e| RddError::io(&run.path, e))?;
+        let items = self.codec.decode(&mut BufReader::new(file))?;
+        metrics.disk_read(1);
+        Ok(items)
+    }
+}
+
+/// What a map task writes: buckets per reduce partition, held in the pool or
+/// spilled.
+pub struct SpillingBuckets<T> {
+    buckets: Vec<Vec<T>>,
+    runs: Vec<Vec<Arc<DiskRun>>>,
+    codec: Arc<dyn BlockCodec<T>>,
+    pool: Arc<MemoryPool>,
+    reservation: MemoryReservation,
+    /// Bytes gathered since the last reservation.
+    pending: usize,
+    folder: SpillFolder,
+    name: String,
+    metrics: Arc<Metrics>,
+}
+
+impl<T: Data> SpillingBuckets<T> {
+    /// Buckets for `reduces` partitions of the output of map task `name`.
+    pub fn new(reduces: usize, spill: &ShuffleSpill<T>, name: String, metrics: Arc<Metrics>) -> Self {
+        SpillingBuckets {
+            buckets: (0..reduces).map(|_| Vec::new()).collect(),
+            runs: (0..reduces).map(|_| Vec::new()).collect(),
+            codec: Arc::clone(&spill.codec),
+            pool: Arc::clone(&spill.pool),
+            reservation: spill.pool.reserve(name.clone(), false),
+            pending: 0,
+            folder: Arc::clone(&spill.folder),
+            name,
+            metrics,
+        }
+    }
+
+    /// Adds `piece` to the bucket of `reduce` (which must exist).
+    pub fn push(&mut self, reduce: usize, piece: T) -> Result<()> {
+        self.pending += self.codec.size_of(std::slice::from_ref(&piece));
+        let bucket = self.buckets.get_mut(reduce).ok_or_else(|| {
+            RddError::internal(format!("{}: no reduce partition {reduce}", self.name))
+        })?;
+        bucket.push(piece);
+        if self.pending >= RESERVE_STEP {
+            self.hold()?;
+        }
+        Ok(())
+    }
+
+    /// Reserves what was gathered, or writes every bucket to disk when the pool is
+    /// a quarter full.
+    fn hold(&mut self) -> Result<()> {
+        let bytes = std::mem::take(&mut self.pending) as u64;
+        let pool = self.pool.snapshot();
+        let room = pool.limit / 4;
+        if pool.reserved.saturating_add(bytes) <= room && self.reservation.try_grow(bytes).is_ok()
+        {
+            return Ok(());
+        }
+        self.spill()
+    }
+
+    fn spill(&mut self) -> Result<()> {
+        let dir = (self.folder)()?;
+        for (bucket, runs) in self.buckets.iter_mut().zip(self.runs.iter_mut()) {
+            if bucket.is_empty() {
+                continue;
+            }
+            let n = NEXT_RUN.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!("shuffle-{n}.run"));
+            let run = Arc::new(DiskRun { path });
+            let file = std::fs::File::create(&run.path).map_err(|e| RddError::io(&run.path, e))?;
+            let mut out = BufWriter::new(file);
+            self.codec.encode(bucket, &mut out)?;
+            out.flush().map_err(|e| RddError::io(&run.path, e))?;
+            let bytes = std::fs::metadata(&run.path)
+                .map(|m| m.len())
+                .unwrap_or(0);
+            self.pool.record_spill(bytes);
+            self.metrics.spilled(1);
+            runs.push(run);
+            bucket.clear();
+        }
+        self.reservation.free();
+        Ok(())
+    }
+
+    /// The blocks per reduce partition (in memory when nothing spilled) and the
+    /// reservation of what stayed in memory.
+    pub fn finish(mut self) -> Result<(Vec<SpilledBlock<T>>, MemoryReservation)> {
+        if self.pending > 0 {
+            self.hold()?;
+        }
+        let codec = self.codec;
+        let blocks = self
+            .buckets
+            .into_iter()
+            .zip(self.runs)
+            .map(|(items, runs)| SpilledBlock {
+                runs,
+                items: Arc::new(items),
+                codec: Arc::clone(&codec),
+            })
+            .collect();
+        Ok((blocks, self.reservation))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rdd::context::{RddConfig, RddContext};
+    use crate::rdd::storage::U64Codec;
+
+    fn shuffled(ctx: &Arc<RddContext>, dir: &std::path::Path) -> Vec<u64> {
+        let folder_dir = dir.to_path_buf();
+        let folder: SpillFolder = Arc::new(move || {
+            std::fs::create_dir_all(&folder_dir).map_err(|e| RddError::io(&folder_dir, e))?;
+            Ok(folder_dir.clone())
+        });
+        let data: Vec<u64> = (0..200_000).collect();
+        let mut out = ctx
+            .parallelize(data, 4)
+            .shuffle_spilling("by residue", 3, Arc::new(U64Codec), folder, |x, n| {
+                Ok(vec![((x % n as u64) as usize, x)])
+            })
+            .collect()
+            .unwrap();
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn shuffle_output_past_a_quarter_of_the_pool_goes_to_disk_and_reads_back_whole() {
+        let dir = std::env::temp_dir().join(format!("ember-shuffle-spill-{}", std::process::id()));
+        let ctx = RddContext::new(RddConfig {
+            threads: 2,
+            // 200,000 items of 8 bytes do not fit in a quarter of 64 KB.
+            memory_limit: 64 << 10,
+            ..RddConfig::default()
+        });
+        let expected: Vec<u64> = (0..200_000).collect();
+        assert_eq!(shuffled(&ctx, &dir), expected);
+        assert!(ctx.metrics().spilled_blocks > 0);
+        assert!(ctx.metrics().disk_blocks_read > 0);
+        // Nothing is held once the shuffle is gone, and its runs are deleted.
+        assert_eq!(ctx.memory_pool().snapshot().reserved, 0);
+        let left: Vec<_> = std::fs::read_dir(&dir).map(|d| d.count()).into_iter().collect();
+        assert_eq!(left, vec![0]);
+        let _ = std::fs::remove_dir_all(&dir);
+
+        // Without a limit nothing is written.
+        let roomy = RddContext::new(RddConfig {
+            threads: 2,
+            ..RddConfig::default()
+        });
+        assert_eq!(shuffled(&roomy, &dir), expected);
+        assert_eq!(roomy.metrics().spilled_blocks, 0);
+        assert!(!dir.exists());
+    }
+}
