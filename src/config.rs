@@ -150,6 +150,12 @@ settings! {
             change: Change::Anytime,
             description: "memory the operators of all running queries may hold at once (default 80% of physical memory); past it sorts and aggregations spill, other operators fail",
         },
+        oom_max_split: usize = crate::rdd::scheduler::DEFAULT_MAX_SPLIT => {
+            name: "ember.memory.oom_max_split",
+            allowed: Allowed::Int { min: 1, max: 1024 },
+            change: Change::Anytime,
+            description: "a task short of memory in an operator that cannot spill (a window, a DISTINCT aggregation) runs again over its input split in 2, 4, ... parts, one after another, up to this many; 1 fails at once",
+        },
         spill_dir: String = std::env::temp_dir().display().to_string() => {
             name: "ember.spill.dir",
             allowed: Allowed::Folder,

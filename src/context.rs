@@ -70,6 +70,7 @@ impl SessionContext {
             cache_budget_bytes: config.cache_budget_bytes,
             faults: fault_config(&config),
             memory_limit: config.memory_limit.bytes(),
+            max_split: config.oom_max_split,
             ..RddConfig::default()
         });
         Self::with_rdd_context(config, rdd)
@@ -146,6 +147,7 @@ impl SessionContext {
         // Settings the RDD layer reads take effect for the next job.
         self.state.rdd.set_faults(fault_config(&c));
         self.state.rdd.set_max_task_attempts(c.max_task_attempts);
+        self.state.rdd.set_max_split(c.oom_max_split);
         self.state
             .rdd
             .memory_pool()

@@ -104,7 +104,8 @@ impl EmberError {
 
 impl EmberError {
     /// Whether a task that failed with this error may succeed when it runs again:
-    /// I/O may; a division by zero, a failed cast, an overflow or bad data recur.
+    /// I/O may; a division by zero, a failed cast, an overflow or bad data recur; an
+    /// operator short of memory may fit over a smaller part of its input.
     pub fn failure(&self) -> Failure {
         match self {
             EmberError::Io { .. } => Failure::Transient,
@@ -114,6 +115,7 @@ impl EmberError {
             {
                 Failure::Transient
             }
+            EmberError::ResourcesExhausted(_) => Failure::ResourcesExhausted,
             EmberError::Job(e) => e.failure(),
             _ => Failure::Deterministic,
         }
@@ -135,10 +137,26 @@ impl From<EmberError> for RddError {
 }
 
 /// A job's error: a task's own `EmberError` comes back as itself, the layer's files
-/// and bugs as the matching kinds, and the rest as [`EmberError::Job`].
+/// and bugs as the matching kinds, and the rest as [`EmberError::Job`]. An operator
+/// short of memory even over the finest split of its task's input comes back as its
+/// own [`EmberError::ResourcesExhausted`], saying how far the input was split.
 impl From<RddError> for EmberError {
     fn from(error: RddError) -> Self {
         match error {
+            RddError::SplitLimit { rdd, parts, cause } => match EmberError::from(*cause) {
+                EmberError::ResourcesExhausted(mut refused) => {
+                    refused.note = Some(Box::from(format!(
+                        "still so with the task's input split {parts} ways, \
+                         the most ember.memory.oom_max_split allows"
+                    )));
+                    EmberError::ResourcesExhausted(refused)
+                }
+                other => EmberError::Job(RddError::SplitLimit {
+                    rdd,
+                    parts,
+                    cause: Box::new(other.into()),
+                }),
+            },
             RddError::User { error, failure } => match error.downcast::<EmberError>() {
                 Ok(error) => *error,
                 Err(error) => EmberError::Job(RddError::User { error, failure }),
@@ -180,5 +198,44 @@ mod tests {
         };
         let through = RddError::from(EmberError::from(lost));
         assert!(matches!(through, RddError::FetchFailed { map: 1, .. }));
+    }
+
+    #[test]
+    fn an_operator_short_of_memory_stays_typed_through_a_split_limit() {
+        let refused = crate::memory::ResourcesExhausted {
+            consumer: "Window (partition 1, part 1 of 16)".to_string(),
+            resource: "memory",
+            setting: "ember.memory.limit",
+            wanted: 4 << 20,
+            held: 0,
+            cap: 1 << 20,
+            limit_kind: "what is left of the limit",
+            limit: 1 << 20,
+            note: None,
+        };
+        let rdd = RddError::from(EmberError::ResourcesExhausted(refused));
+        assert!(rdd.is_resources_exhausted());
+        let failed = RddError::SplitLimit {
+            rdd: "Window [9]".to_string(),
+            parts: 16,
+            cause: Box::new(rdd),
+        };
+        let back = EmberError::from(failed);
+        let text = back.to_string();
+        assert!(
+            matches!(back, EmberError::ResourcesExhausted(ref r) if r.wanted == 4 << 20),
+            "{text}"
+        );
+        assert!(
+            text.contains("Window (partition 1, part 1 of 16)"),
+            "{text}"
+        );
+        assert!(text.contains("could not reserve 4.0MiB"), "{text}");
+        assert!(
+            text.ends_with(
+                "; still so with the task's input split 16 ways, the most ember.memory.oom_max_split allows"
+            ),
+            "{text}"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Memory as a budget over TPC-H at scale factor 0.01: with `ember.memory.limit` small
-//! enough, sorts, aggregations and shuffles spill to disk and give the same answers as without
-//! it; operators that cannot spill fail with a resources-exhausted error; and no
-//! spill file is left behind after success, failure or cancellation.
+//! enough, sorts, aggregations and shuffles spill to disk and give the same answers
+//! as without it; operators that cannot spill run again over their input split into
+//! parts (by their keys) and give the same answers, or, when even the finest split
+//! does not fit, fail with a resources-exhausted error; and no spill file is left
+//! behind after success, failure or cancellation.
 
 use std::path::{Path, PathBuf};
 
@@ -164,11 +166,82 @@ fn explain_analyze_shows_peak_memory_and_spills() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Rows as text, sorted (the order of rows from a split task may differ).
+fn sorted_rows(ctx: &SessionContext, sql: &str) -> Vec<String> {
+    let mut out = run(ctx, sql);
+    out.sort_unstable();
+    out
+}
+
+/// Under it a task's partition of [`WINDOW`] (2.3MiB reserved) does not fit, half of
+/// it does not either, a quarter does.
+const WINDOW_LIMIT: &str = "1MB";
+
+/// Under it the DISTINCT sets of a task's groups (5.8MiB at most) fit only split in
+/// two or four.
+const DISTINCT_LIMIT: &str = "2MB";
+
+const WINDOW: &str = "SELECT l_orderkey, l_linenumber, \
+                      row_number() OVER (PARTITION BY l_suppkey ORDER BY l_orderkey, l_linenumber), \
+                      sum(l_quantity) OVER (PARTITION BY l_suppkey ORDER BY l_orderkey, l_linenumber) \
+                      FROM lineitem";
+
+#[test]
+fn a_window_over_the_limit_runs_over_a_split_of_its_partition() {
+    let (ctx, dir) = session("window-split");
+    let unlimited = sorted_rows(&ctx, WINDOW);
+    assert_eq!(unlimited.len(), 60175);
+    assert_eq!(metric(&ctx, "oom_retries"), 0);
+    set(&ctx, "ember.memory.limit", WINDOW_LIMIT);
+    let limited = sorted_rows(&ctx, WINDOW);
+    let retries = metric(&ctx, "oom_retries");
+    assert!(retries > 0, "{}", ctx.metrics_json());
+    assert!(limited == unlimited, "the split window's rows differ");
+    // Splitting is not failing: no attempt counted as failed.
+    assert_eq!(metric(&ctx, "failed_attempts"), 0, "{}", ctx.metrics_json());
+    // EXPLAIN ANALYZE shows how finely the window's input was split.
+    let text = rows(
+        &ctx.sql(&format!("EXPLAIN ANALYZE {WINDOW}"))
+            .unwrap()
+            .collect()
+            .unwrap(),
+    )
+    .join("\n");
+    let lines: Vec<&str> = text.lines().collect();
+    let facts = lines
+        .windows(2)
+        .find(|w| w[0].contains("Window:") && w[1].contains("self="))
+        .map(|w| w[1])
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(facts.contains("split="), "{text}");
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_distinct_aggregation_over_the_limit_runs_over_a_split_of_its_groups() {
+    let (ctx, dir) = session("distinct-split");
+    let sql = "SELECT l_suppkey, count(DISTINCT l_orderkey), count(DISTINCT l_comment) \
+               FROM lineitem GROUP BY l_suppkey";
+    let unlimited = sorted_rows(&ctx, sql);
+    assert_eq!(unlimited.len(), 100);
+    set(&ctx, "ember.memory.limit", DISTINCT_LIMIT);
+    let limited = sorted_rows(&ctx, sql);
+    assert!(metric(&ctx, "oom_retries") > 0, "{}", ctx.metrics_json());
+    assert!(
+        limited == unlimited,
+        "the split aggregation's groups differ"
+    );
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn operators_that_cannot_spill_fail_with_a_typed_error_naming_them() {
     let (ctx, dir) = session("window");
-    set(&ctx, "ember.memory.limit", "1MB");
-    let sql = "SELECT l_orderkey, row_number() OVER (PARTITION BY l_suppkey ORDER BY l_orderkey) \
+    set(&ctx, "ember.memory.limit", "256KB");
+    // Three window partitions (l_returnflag): no split makes the biggest fit.
+    let sql = "SELECT l_orderkey, row_number() OVER (PARTITION BY l_returnflag ORDER BY l_orderkey) \
                FROM lineitem";
     let error = ctx.sql(sql).unwrap().collect().unwrap_err();
     assert!(
@@ -177,7 +250,43 @@ fn operators_that_cannot_spill_fail_with_a_typed_error_naming_them() {
     );
     let text = error.to_string();
     assert!(text.contains("Window (partition"), "{text}");
+    assert!(text.contains("could not reserve"), "{text}");
     assert!(text.contains("ember.memory.limit"), "{text}");
+    assert!(text.contains("of 16) could not"), "{text}");
+    assert!(
+        text.ends_with("still so with the task's input split 16 ways, the most ember.memory.oom_max_split allows"),
+        "{text}"
+    );
+    assert!(metric(&ctx, "oom_retries") >= 4, "{}", ctx.metrics_json());
+
+    // Without PARTITION BY the input is one window partition: it fails at once.
+    let before = metric(&ctx, "oom_retries");
+    let whole = "SELECT l_orderkey, row_number() OVER (ORDER BY l_orderkey) FROM lineitem";
+    let error = ctx.sql(whole).unwrap().collect().unwrap_err();
+    assert!(
+        matches!(error, ember::EmberError::ResourcesExhausted(_)),
+        "{error}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains("Window (partition 0) could not reserve"),
+        "{text}"
+    );
+    assert!(!text.contains("split"), "{text}");
+    assert_eq!(metric(&ctx, "oom_retries"), before);
+
+    // With splitting off, a window that could split fails at once too.
+    set(&ctx, "ember.memory.limit", WINDOW_LIMIT);
+    set(&ctx, "ember.memory.oom_max_split", "1");
+    let error = ctx.sql(WINDOW).unwrap().collect().unwrap_err();
+    // (The window, or the sort below it when the other task's window holds the memory.)
+    assert!(
+        matches!(error, ember::EmberError::ResourcesExhausted(_)),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("split"), "{error}");
+    assert_eq!(metric(&ctx, "oom_retries"), before);
+
     // The session goes on; with the limit raised the query runs.
     set(&ctx, "ember.memory.limit", "1GB");
     assert_eq!(run(&ctx, sql).len(), 60175);

@@ -1,5 +1,11 @@
 //! Hash aggregation: each task folds its partition into a [`HashAggregator`] whose
 //! state is reserved in the memory pool (and spilled when it cannot grow).
+//!
+//! In: the input RDD, the grouping keys and aggregate calls. Out: an RDD of the
+//! groups of each partition. A grouped aggregation whose task still runs short of
+//! memory (one with DISTINCT, which cannot spill, or the merge of spilled groups) may
+//! run again over parts of its partition, split by a hash of the group keys so that
+//! each group is whole in one part, one part after another.
 
 use std::sync::Arc;
 
@@ -7,11 +13,13 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use ember_planner::physical::{AggregateExpr, AggregateMode, PhysExpr};
 
-use crate::error::Result;
+use crate::error::{EmberError, Result};
 use crate::exec::ExecContext;
 use crate::exec::metrics::NodeMetrics;
+use crate::expr::evaluate;
 use crate::ops::aggregate::HashAggregator;
-use crate::rdd::{PartitionIter, Rdd};
+use crate::ops::partition::rows_of_part;
+use crate::rdd::{InputPart, PartitionIter, Rdd, TaskContext};
 
 /// One aggregation step per partition; `node` holds its counters under EXPLAIN
 /// ANALYZE.
@@ -30,9 +38,11 @@ pub fn lower_aggregate(
     let memory = cx.memory.clone();
     let can_spill = HashAggregator::can_spill(&group_by, &aggregates);
     let name = format!("HashAggregate({mode:?})");
-    Ok(input.map_partitions(&name.clone(), move |task, iter| {
-        let handle =
-            ExecContext::operator_memory(&memory, &name, task.partition, can_spill, node.as_ref());
+    let keys = group_by.clone();
+    let aggregate = move |task: &TaskContext,
+                          iter: PartitionIter<RecordBatch>|
+          -> crate::rdd::error::Result<PartitionIter<RecordBatch>> {
+        let handle = ExecContext::task_memory(&memory, &name, task, can_spill, node.as_ref());
         let mut agg =
             HashAggregator::new(mode, group_by.clone(), aggregates.clone(), schema.clone())?
                 .with_memory(handle);
@@ -41,5 +51,26 @@ pub fn lower_aggregate(
         }
         let out = agg.into_stream()?;
         Ok(Box::new(out.map(|b| Ok(b?))) as PartitionIter<RecordBatch>)
-    }))
+    };
+    let label = format!("HashAggregate({mode:?})");
+    if keys.is_empty() {
+        // One group for the whole input: nothing to split it by.
+        return Ok(input.map_partitions(&label, aggregate));
+    }
+    let splitter = move |batch: RecordBatch, part: InputPart| {
+        let columns = match mode {
+            // A final step's input holds the keys first, as the partial step made them.
+            AggregateMode::Final => batch
+                .columns()
+                .get(..keys.len())
+                .ok_or_else(|| EmberError::internal("final aggregate input lacks group columns"))?
+                .to_vec(),
+            _ => keys
+                .iter()
+                .map(|k| evaluate(k, &batch))
+                .collect::<Result<Vec<_>>>()?,
+        };
+        Ok(rows_of_part(&batch, &columns, part.part, part.parts)?)
+    };
+    Ok(input.map_partitions_splittable(&label, splitter, aggregate))
 }

@@ -126,6 +126,7 @@ impl OperatorMetrics {
                     peak_memory: m.memory.peak(),
                     spilled_bytes: m.memory.spilled_bytes(),
                     spill_files: m.memory.spill_files(),
+                    split_parts: m.memory.split_parts(),
                 }
             })
             .collect()
@@ -169,6 +170,9 @@ pub struct NodeStats {
     pub spilled_bytes: u64,
     /// Spill files it wrote.
     pub spill_files: u64,
+    /// The most parts one of its tasks' input was split into after running short of
+    /// memory (0: never split).
+    pub split_parts: u64,
 }
 
 /// Bytes as `512B`, `1.5KiB`, `2.0MiB` or `1.1GiB`.

@@ -23,7 +23,7 @@ use ember_planner::physical::PhysicalPlan;
 
 use crate::error::Result;
 use crate::memory::{OperatorMemory, QueryMemory};
-use crate::rdd::{PartitionIter, Rdd, RddContext};
+use crate::rdd::{PartitionIter, Rdd, RddContext, TaskContext};
 
 /// What lowering needs from the session.
 #[derive(Clone)]
@@ -58,16 +58,48 @@ impl ExecContext {
             node.map(|n| n.memory.clone()),
         )
     }
+
+    /// As [`ExecContext::operator_memory`] for the task `task`, whose input may be one
+    /// part of a split (named in errors as `Window (partition 3, part 2 of 4)`, and
+    /// counted in the node's counters for EXPLAIN ANALYZE).
+    pub(crate) fn task_memory(
+        memory: &QueryMemory,
+        operator: &str,
+        task: &TaskContext,
+        can_spill: bool,
+        node: Option<&Arc<metrics::NodeMetrics>>,
+    ) -> OperatorMemory {
+        let Some(part) = task.input_part else {
+            return Self::operator_memory(memory, operator, task.partition, can_spill, node);
+        };
+        if let Some(n) = node {
+            n.memory.record_split(part.parts as u64);
+        }
+        memory.operator(
+            format!(
+                "{operator} (partition {}, part {} of {})",
+                task.partition,
+                part.part + 1,
+                part.parts
+            ),
+            can_spill,
+            node.map(|n| n.memory.clone()),
+        )
+    }
 }
 
 /// Lowers `plan` into an RDD whose partitions hold its output. Nothing runs: the
 /// action on the RDD runs the whole plan as one job.
 pub fn lower(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBatch>> {
-    let rdd = lower_node(plan, cx)?;
-    Ok(match cx.metrics.as_ref().and_then(|m| m.node(plan)) {
+    Ok(observed(plan, cx, lower_node(plan, cx)?))
+}
+
+/// `rdd`, the lowered `plan`, reporting to the node's counters under EXPLAIN ANALYZE.
+fn observed(plan: &PhysicalPlan, cx: &ExecContext, rdd: Rdd<RecordBatch>) -> Rdd<RecordBatch> {
+    match cx.metrics.as_ref().and_then(|m| m.node(plan)) {
         Some(node) => rdd.observe(node.clone()),
         None => rdd,
-    })
+    }
 }
 
 fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBatch>> {
@@ -171,8 +203,7 @@ fn lower_node(plan: &Arc<PhysicalPlan>, cx: &ExecContext) -> Result<Rdd<RecordBa
             exprs,
             schema,
         } => window::lower_window(
-            lower(input, cx)?,
-            input.schema(),
+            input,
             partition_by,
             order_by,
             exprs,

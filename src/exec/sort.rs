@@ -36,8 +36,7 @@ pub fn lower_sort(
     }
     let memory = cx.memory.clone();
     Ok(input.map_partitions("Sort", move |task, iter| {
-        let handle =
-            ExecContext::operator_memory(&memory, "Sort", task.partition, true, node.as_ref());
+        let handle = ExecContext::task_memory(&memory, "Sort", task, true, node.as_ref());
         let mut sort = ExternalSort::new(keys.clone(), schema.clone(), handle);
         for batch in iter {
             sort.push(batch?)?;

@@ -65,6 +65,9 @@ pub fn facts(op: &OperatorProfile) -> String {
             op.stats.spill_files
         ));
     }
+    if op.stats.split_parts > 1 {
+        line.push_str(&format!("  split={}", op.stats.split_parts));
+    }
     if let Some(note) = &op.note {
         line.push_str("  ");
         line.push_str(note);

@@ -5,7 +5,7 @@
 //! In: a [`QueryMemory`] (the pool and the query's spill folder), made once per query
 //! by the caller; per operator and task, a name and whether it can spill. Out:
 //! reservations that grow and shrink per batch, spill files, and the peak bytes,
-//! spilled bytes and spill files of each operator.
+//! spilled bytes, spill files and finest input split of each operator.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -24,6 +24,7 @@ pub struct MemoryCounters {
     peak: AtomicU64,
     spilled_bytes: AtomicU64,
     spill_files: AtomicU64,
+    split_parts: AtomicU64,
 }
 
 impl MemoryCounters {
@@ -40,6 +41,17 @@ impl MemoryCounters {
     /// Spill files written.
     pub fn spill_files(&self) -> u64 {
         self.spill_files.load(Ordering::Relaxed)
+    }
+
+    /// The most parts one of its tasks' input was split into to fit in memory (0 or
+    /// 1: never split).
+    pub fn split_parts(&self) -> u64 {
+        self.split_parts.load(Ordering::Relaxed)
+    }
+
+    /// Counts a task that ran over one of `parts` parts of its input.
+    pub fn record_split(&self, parts: u64) {
+        self.split_parts.fetch_max(parts, Ordering::Relaxed);
     }
 }
 

@@ -23,8 +23,9 @@ use crate::memory::reservation::MemoryReservation;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "resources exhausted: {consumer} could not reserve {} more of {resource} \
-     (it holds {}; {limit_kind} is {}; {setting} is {})",
-    human(*.wanted), human(*.held), human(*.cap), human(*.limit)
+     (it holds {}; {limit_kind} is {}; {setting} is {}){}",
+    human(*.wanted), human(*.held), human(*.cap), human(*.limit),
+    .note.as_ref().map(|n| format!("; {n}")).unwrap_or_default()
 )]
 pub struct ResourcesExhausted {
     /// The operator that asked, e.g. `Sort (partition 3)`.
@@ -43,6 +44,8 @@ pub struct ResourcesExhausted {
     pub limit_kind: &'static str,
     /// The pool's limit.
     pub limit: u64,
+    /// What was tried before giving up, if anything (ends the message).
+    pub note: Option<Box<str>>,
 }
 
 /// Bytes as `512B`, `1.5KiB`, `2.0MiB`, `1.1GiB`.
@@ -169,6 +172,7 @@ impl MemoryPool {
             cap,
             limit_kind,
             limit: pool.limit,
+            note: None,
         };
         if can_spill {
             let unspillable = pool.reserved - pool.spillable_reserved;

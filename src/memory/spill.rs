@@ -120,6 +120,7 @@ impl SpillDir {
                 cap: self.max_bytes,
                 limit_kind: "the query's cap",
                 limit: self.max_bytes,
+                note: None,
             }));
         }
         Ok(())

@@ -1,16 +1,21 @@
 //! Hash partitioning for exchanges: splits a batch by a fixed-seed hash of its key
-//! columns, so equal keys go to the same partition in every task.
+//! columns, so equal keys go to the same partition in every task. Also the finer split
+//! of one partition into parts, for a task that runs short of memory.
 //!
 //! In: a batch, key expressions and a partition count. Out: `(partition, piece)`
-//! pairs, empty pieces left out.
+//! pairs, empty pieces left out; or the rows of one part.
 
-use arrow::array::{RecordBatch, UInt32Array};
+use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
 use ember_planner::physical::PhysExpr;
 
 use crate::error::{EmberError, Result};
 use crate::expr::evaluate;
-use crate::ops::hash::hash_columns;
+use crate::ops::hash::{hash_columns, hash_u64};
+
+/// Mixed into the key hash before it picks a part, so that the parts of one partition
+/// are independent of the exchange that formed it (whose rows share `hash % n`).
+const PART_SALT: u64 = 0x2545_f491_4f6c_dd1d;
 
 /// Splits `batch` into `num_partitions` pieces by the hash of `keys`.
 pub fn hash_partition(
@@ -53,6 +58,33 @@ pub fn hash_partition(
         out.push((p, take_record_batch(batch, &UInt32Array::from(rows))?));
     }
     Ok(out)
+}
+
+/// The rows of `batch` in part `part` of `parts`, by a hash of `keys` (one value per
+/// row each): rows with equal keys fall in the same part, whatever the batch. `None`
+/// when no row does.
+pub fn rows_of_part(
+    batch: &RecordBatch,
+    keys: &[ArrayRef],
+    part: usize,
+    parts: usize,
+) -> Result<Option<RecordBatch>> {
+    if parts <= 1 {
+        return Ok((batch.num_rows() > 0).then(|| batch.clone()));
+    }
+    let mut hashes = Vec::new();
+    hash_columns(keys, batch.num_rows(), &mut hashes)?;
+    let rows: Vec<u32> = hashes
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| (hash_u64(**h ^ PART_SALT) % parts as u64) as usize == part)
+        .map(|(row, _)| row as u32)
+        .collect();
+    Ok(match rows.len() {
+        0 => None,
+        n if n == batch.num_rows() => Some(batch.clone()),
+        _ => Some(take_record_batch(batch, &UInt32Array::from(rows))?),
+    })
 }
 
 #[cfg(test)]
@@ -141,5 +173,33 @@ mod tests {
             p32.len() > 1,
             "50 keys should spread over several partitions"
         );
+    }
+
+    #[test]
+    fn parts_hold_every_row_once_and_keys_whole() {
+        let keys: Vec<Option<i64>> = (0..400).map(|i| (i % 37 != 0).then_some(i % 23)).collect();
+        let names: Vec<String> = (0..400).map(|i| format!("n{}", i % 5)).collect();
+        let b = batch(keys, names.iter().map(String::as_str).collect());
+        let key_columns = vec![b.column(0).clone()];
+        // All rows share one exchange partition of 2 here; the parts still spread.
+        let mut owner: HashMap<Option<i64>, usize> = HashMap::new();
+        let mut total = 0;
+        let mut used = 0;
+        for part in 0..4 {
+            let Some(piece) = rows_of_part(&b, &key_columns, part, 4).unwrap() else {
+                continue;
+            };
+            used += 1;
+            total += piece.num_rows();
+            let k = piece.column(0).as_primitive::<Int64Type>();
+            for i in 0..piece.num_rows() {
+                let key = k.is_valid(i).then(|| k.value(i));
+                assert_eq!(*owner.entry(key).or_insert(part), part);
+            }
+        }
+        assert_eq!(total, 400);
+        assert!(used > 1, "24 keys should spread over several parts");
+        let whole = rows_of_part(&b, &key_columns, 0, 1).unwrap();
+        assert_eq!(whole.map(|w| w.num_rows()), Some(400));
     }
 }

@@ -18,7 +18,7 @@ use crate::rdd::metrics::{JobRecord, Metrics, MetricsSnapshot, StageRecord, Task
 use crate::rdd::parallel_collection::ParallelCollectionRdd;
 use crate::rdd::progress::JobProgress;
 use crate::rdd::rdd::{Data, PartitionIter, Rdd};
-use crate::rdd::scheduler::DagScheduler;
+use crate::rdd::scheduler::{DEFAULT_MAX_SPLIT, DagScheduler};
 use crate::rdd::source::SourceRdd;
 use crate::rdd::task::TaskContext;
 
@@ -43,6 +43,9 @@ pub struct RddConfig {
     /// Bytes the tasks' operators may reserve at once from the executor's
     /// [`MemoryPool`] (default: no limit); see also [`RddContext::memory_pool`].
     pub memory_limit: u64,
+    /// Most parts the input of a splittable task is split into when it runs short of
+    /// memory (default 16; 1 never splits); see [`crate::rdd::split`].
+    pub max_split: usize,
 }
 
 impl Default for RddConfig {
@@ -54,6 +57,7 @@ impl Default for RddConfig {
             spill_dir: std::env::temp_dir().join(format!("ember-{}", std::process::id())),
             faults: FaultConfig::default(),
             memory_limit: u64::MAX,
+            max_split: DEFAULT_MAX_SPLIT,
         }
     }
 }
@@ -97,6 +101,7 @@ impl RddContext {
             Arc::clone(&metrics),
             Arc::clone(&faults),
         );
+        scheduler.set_max_split(config.max_split);
         let memory_pool = MemoryPool::new(config.memory_limit);
         Arc::new(RddContext {
             config,
@@ -123,6 +128,17 @@ impl RddContext {
     /// Attempts each task gets before its job fails.
     pub fn max_task_attempts(&self) -> usize {
         self.scheduler.max_task_attempts()
+    }
+
+    /// Changes the most parts a splittable task's input is split into when it runs
+    /// short of memory (at least 1), for jobs started from now on.
+    pub fn set_max_split(&self, parts: usize) {
+        self.scheduler.set_max_split(parts);
+    }
+
+    /// Most parts a splittable task's input is split into when it runs short of memory.
+    pub fn max_split(&self) -> usize {
+        self.scheduler.max_split()
     }
 
     /// Changes the faults injected from now on (running jobs included).

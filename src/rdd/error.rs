@@ -6,7 +6,8 @@
 //! [`Failure`] classification chosen by whoever raised them.
 //! Out: [`RddError`], which the scheduler matches on: a lost block is recomputed
 //! from lineage, a transient fault is retried, a deterministic error fails the job at
-//! once. Imports only std: the layer knows nothing of the errors above it.
+//! once, and a task short of memory may run again over a finer split of its input.
+//! Imports only std: the layer knows nothing of the errors above it.
 
 use std::path::PathBuf;
 
@@ -24,6 +25,10 @@ pub enum Failure {
     /// The same input fails the same way (division by zero, bad data, a failed
     /// cast): the job fails at once.
     Deterministic,
+    /// The task needed more of a bounded resource (memory, spill space) than it could
+    /// get: the same input fails the same way, but a smaller part of it may fit, so a
+    /// task whose input can be split runs again over a finer split.
+    ResourcesExhausted,
 }
 
 /// What a task or job of the RDD layer can fail with.
@@ -52,6 +57,16 @@ pub enum RddError {
         /// Attempts made.
         attempts: usize,
         /// The last attempt's error.
+        cause: Box<RddError>,
+    },
+    /// A task short of memory still failed with its input split as finely as allowed.
+    #[error("{cause}; splitting the input of {rdd} {parts} ways did not make it fit")]
+    SplitLimit {
+        /// The splittable RDD whose input was split, as `name [id]`.
+        rdd: String,
+        /// The parts of the finest split tried.
+        parts: usize,
+        /// The error of the last attempt.
         cause: Box<RddError>,
     },
     /// The job was cancelled before it finished.
@@ -123,6 +138,15 @@ impl RddError {
         }
     }
 
+    /// A closure's error from running short of memory (or another bounded resource):
+    /// a task whose input can be split runs again over a finer split.
+    pub fn resources_exhausted(error: impl Into<BoxError>) -> Self {
+        RddError::User {
+            error: error.into(),
+            failure: Failure::ResourcesExhausted,
+        }
+    }
+
     /// A broken invariant.
     pub fn internal(message: impl Into<String>) -> Self {
         RddError::Internal(message.into())
@@ -151,11 +175,12 @@ impl RddError {
             // A failed task already used its attempts (a nested job's, say); a
             // cancelled job stays cancelled; exhausting a budget recurs under it.
             RddError::TaskFailed { .. }
+            | RddError::SplitLimit { .. }
             | RddError::Cancelled(_)
-            | RddError::ResourcesExhausted(_)
             | RddError::Data { .. }
             | RddError::Invalid(_)
             | RddError::Internal(_) => Failure::Deterministic,
+            RddError::ResourcesExhausted(_) => Failure::ResourcesExhausted,
             RddError::User { failure, .. } => *failure,
         }
     }
@@ -163,6 +188,11 @@ impl RddError {
     /// Whether running the task again may succeed.
     pub fn is_transient(&self) -> bool {
         self.failure() == Failure::Transient
+    }
+
+    /// Whether the task ran short of a bounded resource (a smaller input may fit).
+    pub fn is_resources_exhausted(&self) -> bool {
+        self.failure() == Failure::ResourcesExhausted
     }
 
     /// A copy of the error for a second owner: the same variant and text, with a
@@ -187,6 +217,11 @@ impl RddError {
                 stage: *stage,
                 task: *task,
                 attempts: *attempts,
+                cause: Box::new(cause.duplicate()),
+            },
+            RddError::SplitLimit { rdd, parts, cause } => RddError::SplitLimit {
+                rdd: rdd.clone(),
+                parts: *parts,
                 cause: Box::new(cause.duplicate()),
             },
             RddError::Cancelled(m) => RddError::Cancelled(m.clone()),
@@ -237,7 +272,21 @@ mod tests {
         );
         assert!(RddError::Panicked("boom".into()).is_transient());
         assert!(!RddError::Cancelled("by the user".into()).is_transient());
-        assert!(!RddError::ResourcesExhausted("memory".into()).is_transient());
+        let short = RddError::ResourcesExhausted("memory".into());
+        assert!(!short.is_transient());
+        assert!(short.is_resources_exhausted());
+        assert!(!RddError::Panicked("boom".into()).is_resources_exhausted());
+        let split = RddError::SplitLimit {
+            rdd: "Window [7]".into(),
+            parts: 16,
+            cause: Box::new(short.duplicate()),
+        };
+        // Out of splits, the job fails as it is: no further retry can cure it.
+        assert_eq!(split.failure(), Failure::Deterministic);
+        assert_eq!(
+            split.duplicate().to_string(),
+            "resources exhausted: memory; splitting the input of Window [7] 16 ways did not make it fit"
+        );
         let failed = RddError::TaskFailed {
             stage: 0,
             task: 1,

@@ -84,6 +84,9 @@ counters! {
     injected_task_failures,
     /// Blocks removed by fault injection just before a read.
     injected_block_losses,
+    /// Task attempts that ran short of memory and were run again with their input
+    /// split more finely (not counted in `failed_attempts`).
+    oom_retries,
 }
 
 /// One task attempt, timed from the context's start.
@@ -136,6 +139,8 @@ pub struct WorkTotals {
     pub attempts: usize,
     /// Attempts failed.
     pub failed_attempts: usize,
+    /// Attempts short of memory, run again over a finer split of their input.
+    pub oom_retries: usize,
     /// Items produced by successful attempts.
     pub rows: usize,
 }
@@ -146,6 +151,7 @@ impl WorkTotals {
         self.tasks += other.tasks;
         self.attempts += other.attempts;
         self.failed_attempts += other.failed_attempts;
+        self.oom_retries += other.oom_retries;
         self.rows += other.rows;
     }
 }
@@ -264,6 +270,8 @@ bump! {
     injected_failures => injected_task_failures,
     /// Counts `n` injected block losses.
     injected_losses => injected_block_losses,
+    /// Counts `n` attempts run again over a finer split of their input.
+    oom_retries => oom_retries,
 }
 
 impl Metrics {
@@ -336,7 +344,10 @@ mod tests {
             ),
             "{json}"
         );
-        assert!(json.ends_with("\"injected_block_losses\":0}"), "{json}");
+        assert!(
+            json.ends_with("\"injected_block_losses\":0,\"oom_retries\":0}"),
+            "{json}"
+        );
     }
 
     #[test]

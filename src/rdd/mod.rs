@@ -20,11 +20,14 @@
 //!   stage boundary into one value the tasks of a job share (a join's build side).
 //! - RDD kinds, one per file: [`parallel_collection`], [`source`], [`text_file`],
 //!   [`map_partitions`], [`union`], [`zip_partitions`], [`shuffled`], [`cached`],
-//!   [`observed`] (items and time reported to an observer, for operator metrics).
+//!   [`observed`] (items and time reported to an observer, for operator metrics),
+//!   [`split`] (a transformation that can run over parts of its input, one after
+//!   another, when its task runs short of memory).
 //! - [`error`]: [`RddError`], and whether a failure is transient (retried) or
 //!   deterministic (fails the job at once).
 //! - [`scheduler`]: the DAG scheduler — stages, tasks, retries, recompute of lost
-//!   shuffle output from lineage. [`task`] holds the [`TaskContext`] a task sees.
+//!   shuffle output from lineage, tasks short of memory run again over a finer
+//!   split. [`task`] holds the [`TaskContext`] a task sees.
 //! - [`cancel`]: [`CancelToken`], how a running job is stopped (by a user, a
 //!   statement timeout, or whoever reads its results going away).
 //! - [`block_manager`]: shuffle blocks, and cached partitions in the
@@ -68,6 +71,7 @@ pub mod shuffle_spill;
 pub mod shuffled;
 pub mod sort;
 pub mod source;
+pub mod split;
 pub mod storage;
 pub mod task;
 pub mod text_file;
@@ -86,6 +90,7 @@ pub use metrics::{JobRecord, MetricsSnapshot, StageKind, StageRecord, TaskRecord
 pub use progress::JobProgress;
 pub use rdd::{Data, PartitionIter, Rdd, RddBase, RddNode};
 pub use shuffled::{ShuffleDependency, ShuffledRdd};
+pub use split::InputPart;
 pub use storage::{BlockCodec, InlineSizeCodec, StorageLevel};
 pub use task::TaskContext;
 

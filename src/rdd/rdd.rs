@@ -55,6 +55,11 @@ pub trait RddBase: Send + Sync {
     fn transparent(&self) -> bool {
         false
     }
+    /// Whether it marks where a splittable RDD above may cut its input (see
+    /// [`crate::rdd::split`]).
+    fn is_split_point(&self) -> bool {
+        false
+    }
 }
 
 /// An RDD kind that can compute its partitions as items of type `T`.

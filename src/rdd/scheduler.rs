@@ -19,6 +19,15 @@
 //! for work whose shape depends on data seen only while the job runs (the rounds of
 //! a recursive query): those stages count, and are logged, as the job's.
 //!
+//! A task that fails short of memory ([`Failure::ResourcesExhausted`]) inside a
+//! splittable RDD ([`crate::rdd::split`]) runs again with that RDD's input split in
+//! 2, then 4, 8, ... parts, up to the scheduler's split limit; these retries are
+//! counted as `oom_retries`, not as failed attempts, and use none of the task's
+//! attempts. The first such retry waits until the stage's other tasks are done (the
+//! memory they held is then free), and the retries of a stage run one at a time.
+//! Only when the finest split allowed still fails does the job fail
+//! ([`RddError::SplitLimit`]).
+//!
 //! Every job has a [`CancelToken`]: the calling thread's current one (so all the jobs
 //! of one statement share it), else its own. No task attempt starts once it is
 //! cancelled, running tasks stop at their next item, and a cancelled job returns
@@ -36,6 +45,8 @@ use rayon::prelude::*;
 use crate::rdd::block_manager::BlockManager;
 use crate::rdd::cancel::CancelToken;
 use crate::rdd::dependency::{Dependency, ShuffleDependencyBase};
+#[cfg(doc)]
+use crate::rdd::error::Failure;
 use crate::rdd::error::{RddError, Result};
 use crate::rdd::faults::FaultInjector;
 use crate::rdd::metrics::{
@@ -67,12 +78,42 @@ struct JobRun {
 /// Retries of a task after lost shuffle output that do not count as attempts.
 const MAX_FETCH_RETRIES: usize = 16;
 
+/// Default for the most parts a splittable task's input is split into.
+pub const DEFAULT_MAX_SPLIT: usize = 16;
+
+/// What a task has been through so far: carried from its run on the pool, among the
+/// stage's other tasks, to a run of its own once they are done.
+#[derive(Debug, Default)]
+struct TaskState {
+    /// Attempts used (transient failures).
+    attempt: usize,
+    /// Attempts run, retries of every kind included.
+    tries: usize,
+    /// Retries after lost shuffle output.
+    fetch_retries: usize,
+    /// Parts the input of each splittable RDD is split into, by RDD id.
+    splits: BTreeMap<usize, usize>,
+    /// The last failure.
+    cause: Option<RddError>,
+}
+
+/// How a task's run ended when it did not fail.
+enum TaskOutcome<R> {
+    /// Its output.
+    Done(R),
+    /// It ran short of memory and should run again over a finer split of its input,
+    /// after the stage's other tasks.
+    Split(TaskState),
+}
+
 /// Turns jobs into stages and stages into tasks.
 pub struct DagScheduler {
     /// `None` if the pool could not be built: tasks then run on the caller.
     pool: Option<rayon::ThreadPool>,
     /// Attempts per task; changeable between jobs.
     max_task_attempts: AtomicUsize,
+    /// Most parts a splittable task's input is split into; changeable between jobs.
+    max_split: AtomicUsize,
     block_manager: Arc<BlockManager>,
     metrics: Arc<Metrics>,
     faults: Arc<FaultInjector>,
@@ -97,6 +138,17 @@ impl DagScheduler {
             .store(attempts.max(1), Ordering::Relaxed);
     }
 
+    /// Most parts a splittable task's input is split into when it runs short of
+    /// memory (1: never split).
+    pub fn max_split(&self) -> usize {
+        self.max_split.load(Ordering::Relaxed)
+    }
+
+    /// Changes the most parts a splittable task's input is split into (at least 1).
+    pub fn set_max_split(&self, parts: usize) {
+        self.max_split.store(parts.max(1), Ordering::Relaxed);
+    }
+
     /// A scheduler with its own pool of `threads` threads (at least 1),
     /// counting into `metrics` and failing attempts as `faults` says.
     pub fn new(
@@ -116,6 +168,7 @@ impl DagScheduler {
         DagScheduler {
             pool,
             max_task_attempts: AtomicUsize::new(max_task_attempts.max(1)),
+            max_split: AtomicUsize::new(DEFAULT_MAX_SPLIT),
             block_manager,
             metrics,
             faults,
@@ -386,13 +439,51 @@ impl DagScheduler {
             stages: 1,
             ..WorkTotals::default()
         });
-        let run = |p: usize| self.run_task(job, stage_id, p, root, task, &totals);
+        let run = |p: usize| {
+            self.run_task(
+                job,
+                stage_id,
+                p,
+                root,
+                task,
+                &totals,
+                TaskState::default(),
+                false,
+            )
+        };
+        let finish = |p: usize, state: TaskState| match self
+            .run_task(job, stage_id, p, root, task, &totals, state, true)?
+        {
+            TaskOutcome::Done(out) => Ok(out),
+            TaskOutcome::Split(_) => Err(RddError::internal("a task run alone was put off")),
+        };
         let result: Result<Vec<R>> = match (&self.pool, sink) {
             (_, Some((window, sink))) => self
-                .run_ordered(partitions, window, &run, &job.cancel, sink)
+                .run_ordered(partitions, window, &run, &finish, &job.cancel, sink)
                 .map(|()| Vec::new()),
-            (Some(pool), None) => pool.install(|| partitions.par_iter().map(|&p| run(p)).collect()),
-            (None, None) => partitions.iter().map(|&p| run(p)).collect(),
+            (Some(pool), None) => pool
+                .install(|| {
+                    partitions
+                        .par_iter()
+                        .map(|&p| run(p))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .and_then(|outcomes| {
+                    // Tasks put off after running short of memory run now, one at a
+                    // time, with the rest of the stage done.
+                    outcomes
+                        .into_iter()
+                        .zip(partitions)
+                        .map(|(outcome, &p)| match outcome {
+                            TaskOutcome::Done(out) => Ok(out),
+                            TaskOutcome::Split(state) => pool.install(|| finish(p, state)),
+                        })
+                        .collect()
+                }),
+            (None, None) => partitions
+                .iter()
+                .map(|&p| finish(p, TaskState::default()))
+                .collect(),
         };
         if result.is_ok() {
             job.progress.stage_done();
@@ -414,36 +505,51 @@ impl DagScheduler {
 
     /// Runs `run` for each of `partitions` on the pool, at most `window` ahead of the
     /// partition `sink` waits for, and gives `sink` the results in order on the
-    /// calling thread. When the sink stops or a task fails, `cancel` stops the tasks
+    /// calling thread. A task `run` puts off (short of memory) runs again through
+    /// `finish` once no other task of the stage is running, and no new task starts
+    /// until it is done. When the sink stops or a task fails, `cancel` stops the tasks
     /// still running; this returns after they have.
     fn run_ordered<R: Send>(
         &self,
         partitions: &[usize],
         window: usize,
-        run: &(dyn Fn(usize) -> Result<R> + Sync),
+        run: &(dyn Fn(usize) -> Result<TaskOutcome<R>> + Sync),
+        finish: &(dyn Fn(usize, TaskState) -> Result<R> + Sync),
         cancel: &CancelToken,
         sink: &mut ResultSink<'_, R>,
     ) -> Result<()> {
         let Some(pool) = &self.pool else {
             for &p in partitions {
-                if !sink(run(p)?)? {
+                if !sink(finish(p, TaskState::default())?)? {
                     break;
                 }
             }
             return Ok(());
         };
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<R>)>();
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<TaskOutcome<R>>)>();
         pool.in_place_scope(|scope| {
             let mut ready = BTreeMap::new();
-            let (mut spawned, mut delivered) = (0, 0);
+            let mut put_off: BTreeMap<usize, TaskState> = BTreeMap::new();
+            let (mut spawned, mut delivered, mut running) = (0, 0, 0);
             let mut deliver = || loop {
-                while spawned < partitions.len() && spawned < delivered + window {
-                    let (tx, at, p) = (tx.clone(), spawned, partitions[spawned]);
+                if put_off.is_empty() {
+                    while spawned < partitions.len() && spawned < delivered + window {
+                        let (tx, at, p) = (tx.clone(), spawned, partitions[spawned]);
+                        scope.spawn(move |_| {
+                            // The receiver outlives the scope: a send cannot fail.
+                            let _ = tx.send((at, run(p)));
+                        });
+                        spawned += 1;
+                        running += 1;
+                    }
+                } else if running == 0
+                    && let Some((at, state)) = put_off.pop_first()
+                {
+                    let (tx, p) = (tx.clone(), partitions[at]);
                     scope.spawn(move |_| {
-                        // The receiver outlives the scope: a send cannot fail.
-                        let _ = tx.send((at, run(p)));
+                        let _ = tx.send((at, finish(p, state).map(TaskOutcome::Done)));
                     });
-                    spawned += 1;
+                    running += 1;
                 }
                 if delivered == partitions.len() {
                     return Ok(());
@@ -451,7 +557,15 @@ impl DagScheduler {
                 let (at, result) = rx
                     .recv()
                     .map_err(|_| RddError::internal("a result task vanished"))?;
-                ready.insert(at, result?);
+                running -= 1;
+                match result? {
+                    TaskOutcome::Done(out) => {
+                        ready.insert(at, out);
+                    }
+                    TaskOutcome::Split(state) => {
+                        put_off.insert(at, state);
+                    }
+                }
                 while let Some(result) = ready.remove(&delivered) {
                     delivered += 1;
                     if !sink(result)? {
@@ -472,7 +586,11 @@ impl DagScheduler {
     /// Runs one task of the stage ending in `root`, retrying transient failures up
     /// to the attempt limit. Before each retry the stage's shuffle inputs are
     /// checked, so a task that failed on a lost block finds it recomputed. A
-    /// deterministic error is returned as it is, after one attempt.
+    /// deterministic error is returned as it is, after one attempt. A task short of
+    /// memory in a splittable RDD runs again with that RDD's input split twice as
+    /// finely: at once when `alone`, else it is put off (returned as
+    /// [`TaskOutcome::Split`]) to run after the stage's other tasks.
+    #[allow(clippy::too_many_arguments)]
     fn run_task<R>(
         &self,
         job: &JobRun,
@@ -481,23 +599,23 @@ impl DagScheduler {
         root: &Arc<dyn RddBase>,
         task: &TaskBody<'_, R>,
         stage_totals: &Mutex<WorkTotals>,
-    ) -> Result<R> {
-        self.metrics.tasks(1);
-        add_totals(
-            stage_totals,
-            &WorkTotals {
-                tasks: 1,
-                ..WorkTotals::default()
-            },
-        );
-        let mut cause = None;
+        mut state: TaskState,
+        alone: bool,
+    ) -> Result<TaskOutcome<R>> {
+        if state.tries == 0 {
+            self.metrics.tasks(1);
+            add_totals(
+                stage_totals,
+                &WorkTotals {
+                    tasks: 1,
+                    ..WorkTotals::default()
+                },
+            );
+        }
         let max_attempts = self.max_task_attempts();
-        let mut attempt = 0;
-        let mut tries = 0;
-        let mut fetch_retries = 0;
-        while attempt < max_attempts {
-            tries += 1;
-            if tries > 1 {
+        while state.attempt < max_attempts {
+            state.tries += 1;
+            if state.tries > 1 {
                 // Walk the whole lineage again, through cached RDDs too: a cached
                 // partition may vanish while the attempt runs, and then the shuffle
                 // output it hid must be there to recompute it from.
@@ -505,9 +623,11 @@ impl DagScheduler {
             }
             job.cancel.check()?;
             self.metrics.attempts(1);
+            let attempt = state.attempt;
             let context = TaskContext::new(job.job_id, stage_id, partition, attempt, max_attempts)
                 .with_cancel(job.cancel.clone())
-                .with_progress(Arc::clone(&job.progress));
+                .with_progress(Arc::clone(&job.progress))
+                .with_splits(state.splits.clone());
             let start = self.metrics.elapsed();
             let _running = RunningTask::new(&self.running_tasks);
             let outcome = if self.faults.should_fail_task(&context) {
@@ -545,7 +665,23 @@ impl DagScheduler {
                         ..WorkTotals::default()
                     };
                     add_totals(stage_totals, &work);
-                    return Ok(out);
+                    return Ok(TaskOutcome::Done(out));
+                }
+                Err(error) => error,
+            };
+            let error = match self.split_further(&context, error, &mut state) {
+                Ok(()) => {
+                    self.metrics.oom_retries(1);
+                    let work = WorkTotals {
+                        attempts: 1,
+                        oom_retries: 1,
+                        ..WorkTotals::default()
+                    };
+                    add_totals(stage_totals, &work);
+                    if alone {
+                        continue;
+                    }
+                    return Ok(TaskOutcome::Split(state));
                 }
                 Err(error) => error,
             };
@@ -561,20 +697,58 @@ impl DagScheduler {
                 // retry recomputes the missing map outputs first, and does not use up one
                 // of the task's attempts (up to a bound, so a block that keeps vanishing
                 // still fails the job).
-                RddError::FetchFailed { .. } if fetch_retries < MAX_FETCH_RETRIES => {
-                    fetch_retries += 1;
+                RddError::FetchFailed { .. } if state.fetch_retries < MAX_FETCH_RETRIES => {
+                    state.fetch_retries += 1;
                 }
-                e if e.is_transient() => attempt += 1,
+                e if e.is_transient() => state.attempt += 1,
                 // Running the task again would fail the same way.
                 _ => return Err(error),
             }
-            cause = Some(error);
+            state.cause = Some(error);
         }
         Err(RddError::TaskFailed {
             stage: stage_id,
             task: partition,
             attempts: max_attempts,
-            cause: Box::new(cause.unwrap_or_else(|| RddError::internal("a task ran no attempt"))),
+            cause: Box::new(
+                state
+                    .cause
+                    .unwrap_or_else(|| RddError::internal("a task ran no attempt")),
+            ),
+        })
+    }
+
+    /// When `error` is one of running short of memory inside a splittable RDD of the
+    /// attempt (`context`), splits that RDD's input twice as finely for the next
+    /// attempt, or fails with [`RddError::SplitLimit`] when it is already split as
+    /// finely as allowed. Any other error comes back as it is.
+    fn split_further(
+        &self,
+        context: &TaskContext,
+        error: RddError,
+        state: &mut TaskState,
+    ) -> Result<(), RddError> {
+        if !error.is_resources_exhausted() {
+            return Err(error);
+        }
+        let Some((rdd, name)) = context.split_tracker().owner() else {
+            return Err(error);
+        };
+        let parts = state.splits.get(&rdd).copied().unwrap_or(1);
+        let next = parts.saturating_mul(2).min(self.max_split());
+        if next > parts {
+            state.splits.insert(rdd, next);
+            state.cause = Some(error);
+            return Ok(());
+        }
+        if parts == 1 {
+            // Splitting is off.
+            return Err(error);
+        }
+        Err(RddError::SplitLimit {
+            rdd: name,
+            parts,
+            cause: Box::new(error),
         })
     }
 }

@@ -1,14 +1,18 @@
 //! What a running task knows about itself: its job, stage, partition and attempt,
-//! and its job's cancel token.
+//! its job's cancel token, and how its input is split when it runs again short of
+//! memory.
 //!
-//! In: filled in by the scheduler for each attempt. Out: passed to every
-//! partition function, so closures can tell retries apart, and to block reads,
-//! so fault injection can spare a task's last attempt.
+//! In: filled in by the scheduler for each attempt (and, for the part of a split
+//! input being computed, by the splittable RDDs in the task, see [`crate::rdd::split`]).
+//! Out: passed to every partition function, so closures can tell retries and parts
+//! apart, and to block reads, so fault injection can spare a task's last attempt.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::rdd::cancel::CancelToken;
 use crate::rdd::progress::ProgressCounters;
+use crate::rdd::split::{InputPart, SplitTracker};
 
 /// Identity of one task attempt.
 #[derive(Debug, Clone)]
@@ -25,8 +29,18 @@ pub struct TaskContext {
     pub max_attempts: usize,
     /// The job's cancel token: long-running task code checks it between items.
     pub cancel: CancelToken,
+    /// The part of its input a splittable RDD's closure runs over, when the task runs
+    /// with that input split; `None` when it runs over all of it.
+    pub input_part: Option<InputPart>,
     /// The job's progress counters, where sources add the rows they read.
     progress: Option<Arc<ProgressCounters>>,
+    /// How many parts each splittable RDD of the task splits its input into, by RDD
+    /// id (absent: one, unsplit).
+    splits: Arc<BTreeMap<usize, usize>>,
+    /// The part being computed at each split point below, by the split point's id.
+    parts: Vec<(usize, InputPart)>,
+    /// Where the attempt's splittable RDDs note a failure short of memory as theirs.
+    tracker: Arc<SplitTracker>,
 }
 
 /// Two contexts are equal when they name the same attempt of the same task.
@@ -66,8 +80,50 @@ impl TaskContext {
             attempt,
             max_attempts: max_attempts.max(1),
             cancel: CancelToken::new(),
+            input_part: None,
             progress: None,
+            splits: Arc::default(),
+            parts: Vec::new(),
+            tracker: Arc::default(),
         }
+    }
+
+    /// The same attempt, with the input of each splittable RDD in `splits` (by id)
+    /// split into that many parts.
+    pub(crate) fn with_splits(mut self, splits: BTreeMap<usize, usize>) -> Self {
+        self.splits = Arc::new(splits);
+        self
+    }
+
+    /// Parts the splittable RDD `rdd` splits its input into (1: unsplit).
+    pub(crate) fn split_parts(&self, rdd: usize) -> usize {
+        self.splits.get(&rdd).copied().unwrap_or(1).max(1)
+    }
+
+    /// The context in which a splittable RDD computes `part` of its input: the split
+    /// point `point` keeps only that part, and the closure sees it as its input part
+    /// (`None`: all of the input).
+    pub(crate) fn in_part(&self, point: usize, part: Option<InputPart>) -> TaskContext {
+        let mut sub = self.clone();
+        sub.parts.retain(|(p, _)| *p != point);
+        if let Some(part) = part {
+            sub.parts.push((point, part));
+        }
+        sub.input_part = part;
+        sub
+    }
+
+    /// The part the split point `point` keeps, if its input is split.
+    pub(crate) fn part_at(&self, point: usize) -> Option<InputPart> {
+        self.parts
+            .iter()
+            .find(|(p, _)| *p == point)
+            .map(|(_, part)| *part)
+    }
+
+    /// Where the attempt's splittable RDDs note a failure short of memory as theirs.
+    pub(crate) fn split_tracker(&self) -> &Arc<SplitTracker> {
+        &self.tracker
     }
 
     /// The same attempt, counting into its job's `progress`.

@@ -40,6 +40,15 @@ impl DistinctFilter {
         }
     }
 
+    /// Bytes it holds: the values seen, their groups and hashes, and the table.
+    pub fn memory_size(&self) -> usize {
+        self.values.as_ref().map_or(0, Rows::size)
+            + self.groups.capacity() * std::mem::size_of::<u32>()
+            + self.hashes.capacity() * std::mem::size_of::<u64>()
+            // Each slot: the entry and one control byte.
+            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+    }
+
     /// Keeps the rows whose (group, value) pair was not seen before.
     pub fn filter(&mut self, groups: &[u32], values: &ArrayRef) -> Result<(Vec<u32>, ArrayRef)> {
         if self.converter.is_none() {

@@ -111,8 +111,8 @@ impl HashAggregator {
         !group_by.is_empty() && !aggregates.iter().any(|a| a.distinct)
     }
 
-    /// Bytes its state holds, estimated from the key index's allocation and the state
-    /// columns per group.
+    /// Bytes its state holds, estimated from the key index's allocation, the state
+    /// columns per group and the values DISTINCT calls have seen.
     fn memory_estimate(&self) -> u64 {
         let groups = self.keys.num_groups();
         let per_group: usize = self
@@ -120,7 +120,13 @@ impl HashAggregator {
             .iter()
             .map(|a| a.num_state_columns() * STATE_BYTES_PER_GROUP)
             .sum();
-        (self.keys.memory_size() + groups * per_group + self.ids.capacity() * 4) as u64
+        let seen: usize = self
+            .distinct
+            .iter()
+            .flatten()
+            .map(|d| d.memory_size())
+            .sum();
+        (self.keys.memory_size() + groups * per_group + self.ids.capacity() * 4 + seen) as u64
     }
 
     /// Reserves the state's memory; spills it when the reservation cannot grow.
