@@ -6,6 +6,12 @@
 //! marked (or unmarked) left rows are emitted in the next; nested-loop joins broadcast
 //! the right side. A null-aware mark join is broadcast, with the [`MarkGroups`] of its
 //! build rows. Lowering runs nothing: every side is a stage of the action's job.
+//!
+//! A build side that does not fit its memory is joined part by part from spill files
+//! ([`GraceJoin`]): a partitioned task splits its own build and probe rows; a
+//! broadcast build is split once per job, and every probe task splits its rows and
+//! joins them with the shared parts. Null-aware joins need their whole build side and
+//! fail instead. Every task's output streams lazily.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
