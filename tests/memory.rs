@@ -1,9 +1,10 @@
 //! Memory as a budget over TPC-H at scale factor 0.01: with `ember.memory.limit` small
-//! enough, sorts, aggregations and shuffles spill to disk and give the same answers
-//! as without it; operators that cannot spill run again over their input split into
-//! parts (by their keys) and give the same answers, or, when even the finest split
-//! does not fit, fail with a resources-exhausted error; and no spill file is left
-//! behind after success, failure or cancellation.
+//! enough, sorts, aggregations, shuffles and hash joins (of every kind, broadcast or
+//! partitioned, with skewed keys) spill to disk and give the same answers as without
+//! it; operators that cannot spill run again over their input split into parts (by
+//! their keys) and give the same answers, or, when even the finest split does not
+//! fit, fail with a resources-exhausted error, as does a join key whose rows alone do
+//! not fit; and no spill file is left behind after success, failure or cancellation.
 
 use std::path::{Path, PathBuf};
 
@@ -341,4 +342,173 @@ fn bad_memory_settings_are_clear_errors() {
             .any(|(k, v, _)| k == "ember.memory.limit" && v == "512MiB"),
         "{shown:?}"
     );
+}
+
+/// Every row of `sql`, sorted: a join's rows come in no particular order.
+fn sorted(ctx: &SessionContext, sql: &str) -> Vec<String> {
+    let mut out = run(ctx, sql);
+    out.sort();
+    out
+}
+
+/// Joins whose build side (the right input; the smaller one for inner joins) holds
+/// thousands of orders with their comments, each with its kind's own unmatched rows.
+const JOINS: &[(&str, &str)] = &[
+    (
+        "inner",
+        "SELECT o_orderkey, o_comment, l_linenumber, l_comment \
+         FROM lineitem JOIN orders ON l_orderkey = o_orderkey",
+    ),
+    (
+        "inner with a filter",
+        "SELECT o_orderkey, o_comment, l_linenumber \
+         FROM lineitem JOIN orders ON l_orderkey = o_orderkey \
+         AND l_extendedprice * 8 > o_totalprice",
+    ),
+    (
+        "left",
+        "SELECT c_custkey, c_name, o_orderkey, o_comment \
+         FROM customer LEFT JOIN orders ON c_custkey = o_custkey",
+    ),
+    (
+        "right with a filter",
+        "SELECT c_custkey, c_name, o_orderkey, o_comment \
+         FROM customer RIGHT JOIN orders ON c_custkey = o_custkey AND c_acctbal > o_totalprice / 100",
+    ),
+    (
+        "full with a filter",
+        "SELECT c_custkey, c_name, o_orderkey, o_comment \
+         FROM customer FULL JOIN orders ON c_custkey = o_custkey AND o_totalprice > 150000",
+    ),
+    (
+        "semi",
+        "SELECT c_custkey, c_name FROM customer WHERE EXISTS \
+         (SELECT 1 FROM orders WHERE o_custkey = c_custkey AND o_totalprice > c_acctbal * 20)",
+    ),
+    (
+        "anti",
+        "SELECT c_custkey, c_name FROM customer WHERE NOT EXISTS \
+         (SELECT 1 FROM orders WHERE o_custkey = c_custkey AND o_totalprice > c_acctbal * 20)",
+    ),
+    (
+        "mark",
+        "SELECT c_custkey, c_acctbal > 9000 OR EXISTS \
+         (SELECT 1 FROM orders WHERE o_custkey = c_custkey AND o_comment LIKE '%ly%') \
+         FROM customer",
+    ),
+];
+
+/// The `spill_files` figure now.
+fn spill_files(ctx: &SessionContext) -> u64 {
+    metric(ctx, "spill_files")
+}
+
+#[test]
+fn joins_over_the_limit_spill_and_give_the_same_rows() {
+    let (ctx, dir) = session("join");
+    // The default threshold broadcasts every build side here (but RIGHT and FULL
+    // joins'); none partitions them all.
+    for threshold in ["1000000", "0"] {
+        set(&ctx, "ember.optimizer.broadcast_threshold_rows", threshold);
+        for (name, sql) in JOINS {
+            set(&ctx, "ember.memory.limit", "1GB");
+            let before = spill_files(&ctx);
+            let unlimited = sorted(&ctx, sql);
+            assert_eq!(spill_files(&ctx), before, "{name}");
+            assert!(!unlimited.is_empty(), "{name}");
+            set(&ctx, "ember.memory.limit", "200KB");
+            let limited = sorted(&ctx, sql);
+            assert!(
+                spill_files(&ctx) > before,
+                "{name} (threshold {threshold}) did not spill: {}",
+                ctx.metrics_json()
+            );
+            assert_eq!(
+                limited.len(),
+                unlimited.len(),
+                "{name} (threshold {threshold})"
+            );
+            assert!(
+                limited == unlimited,
+                "{name} (threshold {threshold}): the spilled join's rows differ"
+            );
+            assert_eq!(leftovers(&dir), Vec::<PathBuf>::new(), "{name}");
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn explain_analyze_shows_a_join_spilling() {
+    let (ctx, dir) = session("join-explain");
+    set(&ctx, "ember.optimizer.broadcast_threshold_rows", "0");
+    set(&ctx, "ember.memory.limit", "1MB");
+    let (_, sql) = JOINS[2];
+    let text = rows(
+        &ctx.sql(&format!("EXPLAIN ANALYZE {sql}"))
+            .unwrap()
+            .collect()
+            .unwrap(),
+    )
+    .join("\n");
+    let lines: Vec<&str> = text.lines().collect();
+    let join_facts = lines
+        .windows(2)
+        .find(|w| w[0].contains("HashJoin(") && w[1].contains("self="))
+        .map(|w| w[1])
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(join_facts.contains("spilled="), "{text}");
+    assert!(!join_facts.contains("files=0"), "{text}");
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Build rows keyed by supplier, where suppliers 1 to 5 share key 1: about 3000 rows
+/// of one key (some 140KB to build) against some 3500 rows in each other part of the
+/// first split.
+const SKEWED: &str = "SELECT s_suppkey, s_name, b.l_orderkey, b.l_partkey \
+     FROM supplier LEFT JOIN \
+     (SELECT CASE WHEN l_suppkey <= 5 THEN 1 ELSE l_suppkey END AS k, l_orderkey, l_partkey \
+      FROM lineitem) b ON s_suppkey = b.k";
+
+#[test]
+fn a_skewed_join_key_is_split_again() {
+    let (ctx, dir) = session("join-skew");
+    // One task builds everything: its share of memory is the whole limit.
+    set(&ctx, "ember.execution.target_partitions", "1");
+    set(&ctx, "ember.optimizer.broadcast_threshold_rows", "0");
+    let unlimited = sorted(&ctx, SKEWED);
+    let before = spill_files(&ctx);
+    // The first part holding key 1 does not fit; key 1 alone does.
+    set(&ctx, "ember.memory.limit", "250KB");
+    let limited = sorted(&ctx, SKEWED);
+    // One split writes at most 16 files per side: more means a part was split again.
+    let written = spill_files(&ctx) - before;
+    assert!(written > 32, "{written} files: {}", ctx.metrics_json());
+    assert!(limited == unlimited, "the skewed join's rows differ");
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_join_key_larger_than_the_limit_is_a_clear_error() {
+    let (ctx, dir) = session("join-one-key");
+    set(&ctx, "ember.execution.target_partitions", "1");
+    set(&ctx, "ember.optimizer.broadcast_threshold_rows", "0");
+    set(&ctx, "ember.memory.limit", "300KB");
+    // Suppliers 1 to 50 share key 1: some 30000 rows of one key.
+    let sql = SKEWED.replace("<= 5", "<= 50");
+    let error = ctx.sql(&sql).unwrap().collect().unwrap_err();
+    assert!(
+        matches!(error, ember::EmberError::ResourcesExhausted(_)),
+        "{error}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains("HashJoin(Left) build side (partition 0)"),
+        "{text}"
+    );
+    assert!(text.contains("one join key"), "{text}");
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
 }

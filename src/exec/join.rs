@@ -6,6 +6,12 @@
 //! marked (or unmarked) left rows are emitted in the next; nested-loop joins broadcast
 //! the right side. A null-aware mark join is broadcast, with the [`MarkGroups`] of its
 //! build rows. Lowering runs nothing: every side is a stage of the action's job.
+//!
+//! A build side that does not fit its memory is joined part by part from spill files
+//! ([`GraceJoin`]): a partitioned task splits its own build and probe rows; a
+//! broadcast build is split once per job, and every probe task splits its rows and
+//! joins them with the shared parts. Null-aware joins need their whole build side and
+//! fail instead. Every task's output streams lazily.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,43 +25,77 @@ use ember_planner::physical::{JoinDistribution, PhysExpr, PhysicalPlan};
 
 use crate::error::{EmberError, Result};
 use crate::exec::metrics::NodeMetrics;
-use crate::exec::{ExecContext, drain, into_iter, lower};
+use crate::exec::{ExecContext, into_iter, lower};
 use crate::expr::evaluate;
 use crate::memory::{OperatorMemory, QueryMemory};
 use crate::ops::batch_bytes;
-use crate::ops::join::{HashJoinProbe, JoinHashTable, MarkGroups, NestedLoopJoin};
+use crate::ops::join::grace::{build_reservation, collect_build, spill_build, supports_grace};
+use crate::ops::join::{
+    BuildPart, BuildSide, GraceJoin, JoinHashTable, JoinSpec, MarkGroups, NestedLoopJoin,
+    ProbeStream,
+};
 use crate::rdd::{PartitionIter, Rdd};
 
-fn probe_all(
-    mut probe: HashJoinProbe,
-    iter: PartitionIter<RecordBatch>,
-) -> Result<PartitionIter<RecordBatch>> {
-    let mut out = Vec::new();
-    for batch in iter {
-        out.extend(probe.probe(&batch?)?);
-    }
-    out.extend(probe.finish()?);
-    Ok(into_iter(out))
+/// A join's output stream as a partition: the task's errors into the RDD layer's.
+fn output(
+    stream: impl Iterator<Item = Result<RecordBatch>> + Send + 'static,
+) -> PartitionIter<RecordBatch> {
+    Box::new(stream.map(|b| b.map_err(Into::into)))
 }
 
-/// Bytes of index per build row: a map entry and the row's chain link.
-const INDEX_BYTES_PER_ROW: usize = 16;
+/// A partition's batches with the task's errors as the runtime's.
+fn input(iter: PartitionIter<RecordBatch>) -> impl Iterator<Item = Result<RecordBatch>> + Send {
+    iter.map(|b| b.map_err(EmberError::from))
+}
 
-/// Reserves the memory of a build table over `batches` before it is built: the
-/// batches, their concatenated copy and the index; `shrink_after_build` is what
-/// can be given back once the batches are gone.
-fn reserve_build(
+/// A broadcast build side: one table shared by every task, or, when it did not fit,
+/// its rows split into parts on disk that each task joins part by part.
+enum BroadcastBuild {
+    InMemory {
+        table: Arc<JoinHashTable>,
+        groups: Option<Arc<MarkGroups>>,
+        /// The table's reservation, held as long as the table.
+        _reserved: OperatorMemory,
+    },
+    Spilled(Vec<BuildPart>),
+}
+
+/// Builds a broadcast join's table over `batches`, reserving it first; when it does
+/// not fit and the join can run part by part, splits the rows into parts on disk.
+fn build_broadcast(
     memory: &QueryMemory,
     consumer: &str,
-    partition: usize,
-    batches: &[RecordBatch],
+    spec: &JoinSpec,
+    right_keys: &[PhysExpr],
+    batches: Vec<RecordBatch>,
     node: Option<&Arc<NodeMetrics>>,
-) -> Result<(OperatorMemory, u64)> {
-    let mut handle = ExecContext::operator_memory(memory, consumer, partition, false, node);
+) -> Result<BroadcastBuild> {
+    let mut reserved = ExecContext::operator_memory(memory, consumer, 0, false, node);
     let bytes: u64 = batches.iter().map(batch_bytes).sum();
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    handle.try_grow(2 * bytes + (rows * INDEX_BYTES_PER_ROW) as u64)?;
-    Ok((handle, bytes))
+    if let Err(refused) = reserved.try_grow(build_reservation(bytes, rows)) {
+        if !supports_grace(spec.kind()) {
+            return Err(refused);
+        }
+        drop(reserved);
+        let spilling = ExecContext::operator_memory(memory, consumer, 0, true, node);
+        return Ok(BroadcastBuild::Spilled(spill_build(
+            spec, batches, &spilling,
+        )?));
+    }
+    let table = Arc::new(spec.build_table(batches)?);
+    let groups = match spec.kind() {
+        JoinKind::LeftMarkNullAware => {
+            Some(Arc::new(MarkGroups::build(table.batch(), right_keys)?))
+        }
+        _ => None,
+    };
+    reserved.shrink(bytes);
+    Ok(BroadcastBuild::InMemory {
+        table,
+        groups,
+        _reserved: reserved,
+    })
 }
 
 /// A hash join; `metrics` are the join's own counters under EXPLAIN ANALYZE.
@@ -73,57 +113,74 @@ pub fn lower_hash_join(
 ) -> Result<Rdd<RecordBatch>> {
     let left_keys: Vec<PhysExpr> = on.iter().map(|(l, _)| l.clone()).collect();
     let right_keys: Vec<PhysExpr> = on.iter().map(|(_, r)| r.clone()).collect();
-    let filter = filter.clone();
-    let schema = schema.clone();
-    let right_schema = right.schema();
+    let left_schema = left.schema();
+    let spec = JoinSpec::new(
+        kind,
+        right_keys.clone(),
+        left_keys.clone(),
+        filter.clone(),
+        right.schema(),
+        schema.clone(),
+    )?;
     let left_rdd = lower(left, cx)?;
     let right_rdd = lower(right, cx)?;
     let memory = cx.memory.clone();
     let build_name = format!("HashJoin({kind}) build side");
     match distribution {
+        // Every task would emit the build rows it did not match itself.
+        JoinDistribution::Broadcast if matches!(kind, JoinKind::Right | JoinKind::Full) => Err(
+            EmberError::internal(format!("a {kind} join cannot be broadcast")),
+        ),
         JoinDistribution::Broadcast => {
             let node = metrics.clone();
-            let build =
-                right_rdd.broadcast(&format!("HashJoin({kind}) build side"), move |batches| {
-                    let (mut reserved, copy) =
-                        reserve_build(&memory, &build_name, 0, &batches, node.as_ref())?;
-                    let table = Arc::new(JoinHashTable::build(
-                        batches,
-                        &right_keys,
-                        right_schema.clone(),
-                    )?);
-                    let groups = match kind {
-                        JoinKind::LeftMarkNullAware => {
-                            Some(Arc::new(MarkGroups::build(table.batch(), &right_keys)?))
-                        }
-                        _ => None,
-                    };
-                    reserved.shrink(copy);
-                    Ok((table, groups, Arc::new(reserved)))
-                });
+            let (build_memory, build_spec, build_consumer) =
+                (memory.clone(), spec.clone(), build_name.clone());
+            let build = right_rdd.broadcast(&build_name, move |batches| {
+                Ok(build_broadcast(
+                    &build_memory,
+                    &build_consumer,
+                    &build_spec,
+                    &right_keys,
+                    batches,
+                    node.as_ref(),
+                )?)
+            });
             let side = build.clone();
             Ok(left_rdd.map_partitions_with_broadcasts(
                 &format!("HashJoin({kind}, broadcast)"),
                 &[&build],
                 move |task, iter| {
                     let built = side.value(task)?;
-                    let (table, groups, _) = built.as_ref();
-                    let mut probe = HashJoinProbe::new(
-                        table.clone(),
-                        kind,
-                        left_keys.clone(),
-                        filter.clone(),
-                        schema.clone(),
-                    );
-                    if let Some(g) = groups {
-                        probe = probe.with_mark_groups(g.clone());
+                    match built.as_ref() {
+                        BroadcastBuild::InMemory { table, groups, .. } => {
+                            let mut probe = spec.probe(table.clone());
+                            if let Some(g) = groups {
+                                probe = probe.with_mark_groups(g.clone());
+                            }
+                            Ok(output(ProbeStream::new(probe, input(iter), None)))
+                        }
+                        BroadcastBuild::Spilled(parts) => {
+                            let handle = ExecContext::operator_memory(
+                                &memory,
+                                &build_name,
+                                task.partition,
+                                true,
+                                metrics.as_ref(),
+                            );
+                            let join = GraceJoin::new(
+                                spec.clone(),
+                                handle,
+                                parts.clone(),
+                                left_schema.clone(),
+                                input(iter),
+                            )?;
+                            Ok(output(join))
+                        }
                     }
-                    Ok(probe_all(probe, iter)?)
                 },
             ))
         }
         JoinDistribution::BroadcastLeft => {
-            let left_schema = left.schema();
             let table =
                 left_rdd.broadcast(&format!("HashJoin({kind}) left side"), move |batches| {
                     Ok(JoinHashTable::build(
@@ -134,7 +191,14 @@ pub fn lower_hash_join(
                 });
             let partitions = left_rdd.num_partitions().max(1);
             mark_left(
-                table, right_rdd, right_keys, kind, partitions, schema, cx, metrics,
+                table,
+                right_rdd,
+                right_keys,
+                kind,
+                partitions,
+                schema.clone(),
+                cx,
+                metrics,
             )
         }
         // A null-aware mark join needs the whole build side (the planner broadcasts it).
@@ -145,30 +209,31 @@ pub fn lower_hash_join(
             &right_rdd,
             &format!("HashJoin({kind}, partitioned)"),
             move |task, l, r| {
-                let build = drain(r)?;
-                let (mut reserved, copy) = reserve_build(
+                let mut handle = ExecContext::operator_memory(
                     &memory,
                     &build_name,
                     task.partition,
-                    &build,
+                    true,
                     metrics.as_ref(),
-                )?;
-                let table = Arc::new(JoinHashTable::build(
-                    build,
-                    &right_keys,
-                    right_schema.clone(),
-                )?);
-                reserved.shrink(copy);
-                let probe = HashJoinProbe::new(
-                    table,
-                    kind,
-                    left_keys.clone(),
-                    filter.clone(),
-                    schema.clone(),
                 );
-                let out = probe_all(probe, l)?;
-                drop(reserved);
-                Ok(out)
+                match collect_build(&spec, &mut handle, input(r))? {
+                    BuildSide::InMemory { batches, bytes } => {
+                        let table = Arc::new(spec.build_table(batches)?);
+                        handle.shrink(bytes);
+                        let probe = spec.probe(table);
+                        Ok(output(ProbeStream::new(probe, input(l), Some(handle))))
+                    }
+                    BuildSide::Spilled(parts) => {
+                        let join = GraceJoin::new(
+                            spec.clone(),
+                            handle,
+                            parts,
+                            left_schema.clone(),
+                            input(l),
+                        )?;
+                        Ok(output(join))
+                    }
+                }
             },
         )?),
     }

@@ -4,11 +4,11 @@
 //! from [`MemoryReservation`]s. Out: each request granted or refused with a
 //! [`ResourcesExhausted`] naming the consumer, the bytes it wanted and the limit it hit.
 //!
-//! Consumers that can spill (a sort, an aggregation) share fairly: while `n` of them
-//! are registered, each may hold at most `(limit - held by the others) / n`, so one
-//! early sort does not starve the tasks that start after it — it spills instead.
-//! Consumers that cannot spill (a join's build table, a window partition) take what
-//! is left under the limit. The pool also keeps process totals (peak, spilled bytes
+//! Consumers that can spill (a sort, an aggregation, a hash join's build side in a
+//! task) share fairly: while `n` of them are registered, each may hold at most
+//! `(limit - held by the others) / n`, so one early sort does not starve the tasks
+//! that start after it — it spills instead. Consumers that cannot spill (a broadcast
+//! join's shared table, a window partition) take what is left under the limit. The pool also keeps process totals (peak, spilled bytes
 //! and files) for `--metrics`.
 //!
 //! Imports only std and thiserror: the RDD layer holds the pool.

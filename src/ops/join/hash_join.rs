@@ -8,6 +8,7 @@
 //! unmatched rows are unknown. One INT/BIGINT/DATE key uses a `HashMap<i64, u32>`;
 //! other keys are arrow-row bytes in a `HashTable`. Equal keys chain through `next`.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -23,6 +24,7 @@ use hashbrown::{HashMap, HashTable};
 use crate::error::{EmberError, Result};
 use crate::expr::cast::cast_array;
 use crate::expr::evaluate;
+use crate::memory::OperatorMemory;
 use crate::ops::hash::hash_bytes;
 use crate::ops::join::join_output::{
     JoinSides, assemble, mark_output, matched_rows, passing_pairs, unmatched_build_rows,
@@ -73,7 +75,7 @@ fn int_values(column: &ArrayRef) -> Option<Vec<i64>> {
 }
 
 /// Rows where every key column is non-NULL.
-fn key_validity(columns: &[ArrayRef]) -> Option<NullBuffer> {
+pub(crate) fn key_validity(columns: &[ArrayRef]) -> Option<NullBuffer> {
     columns.iter().fold(None, |acc, c| {
         NullBuffer::union(acc.as_ref(), c.logical_nulls().as_ref())
     })
@@ -373,5 +375,59 @@ impl HashJoinProbe {
         // A second call emits nothing.
         self.visited.iter_mut().for_each(|v| *v = true);
         Ok(out)
+    }
+}
+
+/// A probe run lazily over a stream of probe batches: each pull joins probe batches
+/// until some output comes; after the last, the build rows never matched (Right and
+/// Full joins). `memory`, the table's reservation, is held until the stream ends, fails
+/// or is dropped.
+pub struct ProbeStream<I> {
+    probe: HashJoinProbe,
+    input: Option<I>,
+    out: VecDeque<RecordBatch>,
+    memory: Option<OperatorMemory>,
+}
+
+impl<I> ProbeStream<I> {
+    /// Streams `input` through `probe`, holding `memory` meanwhile.
+    pub fn new(probe: HashJoinProbe, input: I, memory: Option<OperatorMemory>) -> Self {
+        ProbeStream {
+            probe,
+            input: Some(input),
+            out: VecDeque::new(),
+            memory,
+        }
+    }
+}
+
+impl<I: Iterator<Item = Result<RecordBatch>>> Iterator for ProbeStream<I> {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(batch) = self.out.pop_front() {
+                return Some(Ok(batch));
+            }
+            let input = self.input.as_mut()?;
+            let step = match input.next() {
+                Some(Ok(batch)) => self.probe.probe(&batch),
+                Some(Err(e)) => Err(e),
+                None => {
+                    self.input = None;
+                    let rest = self.probe.finish();
+                    self.memory = None;
+                    rest
+                }
+            };
+            match step {
+                Ok(batches) => self.out.extend(batches),
+                Err(e) => {
+                    self.input = None;
+                    self.memory = None;
+                    return Some(Err(e));
+                }
+            }
+        }
     }
 }

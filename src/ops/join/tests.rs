@@ -397,3 +397,229 @@ fn operators_can_cross_threads() {
     sent::<crate::ops::aggregate::HashAggregator>();
     sent::<crate::ops::topk::TopK>();
 }
+
+/// Grace joins: the same rows as in memory, however the build side is split.
+mod grace {
+    use std::path::PathBuf;
+
+    use crate::error::EmberError;
+    use crate::memory::{MemoryCounters, MemoryPool, QueryMemory};
+    use crate::ops::join::grace::{collect_build, supports_grace};
+
+    use super::*;
+
+    fn keyed(schema: SchemaRef, keys: Vec<Option<i64>>, strings: Vec<String>) -> RecordBatch {
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(keys)),
+                Arc::new(StringArray::from(strings)),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// `rows` rows in batches of 1000: keys from `key(i)`, strings `"{i % 3}"` so that
+    /// `ls <> rs` keeps some pairs and drops others.
+    fn side(
+        schema: SchemaRef,
+        rows: usize,
+        key: impl Fn(usize) -> Option<i64>,
+    ) -> Vec<RecordBatch> {
+        (0..rows)
+            .step_by(1000)
+            .map(|start| {
+                let range = start..(start + 1000).min(rows);
+                keyed(
+                    schema.clone(),
+                    range.clone().map(&key).collect(),
+                    range.map(|i| format!("{}", i % 3)).collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// Build rows: 4000 keys, two rows each, every 97th key NULL.
+    fn build_rows() -> Vec<RecordBatch> {
+        side(right_schema(), 8000, |i| {
+            (i % 97 != 0).then_some((i % 4000) as i64)
+        })
+    }
+
+    /// Probe rows: keys that match, keys that do not (4000 and up), and NULLs.
+    fn probe_rows() -> Vec<RecordBatch> {
+        side(left_schema(), 6000, |i| {
+            (i % 101 != 0).then_some(((i * 7) % 4500) as i64)
+        })
+    }
+
+    struct Outcome {
+        rows: Vec<String>,
+        spill_files: u64,
+    }
+
+    /// Joins `probe` with `build` under a pool of `limit` bytes.
+    fn join(
+        kind: JoinKind,
+        filter: Option<PhysExpr>,
+        build: Vec<RecordBatch>,
+        probe: Vec<RecordBatch>,
+        limit: u64,
+        name: &str,
+    ) -> Result<Outcome, EmberError> {
+        let parent: PathBuf =
+            std::env::temp_dir().join(format!("ember-grace-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&parent).unwrap();
+        let memory = QueryMemory::new(MemoryPool::new(limit), &parent, u64::MAX);
+        let counters = Arc::new(MemoryCounters::default());
+        let spec = JoinSpec::new(
+            kind,
+            vec![PhysExpr::column(0, "rk")],
+            vec![PhysExpr::column(0, "lk")],
+            filter,
+            right_schema(),
+            output_schema(kind),
+        )?;
+        let mut handle = memory.operator(
+            "HashJoin build side (partition 0)",
+            true,
+            Some(counters.clone()),
+        );
+        let out = match collect_build(&spec, &mut handle, build.into_iter().map(Ok))? {
+            BuildSide::InMemory { batches, bytes } => {
+                let table = Arc::new(spec.build_table(batches)?);
+                handle.shrink(bytes);
+                let stream = ProbeStream::new(spec.probe(table), probe.into_iter().map(Ok), None);
+                stream.collect::<Result<Vec<_>, _>>()
+            }
+            BuildSide::Spilled(parts) => GraceJoin::new(
+                spec.clone(),
+                handle,
+                parts,
+                left_schema(),
+                probe.into_iter().map(Ok),
+            )?
+            .collect::<Result<Vec<_>, _>>(),
+        };
+        // Every spill file is gone once the join is.
+        let left_over = std::fs::read_dir(&parent)
+            .unwrap()
+            .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+            .count();
+        drop(memory);
+        std::fs::remove_dir_all(&parent).unwrap();
+        assert_eq!(left_over, 0);
+        Ok(Outcome {
+            rows: sorted_rows(&out?),
+            spill_files: counters.spill_files(),
+        })
+    }
+
+    const KINDS: [JoinKind; 7] = [
+        JoinKind::Inner,
+        JoinKind::Left,
+        JoinKind::Right,
+        JoinKind::Full,
+        JoinKind::LeftSemi,
+        JoinKind::LeftAnti,
+        JoinKind::LeftMark,
+    ];
+
+    #[test]
+    fn every_kind_gives_the_rows_it_gives_in_memory() {
+        for kind in KINDS {
+            assert!(supports_grace(kind));
+            for filter in [None, Some(strings_differ())] {
+                let name = format!("{kind}");
+                let whole = join(
+                    kind,
+                    filter.clone(),
+                    build_rows(),
+                    probe_rows(),
+                    u64::MAX,
+                    &name,
+                )
+                .unwrap();
+                assert_eq!(whole.spill_files, 0);
+                assert!(!whole.rows.is_empty());
+                let parts = join(
+                    kind,
+                    filter.clone(),
+                    build_rows(),
+                    probe_rows(),
+                    200_000,
+                    &name,
+                )
+                .unwrap();
+                assert!(parts.spill_files > 0, "{kind} did not spill");
+                assert_eq!(parts.rows.len(), whole.rows.len(), "{kind} {filter:?}");
+                assert!(parts.rows == whole.rows, "{kind} {filter:?}: rows differ");
+            }
+        }
+        assert!(!supports_grace(JoinKind::LeftAntiNullAware));
+        assert!(!supports_grace(JoinKind::LeftMarkNullAware));
+    }
+
+    #[test]
+    fn parts_too_large_are_split_again() {
+        // 64000 distinct keys: a first-level part (about 4000 rows, some 150KB with its
+        // index) does not fit in 60KB; a second-level one (about 250 rows) does.
+        let build = side(right_schema(), 64000, |i| Some(i as i64));
+        let probe = side(left_schema(), 20000, |i| Some((i * 3) as i64));
+        let whole = join(
+            JoinKind::Full,
+            None,
+            build.clone(),
+            probe.clone(),
+            u64::MAX,
+            "split",
+        )
+        .unwrap();
+        let parts = join(JoinKind::Full, None, build, probe, 60_000, "split").unwrap();
+        // One level writes 16 build and 16 probe files; more means parts were split.
+        assert!(parts.spill_files > 64, "{}", parts.spill_files);
+        assert!(parts.rows == whole.rows, "rows differ");
+    }
+
+    #[test]
+    fn a_skewed_key_is_split_from_the_rest() {
+        // Key 7 holds 3000 rows (about 130KB to build): it fits alone in 180KB, but not
+        // with the rest of its first-level part (about 2300 rows more); the other parts
+        // fit as they are.
+        let build = side(right_schema(), 40000, |i| {
+            Some(if i % 4 == 0 && i < 12000 { 7 } else { i as i64 })
+        });
+        let probe = side(left_schema(), 5000, |i| Some((i % 50) as i64));
+        let whole = join(
+            JoinKind::Inner,
+            None,
+            build.clone(),
+            probe.clone(),
+            u64::MAX,
+            "skew",
+        )
+        .unwrap();
+        let parts = join(JoinKind::Inner, None, build, probe, 180_000, "skew").unwrap();
+        assert!(parts.spill_files > 32, "{}", parts.spill_files);
+        assert!(parts.rows == whole.rows, "rows differ");
+    }
+
+    #[test]
+    fn one_key_too_large_for_memory_is_a_typed_error() {
+        // 10000 rows of key 7 and 200 of other keys.
+        let build = side(right_schema(), 10200, |i| {
+            Some(if i < 10000 { 7 } else { i as i64 })
+        });
+        let probe = side(left_schema(), 100, |_| Some(7));
+        let error = join(JoinKind::Inner, None, build, probe, 100_000, "one-key")
+            .err()
+            .expect("a key larger than memory");
+        assert!(
+            matches!(error, EmberError::ResourcesExhausted(_)),
+            "{error}"
+        );
+        let text = error.to_string();
+        assert!(text.contains("HashJoin build side (partition 0)"), "{text}");
+        assert!(text.contains("one join key"), "{text}");
+    }
+}
