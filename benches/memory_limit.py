@@ -4,6 +4,7 @@ memory and what it spilled, and its rows checked against reference answers.
 
   python3 benches/memory_limit.py --data DIR [--limit 200MB] [--threads N]
       [--queries DIR] [--verify ANSWERS_DIR] [--ember PATH] [--output OUT.csv]
+      [--only q01,q13] [--limited-only]
 
 DIR holds <table>.parquet for the eight TPC-H tables. Every query runs as
 `ember --memory-limit LIMIT --metrics --format csv` under `/usr/bin/time -v`, once with
@@ -84,6 +85,7 @@ def main():
     ap.add_argument("--ember", default=str(ROOT / "target/release/ember"))
     ap.add_argument("--only", help="comma-separated query names (q01,q13)")
     ap.add_argument("--output", help="CSV file of every run")
+    ap.add_argument("--limited-only", action="store_true", help="skip the runs without a limit")
     args = ap.parse_args()
 
     data = os.path.abspath(args.data)
@@ -94,7 +96,7 @@ def main():
     names = sorted(p.stem for p in Path(args.queries).glob("*.sql"))
     if args.only:
         names = [n for n in names if n in args.only.split(",")]
-    limits = [None] if args.limit == "none" else [args.limit, None]
+    limits = [None] if args.limit == "none" else [args.limit] if args.limited_only else [args.limit, None]
     results = []
     failed = 0
     header = (f"{'query':<6} {'limit':>8} {'s':>7} {'rss MB':>8} {'pool MB':>8} "

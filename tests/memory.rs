@@ -118,9 +118,16 @@ fn shuffled_batches_past_a_quarter_of_the_limit_go_to_disk_and_come_back_whole()
     set(&ctx, "ember.memory.limit", "8MB");
     let limited = run(&ctx, sql);
     assert!(metric(&ctx, "spilled_blocks") > 0, "{}", ctx.metrics_json());
-    assert!(metric(&ctx, "disk_blocks_read") > 0, "{}", ctx.metrics_json());
+    assert!(
+        metric(&ctx, "disk_blocks_read") > 0,
+        "{}",
+        ctx.metrics_json()
+    );
     assert_eq!(limited.len(), unlimited.len());
-    assert!(limited == unlimited, "rows read back from shuffle runs differ");
+    assert!(
+        limited == unlimited,
+        "rows read back from shuffle runs differ"
+    );
     assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
     std::fs::remove_dir_all(dir).unwrap();
 }

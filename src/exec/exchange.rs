@@ -11,10 +11,10 @@ use ember_planner::physical::Partitioning;
 use crate::error::Result;
 use crate::exec::cache::IpcCodec;
 use crate::memory::SpillDir;
-use crate::rdd::RddError;
-use crate::rdd::shuffle_spill::SpillFolder;
 use crate::ops::partition::hash_partition;
 use crate::rdd::Rdd;
+use crate::rdd::RddError;
+use crate::rdd::shuffle_spill::SpillFolder;
 
 /// Repartitions by key hash, or into one partition.
 pub fn lower_exchange(
@@ -33,22 +33,28 @@ pub fn lower_exchange(
     });
     match partitioning {
         Partitioning::Single if input.num_partitions() == 1 => Ok(input),
-        Partitioning::Single => Ok(
-            input.shuffle_spilling("Exchange single", 1, codec, folder, |batch: RecordBatch, _| {
+        Partitioning::Single => Ok(input.shuffle_spilling(
+            "Exchange single",
+            1,
+            codec,
+            folder,
+            |batch: RecordBatch, _| {
                 Ok(if batch.num_rows() == 0 {
                     vec![]
                 } else {
                     vec![(0, batch)]
                 })
-            }),
-        ),
+            },
+        )),
         Partitioning::Hash(keys, n) => {
             let keys = Arc::new(keys.clone());
-            Ok(
-                input.shuffle_spilling("Exchange hash", *n, codec, folder, move |batch: RecordBatch, n| {
-                    Ok(hash_partition(&batch, &keys, n)?)
-                }),
-            )
+            Ok(input.shuffle_spilling(
+                "Exchange hash",
+                *n,
+                codec,
+                folder,
+                move |batch: RecordBatch, n| Ok(hash_partition(&batch, &keys, n)?),
+            ))
         }
     }
 }

@@ -14,10 +14,10 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::HashMap;
 
+use crate::memory::MemoryReservation;
 use crate::rdd::cache_store::CacheStore;
 use crate::rdd::faults::FaultInjector;
 use crate::rdd::metrics::Metrics;
-use crate::memory::MemoryReservation;
 use crate::rdd::rdd::Data;
 use crate::rdd::shuffle_spill::SpilledBlock;
 use crate::rdd::storage::{BlockCodec, InlineSizeCodec, StorageLevel};

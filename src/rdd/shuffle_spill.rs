@@ -102,7 +102,12 @@ pub struct SpillingBuckets<T> {
 
 impl<T: Data> SpillingBuckets<T> {
     /// Buckets for `reduces` partitions of the output of map task `name`.
-    pub fn new(reduces: usize, spill: &ShuffleSpill<T>, name: String, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        reduces: usize,
+        spill: &ShuffleSpill<T>,
+        name: String,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         SpillingBuckets {
             buckets: (0..reduces).map(|_| Vec::new()).collect(),
             runs: (0..reduces).map(|_| Vec::new()).collect(),
@@ -135,8 +140,7 @@ impl<T: Data> SpillingBuckets<T> {
         let bytes = std::mem::take(&mut self.pending) as u64;
         let pool = self.pool.snapshot();
         let room = pool.limit / 4;
-        if pool.reserved.saturating_add(bytes) <= room && self.reservation.try_grow(bytes).is_ok()
-        {
+        if pool.reserved.saturating_add(bytes) <= room && self.reservation.try_grow(bytes).is_ok() {
             return Ok(());
         }
         self.spill()
@@ -155,9 +159,7 @@ impl<T: Data> SpillingBuckets<T> {
             let mut out = BufWriter::new(file);
             self.codec.encode(bucket, &mut out)?;
             out.flush().map_err(|e| RddError::io(&run.path, e))?;
-            let bytes = std::fs::metadata(&run.path)
-                .map(|m| m.len())
-                .unwrap_or(0);
+            let bytes = std::fs::metadata(&run.path).map(|m| m.len()).unwrap_or(0);
             self.pool.record_spill(bytes);
             self.metrics.spilled(1);
             runs.push(run);
@@ -227,7 +229,10 @@ mod tests {
         assert!(ctx.metrics().disk_blocks_read > 0);
         // Nothing is held once the shuffle is gone, and its runs are deleted.
         assert_eq!(ctx.memory_pool().snapshot().reserved, 0);
-        let left: Vec<_> = std::fs::read_dir(&dir).map(|d| d.count()).into_iter().collect();
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.count())
+            .into_iter()
+            .collect();
         assert_eq!(left, vec![0]);
         let _ = std::fs::remove_dir_all(&dir);
 
