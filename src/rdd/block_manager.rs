@@ -152,16 +152,24 @@ impl BlockManager {
 
     /// Stores a map task's output: `buckets[r]` becomes block (shuffle, map, r).
     pub fn put_shuffle_output<T: Data>(&self, shuffle: usize, map: usize, buckets: Vec<Vec<T>>) {
-        let blocks: Vec<(BlockId, Block)> = buckets
-            .into_iter()
+        self.put_map_output(
+            shuffle,
+            map,
+            buckets.into_iter().map(|b| Arc::new(b) as Block),
+        );
+    }
+
+    /// Stores block (shuffle, map, r) for each `blocks[r]`.
+    fn put_map_output(&self, shuffle: usize, map: usize, blocks: impl Iterator<Item = Block>) {
+        let blocks: Vec<(BlockId, Block)> = blocks
             .enumerate()
-            .map(|(reduce, items)| {
+            .map(|(reduce, block)| {
                 let id = BlockId::Shuffle {
                     shuffle,
                     map,
                     reduce,
                 };
-                (id, Arc::new(items) as Block)
+                (id, block)
             })
             .collect();
         self.metrics.shuffle_written(blocks.len());
@@ -178,20 +186,11 @@ impl BlockManager {
         blocks: Vec<SpilledBlock<T>>,
         reservation: MemoryReservation,
     ) {
-        let blocks: Vec<(BlockId, Block)> = blocks
-            .into_iter()
-            .enumerate()
-            .map(|(reduce, block)| {
-                let id = BlockId::Shuffle {
-                    shuffle,
-                    map,
-                    reduce,
-                };
-                (id, Arc::new(block) as Block)
-            })
-            .collect();
-        self.metrics.shuffle_written(blocks.len());
-        self.write().extend(blocks);
+        self.put_map_output(
+            shuffle,
+            map,
+            blocks.into_iter().map(|b| Arc::new(b) as Block),
+        );
         self.shuffle_memory
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -223,26 +222,6 @@ impl BlockManager {
                 .ok()
                 .map(ShuffleData::Spilled),
         }
-    }
-
-    /// Block (shuffle, map, reduce) as read by `task`: fault injection may
-    /// remove it just before, so it reads as missing.
-    pub fn read_shuffle_block<T: Data>(
-        &self,
-        shuffle: usize,
-        map: usize,
-        reduce: usize,
-        task: &TaskContext,
-    ) -> Option<Arc<Vec<T>>> {
-        let id = BlockId::Shuffle {
-            shuffle,
-            map,
-            reduce,
-        };
-        if self.injected_loss(id, task) {
-            return None;
-        }
-        self.get(id)
     }
 
     /// Block (shuffle, map, reduce), if present and holding items of type `T`.

@@ -230,20 +230,7 @@ impl<T: Data> Rdd<T> {
         num_partitions: usize,
         partitioner: impl Fn(T, usize) -> Result<Vec<(usize, T)>> + Send + Sync + 'static,
     ) -> Rdd<T> {
-        let dep = Arc::new(ShuffleDependency::new(
-            self.ctx.new_shuffle_id(),
-            Arc::clone(&self.node),
-            num_partitions,
-            Arc::new(partitioner),
-            Arc::clone(self.ctx.block_manager()),
-        ));
-        let node = ShuffledRdd::new(
-            self.ctx.new_rdd_id(),
-            name,
-            dep,
-            Arc::clone(self.ctx.block_manager()),
-        );
-        Rdd::from_node(Arc::clone(&self.ctx), Arc::new(node))
+        self.shuffle_into(name, num_partitions, Arc::new(partitioner), None)
     }
 
     /// [`Rdd::shuffle`] whose map output is held in the context's memory pool and
@@ -256,24 +243,35 @@ impl<T: Data> Rdd<T> {
         folder: crate::rdd::shuffle_spill::SpillFolder,
         partitioner: impl Fn(T, usize) -> Result<Vec<(usize, T)>> + Send + Sync + 'static,
     ) -> Rdd<T> {
-        let dep = Arc::new(
-            ShuffleDependency::new(
-                self.ctx.new_shuffle_id(),
-                Arc::clone(&self.node),
-                num_partitions,
-                Arc::new(partitioner),
-                Arc::clone(self.ctx.block_manager()),
-            )
-            .spilling(crate::rdd::shuffle_spill::ShuffleSpill {
-                codec,
-                pool: Arc::clone(self.ctx.memory_pool()),
-                folder,
-            }),
+        let spill = crate::rdd::shuffle_spill::ShuffleSpill {
+            codec,
+            pool: Arc::clone(self.ctx.memory_pool()),
+            folder,
+        };
+        self.shuffle_into(name, num_partitions, Arc::new(partitioner), Some(spill))
+    }
+
+    fn shuffle_into(
+        &self,
+        name: &str,
+        num_partitions: usize,
+        partitioner: crate::rdd::shuffled::Partitioner<T>,
+        spill: Option<crate::rdd::shuffle_spill::ShuffleSpill<T>>,
+    ) -> Rdd<T> {
+        let mut dep = ShuffleDependency::new(
+            self.ctx.new_shuffle_id(),
+            Arc::clone(&self.node),
+            num_partitions,
+            partitioner,
+            Arc::clone(self.ctx.block_manager()),
         );
+        if let Some(spill) = spill {
+            dep = dep.spilling(spill);
+        }
         let node = ShuffledRdd::new(
             self.ctx.new_rdd_id(),
             name,
-            dep,
+            Arc::new(dep),
             Arc::clone(self.ctx.block_manager()),
         );
         Rdd::from_node(Arc::clone(&self.ctx), Arc::new(node))
