@@ -1,7 +1,7 @@
 //! A fixed-seed hash of column values, the same in every task and process, so equal
 //! keys land in the same partition whichever batch or join side they come from.
 //!
-//! In: key columns. Out: one `u64` per row. Integers of every width hash by value
+//! In: key columns. Out: one `u64` per row, and the part of a split a hash falls in. Integers of every width hash by value
 //! (an INT 5 and a BIGINT 5 hash alike); strings by their bytes; NULL by a constant.
 
 use arrow::array::{Array, ArrayRef, AsArray};
@@ -16,6 +16,14 @@ use crate::error::Result;
 const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
 const MUL: u64 = 0xff51_afd7_ed55_8ccd;
+
+/// The part of `parts` a row with key hash `hash` falls in. The hash is mixed again
+/// with `salt` first: rows that an exchange (or an earlier split) grouped by their hash
+/// share its bits, and each kind of split, with a salt of its own, spreads them anew.
+#[inline]
+pub fn part_of_hash(hash: u64, salt: u64, parts: usize) -> usize {
+    (hash_u64(hash ^ salt) >> 32) as usize % parts.max(1)
+}
 
 /// Mixes a 64-bit value into a well-spread hash (the MurmurHash3 finalizer).
 #[inline]

@@ -11,7 +11,7 @@ use ember_planner::physical::PhysExpr;
 
 use crate::error::{EmberError, Result};
 use crate::expr::evaluate;
-use crate::ops::hash::{hash_columns, hash_u64};
+use crate::ops::hash::{hash_columns, part_of_hash};
 
 /// Mixed into the key hash before it picks a part, so that the parts of one partition
 /// are independent of the exchange that formed it (whose rows share `hash % n`).
@@ -77,7 +77,7 @@ pub fn rows_of_part(
     let rows: Vec<u32> = hashes
         .iter()
         .enumerate()
-        .filter(|(_, h)| (hash_u64(**h ^ PART_SALT) % parts as u64) as usize == part)
+        .filter(|(_, h)| part_of_hash(**h, PART_SALT, parts) == part)
         .map(|(row, _)| row as u32)
         .collect();
     Ok(match rows.len() {

@@ -15,7 +15,7 @@ use arrow::datatypes::{Field, Schema, SchemaRef};
 
 use crate::error::Result;
 use crate::memory::{OperatorMemory, SpillFile, SpillWriter};
-use crate::ops::hash::hash_columns;
+use crate::ops::hash::{hash_columns, part_of_hash};
 use crate::ops::split_batch;
 
 /// Parts the spilled groups are split into: each part is merged alone, so the
@@ -29,10 +29,13 @@ pub struct SpilledState {
     writers: Vec<Option<SpillWriter>>,
 }
 
-/// The part of a key hash. The hash is mixed again first: an exchange already split
-/// the rows by its high bits, so within one task those bits are alike.
+/// Mixed into the key hash before it picks a part: an exchange, and a task's split
+/// when short of memory, already grouped the rows by other mixes of the same hash.
+const SPILL_SALT: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The part of a key hash.
 fn part_of(hash: u64) -> usize {
-    (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as usize % SPILL_PARTS
+    part_of_hash(hash, SPILL_SALT, SPILL_PARTS)
 }
 
 impl SpilledState {

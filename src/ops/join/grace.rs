@@ -34,7 +34,7 @@ use crate::expr::cast::cast_array;
 use crate::expr::evaluate;
 use crate::memory::{OperatorMemory, SpillFile, SpillWriter};
 use crate::ops::batch_bytes;
-use crate::ops::hash::{hash_columns, hash_u64};
+use crate::ops::hash::{hash_columns, part_of_hash};
 use crate::ops::join::hash_join::{HashJoinProbe, JoinHashTable, ProbeStream, key_validity};
 
 /// Parts each side is split into at each level.
@@ -155,7 +155,7 @@ enum Side {
 /// that each level (and the exchange before the join) splits rows independently.
 fn part_of(hash: u64, level: u32) -> usize {
     let salt = u64::from(level + 1).wrapping_mul(0xA076_1D64_78BD_642F);
-    (hash_u64(hash ^ salt) >> 32) as usize % GRACE_PARTS
+    part_of_hash(hash, salt, GRACE_PARTS)
 }
 
 /// One part's rows on disk and what is known of its keys.
