@@ -519,3 +519,50 @@ fn a_join_key_larger_than_the_limit_is_a_clear_error() {
     assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn cached_blocks_make_way_for_a_query_and_are_read_back_from_disk() {
+    let (ctx, dir) = session("cache");
+    // One window partition over every row: it cannot spill or split, so it runs only
+    // if the memory it needs is free (about 7MB here).
+    let window = "SELECT l_orderkey, l_linenumber, row_number() OVER (ORDER BY l_comment, l_orderkey, l_linenumber) \
+                  FROM lineitem";
+    let expected = run(&ctx, window);
+    let cached = ctx
+        .sql("SELECT * FROM lineitem WHERE l_quantity > 1")
+        .unwrap()
+        .cache()
+        .unwrap();
+    let rows_before = rows(&cached.collect().unwrap());
+    // The cache holds its blocks in the pool (about 10MB of them).
+    let held = metric(&ctx, "cached_memory");
+    assert!(held > 8 << 20, "{}", ctx.metrics_json());
+    assert_eq!(
+        held,
+        ctx.rdd_context().block_manager().cache().memory_used() as u64
+    );
+    // 12MB: with every cached block kept, less than 2MB would be free for the window.
+    set(&ctx, "ember.memory.limit", "12MB");
+    let evicted = metric(&ctx, "evicted_blocks");
+    assert_eq!(run(&ctx, window), expected);
+    assert!(
+        metric(&ctx, "evicted_blocks") > evicted,
+        "{}",
+        ctx.metrics_json()
+    );
+    assert!(metric(&ctx, "cached_memory") < held);
+    assert_eq!(metric(&ctx, "oom_retries"), 0);
+    // The evicted blocks went to disk (the default level) and read back the same.
+    let disk_reads = metric(&ctx, "disk_blocks_read");
+    assert_eq!(rows(&cached.collect().unwrap()), rows_before);
+    assert!(
+        metric(&ctx, "disk_blocks_read") > disk_reads,
+        "{}",
+        ctx.metrics_json()
+    );
+    // Unpersisted, the cache's files are gone and its memory given back.
+    cached.unpersist();
+    assert_eq!(metric(&ctx, "cached_memory"), 0);
+    assert_eq!(ctx.rdd_context().block_manager().cache().len(), 0);
+    std::fs::remove_dir_all(dir).unwrap();
+}

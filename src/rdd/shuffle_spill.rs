@@ -1,6 +1,6 @@
 //! Shuffle output under the memory limit: a map task's buckets are held in the
-//! executor's [`MemoryPool`] while the pool is less than a quarter full (the rest is
-//! the operators'); past that they are written to disk as runs, in the codec of the
+//! executor's [`MemoryPool`] while the pool is less than a quarter full, not counting
+//! cached blocks (the rest is the operators'); past that they are written to disk as runs, in the codec of the
 //! shuffle's items, and read back by the reduce tasks run by run.
 //!
 //! In: the pieces a map task sends to each reduce partition, a [`BlockCodec`] that
@@ -140,7 +140,9 @@ impl<T: Data> SpillingBuckets<T> {
         let bytes = std::mem::take(&mut self.pending) as u64;
         let pool = self.pool.snapshot();
         let room = pool.limit / 4;
-        if pool.reserved.saturating_add(bytes) <= room && self.reservation.try_grow(bytes).is_ok() {
+        // Cached blocks do not count: they make way when asked.
+        let held = pool.reserved - pool.evictable;
+        if held.saturating_add(bytes) <= room && self.reservation.try_grow(bytes).is_ok() {
             return Ok(());
         }
         self.spill()
