@@ -315,6 +315,32 @@ fn no_spill_file_is_left_after_a_failure() {
 }
 
 #[test]
+fn shuffle_runs_count_against_the_spill_cap() {
+    let (ctx, dir) = session("shuffle-cap");
+    // The partial groups cross a hash exchange; nothing else spills.
+    let sql = "SELECT l_comment, count(*) FROM lineitem GROUP BY l_comment";
+    set(&ctx, "ember.memory.limit", "8MB");
+    set(&ctx, "ember.spill.max_bytes", "1MB");
+    let error = ctx.sql(sql).unwrap().collect().unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("spill space"), "{text}");
+    assert!(text.contains("ember.spill.max_bytes"), "{text}");
+    assert!(text.contains("Exchange"), "{text}");
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    // With room on disk the same query runs, its shuffles spilled.
+    set(&ctx, "ember.spill.max_bytes", "1GB");
+    let mut groups = run(&ctx, sql);
+    assert!(metric(&ctx, "spilled_blocks") > 0, "{}", ctx.metrics_json());
+    set(&ctx, "ember.memory.limit", "1GB");
+    let mut expected = run(&ctx, sql);
+    groups.sort();
+    expected.sort();
+    assert!(groups == expected, "groups differ after spilled shuffles");
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn no_spill_file_is_left_after_cancellation() {
     let (ctx, dir) = session("cancel");
     set(&ctx, "ember.memory.limit", "16MB");
