@@ -424,6 +424,11 @@ const JOINS: &[(&str, &str)] = &[
          (SELECT 1 FROM orders WHERE o_custkey = c_custkey AND o_totalprice > c_acctbal * 20)",
     ),
     (
+        "not in (null-aware)",
+        "SELECT o_orderkey, o_comment FROM orders WHERE o_orderkey NOT IN \
+         (SELECT nullif(l_orderkey, 0) FROM lineitem WHERE l_comment LIKE '%ly%')",
+    ),
+    (
         "mark",
         "SELECT c_custkey, c_acctbal > 9000 OR EXISTS \
          (SELECT 1 FROM orders WHERE o_custkey = c_custkey AND o_comment LIKE '%ly%') \
