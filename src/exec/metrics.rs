@@ -12,8 +12,9 @@
 //! of a broadcast join (earlier stages of the job). A join built on its left side
 //! marks in a stage of its own; that pass's time is added to the join's.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arrow::array::RecordBatch;
@@ -21,13 +22,26 @@ use ember_planner::physical::{JoinDistribution, PhysicalPlan};
 
 use crate::memory::MemoryCounters;
 use crate::rdd::observed::Observer;
+use crate::rdd::task::TaskContext;
 
-/// Counters of one plan node; updated from task threads.
+/// What one task's latest run of a node produced.
+#[derive(Debug, Default, Clone, Copy)]
+struct Produced {
+    /// The run these counts are of ([`TaskContext::run`]).
+    run: usize,
+    rows: u64,
+    batches: u64,
+    bytes: u64,
+}
+
+/// Counters of one plan node; updated from task threads. Rows, batches and bytes are
+/// kept per task and counted from its latest run only, so a task that failed (short
+/// of memory, say) and ran again is counted once; below a split point only the first
+/// part's pass counts (every part reads the same input again). Time counts all of it.
 #[derive(Debug, Default)]
 pub struct NodeMetrics {
-    rows: AtomicU64,
-    batches: AtomicU64,
-    bytes: AtomicU64,
+    /// By (job, stage, partition).
+    produced: Mutex<HashMap<(usize, usize, usize), Produced>>,
     task_nanos: AtomicU64,
     side_nanos: AtomicU64,
     /// What the node's operators held and spilled.
@@ -37,7 +51,20 @@ pub struct NodeMetrics {
 impl NodeMetrics {
     /// Rows the node produced.
     pub fn rows(&self) -> u64 {
-        self.rows.load(Ordering::Relaxed)
+        self.total().rows
+    }
+
+    /// Rows, batches and bytes over every task's latest run.
+    fn total(&self) -> Produced {
+        let produced = self.produced.lock().unwrap_or_else(|p| p.into_inner());
+        produced
+            .values()
+            .fold(Produced::default(), |a, p| Produced {
+                run: 0,
+                rows: a.rows + p.rows,
+                batches: a.batches + p.batches,
+                bytes: a.bytes + p.bytes,
+            })
     }
 
     /// Adds time the node spent in tasks other than those of its own RDD (the
@@ -57,12 +84,27 @@ impl NodeMetrics {
 }
 
 impl Observer<RecordBatch> for NodeMetrics {
-    fn item(&self, batch: &RecordBatch) {
-        self.rows
-            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-        self.batches.fetch_add(1, Ordering::Relaxed);
-        self.bytes
-            .fetch_add(batch.get_array_memory_size() as u64, Ordering::Relaxed);
+    fn item(&self, task: &TaskContext, batch: &RecordBatch) {
+        if task.repeat {
+            return;
+        }
+        let mut produced = self.produced.lock().unwrap_or_else(|p| p.into_inner());
+        let counts = produced
+            .entry((task.job_id, task.stage_id, task.partition))
+            .or_default();
+        if task.run < counts.run {
+            // A batch of an earlier run still draining: its task has run again.
+            return;
+        }
+        if task.run > counts.run {
+            *counts = Produced {
+                run: task.run,
+                ..Produced::default()
+            };
+        }
+        counts.rows += batch.num_rows() as u64;
+        counts.batches += 1;
+        counts.bytes += batch.get_array_memory_size() as u64;
     }
 
     fn time(&self, spent: Duration) {
@@ -118,10 +160,11 @@ impl OperatorMetrics {
                     .map(|c| c.task_nanos())
                     .sum();
                 let own = m.task_nanos().saturating_sub(inner_task) + m.side_nanos();
+                let produced = m.total();
                 NodeStats {
-                    rows: m.rows(),
-                    batches: m.batches.load(Ordering::Relaxed),
-                    bytes: m.bytes.load(Ordering::Relaxed),
+                    rows: produced.rows,
+                    batches: produced.batches,
+                    bytes: produced.bytes,
                     self_time: Duration::from_nanos(own),
                     peak_memory: m.memory.peak(),
                     spilled_bytes: m.memory.spilled_bytes(),

@@ -17,8 +17,8 @@ use crate::rdd::task::TaskContext;
 
 /// Receives what an [`ObservedRdd`] sees; called from task threads.
 pub trait Observer<T>: Send + Sync {
-    /// One item went by.
-    fn item(&self, item: &T);
+    /// One item went by, computed by `task`.
+    fn item(&self, task: &TaskContext, item: &T);
     /// Time spent producing items (called several times per partition).
     fn time(&self, spent: Duration);
 }
@@ -55,13 +55,14 @@ impl<T: Data> RddNode<T> for ObservedRdd<T> {
         let inner = self.parent.compute(partition, task);
         self.observer.time(start.elapsed());
         let observer = Arc::clone(&self.observer);
+        let task = task.clone();
         let mut inner = inner?;
         Ok(Box::new(std::iter::from_fn(move || {
             let start = Instant::now();
             let next = inner.next();
             observer.time(start.elapsed());
             if let Some(Ok(item)) = &next {
-                observer.item(item);
+                observer.item(&task, item);
             }
             next
         })))
@@ -95,7 +96,7 @@ mod tests {
     }
 
     impl Observer<usize> for Count {
-        fn item(&self, item: &usize) {
+        fn item(&self, _: &TaskContext, item: &usize) {
             self.items.fetch_add(1, Ordering::Relaxed);
             self.sum.fetch_add(*item, Ordering::Relaxed);
         }

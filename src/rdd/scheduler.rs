@@ -627,7 +627,8 @@ impl DagScheduler {
             let context = TaskContext::new(job.job_id, stage_id, partition, attempt, max_attempts)
                 .with_cancel(job.cancel.clone())
                 .with_progress(Arc::clone(&job.progress))
-                .with_splits(state.splits.clone());
+                .with_splits(state.splits.clone())
+                .with_run(state.tries);
             let start = self.metrics.elapsed();
             let _running = RunningTask::new(&self.running_tasks);
             let outcome = if self.faults.should_fail_task(&context) {

@@ -125,11 +125,13 @@ impl<T: Data> RddNode<T> for SplitPointRdd<T> {
     fn compute(&self, partition: usize, task: &TaskContext) -> Result<PartitionIter<T>> {
         let tracker = Arc::clone(task.split_tracker());
         let point = self.id;
+        let part = task.part_at(point);
+        // Below this point every part after the first computes the same items again.
+        let below = task.repeating(part.is_some_and(|p| p.part > 0));
         let input = self
             .parent
-            .compute(partition, task)
+            .compute(partition, &below)
             .inspect_err(|e| tracker.passed(point, e))?;
-        let part = task.part_at(point);
         let splitter = Arc::clone(&self.splitter);
         Ok(Box::new(input.filter_map(move |item| match item {
             Ok(item) => match part {

@@ -27,8 +27,15 @@ pub struct TaskContext {
     pub attempt: usize,
     /// Attempts allowed for this task (at least 1).
     pub max_attempts: usize,
+    /// The task's runs so far, this one included: every attempt, retry over a split
+    /// input and retry after lost shuffle output counts (1 for the first run).
+    pub run: usize,
     /// The job's cancel token: long-running task code checks it between items.
     pub cancel: CancelToken,
+    /// Whether this computation gives items already computed in this run: below a
+    /// split point, for every part after the first (each part reads all of the input
+    /// below it again).
+    pub repeat: bool,
     /// The part of its input a splittable RDD's closure runs over, when the task runs
     /// with that input split; `None` when it runs over all of it.
     pub input_part: Option<InputPart>,
@@ -79,6 +86,8 @@ impl TaskContext {
             partition,
             attempt,
             max_attempts: max_attempts.max(1),
+            run: 1,
+            repeat: false,
             cancel: CancelToken::new(),
             input_part: None,
             progress: None,
@@ -86,6 +95,12 @@ impl TaskContext {
             parts: Vec::new(),
             tracker: Arc::default(),
         }
+    }
+
+    /// The same attempt, as the task's `run`th run.
+    pub(crate) fn with_run(mut self, run: usize) -> Self {
+        self.run = run;
+        self
     }
 
     /// The same attempt, with the input of each splittable RDD in `splits` (by id)
@@ -110,6 +125,14 @@ impl TaskContext {
             sub.parts.push((point, part));
         }
         sub.input_part = part;
+        sub
+    }
+
+    /// The same context, marked as repeating items already computed when `repeat`
+    /// (it stays so for everything computed below).
+    pub(crate) fn repeating(&self, repeat: bool) -> TaskContext {
+        let mut sub = self.clone();
+        sub.repeat |= repeat;
         sub
     }
 
