@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::expr::Expr;
+use crate::expr::{Column, Expr};
 use crate::logical::builder::LogicalPlanBuilder;
 use crate::logical::{LogicalPlan, Transformed};
 use crate::optimizer::rule::OptimizerRule;
@@ -221,8 +221,8 @@ fn prune(
                     }
                 }
             }
-            let new_l = prune(left.clone(), &need_l, false)?;
-            let new_r = prune(right.clone(), &need_r, false)?;
+            let new_l = narrow(prune(left.clone(), &need_l, false)?, &ls, &need_l)?;
+            let new_r = narrow(prune(right.clone(), &need_r, false)?, &rs, &need_r)?;
             Ok(Arc::new(plan.with_new_inputs(vec![new_l, new_r])?))
         }
         _ => {
@@ -242,6 +242,32 @@ fn prune(
             }
         }
     }
+}
+
+/// A join's input reduced to the `need`ed columns of `schema` (its schema before
+/// pruning), when it gives more: columns a filter below reads go no further, so a
+/// build side holds, and an exchange ships, only what the join and its parent read.
+fn narrow(
+    input: Arc<LogicalPlan>,
+    schema: &PlanSchema,
+    need: &BTreeSet<usize>,
+) -> Result<Arc<LogicalPlan>> {
+    if need.is_empty() || input.schema().len() <= need.len() {
+        return Ok(input);
+    }
+    let exprs: Vec<Expr> = need
+        .iter()
+        .map(|&i| {
+            let f = schema.field(i);
+            Expr::Column(match &f.qualifier {
+                Some(q) => Column::qualified(q, &f.name),
+                None => Column::new(&f.name),
+            })
+        })
+        .collect();
+    Ok(LogicalPlanBuilder::from_arc(input)
+        .project(exprs)?
+        .build_arc())
 }
 
 #[cfg(test)]
