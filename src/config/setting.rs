@@ -115,8 +115,14 @@ impl Setting {
         }
     }
 
-    /// The message for a value that is not allowed.
+    /// The message for a value that is not allowed; a URL says what is wrong with it
+    /// (`TLS (use_ssl=true) is not supported`, a port that is not a number).
     pub fn invalid(&self, text: &str) -> String {
+        if matches!(self.allowed, Allowed::RemoteUrl)
+            && let Err(e) = crate::remote::RemoteUrl::parse(text)
+        {
+            return format!("{}: {e}", self.name);
+        }
         format!(
             "invalid value '{text}' for {}: expected {}",
             self.name, self.allowed
