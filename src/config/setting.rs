@@ -119,9 +119,12 @@ impl Setting {
     /// (`TLS (use_ssl=true) is not supported`, a port that is not a number).
     pub fn invalid(&self, text: &str) -> String {
         if matches!(self.allowed, Allowed::RemoteUrl)
-            && let Err(e) = crate::remote::RemoteUrl::parse(text)
+            && let Some(why) = crate::remote::RemoteUrl::problem(text)
         {
-            return format!("{}: {e}", self.name);
+            return format!(
+                "invalid value '{text}' for {}: {why}; expected {}",
+                self.name, self.allowed
+            );
         }
         format!(
             "invalid value '{text}' for {}: expected {}",

@@ -8,6 +8,10 @@
 
 use crate::error::{EmberError, Result};
 
+/// Why `use_ssl=true` is refused before anything connects.
+const NO_TLS: &str =
+    "TLS (use_ssl=true) is not supported: Ember's client connects in plaintext only";
+
 /// Spark Connect's usual port.
 pub const DEFAULT_PORT: u16 = 15002;
 
@@ -40,8 +44,18 @@ impl RemoteUrl {
     /// Parses `text`.
     pub fn parse(text: &str) -> Result<RemoteUrl> {
         let url = text.trim();
+        Self::parse_or_why(url).map_err(|why| bad(url, why))
+    }
+
+    /// What is wrong with `text` as a URL, if anything (`TLS (use_ssl=true) is not
+    /// supported: ...`).
+    pub fn problem(text: &str) -> Option<String> {
+        Self::parse_or_why(text.trim()).err()
+    }
+
+    fn parse_or_why(url: &str) -> std::result::Result<RemoteUrl, String> {
         let Some(rest) = url.strip_prefix("sc://") else {
-            return Err(bad(url, "it does not start with sc://"));
+            return Err("it does not start with sc://".into());
         };
         let (authority, params) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i + 1..]),
@@ -49,9 +63,7 @@ impl RemoteUrl {
         };
         let (host, port_text) = match authority.strip_prefix('[') {
             Some(inner) => {
-                let (h, after) = inner
-                    .split_once(']')
-                    .ok_or_else(|| bad(url, "'[' without ']'"))?;
+                let (h, after) = inner.split_once(']').ok_or("'[' without ']'")?;
                 (h, after.strip_prefix(':'))
             }
             None => match authority.split_once(':') {
@@ -64,14 +76,14 @@ impl RemoteUrl {
                 .parse::<u16>()
                 .ok()
                 .filter(|p| *p > 0)
-                .ok_or_else(|| bad(url, format!("'{p}' is not a port")))?,
+                .ok_or_else(|| format!("'{p}' is not a port"))?,
             None => DEFAULT_PORT,
         };
         if host.is_empty() {
-            return Err(bad(url, "the host is missing"));
+            return Err("the host is missing".into());
         }
         if host.contains(|c: char| c.is_whitespace() || c == '@' || c == '?') {
-            return Err(bad(url, format!("'{host}' is not a host name")));
+            return Err(format!("'{host}' is not a host name"));
         }
         let mut parsed = RemoteUrl {
             host: host.to_string(),
@@ -83,7 +95,7 @@ impl RemoteUrl {
         };
         for param in params.split(';').filter(|p| !p.is_empty()) {
             let Some((key, value)) = param.split_once('=') else {
-                return Err(bad(url, format!("parameter '{param}' is not key=value")));
+                return Err(format!("parameter '{param}' is not key=value"));
             };
             match key.to_ascii_lowercase().as_str() {
                 "token" => parsed.token = Some(value.to_string()),
@@ -92,20 +104,16 @@ impl RemoteUrl {
                     parsed.session_id = Some(value.to_ascii_lowercase());
                 }
                 "session_id" => {
-                    return Err(bad(
-                        url,
-                        format!("session_id '{value}' is not a UUID (8-4-4-4-12 hex digits)"),
+                    return Err(format!(
+                        "session_id '{value}' is not a UUID (8-4-4-4-12 hex digits)"
                     ));
                 }
                 "use_ssl" if value.eq_ignore_ascii_case("true") => {
-                    return Err(bad(
-                        url,
-                        "TLS (use_ssl=true) is not supported: Ember's client connects in plaintext only",
-                    ));
+                    return Err(NO_TLS.into());
                 }
                 "use_ssl" if value.eq_ignore_ascii_case("false") => {}
                 "use_ssl" => {
-                    return Err(bad(url, format!("use_ssl is 'true' or 'false', not '{value}'")));
+                    return Err(format!("use_ssl is 'true' or 'false', not '{value}'"));
                 }
                 other => {
                     let valid = !other.is_empty()
@@ -113,7 +121,7 @@ impl RemoteUrl {
                             .chars()
                             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
                     if !valid {
-                        return Err(bad(url, format!("'{key}' is not a parameter name")));
+                        return Err(format!("'{key}' is not a parameter name"));
                     }
                     parsed.headers.push((other.to_string(), value.to_string()));
                 }
@@ -161,7 +169,8 @@ mod tests {
         assert_eq!(u.token.as_deref(), Some("abc"));
         assert_eq!(u.user_id.as_deref(), Some("ann"));
         assert_eq!(u.session_id, None);
-        let s = RemoteUrl::parse("sc://h/;session_id=0F8fad5b-d9cb-469f-a165-70867728950e").unwrap();
+        let s =
+            RemoteUrl::parse("sc://h/;session_id=0F8fad5b-d9cb-469f-a165-70867728950e").unwrap();
         assert_eq!(
             s.session_id.as_deref(),
             Some("0f8fad5b-d9cb-469f-a165-70867728950e")
@@ -181,9 +190,18 @@ mod tests {
             ("sc://x:port", "'port' is not a port"),
             ("sc://x:0", "'0' is not a port"),
             ("sc://x:1/;token", "'token' is not key=value"),
-            ("sc://x:1/;use_ssl=true", "TLS (use_ssl=true) is not supported"),
-            ("sc://x:1/;use_ssl=TRUE", "TLS (use_ssl=true) is not supported"),
-            ("sc://x:1/;use_ssl=1", "use_ssl is 'true' or 'false', not '1'"),
+            (
+                "sc://x:1/;use_ssl=true",
+                "TLS (use_ssl=true) is not supported",
+            ),
+            (
+                "sc://x:1/;use_ssl=TRUE",
+                "TLS (use_ssl=true) is not supported",
+            ),
+            (
+                "sc://x:1/;use_ssl=1",
+                "use_ssl is 'true' or 'false', not '1'",
+            ),
             ("sc://x:1/;session_id=abc", "session_id 'abc' is not a UUID"),
         ] {
             let e = RemoteUrl::parse(text).unwrap_err().to_string();
