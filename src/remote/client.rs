@@ -159,8 +159,10 @@ async fn connect(url: &RemoteUrl) -> Result<Client> {
         .await
         .map_err(|e| unreachable(error_chain(&e)))?;
     let headers = Headers(request_headers(url)?);
-    Ok(SparkConnectServiceClient::with_interceptor(channel, headers)
-        .max_decoding_message_size(MAX_MESSAGE_BYTES))
+    Ok(
+        SparkConnectServiceClient::with_interceptor(channel, headers)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
+    )
 }
 
 fn user_context(url: &RemoteUrl) -> UserContext {
