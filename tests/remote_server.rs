@@ -242,6 +242,18 @@ fn tables_only_the_cluster_holds_are_read_by_name() {
     );
     assert!(plan.contains("Read table nation"), "{plan}");
     assert!(plan.contains(&format!("Read parquet [{region}]")), "{plan}");
+    // COPY of a cluster table is a write the cluster runs from its table.
+    let out = dir.join("nation_copy");
+    let out = out.to_str().unwrap();
+    remote
+        .sql(&format!("COPY nation TO '{out}' (FORMAT parquet)"))
+        .unwrap()
+        .collect()
+        .unwrap();
+    let back = SessionContext::new()
+        .sql(&format!("SELECT count(*) AS n, sum(n_nationkey) AS s FROM '{out}'"))
+        .unwrap();
+    assert_eq!(rows(&back), "n,s\n25,300\n");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

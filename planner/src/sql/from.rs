@@ -446,7 +446,11 @@ impl SqlPlanner<'_> {
     /// A CTE, view or table by name; `'path.parquet'` quoted names are files. A name
     /// none of those holds, qualified names (`db.t`) included, is asked of the
     /// catalog's second place ([`crate::Catalog::table_elsewhere`]).
-    fn plan_table_name(&self, name: &ast::ObjectName, ctes: &Ctes) -> Result<LogicalPlanBuilder> {
+    pub(crate) fn plan_table_name(
+        &self,
+        name: &ast::ObjectName,
+        ctes: &Ctes,
+    ) -> Result<LogicalPlanBuilder> {
         let at = loc(name);
         let idents = name
             .0

@@ -33,10 +33,18 @@ impl Catalog for WithSecondPlace {
     fn table_elsewhere(&self, name: &[String]) -> Result<Elsewhere> {
         self.asked.borrow_mut().push(name.to_vec());
         let lower: Vec<String> = name.iter().map(|p| p.to_ascii_lowercase()).collect();
-        match lower.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        match lower
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             ["sales"] | ["db", "sales"] => Ok(Elsewhere::Found(table(
                 "sales",
-                &[("s_nationkey", DataType::Int64), ("amount", DataType::Float64)],
+                &[
+                    ("s_nationkey", DataType::Int64),
+                    ("amount", DataType::Float64),
+                ],
             ))),
             ["down"] => Err(PlanError::plan("the second place cannot be reached")),
             _ => Ok(Elsewhere::Absent {
@@ -70,7 +78,10 @@ fn a_table_found_elsewhere_joins_local_tables() {
     assert!(text.contains("Scan: nation"), "{text}");
     // Local names are never asked of the second place; the qualified name is asked
     // as written.
-    assert_eq!(*c.asked.borrow(), vec![vec!["db".to_string(), "sales".into()]]);
+    assert_eq!(
+        *c.asked.borrow(),
+        vec![vec!["db".to_string(), "sales".into()]]
+    );
 }
 
 #[test]
@@ -109,10 +120,24 @@ fn a_failed_lookup_is_the_error_at_the_name() {
 
 #[test]
 fn without_a_second_place_qualified_names_are_unsupported() {
-    let e = TestCatalog::new().plan("SELECT * FROM db.nation").unwrap_err();
+    let e = TestCatalog::new()
+        .plan("SELECT * FROM db.nation")
+        .unwrap_err();
     assert!(
         e.to_string()
             .starts_with("not supported at line 1, column 15: qualified table name 'db.nation'"),
         "{e}"
     );
+}
+
+#[test]
+fn copy_of_a_table_found_elsewhere_scans_it() {
+    let c = catalog();
+    let statement = SqlPlanner::new(&c)
+        .plan_statement("COPY db.sales TO '/tmp/out' (FORMAT parquet)")
+        .unwrap();
+    let crate::sql::Statement::CopyTo { plan, .. } = statement else {
+        panic!("not a COPY TO: {statement:?}");
+    };
+    assert!(plan.to_string().contains("Scan: sales"), "{plan}");
 }
