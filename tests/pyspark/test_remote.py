@@ -273,12 +273,43 @@ def cluster_tables(sail, tables):
     from pyspark.sql import SparkSession
 
     folder = tables.parent
+    write_typed_files(folder)
     spark = SparkSession.builder.remote(sail).create()
     spark.sql(f"CREATE TABLE cluster_orders USING parquet LOCATION '{folder / 'orders.parquet'}'")
-    spark.sql("CREATE GLOBAL TEMPORARY VIEW cluster_lineitem USING parquet "
-              f"OPTIONS (path '{folder / 'lineitem.parquet'}')")
+    for view, path in [("cluster_lineitem", "lineitem.parquet"), ("cluster_types", "types.parquet"),
+                       ("cluster_map", "map.parquet")]:
+        spark.sql(f"CREATE GLOBAL TEMPORARY VIEW {view} USING parquet OPTIONS (path '{folder / path}')")
     yield f"{sail}/;session_id={spark.session_id}"
     spark.stop()
+
+
+def write_typed_files(folder):
+    """types.parquet: columns of the types Ember maps from Spark's; map.parquet: a
+    map column, which Ember has no type for."""
+    import datetime
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({
+        "id": pa.array([1, 2, 3], pa.int64()),
+        "small": pa.array([1, None, -3], pa.int8()),
+        "price": pa.array([Decimal("12.34"), None, Decimal("-0.05")], pa.decimal128(10, 2)),
+        "ratio": pa.array([0.5, None, 2.25], pa.float32()),
+        "name": ["a", None, "c"],
+        "day": pa.array([datetime.date(2024, 2, 29), None, datetime.date(1999, 12, 31)]),
+        "at": pa.array([datetime.datetime(2024, 1, 2, 3, 4, 5, 250000), None, None], pa.timestamp("us")),
+        "raw": pa.array([b"ab", None, b""], pa.binary()),
+        "ok": [True, None, False],
+        "tags": pa.array([[1, 2], None, []], pa.list_(pa.int32())),
+        "point": pa.array([{"x": 1.0, "y": "a"}, None, {"x": None, "y": "c"}],
+                          pa.struct([("x", pa.float64()), ("y", pa.string())])),
+    }), folder / "types.parquet")
+    pq.write_table(pa.table({
+        "id": [1],
+        "attrs": pa.array([[("k", 1)]], pa.map_(pa.string(), pa.int32())),
+    }), folder / "map.parquet")
 
 
 CLUSTER_QUERIES = {
@@ -306,6 +337,20 @@ def test_cluster_only_tables_give_the_local_rows(cluster_tables, tables, name):
     assert local.returncode == 0, local.stderr
     assert len(remote.stdout.splitlines()) > 2
     assert remote.stdout == local.stdout
+
+
+def test_cluster_column_types_come_back_as_ember_reads_them(cluster_tables, tables):
+    sql = "SELECT *, price * 2 AS twice, day + 1 AS next_day FROM {t} ORDER BY id"
+    remote = ember("--remote", cluster_tables, "--format", "csv",
+                   "-c", sql.format(t="global_temp.cluster_types"))
+    local = ember("--format", "csv", "-c", sql.format(t=f"'{tables.parent / 'types.parquet'}'"))
+    assert remote.returncode == 0, remote.stderr
+    assert local.returncode == 0, local.stderr
+    assert remote.stdout == local.stdout
+    line = one_line_error(ember("--remote", cluster_tables, "-c", "SELECT id FROM global_temp.cluster_map"))
+    assert line == ("error: not supported at line 1, column 16: the table global_temp.cluster_map on the cluster "
+                    f"at {cluster_tables.split('/;')[0]}: column 'attrs' has Spark type map<string,int>, "
+                    "which Ember has no type for")
 
 
 def test_explain_shows_the_named_table_read(cluster_tables, tables):
