@@ -136,7 +136,7 @@ settings! {
             name: "ember.cache.budget_bytes",
             allowed: ANY_COUNT,
             change: Change::AtStart(""),
-            description: "bytes of cached blocks kept in memory",
+            description: "most bytes of cached blocks kept in memory (within ember.memory.limit, giving way to queries)",
         },
         max_rows_per_file: usize = 10_000_000 => {
             name: "ember.write.max_rows_per_file",
@@ -166,7 +166,7 @@ settings! {
             name: "ember.spill.max_bytes",
             allowed: Allowed::Bytes,
             change: Change::Anytime,
-            description: "most bytes of spill files one query may have on disk at once",
+            description: "most bytes of spill files (shuffle runs included) one query may have on disk at once",
         },
         cache_storage_level: String = "memory_and_disk".to_string() => {
             name: "ember.cache.storage_level",

@@ -163,9 +163,10 @@ impl SessionContext {
         let body = json.trim_end().trim_end_matches('}');
         let memory = self.state.rdd.memory_pool().snapshot();
         format!(
-            "{body},\"parquet_row_groups_read\":{},\"peak_memory\":{},\"spilled_bytes\":{},\"spill_files\":{}}}",
+            "{body},\"parquet_row_groups_read\":{},\"peak_memory\":{},\"cached_memory\":{},\"spilled_bytes\":{},\"spill_files\":{}}}",
             crate::sources::parquet::row_groups_read(),
             memory.peak,
+            memory.evictable,
             memory.spilled_bytes,
             memory.spill_files
         )

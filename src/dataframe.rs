@@ -398,6 +398,13 @@ impl DataFrame {
         Ok(df)
     }
 
+    /// Frees what [`DataFrame::cache`] or [`DataFrame::persist`] stored, in memory and
+    /// on disk; a later action computes the rows again. A DataFrame that was not
+    /// cached is left as it is.
+    pub fn unpersist(&self) {
+        exec::cache::unpersist_plan(&self.plan);
+    }
+
     pub(crate) fn cached_table(&self, name: &str) -> Result<CachedTable> {
         let level = match self.session.config().cache_storage_level.as_str() {
             "memory_only" => StorageLevel::MemoryOnly,

@@ -315,6 +315,32 @@ fn no_spill_file_is_left_after_a_failure() {
 }
 
 #[test]
+fn shuffle_runs_count_against_the_spill_cap() {
+    let (ctx, dir) = session("shuffle-cap");
+    // The partial groups cross a hash exchange; nothing else spills.
+    let sql = "SELECT l_comment, count(*) FROM lineitem GROUP BY l_comment";
+    set(&ctx, "ember.memory.limit", "8MB");
+    set(&ctx, "ember.spill.max_bytes", "1MB");
+    let error = ctx.sql(sql).unwrap().collect().unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("spill space"), "{text}");
+    assert!(text.contains("ember.spill.max_bytes"), "{text}");
+    assert!(text.contains("Exchange"), "{text}");
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    // With room on disk the same query runs, its shuffles spilled.
+    set(&ctx, "ember.spill.max_bytes", "1GB");
+    let mut groups = run(&ctx, sql);
+    assert!(metric(&ctx, "spilled_blocks") > 0, "{}", ctx.metrics_json());
+    set(&ctx, "ember.memory.limit", "1GB");
+    let mut expected = run(&ctx, sql);
+    groups.sort();
+    expected.sort();
+    assert!(groups == expected, "groups differ after spilled shuffles");
+    assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn no_spill_file_is_left_after_cancellation() {
     let (ctx, dir) = session("cancel");
     set(&ctx, "ember.memory.limit", "16MB");
@@ -396,6 +422,11 @@ const JOINS: &[(&str, &str)] = &[
         "anti",
         "SELECT c_custkey, c_name FROM customer WHERE NOT EXISTS \
          (SELECT 1 FROM orders WHERE o_custkey = c_custkey AND o_totalprice > c_acctbal * 20)",
+    ),
+    (
+        "not in (null-aware)",
+        "SELECT o_orderkey, o_comment FROM orders WHERE o_orderkey NOT IN \
+         (SELECT nullif(l_orderkey, 0) FROM lineitem WHERE l_comment LIKE '%ly%')",
     ),
     (
         "mark",
@@ -517,5 +548,52 @@ fn a_join_key_larger_than_the_limit_is_a_clear_error() {
     );
     assert!(text.contains("one join key"), "{text}");
     assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cached_blocks_make_way_for_a_query_and_are_read_back_from_disk() {
+    let (ctx, dir) = session("cache");
+    // One window partition over every row: it cannot spill or split, so it runs only
+    // if the memory it needs is free (about 7MB here).
+    let window = "SELECT l_orderkey, l_linenumber, row_number() OVER (ORDER BY l_comment, l_orderkey, l_linenumber) \
+                  FROM lineitem";
+    let expected = run(&ctx, window);
+    let cached = ctx
+        .sql("SELECT * FROM lineitem WHERE l_quantity > 1")
+        .unwrap()
+        .cache()
+        .unwrap();
+    let rows_before = rows(&cached.collect().unwrap());
+    // The cache holds its blocks in the pool (about 10MB of them).
+    let held = metric(&ctx, "cached_memory");
+    assert!(held > 8 << 20, "{}", ctx.metrics_json());
+    assert_eq!(
+        held,
+        ctx.rdd_context().block_manager().cache().memory_used() as u64
+    );
+    // 12MB: with every cached block kept, less than 2MB would be free for the window.
+    set(&ctx, "ember.memory.limit", "12MB");
+    let evicted = metric(&ctx, "evicted_blocks");
+    assert_eq!(run(&ctx, window), expected);
+    assert!(
+        metric(&ctx, "evicted_blocks") > evicted,
+        "{}",
+        ctx.metrics_json()
+    );
+    assert!(metric(&ctx, "cached_memory") < held);
+    assert_eq!(metric(&ctx, "oom_retries"), 0);
+    // The evicted blocks went to disk (the default level) and read back the same.
+    let disk_reads = metric(&ctx, "disk_blocks_read");
+    assert_eq!(rows(&cached.collect().unwrap()), rows_before);
+    assert!(
+        metric(&ctx, "disk_blocks_read") > disk_reads,
+        "{}",
+        ctx.metrics_json()
+    );
+    // Unpersisted, the cache's files are gone and its memory given back.
+    cached.unpersist();
+    assert_eq!(metric(&ctx, "cached_memory"), 0);
+    assert_eq!(ctx.rdd_context().block_manager().cache().len(), 0);
     std::fs::remove_dir_all(dir).unwrap();
 }

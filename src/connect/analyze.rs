@@ -127,7 +127,7 @@ pub(super) fn analyze(session: &Session, which: &Analyze) -> Result<ar::Result> 
                 .map_err(|_| EmberError::internal("cache lock poisoned"))?
                 .remove(&relation.encode_to_vec());
             if let Some(c) = removed {
-                unpersist(c.rel.df.logical_plan());
+                c.rel.df.unpersist();
             }
             ar::Result::Unpersist(ar::Unpersist {})
         }
@@ -155,23 +155,6 @@ pub(super) fn analyze(session: &Session, which: &Analyze) -> Result<ar::Result> 
             )));
         }
     })
-}
-
-/// Frees the cached blocks a persisted DataFrame's plan reads.
-pub(super) fn unpersist(plan: &ember_planner::LogicalPlan) {
-    use ember_planner::LogicalPlan as P;
-    match plan {
-        P::Scan { source, .. } => {
-            if let Some(c) = source
-                .as_any()
-                .downcast_ref::<crate::exec::cache::CachedTable>()
-            {
-                c.unpersist();
-            }
-        }
-        P::Projection { input, .. } => unpersist(input),
-        _ => {}
-    }
 }
 
 /// `printSchema()`'s text: `root` and one ` |-- name: type (nullable = ...)` line

@@ -103,6 +103,22 @@ impl CachedTable {
     }
 }
 
+/// Drops the stored partitions of the cached table a persisted DataFrame's plan reads
+/// (a scan of it, under the projections that keep its names); any other plan is left
+/// as it is.
+pub fn unpersist_plan(plan: &ember_planner::LogicalPlan) {
+    use ember_planner::LogicalPlan as P;
+    match plan {
+        P::Scan { source, .. } => {
+            if let Some(c) = source.as_any().downcast_ref::<CachedTable>() {
+                c.unpersist();
+            }
+        }
+        P::Projection { input, .. } => unpersist_plan(input),
+        _ => {}
+    }
+}
+
 impl TableSource for CachedTable {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()

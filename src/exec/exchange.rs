@@ -14,7 +14,25 @@ use crate::memory::SpillDir;
 use crate::ops::partition::hash_partition;
 use crate::rdd::Rdd;
 use crate::rdd::RddError;
-use crate::rdd::shuffle_spill::SpillFolder;
+use crate::rdd::shuffle_spill::{SpillFolder, SpillSpace};
+
+/// A shuffle's runs go into the query's spill folder and count against its cap
+/// (`ember.spill.max_bytes`) beside the operators' spill files.
+impl SpillSpace for SpillDir {
+    fn folder(&self) -> std::result::Result<std::path::PathBuf, RddError> {
+        self.created_path()
+            .map(|p| p.to_path_buf())
+            .map_err(RddError::from)
+    }
+
+    fn charge(&self, consumer: &str, held: u64, bytes: u64) -> std::result::Result<(), RddError> {
+        SpillDir::charge(self, consumer, held, bytes).map_err(RddError::from)
+    }
+
+    fn release(&self, bytes: u64) {
+        SpillDir::release(self, bytes);
+    }
+}
 
 /// Repartitions by key hash, or into one partition.
 pub fn lower_exchange(
@@ -25,12 +43,7 @@ pub fn lower_exchange(
 ) -> Result<Rdd<RecordBatch>> {
     let codec = Arc::new(IpcCodec::new(schema));
     // Runs go into the query's spill folder, which lives as long as the shuffle.
-    let dir = Arc::clone(spill_dir);
-    let folder: SpillFolder = Arc::new(move || {
-        dir.created_path()
-            .map(|p| p.to_path_buf())
-            .map_err(RddError::from)
-    });
+    let folder: SpillFolder = Arc::clone(spill_dir) as SpillFolder;
     match partitioning {
         Partitioning::Single if input.num_partitions() == 1 => Ok(input),
         Partitioning::Single => Ok(input.shuffle_spilling(

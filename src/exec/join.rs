@@ -29,7 +29,7 @@ use crate::exec::{ExecContext, into_iter, lower};
 use crate::expr::evaluate;
 use crate::memory::{OperatorMemory, QueryMemory};
 use crate::ops::batch_bytes;
-use crate::ops::join::grace::{build_reservation, collect_build, spill_build, supports_grace};
+use crate::ops::join::grace::{build_reservation, collect_build, spill_build};
 use crate::ops::join::{
     BuildPart, BuildSide, GraceJoin, JoinHashTable, JoinSpec, MarkGroups, NestedLoopJoin,
     ProbeStream,
@@ -74,7 +74,7 @@ fn build_broadcast(
     let bytes: u64 = batches.iter().map(batch_bytes).sum();
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     if let Err(refused) = reserved.try_grow(build_reservation(bytes, rows)) {
-        if !supports_grace(spec.kind()) {
+        if !spec.runs_in_parts() {
             return Err(refused);
         }
         drop(reserved);

@@ -22,7 +22,7 @@ pub mod size;
 pub mod spill;
 
 pub use operator::{MemoryCounters, OperatorMemory, QueryMemory};
-pub use pool::{MemoryPool, ResourcesExhausted};
+pub use pool::{ConsumerKind, MemoryPool, Reclaim, ResourcesExhausted};
 pub use reservation::MemoryReservation;
 pub use size::ByteSize;
 pub use spill::{SpillDir, SpillFile, SpillWriter};

@@ -8,24 +8,24 @@
 
 use std::sync::Arc;
 
-use crate::memory::pool::{MemoryPool, ResourcesExhausted};
+use crate::memory::pool::{ConsumerKind, MemoryPool, ResourcesExhausted};
 
 /// Bytes held by one consumer (an operator in one task).
 #[derive(Debug)]
 pub struct MemoryReservation {
     pool: Arc<MemoryPool>,
     consumer: String,
-    can_spill: bool,
+    kind: ConsumerKind,
     size: u64,
     peak: u64,
 }
 
 impl MemoryReservation {
-    pub(crate) fn new(pool: Arc<MemoryPool>, consumer: String, can_spill: bool) -> Self {
+    pub(crate) fn new(pool: Arc<MemoryPool>, consumer: String, kind: ConsumerKind) -> Self {
         MemoryReservation {
             pool,
             consumer,
-            can_spill,
+            kind,
             size: 0,
             peak: 0,
         }
@@ -57,7 +57,7 @@ impl MemoryReservation {
             return Ok(());
         }
         self.pool
-            .try_grow(&self.consumer, self.can_spill, self.size, bytes)?;
+            .try_grow(&self.consumer, self.kind, self.size, bytes)?;
         self.size += bytes;
         self.peak = self.peak.max(self.size);
         Ok(())
@@ -66,7 +66,7 @@ impl MemoryReservation {
     /// Gives back `bytes` (at most what it holds).
     pub fn shrink(&mut self, bytes: u64) {
         let bytes = bytes.min(self.size);
-        self.pool.shrink(self.can_spill, bytes);
+        self.pool.shrink(self.kind, bytes);
         self.size -= bytes;
     }
 
@@ -91,6 +91,6 @@ impl MemoryReservation {
 impl Drop for MemoryReservation {
     fn drop(&mut self) {
         self.free();
-        self.pool.unregister(self.can_spill);
+        self.pool.unregister(self.kind);
     }
 }

@@ -106,8 +106,9 @@ impl SpillDir {
         })
     }
 
-    /// Counts `bytes` more on disk, or refuses past the cap.
-    fn charge(&self, consumer: &str, held: u64, bytes: u64) -> Result<()> {
+    /// Counts `bytes` more on disk, written by `consumer` (which holds `held` there
+    /// already), or refuses past the cap.
+    pub fn charge(&self, consumer: &str, held: u64, bytes: u64) -> Result<()> {
         let used = self.used.fetch_add(bytes, Ordering::Relaxed) + bytes;
         if used > self.max_bytes {
             self.used.fetch_sub(bytes, Ordering::Relaxed);
@@ -126,7 +127,8 @@ impl SpillDir {
         Ok(())
     }
 
-    fn release(&self, bytes: u64) {
+    /// Gives back `bytes` of files deleted.
+    pub fn release(&self, bytes: u64) {
         self.used.fetch_sub(bytes, Ordering::Relaxed);
     }
 }

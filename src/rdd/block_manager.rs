@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::HashMap;
 
-use crate::memory::MemoryReservation;
+use crate::memory::{MemoryPool, MemoryReservation};
 use crate::rdd::cache_store::CacheStore;
 use crate::rdd::faults::FaultInjector;
 use crate::rdd::metrics::Metrics;
@@ -59,7 +59,7 @@ pub struct BlockManager {
     blocks: RwLock<HashMap<BlockId, Block>>,
     /// The pool's bytes held by each (shuffle, map) output kept in memory.
     shuffle_memory: Mutex<HashMap<(usize, usize), MemoryReservation>>,
-    cache: CacheStore,
+    cache: Arc<CacheStore>,
     metrics: Arc<Metrics>,
     faults: Arc<FaultInjector>,
 }
@@ -90,22 +90,24 @@ impl BlockManager {
             std::env::temp_dir().join(format!("ember-{}", std::process::id())),
             Arc::new(Metrics::default()),
             Arc::new(FaultInjector::default()),
+            &MemoryPool::unbounded(),
         )
     }
 
     /// A block manager keeping at most `cache_budget` bytes of cached blocks
-    /// in memory and spilling to `spill_dir`, counting into `metrics` and
-    /// losing blocks as `faults` says.
+    /// in memory (reserved from `pool`, which may have them evicted) and spilling
+    /// to `spill_dir`, counting into `metrics` and losing blocks as `faults` says.
     pub fn with_parts(
         cache_budget: usize,
         spill_dir: PathBuf,
         metrics: Arc<Metrics>,
         faults: Arc<FaultInjector>,
+        pool: &Arc<MemoryPool>,
     ) -> Self {
         BlockManager {
             blocks: RwLock::new(HashMap::new()),
             shuffle_memory: Mutex::new(HashMap::new()),
-            cache: CacheStore::new(cache_budget, spill_dir, Arc::clone(&metrics)),
+            cache: CacheStore::new(cache_budget, spill_dir, Arc::clone(&metrics), pool),
             metrics,
             faults,
         }

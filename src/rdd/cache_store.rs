@@ -1,6 +1,12 @@
 //! The store of cached partitions: a memory budget with least-recently-used
 //! eviction, and a spill directory for `MemoryAndDisk` blocks.
 //!
+//! The blocks held in memory are an evictable consumer of the executor's
+//! [`MemoryPool`]: the store keeps only what the pool has free (and at most its own
+//! budget), and when a query's operator finds the pool full the pool asks the store
+//! ([`Reclaim`]) to evict least-recently-used blocks — spilled to disk if they may
+//! be, otherwise dropped and recomputed from lineage when next read.
+//!
 //! In: whole partitions (`Arc<Vec<T>>`) with their size and, for spillable
 //! blocks, the codec that writes them. Out: the partitions again, from memory
 //! or decoded from disk; `None` when a block was evicted, lost or never
@@ -21,6 +27,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::HashMap;
 
+use crate::memory::{ConsumerKind, MemoryPool, MemoryReservation, Reclaim};
 use crate::rdd::error::{RddError, Result};
 use crate::rdd::metrics::Metrics;
 use crate::rdd::rdd::Data;
@@ -48,10 +55,20 @@ struct Entry {
     spill: Option<SpillFn>,
 }
 
-#[derive(Default)]
 struct State {
     entries: HashMap<(usize, usize), Entry>,
-    memory_used: usize,
+    /// The pool's bytes for the blocks held in memory.
+    memory: MemoryReservation,
+}
+
+impl State {
+    fn memory_used(&self) -> usize {
+        usize::try_from(self.memory.size()).unwrap_or(usize::MAX)
+    }
+
+    fn release(&mut self, size: usize) {
+        self.memory.shrink(size as u64);
+    }
 }
 
 /// Cached partitions of all persisted RDDs of a context, keyed by (rdd, partition).
@@ -72,7 +89,7 @@ impl std::fmt::Debug for CacheStore {
             f,
             "CacheStore({} blocks, {} of {} bytes in memory, spill dir {})",
             state.entries.len(),
-            state.memory_used,
+            state.memory_used(),
             self.budget,
             self.spill_dir.display()
         )
@@ -80,17 +97,29 @@ impl std::fmt::Debug for CacheStore {
 }
 
 impl CacheStore {
-    /// A store keeping at most `budget` bytes in memory and spilling to `spill_dir`.
-    pub fn new(budget: usize, spill_dir: PathBuf, metrics: Arc<Metrics>) -> Self {
-        CacheStore {
+    /// A store keeping at most `budget` bytes in memory, reserved from `pool` (which
+    /// may ask for them back), and spilling to `spill_dir`.
+    pub fn new(
+        budget: usize,
+        spill_dir: PathBuf,
+        metrics: Arc<Metrics>,
+        pool: &Arc<MemoryPool>,
+    ) -> Arc<Self> {
+        let store = Arc::new(CacheStore {
             store_id: NEXT_STORE.fetch_add(1, Ordering::Relaxed),
             budget,
             spill_dir,
-            state: RwLock::new(State::default()),
+            state: RwLock::new(State {
+                entries: HashMap::new(),
+                memory: pool.reserve_as("cached blocks", ConsumerKind::Evictable),
+            }),
             clock: AtomicU64::new(0),
             next_file: AtomicUsize::new(0),
             metrics,
-        }
+        });
+        let weak = Arc::downgrade(&store);
+        pool.add_reclaimer(weak as std::sync::Weak<dyn Reclaim>);
+        store
     }
 
     // Every update of the state completes before the lock is released except
@@ -134,9 +163,19 @@ impl CacheStore {
         if let Some(old) = state.entries.remove(&(rdd, partition)) {
             self.discard(&mut state, old);
         }
-        let stored = if size <= self.budget {
-            self.make_room(&mut state, size);
-            state.memory_used += size;
+        let in_memory = size <= self.budget && {
+            while state.memory_used() + size > self.budget && self.evict_one(&mut state) {}
+            // The pool may have less free than the budget: older blocks make way.
+            loop {
+                if state.memory.try_grow(size as u64).is_ok() {
+                    break true;
+                }
+                if !self.evict_one(&mut state) {
+                    break false;
+                }
+            }
+        };
+        let stored = if in_memory {
             Stored::Memory(block)
         } else {
             match &spill {
@@ -158,33 +197,33 @@ impl CacheStore {
         true
     }
 
-    /// Evicts least-recently-used in-memory blocks until `size` more bytes fit.
-    fn make_room(&self, state: &mut State, size: usize) {
-        while state.memory_used + size > self.budget {
-            let victim = state
-                .entries
-                .iter()
-                .filter(|(_, e)| matches!(e.stored, Stored::Memory(_)))
-                .min_by_key(|(_, e)| e.last_used.load(Ordering::Relaxed))
-                .map(|(key, _)| *key);
-            let Some(key) = victim else { break };
-            let Some(mut entry) = state.entries.remove(&key) else {
-                break;
-            };
-            state.memory_used = state.memory_used.saturating_sub(entry.size);
-            self.metrics.evicted(1);
-            let spilled = match (&entry.stored, &entry.spill) {
-                (Stored::Memory(block), Some(write)) => {
-                    self.write_file(key.0, key.1, block, write).ok()
-                }
-                _ => None,
-            };
-            // A block that could not be spilled is dropped: it will be recomputed.
-            if let Some(path) = spilled {
-                entry.stored = Stored::Disk(path);
-                state.entries.insert(key, entry);
+    /// Evicts the least-recently-used block held in memory (to disk if it may go
+    /// there); false when no block is in memory.
+    fn evict_one(&self, state: &mut State) -> bool {
+        let victim = state
+            .entries
+            .iter()
+            .filter(|(_, e)| matches!(e.stored, Stored::Memory(_)))
+            .min_by_key(|(_, e)| e.last_used.load(Ordering::Relaxed))
+            .map(|(key, _)| *key);
+        let Some(key) = victim else { return false };
+        let Some(mut entry) = state.entries.remove(&key) else {
+            return false;
+        };
+        state.release(entry.size);
+        self.metrics.evicted(1);
+        let spilled = match (&entry.stored, &entry.spill) {
+            (Stored::Memory(block), Some(write)) => {
+                self.write_file(key.0, key.1, block, write).ok()
             }
+            _ => None,
+        };
+        // A block that could not be spilled is dropped: it will be recomputed.
+        if let Some(path) = spilled {
+            entry.stored = Stored::Disk(path);
+            state.entries.insert(key, entry);
         }
+        true
     }
 
     fn write_file(
@@ -286,7 +325,7 @@ impl CacheStore {
 
     fn discard(&self, state: &mut State, entry: Entry) {
         match entry.stored {
-            Stored::Memory(_) => state.memory_used = state.memory_used.saturating_sub(entry.size),
+            Stored::Memory(_) => state.release(entry.size),
             Stored::Disk(path) => remove_file(&path),
         }
     }
@@ -316,12 +355,21 @@ impl CacheStore {
 
     /// Bytes of cached blocks held in memory.
     pub fn memory_used(&self) -> usize {
-        self.read().memory_used
+        self.read().memory_used()
     }
 
     /// The memory budget in bytes.
     pub fn budget(&self) -> usize {
         self.budget
+    }
+}
+
+impl Reclaim for CacheStore {
+    fn reclaim(&self, bytes: u64) -> u64 {
+        let mut state = self.write();
+        let before = state.memory.size();
+        while before - state.memory.size() < bytes && self.evict_one(&mut state) {}
+        before - state.memory.size()
     }
 }
 
@@ -348,9 +396,13 @@ mod tests {
     use super::*;
     use crate::rdd::storage::U64Codec;
 
-    fn store(budget: usize, test: &str) -> CacheStore {
+    fn store(budget: usize, test: &str) -> Arc<CacheStore> {
+        store_in(budget, test, &MemoryPool::unbounded())
+    }
+
+    fn store_in(budget: usize, test: &str, pool: &Arc<MemoryPool>) -> Arc<CacheStore> {
         let dir = std::env::temp_dir().join(format!("ember-store-{}-{test}", std::process::id()));
-        CacheStore::new(budget, dir, Arc::new(Metrics::default()))
+        CacheStore::new(budget, dir, Arc::new(Metrics::default()), pool)
     }
 
     fn put(store: &CacheStore, partition: usize, level: StorageLevel) -> bool {
@@ -412,6 +464,46 @@ mod tests {
         assert!(store.get::<u64>(7, 0, &codec_fails).is_none());
         assert!(!store.contains(7, 0));
         assert_eq!(files(), 0);
+        let _ = std::fs::remove_dir(&store.spill_dir);
+    }
+
+    #[test]
+    fn the_pool_has_cached_blocks_evicted_for_a_query_and_they_come_back() {
+        let pool = MemoryPool::new(32);
+        let store = store_in(1 << 20, "pool", &pool);
+        for p in 0..3 {
+            assert!(put(&store, p, StorageLevel::MemoryAndDisk));
+        }
+        assert_eq!(pool.snapshot().evictable, 24);
+        // The pool has 8 bytes free: a fourth block makes the oldest go to disk.
+        assert!(put(&store, 3, StorageLevel::MemoryAndDisk));
+        assert!(put(&store, 4, StorageLevel::MemoryAndDisk));
+        assert!(store.is_on_disk(7, 0));
+        assert_eq!(store.memory_used(), 32);
+        // An operator that needs 20 bytes has three blocks evicted, least recent first.
+        let mut build = pool.reserve("HashJoin build", false);
+        build.try_grow(20).unwrap();
+        assert_eq!(store.memory_used(), 8);
+        assert_eq!(pool.snapshot().reserved, 28);
+        assert!((0..4).all(|p| store.is_on_disk(7, p)) && !store.is_on_disk(7, 4));
+        // Every block reads back.
+        for p in 0..5 {
+            assert_eq!(
+                store.get::<u64>(7, p, &U64Codec).as_deref(),
+                Some(&vec![p as u64])
+            );
+        }
+        // A memory-only block that must make way is dropped (recomputed when read).
+        assert!(put(&store, 5, StorageLevel::MemoryOnly));
+        build.try_grow(8).unwrap();
+        assert!(!store.contains(7, 5) && store.is_on_disk(7, 4));
+        // With nothing free a new block goes straight to disk, or is not kept.
+        assert!(put(&store, 6, StorageLevel::MemoryAndDisk));
+        assert!(store.is_on_disk(7, 6));
+        assert!(!put(&store, 8, StorageLevel::MemoryOnly));
+        drop(build);
+        store.remove_rdd(7);
+        assert_eq!(pool.snapshot().reserved, 0);
         let _ = std::fs::remove_dir(&store.spill_dir);
     }
 }

@@ -88,11 +88,13 @@ impl RddContext {
     pub fn new(config: RddConfig) -> Arc<Self> {
         let metrics = Arc::new(Metrics::default());
         let faults = Arc::new(FaultInjector::new(config.faults));
+        let memory_pool = MemoryPool::new(config.memory_limit);
         let block_manager = Arc::new(BlockManager::with_parts(
             config.cache_budget_bytes,
             config.spill_dir.clone(),
             Arc::clone(&metrics),
             Arc::clone(&faults),
+            &memory_pool,
         ));
         let scheduler = DagScheduler::new(
             config.threads,
@@ -102,7 +104,6 @@ impl RddContext {
             Arc::clone(&faults),
         );
         scheduler.set_max_split(config.max_split);
-        let memory_pool = MemoryPool::new(config.memory_limit);
         Arc::new(RddContext {
             config,
             memory_pool,

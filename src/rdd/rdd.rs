@@ -247,6 +247,7 @@ impl<T: Data> Rdd<T> {
             codec,
             pool: Arc::clone(self.ctx.memory_pool()),
             folder,
+            name: name.to_string(),
         };
         self.shuffle_into(name, num_partitions, Arc::new(partitioner), Some(spill))
     }

@@ -1,6 +1,6 @@
 //! Shuffle output under the memory limit: a map task's buckets are held in the
-//! executor's [`MemoryPool`] while the pool is less than a quarter full (the rest is
-//! the operators'); past that they are written to disk as runs, in the codec of the
+//! executor's [`MemoryPool`] while the pool is less than a quarter full, not counting
+//! cached blocks (the rest is the operators'); past that they are written to disk as runs, in the codec of the
 //! shuffle's items, and read back by the reduce tasks run by run.
 //!
 //! In: the pieces a map task sends to each reduce partition, a [`BlockCodec`] that
@@ -26,9 +26,19 @@ const RESERVE_STEP: usize = 4 << 20;
 
 static NEXT_RUN: AtomicUsize = AtomicUsize::new(0);
 
-/// Where a shuffle writes its runs: the folder, made when first asked for. What the
-/// closure holds lives as long as the shuffle.
-pub type SpillFolder = Arc<dyn Fn() -> Result<PathBuf> + Send + Sync>;
+/// Where a shuffle writes its runs, and the cap on the bytes they take on disk.
+pub trait SpillSpace: Send + Sync {
+    /// The folder of the runs, made when first asked for.
+    fn folder(&self) -> Result<PathBuf>;
+    /// Counts `bytes` more on disk, written by `consumer` (which has `held` there
+    /// already), or refuses past the cap.
+    fn charge(&self, consumer: &str, held: u64, bytes: u64) -> Result<()>;
+    /// Gives back the `bytes` of a run deleted.
+    fn release(&self, bytes: u64);
+}
+
+/// A shuffle's [`SpillSpace`]; it lives as long as the shuffle's runs.
+pub type SpillFolder = Arc<dyn SpillSpace>;
 
 /// How a shuffle's map output is held: sized and written by `codec`, reserved in
 /// `pool`, spilled under `folder`.
@@ -39,17 +49,23 @@ pub struct ShuffleSpill<T> {
     pub pool: Arc<MemoryPool>,
     /// The folder of the runs.
     pub folder: SpillFolder,
+    /// The shuffle's name, e.g. `Exchange hash`, for errors.
+    pub name: String,
 }
 
-/// One run of a reduce block on disk; the file goes with it.
-#[derive(Debug)]
+/// One run of a reduce block on disk; the file, and its bytes counted against the
+/// cap, go with it.
 pub struct DiskRun {
     path: PathBuf,
+    /// Bytes charged to `space`.
+    bytes: u64,
+    space: SpillFolder,
 }
 
 impl Drop for DiskRun {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+        self.space.release(self.bytes);
     }
 }
 
@@ -96,6 +112,8 @@ pub struct SpillingBuckets<T> {
     /// Bytes gathered since the last reservation.
     pending: usize,
     folder: SpillFolder,
+    /// Bytes of this task's runs on disk.
+    on_disk: u64,
     name: String,
     metrics: Arc<Metrics>,
 }
@@ -116,6 +134,7 @@ impl<T: Data> SpillingBuckets<T> {
             reservation: spill.pool.reserve(name.clone(), false),
             pending: 0,
             folder: Arc::clone(&spill.folder),
+            on_disk: 0,
             name,
             metrics,
         }
@@ -140,29 +159,40 @@ impl<T: Data> SpillingBuckets<T> {
         let bytes = std::mem::take(&mut self.pending) as u64;
         let pool = self.pool.snapshot();
         let room = pool.limit / 4;
-        if pool.reserved.saturating_add(bytes) <= room && self.reservation.try_grow(bytes).is_ok() {
+        // Cached blocks do not count: they make way when asked.
+        let held = pool.reserved - pool.evictable;
+        if held.saturating_add(bytes) <= room && self.reservation.try_grow(bytes).is_ok() {
             return Ok(());
         }
         self.spill()
     }
 
     fn spill(&mut self) -> Result<()> {
-        let dir = (self.folder)()?;
+        let dir = self.folder.folder()?;
         for (bucket, runs) in self.buckets.iter_mut().zip(self.runs.iter_mut()) {
             if bucket.is_empty() {
                 continue;
             }
             let n = NEXT_RUN.fetch_add(1, Ordering::Relaxed);
-            let path = dir.join(format!("shuffle-{n}.run"));
-            let run = Arc::new(DiskRun { path });
+            // Made before the file: whatever fails below, the file is deleted with it.
+            let mut run = DiskRun {
+                path: dir.join(format!("shuffle-{n}.run")),
+                bytes: 0,
+                space: Arc::clone(&self.folder),
+            };
             let file = std::fs::File::create(&run.path).map_err(|e| RddError::io(&run.path, e))?;
             let mut out = BufWriter::new(file);
             self.codec.encode(bucket, &mut out)?;
             out.flush().map_err(|e| RddError::io(&run.path, e))?;
-            let bytes = std::fs::metadata(&run.path).map(|m| m.len()).unwrap_or(0);
+            let bytes = std::fs::metadata(&run.path)
+                .map_err(|e| RddError::io(&run.path, e))?
+                .len();
+            self.folder.charge(&self.name, self.on_disk, bytes)?;
+            run.bytes = bytes;
+            self.on_disk += bytes;
             self.pool.record_spill(bytes);
             self.metrics.spilled(1);
-            runs.push(run);
+            runs.push(Arc::new(run));
             bucket.clear();
         }
         self.reservation.free();
@@ -196,21 +226,60 @@ mod tests {
     use crate::rdd::context::{RddConfig, RddContext};
     use crate::rdd::storage::U64Codec;
 
-    fn shuffled(ctx: &Arc<RddContext>, dir: &std::path::Path) -> Vec<u64> {
-        let folder_dir = dir.to_path_buf();
-        let folder: SpillFolder = Arc::new(move || {
-            std::fs::create_dir_all(&folder_dir).map_err(|e| RddError::io(&folder_dir, e))?;
-            Ok(folder_dir.clone())
-        });
+    /// A folder whose runs may take `cap` bytes at once.
+    struct Folder {
+        dir: std::path::PathBuf,
+        cap: u64,
+        used: std::sync::Mutex<u64>,
+    }
+
+    impl SpillSpace for Folder {
+        fn folder(&self) -> Result<PathBuf> {
+            std::fs::create_dir_all(&self.dir).map_err(|e| RddError::io(&self.dir, e))?;
+            Ok(self.dir.clone())
+        }
+        fn charge(&self, consumer: &str, _held: u64, bytes: u64) -> Result<()> {
+            let mut used = self.used.lock().unwrap();
+            if *used + bytes > self.cap {
+                return Err(RddError::ResourcesExhausted(format!(
+                    "{consumer}: spill cap of {} bytes",
+                    self.cap
+                )));
+            }
+            *used += bytes;
+            Ok(())
+        }
+        fn release(&self, bytes: u64) {
+            *self.used.lock().unwrap() -= bytes;
+        }
+    }
+
+    fn shuffle(ctx: &Arc<RddContext>, folder: &Arc<Folder>) -> Result<Vec<u64>> {
         let data: Vec<u64> = (0..200_000).collect();
+        let space: SpillFolder = Arc::clone(folder) as SpillFolder;
         let mut out = ctx
             .parallelize(data, 4)
-            .shuffle_spilling("by residue", 3, Arc::new(U64Codec), folder, |x, n| {
+            .shuffle_spilling("by residue", 3, Arc::new(U64Codec), space, |x, n| {
                 Ok(vec![((x % n as u64) as usize, x)])
             })
-            .collect()
-            .unwrap();
+            .collect()?;
         out.sort_unstable();
+        Ok(out)
+    }
+
+    fn folder(dir: &std::path::Path, cap: u64) -> Arc<Folder> {
+        Arc::new(Folder {
+            dir: dir.to_path_buf(),
+            cap,
+            used: std::sync::Mutex::new(0),
+        })
+    }
+
+    fn shuffled(ctx: &Arc<RddContext>, dir: &std::path::Path) -> Vec<u64> {
+        let folder = folder(dir, u64::MAX);
+        let out = shuffle(ctx, &folder).unwrap();
+        // Every run's bytes were counted, and given back when the shuffle went.
+        assert_eq!(*folder.used.lock().unwrap(), 0);
         out
     }
 
@@ -244,5 +313,26 @@ mod tests {
         assert_eq!(shuffled(&roomy, &dir), expected);
         assert_eq!(roomy.metrics().spilled_blocks, 0);
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn shuffle_runs_past_the_disk_cap_fail_the_job_and_are_deleted() {
+        let dir = std::env::temp_dir().join(format!("ember-shuffle-cap-{}", std::process::id()));
+        let ctx = RddContext::new(RddConfig {
+            threads: 2,
+            memory_limit: 64 << 10,
+            max_task_attempts: 1,
+            ..RddConfig::default()
+        });
+        // 1.6MB of items; the runs may take 100KB.
+        let capped = folder(&dir, 100 << 10);
+        let error = shuffle(&ctx, &capped).unwrap_err();
+        assert!(
+            error.to_string().contains("spill cap of 102400 bytes"),
+            "{error}"
+        );
+        assert_eq!(*capped.used.lock().unwrap(), 0);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -71,7 +71,10 @@ impl<T: Data> ShuffleDependency<T> {
         let mut buckets = SpillingBuckets::new(
             n,
             spill,
-            format!("shuffle {} output of map task {map}", self.shuffle_id),
+            format!(
+                "{} (shuffle {}, output of map task {map})",
+                spill.name, self.shuffle_id
+            ),
             Arc::clone(self.block_manager.metrics()),
         );
         let mut rows = 0;

@@ -18,8 +18,12 @@
 //! operator. Rows with a NULL key match nothing, so where they land does not change
 //! what comes out: build rows with a NULL key are dropped unless the join emits its
 //! unmatched build rows (Right, Full), and are then spread evenly over the parts, as
-//! probe rows with a NULL key are. Null-aware joins (`NOT IN`, `IN` marks) need the
-//! whole build side at once and are not run this way.
+//! probe rows with a NULL key are. A null-aware anti join (`NOT IN`) without a filter
+//! runs this way too: a NULL among the build keys makes its output empty, and
+//! otherwise its probe rows with a NULL key are dropped before the split (against a
+//! non-empty set their comparison is unknown), which leaves a plain anti join per
+//! part. Null-aware mark joins (`IN` whose NULLs count) and null-aware anti joins with
+//! a filter need the whole build side at once and are not run this way.
 
 use std::sync::Arc;
 
@@ -54,20 +58,6 @@ const FLUSH_BYTES: u64 = 64 << 10;
 /// concatenated copy and the index.
 pub fn build_reservation(bytes: u64, rows: usize) -> u64 {
     2 * bytes + rows as u64 * INDEX_BYTES_PER_ROW
-}
-
-/// Whether a join of `kind` can run part by part.
-pub fn supports_grace(kind: JoinKind) -> bool {
-    matches!(
-        kind,
-        JoinKind::Inner
-            | JoinKind::Left
-            | JoinKind::Right
-            | JoinKind::Full
-            | JoinKind::LeftSemi
-            | JoinKind::LeftAnti
-            | JoinKind::LeftMark
-    )
 }
 
 /// What a hash join is: its kind, keys, filter and schemas.
@@ -112,6 +102,21 @@ impl JoinSpec {
     /// The join kind.
     pub fn kind(&self) -> JoinKind {
         self.kind
+    }
+
+    /// Whether the join can run part by part.
+    pub fn runs_in_parts(&self) -> bool {
+        match self.kind {
+            JoinKind::Inner
+            | JoinKind::Left
+            | JoinKind::Right
+            | JoinKind::Full
+            | JoinKind::LeftSemi
+            | JoinKind::LeftAnti
+            | JoinKind::LeftMark => true,
+            JoinKind::LeftAntiNullAware => self.filter.is_none(),
+            _ => false,
+        }
     }
 
     /// A table over `batches` of build rows.
@@ -166,6 +171,17 @@ pub struct BuildPart {
     /// True when every row has the same key hash (and none a NULL key): splitting it
     /// again cannot make it smaller.
     one_key: bool,
+    /// What was seen of the whole build side (the same in every part).
+    whole: WholeSide,
+}
+
+/// What a null-aware anti join needs to know of its whole build side.
+#[derive(Debug, Clone, Copy, Default)]
+struct WholeSide {
+    /// Rows seen, NULL keys included.
+    rows: u64,
+    /// Whether some row has a NULL key.
+    null_key: bool,
 }
 
 /// One part being written.
@@ -188,6 +204,9 @@ struct PartWriter<'a> {
     parts: Vec<PartBuffer>,
     /// The part the next row with a NULL key goes to.
     spread: usize,
+    /// Whether rows with a NULL key are kept (spread over the parts) or dropped.
+    keep_null_keys: bool,
+    whole: WholeSide,
     hashes: Vec<u64>,
 }
 
@@ -205,8 +224,16 @@ impl<'a> PartWriter<'a> {
                 })
                 .collect(),
             spread: 0,
+            keep_null_keys: side == Side::Probe || spec.emits_build_rows(),
+            whole: WholeSide::default(),
             hashes: Vec::new(),
         }
+    }
+
+    /// Drops the rows with a NULL key instead.
+    fn dropping_null_keys(mut self) -> Self {
+        self.keep_null_keys = false;
+        self
     }
 
     fn key_columns(&self, batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
@@ -229,11 +256,12 @@ impl<'a> PartWriter<'a> {
         let columns = self.key_columns(batch)?;
         let valid = key_validity(&columns);
         hash_columns(&columns, rows, &mut self.hashes)?;
-        let keep_null_keys = self.side == Side::Probe || self.spec.emits_build_rows();
+        self.whole.rows += rows as u64;
         let mut indices: Vec<Vec<u32>> = vec![Vec::new(); GRACE_PARTS];
         for (row, hash) in self.hashes.iter().enumerate() {
             let part = if valid.as_ref().is_some_and(|v| v.is_null(row)) {
-                if !keep_null_keys {
+                self.whole.null_key = true;
+                if !self.keep_null_keys {
                     continue;
                 }
                 let part = self.spread;
@@ -285,7 +313,11 @@ impl<'a> PartWriter<'a> {
                 }
                 None => None,
             };
-            out.push(BuildPart { file, one_key });
+            out.push(BuildPart {
+                file,
+                one_key,
+                whole: self.whole,
+            });
         }
         Ok(out)
     }
@@ -371,7 +403,7 @@ pub fn collect_build(
         let batch = batch?;
         let more = batch_bytes(&batch);
         if let Err(refused) = memory.try_grow(build_reservation(more, batch.num_rows())) {
-            if !(memory.can_spill() && supports_grace(spec.kind)) {
+            if !(memory.can_spill() && spec.runs_in_parts()) {
                 return Err(refused);
             }
             let schema = spec.build_schema.clone();
@@ -438,7 +470,29 @@ impl GraceJoin {
                 build_parts.len()
             )));
         }
-        let probe_parts = split_side(&spec, Side::Probe, 0, probe_schema.clone(), probe, &memory)?;
+        let whole = build_parts.first().map(|p| p.whole).unwrap_or_default();
+        let mut probe_split = PartWriter::new(&spec, Side::Probe, 0, probe_schema.clone());
+        if spec.kind == JoinKind::LeftAntiNullAware {
+            // NOT IN a set holding NULL is never true: nothing comes out.
+            if whole.null_key {
+                return Ok(GraceJoin {
+                    spec,
+                    memory,
+                    probe_schema,
+                    pending: Vec::new(),
+                    current: None,
+                    failed: false,
+                });
+            }
+            // NOT IN a non-empty set is unknown for a NULL.
+            if whole.rows > 0 {
+                probe_split = probe_split.dropping_null_keys();
+            }
+        }
+        for batch in probe {
+            probe_split.write(&batch?, &memory)?;
+        }
+        let probe_parts = probe_split.finish(&memory)?;
         let mut pending: Vec<PendingPart> = build_parts
             .into_iter()
             .zip(probe_parts)

@@ -404,7 +404,7 @@ mod grace {
 
     use crate::error::EmberError;
     use crate::memory::{MemoryCounters, MemoryPool, QueryMemory};
-    use crate::ops::join::grace::{collect_build, supports_grace};
+    use crate::ops::join::grace::collect_build;
 
     use super::*;
 
@@ -528,7 +528,6 @@ mod grace {
     #[test]
     fn every_kind_gives_the_rows_it_gives_in_memory() {
         for kind in KINDS {
-            assert!(supports_grace(kind));
             for filter in [None, Some(strings_differ())] {
                 let name = format!("{kind}");
                 let whole = join(
@@ -556,8 +555,66 @@ mod grace {
                 assert!(parts.rows == whole.rows, "{kind} {filter:?}: rows differ");
             }
         }
-        assert!(!supports_grace(JoinKind::LeftAntiNullAware));
-        assert!(!supports_grace(JoinKind::LeftMarkNullAware));
+    }
+
+    #[test]
+    fn not_in_runs_in_parts_without_a_filter() {
+        let spec = |kind, filter| {
+            JoinSpec::new(
+                kind,
+                vec![PhysExpr::column(0, "rk")],
+                vec![PhysExpr::column(0, "lk")],
+                filter,
+                right_schema(),
+                output_schema(kind),
+            )
+            .unwrap()
+        };
+        assert!(spec(JoinKind::LeftAntiNullAware, None).runs_in_parts());
+        assert!(!spec(JoinKind::LeftAntiNullAware, Some(strings_differ())).runs_in_parts());
+        assert!(!spec(JoinKind::LeftMarkNullAware, None).runs_in_parts());
+        // Build keys without NULLs: the probe rows whose key is not among them, and
+        // not NULL, come out.
+        let no_nulls = || side(right_schema(), 8000, |i| Some((i % 4000) as i64));
+        // With a NULL among the build keys nothing comes out; with the build side empty
+        // every probe row does, NULL keys too.
+        for (build, name) in [
+            (no_nulls(), "not-in"),
+            (build_rows(), "not-in-null"),
+            (Vec::new(), "not-in-empty"),
+        ] {
+            let kind = JoinKind::LeftAntiNullAware;
+            let whole = join(kind, None, build.clone(), probe_rows(), u64::MAX, name).unwrap();
+            assert_eq!(whole.spill_files, 0);
+            let parts = join(kind, None, build.clone(), probe_rows(), 200_000, name).unwrap();
+            assert!(parts.rows == whole.rows, "{name}: rows differ");
+            match name {
+                "not-in" => {
+                    assert!(parts.spill_files > 0, "{name} did not spill");
+                    assert!(!whole.rows.is_empty() && whole.rows.len() < 6000);
+                }
+                "not-in-null" => {
+                    assert!(parts.spill_files > 0, "{name} did not spill");
+                    assert!(whole.rows.is_empty());
+                }
+                _ => assert_eq!(whole.rows.len(), 6000),
+            }
+        }
+        // With a filter it needs every build row at once.
+        let error = join(
+            JoinKind::LeftAntiNullAware,
+            Some(strings_differ()),
+            no_nulls(),
+            probe_rows(),
+            200_000,
+            "not-in-filter",
+        )
+        .err()
+        .expect("refused");
+        assert!(
+            matches!(error, EmberError::ResourcesExhausted(_)),
+            "{error}"
+        );
     }
 
     #[test]
