@@ -251,7 +251,9 @@ fn tables_only_the_cluster_holds_are_read_by_name() {
         .collect()
         .unwrap();
     let back = SessionContext::new()
-        .sql(&format!("SELECT count(*) AS n, sum(n_nationkey) AS s FROM '{out}'"))
+        .sql(&format!(
+            "SELECT count(*) AS n, sum(n_nationkey) AS s FROM '{out}'"
+        ))
         .unwrap();
     assert_eq!(rows(&back), "n,s\n25,300\n");
     std::fs::remove_dir_all(&dir).unwrap();
