@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use ember_planner::catalog::{Catalog, CatalogEntry, TableSource};
+use ember_planner::catalog::{Catalog, CatalogEntry, Elsewhere, TableSource};
 use ember_planner::sql::{ExplainFormat, FileFormat, SqlPlanner, Statement};
 use ember_planner::types::sql_type_name;
 use ember_planner::{LogicalPlan, LogicalPlanBuilder, PlanError};
@@ -98,7 +98,7 @@ impl SessionContext {
         self.statement_scope(|| {
             crate::stack::with_stack_for_depth(max_depth, || {
                 let stmt = {
-                    let catalog = SessionCatalog { session: self };
+                    let catalog = SessionCatalog::new(self);
                     SqlPlanner::new(&catalog)
                         .with_max_expression_depth(max_depth)
                         .plan_statement(sql)?
@@ -127,7 +127,7 @@ impl SessionContext {
     pub fn html_report(&self, sql: &str) -> Result<String> {
         let max_depth = self.config().max_expression_depth;
         let plan = crate::stack::with_stack_for_depth(max_depth, || {
-            let catalog = SessionCatalog { session: self };
+            let catalog = SessionCatalog::new(self);
             let statement = SqlPlanner::new(&catalog)
                 .with_max_expression_depth(max_depth)
                 .plan_statement(sql)?;
@@ -561,9 +561,10 @@ impl SessionContext {
         self.scan_frame(&file_stem(path), source)
     }
 
-    /// A DataFrame over a registered table or view.
+    /// A DataFrame over a registered table or view; in remote mode also over a table
+    /// of the cluster's catalog (`db.t` names a table of database `db` there).
     pub fn table(&self, name: &str) -> Result<DataFrame> {
-        let catalog = SessionCatalog { session: self };
+        let catalog = SessionCatalog::new(self);
         match catalog.table(name) {
             Some(CatalogEntry::Table(t)) => self.scan_frame(&name.to_lowercase(), t),
             Some(CatalogEntry::View(plan)) => Ok(DataFrame::new(
@@ -572,7 +573,27 @@ impl SessionContext {
                     .alias(&name.to_lowercase())?
                     .build(),
             )),
-            None => Err(table_not_found(name, &self.table_names())),
+            None => {
+                let parts: Vec<String> = name.split('.').map(str::to_string).collect();
+                match catalog.table_elsewhere(&parts)? {
+                    Elsewhere::Found(t) => {
+                        let last = parts.last().map_or(name, String::as_str);
+                        self.scan_frame(&last.to_lowercase(), t)
+                    }
+                    Elsewhere::NotLooked => Err(table_not_found(name, &self.table_names())),
+                    Elsewhere::Absent { searched } => {
+                        let known = self.table_names();
+                        Err(PlanError::not_found(
+                            "table",
+                            name,
+                            known.iter().map(String::as_str),
+                            Default::default(),
+                        )
+                        .searched_also(searched)
+                        .into())
+                    }
+                }
+            }
         }
     }
 
@@ -734,9 +755,21 @@ fn csv_options(options: &[(String, String)]) -> Result<CsvOptions> {
 }
 
 /// The planner's view of the session catalog (the Spark Connect server plans with it
-/// too, adding the relations it translates).
+/// too, adding the relations it translates). In remote mode a name the session does
+/// not hold is looked up in the cluster's catalog, once per statement and table.
 pub(crate) struct SessionCatalog<'a> {
     pub(crate) session: &'a SessionContext,
+    cluster: crate::remote::ClusterLookups,
+}
+
+impl<'a> SessionCatalog<'a> {
+    /// The catalog of `session`, for planning one statement.
+    pub(crate) fn new(session: &'a SessionContext) -> Self {
+        SessionCatalog {
+            session,
+            cluster: Default::default(),
+        }
+    }
 }
 
 impl Catalog for SessionCatalog<'_> {
@@ -767,5 +800,24 @@ impl Catalog for SessionCatalog<'_> {
         sources::open_file_table(path, format)
             .map(|t| Arc::new(t) as Arc<dyn TableSource>)
             .map_err(|e| PlanError::plan(e.to_string()))
+    }
+
+    /// In remote mode, the cluster's own catalog; local sessions never look there.
+    fn table_elsewhere(&self, name: &[String]) -> ember_planner::Result<Elsewhere> {
+        let Some(url) = self.session.config().remote else {
+            return Ok(Elsewhere::NotLooked);
+        };
+        let server =
+            crate::remote::RemoteUrl::parse(&url).map_err(|e| PlanError::plan(e.to_string()))?;
+        match self.cluster.get(&url, name) {
+            Ok(Some(table)) => Ok(Elsewhere::Found(table)),
+            Ok(None) => Ok(Elsewhere::Absent {
+                searched: format!("on the cluster at {server}"),
+            }),
+            Err(EmberError::Plan(e)) => Err(e),
+            Err(EmberError::Remote(m)) => Err(PlanError::plan(m)),
+            Err(EmberError::Unsupported(m)) => Err(PlanError::unsupported(m)),
+            Err(e) => Err(PlanError::plan(e.to_string())),
+        }
     }
 }

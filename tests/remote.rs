@@ -238,6 +238,26 @@ fn the_remote_setting_checks_urls_and_resets() {
         .to_string();
     assert!(e.contains("expected a Spark Connect URL"), "{e}");
     assert!(SessionContext::remote("sc://x:notaport").is_err());
+    // TLS is refused before anything connects, however the URL is given.
+    let e = ctx
+        .sql("SET ember.execution.remote = 'sc://h:7/;use_ssl=true'")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "invalid value 'sc://h:7/;use_ssl=true' for ember.execution.remote: TLS (use_ssl=true) \
+         is not supported: Ember's client connects in plaintext only; expected a Spark Connect \
+         URL sc://host:port[/;token=...] (empty for none)"
+    );
+    let Err(e) = SessionContext::remote("sc://h:7/;token=t;use_ssl=true") else {
+        panic!("a TLS URL was accepted");
+    };
+    assert!(
+        e.to_string()
+            .contains("TLS (use_ssl=true) is not supported"),
+        "{e}"
+    );
+    assert_eq!(ctx.config().remote, None);
     ctx.sql("SET ember.execution.remote = 'sc://h:7/;token=secret'")
         .unwrap();
     assert_eq!(

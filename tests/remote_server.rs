@@ -170,3 +170,136 @@ fn server_side_errors_come_back_as_one_line() {
     );
     assert!(!e.contains('\n'), "{e}");
 }
+
+/// A server whose sessions hold the TPC-H tables in memory (`ember serve --tpch`): for
+/// a remote session that registers nothing, they exist only on the cluster.
+fn cluster_with_tables() -> (Server, String) {
+    let mut options = ServeOptions {
+        host: "127.0.0.1".into(),
+        port: 0,
+        tpch: Some(0.01),
+        ..ServeOptions::default()
+    };
+    options.config.threads = 2;
+    let server = Server::start(options).unwrap();
+    let url = format!("sc://127.0.0.1:{}", server.addr().port());
+    (server, url)
+}
+
+#[test]
+fn tables_only_the_cluster_holds_are_read_by_name() {
+    let (_server, url) = cluster_with_tables();
+    let dir = std::env::temp_dir().join(format!("ember-remote-cluster-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let region = dir.join("region.parquet");
+    let region = region.to_str().unwrap();
+    let local = SessionContext::new();
+    local.register_tpch(0.01).unwrap();
+    local
+        .sql(&format!("COPY region TO '{region}' (FORMAT parquet)"))
+        .unwrap()
+        .collect()
+        .unwrap();
+    // `region` is a file both sides read; `nation` and `lineitem` the remote session
+    // only finds on the cluster.
+    let remote = SessionContext::remote(&url).unwrap();
+    remote.register_parquet("region", region).unwrap();
+    let queries = [
+        "SELECT r_name, count(*) AS n, min(n_name) AS first FROM nation JOIN region \
+         ON n_regionkey = r_regionkey GROUP BY r_name ORDER BY r_name",
+        "SELECT l_returnflag, sum(l_quantity) AS q, avg(l_discount) AS d, count(*) AS n \
+         FROM lineitem WHERE l_shipdate <= DATE '1998-09-01' GROUP BY l_returnflag ORDER BY 1",
+        // The same table twice in one query.
+        "SELECT a.n_name, b.n_name FROM nation a JOIN nation b ON a.n_nationkey = b.n_nationkey + 1 \
+         ORDER BY 1 LIMIT 3",
+    ];
+    for sql in queries {
+        assert_eq!(
+            rows(&remote.sql(sql).unwrap()),
+            rows(&local.sql(sql).unwrap()),
+            "{sql}"
+        );
+    }
+    // The DataFrame API finds them too.
+    let n = remote
+        .table("nation")
+        .unwrap()
+        .filter(col("n_regionkey").eq(lit(1)))
+        .unwrap();
+    assert_eq!(
+        rows(&n),
+        rows(
+            &local
+                .sql("SELECT * FROM nation WHERE n_regionkey = 1")
+                .unwrap()
+        )
+    );
+    // EXPLAIN shows the named table read beside the file read.
+    let plan = rows(
+        &remote
+            .sql("EXPLAIN SELECT count(*) FROM nation JOIN region ON n_regionkey = r_regionkey")
+            .unwrap(),
+    );
+    assert!(plan.contains("Read table nation"), "{plan}");
+    assert!(plan.contains(&format!("Read parquet [{region}]")), "{plan}");
+    // COPY of a cluster table is a write the cluster runs from its table.
+    let out = dir.join("nation_copy");
+    let out = out.to_str().unwrap();
+    remote
+        .sql(&format!("COPY nation TO '{out}' (FORMAT parquet)"))
+        .unwrap()
+        .collect()
+        .unwrap();
+    let back = SessionContext::new()
+        .sql(&format!(
+            "SELECT count(*) AS n, sum(n_nationkey) AS s FROM '{out}'"
+        ))
+        .unwrap();
+    assert_eq!(rows(&back), "n,s\n25,300\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_table_nowhere_is_one_line_naming_both_places() {
+    let (_server, url) = cluster_with_tables();
+    let remote = SessionContext::remote(&url).unwrap();
+    let e = remote.sql("SELECT * FROM nosuch").unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "table 'nosuch' not found at line 1, column 15: looked up in Ember's catalog and on the cluster at {url}"
+        )
+    );
+    let e = remote.table("nosuch").unwrap_err().to_string();
+    assert!(e.ends_with(&format!("on the cluster at {url}")), "{e}");
+}
+
+#[test]
+fn local_sessions_never_see_cluster_tables() {
+    let (_server, url) = cluster_with_tables();
+    let ctx = SessionContext::remote(&url).unwrap();
+    ctx.sql("CREATE VIEW europe AS SELECT n_name FROM nation WHERE n_regionkey = 3")
+        .unwrap();
+    assert_eq!(
+        rows(&ctx.sql("SELECT count(*) AS n FROM europe").unwrap()),
+        "n\n5\n"
+    );
+    ctx.reset(Some("ember.execution.remote")).unwrap();
+    let e = ctx.sql("SELECT * FROM nation").unwrap_err().to_string();
+    assert_eq!(e, "table 'nation' not found at line 1, column 15");
+    // A view planned in remote mode still names the cluster's table: running it in
+    // Ember is a clear error, not a scan of nothing.
+    let e = ctx
+        .sql("SELECT * FROM europe")
+        .unwrap()
+        .collect()
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        format!(
+            "not supported: reading table 'nation' in Ember: it is the table nation on the cluster at {url}, \
+             and only a query run there (SET ember.execution.remote = '{url}') can read it"
+        )
+    );
+}

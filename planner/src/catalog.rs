@@ -1,6 +1,8 @@
 //! What the planner needs to know about tables, without reading them: their schema
 //! and statistics. The runtime's sources implement [`TableSource`]; the session's
-//! catalog implements [`Catalog`].
+//! catalog implements [`Catalog`]. A catalog may know a second place to look for a
+//! name it does not hold ([`Catalog::table_elsewhere`]: in remote mode, the cluster's
+//! own catalog); the planner only sees the answer.
 
 use std::any::Any;
 use std::fmt;
@@ -63,6 +65,30 @@ pub trait Catalog {
     /// A table read straight from a file path (`FROM 'x.parquet'`, `read_parquet('x')`).
     /// `format` is `None` to infer it from the extension.
     fn file_table(&self, path: &str, format: Option<&str>) -> Result<Arc<dyn TableSource>>;
+    /// A table this catalog does not hold, looked up in a second place (remote mode
+    /// asks the Spark cluster's own catalog). `name` is the name's parts as written
+    /// (`["db", "t"]` for `db.t`). Asked only after CTEs, views, tables and file
+    /// names; an error is the lookup itself failing (the place unreachable, a column
+    /// of a type Ember has not). The default has no second place.
+    fn table_elsewhere(&self, name: &[String]) -> Result<Elsewhere> {
+        let _ = name;
+        Ok(Elsewhere::NotLooked)
+    }
+}
+
+/// What [`Catalog::table_elsewhere`] found.
+#[derive(Debug, Clone)]
+pub enum Elsewhere {
+    /// The catalog has no second place to look.
+    NotLooked,
+    /// The table, found there.
+    Found(Arc<dyn TableSource>),
+    /// Looked up there and not found; `searched` says where, for the error
+    /// (`on the cluster at sc://host:15002`).
+    Absent {
+        /// Where the name was looked up besides the catalog.
+        searched: String,
+    },
 }
 
 /// What a name in FROM refers to.

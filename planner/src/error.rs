@@ -72,7 +72,11 @@ pub enum PlanError {
         location: Location,
     },
     /// A table, column, function or view that does not exist.
-    #[error("{kind} '{name}' not found{location}{}", suggestion_text(.suggestion))]
+    #[error(
+        "{kind} '{name}' not found{location}{}{}",
+        searched_text(.searched),
+        suggestion_text(.suggestion)
+    )]
     NotFound {
         /// "table", "column", "function", ...
         kind: &'static str,
@@ -80,6 +84,9 @@ pub enum PlanError {
         name: String,
         /// The closest existing name, if any is close.
         suggestion: Option<String>,
+        /// Where the name was also looked up, besides Ember's catalog (remote mode:
+        /// `on the cluster at sc://host:port`).
+        searched: Option<String>,
         /// Where the name appears.
         location: Location,
     },
@@ -120,6 +127,13 @@ pub enum PlanError {
     /// A broken invariant inside the planner (a bug, not a user error).
     #[error("internal planner error: {0}")]
     Internal(String),
+}
+
+fn searched_text(s: &Option<String>) -> String {
+    match s {
+        Some(s) => format!(": looked up in Ember's catalog and {s}"),
+        None => String::new(),
+    }
 }
 
 fn suggestion_text(s: &Option<String>) -> String {
@@ -183,8 +197,16 @@ impl PlanError {
             kind,
             name: name.to_string(),
             suggestion: closest_name(name, candidates),
+            searched: None,
             location,
         }
+    }
+    /// A "not found" error that also says where else the name was looked up.
+    pub fn searched_also(mut self, place: impl Into<String>) -> Self {
+        if let PlanError::NotFound { searched, .. } = &mut self {
+            *searched = Some(place.into());
+        }
+        self
     }
     /// Where in the SQL text the error is, when known.
     pub fn location(&self) -> Option<Location> {

@@ -30,7 +30,7 @@ pub mod sql;
 pub mod transformed;
 pub mod types;
 
-pub use catalog::{Catalog, CatalogEntry, TableSource};
+pub use catalog::{Catalog, CatalogEntry, Elsewhere, TableSource};
 pub use error::{PlanError, Result};
 pub use expr::{Expr, col, lit};
 pub use logical::{LogicalPlan, LogicalPlanBuilder};

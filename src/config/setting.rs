@@ -115,8 +115,17 @@ impl Setting {
         }
     }
 
-    /// The message for a value that is not allowed.
+    /// The message for a value that is not allowed; a URL says what is wrong with it
+    /// (`TLS (use_ssl=true) is not supported`, a port that is not a number).
     pub fn invalid(&self, text: &str) -> String {
+        if matches!(self.allowed, Allowed::RemoteUrl)
+            && let Some(why) = crate::remote::RemoteUrl::problem(text)
+        {
+            return format!(
+                "invalid value '{text}' for {}: {why}; expected {}",
+                self.name, self.allowed
+            );
+        }
         format!(
             "invalid value '{text}' for {}: expected {}",
             self.name, self.allowed

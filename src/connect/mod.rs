@@ -25,7 +25,8 @@
 //! - `write`: `df.write` (files with mode, partitionBy and options; `saveAsTable`).
 //!
 //! May import anything in the crate; nothing outside `connect` imports it but the
-//! shell's `serve` command.
+//! shell's `serve` command and remote mode (`crate::remote`), which shares `proto`
+//! and `types`.
 
 mod analyze;
 mod arrow;
@@ -47,7 +48,7 @@ mod service;
 mod sessions;
 mod set_ops;
 mod show;
-mod types;
+pub(crate) mod types;
 mod write;
 
 pub use server::{ServeOptions, Server, serve};

@@ -446,7 +446,7 @@ impl<'a> Translator<'a> {
         let depth = self.ctx.config().max_expression_depth;
         crate::stack::with_stack_for_depth(depth, || {
             let catalog = InputCatalog {
-                base: SessionCatalog { session: self.ctx },
+                base: SessionCatalog::new(self.ctx),
                 views,
             };
             match SqlPlanner::new(&catalog)
@@ -508,6 +508,10 @@ impl Catalog for InputCatalog<'_> {
         format: Option<&str>,
     ) -> ember_planner::Result<Arc<dyn TableSource>> {
         self.base.file_table(path, format)
+    }
+
+    fn table_elsewhere(&self, name: &[String]) -> ember_planner::Result<ember_planner::Elsewhere> {
+        self.base.table_elsewhere(name)
     }
 }
 

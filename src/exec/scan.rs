@@ -14,6 +14,7 @@ use crate::exec::cache::CachedTable;
 use crate::expr::evaluate_predicate;
 use crate::ops::values::values_batch;
 use crate::rdd::{Rdd, RddError};
+use crate::sources::cluster::ClusterTable;
 use crate::sources::prune::may_match;
 use crate::sources::{DataSource, Table};
 use std::collections::HashMap;
@@ -44,6 +45,9 @@ pub fn lower_scan(
                     Box::new(iter.map(move |b| b.and_then(|b| Ok(b.project(&projection)?))));
                 Ok(out)
             }));
+    }
+    if let Some(cluster) = source.as_any().downcast_ref::<ClusterTable>() {
+        return Err(cluster.not_readable_here(table));
     }
     let data = source
         .as_any()

@@ -1,11 +1,13 @@
 //! The Spark Connect client: sends one plan with ExecutePlan and reads the Arrow
-//! batches that stream back. A failure — the server unreachable, the token refused,
-//! the query failed on the cluster — is one line naming the server.
+//! batches that stream back, or asks for a relation's schema with AnalyzePlan. A
+//! failure — the server unreachable, the token refused, the query failed on the
+//! cluster — is one line naming the server.
 //!
 //! tokio lives only here: each call runs on a small runtime of its own, so the rest
 //! of Ember stays synchronous.
 //!
-//! In: a [`RemoteUrl`] and a relation or a command. Out: record batches. May import `tonic`,
+//! In: a [`RemoteUrl`] and a relation or a command. Out: record batches, or a schema
+//! as Spark's `DataType`. May import `tonic`,
 //! `tokio`, `arrow::ipc`, `crate::connect::proto` and `super::url`.
 
 use std::io::Cursor;
@@ -15,13 +17,17 @@ use std::time::Duration;
 use arrow::array::RecordBatch;
 use arrow::ipc::reader::StreamReader;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
+use tonic::service::{Interceptor, interceptor::InterceptedService};
 use tonic::transport::{Channel, Endpoint};
 
 use super::url::RemoteUrl;
+use crate::connect::proto::analyze_plan_request::{Analyze, Schema};
+use crate::connect::proto::analyze_plan_response::Result as Analyzed;
 use crate::connect::proto::execute_plan_response::ResponseType;
 use crate::connect::proto::spark_connect_service_client::SparkConnectServiceClient;
 use crate::connect::proto::{
-    Command, ExecutePlanRequest, Plan, Relation, UserContext, plan::OpType,
+    AnalyzePlanRequest, Command, DataType as SparkType, ExecutePlanRequest, Plan, Relation,
+    UserContext, plan::OpType,
 };
 use crate::error::{EmberError, Result};
 
@@ -31,8 +37,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest response message accepted (one Arrow batch).
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
 
-/// The Spark session id every remote query of this process uses (a random UUID).
-fn session_id() -> &'static str {
+/// The Spark session id every remote query of this process uses (a random UUID)
+/// unless the URL names one.
+fn process_session_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| {
         use std::hash::{BuildHasher, Hasher};
@@ -63,6 +70,13 @@ fn session_id() -> &'static str {
     })
 }
 
+/// The Spark session `url` names (`session_id=`), else this process's own.
+fn session_id(url: &RemoteUrl) -> String {
+    url.session_id
+        .clone()
+        .unwrap_or_else(|| process_session_id().to_string())
+}
+
 /// How often a running query looks at its cancel token.
 const CANCEL_POLL: Duration = Duration::from_millis(100);
 
@@ -79,14 +93,25 @@ pub(super) fn execute_command(url: &RemoteUrl, command: Command) -> Result<Vec<R
     run(url, OpType::Command(command))
 }
 
+/// The schema of `relation` as the server at `url` analyzes it; `None` when the
+/// server answers that a table or view it names does not exist.
+pub(super) fn schema(url: &RemoteUrl, relation: Relation) -> Result<Option<SparkType>> {
+    block_on(schema_async(url, relation))
+}
+
 fn run(url: &RemoteUrl, op: OpType) -> Result<Vec<RecordBatch>> {
+    block_on(execute_async(url, op))
+}
+
+/// Runs `work` on a runtime of its own; the calling thread's cancel token (Ctrl-C,
+/// the statement timeout) stops the wait.
+fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| EmberError::internal(format!("cannot start the client runtime: {e}")))?;
     let token = crate::rdd::CancelToken::current();
     runtime.block_on(async {
-        let work = execute_async(url, op);
         tokio::pin!(work);
         let mut ticks = tokio::time::interval(CANCEL_POLL);
         loop {
@@ -102,7 +127,25 @@ fn run(url: &RemoteUrl, op: OpType) -> Result<Vec<RecordBatch>> {
     })
 }
 
-async fn execute_async(url: &RemoteUrl, op: OpType) -> Result<Vec<RecordBatch>> {
+/// Adds the URL's token and headers to every request.
+struct Headers(Vec<(AsciiMetadataKey, AsciiMetadataValue)>);
+
+impl Interceptor for Headers {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> std::result::Result<tonic::Request<()>, tonic::Status> {
+        for (key, value) in &self.0 {
+            request.metadata_mut().insert(key.clone(), value.clone());
+        }
+        Ok(request)
+    }
+}
+
+type Client = SparkConnectServiceClient<InterceptedService<Channel, Headers>>;
+
+/// A client connected to the server at `url`.
+async fn connect(url: &RemoteUrl) -> Result<Client> {
     let unreachable = |cause: String| {
         EmberError::Remote(format!(
             "cannot reach the Spark Connect server at {url}: {cause}"
@@ -115,26 +158,74 @@ async fn execute_async(url: &RemoteUrl, op: OpType) -> Result<Vec<RecordBatch>> 
         .connect()
         .await
         .map_err(|e| unreachable(error_chain(&e)))?;
-    let headers = request_headers(url)?;
-    let mut client = SparkConnectServiceClient::with_interceptor(
-        channel,
-        move |mut request: tonic::Request<()>| {
-            for (key, value) in &headers {
-                request.metadata_mut().insert(key.clone(), value.clone());
-            }
-            Ok(request)
-        },
+    let headers = Headers(request_headers(url)?);
+    Ok(
+        SparkConnectServiceClient::with_interceptor(channel, headers)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
     )
-    .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let request = ExecutePlanRequest {
-        session_id: session_id().to_string(),
-        user_context: Some(UserContext {
-            user_id: url.user_id.clone().unwrap_or_else(|| "ember".into()),
-            user_name: url.user_id.clone().unwrap_or_else(|| "ember".into()),
-            extensions: Vec::new(),
+}
+
+fn user_context(url: &RemoteUrl) -> UserContext {
+    UserContext {
+        user_id: url.user_id.clone().unwrap_or_else(|| "ember".into()),
+        user_name: url.user_id.clone().unwrap_or_else(|| "ember".into()),
+        extensions: Vec::new(),
+    }
+}
+
+fn client_type() -> String {
+    format!("ember/{}", env!("CARGO_PKG_VERSION"))
+}
+
+async fn schema_async(url: &RemoteUrl, relation: Relation) -> Result<Option<SparkType>> {
+    let mut client = connect(url).await?;
+    let request = AnalyzePlanRequest {
+        session_id: session_id(url),
+        user_context: Some(user_context(url)),
+        client_type: Some(client_type()),
+        analyze: Some(Analyze::Schema(Schema {
+            plan: Some(Plan {
+                op_type: Some(OpType::Root(relation)),
+            }),
+        })),
+        ..AnalyzePlanRequest::default()
+    };
+    let response = match client.analyze_plan(request).await {
+        Ok(r) => r.into_inner(),
+        Err(status) if names_a_missing_table(&status) => return Ok(None),
+        Err(status) => return Err(server_error(url, &status)),
+    };
+    match response.result {
+        Some(Analyzed::Schema(s)) => s.schema.map(Some).ok_or_else(|| {
+            EmberError::Remote(format!(
+                "the Spark Connect server at {url} sent a schema analysis without its schema"
+            ))
         }),
+        _ => Err(EmberError::Remote(format!(
+            "the Spark Connect server at {url} answered a schema analysis with something else"
+        ))),
+    }
+}
+
+/// Whether a failed schema analysis of a named table says the table does not exist:
+/// gRPC's NOT_FOUND, or a first line naming a table or view (or Spark's error class
+/// `TABLE_OR_VIEW_NOT_FOUND`) as not found — Spark's `[TABLE_OR_VIEW_NOT_FOUND]`,
+/// Sail's `Table not found: ...` and `Temporary View not found: ...`, Ember's own
+/// server's `table 'x' not found`. Only the name can be missing in such a request.
+fn names_a_missing_table(status: &tonic::Status) -> bool {
+    let line = first_line(status.message()).to_ascii_lowercase();
+    status.code() == tonic::Code::NotFound
+        || line.contains("table_or_view_not_found")
+        || ((line.contains("table") || line.contains("view")) && line.contains("not found"))
+}
+
+async fn execute_async(url: &RemoteUrl, op: OpType) -> Result<Vec<RecordBatch>> {
+    let mut client = connect(url).await?;
+    let request = ExecutePlanRequest {
+        session_id: session_id(url),
+        user_context: Some(user_context(url)),
         plan: Some(Plan { op_type: Some(op) }),
-        client_type: Some(format!("ember/{}", env!("CARGO_PKG_VERSION"))),
+        client_type: Some(client_type()),
         ..ExecutePlanRequest::default()
     };
     let mut stream = client
@@ -242,10 +333,36 @@ mod tests {
 
     #[test]
     fn session_ids_are_uuids() {
-        let id = session_id();
+        let id = process_session_id();
         assert_eq!(id.len(), 36);
         assert_eq!(id.matches('-').count(), 4);
         assert_eq!(&id[14..15], "4");
+    }
+
+    #[test]
+    fn missing_tables_are_told_apart_from_failures() {
+        let missing = [
+            tonic::Status::internal(
+                "[TABLE_OR_VIEW_NOT_FOUND] The table or view `t` cannot be found.\n\tat x",
+            ),
+            tonic::Status::internal(
+                "Table not found: [TABLE_OR_VIEW_NOT_FOUND] Table or view not found: t",
+            ),
+            tonic::Status::internal("Temporary View not found: GV"),
+            tonic::Status::invalid_argument("table 't' not found"),
+            tonic::Status::not_found("t"),
+        ];
+        for status in &missing {
+            assert!(names_a_missing_table(status), "{status:?}");
+        }
+        let failures = [
+            tonic::Status::internal("permission denied on /data"),
+            tonic::Status::unavailable("connection reset"),
+            tonic::Status::internal("failed\ntable t not found in a stack trace line"),
+        ];
+        for status in &failures {
+            assert!(!names_a_missing_table(status), "{status:?}");
+        }
     }
 
     #[test]

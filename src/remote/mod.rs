@@ -8,7 +8,9 @@
 //! - `expr`: expressions; `functions` is the one table of Ember's functions as
 //!   Spark's; `literal` holds constants and type names.
 //! - `builders`: small constructors of protocol messages.
-//! - `client`: ExecutePlan over gRPC (tokio lives only there).
+//! - `client`: ExecutePlan and AnalyzePlan over gRPC (tokio lives only there).
+//! - `cluster`: tables only the cluster's catalog holds, looked up by name when a
+//!   remote query names a table Ember does not know.
 //! - `explain`: the Spark Connect plan as text, for EXPLAIN.
 //! - `write`: `COPY ... TO` and `df.write()` as a WriteOperation the cluster runs.
 //!
@@ -16,11 +18,12 @@
 //! held in Ember's memory, a recursive query) is an error before anything is sent.
 //!
 //! May import the planner, `crate::sources` (to find a table's files), `crate::write`
-//! (the options of a write),
-//! `crate::connect::proto` (the generated protocol types) and `crate::error`.
+//! (the options of a write), `crate::connect::proto` (the generated protocol types),
+//! `crate::connect::types` (Spark's types as Arrow's) and `crate::error`.
 
 mod builders;
 mod client;
+mod cluster;
 mod explain;
 mod expr;
 pub mod functions;
@@ -37,6 +40,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use ember_planner::LogicalPlan;
 
+pub use cluster::ClusterLookups;
 pub use url::RemoteUrl;
 pub use write::write;
 

@@ -10,6 +10,7 @@
 //! | Ember | Spark Connect |
 //! | --- | --- |
 //! | Scan of files | Read (DataSource: format, path, options) + Project naming columns |
+//! | Scan of a cluster table | Read (NamedTable) + Project naming columns |
 //! | Filter | Filter |
 //! | Projection | Project with aliases |
 //! | Aggregate | Aggregate (GROUPBY) + ToDF |
@@ -49,6 +50,7 @@ use crate::connect::proto::{
 };
 use crate::error::{EmberError, Result};
 use crate::sources::Table;
+use crate::sources::cluster::ClusterTable;
 
 /// A translated node: its relation and the Spark name of each of its fields.
 pub(super) struct Translated {
@@ -399,6 +401,10 @@ impl Translator {
         projection: Option<&[usize]>,
         schema: &PlanSchema,
     ) -> Result<Translated> {
+        if let Some(cluster) = source.as_any().downcast_ref::<ClusterTable>() {
+            let read = super::cluster::named_table_read(cluster.identifier());
+            return self.named_columns(read, table, source, projection, schema);
+        }
         let location = source
             .as_any()
             .downcast_ref::<Table>()
@@ -445,6 +451,19 @@ impl Translator {
                 source_name: None,
             })),
         }));
+        self.named_columns(read, table, source, projection, schema)
+    }
+
+    /// `read` with the scanned columns of `source` (all, or `projection`) under fresh
+    /// names.
+    fn named_columns(
+        &mut self,
+        read: Relation,
+        table: &str,
+        source: &Arc<dyn ember_planner::TableSource>,
+        projection: Option<&[usize]>,
+        schema: &PlanSchema,
+    ) -> Result<Translated> {
         let source_schema = source.schema();
         let indices: Vec<usize> = match projection {
             Some(p) => p.to_vec(),

@@ -6,6 +6,8 @@
 //! planner sees as an [`ember_planner::TableSource`].
 //!
 //! - [`parquet`]: Parquet files, one partition per row group, statistics from the footer.
+//! - [`cluster`]: tables only a Spark cluster's catalog holds (remote mode); their
+//!   schema only, never scanned by Ember.
 //! - [`csv`]: CSV files with schema inference, one partition per file, and errors
 //!   naming the physical line of a malformed record.
 //! - [`json`]: JSON lines files, one partition per file.
@@ -24,6 +26,7 @@
 //! May import: `arrow`, `parquet`, `tpchgen*`, `ember_planner::{catalog, scalar, types}` and
 //! `crate::error`. Knows nothing of plans, RDDs or operators.
 
+pub mod cluster;
 pub mod csv;
 pub mod external;
 pub mod hive;

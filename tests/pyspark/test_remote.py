@@ -262,3 +262,131 @@ def test_remote_write_modes_and_refused_options(sail, tables, tmp_path):
     # Options Spark cannot be given are refused before anything is sent.
     refused = ember("--remote", sail, "-f", str(tables), "-c", copy.format(", ROW_GROUP_SIZE 1000, OVERWRITE true"))
     assert "cannot run remotely: row_group_size" in one_line_error(refused)
+
+
+# Tables only the cluster's catalog holds. Sail 0.7's catalog is per Spark session:
+# `cluster_orders` (CREATE TABLE ... USING parquet) lives in a PySpark session that
+# Ember joins with `session_id=`; `global_temp.cluster_lineitem`, a global temporary
+# view, is seen from every session, Ember's own included.
+@pytest.fixture(scope="module")
+def cluster_tables(sail, tables):
+    from pyspark.sql import SparkSession
+
+    folder = tables.parent
+    write_typed_files(folder)
+    spark = SparkSession.builder.remote(sail).create()
+    spark.sql(f"CREATE TABLE cluster_orders USING parquet LOCATION '{folder / 'orders.parquet'}'")
+    for view, path in [("cluster_lineitem", "lineitem.parquet"), ("cluster_types", "types.parquet"),
+                       ("cluster_map", "map.parquet")]:
+        spark.sql(f"CREATE GLOBAL TEMPORARY VIEW {view} USING parquet OPTIONS (path '{folder / path}')")
+    yield f"{sail}/;session_id={spark.session_id}"
+    spark.stop()
+
+
+def write_typed_files(folder):
+    """types.parquet: columns of the types Ember maps from Spark's; map.parquet: a
+    map column, which Ember has no type for."""
+    import datetime
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({
+        "id": pa.array([1, 2, 3], pa.int64()),
+        "small": pa.array([1, None, -3], pa.int8()),
+        "price": pa.array([Decimal("12.34"), None, Decimal("-0.05")], pa.decimal128(10, 2)),
+        "ratio": pa.array([0.5, None, 2.25], pa.float32()),
+        "name": ["a", None, "c"],
+        "day": pa.array([datetime.date(2024, 2, 29), None, datetime.date(1999, 12, 31)]),
+        "at": pa.array([datetime.datetime(2024, 1, 2, 3, 4, 5, 250000), None, None], pa.timestamp("us")),
+        "raw": pa.array([b"ab", None, b""], pa.binary()),
+        "ok": [True, None, False],
+        "tags": pa.array([[1, 2], None, []], pa.list_(pa.int32())),
+        "point": pa.array([{"x": 1.0, "y": "a"}, None, {"x": None, "y": "c"}],
+                          pa.struct([("x", pa.float64()), ("y", pa.string())])),
+    }), folder / "types.parquet")
+    pq.write_table(pa.table({
+        "id": [1],
+        "attrs": pa.array([[("k", 1)]], pa.map_(pa.string(), pa.int32())),
+    }), folder / "map.parquet")
+
+
+CLUSTER_QUERIES = {
+    # A cluster-only table joined with tables Ember registered (files both read).
+    "join": "SELECT n_name, count(*) AS n, sum(o_totalprice) AS total FROM {orders} "
+            "JOIN customer ON o_custkey = c_custkey JOIN nation ON c_nationkey = n_nationkey "
+            "WHERE o_orderdate < DATE '1995-01-01' GROUP BY n_name ORDER BY n_name",
+    "aggregate": "SELECT o_orderpriority, count(*) AS n, sum(o_totalprice) AS total, avg(o_totalprice) AS mean, "
+                 "min(o_orderdate) AS first, max(o_clerk) AS clerk FROM {orders} GROUP BY o_orderpriority ORDER BY 1",
+    # A qualified name (a global temporary view) and the session's table in one query.
+    "qualified": "SELECT l_returnflag, count(*) AS n, sum(l_quantity) AS q FROM global_temp.cluster_lineitem "
+                 "JOIN {orders} ON l_orderkey = o_orderkey WHERE o_orderstatus = 'F' GROUP BY 1 ORDER BY 1",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLUSTER_QUERIES))
+def test_cluster_only_tables_give_the_local_rows(cluster_tables, tables, name):
+    sql = CLUSTER_QUERIES[name]
+    remote = ember("--remote", cluster_tables, "--format", "csv", "-f", str(tables),
+                   "-c", sql.format(orders="cluster_orders"))
+    # Ember alone, over its own registration of the same files.
+    local = ember("--format", "csv", "-f", str(tables),
+                  "-c", sql.format(orders="orders").replace("global_temp.cluster_lineitem", "lineitem"))
+    assert remote.returncode == 0, remote.stderr
+    assert local.returncode == 0, local.stderr
+    assert len(remote.stdout.splitlines()) > 2
+    assert remote.stdout == local.stdout
+
+
+def test_cluster_column_types_come_back_as_ember_reads_them(cluster_tables, tables):
+    sql = "SELECT *, price * 2 AS twice, day + 1 AS next_day FROM {t} ORDER BY id"
+    remote = ember("--remote", cluster_tables, "--format", "csv",
+                   "-c", sql.format(t="global_temp.cluster_types"))
+    local = ember("--format", "csv", "-c", sql.format(t=f"'{tables.parent / 'types.parquet'}'"))
+    assert remote.returncode == 0, remote.stderr
+    assert local.returncode == 0, local.stderr
+    assert remote.stdout == local.stdout
+    line = one_line_error(ember("--remote", cluster_tables, "-c", "SELECT id FROM global_temp.cluster_map"))
+    assert line == ("error: not supported at line 1, column 16: the table global_temp.cluster_map on the cluster "
+                    f"at {cluster_tables.split('/;')[0]}: column 'attrs' has Spark type map<string,int>, "
+                    "which Ember has no type for")
+
+
+def test_explain_shows_the_named_table_read(cluster_tables, tables):
+    run = ember("--remote", cluster_tables, "-f", str(tables), "-c",
+                "EXPLAIN SELECT count(*) FROM cluster_orders JOIN customer ON o_custkey = c_custkey")
+    assert run.returncode == 0, run.stderr
+    assert "Read table cluster_orders" in run.stdout
+    assert "Read parquet [" in run.stdout
+
+
+def test_a_table_neither_side_knows_is_one_line(cluster_tables, sail, tables):
+    line = one_line_error(ember("--remote", sail, "-f", str(tables), "-c", "SELECT * FROM no_such_table"))
+    assert line == ("error: table 'no_such_table' not found at line 1, column 15: "
+                    f"looked up in Ember's catalog and on the cluster at {sail}")
+    # A session table of another Spark session is not there either.
+    line = one_line_error(ember("--remote", sail, "-c", "SELECT count(*) FROM cluster_orders"))
+    assert f"table 'cluster_orders' not found at line 1, column 22: looked up in Ember's catalog and on the cluster at {sail}" in line
+
+
+def test_local_sessions_do_not_see_cluster_tables(cluster_tables):
+    script = (
+        f"SET ember.execution.remote = '{cluster_tables}';\n"
+        "SELECT count(*) AS n FROM global_temp.cluster_lineitem WHERE l_orderkey < 100;\n"
+        "RESET ember.execution.remote;\n"
+        "SELECT count(*) AS n FROM cluster_orders;\n"
+    )
+    run = ember("--format", "csv", "-c", script)
+    assert run.stdout.split() == ["n", "105"], run.stdout
+    assert one_line_error(run) == "error: table 'cluster_orders' not found at line 4, column 27"
+
+
+def test_tls_is_refused_before_connecting(sail):
+    url = f"{sail}/;use_ssl=true"
+    line = one_line_error(ember("-c", f"SET ember.execution.remote = '{url}'"))
+    assert "TLS (use_ssl=true) is not supported" in line
+    # On the command line, clap adds its usage hint below the error.
+    run = ember("--remote", url, "-c", "SELECT 1")
+    assert run.returncode != 0
+    assert "TLS (use_ssl=true) is not supported" in run.stderr.splitlines()[0]

@@ -18,10 +18,9 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Token;
 
-use crate::catalog::CatalogEntry;
 use crate::error::{PlanError, Result};
-use crate::logical::LogicalPlanBuilder;
 use crate::sql::errors::{loc, parse_error};
+use crate::sql::from::Ctes;
 use crate::sql::statement::{SqlPlanner, Statement, object_name};
 
 /// The value of a COPY or writer option.
@@ -91,8 +90,8 @@ impl SqlPlanner<'_> {
                 }))
             }
             CopySource::Table(name) => {
-                let table = object_name(&name)?;
                 if !to {
+                    let table = object_name(&name)?;
                     self.target_table(&table, loc(&name))?;
                     return Ok(Some(Statement::CopyFrom {
                         table,
@@ -100,21 +99,9 @@ impl SqlPlanner<'_> {
                         options,
                     }));
                 }
-                let plan = match self.catalog.table(&table) {
-                    Some(CatalogEntry::Table(source)) => {
-                        LogicalPlanBuilder::scan(&table, source)?.build()
-                    }
-                    Some(CatalogEntry::View(plan)) => *plan,
-                    None => {
-                        let names = self.catalog.table_names();
-                        return Err(PlanError::not_found(
-                            "table",
-                            &table,
-                            names.iter().map(String::as_str),
-                            loc(&name),
-                        ));
-                    }
-                };
+                // The table or view as FROM would find it (in remote mode, also a
+                // table of the cluster's catalog).
+                let plan = self.plan_table_name(&name, &Ctes::default())?.build();
                 Ok(Some(Statement::CopyTo {
                     plan,
                     path,

@@ -2,7 +2,8 @@
 //!
 //! In: sqlparser `TableWithJoins` items and the CTEs in scope. Out: a plan builder, what
 //! `*` expands to, and the columns merged by USING and NATURAL joins. Names resolve CTE
-//! first, then the [`crate::Catalog`].
+//! first, then the [`crate::Catalog`], then the catalog's second place (remote mode:
+//! the cluster's catalog), which also answers qualified names (`db.t`).
 //!
 //! A USING (or NATURAL) join shows each join column once, as PostgreSQL does: `*` gives
 //! the merged column first, then the other columns of each side, and an unqualified
@@ -17,7 +18,7 @@ use sqlparser::ast::{
     self, FunctionArg, FunctionArgExpr, JoinConstraint, JoinOperator, TableFactor, TableWithJoins,
 };
 
-use crate::catalog::CatalogEntry;
+use crate::catalog::{CatalogEntry, Elsewhere};
 use crate::error::{PlanError, Result};
 use crate::expr::{BinaryOp, Expr};
 use crate::logical::builder::field_column;
@@ -442,37 +443,74 @@ impl SqlPlanner<'_> {
         }
     }
 
-    /// A CTE, view or table by name; `'path.parquet'` quoted names are files.
-    fn plan_table_name(&self, name: &ast::ObjectName, ctes: &Ctes) -> Result<LogicalPlanBuilder> {
+    /// A CTE, view or table by name; `'path.parquet'` quoted names are files. A name
+    /// none of those holds, qualified names (`db.t`) included, is asked of the
+    /// catalog's second place ([`crate::Catalog::table_elsewhere`]).
+    pub(crate) fn plan_table_name(
+        &self,
+        name: &ast::ObjectName,
+        ctes: &Ctes,
+    ) -> Result<LogicalPlanBuilder> {
         let at = loc(name);
-        let ident = match name.0.as_slice() {
-            [ast::ObjectNamePart::Identifier(id)] => id,
-            _ => return Err(unsupported(format!("qualified table name '{name}'"), name)),
+        let idents = name
+            .0
+            .iter()
+            .map(|part| match part {
+                ast::ObjectNamePart::Identifier(id) => Some(id),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| unsupported(format!("table name '{name}'"), name))?;
+        let [.., last] = idents.as_slice() else {
+            return Err(unsupported(format!("table name '{name}'"), name));
         };
-        if ident.quote_style == Some('\'') {
-            return self.plan_file(&ident.value, None, at);
-        }
-        let key = ident.value.to_ascii_lowercase();
-        if let Some(plan) = ctes.get(&key) {
-            return LogicalPlanBuilder::from_arc(plan.clone()).alias(&ident.value);
-        }
-        match self.catalog.table(&ident.value) {
-            Some(CatalogEntry::Table(source)) => LogicalPlanBuilder::scan(&ident.value, source),
-            Some(CatalogEntry::View(plan)) => LogicalPlanBuilder::from(*plan).alias(&ident.value),
-            None if ident.quote_style.is_some() && looks_like_path(&ident.value) => {
-                self.plan_file(&ident.value, None, at)
+        if let [ident] = idents.as_slice() {
+            if ident.quote_style == Some('\'') {
+                return self.plan_file(&ident.value, None, at);
             }
-            None => {
-                let mut names = self.catalog.table_names();
-                names.extend(ctes.keys().cloned());
-                Err(PlanError::not_found(
-                    "table",
-                    &ident.value,
-                    names.iter().map(String::as_str),
-                    at,
-                ))
+            let key = ident.value.to_ascii_lowercase();
+            if let Some(plan) = ctes.get(&key) {
+                return LogicalPlanBuilder::from_arc(plan.clone()).alias(&ident.value);
+            }
+            match self.catalog.table(&ident.value) {
+                Some(CatalogEntry::Table(source)) => {
+                    return LogicalPlanBuilder::scan(&ident.value, source);
+                }
+                Some(CatalogEntry::View(plan)) => {
+                    return LogicalPlanBuilder::from(*plan).alias(&ident.value);
+                }
+                None if ident.quote_style.is_some() && looks_like_path(&ident.value) => {
+                    return self.plan_file(&ident.value, None, at);
+                }
+                None => {}
             }
         }
+        let parts: Vec<String> = idents.iter().map(|i| i.value.clone()).collect();
+        let searched = match self
+            .catalog
+            .table_elsewhere(&parts)
+            .map_err(|e| e.with_location(at))?
+        {
+            // Columns are qualified by the last part, as Spark qualifies them.
+            Elsewhere::Found(source) => return LogicalPlanBuilder::scan(&last.value, source),
+            Elsewhere::NotLooked if idents.len() > 1 => {
+                return Err(unsupported(format!("qualified table name '{name}'"), name));
+            }
+            Elsewhere::NotLooked => None,
+            Elsewhere::Absent { searched } => Some(searched),
+        };
+        let mut names = self.catalog.table_names();
+        names.extend(ctes.keys().cloned());
+        let error = PlanError::not_found(
+            "table",
+            &parts.join("."),
+            names.iter().map(String::as_str),
+            at,
+        );
+        Err(match searched {
+            Some(place) => error.searched_also(place),
+            None => error,
+        })
     }
 
     /// `read_parquet('path')`, `read_csv('path')`, `read_json('path')`.

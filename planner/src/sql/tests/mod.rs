@@ -1,5 +1,6 @@
 //! Tests of SQL planning against a small in-memory catalog of TPC-H tables (schemas only).
 
+mod elsewhere;
 mod errors;
 mod queries;
 mod subqueries;
