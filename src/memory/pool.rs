@@ -251,7 +251,8 @@ impl MemoryPool {
         loop {
             let lacking = match self.try_grow_now(consumer, kind, held, bytes) {
                 Ok(()) => return Ok(()),
-                Err((refused, lacking)) => {
+                Err(refusal) => {
+                    let (refused, lacking) = *refusal;
                     if lacking == 0 || rounds == RECLAIM_ROUNDS {
                         return Err(refused);
                     }
@@ -263,7 +264,7 @@ impl MemoryPool {
             if self.reclaim(lacking) == 0 {
                 return self
                     .try_grow_now(consumer, kind, held, bytes)
-                    .map_err(|(refused, _)| refused);
+                    .map_err(|refusal| refusal.0);
             }
         }
     }
@@ -276,7 +277,7 @@ impl MemoryPool {
         kind: ConsumerKind,
         held: u64,
         bytes: u64,
-    ) -> Result<(), (ResourcesExhausted, u64)> {
+    ) -> Result<(), Box<(ResourcesExhausted, u64)>> {
         let mut pool = self.lock();
         let free = pool.limit.saturating_sub(pool.reserved);
         let refuse = |cap: u64, limit_kind: &'static str| ResourcesExhausted {
@@ -295,7 +296,7 @@ impl MemoryPool {
             let unspillable = pool.reserved - pool.spillable_reserved - pool.evictable_reserved;
             let share = pool.limit.saturating_sub(unspillable) / pool.spillable_consumers.max(1);
             if held + bytes > share {
-                return Err((refuse(share, "its fair share"), 0));
+                return Err(Box::new((refuse(share, "its fair share"), 0)));
             }
         }
         if bytes > free {
@@ -309,7 +310,10 @@ impl MemoryPool {
             } else {
                 0
             };
-            return Err((refuse(held + free, "what is left of the limit"), lacking));
+            return Err(Box::new((
+                refuse(held + free, "what is left of the limit"),
+                lacking,
+            )));
         }
         match kind {
             ConsumerKind::Spilling => pool.spillable_reserved += bytes,
