@@ -155,6 +155,15 @@ fn tpch_queries_give_the_local_rows() {
 }
 
 #[test]
+fn integer_division_and_remainders_give_the_local_rows() {
+    let s = setup("division");
+    let sql = "SELECT n_nationkey, n_nationkey / 4, -n_nationkey / 4, n_nationkey % 4, \
+               -n_nationkey % 4, n_nationkey / 4.0 FROM nation ORDER BY n_nationkey";
+    let local = rows(&s.local.sql(sql).unwrap());
+    assert_eq!(rows(&s.remote.sql(sql).unwrap()), local);
+}
+
+#[test]
 fn server_side_errors_come_back_as_one_line() {
     let s = setup("errors");
     let e = s

@@ -62,6 +62,17 @@ impl Scope<'_> {
                     format!("({l} / {r})")
                 }
             }
+            "div" => {
+                // Spark's integral division: the quotient truncated toward zero, a BIGINT.
+                arity(2)?;
+                let (l, r) = (a(0)?, a(1)?);
+                if is_integer(&(self.type_of)(&l)?) && is_integer(&(self.type_of)(&r)?) {
+                    format!("CAST(({l} / {r}) AS BIGINT)")
+                } else {
+                    let q = format!("({l} / {r})");
+                    format!("CAST(CASE WHEN {q} < 0 THEN ceil({q}) ELSE floor({q}) END AS BIGINT)")
+                }
+            }
             "and" => binary("AND")?,
             "or" => binary("OR")?,
             "<=>" | "equal_null" => binary("IS NOT DISTINCT FROM")?,
