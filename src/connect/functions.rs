@@ -46,6 +46,13 @@ impl Scope<'_> {
             arity(2)?;
             Ok(format!("({} {op} {})", a(0)?, a(1)?))
         };
+        // Both operands and whether both are integers.
+        let operands = || -> Result<(String, String, bool)> {
+            arity(2)?;
+            let (l, r) = (a(0)?, a(1)?);
+            let integers = is_integer(&(self.type_of)(&l)?) && is_integer(&(self.type_of)(&r)?);
+            Ok((l, r, integers))
+        };
         Ok(match lower.as_str() {
             "==" => binary("=")?,
             "!=" | "<>" => binary("<>")?,
@@ -53,10 +60,9 @@ impl Scope<'_> {
             "-" if args.len() == 1 => format!("(- {})", a(0)?),
             "-" => binary("-")?,
             "/" => {
-                arity(2)?;
-                let (l, r) = (a(0)?, a(1)?);
                 // Spark divides integers into a DOUBLE; SQL would truncate.
-                if is_integer(&(self.type_of)(&l)?) && is_integer(&(self.type_of)(&r)?) {
+                let (l, r, integers) = operands()?;
+                if integers {
                     format!("(CAST({l} AS DOUBLE) / {r})")
                 } else {
                     format!("({l} / {r})")
@@ -64,9 +70,8 @@ impl Scope<'_> {
             }
             "div" => {
                 // Spark's integral division: the quotient truncated toward zero, a BIGINT.
-                arity(2)?;
-                let (l, r) = (a(0)?, a(1)?);
-                if is_integer(&(self.type_of)(&l)?) && is_integer(&(self.type_of)(&r)?) {
+                let (l, r, integers) = operands()?;
+                if integers {
                     format!("CAST(({l} / {r}) AS BIGINT)")
                 } else {
                     let q = format!("({l} / {r})");

@@ -453,6 +453,18 @@ mod grace {
         })
     }
 
+    /// A join of `kind` on `lk = rk`.
+    fn spec(kind: JoinKind, filter: Option<PhysExpr>) -> Result<Arc<JoinSpec>, EmberError> {
+        JoinSpec::new(
+            kind,
+            vec![PhysExpr::column(0, "rk")],
+            vec![PhysExpr::column(0, "lk")],
+            filter,
+            right_schema(),
+            output_schema(kind),
+        )
+    }
+
     struct Outcome {
         rows: Vec<String>,
         spill_files: u64,
@@ -472,14 +484,7 @@ mod grace {
         std::fs::create_dir_all(&parent).unwrap();
         let memory = QueryMemory::new(MemoryPool::new(limit), &parent, u64::MAX);
         let counters = Arc::new(MemoryCounters::default());
-        let spec = JoinSpec::new(
-            kind,
-            vec![PhysExpr::column(0, "rk")],
-            vec![PhysExpr::column(0, "lk")],
-            filter,
-            right_schema(),
-            output_schema(kind),
-        )?;
+        let spec = spec(kind, filter)?;
         let mut handle = memory.operator(
             "HashJoin build side (partition 0)",
             true,
@@ -559,17 +564,7 @@ mod grace {
 
     #[test]
     fn not_in_runs_in_parts_without_a_filter() {
-        let spec = |kind, filter| {
-            JoinSpec::new(
-                kind,
-                vec![PhysExpr::column(0, "rk")],
-                vec![PhysExpr::column(0, "lk")],
-                filter,
-                right_schema(),
-                output_schema(kind),
-            )
-            .unwrap()
-        };
+        let spec = |kind, filter| spec(kind, filter).unwrap();
         assert!(spec(JoinKind::LeftAntiNullAware, None).runs_in_parts());
         assert!(!spec(JoinKind::LeftAntiNullAware, Some(strings_differ())).runs_in_parts());
         assert!(!spec(JoinKind::LeftMarkNullAware, None).runs_in_parts());
