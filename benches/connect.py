@@ -19,14 +19,9 @@ Needs `pyspark-client` (4.x) and, for Sail, `pysail`; Ember's server is
 target/release/ember unless --ember says otherwise.
 """
 
+import argparse
 import os
 import sys
-
-# Python puts this folder first on the import path, where copy.py would shadow the
-# standard library module that pandas imports.
-sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
-
-import argparse  # noqa: E402
 import csv
 import math
 import shutil

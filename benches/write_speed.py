@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write speed: Ember's COPY ... TO beside DuckDB's on the same Parquet input.
 
-    python3 benches/copy.py --data DIR [--ember target/release/ember] [--threads N]
+    python3 benches/write_speed.py --data DIR [--ember target/release/ember] [--threads N]
         [--iterations K] [--table lineitem] [--out-dir DIR]
 
 Reads DIR/<table>.parquet and writes it whole three ways, in each engine: Parquet with
