@@ -309,17 +309,7 @@ impl<T: Data> Rdd<T> {
                 self.id()
             )));
         }
-        let inner = Splittable {
-            id: self.context().new_rdd_id(),
-            name: name.to_string(),
-            parent: Arc::clone(self.node()),
-            point: point.id(),
-            f: Arc::new(f),
-        };
-        let node = SplittableRdd {
-            inner: Arc::new(inner),
-        };
-        Ok(Rdd::from_node(Arc::clone(self.context()), Arc::new(node)))
+        Ok(self.splittable(name, Arc::clone(self.node()), point.id(), f))
     }
 
     /// [`Rdd::map_partitions_split`] with the split point right below: a part of the
@@ -331,11 +321,22 @@ impl<T: Data> Rdd<T> {
         f: impl Fn(&TaskContext, PartitionIter<T>) -> Result<PartitionIter<U>> + Send + Sync + 'static,
     ) -> Rdd<U> {
         let point = self.split_point(splitter);
+        self.splittable(name, Arc::clone(point.node()), point.id(), f)
+    }
+
+    /// The splittable RDD running `f` over `parent`, split at the split point `point`.
+    fn splittable<U: Data>(
+        &self,
+        name: &str,
+        parent: Arc<dyn RddNode<T>>,
+        point: usize,
+        f: impl Fn(&TaskContext, PartitionIter<T>) -> Result<PartitionIter<U>> + Send + Sync + 'static,
+    ) -> Rdd<U> {
         let inner = Splittable {
             id: self.context().new_rdd_id(),
             name: name.to_string(),
-            parent: Arc::clone(point.node()),
-            point: point.id(),
+            parent,
+            point,
             f: Arc::new(f),
         };
         let node = SplittableRdd {

@@ -299,6 +299,18 @@ impl<'a> PartWriter<'a> {
         Ok(())
     }
 
+    /// Splits every batch of `batches`, then closes the files.
+    fn split_all(
+        mut self,
+        batches: impl IntoIterator<Item = Result<RecordBatch>>,
+        memory: &OperatorMemory,
+    ) -> Result<Vec<BuildPart>> {
+        for batch in batches {
+            self.write(&batch?, memory)?;
+        }
+        self.finish(memory)
+    }
+
     /// Closes the files: one per part, none where no row landed.
     fn finish(mut self, memory: &OperatorMemory) -> Result<Vec<BuildPart>> {
         let mut out = Vec::with_capacity(GRACE_PARTS);
@@ -350,11 +362,7 @@ fn split_side(
     batches: impl IntoIterator<Item = Result<RecordBatch>>,
     memory: &OperatorMemory,
 ) -> Result<Vec<BuildPart>> {
-    let mut writer = PartWriter::new(spec, side, level, schema);
-    for batch in batches {
-        writer.write(&batch?, memory)?;
-    }
-    writer.finish(memory)
+    PartWriter::new(spec, side, level, schema).split_all(batches, memory)
 }
 
 /// Splits build rows already in memory into parts (a broadcast build side that does
@@ -413,12 +421,8 @@ pub fn collect_build(
             }
             // What was held is on disk now.
             memory.free();
-            writer.write(&batch, memory)?;
-            drop(batch);
-            for batch in input {
-                writer.write(&batch?, memory)?;
-            }
-            return Ok(BuildSide::Spilled(writer.finish(memory)?));
+            let rest = std::iter::once(Ok(batch)).chain(input);
+            return Ok(BuildSide::Spilled(writer.split_all(rest, memory)?));
         }
         bytes += more;
         batches.push(batch);
@@ -471,40 +475,29 @@ impl GraceJoin {
             )));
         }
         let whole = build_parts.first().map(|p| p.whole).unwrap_or_default();
-        let mut probe_split = PartWriter::new(&spec, Side::Probe, 0, probe_schema.clone());
-        if spec.kind == JoinKind::LeftAntiNullAware {
-            // NOT IN a set holding NULL is never true: nothing comes out.
-            if whole.null_key {
-                return Ok(GraceJoin {
-                    spec,
-                    memory,
-                    probe_schema,
-                    pending: Vec::new(),
-                    current: None,
-                    failed: false,
-                });
-            }
+        let not_in = spec.kind == JoinKind::LeftAntiNullAware;
+        let mut pending: Vec<PendingPart> = Vec::new();
+        // NOT IN a set holding NULL is never true: nothing comes out.
+        if !(not_in && whole.null_key) {
+            let mut probe_split = PartWriter::new(&spec, Side::Probe, 0, probe_schema.clone());
             // NOT IN a non-empty set is unknown for a NULL.
-            if whole.rows > 0 {
+            if not_in && whole.rows > 0 {
                 probe_split = probe_split.dropping_null_keys();
             }
+            let probe_parts = probe_split.split_all(probe, &memory)?;
+            pending = build_parts
+                .into_iter()
+                .zip(probe_parts)
+                .map(|(build, probe)| PendingPart {
+                    build: build.file,
+                    probe: probe.file,
+                    level: 0,
+                    one_key: build.one_key,
+                })
+                .collect();
+            // Parts are taken from the end: the first part goes first.
+            pending.reverse();
         }
-        for batch in probe {
-            probe_split.write(&batch?, &memory)?;
-        }
-        let probe_parts = probe_split.finish(&memory)?;
-        let mut pending: Vec<PendingPart> = build_parts
-            .into_iter()
-            .zip(probe_parts)
-            .map(|(build, probe)| PendingPart {
-                build: build.file,
-                probe: probe.file,
-                level: 0,
-                one_key: build.one_key,
-            })
-            .collect();
-        // Parts are taken from the end: the first part goes first.
-        pending.reverse();
         Ok(GraceJoin {
             spec,
             memory,

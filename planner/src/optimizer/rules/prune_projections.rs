@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::expr::{Column, Expr};
-use crate::logical::builder::LogicalPlanBuilder;
+use crate::expr::Expr;
+use crate::logical::builder::{LogicalPlanBuilder, field_column};
 use crate::logical::{LogicalPlan, Transformed};
 use crate::optimizer::rule::OptimizerRule;
 use crate::schema::{PlanSchema, PlanSchemaRef};
@@ -257,13 +257,7 @@ fn narrow(
     }
     let exprs: Vec<Expr> = need
         .iter()
-        .map(|&i| {
-            let f = schema.field(i);
-            Expr::Column(match &f.qualifier {
-                Some(q) => Column::qualified(q, &f.name),
-                None => Column::new(&f.name),
-            })
-        })
+        .map(|&i| field_column(schema.field(i)))
         .collect();
     Ok(LogicalPlanBuilder::from_arc(input)
         .project(exprs)?
